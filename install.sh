@@ -1,0 +1,371 @@
+#!/usr/bin/env bash
+# install.sh - install (or remove) the ovs-vif multi-call binary and the
+# symlinks through which Xen, Ganeti and QEMU invoke it.
+#
+# The binary dispatches on the basename/path of argv0, so every hook location
+# is just a symlink to /usr/lib/ovs-vif/ovs-vif. Link targets are always the
+# absolute path in the installed system (never prefixed with --root).
+#
+# The script first builds a complete plan (checking for conflicts), and only
+# then executes it, so a conflict aborts before anything has been changed.
+# --dry-run prints exactly the plan that a real run would execute.
+set -euo pipefail
+
+PROG=${0##*/}
+SCRIPT_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
+
+LIBDIR=/usr/lib/ovs-vif
+BIN_TARGET=$LIBDIR/ovs-vif          # what every link points at
+SBIN_LINK=/usr/sbin/ovs-vif
+MANIFEST=$LIBDIR/created-dirs       # directories this script created
+BACKUP_SUFFIX=.ovs-vif-orig
+
+XEN_LINKS=(/etc/xen/scripts/vif-openvswitch)
+GANETI_HOOKPATHS=(instance-start instance-reboot instance-stop instance-remove
+  instance-migrate instance-failover instance-modify network-connect
+  network-disconnect node-add)
+GANETI_LINKS=(/etc/ganeti/kvm-vif-bridge)
+for _mode in openvswitch bridged routed; do
+  GANETI_LINKS+=("/etc/ganeti/network/$_mode/up" "/etc/ganeti/network/$_mode/down")
+done
+GANETI_LINKS+=(/etc/xen/scripts/vif-custom)
+for _hp in "${GANETI_HOOKPATHS[@]}"; do
+  GANETI_LINKS+=("/etc/ganeti/hooks/$_hp-post.d/ovs-vif")
+done
+unset _mode _hp
+QEMU_LINKS=(/etc/ovs-vif/qemu-ifup /etc/ovs-vif/qemu-ifdown)
+
+usage() {
+  cat <<EOF
+Usage: $PROG [--root DIR] [--dry-run] [--uninstall] [--xen] [--ganeti] [--qemu]
+            [--binary PATH] [--help]
+
+Installs the ovs-vif binary to $BIN_TARGET (atomically) with a
+$SBIN_LINK symlink, plus hook symlinks for the selected integrations:
+
+  --xen          /etc/xen/scripts/vif-openvswitch
+  --ganeti       /etc/ganeti/kvm-vif-bridge, /etc/ganeti/network/{openvswitch,
+                 bridged,routed}/{up,down}, /etc/xen/scripts/vif-custom,
+                 /etc/ganeti/hooks/HOOKPATH-post.d/ovs-vif
+  --qemu         /etc/ovs-vif/qemu-ifup, /etc/ovs-vif/qemu-ifdown
+
+A file already at a hook location is moved to NAME$BACKUP_SUFFIX first
+(only if no such backup exists) and restored by --uninstall.
+
+  --root DIR     prefix every path with DIR (packaging, tests); DIR must exist
+  --binary PATH  binary to install (default: dist/ovs-vif next to this script)
+  --dry-run      print the actions, change nothing
+  --uninstall    remove our links (all of them if no --xen/--ganeti/--qemu),
+                 restore backups, remove the binary once nothing links to it,
+                 and remove now-empty directories this script created
+  --help         show this help
+EOF
+}
+
+die() { echo "$PROG: $*" >&2; exit 1; }
+usage_error() { echo "$PROG: $* (see --help)" >&2; exit 2; }
+warn() { echo "$PROG: warning: $*" >&2; }
+
+# ---------------------------------------------------------------- options
+ROOT=""
+ROOT_SET=0
+DRY_RUN=0
+UNINSTALL=0
+SEL_XEN=0
+SEL_GANETI=0
+SEL_QEMU=0
+BINARY="$SCRIPT_DIR/dist/ovs-vif"
+
+while (($#)); do
+  case $1 in
+    --root) (($# >= 2)) || usage_error "--root needs a directory argument"
+            ROOT=$2; ROOT_SET=1; shift ;;
+    --root=*) ROOT=${1#--root=}; ROOT_SET=1 ;;
+    --binary) (($# >= 2)) || usage_error "--binary needs a path argument"
+              BINARY=$2; shift ;;
+    --binary=*) BINARY=${1#--binary=} ;;
+    --dry-run) DRY_RUN=1 ;;
+    --uninstall) UNINSTALL=1 ;;
+    --xen) SEL_XEN=1 ;;
+    --ganeti) SEL_GANETI=1 ;;
+    --qemu) SEL_QEMU=1 ;;
+    -h|--help) usage; exit 0 ;;
+    --) shift; (($# == 0)) || usage_error "unexpected argument: $1"; break ;;
+    -*) usage_error "unknown option: $1" ;;
+    *) usage_error "unexpected argument: $1" ;;
+  esac
+  shift
+done
+
+if ((ROOT_SET)); then
+  [[ -n $ROOT && -d $ROOT ]] || die "--root $ROOT: not a directory"
+  ROOT=$(cd -- "$ROOT" && pwd)
+  [[ $ROOT == / ]] && ROOT=""
+fi
+
+if ((!UNINSTALL)); then
+  [[ -e $BINARY ]] || die "binary not found: $BINARY (run 'npm run build' or pass --binary PATH)"
+  [[ -f $BINARY ]] || die "binary is not a regular file: $BINARY"
+  [[ -r $BINARY ]] || die "binary is not readable: $BINARY"
+fi
+
+umask 022
+
+# ---------------------------------------------------------------- planning
+# The plan is a list of actions (OP, A, B). While planning, the effect of
+# earlier planned actions is tracked so that later checks see the state the
+# filesystem will be in (needed for --dry-run, and to check before acting).
+OPS=() ARG_A=() ARG_B=()
+ERRORS=()
+declare -A GONE=()      # paths the plan removes (or moves away)
+declare -A MADE=()      # directories the plan creates
+NEW_DIRS=()             # the same, in creation order (for the manifest)
+
+plan() { OPS+=("$1"); ARG_A+=("$2"); ARG_B+=("${3:-}"); }
+conflict() { ERRORS+=("$*"); }
+
+exists() { [[ -e $1 || -L $1 ]] && [[ -z ${GONE[$1]+x} ]]; }
+is_our_link() { [[ -L $1 && $(readlink -- "$1") == "$BIN_TARGET" ]]; }
+
+# plan_dir SYSDIR: make sure $ROOT$SYSDIR will exist.
+plan_dir() {
+  local d=$ROOT$1 p missing=()
+  [[ -d $d || -n ${MADE[$d]+x} ]] && return 0
+  p=$d
+  while [[ -n $p && ! -d $p && -z ${MADE[$p]+x} ]]; do
+    if [[ -e $p || -L $p ]]; then
+      conflict "${p}: exists and is not a directory"
+      return 0
+    fi
+    missing=("$p" "${missing[@]}")
+    p=${p%/*}
+  done
+  plan mkdir "$d"
+  for p in "${missing[@]}"; do
+    MADE[$p]=1
+    NEW_DIRS+=("${p#"$ROOT"}")
+  done
+}
+
+# plan_link SYSPATH: make $ROOT$SYSPATH a symlink to $BIN_TARGET, backing up
+# whatever is there (once).
+plan_link() {
+  local l=$ROOT$1 b=$ROOT$1$BACKUP_SUFFIX
+  if is_our_link "$l"; then
+    return 0
+  fi
+  plan_dir "${1%/*}"
+  if [[ -d $l && ! -L $l ]]; then
+    conflict "${l}: is a directory"
+    return 0
+  fi
+  if exists "$l"; then
+    if ! exists "$b"; then
+      plan backup "$l" "$b"
+      GONE[$l]=1
+    elif [[ -f $l && ! -L $l && -f $b && ! -L $b ]] && cmp -s -- "$l" "$b"; then
+      # Same content as the backup we already hold (e.g. re-shipped by a
+      # package upgrade): nothing is lost by replacing it.
+      plan rm "$l"
+      GONE[$l]=1
+    else
+      conflict "${l}: exists and differs from existing backup $b; move one of them aside"
+      return 0
+    fi
+  fi
+  plan link "$BIN_TARGET" "$l"
+}
+
+plan_binary() {
+  local dst=$ROOT$BIN_TARGET
+  plan_dir "$LIBDIR"
+  if [[ -d $dst && ! -L $dst ]]; then
+    conflict "${dst}: is a directory"
+    return 0
+  fi
+  if [[ -f $dst && ! -L $dst && $(stat -c %a -- "$dst") == 755 ]] && cmp -s -- "$BINARY" "$dst"; then
+    return 0
+  fi
+  plan install "$BINARY" "$dst"
+}
+
+# plan_unlink SYSPATH: remove our link, restore the backup.
+plan_unlink() {
+  local l=$ROOT$1 b=$ROOT$1$BACKUP_SUFFIX
+  if is_our_link "$l"; then
+    plan rm "$l"
+    GONE[$l]=1
+  elif exists "$l"; then
+    exists "$b" && warn "$l is not our link; leaving it and $b alone"
+    return 0
+  fi
+  if exists "$b"; then
+    plan restore "$b" "$l"
+    GONE[$b]=1
+    unset "GONE[$l]"
+  fi
+}
+
+# would_be_empty DIR: DIR holds nothing once the plan has run.
+would_be_empty() {
+  local e
+  while IFS= read -r -d '' e; do
+    [[ -n ${GONE[$e]+x} ]] || return 1
+  done < <(find "$1" -mindepth 1 -maxdepth 1 -print0)
+  return 0
+}
+
+LINKS=()
+((SEL_XEN)) && LINKS+=("${XEN_LINKS[@]}")
+((SEL_GANETI)) && LINKS+=("${GANETI_LINKS[@]}")
+((SEL_QEMU)) && LINKS+=("${QEMU_LINKS[@]}")
+
+if ((!UNINSTALL)); then
+  plan_binary
+  plan_link "$SBIN_LINK"
+  for l in ${LINKS[@]+"${LINKS[@]}"}; do plan_link "$l"; done
+else
+  OTHERS=()
+  if ((!SEL_XEN && !SEL_GANETI && !SEL_QEMU)); then
+    LINKS=("${XEN_LINKS[@]}" "${GANETI_LINKS[@]}" "${QEMU_LINKS[@]}")
+  else
+    ((SEL_XEN)) || OTHERS+=("${XEN_LINKS[@]}")
+    ((SEL_GANETI)) || OTHERS+=("${GANETI_LINKS[@]}")
+    ((SEL_QEMU)) || OTHERS+=("${QEMU_LINKS[@]}")
+  fi
+  for l in "${LINKS[@]}"; do plan_unlink "$l"; done
+
+  # The binary goes only when no hook outside the selection still uses it.
+  # (vif-custom is in the ganeti set, so it is never kept by --xen alone.)
+  KEEP_BINARY=""
+  for l in ${OTHERS[@]+"${OTHERS[@]}"}; do
+    if is_our_link "$ROOT$l"; then KEEP_BINARY=$ROOT$l; break; fi
+  done
+  if [[ -n $KEEP_BINARY ]]; then
+    if exists "$ROOT$BIN_TARGET"; then
+      warn "keeping $ROOT$BIN_TARGET: still linked from $KEEP_BINARY"
+    fi
+  else
+    plan_unlink "$SBIN_LINK"
+    if exists "$ROOT$BIN_TARGET" && ! [[ -d $ROOT$BIN_TARGET && ! -L $ROOT$BIN_TARGET ]]; then
+      plan rm "$ROOT$BIN_TARGET"
+      GONE[$ROOT$BIN_TARGET]=1
+    fi
+    if exists "$ROOT$MANIFEST" && [[ -f $ROOT$MANIFEST ]]; then
+      plan rm "$ROOT$MANIFEST"
+      GONE[$ROOT$MANIFEST]=1
+    fi
+  fi
+
+  # Remove directories this script created, deepest first, when they are
+  # empty after the plan and lie above something this run removed.
+  if [[ -f $ROOT$MANIFEST ]]; then
+    mapfile -t CREATED < <(grep '^/' "$ROOT$MANIFEST" | sort -ru)
+    for d in ${CREATED[@]+"${CREATED[@]}"}; do
+      dd=$ROOT$d
+      [[ -d $dd && ! -L $dd && -z ${GONE[$dd]+x} ]] || continue
+      touched=0
+      for g in "${!GONE[@]}"; do
+        if [[ $g == "$dd"/* ]]; then touched=1; break; fi
+      done
+      ((touched)) || continue
+      if would_be_empty "$dd"; then
+        plan rmdir "$dd"
+        GONE[$dd]=1
+      fi
+    done
+  fi
+fi
+
+if ((${#ERRORS[@]})); then
+  for e in "${ERRORS[@]}"; do echo "$PROG: $e" >&2; done
+  die "nothing changed"
+fi
+
+if ((${#OPS[@]} == 0)); then
+  echo "nothing to do"
+  exit 0
+fi
+
+# ---------------------------------------------------------------- execution
+TMP=""
+cleanup() { if [[ -n $TMP ]]; then rm -f -- "$TMP"; fi; }
+trap cleanup EXIT
+
+tmp_beside() { TMP="$(dirname -- "$1")/.$(basename -- "$1").ovs-vif-tmp.$$"; rm -f -- "$TMP"; }
+
+absent_or_die() { if [[ -e $1 || -L $1 ]]; then die "$1 appeared while installing; stopping"; fi; }
+
+run_action() {
+  local op=$1 a=$2 b=$3
+  case $op in
+    mkdir)
+      echo "mkdir -p $a"
+      ((DRY_RUN)) || mkdir -p -- "$a" ;;
+    install)
+      echo "install -m 0755 $a $b"
+      if ((!DRY_RUN)); then
+        # Write beside the target and rename over it: a VM starting right
+        # now runs either the old or the new binary, never a partial one.
+        tmp_beside "$b"
+        install -m 0755 -- "$a" "$TMP"
+        mv -fT -- "$TMP" "$b"
+        TMP=""
+      fi ;;
+    link)
+      echo "ln -sfn $a $b"
+      if ((!DRY_RUN)); then
+        tmp_beside "$b"
+        ln -sfn -- "$a" "$TMP"
+        mv -fT -- "$TMP" "$b"
+        TMP=""
+      fi ;;
+    backup|restore)
+      echo "mv $a $b"
+      if ((!DRY_RUN)); then
+        absent_or_die "$b"
+        mv -T -- "$a" "$b"
+      fi ;;
+    rm)
+      echo "rm -f $a"
+      ((DRY_RUN)) || rm -f -- "$a" ;;
+    rmdir)
+      echo "rmdir $a"
+      ((DRY_RUN)) || rmdir -- "$a" ;;
+    *) die "internal error: unknown action $op" ;;
+  esac
+}
+
+for i in "${!OPS[@]}"; do
+  run_action "${OPS[$i]}" "${ARG_A[$i]}" "${ARG_B[$i]}"
+done
+
+((DRY_RUN)) && exit 0
+
+# Bookkeeping: remember the directories we created (install), or forget the
+# ones we removed while the binary stays (partial uninstall). The manifest
+# itself is removed together with the binary.
+update_manifest() {
+  local m=$ROOT$MANIFEST
+  [[ -d ${m%/*} ]] || return 0
+  tmp_beside "$m"
+  {
+    if [[ -f $m ]]; then grep '^/' "$m" || true; fi
+    if (($#)); then printf '%s\n' "$@"; fi
+  } | sort -u | while IFS= read -r d; do
+    if [[ -d $ROOT$d ]]; then printf '%s\n' "$d"; fi
+  done >"$TMP"
+  chmod 0644 -- "$TMP"
+  if [[ -f $m ]] && cmp -s -- "$TMP" "$m"; then
+    rm -f -- "$TMP"
+  else
+    mv -fT -- "$TMP" "$m"
+  fi
+  TMP=""
+}
+
+if ((!UNINSTALL)); then
+  ((${#NEW_DIRS[@]} == 0)) || update_manifest "${NEW_DIRS[@]}"
+elif [[ -f $ROOT$MANIFEST ]]; then
+  update_manifest
+fi

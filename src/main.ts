@@ -1,0 +1,53 @@
+// One binary, many names: dispatch on the basename it was invoked as
+// (symlinks from Xen's and Ganeti's script directories), else on the first
+// argument. Each entry point is imported only when it runs.
+import { basename } from "node:path";
+import pkg from "../package.json" with { type: "json" };
+import { runEntry } from "./cli/common.ts";
+
+const USAGE = `usage: ovs-vif COMMAND [options]
+
+Commands:
+  attach --bridge BR --iface DEV [--vlan SPEC] ...   attach a device (one OVSDB transaction)
+  detach --iface DEV                                 remove a device's port
+  xen-vif online|offline|add|remove ...              the Xen hotplug script (also as vif-openvswitch)
+  --version                                          print the version
+
+Run 'ovs-vif COMMAND --help' for a command's options.`;
+
+type Entry = (argv: string[], tag: string) => Promise<number>;
+
+const byName: Record<string, () => Promise<Entry>> = {
+  "vif-openvswitch": async () => (await import("../hooks/xen.ts")).xenHook,
+};
+
+const subcommands: Record<string, () => Promise<Entry>> = {
+  "xen-vif": byName["vif-openvswitch"]!,
+  attach: async () => (await import("../hooks/attach.ts")).attachCommand,
+  detach: async () => (await import("../hooks/attach.ts")).detachCommand,
+};
+
+async function main(): Promise<number> {
+  const argv = process.argv.slice(2);
+  const invokedAs = basename(process.argv0 || "ovs-vif");
+  const hook = byName[invokedAs];
+  if (hook) return (await hook())(argv, invokedAs);
+
+  const [command, ...rest] = argv;
+  if (command === "--version" || command === "version") {
+    process.stdout.write(`ovs-vif ${pkg.version}\n`);
+    return 0;
+  }
+  if (command === undefined || command === "--help" || command === "-h" || command === "help") {
+    process.stdout.write(USAGE + "\n");
+    return command === undefined ? 2 : 0;
+  }
+  const sub = subcommands[command];
+  if (!sub) {
+    process.stderr.write(`ovs-vif: unknown command ${JSON.stringify(command)}\n${USAGE}\n`);
+    return 2;
+  }
+  return (await sub())(rest, command === "xen-vif" ? "vif-openvswitch" : `ovs-vif ${command}`);
+}
+
+void runEntry("ovs-vif", main);

@@ -1,0 +1,68 @@
+import { InputError } from "./errors.ts";
+
+// Linux device names are at most 15 bytes (IFNAMSIZ - 1). The kernel forbids
+// '/', ':' and whitespace; we also refuse anything that is not a plain name
+// (quotes, shell metacharacters, control characters), because these names
+// arrive from guests' configuration and travel into logs and other tools.
+const DEVICE_NAME = /^[A-Za-z0-9_.+@-]{1,15}$/;
+
+function describeBadChar(value: string, allowed: RegExp): string | undefined {
+  for (const ch of value) {
+    if (!allowed.test(ch)) {
+      const code = ch.codePointAt(0) ?? 0;
+      const shown = code < 0x20 || code === 0x7f ? `control character 0x${code.toString(16).padStart(2, "0")}` : /\s/.test(ch) ? "whitespace" : JSON.stringify(ch);
+      return `contains ${shown}`;
+    }
+  }
+  return undefined;
+}
+
+function checkName(field: string, value: string, what: string, pattern: RegExp, charset: RegExp): string {
+  if (value.length === 0) throw new InputError(field, value, `empty ${what} name`);
+  if ([...value].length > 15) throw new InputError(field, value, `${what} name longer than 15 characters`);
+  if (value === "." || value === "..") throw new InputError(field, value, `not a valid ${what} name`);
+  if (!pattern.test(value)) {
+    const bad = describeBadChar(value, charset) ?? "is not a valid name";
+    throw new InputError(field, value, `${what} name ${bad} (allowed: letters, digits and _ . + @ -)`);
+  }
+  return value;
+}
+
+/** A network device name (tap, vif, veth), as the kernel and OVS accept it. */
+export function parseInterfaceName(field: string, value: string): string {
+  return checkName(field, value, "interface", DEVICE_NAME, /[A-Za-z0-9_.+@-]/);
+}
+
+// An OVS bridge is also a network device (its internal port has its name),
+// so the same limits apply. A leading '-' would read as an option elsewhere.
+const BRIDGE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.+@-]{0,14}$/;
+
+export function parseBridgeName(field: string, value: string): string {
+  if (value.startsWith("-")) throw new InputError(field, value, "bridge name starts with '-'");
+  return checkName(field, value, "bridge", BRIDGE_NAME, /[A-Za-z0-9_.+@-]/);
+}
+
+/** external_ids keys and values: printable, no control characters. */
+export function parseExternalId(field: string, raw: string): [string, string] {
+  const eq = raw.indexOf("=");
+  if (eq <= 0) throw new InputError(field, raw, "expected KEY=VALUE");
+  const key = raw.slice(0, eq);
+  const value = raw.slice(eq + 1);
+  if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(key)) throw new InputError(field, raw, "key must be 1..64 of letters, digits, _ . : -");
+  // eslint-disable-next-line no-control-regex
+  if (/[\x00-\x1f\x7f]/.test(value) || value.length > 1024) throw new InputError(field, raw, "value has control characters or is longer than 1024");
+  return [key, value];
+}
+
+const MAC = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
+export function parseMac(field: string, value: string): string {
+  if (!MAC.test(value)) throw new InputError(field, value, "not a MAC address (xx:xx:xx:xx:xx:xx)");
+  return value.toLowerCase();
+}
+
+export function parseMtu(field: string, value: string): number {
+  if (!/^[0-9]{1,5}$/.test(value)) throw new InputError(field, value, "MTU must be a number 68..65535");
+  const n = Number(value);
+  if (n < 68 || n > 65535) throw new InputError(field, value, "MTU out of range 68..65535");
+  return n;
+}

@@ -1,0 +1,162 @@
+// A small OVSDB JSON-RPC client (RFC 7047) over a unix or tcp stream socket.
+// Only what ovs-vif needs: transact, monitor updates, and answering the
+// server's echo probes (ovsdb-server drops clients that do not answer).
+import { connect, type Socket } from "node:net";
+import { OvsdbError } from "../errors.ts";
+import { JsonSplitter } from "./json-stream.ts";
+
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+export type Row = Record<string, Json>;
+
+export interface OperationResult {
+  rows?: Row[];
+  uuid?: [string, string];
+  count?: number;
+  error?: string;
+  details?: string;
+}
+
+export interface Endpoint {
+  kind: "unix" | "tcp";
+  path?: string;
+  host?: string;
+  port?: number;
+  text: string;
+}
+
+/** `--db` value or OVS_RUNDIR (default /var/run/openvswitch) + db.sock. */
+export function resolveEndpoint(db: string | undefined, env: NodeJS.ProcessEnv = process.env): Endpoint {
+  if (db === undefined || db === "") {
+    const rundir = env.OVS_RUNDIR || "/var/run/openvswitch";
+    const path = `${rundir.replace(/\/+$/, "")}/db.sock`;
+    return { kind: "unix", path, text: `unix:${path}` };
+  }
+  if (db.startsWith("unix:") && db.length > 5) return { kind: "unix", path: db.slice(5), text: db };
+  const tcp = /^tcp:([^:]+|\[[^\]]+\]):([0-9]{1,5})$/.exec(db);
+  if (tcp) return { kind: "tcp", host: tcp[1]!.replace(/^\[|\]$/g, ""), port: Number(tcp[2]), text: db };
+  throw new OvsdbError("endpoint", `--db ${JSON.stringify(db)}: expected unix:PATH or tcp:HOST:PORT`);
+}
+
+interface Pending {
+  resolve: (value: Json) => void;
+  reject: (err: Error) => void;
+  timer: ReturnType<typeof setTimeout>;
+  method: string;
+}
+
+export type UpdateHandler = (monitorId: Json, update: Json) => void;
+
+export class OvsdbClient {
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private readonly splitter = new JsonSplitter();
+  private closedError: Error | undefined;
+  onUpdate: UpdateHandler | undefined;
+
+  private constructor(
+    private readonly socket: Socket,
+    readonly endpoint: Endpoint,
+    readonly database: string,
+  ) {
+    socket.on("data", (chunk: Buffer) => this.receive(chunk));
+    socket.on("error", (err: Error) => this.fail(new OvsdbError("socket", `OVSDB ${endpoint.text}: ${err.message}`)));
+    socket.on("close", () => this.fail(new OvsdbError("closed", `OVSDB ${endpoint.text}: connection closed by the server`)));
+  }
+
+  static connect(endpoint: Endpoint, timeoutMs: number, database = "Open_vSwitch"): Promise<OvsdbClient> {
+    return new Promise((resolve, reject) => {
+      const socket = endpoint.kind === "unix" ? connect({ path: endpoint.path! }) : connect({ host: endpoint.host!, port: endpoint.port! });
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new OvsdbError("timeout", `OVSDB ${endpoint.text}: no connection within ${timeoutMs} ms`));
+      }, timeoutMs);
+      socket.once("connect", () => {
+        clearTimeout(timer);
+        socket.removeAllListeners("error");
+        resolve(new OvsdbClient(socket, endpoint, database));
+      });
+      socket.once("error", (err: NodeJS.ErrnoException) => {
+        clearTimeout(timer);
+        const hint = err.code === "ENOENT" || err.code === "ECONNREFUSED" ? " (is ovsdb-server running?)" : "";
+        reject(new OvsdbError("connect", `OVSDB ${endpoint.text}: ${err.code ?? err.message}${hint}`));
+      });
+    });
+  }
+
+  /** Sends one JSON-RPC request and resolves with its result. */
+  request(method: string, params: Json[], timeoutMs: number): Promise<Json> {
+    if (this.closedError) return Promise.reject(this.closedError);
+    const id = this.nextId++;
+    return new Promise<Json>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new OvsdbError("timeout", `OVSDB ${this.endpoint.text}: no answer to ${method} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(id, { resolve, reject, timer, method });
+      this.socket.write(JSON.stringify({ id, method, params }));
+    });
+  }
+
+  /** Runs one transaction; resolves with the per-operation results. Errors
+   * in the results are for the caller to interpret (see checkResults). */
+  async transact(ops: Json[], timeoutMs: number): Promise<OperationResult[]> {
+    const result = await this.request("transact", [this.database, ...ops], timeoutMs);
+    if (!Array.isArray(result)) throw new OvsdbError("protocol", `OVSDB ${this.endpoint.text}: transact returned ${JSON.stringify(result)}`);
+    return result as OperationResult[];
+  }
+
+  close(): void {
+    this.closedError ??= new OvsdbError("closed", `OVSDB ${this.endpoint.text}: connection closed`);
+    this.socket.destroy();
+    for (const [id, p] of this.pending) {
+      clearTimeout(p.timer);
+      p.reject(this.closedError);
+      this.pending.delete(id);
+    }
+  }
+
+  private fail(err: Error): void {
+    if (this.closedError) return;
+    this.closedError = err;
+    for (const [id, p] of this.pending) {
+      clearTimeout(p.timer);
+      p.reject(err);
+      this.pending.delete(id);
+    }
+  }
+
+  private receive(chunk: Buffer): void {
+    let messages: Json[];
+    try {
+      messages = this.splitter.push(chunk);
+    } catch (err) {
+      this.fail(new OvsdbError("protocol", `OVSDB ${this.endpoint.text}: ${(err as Error).message}`));
+      this.socket.destroy();
+      return;
+    }
+    for (const msg of messages) this.dispatch(msg);
+  }
+
+  private dispatch(msg: Json): void {
+    if (msg === null || typeof msg !== "object" || Array.isArray(msg)) return;
+    const method = msg.method;
+    if (typeof method === "string") {
+      if (method === "echo" && msg.id !== undefined && msg.id !== null) {
+        this.socket.write(JSON.stringify({ id: msg.id, result: msg.params ?? [], error: null }));
+      } else if (method === "update" && Array.isArray(msg.params)) {
+        this.onUpdate?.(msg.params[0] ?? null, msg.params[1] ?? null);
+      }
+      return;
+    }
+    if (typeof msg.id !== "number") return;
+    const p = this.pending.get(msg.id);
+    if (!p) return;
+    this.pending.delete(msg.id);
+    clearTimeout(p.timer);
+    if (msg.error !== null && msg.error !== undefined) {
+      p.reject(new OvsdbError("rpc", `OVSDB ${this.endpoint.text}: ${p.method} failed: ${JSON.stringify(msg.error)}`, msg.error));
+    } else {
+      p.resolve(msg.result ?? null);
+    }
+  }
+}

@@ -1,0 +1,107 @@
+// Running a transaction: result checking, retry on guard conflicts, and
+// waiting until ovs-vswitchd has applied it.
+import { DeviceError, OvsdbError } from "../errors.ts";
+import type { Json, OperationResult, OvsdbClient } from "./client.ts";
+import { optionalAtom, setItems, uuid } from "./values.ts";
+
+/** Overall time budget shared by every step of one command. */
+export class Deadline {
+  readonly end: number;
+  constructor(readonly totalMs: number) {
+    this.end = Date.now() + totalMs;
+  }
+  left(): number {
+    return Math.max(1, this.end - Date.now());
+  }
+}
+
+export class GuardConflict extends Error {}
+
+/** Throws on any failed operation or trailing commit error. A failed `wait`
+ * guard means something changed since the read: GuardConflict (retry). */
+export function checkResults(ops: Json[], results: OperationResult[], what: string): void {
+  for (let i = 0; i < results.length; i++) {
+    const r = results[i];
+    if (!r || !r.error) continue;
+    const op = ops[i] as { op?: string; table?: string } | undefined;
+    if (op?.op === "wait" && r.error === "timed out") throw new GuardConflict(`${op.table} changed concurrently`);
+    const where = op ? `operation ${i + 1} (${op.op} ${op.table ?? ""})`.replace(/ \)$/, ")") : "commit";
+    throw new OvsdbError("transaction", `${what}: OVSDB refused ${where}: ${r.error}${r.details ? `: ${r.details}` : ""}`, r);
+  }
+  if (results.length < ops.length) throw new OvsdbError("transaction", `${what}: OVSDB answered ${results.length} of ${ops.length} operations`);
+}
+
+/** Runs read+build+commit, retrying when a guard shows a concurrent change. */
+export async function transactWithRetry<T>(
+  client: OvsdbClient,
+  deadline: Deadline,
+  what: string,
+  attempt: () => Promise<{ ops: Json[]; done: (results: OperationResult[]) => T }>,
+): Promise<T> {
+  for (let tries = 1; ; tries++) {
+    const { ops, done } = await attempt();
+    if (ops.length === 0) return done([]);
+    const results = await client.transact(ops, deadline.left());
+    try {
+      checkResults(ops, results, what);
+      return done(results);
+    } catch (err) {
+      if (!(err instanceof GuardConflict) || tries >= 20 || deadline.left() < 5) throw err;
+      await new Promise((r) => setTimeout(r, Math.min(deadline.left(), 2 + Math.random() * 10 * tries)));
+    }
+  }
+}
+
+/** The next_cfg value selected by bumpNextCfg's select (last select of Open_vSwitch). */
+export function nextCfgFrom(results: OperationResult[]): number {
+  for (let i = results.length - 1; i >= 0; i--) {
+    const row = results[i]?.rows?.[0];
+    if (row && typeof row.next_cfg === "number") return row.next_cfg;
+  }
+  throw new OvsdbError("protocol", "transaction did not report next_cfg");
+}
+
+/** Waits until ovs-vswitchd reports cur_cfg >= target (it has reconfigured
+ * with our change), watching Open_vSwitch through a monitor. */
+export async function waitForVswitchd(client: OvsdbClient, target: number, deadline: Deadline): Promise<void> {
+  let seen = -Infinity;
+  let wake: (() => void) | undefined;
+  const observe = (updates: Json) => {
+    const table = (updates as Record<string, Record<string, { new?: { cur_cfg?: number } }>> | null)?.Open_vSwitch;
+    for (const row of Object.values(table ?? {})) {
+      const cur = row.new?.cur_cfg;
+      // Never let the observed value go backwards (e.g. a restarting daemon).
+      if (typeof cur === "number" && cur > seen) seen = cur;
+    }
+    if (seen >= target) wake?.();
+  };
+  client.onUpdate = (id, update) => {
+    if (id === "cur_cfg") observe(update);
+  };
+  const initial = await client.request("monitor", [client.database, "cur_cfg", { Open_vSwitch: { columns: ["cur_cfg"] } }], deadline.left());
+  observe(initial);
+  if (seen >= target) return;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      reject(new OvsdbError("vswitchd", `ovs-vswitchd did not apply the change within ${deadline.totalMs / 1000} s (cur_cfg ${seen === -Infinity ? "unknown" : seen} < ${target}; is ovs-vswitchd running?)`));
+    }, deadline.left());
+    wake = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+  });
+}
+
+/** After vswitchd applied the change: did the Interface get an OpenFlow port? */
+export async function checkInterface(client: OvsdbClient, ifaceUuid: string, device: string, deadline: Deadline): Promise<number> {
+  const ops: Json[] = [{ op: "select", table: "Interface", where: [["_uuid", "==", uuid(ifaceUuid)]], columns: ["ofport", "error"] }];
+  const results = await client.transact(ops, deadline.left());
+  checkResults(ops, results, `check ${device}`);
+  const row = results[0]?.rows?.[0];
+  if (!row) throw new DeviceError(device, "the Interface row vanished (removed concurrently)");
+  const error = optionalAtom(row.error);
+  const ofport = optionalAtom(row.ofport);
+  if (typeof error === "string" && error !== "") throw new DeviceError(device, `ovs-vswitchd could not attach it: ${error}`);
+  if (typeof ofport !== "number" || ofport < 0) throw new DeviceError(device, `ovs-vswitchd could not attach it (ofport ${JSON.stringify(setItems(row.ofport))})`);
+  return ofport;
+}
