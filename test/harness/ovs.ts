@@ -7,7 +7,8 @@ import { join } from "node:path";
 import { must, sh, type Result } from "./proc.ts";
 
 export const ROOT = join(import.meta.dirname, "..", "..");
-export const BINARY = join(ROOT, "dist", "ovs-vif");
+/** The binary under test; OVS_VIF_BINARY points elsewhere (e.g. a private build). */
+export const BINARY = process.env.OVS_VIF_BINARY ?? join(ROOT, "dist", "ovs-vif");
 
 export interface OvsHandle {
   dir: string;
