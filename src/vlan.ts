@@ -26,6 +26,7 @@ export const UNTAGGED: VlanSpec = Object.freeze({ trunks: [] as number[] }) as V
 
 function parseVlanId(field: string, whole: string, digits: string): number {
   if (digits === "") throw new InputError(field, whole, "empty VLAN id");
+  if (digits.startsWith(".")) throw new InputError(field, whole, "empty VLAN id (two '.' in a row)");
   if (!/^[0-9]+$/.test(digits)) throw new InputError(field, whole, `VLAN id ${JSON.stringify(digits)} is not a number`);
   const id = digits.length > 4 ? Infinity : Number(digits);
   if (id < 1 || id > 4094) throw new InputError(field, whole, `VLAN id ${digits} out of range 1..4094`);
@@ -54,6 +55,7 @@ export function parseVlanSpec(field: string, value: string, whole = value): Vlan
     if (!rest.startsWith(":")) throw new InputError(field, whole, `unexpected ${JSON.stringify(rest[0])} (expected .N, :A:B or .N:A:B)`);
     for (const part of rest.slice(1).split(":")) trunks.add(parseVlanId(field, whole, part));
   }
+  if (native !== undefined && trunks.has(native)) throw new InputError(field, whole, `VLAN ${native} is both the native (untagged) VLAN and a tagged one`);
   const spec: VlanSpec = { trunks: [...trunks].sort((a, b) => a - b) };
   if (native !== undefined) spec.native = native;
   return spec;
@@ -147,13 +149,15 @@ export function parseXlVlan(field: string, value: string): VlanSpec {
     const untagged = flags.includes("u");
     if (pvid !== untagged) throw new InputError(field, value, `${item}: OVS ports support the PVID only as the untagged native VLAN (use "pu")`);
     if (pvid) {
-      if (ids.length !== 1 || (native !== undefined && native !== ids[0])) throw new InputError(field, value, "more than one PVID");
+      if (ids.length !== 1) throw new InputError(field, value, `${item}: a PVID is one VLAN, not a range`);
+      if (native !== undefined && native !== ids[0]) throw new InputError(field, value, "more than one PVID");
       native = ids[0];
     } else {
       plain.push(...ids);
     }
   }
   if (native === undefined && items.length === 1 && plain.length === 1) return { native: plain[0], trunks: [] };
+  // A range may include the PVID (10pu/10-20): the native VLAN is carried anyway.
   for (const id of plain) if (id !== native) trunks.add(id);
   const spec: VlanSpec = { trunks: [...trunks].sort((a, b) => a - b) };
   if (native !== undefined) spec.native = native;

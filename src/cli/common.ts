@@ -16,7 +16,8 @@ export interface GlobalOptions {
 
 export const GLOBAL_HELP = `Common options:
   --db unix:PATH     OVSDB socket (default: $OVS_RUNDIR/db.sock, OVS_RUNDIR=/var/run/openvswitch)
-  --timeout SECONDS  bound on the whole operation, including ovs-vswitchd (default 30)
+  --timeout SECONDS  bound on the whole operation, including ovs-vswitchd
+                     (default: $OVS_VIF_TIMEOUT, else 30)
   --no-wait          do not wait for ovs-vswitchd to apply the change
   --dry-run          print the OVSDB transaction that would be sent, change nothing
   --verbose          debug logging (or OVS_VIF_LOG_LEVEL=error|warn|info|debug)`;
@@ -44,8 +45,10 @@ export function parseArgs(argv: string[], spec: { string?: string[]; boolean?: s
 }
 
 export function globalOptions(args: ParsedArgs): GlobalOptions {
-  const raw = args.timeout === undefined ? "30" : String(args.timeout);
-  if (!/^[0-9]+(\.[0-9]+)?$/.test(raw) || Number(raw) <= 0 || Number(raw) > 3600) throw new InputError("--timeout", raw, "expected seconds, 0 < T <= 3600");
+  // Hooks get fixed arguments from their caller: OVS_VIF_TIMEOUT sets it there.
+  const field = args.timeout === undefined ? "OVS_VIF_TIMEOUT" : "--timeout";
+  const raw = args.timeout === undefined ? (process.env.OVS_VIF_TIMEOUT ?? "30") : String(args.timeout);
+  if (!/^[0-9]+(\.[0-9]+)?$/.test(raw) || Number(raw) <= 0 || Number(raw) > 3600) throw new InputError(field, raw, "expected seconds, 0 < T <= 3600");
   const opts: GlobalOptions = { timeoutMs: Math.round(Number(raw) * 1000), dryRun: args["dry-run"] === true, wait: args.wait !== false, verbose: args.verbose === true };
   if (typeof args.db === "string") opts.db = args.db;
   return opts;

@@ -251,6 +251,24 @@ function connectSocket(path: string, timeoutMs: number): Promise<Socket> {
   });
 }
 
+// xenstored listens with a backlog of 1: when several hotplug scripts start
+// at once (a domain with many vifs), connects are refused until it accepts.
+// Retry those briefly instead of failing the VM start.
+const BUSY_RETRY_MS = 1000;
+
+async function connectWithRetry(path: string, timeoutMs: number): Promise<Socket> {
+  const end = Date.now() + Math.min(timeoutMs, BUSY_RETRY_MS);
+  for (let delay = 1; ; delay = Math.min(delay * 2, 50)) {
+    try {
+      return await connectSocket(path, timeoutMs);
+    } catch (err) {
+      const busy = err instanceof XenStoreError && (err.code === "ECONNREFUSED" || err.code === "EAGAIN");
+      if (!busy || Date.now() + delay > end) throw err;
+      await new Promise((r) => setTimeout(r, delay * (0.5 + Math.random())));
+    }
+  }
+}
+
 function socketTransport(sock: Socket, target: string, events: TransportEvents): Transport {
   sock.on("data", (chunk: Buffer) => events.data(chunk));
   sock.on("error", (err) => events.end(errCode(err, "EIO"), `xenstored socket ${target}: ${err.message}`));
@@ -348,7 +366,7 @@ async function openPath(path: string, timeoutMs: number): Promise<XenStore> {
     const fd = await openDevice(path);
     client.attach((events) => deviceTransport(fd, path, events));
   } else {
-    const sock = await connectSocket(path, timeoutMs);
+    const sock = await connectWithRetry(path, timeoutMs);
     client.attach((events) => socketTransport(sock, path, events));
   }
   return client;

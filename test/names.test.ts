@@ -1,0 +1,249 @@
+// Name and scalar validation (src/names.ts): device and bridge names,
+// external_ids entries, MAC addresses, MTUs.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { InputError } from "../src/errors.ts";
+import { parseBridgeName, parseExternalId, parseInterfaceName, parseMac, parseMtu } from "../src/names.ts";
+
+function expectInputError(fn: () => unknown, field: string, value: string, reasonPattern?: RegExp): InputError {
+  let caught: unknown;
+  try {
+    fn();
+  } catch (err) {
+    caught = err;
+  }
+  const label = JSON.stringify(value);
+  if (!(caught instanceof InputError)) {
+    assert.unreachable(`${label}: expected an InputError, got ${caught === undefined ? "no error" : String(caught)}`);
+    throw new Error("unreachable");
+  }
+  assert.is(caught.field, field, `${label}: field`);
+  assert.is(caught.value, value, `${label}: value`);
+  assert.ok(caught.reason.length > 0, `${label}: reason`);
+  assert.ok(caught.message.includes(field), `${label}: message names the field`);
+  assert.ok(caught.message.includes(JSON.stringify(value)), `${label}: message ${JSON.stringify(caught.message)} names the value`);
+  assert.ok(caught.message.includes(caught.reason), `${label}: message gives the reason`);
+  assert.not.ok(caught.message.includes("\n"), `${label}: message stays on one line`);
+  if (reasonPattern) assert.match(caught.reason, reasonPattern, `${label}: reason`);
+  return caught;
+}
+
+const FIFTEEN = "abcdefghijklmno";
+const SIXTEEN = "abcdefghijklmnop";
+
+// --- interface names ---------------------------------------------------------
+
+const ifaceGood = ["vif5.0", "vif5.0-emu", "tap0", "gnt.com.0", FIFTEEN, "a", "veth_1", "eth0.100", "tap+1", "x@y", "A-Z_0.9", "..a", "a.."];
+
+for (const name of ifaceGood) {
+  test(`parseInterfaceName accepts ${JSON.stringify(name)}`, () => {
+    assert.is(parseInterfaceName("vif", name), name);
+  });
+}
+
+const ifaceBad: Array<[string, RegExp?]> = [
+  ["", /empty/],
+  [SIXTEEN, /15/],
+  ["vif123456.1234-emu", /15/],
+  ["a/b", /"\/"/],
+  ["a b", /whitespace/],
+  ["a\tb", /control character 0x09/],
+  ["a\nb", /control character 0x0a/],
+  ["a\x01b", /control character 0x01/],
+  ["a\x7fb", /control character 0x7f/],
+  ["a\x00b", /control character 0x00/],
+  [".", /not a valid/],
+  ["..", /not a valid/],
+  ["a:b", /":"/],
+  ["a;b", /";"/],
+  ["$(x)", /"\$"/],
+  ["`x`"],
+  ["a'b", /"'"/],
+  ['a"b'],
+  ["a\\b"],
+  ["a|b"],
+  ["a&b"],
+  ["a>b"],
+  ["a*b"],
+  ["a%b"],
+  ["a=b"],
+  ["a,b"],
+  ["tap\u00e9"],
+  ["t\u00e4p0"],
+  ["\u0442\u0430\u043f0"], // Cyrillic "тап0"
+  ["tap\u00a00"], // no-break space
+  ["tap\u200b0"], // zero-width space
+  ["tap\u{1F600}"],
+  ["tap0\n"],
+  [" tap0"],
+];
+
+for (const [name, reason] of ifaceBad) {
+  test(`parseInterfaceName rejects ${JSON.stringify(name)}`, () => {
+    expectInputError(() => parseInterfaceName("INTERFACE", name), "INTERFACE", name, reason);
+  });
+}
+
+test("parseInterfaceName: 15 multibyte characters are still refused (not a plain name)", () => {
+  expectInputError(() => parseInterfaceName("vif", "\u00e9".repeat(15)), "vif", "\u00e9".repeat(15));
+  expectInputError(() => parseInterfaceName("vif", "\u00e9".repeat(16)), "vif", "\u00e9".repeat(16), /15/);
+});
+
+// --- bridge names ------------------------------------------------------------
+
+const bridgeGood = ["sw1", "br0", "xenbr0", "br-int", "br_ex", "1br", "_br", FIFTEEN, "br.3", "br+x", "br@x"];
+
+for (const name of bridgeGood) {
+  test(`parseBridgeName accepts ${JSON.stringify(name)}`, () => {
+    assert.is(parseBridgeName("link", name), name);
+  });
+}
+
+const bridgeBad: Array<[string, RegExp?]> = [
+  ["", /empty/],
+  [SIXTEEN, /15/],
+  ["-br", /-/],
+  ["--help", /-/],
+  ["-", /-/],
+  [".br"],
+  ["+br"],
+  ["@br"],
+  [".", /not a valid/],
+  ["..", /not a valid/],
+  ["a/b", /"\/"/],
+  ["a b", /whitespace/],
+  ["a\tb", /control character 0x09/],
+  ["a\x01b", /control character 0x01/],
+  ["a:b", /":"/],
+  ["a;b", /";"/],
+  ["$(x)"],
+  ["a'b"],
+  ["br\u00fc"],
+  ["\u043c\u043e\u0441\u0442"],
+  ["br0\n"],
+];
+
+for (const [name, reason] of bridgeBad) {
+  test(`parseBridgeName rejects ${JSON.stringify(name)}`, () => {
+    expectInputError(() => parseBridgeName("link", name), "link", name, reason);
+  });
+}
+
+// --- external_ids ------------------------------------------------------------
+
+const extGood: Array<[string, [string, string]]> = [
+  ["iface-id=abc", ["iface-id", "abc"]],
+  ["k=", ["k", ""]],
+  ["k=a=b", ["k", "a=b"]],
+  ["a.b:c_d-e=v", ["a.b:c_d-e", "v"]],
+  ["vm-name=web server #1", ["vm-name", "web server #1"]],
+  ["name=\u00e9t\u00e9", ["name", "\u00e9t\u00e9"]],
+  [`${"k".repeat(64)}=v`, ["k".repeat(64), "v"]],
+  [`k=${"v".repeat(1024)}`, ["k", "v".repeat(1024)]],
+];
+
+for (const [raw, want] of extGood) {
+  test(`parseExternalId accepts ${JSON.stringify(raw.slice(0, 40))}`, () => {
+    assert.equal(parseExternalId("external-id", raw), want);
+  });
+}
+
+const extBad: Array<[string, RegExp?]> = [
+  ["", /KEY=VALUE/],
+  ["novalue", /KEY=VALUE/],
+  ["=v", /KEY=VALUE/],
+  [`${"k".repeat(65)}=v`, /key/],
+  ["a b=v", /key/],
+  ["a/b=v", /key/],
+  ["k\u00e9=v", /key/],
+  ["k\n=v", /key/],
+  ["k=a\nb", /control/],
+  ["k=a\tb", /control/],
+  ["k=a\x00b", /control/],
+  ["k=a\x7fb", /control/],
+  [`k=${"v".repeat(1025)}`, /1024/],
+];
+
+for (const [raw, reason] of extBad) {
+  test(`parseExternalId rejects ${JSON.stringify(raw.slice(0, 40))}`, () => {
+    expectInputError(() => parseExternalId("external-id", raw), "external-id", raw, reason);
+  });
+}
+
+// --- MAC ---------------------------------------------------------------------
+
+const macGood: Array<[string, string]> = [
+  ["00:16:3e:aa:bb:cc", "00:16:3e:aa:bb:cc"],
+  ["AA:BB:CC:DD:EE:FF", "aa:bb:cc:dd:ee:ff"],
+  ["fe:FF:ff:Ff:fF:ff", "fe:ff:ff:ff:ff:ff"],
+];
+
+for (const [raw, want] of macGood) {
+  test(`parseMac ${raw} -> ${want}`, () => {
+    assert.is(parseMac("MAC", raw), want);
+  });
+}
+
+const macBad = [
+  "",
+  "00:16:3e:aa:bb",
+  "00:16:3e:aa:bb:cc:dd",
+  "00-16-3e-aa-bb-cc",
+  "0016.3eaa.bbcc",
+  "00163eaabbcc",
+  "00:16:3e:aa:bb:cg",
+  "0:16:3e:aa:bb:cc",
+  "000:16:3e:aa:bb:cc",
+  "00:16:3e:aa:bb:cc\n",
+  " 00:16:3e:aa:bb:cc",
+  "00:16:3e:aa:bb:cc ",
+  "00:16:3e:aa:bb:cc;reboot",
+  "\uff10\uff10:16:3e:aa:bb:cc", // fullwidth digits
+];
+
+for (const raw of macBad) {
+  test(`parseMac rejects ${JSON.stringify(raw)}`, () => {
+    expectInputError(() => parseMac("MAC", raw), "MAC", raw, /MAC/);
+  });
+}
+
+// --- MTU ---------------------------------------------------------------------
+
+const mtuGood: Array<[string, number]> = [
+  ["68", 68],
+  ["1500", 1500],
+  ["9000", 9000],
+  ["65535", 65535],
+  ["01500", 1500],
+];
+
+for (const [raw, want] of mtuGood) {
+  test(`parseMtu ${raw} -> ${want}`, () => {
+    assert.is(parseMtu("mtu", raw), want);
+  });
+}
+
+const mtuBad: Array<[string, RegExp]> = [
+  ["", /68\.\.65535/],
+  ["0", /range/],
+  ["67", /range/],
+  ["65536", /range/],
+  ["99999", /range/],
+  ["123456", /68\.\.65535/],
+  ["-1", /68\.\.65535/],
+  ["1500.0", /68\.\.65535/],
+  ["1e3", /68\.\.65535/],
+  ["0x5dc", /68\.\.65535/],
+  [" 1500", /68\.\.65535/],
+  ["1500\n", /68\.\.65535/],
+  ["+1500", /68\.\.65535/],
+  ["jumbo", /68\.\.65535/],
+];
+
+for (const [raw, reason] of mtuBad) {
+  test(`parseMtu rejects ${JSON.stringify(raw)}`, () => {
+    expectInputError(() => parseMtu("mtu", raw), "mtu", raw, reason);
+  });
+}
+
+test.run();
