@@ -2,6 +2,8 @@
 import { InputError } from "../src/errors.ts";
 import { parseBridgeName, parseExternalId, parseInterfaceName, parseMtu } from "../src/names.ts";
 import type { DesiredPort } from "../src/port.ts";
+import { OVS_MAX, type QosLevel } from "../src/qos.ts";
+import { nodeDefaultsLevel } from "../src/sources/defaults.ts";
 import { attachPort, detachPort } from "../src/ovsdb/ports.ts";
 import { Deadline } from "../src/ovsdb/transact.ts";
 import { describeVlan, parseVlanSpec, vlanMode } from "../src/vlan.ts";
@@ -14,7 +16,11 @@ export const ATTACH_HELP = `usage: ovs-vif attach --bridge BR --iface DEV [--vla
 Attaches DEV to bridge BR in one OVSDB transaction (a port of the same name
 on any bridge is replaced). SPEC is Ganeti's vlan syntax: .N (access),
 :A:B (trunk, tagged only), .N:A:B (N untagged + A,B tagged), N (= .N);
-none: untagged only. --rate/--burst set ingress policing (kbps / kb; 0 = off).
+none: untagged only. --rate/--burst set ingress policing (what DEV sends):
+a bare number is in OVS units (kbps / kb), a suffixed one in bit/s or bits
+(100M, 1.5G, 800k); 0 = off. Without --rate the node defaults apply
+($OVS_VIF_DEFAULTS, default /etc/ovs-vif/defaults.json); without --burst
+the burst is 80% of the rate (at least one frame).
 
 ${GLOBAL_HELP}`;
 
@@ -24,12 +30,23 @@ Removes the port DEV from whatever bridge holds it (absent is fine).
 
 ${GLOBAL_HELP}`;
 
-function kiloOpt(field: string, raw: string | undefined): number {
-  if (raw === undefined) return 0;
-  if (!/^[0-9]{1,10}$/.test(raw)) throw new InputError(field, raw, "expected a whole number");
-  const n = Number(raw);
-  if (n > 4294967295) throw new InputError(field, raw, "larger than OVS accepts (2^32-1)");
-  return n;
+/** --rate / --burst: a bare whole number is already in OVS units. */
+function explicitLevel(rate: string | undefined, burst: string | undefined): QosLevel {
+  const level: QosLevel = { name: "command line" };
+  const ovs: NonNullable<QosLevel["ovs"]> = {};
+  for (const [kind, raw] of [["rate", rate], ["burst", burst]] as const) {
+    if (raw === undefined) continue;
+    const field = `--${kind}`;
+    if (/^[0-9]+$/.test(raw)) {
+      const n = Number(raw);
+      if (raw.length > 10 || n > OVS_MAX) throw new InputError(field, raw, `larger than OVS accepts (${OVS_MAX})`);
+      ovs[kind] = n;
+    } else {
+      level[kind] = { raw, source: `${field} ${raw}`, field };
+    }
+  }
+  if (Object.keys(ovs).length) level.ovs = ovs;
+  return level;
 }
 
 export async function attachCommand(argv: string[]): Promise<number> {
@@ -55,8 +72,8 @@ export async function attachCommand(argv: string[]): Promise<number> {
     vlan: parseVlanSpec("--vlan", stringOpt(args, "vlan") ?? ""),
     interfaceIds: ids,
     owner: "cli",
-    policing: { rate: kiloOpt("--rate", stringOpt(args, "rate")), burst: kiloOpt("--burst", stringOpt(args, "burst")) },
   };
+  desired.qos = [explicitLevel(stringOpt(args, "rate"), stringOpt(args, "burst")), nodeDefaultsLevel(desired.bridge)];
   const mtu = stringOpt(args, "mtu");
   if (mtu !== undefined) desired.mtu = parseMtu("--mtu", mtu);
   if (!opts.dryRun) requireDevice("--iface", desired.name);
@@ -66,7 +83,7 @@ export async function attachCommand(argv: string[]): Promise<number> {
   try {
     const res = await attachPort(db, desired, { deadline, wait: opts.wait, ...(opts.dryRun ? { dryRun: printTransaction } : {}) });
     if (!opts.dryRun) {
-      log.info("attach ok", { device: desired.name, bridge: desired.bridge, vlan_mode: vlanMode(desired.vlan), vlan: describeVlan(desired.vlan), rate: desired.policing.rate || undefined, ofport: res.ofport });
+      log.info("attach ok", { device: desired.name, bridge: desired.bridge, vlan_mode: vlanMode(desired.vlan), vlan: describeVlan(desired.vlan), rate: res.policing.rate || undefined, burst: res.policing.burst || undefined, ofport: res.ofport });
     }
     return 0;
   } finally {

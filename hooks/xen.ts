@@ -7,6 +7,7 @@ import { attachPort, detachPort } from "../src/ovsdb/ports.ts";
 import { Deadline } from "../src/ovsdb/transact.ts";
 import { parseXenInvocation, readXenVifKeys, targetDeviceName, xenDesiredPort, type XenInvocation } from "../src/sources/xen.ts";
 import { openXenStore, type XenStore } from "../src/sources/xenstore.ts";
+import { nodeDefaultsLevel } from "../src/sources/defaults.ts";
 import { describeVlan, vlanMode } from "../src/vlan.ts";
 import { connectOvsdb, globalOptions, GLOBAL_HELP, makeLog, parseArgs, printTransaction, type GlobalOptions } from "../src/cli/common.ts";
 
@@ -60,7 +61,7 @@ async function plug(inv: XenInvocation, xs: XenStore, opts: GlobalOptions, log: 
   const started = Date.now();
   const keys = await readXenVifKeys(xs, inv.xenbusPath, true);
   const device = targetDeviceName(inv, keys);
-  const { desired, vlanSource } = xenDesiredPort(inv, keys, device);
+  const { desired, vlanSource } = xenDesiredPort(inv, keys, device, (bridge) => [nodeDefaultsLevel(bridge)]);
   requireDevice(inv.typeIf === "tap" ? "INTERFACE" : "vif", inv.device);
   const deadline = new Deadline(opts.timeoutMs);
   const db = await connectOvsdb(opts, deadline);
@@ -81,6 +82,8 @@ async function plug(inv: XenInvocation, xs: XenStore, opts: GlobalOptions, log: 
       vlan: describeVlan(desired.vlan),
       vlan_from: vlanSource,
       mtu: desired.mtu ?? res.bridgeMtu,
+      rate: res.policing.rate || undefined,
+      burst: res.policing.burst || undefined,
       ofport: res.ofport,
       ms: Date.now() - started,
     });

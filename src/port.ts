@@ -1,5 +1,6 @@
 // The desired state of one VM port, built from whatever the caller read
 // (xenstore, Ganeti environment, command line), and its OVSDB columns.
+import { resolvePolicing, type QosLevel, type QosResult } from "./qos.ts";
 import { portVlanColumns, type VlanSpec } from "./vlan.ts";
 
 /** OVS Interface policing: rate in kbps (1000 bit/s), burst in kb (1024 bit); 0 disables. */
@@ -22,7 +23,10 @@ export interface DesiredPort {
   interfaceIds: Record<string, string>;
   /** Who attached it: xen, ganeti, qemu, cli. Stored in the Port's external_ids. */
   owner: string;
-  policing: Policing;
+  /** Policing sources, most specific first (resolved against the port's MTU). */
+  qos?: QosLevel[];
+  /** Fixed policing in OVS units, when there are no qos levels. */
+  policing?: Policing;
   /** Interface mtu_request; undefined means "the bridge's MTU". */
   mtu?: number;
 }
@@ -37,14 +41,24 @@ export interface PortColumns {
   };
 }
 
+export const DEFAULT_MTU = 1500;
+
+/** The policing this port gets, and where it came from. */
+export function effectivePolicing(desired: DesiredPort, bridgeMtu?: number): QosResult {
+  if (desired.qos) return resolvePolicing(desired.qos, desired.mtu ?? bridgeMtu ?? DEFAULT_MTU);
+  const p = desired.policing ?? NO_POLICING;
+  return { policing: { ...p }, rateSource: p.rate ? "fixed" : "none", burstSource: p.burst ? "fixed" : "none" };
+}
+
 export function portColumns(desired: DesiredPort, bridgeMtu?: number): PortColumns {
+  const { policing } = effectivePolicing(desired, bridgeMtu);
   const vlan = portVlanColumns(desired.vlan);
   const port: PortColumns["port"] = { vlan_mode: vlan.vlan_mode, trunks: vlan.trunks, external_ids: { [OWNER_KEY]: desired.owner } };
   if (vlan.tag !== undefined) port.tag = vlan.tag;
   const iface: PortColumns["iface"] = {
     external_ids: { ...desired.interfaceIds },
-    ingress_policing_rate: desired.policing.rate,
-    ingress_policing_burst: desired.policing.burst,
+    ingress_policing_rate: policing.rate,
+    ingress_policing_burst: policing.burst,
   };
   const mtu = desired.mtu ?? bridgeMtu;
   if (mtu !== undefined) iface.mtu_request = mtu;

@@ -8,7 +8,7 @@ import { InputError } from "../src/errors.ts";
 import type { Json } from "../src/ovsdb/client.ts";
 import { JsonSplitter } from "../src/ovsdb/json-stream.ts";
 import { attachOps, detachOps, type AttachState } from "../src/ovsdb/port-ops.ts";
-import { NO_POLICING, OWNER_KEY, portColumns, type DesiredPort } from "../src/port.ts";
+import { effectivePolicing, NO_POLICING, OWNER_KEY, portColumns, type DesiredPort } from "../src/port.ts";
 import { parseXenInvocation, targetDeviceName, xenDesiredPort, type XenInvocation, type XenVifKeys } from "../src/sources/xen.ts";
 import type { VlanSpec } from "../src/vlan.ts";
 
@@ -443,7 +443,8 @@ test("targetDeviceName: a bad vifname is an InputError on the xenstore key", () 
 test("xenDesiredPort: bridge and VLAN from the xenstore bridge key", () => {
   const { desired, vlanSource } = xenDesiredPort(invocation("vif"), { bridge: "sw1.3:10:20" }, "vif5.0");
   assert.is(vlanSource, "bridge");
-  assert.equal(desired, { bridge: "sw1", name: "vif5.0", vlan: { native: 3, trunks: [10, 20] }, interfaceIds: {}, owner: "xen", policing: { rate: 0, burst: 0 } });
+  assert.equal(desired, { bridge: "sw1", name: "vif5.0", vlan: { native: 3, trunks: [10, 20] }, interfaceIds: {}, owner: "xen", qos: [{ name: "xenstore /local/domain/0/backend/vif/5/0/rate" }] });
+  assert.equal(effectivePolicing(desired).policing, { rate: 0, burst: 0 }, "no rate key, no defaults: no policing");
 });
 
 test("xenDesiredPort: the xenstore bridge key wins over the bridge= argument", () => {
@@ -478,7 +479,7 @@ test("xenDesiredPort: external ids and MTU", () => {
   });
   assert.is(desired.mtu, 9000);
   assert.is(desired.owner, "xen");
-  assert.equal(desired.policing, { rate: 0, burst: 0 });
+  assert.equal(effectivePolicing(desired).policing, { rate: 0, burst: 0 });
   const bare = xenDesiredPort(invocation("vif"), { bridge: "sw1" }, "vif5.0").desired;
   assert.not.ok("mtu" in bare);
   assert.equal(bare.interfaceIds, {});

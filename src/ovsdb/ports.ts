@@ -1,11 +1,11 @@
 // attachPort / detachPort: read what is needed by name (never whole tables),
 // build one transaction, commit it, wait for ovs-vswitchd, verify.
 import { StateError } from "../errors.ts";
-import type { DesiredPort } from "../port.ts";
-import type { Json, OperationResult, OvsdbClient } from "./client.ts";
-import { attachOps, detachOps, where, type AttachState } from "./port-ops.ts";
+import { effectivePolicing, OWNER_KEY, type DesiredPort, type Policing } from "../port.ts";
+import type { Json, OperationResult, OvsdbClient, Row } from "./client.ts";
+import { attachOps, bumpNextCfg, detachOps, guard, interfaceRow, portRow, where, type AttachState } from "./port-ops.ts";
 import { checkInterface, checkResults, Deadline, nextCfgFrom, transactWithRetry, waitForVswitchd } from "./transact.ts";
-import { optionalAtom, uuid, uuidOf } from "./values.ts";
+import { map, mapEntries, optionalAtom, set, setItems, uuid, uuidOf } from "./values.ts";
 
 export interface ApplyOptions {
   deadline: Deadline;
@@ -21,6 +21,8 @@ export interface AttachResult {
   ofport?: number;
   replaced: number;
   bridgeMtu?: number;
+  /** The policing applied (after resolving QoS sources against the MTU). */
+  policing: Policing;
 }
 
 async function readAttachState(client: OvsdbClient, desired: DesiredPort, deadline: Deadline): Promise<AttachState> {
@@ -56,7 +58,7 @@ export async function attachPort(client: OvsdbClient, desired: DesiredPort, opts
   if (opts.dryRun) {
     const state = await readAttachState(client, desired, deadline);
     opts.dryRun([client.database, ...attachOps(desired, state, attachComment(desired))]);
-    return { replaced: state.sameNamePorts.length, ...(state.bridgeMtu !== undefined ? { bridgeMtu: state.bridgeMtu } : {}) };
+    return { replaced: state.sameNamePorts.length, policing: effectivePolicing(desired, state.bridgeMtu).policing, ...(state.bridgeMtu !== undefined ? { bridgeMtu: state.bridgeMtu } : {}) };
   }
   const result = await transactWithRetry(client, deadline, `attach ${desired.name}`, async () => {
     const state = await readAttachState(client, desired, deadline);
@@ -72,7 +74,7 @@ export async function attachPort(client: OvsdbClient, desired: DesiredPort, opts
       }),
     };
   });
-  const out: AttachResult = { portUuid: result.portUuid, interfaceUuid: result.interfaceUuid, replaced: result.replaced };
+  const out: AttachResult = { portUuid: result.portUuid, interfaceUuid: result.interfaceUuid, replaced: result.replaced, policing: effectivePolicing(desired, result.bridgeMtu).policing };
   if (result.bridgeMtu !== undefined) out.bridgeMtu = result.bridgeMtu;
   if (!opts.wait) return out;
   await waitForVswitchd(client, result.nextCfg, deadline);
@@ -128,4 +130,148 @@ export async function detachPort(client: OvsdbClient, name: string, opts: ApplyO
   });
   if (opts.wait && outcome.nextCfg !== undefined) await waitForVswitchd(client, outcome.nextCfg, deadline);
   return { removed: outcome.removed, bridges: outcome.bridges };
+}
+
+export interface ReconcileResult {
+  status: "absent" | "unchanged" | "updated";
+  portUuid?: string;
+  bridge?: string;
+  /** Column changes, `column: old -> new`. */
+  changes: string[];
+  policing?: Policing;
+}
+
+function describe(v: Json | undefined): string {
+  const items = setItems(v);
+  if (Array.isArray(v) && v[0] === "map") return JSON.stringify(mapEntries(v));
+  return items.length === 1 ? JSON.stringify(items[0]) : JSON.stringify(items);
+}
+
+/** Brings an existing port to the desired state in place: same Port and
+ * Interface rows (same _uuid), one transaction, moved to another bridge only
+ * if the desired bridge differs. A port that does not exist is left alone. */
+export async function reconcilePort(client: OvsdbClient, desired: DesiredPort, opts: ApplyOptions): Promise<ReconcileResult> {
+  const { deadline } = opts;
+  const read = async () => {
+    const ops: Json[] = [
+      { op: "select", table: "Port", where: where("name", desired.name), columns: ["_uuid", "interfaces", "tag", "trunks", "vlan_mode", "external_ids"] },
+      { op: "select", table: "Interface", where: where("name", desired.name), columns: ["_uuid", "external_ids", "ingress_policing_rate", "ingress_policing_burst", "mtu_request"] },
+      { op: "select", table: "Bridge", where: where("name", desired.bridge), columns: ["_uuid"] },
+      { op: "select", table: "Interface", where: where("name", desired.bridge), columns: ["mtu"] },
+    ];
+    const results = await client.transact(ops, deadline.left());
+    checkResults(ops, results, `read port ${desired.name}`);
+    return results;
+  };
+  const plan = async () => {
+    const results = await read();
+    const port = results[0]?.rows?.[0];
+    const iface = results[1]?.rows?.[0];
+    if (!port || !iface) return undefined;
+    const bridge = results[2]?.rows?.[0];
+    if (!bridge) throw new StateError("bridge", desired.bridge, "no such bridge in OVSDB");
+    const bridgeUuid = uuidOf(bridge._uuid);
+    const mtu = optionalAtom(results[3]?.rows?.[0]?.mtu);
+    const bridgeMtu = typeof mtu === "number" ? mtu : undefined;
+    const portUuid = uuidOf(port._uuid);
+    const ifaceUuid = uuidOf(iface._uuid);
+    const holderOps: Json[] = [{ op: "select", table: "Bridge", where: [["ports", "includes", uuid(portUuid)]], columns: ["_uuid", "name"] }];
+    const holderRes = await client.transact(holderOps, deadline.left());
+    checkResults(holderOps, holderRes, `read bridge of ${desired.name}`);
+    const holder = holderRes[0]?.rows?.[0];
+    const wantPort = portRow(desired);
+    const wantIface = interfaceRow(desired, bridgeMtu);
+    // Keep external_ids set by others; ours win.
+    wantPort.external_ids = map({ ...mapEntries(port.external_ids), ...mapEntries(wantPort.external_ids) });
+    wantIface.external_ids = map({ ...mapEntries(iface.external_ids), ...mapEntries(wantIface.external_ids) });
+    delete wantPort.name;
+    delete wantIface.name;
+    const changes: string[] = [];
+    const portUpdate: Row = {};
+    const ifaceUpdate: Row = {};
+    for (const [col, value] of Object.entries(wantPort)) {
+      if (describe(port[col]) !== describe(value)) {
+        changes.push(`${col}: ${describe(port[col])} -> ${describe(value)}`);
+        portUpdate[col] = value;
+      }
+    }
+    for (const [col, value] of Object.entries(wantIface)) {
+      if (describe(iface[col]) !== describe(value)) {
+        changes.push(`${col}: ${describe(iface[col])} -> ${describe(value)}`);
+        ifaceUpdate[col] = value;
+      }
+    }
+    const ops: Json[] = [guard("Port", where("name", desired.name), [portUuid]), guard("Bridge", where("name", desired.bridge), [bridgeUuid])];
+    const holderUuid = holder ? uuidOf(holder._uuid) : undefined;
+    if (holderUuid !== bridgeUuid) {
+      changes.push(`bridge: ${holder ? String(holder.name) : "none"} -> ${desired.bridge}`);
+      if (holderUuid) ops.push({ op: "mutate", table: "Bridge", where: where("_uuid", uuid(holderUuid)), mutations: [["ports", "delete", set([uuid(portUuid)])]] });
+      ops.push({ op: "mutate", table: "Bridge", where: where("_uuid", uuid(bridgeUuid)), mutations: [["ports", "insert", set([uuid(portUuid)])]] });
+    }
+    if (Object.keys(portUpdate).length) ops.push({ op: "update", table: "Port", where: where("_uuid", uuid(portUuid)), row: portUpdate });
+    if (Object.keys(ifaceUpdate).length) ops.push({ op: "update", table: "Interface", where: where("_uuid", uuid(ifaceUuid)), row: ifaceUpdate });
+    ops.push(...bumpNextCfg(), { op: "comment", comment: `ovs-vif: reconcile ${desired.name} (${desired.owner})` });
+    return { ops, changes, portUuid, policing: effectivePolicing(desired, bridgeMtu).policing };
+  };
+
+  if (opts.dryRun) {
+    const p = await plan();
+    if (!p) return { status: "absent", changes: [] };
+    if (p.changes.length) opts.dryRun([client.database, ...p.ops]);
+    return { status: p.changes.length ? "updated" : "unchanged", portUuid: p.portUuid, bridge: desired.bridge, changes: p.changes, policing: p.policing };
+  }
+  const outcome = await transactWithRetry(client, deadline, `reconcile ${desired.name}`, async () => {
+    const p = await plan();
+    if (!p || p.changes.length === 0) return { ops: [] as Json[], done: () => ({ p, nextCfg: undefined as number | undefined }) };
+    return { ops: p.ops, done: (results: OperationResult[]) => ({ p, nextCfg: nextCfgFrom(results) as number | undefined }) };
+  });
+  if (!outcome.p) return { status: "absent", changes: [] };
+  if (opts.wait && outcome.nextCfg !== undefined) await waitForVswitchd(client, outcome.nextCfg, deadline);
+  return { status: outcome.p.changes.length ? "updated" : "unchanged", portUuid: outcome.p.portUuid, bridge: desired.bridge, changes: outcome.p.changes, policing: outcome.p.policing };
+}
+
+/** Ports ovs-vif created (Port external_ids ovs-vif-owner), with their
+ * Interface external_ids: the index that reconcile, hooks and gc work from. */
+export interface ManagedPort {
+  name: string;
+  portUuid: string;
+  owner: string;
+  bridge?: string;
+  ifaceIds: Record<string, string>;
+  ofport?: number;
+  error?: string;
+}
+
+export async function listManagedPorts(client: OvsdbClient, deadline: Deadline): Promise<ManagedPort[]> {
+  // A map "includes" condition needs the value too, so the owner key is
+  // filtered here; only names, ids and uuids travel, not statistics.
+  const q: Json[] = [
+    { op: "select", table: "Port", where: [], columns: ["_uuid", "name", "external_ids", "interfaces"] },
+    { op: "select", table: "Bridge", where: [], columns: ["name", "ports"] },
+  ];
+  const results = await client.transact(q, deadline.left());
+  checkResults(q, results, "list managed ports");
+  const holder = new Map<string, string>();
+  for (const b of results[1]?.rows ?? []) for (const p of setItems(b.ports)) holder.set(uuidOf(p), String(b.name));
+  const managed = (results[0]?.rows ?? []).filter((r) => mapEntries(r.external_ids)[OWNER_KEY] !== undefined);
+  if (managed.length === 0) return [];
+  const ifaceUuids = managed.flatMap((r) => setItems(r.interfaces).map((u) => uuidOf(u)));
+  const iq: Json[] = ifaceUuids.map((u) => ({ op: "select", table: "Interface", where: where("_uuid", uuid(u)), columns: ["_uuid", "external_ids", "ofport", "error"] }));
+  const ires = await client.transact(iq, deadline.left());
+  checkResults(iq, ires, "read managed interfaces");
+  const ifaces = new Map<string, Row>();
+  for (const r of ires) for (const row of r?.rows ?? []) ifaces.set(uuidOf(row._uuid), row);
+  return managed.map((r) => {
+    const portUuid = uuidOf(r._uuid);
+    const first = setItems(r.interfaces)[0];
+    const iface = first ? ifaces.get(uuidOf(first)) : undefined;
+    const out: ManagedPort = { name: String(r.name), portUuid, owner: mapEntries(r.external_ids)[OWNER_KEY]!, ifaceIds: mapEntries(iface?.external_ids) };
+    const bridge = holder.get(portUuid);
+    if (bridge) out.bridge = bridge;
+    const ofport = optionalAtom(iface?.ofport);
+    if (typeof ofport === "number") out.ofport = ofport;
+    const error = optionalAtom(iface?.error);
+    if (typeof error === "string" && error) out.error = error;
+    return out;
+  });
 }

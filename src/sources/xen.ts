@@ -2,7 +2,8 @@
 // backend's xenstore keys, and the desired port they describe.
 import { InputError } from "../errors.ts";
 import { parseInterfaceName, parseMac, parseMtu } from "../names.ts";
-import { NO_POLICING, type DesiredPort } from "../port.ts";
+import type { DesiredPort } from "../port.ts";
+import { parseXenRate, type QosLevel } from "../qos.ts";
 import { parseXenBridge, parseXlVlan, type VlanSpec } from "../vlan.ts";
 import type { XenStore } from "./xenstore.ts";
 
@@ -109,7 +110,7 @@ export interface XenPort {
 /** Builds the desired port: `bridge` from xenstore, else the bridge=
  * argument; the backend's `vlan` key, when present, wins over the bridge
  * string's VLAN suffix. */
-export function xenDesiredPort(inv: XenInvocation, keys: XenVifKeys, device: string): XenPort {
+export function xenDesiredPort(inv: XenInvocation, keys: XenVifKeys, device: string, extraLevels: (bridge: string) => QosLevel[] = () => []): XenPort {
   const bridgeField = keys.bridge !== undefined ? `${inv.xenbusPath}/bridge` : "bridge";
   const bridgeRaw = keys.bridge ?? inv.vars.bridge;
   if (bridgeRaw === undefined || bridgeRaw === "") throw new InputError(bridgeField, "", "no bridge given (xenstore bridge key or bridge= argument)");
@@ -124,7 +125,9 @@ export function xenDesiredPort(inv: XenInvocation, keys: XenVifKeys, device: str
   if (keys.vmName !== undefined) ids["xen-vm-name"] = keys.vmName;
   if (keys.vmUuid !== undefined) ids["xen-vm-uuid"] = keys.vmUuid;
   if (keys.mac !== undefined) ids["attached-mac"] = parseMac(`${inv.xenbusPath}/mac`, keys.mac);
-  const desired: DesiredPort = { bridge: parsed.bridge, name: device, vlan, interfaceIds: ids, owner: "xen", policing: { ...NO_POLICING } };
+  const xenRate: QosLevel = { name: `xenstore ${inv.xenbusPath}/rate` };
+  if (keys.rate !== undefined) xenRate.ovs = parseXenRate(`${inv.xenbusPath}/rate`, keys.rate);
+  const desired: DesiredPort = { bridge: parsed.bridge, name: device, vlan, interfaceIds: ids, owner: "xen", qos: [xenRate, ...extraLevels(parsed.bridge)] };
   if (keys.mtu !== undefined) desired.mtu = parseMtu(`${inv.xenbusPath}/mtu`, keys.mtu);
   return { desired, vlanSource };
 }
