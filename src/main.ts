@@ -11,6 +11,8 @@ Commands:
   attach --bridge BR --iface DEV [--vlan SPEC] ...   attach a device (one OVSDB transaction)
   detach --iface DEV                                 remove a device's port
   xen-vif online|offline|add|remove ...              the Xen hotplug script (also as vif-openvswitch)
+  qos set|unset|show ...                             per-NIC ingress policing via Ganeti tags, applied live
+  reconcile [--instance NAME]                        re-apply VLAN + QoS to this node's Ganeti ports
   --version                                          print the version
 
 Run 'ovs-vif COMMAND --help' for a command's options.`;
@@ -25,6 +27,8 @@ const subcommands: Record<string, () => Promise<Entry>> = {
   "xen-vif": byName["vif-openvswitch"]!,
   attach: async () => (await import("../hooks/attach.ts")).attachCommand,
   detach: async () => (await import("../hooks/attach.ts")).detachCommand,
+  qos: async () => (await import("../hooks/qos.ts")).qosCommand,
+  reconcile: async () => (await import("../hooks/qos.ts")).reconcileCommand,
 };
 
 async function main(): Promise<number> {

@@ -1,0 +1,100 @@
+// Instance and network data from Ganeti's CLI (run on the master node; the
+// Ganeti CLI does not answer elsewhere).
+import { run } from "../exec.ts";
+import { InputError } from "../errors.ts";
+import { parsePyList, type PyValue } from "./pylist.ts";
+
+export interface GanetiNic {
+  index: number;
+  uuid: string;
+  name?: string;
+  mac: string;
+  mode: string;
+  link: string;
+  vlan: string;
+  network?: string;
+}
+
+export interface GanetiInstance {
+  name: string;
+  primary: string;
+  tags: string[];
+  nics: GanetiNic[];
+}
+
+const FIELDS = ["name", "pnode", "tags", "nic.uuids", "nic.names", "nic.vlans", "nic.modes", "nic.links", "nic.networks", "nic.macs"];
+
+const strOrNone = (v: PyValue | undefined): string | undefined => (typeof v === "string" ? v : undefined);
+
+/** Parses `gnt-instance list --no-headers --separator=| -o FIELDS`. */
+export function parseInstanceList(stdout: string): GanetiInstance[] {
+  const out: GanetiInstance[] = [];
+  for (const line of stdout.split("\n")) {
+    if (line.trim() === "") continue;
+    const cols = line.split("|");
+    if (cols.length !== FIELDS.length) throw new Error(`unexpected gnt-instance list line: ${JSON.stringify(line)}`);
+    const [name, pnode, tags, uuids, names, vlans, modes, links, networks, macs] = cols as [string, string, string, string, string, string, string, string, string, string];
+    const uuidList = parsePyList(uuids);
+    const nameList = parsePyList(names);
+    const vlanList = parsePyList(vlans);
+    const split = (s: string) => (s === "" ? [] : s.split(","));
+    const modeList = split(modes);
+    const linkList = split(links);
+    const netList = split(networks);
+    const macList = split(macs);
+    const nics: GanetiNic[] = uuidList.map((u, index) => {
+      const nic: GanetiNic = { index, uuid: String(u), mac: macList[index] ?? "", mode: modeList[index] ?? "", link: linkList[index] ?? "", vlan: strOrNone(vlanList[index]) ?? "" };
+      const nm = strOrNone(nameList[index]);
+      if (nm) nic.name = nm;
+      const net = netList[index];
+      if (net && net !== "None") nic.network = net;
+      return nic;
+    });
+    out.push({ name, primary: pnode, tags: split(tags), nics });
+  }
+  return out;
+}
+
+export async function queryInstances(names: string[] = []): Promise<GanetiInstance[]> {
+  const r = await run("gnt-instance", ["list", "--no-headers", "--separator=|", "-o", FIELDS.join(","), ...names], { timeoutMs: 60_000 });
+  return parseInstanceList(r.stdout);
+}
+
+export async function queryInstance(name: string): Promise<GanetiInstance> {
+  const [inst] = await queryInstances([name]);
+  if (!inst) throw new InputError("instance", name, "Ganeti does not know this instance");
+  return inst;
+}
+
+/** Network name -> tags, from `gnt-network list -o name,tags`. */
+export function parseNetworkList(stdout: string): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const line of stdout.split("\n")) {
+    if (line.trim() === "") continue;
+    const sep = line.indexOf("|");
+    if (sep < 0) throw new Error(`unexpected gnt-network list line: ${JSON.stringify(line)}`);
+    const tags = parsePyList(line.slice(sep + 1)).map(String);
+    out.set(line.slice(0, sep), tags);
+  }
+  return out;
+}
+
+export async function queryNetworkTags(): Promise<Map<string, string[]>> {
+  const r = await run("gnt-network", ["list", "--no-headers", "--separator=|", "-o", "name,tags"], { timeoutMs: 60_000 });
+  return parseNetworkList(r.stdout);
+}
+
+/** NIC by index, name or UUID, as Ganeti's --net accepts. */
+export function findNic(inst: GanetiInstance, id: string): GanetiNic {
+  const nic = inst.nics.find((n) => String(n.index) === id || n.uuid === id || (n.name !== undefined && n.name === id));
+  if (!nic) throw new InputError("NIC", id, `instance ${inst.name} has no such NIC (index, name or UUID)`);
+  return nic;
+}
+
+export async function addTags(instance: string, tags: string[]): Promise<void> {
+  if (tags.length) await run("gnt-instance", ["add-tags", instance, ...tags], { timeoutMs: 120_000 });
+}
+
+export async function removeTags(instance: string, tags: string[]): Promise<void> {
+  if (tags.length) await run("gnt-instance", ["remove-tags", instance, ...tags], { timeoutMs: 120_000 });
+}
