@@ -8,10 +8,10 @@ import { attachPort, detachPort } from "../src/ovsdb/ports.ts";
 import { Deadline } from "../src/ovsdb/transact.ts";
 import { describeVlan, parseVlanSpec, vlanMode } from "../src/vlan.ts";
 import { requireDevice } from "../src/netdev.ts";
-import { connectOvsdb, globalOptions, GLOBAL_HELP, listOpt, makeLog, parseArgs, printTransaction, stringOpt } from "../src/cli/common.ts";
+import { connectOvsdb, globalOptions, GLOBAL_HELP, listOpt, makeLog, parseArgs, printTransaction, stringOpt, out } from "../src/cli/common.ts";
 
 export const ATTACH_HELP = `usage: ovs-vif attach --bridge BR --iface DEV [--vlan SPEC] [--rate KBPS] [--burst KB]
-                      [--mtu N] [--external-id K=V]... [options]
+                      [--mtu N] [--external-id K=V]... [--owner NAME] [options]
 
 Attaches DEV to bridge BR in one OVSDB transaction (a port of the same name
 on any bridge is replaced). SPEC is Ganeti's vlan syntax: .N (access),
@@ -20,7 +20,10 @@ none: untagged only. --rate/--burst set ingress policing (what DEV sends):
 a bare number is in OVS units (kbps / kb), a suffixed one in bit/s or bits
 (100M, 1.5G, 800k); 0 = off. Without --rate the node defaults apply
 ($OVS_VIF_DEFAULTS, default /etc/ovs-vif/defaults.json); without --burst
-the burst is 80% of the rate (at least one frame).
+the burst is 80% of the rate (at least one frame). --owner (default cli)
+marks the port as ovs-vif's in the Port's external_ids (ovs-vif-owner), for
+reconcile and gc; a port attached as "ganeti" with ganeti-instance and
+ganeti-nic-uuid external ids is reconciled from Ganeti.
 
 ${GLOBAL_HELP}`;
 
@@ -49,10 +52,16 @@ function explicitLevel(rate: string | undefined, burst: string | undefined): Qos
   return level;
 }
 
+function ownerOpt(raw: string | undefined): string {
+  if (raw === undefined) return "cli";
+  if (!/^[a-z0-9-]{1,32}$/.test(raw)) throw new InputError("--owner", raw, "expected 1..32 of a-z, 0-9, -");
+  return raw;
+}
+
 export async function attachCommand(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, { string: ["bridge", "vlan", "iface", "rate", "burst", "mtu", "external-id"] });
+  const args = parseArgs(argv, { string: ["bridge", "vlan", "iface", "rate", "burst", "mtu", "external-id", "owner"] });
   if (args.help) {
-    process.stdout.write(ATTACH_HELP + "\n");
+    out(ATTACH_HELP + "\n");
     return 0;
   }
   if (args._.length > 0) throw new InputError("argument", String(args._[0]), "unexpected argument");
@@ -71,7 +80,7 @@ export async function attachCommand(argv: string[]): Promise<number> {
     name: parseInterfaceName("--iface", iface),
     vlan: parseVlanSpec("--vlan", stringOpt(args, "vlan") ?? ""),
     interfaceIds: ids,
-    owner: "cli",
+    owner: ownerOpt(stringOpt(args, "owner")),
   };
   desired.qos = [explicitLevel(stringOpt(args, "rate"), stringOpt(args, "burst")), nodeDefaultsLevel(desired.bridge)];
   const mtu = stringOpt(args, "mtu");
@@ -95,7 +104,7 @@ export async function attachCommand(argv: string[]): Promise<number> {
 export async function detachCommand(argv: string[]): Promise<number> {
   const args = parseArgs(argv, { string: ["iface"] });
   if (args.help) {
-    process.stdout.write(DETACH_HELP + "\n");
+    out(DETACH_HELP + "\n");
     return 0;
   }
   const opts = globalOptions(args);

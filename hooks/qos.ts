@@ -9,7 +9,7 @@ import type { OvsdbClient } from "../src/ovsdb/client.ts";
 import { burstToKb, rateToKbps } from "../src/qos.ts";
 import { effectivePolicing } from "../src/port.ts";
 import { nodeDefaultsLevel } from "../src/sources/defaults.ts";
-import { connectOvsdb, globalOptions, GLOBAL_HELP, makeLog, parseArgs, printTransaction, stringOpt, type GlobalOptions } from "../src/cli/common.ts";
+import { connectOvsdb, globalOptions, GLOBAL_HELP, makeLog, parseArgs, printTransaction, stringOpt, type GlobalOptions, out } from "../src/cli/common.ts";
 
 export const QOS_HELP = `usage: ovs-vif qos set INSTANCE NIC --rate RATE [--burst BURST]
        ovs-vif qos unset INSTANCE NIC
@@ -104,7 +104,7 @@ async function ganetiPorts(db: OvsdbClient, deadline: Deadline, instance?: strin
 export async function reconcileCommand(argv: string[]): Promise<number> {
   const args = parseArgs(argv, { string: ["instance"] });
   if (args.help) {
-    process.stdout.write(QOS_HELP + "\n");
+    out(QOS_HELP + "\n");
     return 0;
   }
   const opts = globalOptions(args);
@@ -116,7 +116,7 @@ export async function reconcileCommand(argv: string[]): Promise<number> {
   try {
     const ports = await ganetiPorts(db, deadline, only);
     if (ports.length === 0) {
-      process.stdout.write("no Ganeti ports on this node\n");
+      out("no Ganeti ports on this node\n");
       return 0;
     }
     const names = [...new Set(ports.map((p) => p.ifaceIds["ganeti-instance"]).filter((n): n is string => !!n && INSTANCE_NAME.test(n)))];
@@ -127,7 +127,7 @@ export async function reconcileCommand(argv: string[]): Promise<number> {
     });
     const results = await reconcileNics(db, deadline, opts, ports, instances);
     for (const r of results) {
-      process.stdout.write(r.line + "\n");
+      out(r.line + "\n");
       log.write(r.failed ? "error" : "info", `reconcile ${r.line}`);
     }
     return results.some((r) => r.failed) ? 1 : 0;
@@ -141,7 +141,7 @@ export async function qosCommand(argv: string[]): Promise<number> {
   const args = parseArgs(argv, { string: ["rate", "burst"] });
   const [action, ...rest] = args._.map(String);
   if (args.help || action === undefined) {
-    process.stdout.write(QOS_HELP + "\n");
+    out(QOS_HELP + "\n");
     return action === undefined && !args.help ? 2 : 0;
   }
   const opts = globalOptions(args);
@@ -167,7 +167,7 @@ export async function qosCommand(argv: string[]): Promise<number> {
   const remove = old.filter((t) => !add.includes(t));
   const toAdd = add.filter((t) => !old.includes(t));
   if (opts.dryRun) {
-    process.stdout.write(`gnt-instance remove-tags ${instance} ${remove.join(" ") || "(none)"}\ngnt-instance add-tags ${instance} ${toAdd.join(" ") || "(none)"}\n`);
+    out(`gnt-instance remove-tags ${instance} ${remove.join(" ") || "(none)"}\ngnt-instance add-tags ${instance} ${toAdd.join(" ") || "(none)"}\n`);
   } else {
     // Remove first: the old and new rate tags of one NIC would conflict.
     await removeTags(instance, remove);
@@ -180,12 +180,12 @@ export async function qosCommand(argv: string[]): Promise<number> {
   try {
     const ports = (await ganetiPorts(db, deadline, instance)).filter((p) => p.ifaceIds["ganeti-nic-uuid"] === nic.uuid);
     if (ports.length === 0) {
-      process.stdout.write(`${instance} nic ${nic.index}: tags set; no running port on this node (applied at the next start or by reconcile where it runs)\n`);
+      out(`${instance} nic ${nic.index}: tags set; no running port on this node (applied at the next start or by reconcile where it runs)\n`);
       return 0;
     }
     const results = await reconcileNics(db, deadline, opts, ports, [after]);
     for (const r of results) {
-      process.stdout.write(r.line + "\n");
+      out(r.line + "\n");
       log.write(r.failed ? "error" : "info", `qos ${action} ${r.line}`);
     }
     return results.some((r) => r.failed) ? 1 : 0;
@@ -227,6 +227,6 @@ async function qosShow(names: string[], opts: GlobalOptions): Promise<number> {
     }
   }
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  for (const r of rows) process.stdout.write(r.map((v, c) => v.padEnd(widths[c]!)).join("  ").trimEnd() + "\n");
+  for (const r of rows) out(r.map((v, c) => v.padEnd(widths[c]!)).join("  ").trimEnd() + "\n");
   return 0;
 }

@@ -9,7 +9,7 @@ import { parseXenInvocation, readXenVifKeys, targetDeviceName, xenDesiredPort, t
 import { openXenStore, type XenStore } from "../src/sources/xenstore.ts";
 import { nodeDefaultsLevel } from "../src/sources/defaults.ts";
 import { describeVlan, vlanMode } from "../src/vlan.ts";
-import { connectOvsdb, globalOptions, GLOBAL_HELP, makeLog, parseArgs, printTransaction, type GlobalOptions } from "../src/cli/common.ts";
+import { connectOvsdb, globalOptions, GLOBAL_HELP, makeLog, parseArgs, printTransaction, type GlobalOptions, out } from "../src/cli/common.ts";
 
 export const XEN_HELP = `usage: vif-openvswitch online|offline|add|remove [bridge=BR[.N][:A:B...]] [type_if=vif|tap] [options]
        ovs-vif xen-vif online|offline|add|remove ...
@@ -28,7 +28,7 @@ const XEN_LOG = "/var/log/xen/xen-hotplug.log";
 export async function xenHook(argv: string[], tag: string): Promise<number> {
   const args = parseArgs(argv, {});
   if (args.help) {
-    process.stdout.write(XEN_HELP + "\n");
+    out(XEN_HELP + "\n");
     return 0;
   }
   const opts = globalOptions(args);

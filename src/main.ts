@@ -3,7 +3,7 @@
 // argument. Each entry point is imported only when it runs.
 import { basename } from "node:path";
 import pkg from "../package.json" with { type: "json" };
-import { runEntry } from "./cli/common.ts";
+import { err, out, runEntry } from "./cli/common.ts";
 
 const USAGE = `usage: ovs-vif COMMAND [options]
 
@@ -11,6 +11,7 @@ Commands:
   attach --bridge BR --iface DEV [--vlan SPEC] ...   attach a device (one OVSDB transaction)
   detach --iface DEV                                 remove a device's port
   xen-vif online|offline|add|remove ...              the Xen hotplug script (also as vif-openvswitch)
+  switch plan|apply|show|remove|check|hook [SWITCH]  node-group vSwitches and bonds from /etc/ovs-vif/switches.json
   qos set|unset|show ...                             per-NIC ingress policing via Ganeti tags, applied live
   reconcile [--instance NAME]                        re-apply VLAN + QoS to this node's Ganeti ports
   --version                                          print the version
@@ -27,6 +28,7 @@ const subcommands: Record<string, () => Promise<Entry>> = {
   "xen-vif": byName["vif-openvswitch"]!,
   attach: async () => (await import("../hooks/attach.ts")).attachCommand,
   detach: async () => (await import("../hooks/attach.ts")).detachCommand,
+  switch: async () => (await import("../hooks/switch.ts")).switchCommand,
   qos: async () => (await import("../hooks/qos.ts")).qosCommand,
   reconcile: async () => (await import("../hooks/qos.ts")).reconcileCommand,
 };
@@ -39,16 +41,16 @@ async function main(): Promise<number> {
 
   const [command, ...rest] = argv;
   if (command === "--version" || command === "version") {
-    process.stdout.write(`ovs-vif ${pkg.version}\n`);
+    out(`ovs-vif ${pkg.version}\n`);
     return 0;
   }
   if (command === undefined || command === "--help" || command === "-h" || command === "help") {
-    process.stdout.write(USAGE + "\n");
+    out(USAGE + "\n");
     return command === undefined ? 2 : 0;
   }
   const sub = subcommands[command];
   if (!sub) {
-    process.stderr.write(`ovs-vif: unknown command ${JSON.stringify(command)}\n${USAGE}\n`);
+    err(`ovs-vif: unknown command ${JSON.stringify(command)}\n${USAGE}\n`);
     return 2;
   }
   return (await sub())(rest, command === "xen-vif" ? "vif-openvswitch" : `ovs-vif ${command}`);

@@ -12,32 +12,38 @@ import { NO_POLICING, type Policing } from "./port.ts";
 export const OVS_MAX = 4294967295;
 const SI: Record<string, number> = { "": 1, k: 1e3, K: 1e3, M: 1e6, G: 1e9 };
 
-/** Parses VALUE into bits (or bit/s). 0 means unlimited. */
-export function parseBits(field: string, raw: string): number {
-  if (raw === "unlimited") return 0;
-  const m = /^([0-9]{1,15})(\.[0-9]{1,9})?([kKMG]?)$/.exec(raw);
+/** Parses VALUE exactly: bits (or bit/s) as a fraction num/den of BigInts.
+ * 0 means unlimited. Floating point would round 16.9G down by one kbps and
+ * 9.999999999k up to 10: neither is what was asked. */
+function parseExact(field: string, raw: string): { num: bigint; den: bigint } {
+  if (raw === "unlimited") return { num: 0n, den: 1n };
+  const m = /^([0-9]{1,15})(?:\.([0-9]{1,9}))?([kKMG]?)$/.exec(raw);
   if (!m) throw new InputError(field, raw, "expected a number with an optional k, M or G suffix (e.g. 100M, 1.5G, 800k), 0 or unlimited");
-  const bits = Number(`${m[1]}${m[2] ?? ""}`) * SI[m[3] ?? ""]!;
-  if (!Number.isFinite(bits)) throw new InputError(field, raw, "not a finite number");
-  return bits;
+  const frac = m[2] ?? "";
+  return { num: BigInt(m[1]! + frac) * BigInt(SI[m[3] ?? ""]!), den: 10n ** BigInt(frac.length) };
+}
+
+/** VALUE in bits (or bit/s), as a number (for display; conversions are exact). */
+export function parseBits(field: string, raw: string): number {
+  const { num, den } = parseExact(field, raw);
+  return Number(num) / Number(den);
+}
+
+function toOvsUnits(field: string, raw: string, unitBits: bigint, what: string, unit: string): number {
+  const { num, den } = parseExact(field, raw);
+  if (num === 0n) return 0;
+  const units = num / (den * unitBits);
+  if (units < 1n) throw new InputError(field, raw, `below OVS's smallest ${what}, 1 ${unit}${what === "rate" ? " (use 0 or unlimited for no limit)" : " (1024 bits)"}`);
+  if (units > BigInt(OVS_MAX)) throw new InputError(field, raw, `above OVS's largest ${what}, ${OVS_MAX} ${unit}`);
+  return Number(units);
 }
 
 export function rateToKbps(field: string, raw: string): number {
-  const bps = parseBits(field, raw);
-  if (bps === 0) return 0;
-  const kbps = Math.floor(bps / 1000 + 1e-9);
-  if (kbps < 1) throw new InputError(field, raw, "below OVS's smallest rate, 1 kbps (use 0 or unlimited for no limit)");
-  if (kbps > OVS_MAX) throw new InputError(field, raw, `above OVS's largest rate, ${OVS_MAX} kbps`);
-  return kbps;
+  return toOvsUnits(field, raw, 1000n, "rate", "kbps");
 }
 
 export function burstToKb(field: string, raw: string): number {
-  const bits = parseBits(field, raw);
-  if (bits === 0) return 0;
-  const kb = Math.floor(bits / 1024 + 1e-9);
-  if (kb < 1) throw new InputError(field, raw, "below OVS's smallest burst, 1 kb (1024 bits)");
-  if (kb > OVS_MAX) throw new InputError(field, raw, `above OVS's largest burst, ${OVS_MAX} kb`);
-  return kb;
+  return toOvsUnits(field, raw, 1024n, "burst", "kb");
 }
 
 /** One MTU-sized frame in kb, rounded up: the least burst that passes a full frame. */
@@ -53,24 +59,27 @@ export function defaultBurstKb(rateKbps: number, mtu: number): number {
 
 /** Xen's backend `rate` key, `BYTES,USECS` (xl rate=): BYTES of credit every
  * USECS microseconds. The credit is the burst. */
-export function parseXenRate(field: string, raw: string): { rate: number; burst: number } {
-  const m = /^([0-9]{1,15}),([0-9]{1,15})$/.exec(raw);
+export function parseXenRate(field: string, raw: string): { rate: number; burst: number; burstDerived: true } {
+  const m = /^([0-9]{1,20}),([0-9]{1,20})$/.exec(raw);
   if (!m) throw new InputError(field, raw, "expected BYTES,USECS");
-  const bytes = Number(m[1]);
-  const usecs = Number(m[2]);
-  if (bytes === 0 || usecs === 0) throw new InputError(field, raw, "zero credit or interval");
-  // xl writes a huge credit for "unlimited"; treat anything past OVS's range as that.
-  const kbps = Math.floor((bytes * 8 * 1e6) / usecs / 1000);
-  if (kbps > OVS_MAX) return { rate: 0, burst: 0 };
-  if (kbps < 1) throw new InputError(field, raw, "below OVS's smallest rate, 1 kbps");
-  return { rate: kbps, burst: Math.min(OVS_MAX, Math.max(1, Math.floor((bytes * 8) / 1024))) };
+  const bytes = BigInt(m[1]!);
+  const usecs = BigInt(m[2]!);
+  if (bytes === 0n || usecs === 0n) throw new InputError(field, raw, "zero credit or interval");
+  const kbps = (bytes * 8n * 1_000_000n) / (usecs * 1000n);
+  // netback's "unlimited" is a credit of ~0UL: anything past OVS's range means no limit.
+  if (kbps > BigInt(OVS_MAX)) return { rate: 0, burst: 0, burstDerived: true };
+  if (kbps < 1n) throw new InputError(field, raw, "below OVS's smallest rate, 1 kbps");
+  const kb = (bytes * 8n) / 1024n;
+  return { rate: Number(kbps), burst: Number(kb > BigInt(OVS_MAX) ? BigInt(OVS_MAX) : kb < 1n ? 1n : kb), burstDerived: true };
 }
 
 /** A value and where it came from, e.g. `instance tag "ovs-vif:rate:100M"`. */
 export interface Sourced {
   raw: string;
   source: string;
+  /** Field and value an error names (e.g. "instance tag" and the whole tag). */
   field: string;
+  shown?: string;
 }
 
 /** One precedence level: rate and/or burst, as found at that level. */
@@ -78,8 +87,9 @@ export interface QosLevel {
   name: string;
   rate?: Sourced;
   burst?: Sourced;
-  /** Already in OVS units (the Xen rate key, --rate KBPS). */
-  ovs?: { rate?: number; burst?: number };
+  /** Already in OVS units (the Xen rate key, --rate KBPS). A derived burst
+   * (Xen's credit) is raised to one frame; an explicit one below it is refused. */
+  ovs?: { rate?: number; burst?: number; burstDerived?: boolean };
 }
 
 export interface NicIdentity {
@@ -139,8 +149,11 @@ export function levelFromTags(name: string, field: string, hits: TagHit[]): QosL
   const level: QosLevel = { name };
   for (const hit of hits) {
     const prev = level[hit.kind];
-    if (prev && prev.raw !== hit.value) throw new InputError(field, hit.tag, `conflicts with ${prev.source.replace(/^[a-z ]+ /, "")}: two different ${hit.kind}s for the same NIC`);
-    if (!prev) level[hit.kind] = { raw: hit.value, source: `${field} ${JSON.stringify(hit.tag)}`, field };
+    const convert = hit.kind === "rate" ? rateToKbps : burstToKb;
+    if (prev && convert(field, prev.raw) !== convert(field, hit.value)) {
+      throw new InputError(field, hit.tag, `conflicts with ${JSON.stringify(prev.shown)}: two different ${hit.kind}s for the same NIC`);
+    }
+    if (!prev) level[hit.kind] = { raw: hit.value, source: `${field} ${JSON.stringify(hit.tag)}`, field, shown: hit.tag };
   }
   return level;
 }
@@ -152,29 +165,50 @@ export interface QosResult {
   burstSource: string;
 }
 
-/** Picks the rate from the most specific level that has one; the burst from
- * that level or a more specific one, else the default (80% of the rate, at
- * least one frame). A level may say 0/unlimited to lift a less specific limit. */
-export function resolvePolicing(levels: QosLevel[], mtu: number): QosResult {
-  for (let i = 0; i < levels.length; i++) {
-    const level = levels[i]!;
-    const hasRate = level.rate !== undefined || level.ovs?.rate !== undefined;
-    if (!hasRate) continue;
-    const rate = level.ovs?.rate ?? rateToKbps(level.rate!.source, level.rate!.raw);
-    const rateSource = level.rate?.source ?? level.name;
-    if (rate === 0) return { policing: { ...NO_POLICING }, rateSource, burstSource: "none (no rate)" };
-    for (let j = i; j >= 0; j--) {
-      const l = levels[j]!;
-      if (l.ovs?.burst !== undefined) return { policing: { rate, burst: l.ovs.burst }, rateSource, burstSource: l.name };
-      if (l.burst) {
-        const burst = burstToKb(l.burst.source, l.burst.raw);
-        if (burst !== 0 && burst < mtuKb(mtu)) throw new InputError(l.burst.field, l.burst.raw, `burst below one ${mtu}-byte frame (${mtuKb(mtu)} kb): every full-size frame would be dropped`);
-        return { policing: { rate, burst: burst === 0 ? defaultBurstKb(rate, mtu) : burst }, rateSource, burstSource: burst === 0 ? "default: 80% of rate" : l.burst.source };
-      }
-    }
-    return { policing: { rate, burst: defaultBurstKb(rate, mtu) }, rateSource, burstSource: "default: 80% of rate" };
+function convert(sourced: Sourced, kind: "rate" | "burst"): number {
+  try {
+    return kind === "rate" ? rateToKbps(sourced.field, sourced.raw) : burstToKb(sourced.field, sourced.raw);
+  } catch (err) {
+    if (err instanceof InputError && sourced.shown !== undefined) throw new InputError(sourced.field, sourced.shown, err.reason);
+    throw err;
   }
-  return { policing: { ...NO_POLICING }, rateSource: "none", burstSource: "none" };
+}
+
+/** Picks the rate from the most specific level that has one; the burst from
+ * the most specific level at or above the rate's that has one, else the
+ * default (80% of the rate, at least one frame). A level may say
+ * 0/unlimited to lift a less specific limit; a burst of 0 means the default. */
+export function resolvePolicing(levels: QosLevel[], mtu: number): QosResult {
+  const frame = mtuKb(mtu);
+  const i = levels.findIndex((l) => l.rate !== undefined || l.ovs?.rate !== undefined);
+  if (i < 0) return { policing: { ...NO_POLICING }, rateSource: "none", burstSource: "none" };
+  const level = levels[i]!;
+  const rate = level.ovs?.rate ?? convert(level.rate!, "rate");
+  const rateSource = level.rate?.source ?? level.name;
+  if (rate === 0) return { policing: { ...NO_POLICING }, rateSource, burstSource: "none (no rate)" };
+  const fallback = { policing: { rate, burst: defaultBurstKb(rate, mtu) }, rateSource, burstSource: "default: 80% of rate" };
+  for (let j = 0; j <= i; j++) {
+    const l = levels[j]!;
+    let burst: number;
+    let source: string;
+    let shown: { field: string; value: string };
+    if (l.ovs?.burst !== undefined) {
+      burst = l.ovs.burst;
+      source = l.name;
+      shown = { field: l.name, value: String(burst) };
+      if (burst !== 0 && burst < frame && l.ovs.burstDerived) burst = frame;
+    } else if (l.burst) {
+      burst = convert(l.burst, "burst");
+      source = l.burst.source;
+      shown = { field: l.burst.field, value: l.burst.shown ?? l.burst.raw };
+    } else {
+      continue;
+    }
+    if (burst === 0) return fallback;
+    if (burst < frame) throw new InputError(shown.field, shown.value, `burst ${burst} kb is below one ${mtu}-byte frame (${frame} kb): every full-size frame would be dropped`);
+    return { policing: { rate, burst }, rateSource, burstSource: source };
+  }
+  return fallback;
 }
 
 /** The node defaults file (/etc/ovs-vif/defaults.json):
@@ -217,8 +251,9 @@ export function parseNodeDefaults(path: string, text: string): NodeDefaults {
 export function defaultsLevel(path: string, defaults: NodeDefaults | undefined, bridge: string): QosLevel {
   const level: QosLevel = { name: `node defaults ${path}` };
   if (!defaults) return level;
-  const entry = defaults.bridges?.[bridge] ?? defaults.default;
-  const where = defaults.bridges?.[bridge] ? `bridges.${bridge}` : "default";
+  const own = defaults.bridges !== undefined && Object.hasOwn(defaults.bridges, bridge);
+  const entry = own ? defaults.bridges![bridge] : defaults.default;
+  const where = own ? `bridges.${bridge}` : "default";
   if (entry?.rate !== undefined) level.rate = { raw: entry.rate, source: `${path} ${where}.rate`, field: `${path}: ${where}.rate` };
   if (entry?.burst !== undefined) level.burst = { raw: entry.burst, source: `${path} ${where}.burst`, field: `${path}: ${where}.burst` };
   return level;

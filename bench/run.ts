@@ -1,0 +1,517 @@
+// Benchmark: ovs-vif as Xen's vif-openvswitch against the stock script.
+//
+//   node_modules/.bin/bun bench/run.ts          (npm run bench builds dist/ovs-vif first)
+//   OVS_VIF_BINARY=/path/to/ovs-vif             binary under test (default dist/ovs-vif)
+//   OVS_VIF_BENCH_RUNS=20                        timed runs per contender and port count (>= 15)
+//
+// The stock script is Debian's xen-utils-common, fetched at run time with
+// `apt-get download` into a temp dir and unpacked with `dpkg -x`; it is never
+// copied into the repository. Everything runs against a private ovsdb-server +
+// ovs-vswitchd (own netns and temp dir) and a private xenstored.
+//
+// The stock script appends its stderr to /var/log/xen/xen-hotplug.log (its
+// `log` calls use logger(1), which exits 0 silently when there is no
+// /dev/log; only a failing logger would add `echo >&2` lines). So that nothing
+// is written at system paths, the bench re-executes itself in a private mount
+// namespace (`unshare --mount`, private propagation) and bind-mounts a temp dir
+// over /var/log/xen there: both contenders still open and append to that
+// path, exactly as in production, but the writes land in the temp dir and
+// vanish with the namespace.
+//
+// Prints a table (median / p90 / min in ms), the ratios and the targets, and
+// exits 0 when every target passes, 1 otherwise.
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+const MNTNS_MARK = "OVS_VIF_BENCH_IN_MNTNS";
+
+// ---------------------------------------------------------------------------
+// Stage 0: get into a private mount namespace (see the header).
+if (process.env[MNTNS_MARK] === undefined) {
+  const probe = spawnSync("unshare", ["--mount", "--propagation", "private", "true"], { encoding: "utf8" });
+  if (probe.status === 0) {
+    const r = spawnSync("unshare", ["--mount", "--propagation", "private", process.execPath, ...process.argv.slice(1)], {
+      stdio: "inherit",
+      env: { ...process.env, [MNTNS_MARK]: "1" },
+    });
+    process.exit(r.status ?? 1);
+  }
+  // No private mount namespace: run here, without the stock script.
+  process.stderr.write(`bench: cannot enter a private mount namespace (${probe.error?.message ?? probe.stderr.trim()}); the stock script will not be run\n`);
+  process.env[MNTNS_MARK] = "0";
+}
+
+// Inside (or the fallback): the real bench. Harness modules install exit and
+// signal hooks at import, so they are imported only here.
+const { startOvs, BINARY } = await import("../test/harness/ovs.ts");
+const { startXenstored } = await import("../test/harness/xenstore.ts");
+type OvsHandle = Awaited<ReturnType<typeof startOvs>>;
+type XenstoredHandle = Awaited<ReturnType<typeof startXenstored>>;
+
+const RUNS = Math.max(15, Number(process.env.OVS_VIF_BENCH_RUNS ?? 20) || 20);
+const WARMUPS = 2;
+const VERSION_RUNS = 40;
+const CONTEXT_RUNS = 20;
+const SMALL = 10;
+const LARGE = 1000;
+
+const DEV = "vif7.0";
+const DOMID = 7;
+const XENBUS = `/local/domain/0/backend/vif/${DOMID}/0`;
+const VM_UUID = "6f1f2c3e-7a6b-4c5d-9e8f-0a1b2c3d4e5f";
+const BRIDGE_KEY = "sw1.3:10:20";
+const MAC = "00:16:3e:00:07:00";
+
+const binary = resolve(BINARY);
+const notes: string[] = [];
+const problems: string[] = [];
+
+// ---------------------------------------------------------------------------
+// Timing and statistics.
+
+interface Run {
+  ms: number;
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Wall clock from spawn to the child's exit. */
+function timedSpawn(file: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<Run> {
+  return new Promise((resolvePromise, reject) => {
+    let stdout = "";
+    let stderr = "";
+    let ms = 0;
+    let code = -1;
+    const t0 = performance.now();
+    const child = spawn(file, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`${file} ${args.join(" ")}: timed out after ${timeoutMs} ms`));
+    }, timeoutMs);
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("error", (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.on("exit", (c, signal) => {
+      ms = performance.now() - t0;
+      code = c ?? (signal ? 128 : -1);
+    });
+    child.on("close", () => {
+      clearTimeout(timer);
+      resolvePromise({ ms, code, stdout, stderr });
+    });
+  });
+}
+
+interface Stats {
+  n: number;
+  median: number;
+  p90: number;
+  min: number;
+}
+
+function stats(xs: number[]): Stats {
+  const s = [...xs].sort((a, b) => a - b);
+  const n = s.length;
+  const median = n % 2 ? s[(n - 1) / 2]! : (s[n / 2 - 1]! + s[n / 2]!) / 2;
+  const p90 = s[Math.min(n - 1, Math.ceil(0.9 * n) - 1)]!;
+  return { n, median, p90, min: s[0]! };
+}
+
+const results = new Map<string, number[]>();
+const order: string[] = [];
+function record(key: string, ms: number): void {
+  if (!results.has(key)) {
+    results.set(key, []);
+    order.push(key);
+  }
+  results.get(key)!.push(ms);
+}
+function median(key: string): number | undefined {
+  const xs = results.get(key);
+  return xs && xs.length > 0 ? stats(xs).median : undefined;
+}
+
+// ---------------------------------------------------------------------------
+// Stage 1: the stock scripts.
+
+interface Stock {
+  scriptsDir: string;
+  version: string;
+}
+
+function fetchStock(workDir: string): Stock | undefined {
+  const dl = spawnSync("apt-get", ["download", "xen-utils-common"], { cwd: workDir, encoding: "utf8", timeout: 180_000 });
+  const debs = existsSync(workDir) ? readdirSync(workDir).filter((f) => /^xen-utils-common_.*\.deb$/.test(f)) : [];
+  if (dl.error || dl.status !== 0 || debs.length === 0) {
+    const why = dl.error?.message ?? (dl.stderr || dl.stdout || "").trim().split("\n").filter((l) => !/unsandboxed/.test(l)).slice(-3).join(" | ");
+    problems.push(`stock script unavailable: 'apt-get download xen-utils-common' failed (${why || `exit ${dl.status}`}); try 'apt-get update' first. Only ovs-vif was measured.`);
+    return undefined;
+  }
+  const deb = debs[0]!;
+  const root = join(workDir, "root");
+  const x = spawnSync("dpkg", ["-x", join(workDir, deb), root], { encoding: "utf8", timeout: 60_000 });
+  const scriptsDir = join(root, "etc", "xen", "scripts");
+  if (x.status !== 0 || !existsSync(join(scriptsDir, "vif-openvswitch"))) {
+    problems.push(`stock script unavailable: dpkg -x ${deb} failed or has no etc/xen/scripts/vif-openvswitch (${(x.stderr || "").trim()})`);
+    return undefined;
+  }
+  return { scriptsDir, version: deb.replace(/^xen-utils-common_/, "").replace(/_[^_]*\.deb$/, "") };
+}
+
+/** Bind-mounts a temp dir over /var/log/xen (private mount namespace only). */
+function isolateXenLog(tmp: string): string | undefined {
+  if (process.env[MNTNS_MARK] !== "1") return undefined;
+  const logDir = join(tmp, "var-log-xen");
+  mkdirSync(logDir, { recursive: true });
+  if (existsSync("/var/log/xen")) {
+    const r = spawnSync("mount", ["--bind", logDir, "/var/log/xen"], { encoding: "utf8" });
+    if (r.status !== 0) return undefined;
+    notes.push("/var/log/xen: a temp dir is bind-mounted over it in the bench's private mount namespace; both contenders append their hotplug log there (system /var/log/xen untouched).");
+  } else {
+    // No /var/log/xen on this host: shadow /var/log (in this namespace only)
+    // with a temp dir holding xen/, rather than creating a system directory.
+    const shadow = join(tmp, "var-log");
+    mkdirSync(join(shadow, "xen"), { recursive: true });
+    const r = spawnSync("mount", ["--bind", shadow, "/var/log"], { encoding: "utf8" });
+    if (r.status !== 0) return undefined;
+    notes.push("/var/log/xen did not exist: /var/log is shadowed by a temp dir holding xen/ in the bench's private mount namespace (nothing created at system paths).");
+    return join(shadow, "xen");
+  }
+  return logDir;
+}
+
+// ---------------------------------------------------------------------------
+// Stage 2: OVS, xenstore, the VM's keys, the tap.
+
+async function setupXenstore(xs: XenstoredHandle): Promise<void> {
+  const vm = `/vm/${VM_UUID}`;
+  const keys: [string, string][] = [
+    [`${XENBUS}/bridge`, BRIDGE_KEY],
+    [`${XENBUS}/mac`, MAC],
+    [`${XENBUS}/frontend-id`, String(DOMID)],
+    [`${XENBUS}/frontend`, `/local/domain/${DOMID}/device/vif/0`],
+    [`${XENBUS}/handle`, "0"],
+    [`${XENBUS}/script`, "/etc/xen/scripts/vif-openvswitch"],
+    [`/local/domain/${DOMID}/vm`, vm],
+    [`/local/domain/${DOMID}/name`, "bench-vm"],
+    [`${vm}/name`, "bench-vm"],
+    [`${vm}/uuid`, VM_UUID],
+  ];
+  for (const [k, v] of keys) await xs.write(k, v);
+}
+
+/** Adds internal ports p{from}..p{to} to sw1, 100 per ovs-vsctl call. */
+async function addPorts(ovs: OvsHandle, from: number, to: number): Promise<void> {
+  for (let start = from; start <= to; start += 100) {
+    const args: string[] = ["--timeout=120"];
+    for (let i = start; i <= Math.min(to, start + 99); i++) args.push("--", "add-port", "sw1", `p${i}`, "--", "set", "interface", `p${i}`, "type=internal");
+    await ovs.vsctl(...args);
+  }
+}
+
+async function portCount(ovs: OvsHandle): Promise<number> {
+  return (await ovs.vsctl("--no-wait", "list-ports", "sw1")).split("\n").filter(Boolean).length;
+}
+
+// ---------------------------------------------------------------------------
+// Stage 3: contenders.
+
+interface Contender {
+  key: string;
+  label: string;
+  file: string;
+  args: string[];
+  env: Record<string, string>;
+  /** ovs-vif sets vlan_mode; the stock script does not. */
+  ovsVif: boolean;
+  /** Waits for ovs-vswitchd, so ofport must be assigned at exit. */
+  waits: boolean;
+}
+
+function contenderEnv(ovs: OvsHandle, xs: XenstoredHandle, extra: Record<string, string>): NodeJS.ProcessEnv {
+  return { ...process.env, ...ovs.env, ...xs.env, vif: DEV, XENBUS_PATH: XENBUS, ...extra };
+}
+
+async function runIn(ovs: OvsHandle, xs: XenstoredHandle, c: Contender): Promise<Run> {
+  return timedSpawn("ip", ["netns", "exec", ovs.ns, c.file, ...c.args], contenderEnv(ovs, xs, c.env));
+}
+
+/** Untimed oracle: the port is on sw1 with the VLANs of sw1.3:10:20, hotplug-status is connected. */
+async function verify(ovs: OvsHandle, xs: XenstoredHandle, c: Contender, run: Run, logFile: string | undefined): Promise<void> {
+  const fail = (why: string): never => {
+    const tail = logFile && existsSync(logFile) ? readFileSync(logFile, "utf8").trim().split("\n").slice(-8).join("\n") : "";
+    throw new Error(`${c.label}: ${why}\n--- exit ${run.code}; stderr ---\n${run.stderr.trim()}${tail ? `\n--- xen-hotplug.log (tail) ---\n${tail}` : ""}`);
+  };
+  if (run.code !== 0) fail("non-zero exit");
+  let out: string;
+  try {
+    out = await ovs.vsctl("--no-wait", "--", "port-to-br", DEV, "--", "get", "port", DEV, "vlan_mode", "tag", "trunks", "--", "get", "interface", DEV, "ofport", "external_ids:attached-mac");
+  } catch (err) {
+    return fail(`port ${DEV} not in OVSDB: ${(err as Error).message}`);
+  }
+  const [br, vlanMode, tag, trunks, ofport, mac] = out.trim().split("\n");
+  if (br !== "sw1") fail(`port on ${br}, expected sw1`);
+  if (tag !== "3" || trunks !== "[10, 20]") fail(`tag=${tag} trunks=${trunks}, expected 3 and [10, 20]`);
+  if (c.ovsVif && vlanMode !== "native-untagged") fail(`vlan_mode=${vlanMode}, expected native-untagged`);
+  if (mac?.replace(/"/g, "") !== MAC) fail(`external_ids:attached-mac=${mac}, expected ${MAC}`);
+  if (c.waits && !(Number(ofport) > 0)) fail(`ofport=${ofport} after a waited attach`);
+  const status = await xs.read(`${XENBUS}/hotplug-status`);
+  if (status !== "connected") fail(`hotplug-status=${status}`);
+}
+
+/** Untimed reset, the same for every contender: what `offline` does. */
+async function reset(ovs: OvsHandle, xs: XenstoredHandle): Promise<void> {
+  await ovs.vsctl("--if-exists", "del-port", DEV);
+  await xs.rm(`${XENBUS}/hotplug-status`).catch(() => undefined);
+  await xs.rm(`${XENBUS}/hotplug-error`).catch(() => undefined);
+  const r = await ovs.inNs("ip", ["link", "set", "dev", DEV, "down"]);
+  if (r.code !== 0) throw new Error(`reset: ip link set ${DEV} down: ${r.stderr.trim()}`);
+}
+
+async function measurePhase(ovs: OvsHandle, xs: XenstoredHandle, n: number, contenders: Contender[], logFile: string | undefined): Promise<Contender[]> {
+  let live = [...contenders];
+  // Warm-ups, verified: a contender that fails here is never timed.
+  for (let w = 0; w < WARMUPS; w++) {
+    for (const c of [...live]) {
+      const run = await runIn(ovs, xs, c);
+      try {
+        await verify(ovs, xs, c, run, logFile);
+      } catch (err) {
+        if (c.ovsVif) throw err;
+        problems.push(`stock script failed its warm-up at ${n} ports, not timed: ${(err as Error).message}`);
+        live = live.filter((x) => x !== c);
+      }
+      await reset(ovs, xs);
+    }
+  }
+  // Timed, interleaved; the order flips every round (ABC CBA ...) so drift and
+  // "who runs right after a reset" hit every contender alike.
+  for (let i = 0; i < RUNS; i++) {
+    const round = i % 2 === 0 ? live : [...live].reverse();
+    for (const c of round) {
+      const run = await runIn(ovs, xs, c);
+      await verify(ovs, xs, c, run, logFile);
+      record(`${c.key}@${n}`, run.ms);
+      await reset(ovs, xs);
+    }
+  }
+  return live;
+}
+
+/** Peak RSS (KiB) of one run: GNU time's %M is the largest process of the tree (wait4 rusage). */
+async function peakRss(ovs: OvsHandle, xs: XenstoredHandle, c: Contender, tmp: string, logFile: string | undefined): Promise<number | undefined> {
+  if (!existsSync("/usr/bin/time")) return undefined;
+  const out = join(tmp, `rss-${c.key}.txt`);
+  const run = await timedSpawn("ip", ["netns", "exec", ovs.ns, "/usr/bin/time", "-f", "%M", "-o", out, c.file, ...c.args], contenderEnv(ovs, xs, c.env));
+  await verify(ovs, xs, c, run, logFile);
+  await reset(ovs, xs);
+  const kb = Number(readFileSync(out, "utf8").trim().split("\n").pop());
+  return Number.isFinite(kb) ? kb : undefined;
+}
+
+async function contextRuns(key: string, times: number, warm: number, file: string, args: string[], env: NodeJS.ProcessEnv, check?: (r: Run) => void): Promise<void> {
+  for (let i = 0; i < warm + times; i++) {
+    const r = await timedSpawn(file, args, env);
+    if (r.code !== 0) throw new Error(`${file} ${args.join(" ")}: exit ${r.code}: ${r.stderr.trim()}`);
+    check?.(r);
+    if (i >= warm) record(key, r.ms);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Report.
+
+const LABELS = new Map<string, string>();
+
+function fmt(x: number | undefined, digits = 1): string {
+  return x === undefined ? "n/a" : x.toFixed(digits);
+}
+
+function ratio(a: string, b: string): number | undefined {
+  const ma = median(a);
+  const mb = median(b);
+  return ma === undefined || mb === undefined ? undefined : ma / mb;
+}
+
+function printReport(rss: Map<string, number | undefined>, stock: Stock | undefined, binaryPath: string): boolean {
+  const w = Math.max(...order.map((k) => (LABELS.get(k) ?? k).length), 20);
+  const lines: string[] = [];
+  lines.push("");
+  lines.push(`ovs-vif bench — binary ${binaryPath}; stock vif-openvswitch ${stock ? `from xen-utils-common ${stock.version}` : "NOT AVAILABLE"}`);
+  lines.push(`VM vif ${DEV}, xenstore bridge=${BRIDGE_KEY}; ${RUNS} timed runs per contender (after ${WARMUPS} warm-ups), interleaved; wall clock spawn-to-exit`);
+  lines.push("");
+  lines.push(`${"measurement (ms)".padEnd(w)}  ${"runs".padStart(4)}  ${"median".padStart(8)}  ${"p90".padStart(8)}  ${"min".padStart(8)}`);
+  lines.push("-".repeat(w + 36));
+  for (const k of order) {
+    const s = stats(results.get(k)!);
+    lines.push(`${(LABELS.get(k) ?? k).padEnd(w)}  ${String(s.n).padStart(4)}  ${fmt(s.median, 2).padStart(8)}  ${fmt(s.p90, 2).padStart(8)}  ${fmt(s.min, 2).padStart(8)}`);
+  }
+  lines.push("");
+  lines.push("ratios (of medians)");
+  const r10 = ratio(`ovsvif@${SMALL}`, `stock@${SMALL}`);
+  const r1000 = ratio(`ovsvif@${LARGE}`, `stock@${LARGE}`);
+  const scaleWait = ratio(`ovsvif@${LARGE}`, `ovsvif@${SMALL}`);
+  const scaleNoWait = ratio(`nowait@${LARGE}`, `nowait@${SMALL}`);
+  const scaleStock = ratio(`stock@${LARGE}`, `stock@${SMALL}`);
+  const scaleVsctl = ratio(`vsctl@${LARGE}`, `vsctl@${SMALL}`);
+  lines.push(`  ovs-vif / stock             at ${SMALL} ports: ${fmt(r10, 3)}   at ${LARGE} ports: ${fmt(r1000, 3)}`);
+  lines.push(`  ovs-vif ${LARGE} / ${SMALL} ports     waited: ${fmt(scaleWait, 3)}   --no-wait: ${fmt(scaleNoWait, 3)}`);
+  const launcher = median("nstrue");
+  const net = (k: string) => {
+    const m = median(k);
+    return m === undefined || launcher === undefined ? undefined : m - launcher;
+  };
+  const n10 = net(`ovsvif@${SMALL}`);
+  const s10 = net(`stock@${SMALL}`);
+  lines.push(`  ovs-vif / stock at ${SMALL} ports, launcher (ip netns exec) subtracted from both: ${fmt(n10 !== undefined && s10 !== undefined ? n10 / s10 : undefined, 3)}`);
+  lines.push(`  stock ${LARGE} / ${SMALL} ports: ${fmt(scaleStock, 3)}   ovs-vsctl list-ports ${LARGE} / ${SMALL}: ${fmt(scaleVsctl, 3)}`);
+  if (rss.size > 0) {
+    lines.push("");
+    lines.push("peak RSS of one online (largest process of the tree, GNU time %M)");
+    for (const [label, kb] of rss) lines.push(`  ${label.padEnd(w)}  ${kb === undefined ? "n/a" : `${(kb / 1024).toFixed(1)} MiB`}`);
+  }
+  lines.push("");
+  lines.push("targets");
+  const versionMedian = median("version");
+  const targets: { name: string; value: string; pass: boolean; counts: boolean }[] = [
+    { name: `ovs-vif <= 0.2x stock at ${SMALL} ports (waited)`, value: r10 === undefined ? "stock not measured" : `${r10.toFixed(3)}x`, pass: r10 !== undefined && r10 <= 0.2, counts: true },
+    { name: `ovs-vif --no-wait at ${LARGE} <= 1.5x at ${SMALL} ports`, value: `${fmt(scaleNoWait, 3)}x`, pass: scaleNoWait !== undefined && scaleNoWait <= 1.5, counts: true },
+    { name: `ovs-vif --version median <= 5 ms`, value: `${fmt(versionMedian, 2)} ms`, pass: versionMedian !== undefined && versionMedian <= 5, counts: true },
+    { name: `(info) ovs-vif waited at ${LARGE} <= 1.5x at ${SMALL} ports`, value: `${fmt(scaleWait, 3)}x`, pass: scaleWait !== undefined && scaleWait <= 1.5, counts: false },
+  ];
+  let ok = true;
+  for (const t of targets) {
+    lines.push(`  ${t.pass ? "PASS" : "FAIL"}  ${t.name.padEnd(52)} ${t.value}${t.counts ? "" : "  (reported, not a gate)"}`);
+    if (t.counts && !t.pass) ok = false;
+  }
+  if (notes.length) {
+    lines.push("");
+    lines.push("notes");
+    for (const n of notes) lines.push(`  - ${n}`);
+  }
+  if (problems.length) {
+    lines.push("");
+    lines.push("PROBLEMS");
+    for (const p of problems) lines.push(`  ! ${p}`);
+    ok = false;
+  }
+  process.stdout.write(lines.join("\n") + "\n");
+  return ok;
+}
+
+// ---------------------------------------------------------------------------
+// Main.
+
+async function main(): Promise<number> {
+  if (!existsSync(binary)) {
+    process.stderr.write(`bench: no binary at ${binary} (run 'npm run bench', or set OVS_VIF_BINARY)\n`);
+    return 1;
+  }
+  const tmp = mkdtempSync(join(tmpdir(), "ovs-vif-bench-"));
+  let ovs: OvsHandle | undefined;
+  let xs: XenstoredHandle | undefined;
+  const rss = new Map<string, number | undefined>();
+  let stock: Stock | undefined;
+  try {
+    const log = (m: string) => process.stderr.write(`bench: ${m}\n`);
+    const dlDir = join(tmp, "stock");
+    mkdirSync(dlDir);
+    const logDir = isolateXenLog(tmp);
+    if (logDir === undefined) {
+      problems.push("could not isolate /var/log/xen in a private mount namespace: the stock script (which appends to /var/log/xen/xen-hotplug.log) is not run");
+    } else {
+      log("fetching xen-utils-common (apt-get download)...");
+      stock = fetchStock(dlDir);
+      if (stock) log(`stock scripts from xen-utils-common ${stock.version}`);
+    }
+    const xenLog = logDir ? join(logDir, "xen-hotplug.log") : undefined;
+
+    log("starting ovsdb-server + ovs-vswitchd and xenstored...");
+    ovs = await startOvs();
+    const xsDir = join(tmp, "xenstored");
+    mkdirSync(xsDir);
+    xs = await startXenstored(xsDir);
+    await ovs.addBridge("sw1");
+    await ovs.addTap(DEV);
+    await setupXenstore(xs);
+
+    const binDir = join(tmp, "bin");
+    mkdirSync(binDir);
+    const hook = join(binDir, "vif-openvswitch");
+    symlinkSync(binary, hook);
+    const xenArgs = ["online", "type_if=vif"];
+    // ovs-vif runs with its production defaults (log to /var/log/xen/xen-hotplug.log,
+    // syslog when /dev/log exists); without the mount namespace its log goes to tmp.
+    const vifEnv: Record<string, string> = logDir ? {} : { OVS_VIF_XEN_LOG: join(tmp, "xen-hotplug.log") };
+    const contenders: Contender[] = [];
+    if (stock) contenders.push({ key: "stock", label: "stock vif-openvswitch online", file: join(stock.scriptsDir, "vif-openvswitch"), args: xenArgs, env: {}, ovsVif: false, waits: true });
+    contenders.push(
+      { key: "ovsvif", label: "ovs-vif (as vif-openvswitch) online", file: hook, args: xenArgs, env: vifEnv, ovsVif: true, waits: true },
+      { key: "nowait", label: "ovs-vif online --no-wait", file: hook, args: [...xenArgs, "--no-wait"], env: vifEnv, ovsVif: true, waits: false },
+      { key: "logerr", label: "ovs-vif online OVS_VIF_LOG_LEVEL=error", file: hook, args: xenArgs, env: { ...vifEnv, OVS_VIF_LOG_LEVEL: "error" }, ovsVif: true, waits: true },
+    );
+
+    const penv = { ...process.env, ...ovs.env };
+    // Context: what merely launching a process costs here.
+    await contextRuns("true", CONTEXT_RUNS, 3, "/bin/true", [], penv);
+    await contextRuns("nstrue", CONTEXT_RUNS, 3, "ip", ["netns", "exec", ovs.ns, "/bin/true"], penv);
+    LABELS.set("true", "spawn /bin/true (baseline)");
+    LABELS.set("nstrue", "ip netns exec NS /bin/true (launcher)");
+
+    let live = contenders;
+    for (const n of [SMALL, LARGE]) {
+      const have = (await portCount(ovs)) - 0;
+      log(`adding ports: ${have} -> ${n}...`);
+      const t0 = performance.now();
+      await addPorts(ovs, have + 1, n);
+      const count = await portCount(ovs);
+      if (count !== n) throw new Error(`sw1 has ${count} ports, expected ${n}`);
+      log(`sw1 has ${count} other ports (added in ${((performance.now() - t0) / 1000).toFixed(1)} s); measuring...`);
+      for (const c of contenders) LABELS.set(`${c.key}@${n}`, `${c.label} [${n} ports]`);
+      live = await measurePhase(ovs, xs, n, live, xenLog);
+      LABELS.set(`vsctl@${n}`, `ovs-vsctl --no-wait list-ports sw1 [${n} ports]`);
+      await contextRuns(`vsctl@${n}`, CONTEXT_RUNS, 2, "ip", ["netns", "exec", ovs.ns, "ovs-vsctl", "--no-wait", "list-ports", "sw1"], penv, (r) => {
+        if (r.stdout.trim().split("\n").length !== n) throw new Error(`list-ports: expected ${n} lines`);
+      });
+      if (n === SMALL) {
+        // Context for the breakdown: one `ip link set` process, as both contenders run several.
+        LABELS.set("ip", `ip netns exec NS ip link set dev ${DEV} down`);
+        await contextRuns("ip", CONTEXT_RUNS, 2, "ip", ["netns", "exec", ovs.ns, "ip", "link", "set", "dev", DEV, "down"], penv);
+        for (const c of live.filter((x) => x.key === "stock" || x.key === "ovsvif")) rss.set(`${c.label} [${n} ports]`, await peakRss(ovs, xs, c, tmp, xenLog));
+      }
+    }
+
+    log("ovs-vif --version...");
+    LABELS.set("version", "ovs-vif --version");
+    await contextRuns("version", VERSION_RUNS, 3, binary, ["--version"], process.env, (r) => {
+      if (!/^ovs-vif \S+/.test(r.stdout)) throw new Error(`--version printed ${JSON.stringify(r.stdout)}`);
+    });
+
+    if (xenLog && existsSync(xenLog)) {
+      const lines = readFileSync(xenLog, "utf8").split("\n").filter(Boolean);
+      const fromOvsVif = lines.filter((l) => / vif-openvswitch\[\d+\] /.test(l)).length;
+      notes.push(
+        `xen-hotplug.log (temp): ${fromOvsVif} lines from ovs-vif (one per online at info level)` +
+          (stock
+            ? `, ${lines.length - fromOvsVif} from the stock script (its stderr; its 3 'log' calls go to logger(1), which exits 0 silently without /dev/log: the same fork+exec as in production, minus one syslog datagram).`
+            : "."),
+      );
+    }
+    if (!existsSync("/dev/log")) notes.push("no /dev/log: ovs-vif's syslog transport is skipped (in production it spawns logger detached, after the work).");
+  } catch (err) {
+    problems.push(`bench aborted: ${(err as Error).message}`);
+  } finally {
+    await ovs?.stop().catch(() => undefined);
+    await xs?.stop().catch(() => undefined);
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  return printReport(rss, stock, binary) ? 0 : 1;
+}
+
+process.exit(await main());

@@ -1,0 +1,116 @@
+// A stand-in for Ganeti's CLI (gnt-instance list/add-tags/remove-tags,
+// gnt-network list) for tests that need no cluster. It is written in Python
+// so list fields print exactly as Ganeti 3.0 prints them: str() of a Python
+// list for nic.uuids/names/vlans and network tags, comma-joined for the
+// fields Ganeti's gnt-instance overrides (tags, nic.modes/links/networks/macs).
+// The real-cluster tests check the real CLI.
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+export interface FakeNic {
+  uuid: string;
+  name?: string | null;
+  mac: string;
+  mode: string;
+  link: string;
+  vlan: string;
+  network?: string | null;
+}
+export interface FakeInstance {
+  name: string;
+  pnode: string;
+  tags: string[];
+  nics: FakeNic[];
+}
+export interface FakeState {
+  instances: FakeInstance[];
+  networks: { name: string; tags: string[] }[];
+  calls: string[][];
+}
+
+const SCRIPT = String.raw`#!/usr/bin/env python3
+import json, os, sys
+STATE = os.environ["FAKE_GANETI_STATE"]
+prog = os.path.basename(sys.argv[0])
+args = sys.argv[1:]
+with open(STATE) as f:
+    st = json.load(f)
+st["calls"].append([prog] + args)
+def save():
+    with open(STATE, "w") as f:
+        json.dump(st, f)
+def opt(name):
+    i = args.index(name)
+    v = args[i + 1]
+    del args[i:i + 2]
+    return v
+if prog == "gnt-instance" and args[0] == "list":
+    args.pop(0)
+    fields = None
+    for a in list(args):
+        if a.startswith("--separator="):
+            sep = a.split("=", 1)[1]; args.remove(a)
+        elif a == "--no-headers":
+            args.remove(a)
+    fields = opt("-o").split(",")
+    names = args
+    insts = st["instances"]
+    if names:
+        unknown = [n for n in names if n not in [i["name"] for i in insts]]
+        if unknown:
+            sys.stderr.write("Failure: prerequisites not met for this operation:\nerror type: unknown_entity, error details:\nInstance(s) '%s' not known\n" % unknown[0])
+            save(); sys.exit(1)
+        insts = [i for i in insts if i["name"] in names]
+    joined = {"tags", "nic.modes", "nic.links", "nic.networks", "nic.macs"}
+    def val(inst, f):
+        nics = inst["nics"]
+        v = {"name": inst["name"], "pnode": inst["pnode"], "tags": inst["tags"],
+             "nic.uuids": [n["uuid"] for n in nics], "nic.names": [n.get("name") for n in nics],
+             "nic.vlans": [n["vlan"] for n in nics], "nic.modes": [n["mode"] for n in nics],
+             "nic.links": [n["link"] for n in nics], "nic.networks": [n.get("network") for n in nics],
+             "nic.macs": [n["mac"] for n in nics]}[f]
+        if f in joined:
+            return ",".join(str(x) for x in v)
+        return str(v)
+    for inst in insts:
+        print(sep.join(val(inst, f) for f in fields))
+elif prog == "gnt-instance" and args[0] in ("add-tags", "remove-tags"):
+    inst = [i for i in st["instances"] if i["name"] == args[1]][0]
+    for t in args[2:]:
+        if args[0] == "add-tags":
+            if t not in inst["tags"]: inst["tags"].append(t)
+        else:
+            if t not in inst["tags"]:
+                sys.stderr.write("Failure: prerequisites not met for this operation:\nTag(s) '%s' not found\n" % t); save(); sys.exit(1)
+            inst["tags"].remove(t)
+elif prog == "gnt-network" and args[0] == "list":
+    for n in st["networks"]:
+        print("%s|%s" % (n["name"], str(n["tags"])))
+else:
+    sys.stderr.write("fake ganeti: unsupported: %s %s\n" % (prog, args)); save(); sys.exit(2)
+save()
+`;
+
+export interface FakeGaneti {
+  dir: string;
+  env: Record<string, string>;
+  state(): FakeState;
+  setState(s: FakeState): void;
+}
+
+export function installFakeGaneti(dir: string, initial: Omit<FakeState, "calls">): FakeGaneti {
+  const bin = join(dir, "bin");
+  mkdirSync(bin, { recursive: true });
+  for (const name of ["gnt-instance", "gnt-network"]) {
+    writeFileSync(join(bin, name), SCRIPT);
+    chmodSync(join(bin, name), 0o755);
+  }
+  const statePath = join(dir, "ganeti-state.json");
+  writeFileSync(statePath, JSON.stringify({ ...initial, calls: [] }));
+  return {
+    dir,
+    env: { PATH: `${bin}:${process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin"}`, FAKE_GANETI_STATE: statePath },
+    state: () => JSON.parse(readFileSync(statePath, "utf8")) as FakeState,
+    setState: (s) => writeFileSync(statePath, JSON.stringify(s)),
+  };
+}

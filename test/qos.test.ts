@@ -1,0 +1,987 @@
+// Ingress policing (src/qos.ts, src/port.ts effectivePolicing,
+// src/sources/defaults.ts): VALUE parsing with SI suffixes and conversion to
+// OVS units, Ganeti tag precedence, Xen's `rate` key, the node defaults file.
+//
+// Units: rate kbps = floor(bit/s / 1000), burst kb = floor(bits / 1024); the
+// applied value is never above what was asked. "0"/"unlimited" = no policing.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { InputError } from "../src/errors.ts";
+import { DEFAULT_MTU, NO_POLICING, effectivePolicing, portColumns, type DesiredPort, type Policing } from "../src/port.ts";
+import {
+  OVS_MAX,
+  burstToKb,
+  defaultBurstKb,
+  defaultsLevel,
+  ganetiLevels,
+  levelFromTags,
+  mtuKb,
+  parseBits,
+  parseNodeDefaults,
+  parseXenRate,
+  qosTags,
+  rateToKbps,
+  resolvePolicing,
+  valueLevel,
+  type NicIdentity,
+  type NodeDefaults,
+  type QosLevel,
+} from "../src/qos.ts";
+import { DEFAULTS_PATH, defaultsPath, nodeDefaultsLevel } from "../src/sources/defaults.ts";
+
+/** Runs `fn`, which must throw an InputError about `field` carrying `value`,
+ * with a message that names both and gives a reason. */
+function expectInputError(fn: () => unknown, field: string, value: string, reasonPattern?: RegExp): InputError {
+  let caught: unknown;
+  try {
+    fn();
+  } catch (err) {
+    caught = err;
+  }
+  const label = `${field} ${JSON.stringify(value)}`;
+  if (!(caught instanceof InputError)) {
+    assert.unreachable(`${label}: expected an InputError, got ${caught === undefined ? "no error" : String(caught)}`);
+    throw new Error("unreachable");
+  }
+  assert.is(caught.name, "InputError", `${label}: name`);
+  assert.is(caught.field, field, `${label}: field`);
+  assert.is(caught.value, value, `${label}: value`);
+  assert.ok(caught.reason.length > 0, `${label}: reason must not be empty`);
+  assert.ok(caught.message.includes(field), `${label}: message ${JSON.stringify(caught.message)} names the field`);
+  assert.ok(caught.message.includes(JSON.stringify(value)), `${label}: message ${JSON.stringify(caught.message)} names the value`);
+  assert.ok(caught.message.includes(caught.reason), `${label}: message ${JSON.stringify(caught.message)} gives the reason`);
+  if (reasonPattern) assert.match(caught.reason, reasonPattern, `${label}: reason`);
+  return caught;
+}
+
+/** Like expectInputError, for callers that only pin down part of the error. */
+function catchInputError(fn: () => unknown, label: string): InputError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof InputError) return err;
+    assert.unreachable(`${label}: expected an InputError, got ${String(err)}`);
+  }
+  assert.unreachable(`${label}: expected an InputError, got no error`);
+  throw new Error("unreachable");
+}
+
+/** Exact arithmetic reference: floor(VALUE / div) for a decimal VALUE with an optional k/M/G suffix. */
+function exactFloor(raw: string, div: bigint): bigint {
+  const m = /^([0-9]+)(?:\.([0-9]+))?([kMG]?)$/.exec(raw);
+  if (!m) throw new Error(`bad reference input ${raw}`);
+  const frac = m[2] ?? "";
+  const si: Record<string, bigint> = { "": 1n, k: 1000n, M: 1000000n, G: 1000000000n };
+  return (BigInt(`${m[1]}${frac}`) * si[m[3] ?? ""]!) / (10n ** BigInt(frac.length) * div);
+}
+
+/** The spec's default burst, in integers: floor(rate * 1000 * 0.8 / 1024), at least one frame. */
+function specDefaultBurst(rateKbps: number, mtu = DEFAULT_MTU): number {
+  return Math.max(Number((BigInt(rateKbps) * 800n) / 1024n), mtuKb(mtu));
+}
+
+const MTU_1500_KB = 12; // ceil((1500 + 14) * 8 / 1024)
+const MTU_9000_KB = 71; // ceil((9000 + 14) * 8 / 1024)
+
+// --- VALUE parsing and conversion to OVS units -------------------------------
+
+const rateGood: Array<[string, number]> = [
+  ["100M", 100000],
+  ["1.5G", 1500000],
+  ["800k", 800],
+  ["10M", 10000],
+  ["1G", 1000000],
+  ["1k", 1],
+  ["1000", 1],
+  ["1999", 1], // rounded down, never up
+  ["2000", 2],
+  ["2.5k", 2],
+  ["1.999k", 1],
+  ["0.001M", 1],
+  ["100000000", 100000],
+  ["1.5M", 1500],
+  ["4.35M", 4350],
+  ["0.29M", 290],
+  ["2.5G", 2500000],
+  ["4294967295000", OVS_MAX], // OVS's largest rate, exactly
+  ["4294967.295M", OVS_MAX],
+  ["4294.967295G", OVS_MAX],
+  ["0", 0],
+  ["unlimited", 0],
+  ["0k", 0],
+  ["0.0", 0],
+  ["0.000M", 0],
+  ["0G", 0],
+];
+
+for (const [raw, kbps] of rateGood) {
+  test(`rateToKbps ${JSON.stringify(raw)} -> ${kbps} kbps`, () => {
+    assert.is(rateToKbps("rate", raw), kbps);
+    if (raw !== "unlimited") assert.is(BigInt(kbps), exactFloor(raw, 1000n), "agrees with exact decimal arithmetic");
+  });
+}
+
+const burstGood: Array<[string, number]> = [
+  ["1024", 1],
+  ["2047", 1], // rounded down, never up
+  ["2048", 2],
+  ["10M", 9765],
+  ["1M", 976],
+  ["800k", 781],
+  ["50M", 48828],
+  ["20M", 19531],
+  ["1.5G", 1464843],
+  ["12288", 12],
+  ["4398046510080", OVS_MAX], // OVS's largest burst, exactly
+  ["4398.04651008G", OVS_MAX],
+  ["0", 0],
+  ["unlimited", 0],
+  ["0.0k", 0],
+];
+
+for (const [raw, kb] of burstGood) {
+  test(`burstToKb ${JSON.stringify(raw)} -> ${kb} kb`, () => {
+    assert.is(burstToKb("burst", raw), kb);
+    if (raw !== "unlimited") assert.is(BigInt(kb), exactFloor(raw, 1024n), "agrees with exact decimal arithmetic");
+  });
+}
+
+test("parseBits: raw bit values with SI multipliers (x1000, not x1024)", () => {
+  assert.is(parseBits("f", "1.5G"), 1.5e9);
+  assert.is(parseBits("f", "800k"), 800000);
+  assert.is(parseBits("f", "100M"), 1e8);
+  assert.is(parseBits("f", "42"), 42);
+  assert.is(parseBits("f", "0"), 0);
+  assert.is(parseBits("f", "unlimited"), 0);
+});
+
+/** Not VALUEs at all: refused by both conversions, with the whole value in the error. */
+const hostile: string[] = [
+  "",
+  "-1",
+  "-1M",
+  "-0",
+  "+1M",
+  "1e309",
+  "1e3",
+  "1E6",
+  "10Q",
+  "1T",
+  "1m", // milli? not a thing here
+  "1Mb",
+  "1MM",
+  "1kM",
+  "M",
+  "k",
+  ".",
+  " 1M",
+  "1M ",
+  "1 M",
+  "\t1M",
+  "1M\n",
+  "0x10",
+  "0b1",
+  "0o7",
+  "NaN",
+  "Infinity",
+  "-Infinity",
+  "1..5M",
+  ".5M",
+  "1.",
+  "1.M",
+  "1,5M",
+  "1_000",
+  "1'000",
+  "１M", // fullwidth digit
+  "١M", // Arabic-Indic digit
+  "none",
+  "unlimited ",
+  " unlimited",
+  "1M;reboot",
+  "$(reboot)",
+  "99999999999999999999", // 20 digits
+  "1".repeat(400),
+  "1." + "5".repeat(20),
+];
+
+for (const raw of hostile) {
+  test(`rateToKbps/burstToKb refuse ${JSON.stringify(raw)}`, () => {
+    expectInputError(() => rateToKbps("OVS_VIF_RATE", raw), "OVS_VIF_RATE", raw);
+    expectInputError(() => burstToKb("OVS_VIF_BURST", raw), "OVS_VIF_BURST", raw);
+    expectInputError(() => parseBits("x", raw), "x", raw);
+  });
+}
+
+/** Well-formed, but outside what OVS can hold (32-bit columns, at least 1 kbps / 1 kb). */
+const rateOutOfRange: Array<[string, RegExp]> = [
+  ["5000G", /largest rate/],
+  ["4294.967296G", /largest rate/],
+  ["4294967296000", /largest rate/],
+  ["999999999999999G", /largest rate/],
+  ["999", /smallest rate/],
+  ["1", /smallest rate/],
+  ["0.999k", /smallest rate/],
+  ["0.5k", /smallest rate/],
+  ["0.0001", /smallest rate/],
+  ["0.000000001", /smallest rate/],
+];
+
+for (const [raw, reason] of rateOutOfRange) {
+  test(`rateToKbps refuses out-of-range ${JSON.stringify(raw)}`, () => {
+    expectInputError(() => rateToKbps("--rate", raw), "--rate", raw, reason);
+  });
+}
+
+const burstOutOfRange: Array<[string, RegExp]> = [
+  ["5000G", /largest burst/],
+  ["4398046511104", /largest burst/], // (OVS_MAX + 1) kb
+  ["1023", /smallest burst/],
+  ["1000", /smallest burst/],
+  ["1k", /smallest burst/],
+  ["0.5k", /smallest burst/],
+  ["1", /smallest burst/],
+];
+
+for (const [raw, reason] of burstOutOfRange) {
+  test(`burstToKb refuses out-of-range ${JSON.stringify(raw)}`, () => {
+    expectInputError(() => burstToKb("--burst", raw), "--burst", raw, reason);
+  });
+}
+
+// Rounding: exact decimal arithmetic, then floor. Binary floating point gets
+// these wrong in both directions (16.9e9 is 16899999999.999998 as a double;
+// the 1e-9 nudge in rateToKbps/burstToKb rounds 9999.9999999 up to 10 kbps).
+const exactRounding: Array<["rate" | "burst", string, number | "refused"]> = [
+  ["rate", "16.9G", 16900000],
+  ["rate", "32.3G", 32300000],
+  ["rate", "64.1G", 64100000],
+  ["burst", "32.8G", 32031250],
+  ["burst", "131.2G", 128125000],
+  ["rate", "9999.9999999", 9], // 9999.9999999 bit/s is below 10 kbps
+  ["rate", "9.999999999k", 9],
+  ["rate", "999.9999999", "refused"], // below 1 kbps
+  ["burst", "2047.9999999", 1],
+  ["burst", "1023.999999999", "refused"], // below 1 kb
+];
+
+for (const [kind, raw, want] of exactRounding) {
+  test(`${kind} ${JSON.stringify(raw)} rounds down exactly -> ${want}`, () => {
+    const fn = kind === "rate" ? rateToKbps : burstToKb;
+    if (want === "refused") {
+      expectInputError(() => fn(kind, raw), kind, raw, /smallest/);
+      return;
+    }
+    assert.is(fn(kind, raw), want);
+  });
+}
+
+test("rate/burst conversion agrees with exact arithmetic on a grid of decimal values", () => {
+  const wrong: string[] = [];
+  for (const suffix of ["k", "M", "G"]) {
+    for (let i = 1; i < 20000; i++) {
+      for (const decimals of [1, 2]) {
+        const raw = `${Math.floor(i / 10 ** decimals)}.${String(i % 10 ** decimals).padStart(decimals, "0")}${suffix}`;
+        for (const [kind, fn, div] of [["rate", rateToKbps, 1000n], ["burst", burstToKb, 1024n]] as const) {
+          const want = exactFloor(raw, div);
+          if (want < 1n || want > BigInt(OVS_MAX)) continue;
+          const got = fn(kind, raw);
+          if (BigInt(got) !== want) wrong.push(`${kind} ${raw}: ${got}, want ${want}`);
+        }
+      }
+    }
+  }
+  assert.is(wrong.length, 0, `${wrong.length} values rounded wrong, e.g. ${wrong.slice(0, 5).join("; ")}`);
+});
+
+// --- MTU frame and default burst ---------------------------------------------
+
+const mtuCases: Array<[number, number]> = [
+  [1500, MTU_1500_KB],
+  [9000, MTU_9000_KB],
+  [68, 1],
+  [1522, 12], // (1522 + 14) * 8 = 12288 bits: exactly 12 kb
+  [1523, 13],
+  [65535, 513],
+];
+
+for (const [mtu, kb] of mtuCases) {
+  test(`mtuKb(${mtu}) = ${kb} (one full Ethernet frame, rounded up)`, () => {
+    assert.is(mtuKb(mtu), kb);
+    assert.ok(kb * 1024 >= (mtu + 14) * 8, "holds the frame");
+    assert.ok((kb - 1) * 1024 < (mtu + 14) * 8, "is the least that holds it");
+  });
+}
+
+const defaultBurstCases: Array<[number, number, number]> = [
+  [100000, 1500, 78125],
+  [10000, 1500, 7812],
+  [1000000, 1500, 781250],
+  [1500000, 1500, 1171875],
+  [16, 1500, 12], // 12.5 -> 12, exactly one frame
+  [17, 1500, 13],
+  [15, 1500, MTU_1500_KB], // 11 -> raised to one frame
+  [1, 1500, MTU_1500_KB],
+  [10, 9000, MTU_9000_KB],
+  [100, 9000, 78],
+  [50, 9000, MTU_9000_KB],
+  [OVS_MAX, 1500, 3355443199],
+];
+
+for (const [rate, mtu, kb] of defaultBurstCases) {
+  test(`defaultBurstKb(${rate} kbps, MTU ${mtu}) = ${kb} kb`, () => {
+    assert.is(defaultBurstKb(rate, mtu), kb);
+    assert.is(kb, specDefaultBurst(rate, mtu));
+  });
+}
+
+test("defaultBurstKb = max(floor(rate*1000*0.8/1024), one frame) for every rate up to 2^21 and a sample beyond", () => {
+  const wrong: string[] = [];
+  const check = (rate: number) => {
+    if (defaultBurstKb(rate, 1500) !== specDefaultBurst(rate, 1500)) wrong.push(String(rate));
+  };
+  for (let r = 1; r <= 2 ** 21; r++) check(r);
+  for (let r = 2 ** 21; r <= OVS_MAX; r += 9973 * 1031) check(r);
+  for (const r of [OVS_MAX, OVS_MAX - 1, OVS_MAX - 31, 2 ** 31, 2 ** 31 + 32]) check(r);
+  assert.is(wrong.length, 0, `wrong for rates ${wrong.slice(0, 5).join(", ")}`);
+});
+
+// --- Xen's backend `rate` key ------------------------------------------------
+
+const XEN_FIELD = "/local/domain/0/backend/vif/5/0/rate";
+
+const xenGood: Array<[string, string, Policing]> = [
+  ["xl rate=10Mb/s@20ms", "25000,20000", { rate: 10000, burst: 195 }],
+  ["xl rate=1Gb/s (default 50ms)", "6250000,50000", { rate: 1000000, burst: 48828 }],
+  ["xl rate=1Mb/s", "6250,50000", { rate: 1000, burst: 48 }],
+  ["xl rate=100MB/s@1s", "100000000,1000000", { rate: 800000, burst: 781250 }],
+  ["1 kbps exactly", "125,1000000", { rate: 1, burst: 1 }],
+  ["OVS's largest rate", "536870911875,1000000", { rate: OVS_MAX, burst: 4194303999 }],
+  ["credit past OVS's largest burst is clamped", "1000000000000,2000000", { rate: 4000000000, burst: OVS_MAX }],
+];
+
+for (const [label, raw, want] of xenGood) {
+  test(`parseXenRate ${label}: ${JSON.stringify(raw)} -> ${want.rate} kbps / ${want.burst} kb`, () => {
+    assert.equal(parseXenRate(XEN_FIELD, raw), { ...want, burstDerived: true });
+  });
+}
+
+test("parseXenRate agrees with exact arithmetic for what xl writes (rate=NMb/s@Tms)", () => {
+  const wrong: string[] = [];
+  for (const mbit of [1, 2, 3, 5, 7, 10, 33, 100, 123, 999, 1000, 2500, 4000, 10000, 40000]) {
+    for (const ms of [1, 3, 7, 10, 20, 33, 50, 100, 250, 1000, 4000]) {
+      // xl: bytes/s = N*10^6/8; credit = bytes/s * usecs / 10^6 (integer division, as in libxlu_vif.c)
+      const bytesPerSec = (BigInt(mbit) * 1000000n) / 8n;
+      const usecs = BigInt(ms) * 1000n;
+      const bytes = (bytesPerSec * usecs) / 1000000n;
+      const raw = `${bytes},${usecs}`;
+      const rate = (bytes * 8n * 1000000n) / usecs / 1000n;
+      const burst = (bytes * 8n) / 1024n;
+      const got = parseXenRate(XEN_FIELD, raw);
+      if (BigInt(got.rate) !== rate || BigInt(got.burst) !== (burst < 1n ? 1n : burst)) wrong.push(`${mbit}Mb/s@${ms}ms ${raw}: ${JSON.stringify(got)}, want ${rate}/${burst}`);
+    }
+  }
+  assert.is(wrong.length, 0, wrong.slice(0, 5).join("; "));
+});
+
+const xenUnlimited: Array<[string, string]> = [
+  ["one past OVS's largest rate", "536870912000,1000000"],
+  ["15-digit credit", "999999999999999,50000"],
+  ["15-digit credit, 1us", "999999999999999,1"],
+  // netback's own "unlimited" credit is ~0UL; a toolstack writing it means no limit
+  ["~0UL credit (20 digits)", "18446744073709551615,50000"],
+  ["2^63 credit", "9223372036854775808,1000000"],
+];
+
+for (const [label, raw] of xenUnlimited) {
+  test(`parseXenRate ${label}: ${JSON.stringify(raw)} -> unlimited (0/0)`, () => {
+    assert.equal(parseXenRate(XEN_FIELD, raw), { rate: 0, burst: 0, burstDerived: true });
+  });
+}
+
+const xenBad: Array<[string, RegExp?]> = [
+  [""],
+  ["25000"],
+  ["25000,"],
+  [",20000"],
+  [","],
+  ["25000,20000,1"],
+  ["25000;20000"],
+  ["25000 20000"],
+  ["25000, 20000"],
+  [" 25000,20000"],
+  ["25000,20000 "],
+  ["25000,20000\n"],
+  ["-1,20000"],
+  ["25000,-1"],
+  ["+25000,20000"],
+  ["25000.5,20000"],
+  ["25000,20000.5"],
+  ["1e3,20000"],
+  ["0x10,20000"],
+  ["25k,20000"],
+  ["10Mb/s@20ms"],
+  ["NaN,20000"],
+  ["Infinity,1"],
+  ["25000,99999999999999999999"],
+  ["0,20000", /zero/],
+  ["25000,0", /zero/],
+  ["0,0", /zero/],
+  ["124,1000000", /smallest rate/], // 992 bit/s
+  ["1,4294967295", /smallest rate/],
+];
+
+for (const [raw, reason] of xenBad) {
+  test(`parseXenRate refuses ${JSON.stringify(raw)}`, () => {
+    expectInputError(() => parseXenRate(XEN_FIELD, raw), XEN_FIELD, raw, reason);
+  });
+}
+
+// --- Ganeti tags --------------------------------------------------------------
+
+const UUID0 = "9f3c1d2e-5b6a-4c7d-8e9f-0a1b2c3d4e5f";
+const UUID1 = "1b2c3d4e-5f60-4718-892a-3b4c5d6e7f80";
+const NIC0: NicIdentity = { index: 0, name: "eth0", uuid: UUID0 };
+const NIC1: NicIdentity = { index: 1, name: "eth1", uuid: UUID1 };
+
+type Want = Policing | { error: { field: string; value: string; mentions?: string[] } };
+
+interface PrecedenceCase {
+  name: string;
+  inst: string[];
+  net: string[];
+  nic: NicIdentity;
+  mtu?: number;
+  want: Want;
+  rateSource?: string;
+  burstSource?: string;
+}
+
+const doneWhenInst = ["ovs-vif:rate:100M", "ovs-vif:nic:1:rate:10M"];
+const doneWhenNet = ["ovs-vif:rate:1G"];
+
+const precedence: PrecedenceCase[] = [
+  // The done-when example.
+  { name: "done-when: NIC 0 takes the instance rate", inst: doneWhenInst, net: doneWhenNet, nic: NIC0, want: { rate: 100000, burst: 78125 }, rateSource: 'instance tag "ovs-vif:rate:100M"', burstSource: "default: 80% of rate" },
+  { name: "done-when: NIC 1 takes its per-NIC rate", inst: doneWhenInst, net: doneWhenNet, nic: NIC1, want: { rate: 10000, burst: 7812 }, rateSource: 'instance tag "ovs-vif:nic:1:rate:10M"' },
+  { name: "done-when: another instance's NIC on that network takes the network rate", inst: [], net: doneWhenNet, nic: NIC0, want: { rate: 1000000, burst: 781250 }, rateSource: 'network tag "ovs-vif:rate:1G"' },
+  { name: "done-when: no tags -> no policing", inst: [], net: [], nic: NIC0, want: { rate: 0, burst: 0 }, rateSource: "none", burstSource: "none" },
+  // Matching a per-NIC tag.
+  { name: "per-NIC tag by index", inst: ["ovs-vif:rate:100M", "ovs-vif:nic:0:rate:10M"], net: [], nic: NIC0, want: { rate: 10000, burst: 7812 } },
+  { name: "per-NIC tag by name", inst: ["ovs-vif:rate:100M", "ovs-vif:nic:eth1:rate:10M"], net: [], nic: NIC1, want: { rate: 10000, burst: 7812 } },
+  { name: "per-NIC tag by name, other NIC", inst: ["ovs-vif:rate:100M", "ovs-vif:nic:eth1:rate:10M"], net: [], nic: NIC0, want: { rate: 100000, burst: 78125 } },
+  { name: "per-NIC tag by UUID", inst: ["ovs-vif:rate:100M", `ovs-vif:nic:${UUID0}:rate:10M`], net: [], nic: NIC0, want: { rate: 10000, burst: 7812 } },
+  { name: "per-NIC tag by UUID, other NIC", inst: ["ovs-vif:rate:100M", `ovs-vif:nic:${UUID0}:rate:10M`], net: [], nic: NIC1, want: { rate: 100000, burst: 78125 } },
+  { name: "per-NIC tags for other NICs ignored", inst: ["ovs-vif:rate:100M", "ovs-vif:nic:2:rate:1M", "ovs-vif:nic:eth9:rate:2M", `ovs-vif:nic:${UUID1}:rate:3M`, "ovs-vif:nic:1:burst:20M"], net: [], nic: NIC0, want: { rate: 100000, burst: 78125 } },
+  { name: "per-NIC tag by name does not match a NIC without a name", inst: ["ovs-vif:nic:eth0:rate:10M"], net: [], nic: { index: 0 }, want: { rate: 0, burst: 0 } },
+  { name: "per-NIC tag for another NIC, network rate applies", inst: ["ovs-vif:nic:1:rate:10M"], net: doneWhenNet, nic: NIC0, want: { rate: 1000000, burst: 781250 } },
+  { name: "per-NIC tag beats the network", inst: ["ovs-vif:nic:eth0:rate:10M"], net: doneWhenNet, nic: NIC0, want: { rate: 10000, burst: 7812 } },
+  { name: "same per-NIC value by index and by name is no conflict", inst: ["ovs-vif:nic:0:rate:10M", "ovs-vif:nic:eth0:rate:10M"], net: [], nic: NIC0, want: { rate: 10000, burst: 7812 } },
+  { name: "same tag twice is no conflict", inst: ["ovs-vif:rate:100M", "ovs-vif:rate:100M"], net: [], nic: NIC0, want: { rate: 100000, burst: 78125 } },
+  // 0 / unlimited lifts a less specific limit.
+  { name: "instance rate 0 lifts the network rate", inst: ["ovs-vif:rate:0"], net: doneWhenNet, nic: NIC0, want: { rate: 0, burst: 0 }, burstSource: "none (no rate)" },
+  { name: "instance rate unlimited lifts the network rate", inst: ["ovs-vif:rate:unlimited"], net: ["ovs-vif:rate:1G", "ovs-vif:burst:50M"], nic: NIC0, want: { rate: 0, burst: 0 } },
+  { name: "per-NIC unlimited lifts the instance rate", inst: ["ovs-vif:rate:100M", "ovs-vif:nic:0:rate:unlimited"], net: doneWhenNet, nic: NIC0, want: { rate: 0, burst: 0 } },
+  { name: "per-NIC unlimited leaves the other NIC limited", inst: ["ovs-vif:rate:100M", "ovs-vif:nic:0:rate:unlimited"], net: doneWhenNet, nic: NIC1, want: { rate: 100000, burst: 78125 } },
+  { name: "rate 0 with a burst at the same level is still no policing", inst: ["ovs-vif:rate:0", "ovs-vif:burst:10M"], net: doneWhenNet, nic: NIC0, want: { rate: 0, burst: 0 } },
+  // Where the burst comes from.
+  { name: "burst from the rate's level", inst: ["ovs-vif:rate:100M", "ovs-vif:burst:10M"], net: [], nic: NIC0, want: { rate: 100000, burst: 9765 }, burstSource: 'instance tag "ovs-vif:burst:10M"' },
+  { name: "burst from a more specific level (per-NIC burst, instance rate)", inst: ["ovs-vif:rate:100M", "ovs-vif:nic:0:burst:20M"], net: [], nic: NIC0, want: { rate: 100000, burst: 19531 }, burstSource: 'instance tag "ovs-vif:nic:0:burst:20M"' },
+  { name: "burst from a more specific level (instance burst, network rate)", inst: ["ovs-vif:burst:20M"], net: ["ovs-vif:rate:1G"], nic: NIC0, want: { rate: 1000000, burst: 19531 } },
+  { name: "network rate and burst", inst: [], net: ["ovs-vif:rate:1G", "ovs-vif:burst:50M"], nic: NIC0, want: { rate: 1000000, burst: 48828 } },
+  { name: "never from a less specific level (network burst, instance rate)", inst: ["ovs-vif:rate:100M"], net: ["ovs-vif:burst:50M"], nic: NIC0, want: { rate: 100000, burst: 78125 }, burstSource: "default: 80% of rate" },
+  { name: "never from a less specific level (instance burst, per-NIC rate)", inst: ["ovs-vif:burst:50M", "ovs-vif:nic:0:rate:10M"], net: [], nic: NIC0, want: { rate: 10000, burst: 7812 } },
+  { name: "the most specific burst wins: per-NIC over the rate's level", inst: ["ovs-vif:rate:100M", "ovs-vif:burst:10M", "ovs-vif:nic:0:burst:20M"], net: [], nic: NIC0, want: { rate: 100000, burst: 19531 }, burstSource: 'instance tag "ovs-vif:nic:0:burst:20M"' },
+  { name: "the most specific burst wins: instance over the network rate's level", inst: ["ovs-vif:burst:10M"], net: ["ovs-vif:rate:1G", "ovs-vif:burst:50M"], nic: NIC0, want: { rate: 1000000, burst: 9765 } },
+  { name: "a burst without any rate does not police", inst: ["ovs-vif:burst:10M", "ovs-vif:nic:0:burst:20M"], net: ["ovs-vif:burst:50M"], nic: NIC0, want: { rate: 0, burst: 0 } },
+  { name: "burst 0 at the rate's level means the default burst", inst: ["ovs-vif:rate:100M", "ovs-vif:burst:0"], net: [], nic: NIC0, want: { rate: 100000, burst: 78125 }, burstSource: "default: 80% of rate" },
+  { name: "burst unlimited at a more specific level means the default burst", inst: ["ovs-vif:nic:0:burst:unlimited"], net: ["ovs-vif:rate:1G", "ovs-vif:burst:50M"], nic: NIC0, want: { rate: 1000000, burst: 781250 } },
+  // Default burst and one MTU frame.
+  { name: "default burst raised to one frame", inst: ["ovs-vif:rate:10k"], net: [], nic: NIC0, want: { rate: 10, burst: MTU_1500_KB } },
+  { name: "default burst raised to one jumbo frame", inst: ["ovs-vif:rate:10k"], net: [], nic: NIC0, mtu: 9000, want: { rate: 10, burst: MTU_9000_KB } },
+  { name: "explicit burst of exactly one frame", inst: ["ovs-vif:rate:10M", "ovs-vif:burst:12288"], net: [], nic: NIC0, want: { rate: 10000, burst: MTU_1500_KB } },
+  { name: "explicit burst of one frame on a jumbo port", inst: ["ovs-vif:rate:10M", "ovs-vif:burst:72704"], net: [], nic: NIC0, mtu: 9000, want: { rate: 10000, burst: MTU_9000_KB } },
+  { name: "explicit burst 70k fits a 1500 frame", inst: ["ovs-vif:rate:10M", "ovs-vif:burst:70k"], net: [], nic: NIC0, want: { rate: 10000, burst: 68 } },
+  { name: "explicit burst below one frame refused", inst: ["ovs-vif:rate:10M", "ovs-vif:burst:10k"], net: [], nic: NIC0, want: { error: { field: "instance tag", value: "ovs-vif:burst:10k", mentions: ["1500", "frame"] } } },
+  { name: "explicit burst one bit-kb below one frame refused", inst: ["ovs-vif:rate:10M", "ovs-vif:burst:12287"], net: [], nic: NIC0, want: { error: { field: "instance tag", value: "ovs-vif:burst:12287", mentions: ["frame"] } } },
+  { name: "explicit burst 70k below one jumbo frame refused", inst: ["ovs-vif:rate:10M", "ovs-vif:burst:70k"], net: [], nic: NIC0, mtu: 9000, want: { error: { field: "instance tag", value: "ovs-vif:burst:70k", mentions: ["9000", "frame"] } } },
+  { name: "per-NIC burst below one frame refused", inst: ["ovs-vif:rate:10M", "ovs-vif:nic:eth0:burst:5k"], net: [], nic: NIC0, want: { error: { field: "instance tag", value: "ovs-vif:nic:eth0:burst:5k", mentions: ["frame"] } } },
+  { name: "network burst below one frame refused when used", inst: [], net: ["ovs-vif:rate:10M", "ovs-vif:burst:5k"], nic: NIC0, want: { error: { field: "network tag", value: "ovs-vif:burst:5k", mentions: ["frame"] } } },
+  { name: "a small burst at a less specific level is not used, so not refused", inst: ["ovs-vif:rate:100M"], net: ["ovs-vif:burst:5k"], nic: NIC0, want: { rate: 100000, burst: 78125 } },
+  { name: "a small burst for another NIC is not refused", inst: ["ovs-vif:rate:100M", "ovs-vif:nic:1:burst:5k"], net: [], nic: NIC0, want: { rate: 100000, burst: 78125 } },
+  // Conflicts: two different values at one level.
+  { name: "instance rate conflict", inst: ["ovs-vif:rate:100M", "ovs-vif:rate:10M"], net: [], nic: NIC0, want: { error: { field: "instance tag", value: "ovs-vif:rate:10M", mentions: ["ovs-vif:rate:100M"] } } },
+  { name: "instance burst conflict", inst: ["ovs-vif:burst:10M", "ovs-vif:rate:100M", "ovs-vif:burst:20M"], net: [], nic: NIC0, want: { error: { field: "instance tag", value: "ovs-vif:burst:20M", mentions: ["ovs-vif:burst:10M"] } } },
+  { name: "per-NIC conflict, by index and by name", inst: ["ovs-vif:nic:0:rate:10M", "ovs-vif:nic:eth0:rate:20M"], net: [], nic: NIC0, want: { error: { field: "instance tag", value: "ovs-vif:nic:eth0:rate:20M", mentions: ["ovs-vif:nic:0:rate:10M"] } } },
+  { name: "per-NIC conflict, by UUID and by index", inst: [`ovs-vif:nic:${UUID1}:burst:10M`, "ovs-vif:nic:1:burst:20M"], net: [], nic: NIC1, want: { error: { field: "instance tag", value: "ovs-vif:nic:1:burst:20M", mentions: [`ovs-vif:nic:${UUID1}:burst:10M`] } } },
+  { name: "network rate conflict", inst: [], net: ["ovs-vif:rate:1G", "ovs-vif:rate:10G"], nic: NIC0, want: { error: { field: "network tag", value: "ovs-vif:rate:10G", mentions: ["ovs-vif:rate:1G"] } } },
+  { name: "conflict at a level is an error even when a more specific level decides", inst: ["ovs-vif:nic:0:rate:10M"], net: ["ovs-vif:rate:1G", "ovs-vif:rate:10G"], nic: NIC0, want: { error: { field: "network tag", value: "ovs-vif:rate:10G", mentions: ["ovs-vif:rate:1G"] } } },
+  { name: "rate and burst at one level are no conflict", inst: ["ovs-vif:rate:100M", "ovs-vif:burst:100M"], net: [], nic: NIC0, want: { rate: 100000, burst: 97656 } },
+  { name: "instance and per-NIC values differ: no conflict (different levels)", inst: ["ovs-vif:rate:100M", "ovs-vif:nic:0:rate:10M"], net: [], nic: NIC0, want: { rate: 10000, burst: 7812 } },
+  // Tags without the prefix.
+  { name: "tags without the ovs-vif: prefix are ignored", inst: ["rate:100M", "ovs-vif", "ovs-vifs:rate:1M", "xovs-vif:rate:1M", "ovs_vif:rate:1M", "ganeti:foo", "", "nic:0:rate:1M"], net: ["rate:1G", "ovs-vif-rate:1G"], nic: NIC0, want: { rate: 0, burst: 0 } },
+  { name: "ignored tags mixed with real ones", inst: ["webserver", "ovs-vif:rate:100M", "prod"], net: ["dc1", "ovs-vif:rate:1G"], nic: NIC0, want: { rate: 100000, burst: 78125 } },
+];
+
+for (const c of precedence) {
+  test(`precedence: ${c.name}`, () => {
+    const mtu = c.mtu ?? DEFAULT_MTU;
+    const run = () => resolvePolicing(ganetiLevels(c.inst, c.net, c.nic), mtu);
+    if ("error" in c.want) {
+      const { field, value, mentions } = c.want.error;
+      const err = expectInputError(run, field, value);
+      for (const m of mentions ?? []) assert.ok(err.message.includes(m), `message ${JSON.stringify(err.message)} mentions ${m}`);
+      return;
+    }
+    const got = run();
+    assert.equal(got.policing, c.want);
+    if (c.rateSource !== undefined) assert.is(got.rateSource, c.rateSource);
+    if (c.burstSource !== undefined) assert.is(got.burstSource, c.burstSource);
+    // The policing is a fresh object, never the shared frozen NO_POLICING.
+    assert.is.not(got.policing, NO_POLICING);
+  });
+}
+
+test("done-when: default bursts are floor(rate*1000*0.8/1024)", () => {
+  for (const [nic, inst, rate] of [[NIC0, doneWhenInst, 100000], [NIC1, doneWhenInst, 10000], [NIC0, [], 1000000]] as const) {
+    const got = resolvePolicing(ganetiLevels([...inst], doneWhenNet, nic), DEFAULT_MTU).policing;
+    assert.is(got.rate, rate);
+    assert.is(got.burst, Math.floor((rate * 1000 * 0.8) / 1024));
+  }
+});
+
+test("ganetiLevels: per-NIC, instance, network, in that order", () => {
+  const levels = ganetiLevels(["ovs-vif:nic:0:rate:10M", "ovs-vif:rate:100M", "ovs-vif:burst:20M"], ["ovs-vif:rate:1G"], NIC0);
+  assert.is(levels.length, 3);
+  assert.equal(levels[0], { name: "instance tag (NIC)", rate: { raw: "10M", source: 'instance tag "ovs-vif:nic:0:rate:10M"', field: "instance tag", shown: "ovs-vif:nic:0:rate:10M" } });
+  assert.equal(levels[1], {
+    name: "instance tag",
+    rate: { raw: "100M", source: 'instance tag "ovs-vif:rate:100M"', field: "instance tag", shown: "ovs-vif:rate:100M" },
+    burst: { raw: "20M", source: 'instance tag "ovs-vif:burst:20M"', field: "instance tag", shown: "ovs-vif:burst:20M" },
+  });
+  assert.equal(levels[2], { name: "network tag", rate: { raw: "1G", source: 'network tag "ovs-vif:rate:1G"', field: "network tag", shown: "ovs-vif:rate:1G" } });
+});
+
+test("qosTags: splits this NIC's per-NIC tags from instance-wide ones", () => {
+  const tags = ["web", "ovs-vif:rate:100M", "ovs-vif:nic:0:burst:20M", "ovs-vif:nic:1:rate:10M", "ovs-vif:nic:eth0:rate:5M"];
+  assert.equal(qosTags("instance", tags, NIC0), {
+    nic: [
+      { tag: "ovs-vif:nic:0:burst:20M", kind: "burst", value: "20M" },
+      { tag: "ovs-vif:nic:eth0:rate:5M", kind: "rate", value: "5M" },
+    ],
+    all: [{ tag: "ovs-vif:rate:100M", kind: "rate", value: "100M" }],
+  });
+  assert.equal(qosTags("instance", tags, NIC1), {
+    nic: [{ tag: "ovs-vif:nic:1:rate:10M", kind: "rate", value: "10M" }],
+    all: [{ tag: "ovs-vif:rate:100M", kind: "rate", value: "100M" }],
+  });
+  assert.equal(qosTags("instance", [], NIC0), { nic: [], all: [] });
+});
+
+test("levelFromTags: the conflict error names both tags", () => {
+  const err = expectInputError(
+    () =>
+      levelFromTags("instance tag", "instance tag", [
+        { tag: "ovs-vif:rate:100M", kind: "rate", value: "100M" },
+        { tag: "ovs-vif:rate:10M", kind: "rate", value: "10M" },
+      ]),
+    "instance tag",
+    "ovs-vif:rate:10M",
+    /conflict/,
+  );
+  assert.ok(err.message.includes('"ovs-vif:rate:100M"'), err.message);
+  assert.ok(err.message.includes('"ovs-vif:rate:10M"'), err.message);
+});
+
+/** `ovs-vif:` tags that do not parse: errors on the instance and on the network. */
+const badTags: string[] = [
+  "ovs-vif:",
+  "ovs-vif:rate",
+  "ovs-vif:rate:",
+  "ovs-vif:burst:",
+  "ovs-vif:rate:10Q",
+  "ovs-vif:rate:-1M",
+  "ovs-vif:rate: 1M",
+  "ovs-vif:rate:1M ",
+  "ovs-vif:rate:1e309",
+  "ovs-vif:rate:0x10",
+  "ovs-vif:rate:NaN",
+  "ovs-vif:rate:1,5M",
+  "ovs-vif:rate:.5M",
+  "ovs-vif:rate:1M:2",
+  "ovs-vif:rate:999", // below 1 kbps
+  "ovs-vif:rate:5000G", // past OVS's range
+  "ovs-vif:burst:1023",
+  "ovs-vif:burst:5000G",
+  "ovs-vif:Rate:1M",
+  "ovs-vif:foo:1",
+  "ovs-vif:ratelimit:1M",
+  "ovs-vif:nic:0",
+  "ovs-vif:nic:0:rate",
+  "ovs-vif:nic:0:rate:",
+  "ovs-vif:nic:0:speed:1M",
+  "ovs-vif:nic::rate:1M",
+  "ovs-vif:nic:0:rate:10Q",
+  "ovs-vif:nic:eth0:burst:1023",
+];
+
+for (const tag of badTags) {
+  test(`instance tag ${JSON.stringify(tag)} is an error`, () => {
+    expectInputError(() => ganetiLevels(["web", tag], [], NIC0), "instance tag", tag);
+  });
+  if (!tag.startsWith("ovs-vif:nic:")) {
+    test(`network tag ${JSON.stringify(tag)} is an error`, () => {
+      expectInputError(() => ganetiLevels([], ["dc1", tag], NIC0), "network tag", tag);
+    });
+  }
+}
+
+test("a bad per-NIC tag for another NIC is still an error", () => {
+  expectInputError(() => ganetiLevels(["ovs-vif:nic:7:rate:10Q"], [], NIC0), "instance tag", "ovs-vif:nic:7:rate:10Q");
+  expectInputError(() => ganetiLevels(["ovs-vif:nic:eth7:burst:1"], [], NIC0), "instance tag", "ovs-vif:nic:eth7:burst:1");
+});
+
+const perNicOnNetwork = ["ovs-vif:nic:0:rate:10M", "ovs-vif:nic:eth0:burst:10M", `ovs-vif:nic:${UUID0}:rate:1G`, "ovs-vif:nic:5:rate:10M"];
+for (const tag of perNicOnNetwork) {
+  test(`per-NIC tag on a network is refused: ${JSON.stringify(tag)}`, () => {
+    expectInputError(() => ganetiLevels([], [tag], NIC0), "network tag", tag, /instance/);
+  });
+}
+
+// --- Node defaults file -------------------------------------------------------
+
+const DPATH = "/etc/ovs-vif/defaults.json";
+const goodDefaultsText = JSON.stringify({
+  version: 1,
+  default: { rate: "1G" },
+  bridges: { sw1: { rate: "100M", burst: "10M" }, sw2: { burst: "20M" }, open: { rate: "unlimited" } },
+});
+
+test("parseNodeDefaults: a good file", () => {
+  const d = parseNodeDefaults(DPATH, goodDefaultsText);
+  assert.equal(d, {
+    version: 1,
+    default: { rate: "1G" },
+    bridges: { sw1: { rate: "100M", burst: "10M" }, sw2: { burst: "20M" }, open: { rate: "unlimited" } },
+  });
+});
+
+const minimalDefaults: string[] = [
+  '{"version":1}',
+  '{"version": 1, "default": {}}',
+  '{"version":1,"bridges":{}}',
+  '{"version":1,"default":{"rate":"0"},"bridges":{"sw1":{"burst":"unlimited"}}}',
+  '  {"version":1}\n',
+];
+for (const text of minimalDefaults) {
+  test(`parseNodeDefaults accepts ${JSON.stringify(text)}`, () => {
+    assert.equal(parseNodeDefaults(DPATH, text), JSON.parse(text));
+  });
+}
+
+const badDefaults: Array<[string, string, string | undefined, RegExp?]> = [
+  ["", DPATH, "", /not JSON/],
+  ["{", DPATH, "{", /not JSON/],
+  ["{'version':1}", DPATH, "{'version':1}", /not JSON/],
+  ['{"version":1,}', DPATH, '{"version":1,}', /not JSON/],
+  ["[]", DPATH, undefined, /object/],
+  ["null", DPATH, undefined, /object/],
+  ["42", DPATH, undefined, /object/],
+  ['"x"', DPATH, undefined, /object/],
+  ["{}", `${DPATH}: version`, "undefined", /1/],
+  ['{"version":2}', `${DPATH}: version`, "2", /1/],
+  ['{"version":"1"}', `${DPATH}: version`, "1", /1/],
+  ['{"version":0,"default":{"rate":"1G"}}', `${DPATH}: version`, "0", /1/],
+  ['{"version":1,"defaults":{"rate":"1G"}}', `${DPATH}: defaults`, "defaults", /unknown key/],
+  ['{"version":1,"bridge":{}}', `${DPATH}: bridge`, "bridge", /unknown key/],
+  ['{"version":1,"default":{"rate":"1G","ceil":"2G"}}', `${DPATH}: default.ceil`, "ceil", /unknown key/],
+  ['{"version":1,"bridges":{"sw1":{"rat":"1M"}}}', `${DPATH}: bridges.sw1.rat`, "rat", /unknown key/],
+  ['{"version":1,"default":{"rate":100}}', `${DPATH}: default.rate`, "100", /string/],
+  ['{"version":1,"default":{"burst":null}}', `${DPATH}: default.burst`, "null", /string/],
+  ['{"version":1,"default":{"rate":"10Q"}}', `${DPATH}: default.rate`, "10Q"],
+  ['{"version":1,"default":{"rate":"-1M"}}', `${DPATH}: default.rate`, "-1M"],
+  ['{"version":1,"default":{"rate":""}}', `${DPATH}: default.rate`, ""],
+  ['{"version":1,"default":{"rate":"999"}}', `${DPATH}: default.rate`, "999", /smallest/],
+  ['{"version":1,"default":{"burst":"1023"}}', `${DPATH}: default.burst`, "1023", /smallest/],
+  ['{"version":1,"bridges":{"sw1":{"rate":"5000G"}}}', `${DPATH}: bridges.sw1.rate`, "5000G", /largest/],
+  ['{"version":1,"bridges":{"sw1":{"burst":" 1M"}}}', `${DPATH}: bridges.sw1.burst`, " 1M"],
+  ['{"version":1,"default":"1G"}', `${DPATH}: default`, '"1G"', /object/],
+  ['{"version":1,"default":null}', `${DPATH}: default`, "null", /object/],
+  ['{"version":1,"default":[]}', `${DPATH}: default`, "[]", /object/],
+  ['{"version":1,"bridges":[]}', `${DPATH}: bridges`, "[]", /object/],
+  ['{"version":1,"bridges":null}', `${DPATH}: bridges`, "null", /object/],
+  ['{"version":1,"bridges":"sw1"}', `${DPATH}: bridges`, '"sw1"', /object/],
+  ['{"version":1,"bridges":{"sw1":"100M"}}', `${DPATH}: bridges.sw1`, '"100M"', /object/],
+];
+
+for (const [text, field, value, reason] of badDefaults) {
+  test(`parseNodeDefaults refuses ${JSON.stringify(text)} (${field})`, () => {
+    if (value !== undefined) {
+      expectInputError(() => parseNodeDefaults(DPATH, text), field, value, reason);
+      return;
+    }
+    const err = catchInputError(() => parseNodeDefaults(DPATH, text), text);
+    assert.is(err.field, field);
+    assert.ok(err.message.includes(DPATH), `message ${JSON.stringify(err.message)} names the file`);
+    if (reason) assert.match(err.reason, reason);
+  });
+}
+
+test("parseNodeDefaults: every error names the file path", () => {
+  for (const [text] of badDefaults) {
+    const err = catchInputError(() => parseNodeDefaults("/srv/x/defaults.json", text), text);
+    assert.ok(err.message.includes("/srv/x/defaults.json"), `${text}: ${err.message}`);
+  }
+});
+
+test("parseNodeDefaults: a long non-JSON file is quoted only in part", () => {
+  const text = "x".repeat(5000);
+  const err = catchInputError(() => parseNodeDefaults(DPATH, text), "long");
+  assert.ok(err.value.length <= 40, `value is ${err.value.length} characters`);
+  assert.ok(err.message.length < 400, `message is ${err.message.length} characters`);
+});
+
+const goodDefaults: NodeDefaults = parseNodeDefaults(DPATH, goodDefaultsText);
+
+const defaultsLevelCases: Array<[string, string, QosLevel, Policing]> = [
+  [
+    "the bridge's entry over the default",
+    "sw1",
+    {
+      name: `node defaults ${DPATH}`,
+      rate: { raw: "100M", source: `${DPATH} bridges.sw1.rate`, field: `${DPATH}: bridges.sw1.rate` },
+      burst: { raw: "10M", source: `${DPATH} bridges.sw1.burst`, field: `${DPATH}: bridges.sw1.burst` },
+    },
+    { rate: 100000, burst: 9765 },
+  ],
+  [
+    "no entry for the bridge: the default",
+    "sw9",
+    { name: `node defaults ${DPATH}`, rate: { raw: "1G", source: `${DPATH} default.rate`, field: `${DPATH}: default.rate` } },
+    { rate: 1000000, burst: 781250 },
+  ],
+  [
+    "the bridge's entry replaces the default as a whole (burst only: no rate)",
+    "sw2",
+    { name: `node defaults ${DPATH}`, burst: { raw: "20M", source: `${DPATH} bridges.sw2.burst`, field: `${DPATH}: bridges.sw2.burst` } },
+    { rate: 0, burst: 0 },
+  ],
+  [
+    "a bridge entry saying unlimited lifts the default",
+    "open",
+    { name: `node defaults ${DPATH}`, rate: { raw: "unlimited", source: `${DPATH} bridges.open.rate`, field: `${DPATH}: bridges.open.rate` } },
+    { rate: 0, burst: 0 },
+  ],
+];
+
+for (const [label, bridge, level, policing] of defaultsLevelCases) {
+  test(`defaultsLevel: ${label}`, () => {
+    const got = defaultsLevel(DPATH, goodDefaults, bridge);
+    assert.equal(got, level);
+    assert.equal(resolvePolicing([got], DEFAULT_MTU).policing, policing);
+  });
+}
+
+test("defaultsLevel: no file -> an empty level", () => {
+  assert.equal(defaultsLevel(DPATH, undefined, "sw1"), { name: `node defaults ${DPATH}` });
+  assert.equal(defaultsLevel(DPATH, { version: 1 }, "sw1"), { name: `node defaults ${DPATH}` });
+  assert.equal(resolvePolicing([defaultsLevel(DPATH, undefined, "sw1")], DEFAULT_MTU).policing, { rate: 0, burst: 0 });
+});
+
+// Bridge names are plain strings: one that is also an Object.prototype
+// member must still fall back to the default entry.
+for (const bridge of ["constructor", "toString", "hasOwnProperty", "__proto__", "valueOf"]) {
+  test(`defaultsLevel: bridge named ${JSON.stringify(bridge)} without an entry takes the default`, () => {
+    const got = defaultsLevel(DPATH, goodDefaults, bridge);
+    assert.equal(got.rate, { raw: "1G", source: `${DPATH} default.rate`, field: `${DPATH}: default.rate` });
+    assert.equal(resolvePolicing([got], DEFAULT_MTU).policing, { rate: 1000000, burst: 781250 });
+  });
+}
+
+test("nodeDefaultsLevel: reads $OVS_VIF_DEFAULTS; absent file = no defaults; bad file = error", () => {
+  const dir = mkdtempSync(join(tmpdir(), "ovs-vif-qos-"));
+  try {
+    const file = join(dir, "defaults.json");
+    writeFileSync(file, goodDefaultsText);
+    const env = { OVS_VIF_DEFAULTS: file };
+    assert.equal(nodeDefaultsLevel("sw1", env).rate?.raw, "100M");
+    assert.equal(nodeDefaultsLevel("sw1", env).burst?.raw, "10M");
+    assert.equal(nodeDefaultsLevel("sw9", env).rate?.raw, "1G");
+    assert.is(nodeDefaultsLevel("sw9", env).rate?.field, `${file}: default.rate`);
+
+    const missing = join(dir, "nope.json");
+    assert.equal(nodeDefaultsLevel("sw1", { OVS_VIF_DEFAULTS: missing }), { name: `node defaults ${missing}` });
+
+    writeFileSync(file, '{"version":1,"default":{"rate":"fast"}}');
+    expectInputError(() => nodeDefaultsLevel("sw1", env), `${file}: default.rate`, "fast");
+    writeFileSync(file, '{"version":2}');
+    expectInputError(() => nodeDefaultsLevel("sw1", env), `${file}: version`, "2");
+    writeFileSync(file, "rate=1G\n");
+    const err = catchInputError(() => nodeDefaultsLevel("sw1", env), "not JSON");
+    assert.is(err.field, file);
+    assert.match(err.reason, /not JSON/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("defaultsPath: $OVS_VIF_DEFAULTS, else /etc/ovs-vif/defaults.json", () => {
+  assert.is(DEFAULTS_PATH, "/etc/ovs-vif/defaults.json");
+  assert.is(defaultsPath({}), DEFAULTS_PATH);
+  assert.is(defaultsPath({ OVS_VIF_DEFAULTS: "" }), DEFAULTS_PATH);
+  assert.is(defaultsPath({ OVS_VIF_DEFAULTS: "/tmp/d.json" }), "/tmp/d.json");
+});
+
+// --- Explicit values and resolvePolicing over mixed levels --------------------
+
+const sw1Defaults = () => defaultsLevel(DPATH, goodDefaults, "sw1");
+const sw9Defaults = () => defaultsLevel(DPATH, goodDefaults, "sw9");
+const xenLevel = (raw?: string): QosLevel => {
+  const level: QosLevel = { name: `xenstore ${XEN_FIELD}` };
+  if (raw !== undefined) level.ovs = parseXenRate(XEN_FIELD, raw);
+  return level;
+};
+const env = (rate?: string, burst?: string) => valueLevel("environment", rate, burst, "OVS_VIF_RATE", "OVS_VIF_BURST");
+
+const mixed: Array<[string, () => QosLevel[], Policing, string?, string?]> = [
+  ["no levels", () => [], { rate: 0, burst: 0 }, "none", "none"],
+  ["only empty levels", () => [xenLevel(), env(), env("", ""), { name: "command line" }], { rate: 0, burst: 0 }, "none", "none"],
+  ["Xen's rate key over node defaults", () => [xenLevel("25000,20000"), sw1Defaults()], { rate: 10000, burst: 195 }, `xenstore ${XEN_FIELD}`, `xenstore ${XEN_FIELD}`],
+  ["no Xen rate key: node defaults", () => [xenLevel(), sw9Defaults()], { rate: 1000000, burst: 781250 }, `${DPATH} default.rate`, "default: 80% of rate"],
+  ["no Xen rate key: bridge entry with its burst", () => [xenLevel(), sw1Defaults()], { rate: 100000, burst: 9765 }, `${DPATH} bridges.sw1.rate`, `${DPATH} bridges.sw1.burst`],
+  ["Xen's huge credit lifts the node default", () => [xenLevel("999999999999999,50000"), sw9Defaults()], { rate: 0, burst: 0 }],
+  ["environment over node defaults", () => [env("10M", "2M"), sw1Defaults()], { rate: 10000, burst: 1953 }, "OVS_VIF_RATE=10M", "OVS_VIF_BURST=2M"],
+  ["environment rate only: default burst, not the node defaults' burst", () => [env("10M"), sw1Defaults()], { rate: 10000, burst: 7812 }, "OVS_VIF_RATE=10M", "default: 80% of rate"],
+  ["environment burst only: applies to the defaults' rate", () => [env(undefined, "2M"), sw9Defaults()], { rate: 1000000, burst: 1953 }],
+  ["environment 0 lifts node defaults", () => [env("0"), sw1Defaults()], { rate: 0, burst: 0 }],
+  ["--rate in kbps over defaults", () => [{ name: "command line", ovs: { rate: 5000 } }, sw1Defaults()], { rate: 5000, burst: 3906 }, "command line", "default: 80% of rate"],
+  ["--rate in kbps, --burst in kb", () => [{ name: "command line", ovs: { rate: 5000, burst: 400 } }, sw1Defaults()], { rate: 5000, burst: 400 }, "command line", "command line"],
+  ["--rate 100M, --burst in kb", () => [{ name: "command line", rate: { raw: "100M", source: "--rate 100M", field: "--rate" }, ovs: { burst: 500 } }], { rate: 100000, burst: 500 }, "--rate 100M", "command line"],
+  ["--rate in kbps, --burst 10M", () => [{ name: "command line", ovs: { rate: 100000 }, burst: { raw: "10M", source: "--burst 10M", field: "--burst" } }], { rate: 100000, burst: 9765 }, "command line", "--burst 10M"],
+  ["--burst in kb alone, rate from defaults", () => [{ name: "command line", ovs: { burst: 500 } }, sw9Defaults()], { rate: 1000000, burst: 500 }],
+  ["--rate 0 in kbps lifts defaults", () => [{ name: "command line", ovs: { rate: 0 } }, sw1Defaults()], { rate: 0, burst: 0 }],
+  ["ovs rate beats a string rate at the same level", () => [{ name: "l", rate: { raw: "1M", source: "s", field: "f" }, ovs: { rate: 7 } }], { rate: 7, burst: MTU_1500_KB }],
+];
+
+for (const [label, levels, policing, rateSource, burstSource] of mixed) {
+  test(`resolvePolicing: ${label}`, () => {
+    const got = resolvePolicing(levels(), DEFAULT_MTU);
+    assert.equal(got.policing, policing);
+    if (rateSource !== undefined) assert.is(got.rateSource, rateSource);
+    if (burstSource !== undefined) assert.is(got.burstSource, burstSource);
+  });
+}
+
+test("valueLevel: empty or missing values are not set", () => {
+  assert.equal(env(), { name: "environment" });
+  assert.equal(env("", ""), { name: "environment" });
+  assert.equal(env("100M", ""), { name: "environment", rate: { raw: "100M", source: "OVS_VIF_RATE=100M", field: "OVS_VIF_RATE" } });
+  assert.equal(env(undefined, "1M"), { name: "environment", burst: { raw: "1M", source: "OVS_VIF_BURST=1M", field: "OVS_VIF_BURST" } });
+});
+
+test("resolvePolicing: an explicit (environment) burst below one frame is refused", () => {
+  expectInputError(() => resolvePolicing([env("10M", "8k")], DEFAULT_MTU), "OVS_VIF_BURST", "8k", /frame/);
+  expectInputError(() => resolvePolicing([env("10M", "50k")], 9000), "OVS_VIF_BURST", "50k", /frame/);
+  assert.equal(resolvePolicing([env("10M", "50k")], DEFAULT_MTU).policing, { rate: 10000, burst: 48 });
+});
+
+test("resolvePolicing: a defaults-file burst below one frame is refused, naming the file", () => {
+  const level = defaultsLevel(DPATH, parseNodeDefaults(DPATH, '{"version":1,"default":{"rate":"10M","burst":"8k"}}'), "sw1");
+  expectInputError(() => resolvePolicing([level], DEFAULT_MTU), `${DPATH}: default.burst`, "8k", /frame/);
+});
+
+// An InputError's field is the field (the variable, option or key), not "NAME=VALUE".
+const badExplicit: Array<[string, QosLevel, string, string]> = [
+  ["OVS_VIF_RATE=10Q", env("10Q"), "OVS_VIF_RATE", "10Q"],
+  ["OVS_VIF_RATE=999", env("999"), "OVS_VIF_RATE", "999"],
+  ["OVS_VIF_BURST=10Q", env("10M", "10Q"), "OVS_VIF_BURST", "10Q"],
+  ["--rate 5000G", { name: "command line", rate: { raw: "5000G", source: "--rate 5000G", field: "--rate" } }, "--rate", "5000G"],
+];
+for (const [label, level, field, value] of badExplicit) {
+  test(`resolvePolicing: bad explicit value ${label} -> InputError on ${field}`, () => {
+    expectInputError(() => resolvePolicing([level], DEFAULT_MTU), field, value);
+  });
+}
+
+test("resolvePolicing: unused bad values at less specific levels are not looked at", () => {
+  assert.equal(resolvePolicing([env("10M"), env("10Q", "10Q")], DEFAULT_MTU).policing, { rate: 10000, burst: 7812 });
+});
+
+// A burst in OVS units (Xen's credit, --burst KB) below one full frame makes
+// OVS drop every full-size frame: it must be refused or raised to one frame.
+const tinyOvsBurst: Array<[string, () => QosLevel[], number]> = [
+  ["xl rate=100Kb/s@20ms (250-byte credit)", () => [xenLevel("250,20000")], DEFAULT_MTU],
+  ["xl rate=1Mb/s@10ms (1250-byte credit)", () => [xenLevel("1250,10000")], DEFAULT_MTU],
+  ["xl rate=10Mb/s@20ms on a jumbo port (195 kb credit is enough)", () => [xenLevel("25000,20000")], 9000],
+  ["xl rate=1Mb/s@50ms on a jumbo port (48 kb credit)", () => [xenLevel("6250,50000")], 9000],
+  ["--rate 10000 --burst 1", () => [{ name: "command line", ovs: { rate: 10000, burst: 1 } }], DEFAULT_MTU],
+  ["--rate 10M --burst 11", () => [{ name: "command line", rate: { raw: "10M", source: "--rate 10M", field: "--rate" }, ovs: { burst: 11 } }], DEFAULT_MTU],
+];
+for (const [label, levels, mtu] of tinyOvsBurst) {
+  test(`resolvePolicing: never applies a burst below one frame: ${label}, MTU ${mtu}`, () => {
+    let got: Policing;
+    try {
+      got = resolvePolicing(levels(), mtu).policing;
+    } catch (err) {
+      assert.instance(err, InputError, `${label}: refusal must be an InputError`);
+      return;
+    }
+    assert.ok(got.rate > 0, "still policed");
+    assert.ok(got.burst >= mtuKb(mtu), `${label}: burst ${got.burst} kb is below one ${mtu}-byte frame (${mtuKb(mtu)} kb)`);
+  });
+}
+
+test("resolvePolicing: --burst 0 (OVS units) with a rate means the default burst, as burst 0 does in VALUEs", () => {
+  // OVS itself reads burst 0 as its own fixed default (8000 kb), not 80% of the rate.
+  const viaValue = resolvePolicing([{ name: "command line", ovs: { rate: 10000 }, burst: { raw: "0", source: "--burst 0", field: "--burst" } }], DEFAULT_MTU);
+  assert.equal(viaValue.policing, { rate: 10000, burst: 7812 });
+  const viaOvs = resolvePolicing([{ name: "command line", ovs: { rate: 10000, burst: 0 } }], DEFAULT_MTU);
+  assert.equal(viaOvs.policing, { rate: 10000, burst: 7812 });
+});
+
+// --- effectivePolicing (src/port.ts) -------------------------------------------
+
+const basePort = (extra: Partial<DesiredPort>): DesiredPort => ({ bridge: "sw1", name: "tap0", vlan: { trunks: [] }, interfaceIds: {}, owner: "cli", ...extra });
+
+const effective: Array<[string, DesiredPort, number | undefined, Policing, string, string]> = [
+  ["qos levels, default MTU", basePort({ qos: [env("10k")] }), undefined, { rate: 10, burst: MTU_1500_KB }, "OVS_VIF_RATE=10k", "default: 80% of rate"],
+  ["qos levels, the bridge's MTU", basePort({ qos: [env("10k")] }), 9000, { rate: 10, burst: MTU_9000_KB }, "OVS_VIF_RATE=10k", "default: 80% of rate"],
+  ["qos levels, the port's MTU over the bridge's", basePort({ qos: [env("10k")], mtu: 1500 }), 9000, { rate: 10, burst: MTU_1500_KB }, "OVS_VIF_RATE=10k", "default: 80% of rate"],
+  ["qos levels, the port's jumbo MTU", basePort({ qos: [env("10k")], mtu: 9000 }), undefined, { rate: 10, burst: MTU_9000_KB }, "OVS_VIF_RATE=10k", "default: 80% of rate"],
+  ["qos levels win over fixed policing", basePort({ qos: [env("100M")], policing: { rate: 5, burst: 50 } }), undefined, { rate: 100000, burst: 78125 }, "OVS_VIF_RATE=100M", "default: 80% of rate"],
+  ["qos levels saying nothing: no policing", basePort({ qos: [env()] }), undefined, { rate: 0, burst: 0 }, "none", "none"],
+  ["fixed policing", basePort({ policing: { rate: 1000, burst: 100 } }), undefined, { rate: 1000, burst: 100 }, "fixed", "fixed"],
+  ["fixed policing is taken as is (no MTU check)", basePort({ policing: { rate: 1000, burst: 1 } }), 9000, { rate: 1000, burst: 1 }, "fixed", "fixed"],
+  ["fixed policing, rate without burst", basePort({ policing: { rate: 1000, burst: 0 } }), undefined, { rate: 1000, burst: 0 }, "fixed", "none"],
+  ["neither: no policing", basePort({}), undefined, { rate: 0, burst: 0 }, "none", "none"],
+  ["Xen port as xenDesiredPort builds it", basePort({ owner: "xen", qos: [xenLevel("25000,20000"), sw9Defaults()] }), undefined, { rate: 10000, burst: 195 }, `xenstore ${XEN_FIELD}`, `xenstore ${XEN_FIELD}`],
+];
+
+for (const [label, desired, bridgeMtu, policing, rateSource, burstSource] of effective) {
+  test(`effectivePolicing: ${label}`, () => {
+    const got = effectivePolicing(desired, bridgeMtu);
+    assert.equal(got, { policing, rateSource, burstSource });
+    const cols = portColumns(desired, bridgeMtu);
+    assert.is(cols.iface.ingress_policing_rate, policing.rate);
+    assert.is(cols.iface.ingress_policing_burst, policing.burst);
+  });
+}
+
+test("effectivePolicing: the result is a copy (mutating it changes neither the port nor NO_POLICING)", () => {
+  const fixed = { rate: 1000, burst: 100 };
+  const desired = basePort({ policing: fixed });
+  const got = effectivePolicing(desired);
+  got.policing.rate = 1;
+  assert.equal(fixed, { rate: 1000, burst: 100 });
+  const none = effectivePolicing(basePort({}));
+  assert.is.not(none.policing, NO_POLICING);
+  none.policing.rate = 5;
+  assert.equal(NO_POLICING, { rate: 0, burst: 0 });
+  const viaQos = effectivePolicing(basePort({ qos: [] }));
+  viaQos.policing.burst = 9;
+  assert.equal(NO_POLICING, { rate: 0, burst: 0 });
+});
+
+test.run();
