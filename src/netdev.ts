@@ -1,5 +1,9 @@
-// Link-level operations on a VM's device, with iproute2. Names reaching here
-// are validated device names (names.ts).
+// Link-level operations on a VM's device. Names reaching here are validated
+// device names (names.ts).
+//
+// Done with ioctl(2) on a datagram socket through bun:ffi: ~0.05 ms per
+// call, where each `ip` process costs 1-5 ms on a hook that runs while the
+// domain is paused. Where libc cannot be loaded, iproute2 does the same.
 import { existsSync } from "node:fs";
 import { run } from "./exec.ts";
 import { StateError } from "./errors.ts";
@@ -14,24 +18,123 @@ export function requireDevice(field: string, name: string): void {
   if (!deviceExists(name)) throw new StateError(field, name, "no such network device");
 }
 
+const SIOCSIFNAME = 0x8923;
+const SIOCGIFFLAGS = 0x8913;
+const SIOCSIFFLAGS = 0x8914;
+const SIOCGIFADDR = 0x8915;
+const SIOCSIFHWADDR = 0x8924;
+const IFF_UP = 0x1;
+const ARPHRD_ETHER = 1;
+const IFREQ_SIZE = 40;
+
+interface Ioctl {
+  call(request: number, ifr: Uint8Array): number;
+  errno(): number;
+}
+
+let ioctlBackend: Ioctl | null | undefined;
+
+function loadIoctl(): Ioctl | null {
+  if (ioctlBackend !== undefined) return ioctlBackend;
+  ioctlBackend = null;
+  if (process.env.OVS_VIF_NO_FFI === "1" || typeof (globalThis as { Bun?: unknown }).Bun === "undefined") return null;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const ffi = require("bun:ffi") as typeof import("bun:ffi");
+    const { FFIType } = ffi;
+    const libc = ffi.dlopen("libc.so.6", {
+      socket: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+      ioctl: { args: [FFIType.i32, FFIType.u64, FFIType.ptr], returns: FFIType.i32 },
+      __errno_location: { args: [], returns: FFIType.ptr },
+    });
+    const fd = libc.symbols.socket(2 /* AF_INET */, 2 /* SOCK_DGRAM */, 0);
+    if (fd < 0) return null;
+    ioctlBackend = {
+      call: (request, ifr) => libc.symbols.ioctl(fd, request, ffi.ptr(ifr)),
+      errno: () => {
+        const p = libc.symbols.__errno_location();
+        return p === null ? 0 : ffi.read.i32(p, 0);
+      },
+    };
+  } catch {
+    ioctlBackend = null;
+  }
+  return ioctlBackend;
+}
+
+const ERRNO: Record<number, string> = { 1: "EPERM", 16: "EBUSY", 17: "EEXIST", 19: "ENODEV", 22: "EINVAL", 95: "EOPNOTSUPP", 99: "EADDRNOTAVAIL" };
+
+function ifreq(name: string): Uint8Array {
+  const ifr = new Uint8Array(IFREQ_SIZE);
+  ifr.set(new TextEncoder().encode(name));
+  return ifr;
+}
+
+function check(io: Ioctl, what: string, dev: string, rc: number): void {
+  if (rc >= 0) return;
+  const e = io.errno();
+  throw new StateError("device", dev, `${what} failed: ${ERRNO[e] ?? `errno ${e}`}`);
+}
+
+function setUp(io: Ioctl, dev: string, up: boolean): void {
+  const ifr = ifreq(dev);
+  check(io, "SIOCGIFFLAGS", dev, io.call(SIOCGIFFLAGS, ifr));
+  const flags = ifr[16]! | (ifr[17]! << 8);
+  const next = up ? flags | IFF_UP : flags & ~IFF_UP;
+  if (next === flags) return;
+  ifr[16] = next & 0xff;
+  ifr[17] = (next >> 8) & 0xff;
+  check(io, "SIOCSIFFLAGS", dev, io.call(SIOCSIFFLAGS, ifr));
+}
+
+/** True when the device has an IPv4 address or any IPv6 address. */
+function hasAddresses(io: Ioctl, dev: string): boolean {
+  const ifr = ifreq(dev);
+  ifr[16] = 2; // AF_INET
+  if (io.call(SIOCGIFADDR, ifr) >= 0) return true;
+  try {
+    const { readFileSync } = require("node:fs") as typeof import("node:fs");
+    return readFileSync("/proc/net/if_inet6", "utf8").split("\n").some((l) => l.trim().split(/\s+/)[5] === dev);
+  } catch {
+    return false;
+  }
+}
+
 /** Prepares a VM backend device as a pure switch port, as Xen's scripts do:
  * down, optionally renamed, MAC fe:ff:ff:ff:ff:ff (the highest non-broadcast
- * address, so no bridge adopts it), addresses flushed. */
+ * address: neither OVS nor a Linux bridge adopts it as its own), addresses
+ * flushed. Returns the device's (new) name. */
 export async function prepareVirtualPort(dev: string, rename?: string): Promise<string> {
   const name = rename ?? dev;
-  const lines = [`link set dev ${dev} down`];
-  if (rename !== undefined && rename !== dev) {
-    if (deviceExists(rename)) throw new StateError("vifname", rename, `cannot rename ${dev}: a device with that name already exists`);
-    await run("ip", ["link", "set", "dev", dev, "down"]);
-    await run("ip", ["link", "set", "dev", dev, "name", rename]);
-    lines.length = 0;
+  if (rename !== undefined && rename !== dev && deviceExists(rename)) {
+    throw new StateError("vifname", rename, `cannot rename ${dev}: a device with that name already exists`);
   }
-  lines.push(`link set dev ${name} address fe:ff:ff:ff:ff:ff`, `address flush dev ${name}`);
-  // -force: like the stock scripts, a device that refuses a MAC is not fatal.
-  await run("ip", ["-force", "-batch", "-"], { input: lines.join("\n") + "\n", reject: false });
+  const io = loadIoctl();
+  if (!io) return prepareWithIp(dev, name);
+  setUp(io, dev, false);
+  if (name !== dev) {
+    const ifr = ifreq(dev);
+    ifr.set(new TextEncoder().encode(name), 16);
+    check(io, "rename (SIOCSIFNAME)", dev, io.call(SIOCSIFNAME, ifr));
+  }
+  const mac = ifreq(name);
+  mac[16] = ARPHRD_ETHER;
+  mac.set([0xfe, 0xff, 0xff, 0xff, 0xff, 0xff], 18);
+  // Like the stock scripts: a device that refuses a MAC is not fatal.
+  io.call(SIOCSIFHWADDR, mac);
+  if (hasAddresses(io, name)) await run("ip", ["address", "flush", "dev", name], { reject: false });
+  return name;
+}
+
+async function prepareWithIp(dev: string, name: string): Promise<string> {
+  await run("ip", ["link", "set", "dev", dev, "down"]);
+  if (name !== dev) await run("ip", ["link", "set", "dev", dev, "name", name]);
+  await run("ip", ["-force", "-batch", "-"], { input: `link set dev ${name} address fe:ff:ff:ff:ff:ff\naddress flush dev ${name}\n`, reject: false });
   return name;
 }
 
 export async function setLink(dev: string, state: "up" | "down"): Promise<void> {
-  await run("ip", ["link", "set", "dev", dev, state]);
+  const io = loadIoctl();
+  if (io) setUp(io, dev, state === "up");
+  else await run("ip", ["link", "set", "dev", dev, state]);
 }

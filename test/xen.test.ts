@@ -78,6 +78,19 @@ test("offline removes the port and downs the link; offline of an absent port suc
   assert.is(again.code, 0, again.stderr);
 });
 
+test("without bun:ffi (OVS_VIF_NO_FFI=1) the iproute2 fallback prepares and raises the link the same way", async () => {
+  const vif = await makeXenVif(ovs, xs, 8, { bridge: "sw1.9", vifname: "noffi0" });
+  const r = await xenHotplug(ovs, xs, vif, "online", [], { OVS_VIF_NO_FFI: "1" });
+  assert.is(r.code, 0, r.stderr);
+  const link = await ovs.inNs("ip", ["-o", "link", "show", "noffi0"]);
+  assert.match(link.stdout, /link\/ether fe:ff:ff:ff:ff:ff/);
+  assert.match(link.stdout, /[<,]UP[,>]/);
+  assert.is((await portView(ovs, "noffi0"))!.tag, 9);
+  const off = await xenHotplug(ovs, xs, vif, "offline", [], { OVS_VIF_NO_FFI: "1" });
+  assert.is(off.code, 0, off.stderr);
+  assert.not.match((await ovs.inNs("ip", ["-o", "link", "show", "noffi0"])).stdout, /[<,]UP[,>]/);
+});
+
 test("online twice replaces the port (one port, new settings)", async () => {
   const vif = await makeXenVif(ovs, xs, 6, { bridge: "sw1.3" });
   assert.is((await xenHotplug(ovs, xs, vif, "online")).code, 0);
