@@ -2,7 +2,7 @@
 // log, and turning an error into one line and an exit code.
 import { writeSync } from "node:fs";
 import minimist from "minimist";
-import { formatError, InputError } from "../errors.ts";
+import { InputError } from "../errors.ts";
 import { Log, levelFrom } from "../log.ts";
 import { OvsdbClient, resolveEndpoint } from "../ovsdb/client.ts";
 import { Deadline } from "../ovsdb/transact.ts";
@@ -84,19 +84,6 @@ export function out(text: string): void {
 }
 export function err(text: string): void {
   writeSync(2, text);
-}
-
-/** Runs an entry point: any error becomes one line on stderr and exit 1. */
-export async function runEntry(tag: string, body: () => Promise<number>): Promise<never> {
-  let code: number;
-  try {
-    code = await body();
-  } catch (e) {
-    err(`${tag}: ${formatError(e)}\n`);
-    if (process.env.OVS_VIF_DEBUG_STACK === "1" && e instanceof Error) err(`${e.stack}\n`);
-    code = 1;
-  }
-  process.exit(code);
 }
 
 export function printTransaction(txn: unknown): void {

@@ -65,11 +65,15 @@ export interface XenVifKeys {
   vmUuid?: string;
 }
 
-/** Reads every key in as few round trips as the paths allow (pipelined). */
+/** Reads every key in two pipelined round trips. The frontend's domain id is
+ * normally the one in the backend path (.../backend/vif/DOMID/DEVID), so its
+ * vm path is asked for in the first batch; frontend-id decides. */
 export async function readXenVifKeys(xs: XenStore, xenbusPath: string, withVm: boolean): Promise<XenVifKeys> {
   const keys = ["bridge", "vifname", "mac", "mtu", "vlan", "rate", "frontend-id"] as const;
-  const values = await Promise.all(keys.map((k) => xs.read(`${xenbusPath}/${k}`)));
-  const [bridge, vifname, mac, mtu, vlan, rate, frontendId] = values;
+  const guess = withVm ? /\/backend\/vif\/([0-9]+)\/[0-9]+$/.exec(xenbusPath)?.[1] : undefined;
+  const reads = keys.map((k) => xs.read(`${xenbusPath}/${k}`));
+  const guessed = guess !== undefined ? [xs.read(`/local/domain/${guess}/vm`), xs.read(`/local/domain/${guess}/name`)] : [];
+  const [bridge, vifname, mac, mtu, vlan, rate, frontendId] = await Promise.all(reads);
   const out: XenVifKeys = {};
   const set = <K extends keyof XenVifKeys>(k: K, v: string | undefined) => {
     if (v !== undefined && v !== "") out[k] = v;
@@ -83,7 +87,7 @@ export async function readXenVifKeys(xs: XenStore, xenbusPath: string, withVm: b
   set("frontendId", frontendId);
   if (withVm && out.frontendId && /^[0-9]+$/.test(out.frontendId)) {
     const dom = `/local/domain/${out.frontendId}`;
-    const [vmPath, domName] = await Promise.all([xs.read(`${dom}/vm`), xs.read(`${dom}/name`)]);
+    const [vmPath, domName] = out.frontendId === guess ? await Promise.all(guessed) : await Promise.all([xs.read(`${dom}/vm`), xs.read(`${dom}/name`)]);
     if (vmPath && vmPath.startsWith("/")) {
       const [name, uuid] = await Promise.all([xs.read(`${vmPath}/name`), xs.read(`${vmPath}/uuid`)]);
       set("vmName", name ?? domName);
@@ -91,6 +95,8 @@ export async function readXenVifKeys(xs: XenStore, xenbusPath: string, withVm: b
     } else {
       set("vmName", domName);
     }
+  } else {
+    await Promise.all(guessed).catch(() => undefined);
   }
   return out;
 }
