@@ -24,13 +24,15 @@ interface XenDomain {
   name: string;
   /** The vif's bridge= string, as xl writes it to the backend's `bridge` key. */
   bridge: string;
+  /** xl's rate= (e.g. rate=100Mb/s@20ms), as it writes the backend's `rate` key: BYTES,USECS. */
+  rate?: string;
 }
 
 const DOMAINS: XenDomain[] = [
   { domid: 11, name: "web1", bridge: "sw1" },
   { domid: 12, name: "db1", bridge: "sw1.10" },
   { domid: 13, name: "router1", bridge: "sw1:20:30" },
-  { domid: 14, name: "fw1", bridge: "sw1.10:20:30" },
+  { domid: 14, name: "fw1", bridge: "sw1.10:20:30", rate: "250000,20000" },
 ];
 
 /** The fifth NIC: a plain tap, as QEMU or any other VMM would create it. */
@@ -100,6 +102,7 @@ async function createXenDomain(ovs: OvsHandle, xs: XenstoredHandle, d: XenDomain
   await xs.write(`${be}/bridge`, d.bridge);
   await xs.write(`${be}/mac`, mac(d));
   await xs.write(`${be}/frontend-id`, String(d.domid));
+  if (d.rate) await xs.write(`${be}/rate`, d.rate);
   await xs.write(`${be}/script`, "/etc/xen/scripts/vif-openvswitch");
 }
 
@@ -245,7 +248,7 @@ async function main(): Promise<void> {
       await createXenDomain(ovs, xs, d);
       const r = await xenHotplug(ovs, xs, d, "online");
       expectOk(`vif-openvswitch online for ${d.name} (${vifName(d)}, bridge=${d.bridge})`, r);
-      say(`  ${d.name.padEnd(8)} ${vifName(d).padEnd(8)} bridge=${d.bridge.padEnd(13)} exit 0`);
+      say(`  ${d.name.padEnd(8)} ${vifName(d).padEnd(8)} bridge=${d.bridge.padEnd(13)}${d.rate ? ` rate=${d.rate} (xl rate=100Mb/s@20ms)` : ""} exit 0`);
       firstLog ??= logLine(r);
     }
     await ovs.addTap(QEMU_TAP.name);

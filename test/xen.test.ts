@@ -2,7 +2,7 @@
 // the compiled binary exactly as Xen runs it.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -244,6 +244,36 @@ test("bridge= argument when xenstore has none; xenstore mtu; backend vlan key wi
   const r3 = await xenHotplug(ovs, xs, c, "online");
   assert.is(r3.code, 1);
   assert.match(r3.stderr, /vlan "20u"/);
+  assert.is(await ovs.dump(), before);
+});
+
+test("QoS: the backend rate key (xl rate=) becomes ingress policing; node defaults apply without it; removal resets to 0", async () => {
+  const vif = await makeXenVif(ovs, xs, 67, { bridge: "sw1.3", rate: "250000,20000" });
+  let r = await xenHotplug(ovs, xs, vif, "online");
+  assert.is(r.code, 0, r.stderr);
+  let p = await portView(ovs, vif.device);
+  assert.is(p!.rate, 100000, "250000 bytes per 20 ms = 100 Mbit/s");
+  assert.is(p!.burst, 1953, "the 250000-byte credit as burst");
+
+  const dir = deadSocketDir();
+  const defaults = join(dir, "defaults.json");
+  writeFileSync(defaults, JSON.stringify({ version: 1, default: { rate: "1G" }, bridges: { sw2: { rate: "10M", burst: "1M" } } }));
+  await xs.rm(`${vif.backend}/rate`);
+  r = await xenHotplug(ovs, xs, vif, "online", [], { OVS_VIF_DEFAULTS: defaults });
+  assert.is(r.code, 0, r.stderr);
+  p = await portView(ovs, vif.device);
+  assert.equal([p!.rate, p!.burst], [1000000, 781250], "node default for other bridges, burst 80%");
+
+  r = await xenHotplug(ovs, xs, vif, "online");
+  assert.is(r.code, 0, r.stderr);
+  p = await portView(ovs, vif.device);
+  assert.equal([p!.rate, p!.burst], [0, 0], "no source left: policing removed");
+
+  await xs.write(`${vif.backend}/rate`, "12x,5");
+  const before = await ovs.dump();
+  r = await xenHotplug(ovs, xs, vif, "online");
+  assert.is(r.code, 1);
+  assert.match(r.stderr, /rate "12x,5": expected BYTES,USECS/);
   assert.is(await ovs.dump(), before);
 });
 
