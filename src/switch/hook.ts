@@ -1,0 +1,223 @@
+// Ganeti network hooks for switches. Ganeti runs network-connect and
+// network-disconnect hooks on every node of the node group, and node-add
+// post hooks on the new node: Ganeti is the distribution engine.
+//
+//   network-connect post, GANETI_GROUP_NETWORK_MODE=openvswitch:
+//     apply the spec's switch GANETI_GROUP_NETWORK_LINK (a bare bridge when
+//     the spec has no entry for it).
+//   network-disconnect post: remove the switch when the spec marks it
+//     managed, no longer lists it for the group (node_groups), and no port
+//     other than ovs-vif's own remains on it; with ports remaining, refuse,
+//     naming them, and exit 1.
+//   node-add post, on the new node only: apply every switch of its group
+//     (node_groups in the spec).
+//   pre phases, other hook paths, other modes: nothing, exit 0.
+import { makeLog } from "../cli/common.ts";
+import { formatError, InputError, StateError } from "../errors.ts";
+import type { Log } from "../log.ts";
+import type { Json } from "../ovsdb/client.ts";
+import { parseBridgeName } from "../names.ts";
+import { OvsdbClient, resolveEndpoint } from "../ovsdb/client.ts";
+import { Deadline } from "../ovsdb/transact.ts";
+import { applySwitches, removeSwitch } from "./apply.ts";
+import { localNodeName, needsNodeName, outcomeLines } from "./session.ts";
+import { checkDisjoint, groupOfNode, loadSpec, nodeMatches, resolveSwitch, specPath, switchForNetwork, type DesiredSwitch, type Spec } from "./spec.ts";
+
+export const SWITCH_HOOK_PATHS = ["network-connect", "network-disconnect", "node-add"] as const;
+
+/** Is this Ganeti hook invocation one for runSwitchHook? */
+export function isSwitchHook(env: NodeJS.ProcessEnv): boolean {
+  return (SWITCH_HOOK_PATHS as readonly string[]).includes(env.GANETI_HOOKS_PATH ?? "");
+}
+
+export interface SwitchHookOptions {
+  /** Spec file (default $OVS_VIF_SWITCHES, then /etc/ovs-vif/switches.json). */
+  spec?: string;
+  /** This node's name (default `hostname --fqdn`). */
+  node?: string;
+  /** Node group (default GANETI_GROUP_NAME, then the spec's node_groups membership). */
+  group?: string;
+  /** OVSDB endpoint (default $OVS_RUNDIR/db.sock). */
+  db?: string;
+  timeoutMs?: number;
+  /** Wait for ovs-vswitchd (default true). */
+  wait?: boolean;
+  verbose?: boolean;
+  /** Print each transaction instead of sending it. */
+  dryRun?: (transaction: Json[]) => void;
+  /** Where the hook's lines go; default a Log tagged "ovs-vif" (stderr + syslog), closed at the end. */
+  log?: Log;
+}
+
+/** Runs the switch part of a Ganeti hook; never throws, returns the exit code. */
+export async function runSwitchHook(env: NodeJS.ProcessEnv, opts: SwitchHookOptions = {}): Promise<number> {
+  const ownLog = opts.log === undefined;
+  const log = opts.log ?? makeLog("ovs-vif", opts.verbose === true);
+  const path = env.GANETI_HOOKS_PATH ?? "";
+  const phase = (env.GANETI_HOOKS_PHASE ?? "").toLowerCase();
+  try {
+    if (!isSwitchHook(env)) {
+      log.debug(`hook ${path || "(GANETI_HOOKS_PATH unset)"}: not a switch hook, nothing to do`);
+      return 0;
+    }
+    if (phase !== "post") {
+      log.debug(`${path} ${phase || "(no phase)"}: switches act in the post phase only`);
+      return 0;
+    }
+    const ctx: HookContext = { env, opts, log, deadline: new Deadline(opts.timeoutMs ?? 30000) };
+    if (path === "network-connect") return await networkConnect(ctx);
+    if (path === "network-disconnect") return await networkDisconnect(ctx);
+    return await nodeAdd(ctx);
+  } catch (err) {
+    log.error(`${path}: ${formatError(err)}`);
+    return 1;
+  } finally {
+    if (ownLog) await log.close();
+  }
+}
+
+/** The hook as Ganeti's general hook entry calls it: environment only. */
+export function networkHook(env: NodeJS.ProcessEnv): Promise<number> {
+  return runSwitchHook(env, {});
+}
+
+interface HookContext {
+  env: NodeJS.ProcessEnv;
+  opts: SwitchHookOptions;
+  log: Log;
+  deadline: Deadline;
+}
+
+function specFile(ctx: HookContext): string {
+  return specPath(ctx.opts.spec, ctx.env);
+}
+
+async function connect(ctx: HookContext): Promise<OvsdbClient> {
+  return OvsdbClient.connect(resolveEndpoint(ctx.opts.db, ctx.env), Math.min(ctx.deadline.left(), 5000));
+}
+
+async function applyAndReport(ctx: HookContext, what: string, switches: DesiredSwitch[]): Promise<number> {
+  const db = await connect(ctx);
+  try {
+    const outcomes = await applySwitches(db, switches, { deadline: ctx.deadline, wait: ctx.opts.wait !== false, ...(ctx.opts.dryRun ? { dryRun: ctx.opts.dryRun } : {}) });
+    if (ctx.opts.dryRun) return 0;
+    let failed = false;
+    for (const o of outcomes) {
+      for (const line of outcomeLines(o)) ctx.log.info(`${what}: ${line}`);
+      if (o.failures.length > 0) failed = true;
+    }
+    if (failed) ctx.log.error(`${what}: some uplink devices could not be attached (see above)`);
+    return failed ? 1 : 0;
+  } finally {
+    db.close();
+  }
+}
+
+function mode(ctx: HookContext): string | undefined {
+  const m = ctx.env.GANETI_GROUP_NETWORK_MODE;
+  return m === undefined || m === "" ? undefined : m;
+}
+
+async function networkConnect(ctx: HookContext): Promise<number> {
+  const m = mode(ctx);
+  const net = ctx.env.GANETI_NETWORK_NAME ? `network ${ctx.env.GANETI_NETWORK_NAME}` : "network";
+  if (m !== "openvswitch") {
+    ctx.log.debug(`network-connect: ${net} in mode ${m ?? "(unset)"}: not an Open vSwitch network, nothing to do`);
+    return 0;
+  }
+  const raw = ctx.env.GANETI_GROUP_NETWORK_LINK ?? "";
+  if (raw === "") throw new InputError("GANETI_GROUP_NETWORK_LINK", raw, "required for mode openvswitch (the switch to create)");
+  const link = parseBridgeName("GANETI_GROUP_NETWORK_LINK", raw);
+  const spec = loadSpec(specFile(ctx), true);
+  const group = ctx.opts.group ?? (ctx.env.GANETI_GROUP_NAME || undefined);
+  const node = ctx.opts.node ?? (needsNodeName(spec, group !== undefined) ? await localNodeName() : undefined);
+  const where = { ...(node !== undefined ? { node } : {}), ...(group !== undefined ? { group } : {}) };
+  const desired = resolveSwitch(spec, link, where);
+  const origin = desired.origin === "bare" ? (spec ? `not in ${spec.file}: bare bridge` : `no spec file ${specFile(ctx)}: bare bridge`) : `from ${spec!.file}`;
+  ctx.log.info(`network-connect: ${net} group ${group ?? "(unknown)"} link ${link}${ctx.env.GANETI_GROUP_NETWORK_VLAN ? ` vlan ${ctx.env.GANETI_GROUP_NETWORK_VLAN}` : ""}: switch ${link} (${origin})`);
+  return applyAndReport(ctx, "network-connect", [desired]);
+}
+
+async function networkDisconnect(ctx: HookContext): Promise<number> {
+  const m = mode(ctx);
+  // Ganeti's disconnect hooks carry only GROUP_NAME (and the network): no
+  // mode or link, so those come from the spec when absent.
+  if (m !== undefined && m !== "openvswitch") {
+    ctx.log.debug(`network-disconnect: mode ${m}: not an Open vSwitch network, nothing to do`);
+    return 0;
+  }
+  const spec = loadSpec(specFile(ctx), true);
+  const network = ctx.env.GANETI_NETWORK_NAME || undefined;
+  const raw = ctx.env.GANETI_GROUP_NETWORK_LINK || switchForNetwork(spec, network);
+  if (!raw) {
+    ctx.log.info(`network-disconnect: ${network ? `network ${network}` : "network"}: no GANETI_GROUP_NETWORK_LINK and no switch in ${specFile(ctx)} lists it under networks: nothing removed`);
+    return 0;
+  }
+  const link = parseBridgeName("GANETI_GROUP_NETWORK_LINK", raw);
+  const sw = spec?.switches.find((s) => s.name === link);
+  if (!sw?.managed) {
+    ctx.log.info(`network-disconnect: ${link}: not marked managed in ${specFile(ctx)}: left in place`);
+    return 0;
+  }
+  // The spec still says the group uses it (node-add would create it again): keep it.
+  const group = ctx.opts.group ?? (ctx.env.GANETI_GROUP_NAME || undefined);
+  if (group !== undefined && spec?.nodeGroups[group]?.switches.includes(link)) {
+    ctx.log.info(`network-disconnect: ${link}: still listed for node group ${group} in ${spec.file} (node_groups.${group}.switches): left in place; drop it from that list to have it removed`);
+    return 0;
+  }
+  const db = await connect(ctx);
+  try {
+    const r = await removeSwitch(db, link, { deadline: ctx.deadline, wait: ctx.opts.wait !== false, requireMarker: false, ...(ctx.opts.dryRun ? { dryRun: ctx.opts.dryRun } : {}) });
+    if (!r.present) {
+      ctx.log.info(`network-disconnect: ${link}: not present on this node, nothing to remove`);
+      return 0;
+    }
+    if (r.remaining.length > 0) {
+      const list = r.remaining.map((p) => `${p.name} (${p.kind === "instance" ? "VM port" : "foreign port"})`).join(", ");
+      ctx.log.error(`network-disconnect: ${link}: refusing to remove the switch: ports remain on it that ovs-vif does not own: ${list}; move or remove them, then run 'ovs-vif switch remove ${link}'`);
+      return 1;
+    }
+    if (ctx.opts.dryRun) return 0;
+    ctx.log.info(`network-disconnect: ${link}: switch removed`);
+    return 0;
+  } finally {
+    db.close();
+  }
+}
+
+async function nodeAdd(ctx: HookContext): Promise<number> {
+  const target = ctx.env.GANETI_NODE_NAME ?? "";
+  if (target === "") throw new InputError("GANETI_NODE_NAME", target, "required for node-add");
+  const me = await localNodeName(ctx.opts.node);
+  if (!nodeMatches(target, me) && !nodeMatches(me, target)) {
+    ctx.log.debug(`node-add: ${target} is not this node (${me}), nothing to do`);
+    return 0;
+  }
+  const spec = loadSpec(specFile(ctx), true);
+  if (!spec) {
+    ctx.log.info(`node-add: no spec file ${specFile(ctx)}: nothing to do`);
+    return 0;
+  }
+  const group = nodeGroup(ctx, spec, me);
+  const entry = spec.nodeGroups[group];
+  if (!entry || entry.switches.length === 0) {
+    ctx.log.info(`node-add: node group ${group} has no switches in ${spec.file} (node_groups): nothing to do`);
+    return 0;
+  }
+  const switches = entry.switches.map((n) => resolveSwitch(spec, n, { node: me, group }));
+  checkDisjoint(switches, me);
+  ctx.log.info(`node-add: ${me} in node group ${group}: switches ${entry.switches.join(", ")}`);
+  return applyAndReport(ctx, "node-add", switches);
+}
+
+/** node-add hooks do not carry the group: --group, then the spec's lists. */
+function nodeGroup(ctx: HookContext, spec: Spec, me: string): string {
+  const fromEnv = ctx.env.GANETI_GROUP_NAME || ctx.env.GANETI_NODE_GROUP;
+  if (ctx.opts.group) return ctx.opts.group;
+  if (fromEnv) return fromEnv;
+  const listed = groupOfNode(spec, me);
+  if (listed) return listed;
+  const groups = Object.keys(spec.nodeGroups);
+  if (groups.length === 1) return groups[0]!;
+  throw new StateError("node group", me, `unknown (node-add hooks do not name it): list the node under node_groups.GROUP.nodes in ${spec.file}, or run 'ovs-vif switch apply --group GROUP' on it`);
+}

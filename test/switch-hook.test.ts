@@ -1,0 +1,260 @@
+// The Ganeti network hooks (`ovs-vif switch hook`, runSwitchHook) with the
+// environments Ganeti sends: network-connect creates the switch on every
+// node of the group (two private OVS instances = two nodes, each with its
+// own uplink device names), network-disconnect removes a managed switch
+// only when no VM or foreign port remains, node-add sets up the new node.
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { runBinary, startOvs, type OvsHandle } from "./harness/ovs.ts";
+import type { Result } from "./harness/proc.ts";
+
+const handles: OvsHandle[] = [];
+
+async function node(): Promise<OvsHandle> {
+  const h = await startOvs();
+  handles.push(h);
+  return h;
+}
+
+test.after.each(async () => {
+  for (const h of handles.splice(0)) await h.stop();
+});
+
+async function devices(h: OvsHandle, ...names: string[]): Promise<void> {
+  for (const d of names) {
+    const r = await h.inNs("ip", ["link", "add", d, "type", "veth", "peer", "name", `${d}p`]);
+    if (r.code !== 0) throw new Error(`ip link add ${d}: ${r.stderr}`);
+  }
+}
+
+const SPEC = {
+  version: 1,
+  defaults: { datapath_type: "netdev" },
+  switches: [
+    {
+      name: "sw1",
+      managed: true,
+      fail_mode: "standalone",
+      networks: ["net-a"],
+      uplinks: [{ name: "bond0", members: ["eth0", "eth1"], bond_mode: "balance-slb" }],
+      // node2's hardware names its NICs differently.
+      overrides: { nodes: { "node2.example.com": { uplinks: [{ name: "bond0", members: ["ens1", "ens2"], bond_mode: "balance-slb" }] } } },
+    },
+    { name: "sw2", uplinks: [{ name: "eth2" }] },
+  ],
+  node_groups: { default: { switches: ["sw1", "sw2"], nodes: ["node1.example.com", "node2.example.com"] } },
+};
+
+function writeSpec(h: OvsHandle, doc: unknown = SPEC): string {
+  const file = join(h.dir, "switches.json");
+  writeFileSync(file, JSON.stringify(doc, null, 2));
+  return file;
+}
+
+/** The environment Ganeti's hooks runner builds (PATH + GANETI_*). */
+function ganetiEnv(path: string, phase: "pre" | "post", extra: Record<string, string>): Record<string, string> {
+  const opcode = { "network-connect": "OP_NETWORK_CONNECT", "network-disconnect": "OP_NETWORK_DISCONNECT", "node-add": "OP_NODE_ADD" }[path] ?? "OP_TEST";
+  return {
+    GANETI_HOOKS_VERSION: "2",
+    GANETI_HOOKS_PHASE: phase,
+    GANETI_HOOKS_PATH: path,
+    GANETI_OP_CODE: opcode,
+    GANETI_OBJECT_TYPE: path === "node-add" ? "NODE" : "NETWORK",
+    GANETI_DATA_DIR: "/var/lib/ganeti",
+    GANETI_CLUSTER: "cluster1.example.com",
+    GANETI_MASTER: "node1.example.com",
+    ...extra,
+  };
+}
+
+const connectEnv = (phase: "pre" | "post", link = "sw1", mode = "openvswitch") =>
+  ganetiEnv("network-connect", phase, {
+    GANETI_NETWORK_NAME: "net-a",
+    GANETI_NETWORK_SUBNET: "198.51.100.0/24",
+    GANETI_GROUP_NAME: "default",
+    GANETI_GROUP_NETWORK_MODE: mode,
+    GANETI_GROUP_NETWORK_LINK: link,
+    GANETI_GROUP_NETWORK_VLAN: "",
+  });
+
+async function hook(h: OvsHandle, nodeName: string, env: Record<string, string>): Promise<Result> {
+  return runBinary(h, ["switch", "hook", "--spec", join(h.dir, "switches.json"), "--node", nodeName], { env });
+}
+
+async function bridges(h: OvsHandle): Promise<string[]> {
+  return (await h.vsctl("list-br")).split("\n").filter(Boolean).sort();
+}
+
+async function bondMembers(h: OvsHandle, bond: string): Promise<string[]> {
+  return (await h.vsctl("--bare", "--columns=name", "find", "Interface", `external_ids:ovs-vif-uplink=${bond}`)).split(/\s+/).filter(Boolean).sort();
+}
+
+test("network-connect post creates the switch on every node of the group, with each node's uplinks", async () => {
+  const n1 = await node();
+  const n2 = await node();
+  await devices(n1, "eth0", "eth1");
+  await devices(n2, "ens1", "ens2");
+  writeSpec(n1);
+  writeSpec(n2);
+  // Ganeti runs the hook on each node of the group with the same environment.
+  const r1 = await hook(n1, "node1.example.com", connectEnv("post"));
+  const r2 = await hook(n2, "node2.example.com", connectEnv("post"));
+  for (const [r, name] of [[r1, "node1"], [r2, "node2"]] as const) {
+    assert.is(r.code, 0, `${name}: ${r.stderr}`);
+    assert.match(r.stderr, /network-connect: network net-a group default link sw1: switch sw1 \(from .*switches\.json\)/);
+    assert.match(r.stderr, /network-connect: sw1: \+ bridge sw1 \(datapath_type netdev, fail_mode standalone\)/);
+    assert.match(r.stderr, /network-connect: sw1: applied \(2 changes\)/);
+  }
+  assert.match(r1.stderr, /\+ uplink bond0: bond of eth0,eth1/);
+  assert.match(r2.stderr, /\+ uplink bond0: bond of ens1,ens2/);
+  assert.equal(await bridges(n1), ["sw1"]);
+  assert.equal(await bridges(n2), ["sw1"]);
+  assert.equal(await bondMembers(n1, "bond0"), ["eth0", "eth1"]);
+  assert.equal(await bondMembers(n2, "bond0"), ["ens1", "ens2"]);
+  assert.is((await n1.vsctl("get", "Port", "bond0", "bond_mode")).trim(), "balance-slb");
+  // Ganeti may run it again (re-connect, retries): nothing changes.
+  const again = await hook(n1, "node1.example.com", connectEnv("post"));
+  assert.is(again.code, 0, again.stderr);
+  assert.match(again.stderr, /network-connect: sw1: no changes/);
+});
+
+test("pre phase, other modes and other hook paths do nothing", async () => {
+  const h = await node();
+  writeSpec(h);
+  const before = await h.dump();
+  for (const env of [
+    connectEnv("pre"),
+    connectEnv("post", "sw1", "bridged"),
+    connectEnv("post", "sw1", "routed"),
+    ganetiEnv("network-disconnect", "pre", { GANETI_GROUP_NAME: "default", GANETI_NETWORK_NAME: "net-a" }),
+    ganetiEnv("instance-start", "post", { GANETI_INSTANCE_NAME: "vm1.example.com" }),
+  ]) {
+    const r = await hook(h, "node1.example.com", env);
+    assert.is(r.code, 0, `${env.GANETI_HOOKS_PATH} ${env.GANETI_HOOKS_PHASE}: ${r.stderr}`);
+  }
+  assert.is(await h.dump(), before);
+});
+
+test("network-connect for a link the spec does not describe creates a bare bridge", async () => {
+  const h = await node();
+  writeSpec(h);
+  const r = await hook(h, "node1.example.com", connectEnv("post", "br-lab"));
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stderr, /switch br-lab \(not in .*switches\.json: bare bridge\)/);
+  assert.equal(await bridges(h), ["br-lab"]);
+  assert.equal((await h.vsctl("list-ports", "br-lab")).trim(), "");
+  assert.is((await h.vsctl("get", "Bridge", "br-lab", "datapath_type")).trim(), "netdev");
+  assert.is((await h.vsctl("get", "Bridge", "br-lab", "external_ids:ovs-vif-switch")).trim(), "bare");
+  // An existing bridge without a spec entry is left exactly as it is.
+  await h.addBridge("br-old");
+  await h.vsctl("add-port", "br-old", "x0", "--", "set", "Interface", "x0", "type=internal");
+  const before = await h.dump();
+  const r2 = await hook(h, "node1.example.com", connectEnv("post", "br-old"));
+  assert.is(r2.code, 0, r2.stderr);
+  assert.match(r2.stderr, /network-connect: br-old: no changes/);
+  assert.is(await h.dump(), before);
+  // A bad link name is refused with the variable named.
+  const r3 = await hook(h, "node1.example.com", connectEnv("post", "br;rm"));
+  assert.is(r3.code, 1);
+  assert.match(r3.stderr, /GANETI_GROUP_NETWORK_LINK "br;rm": bridge name contains ";"/);
+});
+
+test("network-disconnect refuses while a VM port remains, naming it; removes the managed switch once it is gone", async () => {
+  const h = await node();
+  await devices(h, "eth0", "eth1");
+  writeSpec(h);
+  assert.is((await hook(h, "node1.example.com", connectEnv("post"))).code, 0);
+  await h.addTap("vm1tap0");
+  await h.vsctl("add-port", "sw1", "vm1tap0", "--", "set", "Port", "vm1tap0", "external_ids:ovs-vif-owner=ganeti");
+  // As Ganeti sends it: only the group (and the network); no mode, no link.
+  const env = ganetiEnv("network-disconnect", "post", { GANETI_GROUP_NAME: "default", GANETI_NETWORK_NAME: "net-a" });
+  const before = await h.dump();
+  // While the spec still lists sw1 for the group, the switch stays.
+  const kept = await hook(h, "node1.example.com", env);
+  assert.is(kept.code, 0, kept.stderr);
+  assert.match(kept.stderr, /network-disconnect: sw1: still listed for node group default in .*switches\.json \(node_groups\.default\.switches\): left in place/);
+  assert.is(await h.dump(), before);
+  // The operator drops it from the group's list (and copies the spec out).
+  const spec2 = structuredClone(SPEC);
+  spec2.node_groups.default.switches = ["sw2"];
+  writeSpec(h, spec2);
+  const refused = await hook(h, "node1.example.com", env);
+  assert.is(refused.code, 1);
+  assert.match(refused.stderr, /network-disconnect: sw1: refusing to remove the switch: ports remain on it that ovs-vif does not own: vm1tap0 \(VM port\)/);
+  assert.is(await h.dump(), before, "nothing removed");
+
+  await h.vsctl("del-port", "sw1", "vm1tap0");
+  const removed = await hook(h, "node1.example.com", env);
+  assert.is(removed.code, 0, removed.stderr);
+  assert.match(removed.stderr, /network-disconnect: sw1: switch removed/);
+  assert.equal(await bridges(h), []);
+  // The uplink interfaces went with it (garbage-collected).
+  assert.is((await h.vsctl("--bare", "--columns=name", "list", "Interface")).trim(), "");
+  // Again: nothing left to remove.
+  const again = await hook(h, "node1.example.com", env);
+  assert.is(again.code, 0, again.stderr);
+  assert.match(again.stderr, /sw1: not present on this node, nothing to remove/);
+});
+
+test("network-disconnect leaves a switch the spec does not mark managed, and foreign ports block removal", async () => {
+  const h = await node();
+  await devices(h, "eth2", "eth0", "eth1");
+  writeSpec(h);
+  assert.is((await hook(h, "node1.example.com", connectEnv("post", "sw2"))).code, 0);
+  const before = await h.dump();
+  const r = await hook(h, "node1.example.com", ganetiEnv("network-disconnect", "post", { GANETI_GROUP_NAME: "default", GANETI_NETWORK_NAME: "net-b", GANETI_GROUP_NETWORK_LINK: "sw2" }));
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stderr, /network-disconnect: sw2: not marked managed in .*switches\.json: left in place/);
+  assert.is(await h.dump(), before);
+
+  assert.is((await hook(h, "node1.example.com", connectEnv("post"))).code, 0);
+  const spec2 = structuredClone(SPEC);
+  spec2.node_groups.default.switches = ["sw2"];
+  writeSpec(h, spec2);
+  await h.vsctl("add-port", "sw1", "mirror0", "--", "set", "Interface", "mirror0", "type=internal");
+  const r2 = await hook(h, "node1.example.com", ganetiEnv("network-disconnect", "post", { GANETI_GROUP_NAME: "default", GANETI_NETWORK_NAME: "net-a" }));
+  assert.is(r2.code, 1);
+  assert.match(r2.stderr, /ports remain on it that ovs-vif does not own: mirror0 \(foreign port\)/);
+  assert.equal(await bridges(h), ["sw1", "sw2"]);
+});
+
+test("node-add post sets up every switch of the new node's group, on the new node only", async () => {
+  const h = await node();
+  await devices(h, "ens1", "ens2", "eth2");
+  writeSpec(h);
+  const env = ganetiEnv("node-add", "post", { GANETI_OP_TARGET: "node2.example.com", GANETI_NODE_NAME: "node2.example.com", GANETI_NODE_PIP: "198.51.100.12", GANETI_NODE_SIP: "198.51.100.12", GANETI_MASTER_CAPABLE: "True", GANETI_VM_CAPABLE: "True" });
+  // The hook also runs on the other nodes (and the master): they do nothing.
+  const before = await h.dump();
+  const other = await hook(h, "node1.example.com", env);
+  assert.is(other.code, 0, other.stderr);
+  assert.is(await h.dump(), before);
+
+  const r = await hook(h, "node2.example.com", env);
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stderr, /node-add: node2\.example\.com in node group default: switches sw1, sw2/);
+  assert.equal(await bridges(h), ["sw1", "sw2"]);
+  assert.equal(await bondMembers(h, "bond0"), ["ens1", "ens2"]);
+  assert.equal((await h.vsctl("list-ports", "sw2")).trim(), "eth2");
+  const again = await hook(h, "node2.example.com", env);
+  assert.match(again.stderr, /node-add: sw1: no changes[\s\S]*node-add: sw2: no changes/);
+});
+
+test("ovs-vif switch apply --group GROUP (as run by gnt-cluster command -g GROUP) applies that group's list", async () => {
+  const h = await node();
+  await devices(h, "eth0", "eth1", "eth2");
+  const spec = structuredClone(SPEC) as unknown as { node_groups: Record<string, unknown> };
+  spec.node_groups = { default: { switches: ["sw2"] }, rack2: { switches: ["sw1"] } };
+  writeSpec(h, spec);
+  const r = await runBinary(h, ["switch", "apply", "--spec", join(h.dir, "switches.json"), "--node", "node1.example.com", "--group", "default"]);
+  assert.is(r.code, 0, r.stderr);
+  assert.is(r.stdout, "sw2: + bridge sw2 (datapath_type netdev)\nsw2: + uplink eth2 (vlans all)\nsw2: applied (2 changes)\n");
+  assert.equal(await bridges(h), ["sw2"]);
+  const none = await runBinary(h, ["switch", "apply", "--spec", join(h.dir, "switches.json"), "--node", "node1.example.com", "--group", "rack9"]);
+  assert.is(none.code, 0, none.stderr);
+  assert.match(none.stdout, /node group rack9 has no entry in node_groups of .*: nothing to do/);
+  assert.equal(await bridges(h), ["sw2"]);
+});
+
+test.run();
