@@ -1,9 +1,13 @@
 // One binary, many names: dispatch on the basename it was invoked as
 // (symlinks from Xen's and Ganeti's script directories), else on the first
-// argument. Each entry point is imported only when it runs.
+// argument. Each entry point is imported only when it runs, and this file
+// imports nothing else, so `--version` and `--help` start as fast as Bun can.
+import { writeSync } from "node:fs";
 import { basename } from "node:path";
 import pkg from "../package.json" with { type: "json" };
-import { err, out, runEntry } from "./cli/common.ts";
+
+const out = (text: string) => writeSync(1, text);
+const err = (text: string) => writeSync(2, text);
 
 const USAGE = `usage: ovs-vif COMMAND [options]
 
@@ -56,4 +60,18 @@ async function main(): Promise<number> {
   return (await sub())(rest, command === "xen-vif" ? "vif-openvswitch" : `ovs-vif ${command}`);
 }
 
-void runEntry("ovs-vif", main);
+/** Any error that reaches here becomes one line on stderr and exit 1. */
+async function runEntry(tag: string): Promise<never> {
+  let code: number;
+  try {
+    code = await main();
+  } catch (e) {
+    const { formatError } = await import("./errors.ts");
+    err(`${tag}: ${formatError(e)}\n`);
+    if (process.env.OVS_VIF_DEBUG_STACK === "1" && e instanceof Error) err(`${e.stack}\n`);
+    code = 1;
+  }
+  process.exit(code);
+}
+
+void runEntry("ovs-vif");
