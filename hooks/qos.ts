@@ -3,13 +3,14 @@
 import { InputError } from "../src/errors.ts";
 import { addTags, findNic, queryInstance, queryInstances, queryNetworkTags, removeTags, type GanetiInstance, type GanetiNic } from "../src/ganeti/query.ts";
 import { ganetiNicPort } from "../src/ganeti/nic-port.ts";
-import { listManagedPorts, reconcilePort, type ManagedPort } from "../src/ovsdb/ports.ts";
+import { ganetiPorts, reconcileGanetiPorts, type NetworkTags } from "../src/ganeti/reconcile.ts";
+import type { ManagedPort } from "../src/ovsdb/ports.ts";
 import { Deadline } from "../src/ovsdb/transact.ts";
 import type { OvsdbClient } from "../src/ovsdb/client.ts";
 import { burstToKb, rateToKbps } from "../src/qos.ts";
 import { effectivePolicing } from "../src/port.ts";
 import { nodeDefaultsLevel } from "../src/sources/defaults.ts";
-import { connectOvsdb, globalOptions, GLOBAL_HELP, makeLog, parseArgs, printTransaction, stringOpt, type GlobalOptions, out } from "../src/cli/common.ts";
+import { connectOvsdb, globalOptions, GLOBAL_HELP, makeLog, parseArgs, stringOpt, type GlobalOptions, out } from "../src/cli/common.ts";
 
 export const QOS_HELP = `usage: ovs-vif qos set INSTANCE NIC --rate RATE [--burst BURST]
        ovs-vif qos unset INSTANCE NIC
@@ -53,52 +54,11 @@ function nicQosTags(inst: GanetiInstance, nic: GanetiNic): string[] {
   });
 }
 
-interface Reconciled {
-  line: string;
-  failed: boolean;
-}
-
-async function reconcileNics(db: OvsdbClient, deadline: Deadline, opts: GlobalOptions, ports: ManagedPort[], instances: GanetiInstance[]): Promise<Reconciled[]> {
-  const byName = new Map(instances.map((i) => [i.name, i]));
-  const needNetworks = instances.some((i) => i.nics.some((n) => n.network));
-  const networkTags = needNetworks ? await queryNetworkTags() : new Map<string, string[]>();
-  const out: Reconciled[] = [];
-  for (const port of ports) {
-    const instName = port.ifaceIds["ganeti-instance"] ?? "";
-    const inst = byName.get(instName);
-    const label = `${instName || "?"} ${port.name}`;
-    if (!inst) {
-      out.push({ line: `${label}: skipped: Ganeti does not know instance ${JSON.stringify(instName)} (stale port? see ovs-vif gc)`, failed: false });
-      continue;
-    }
-    const nic = inst.nics.find((n) => n.uuid === port.ifaceIds["ganeti-nic-uuid"]) ?? inst.nics.find((n) => String(n.index) === port.ifaceIds["ganeti-nic-index"]);
-    if (!nic) {
-      out.push({ line: `${label}: skipped: the instance has no such NIC any more`, failed: false });
-      continue;
-    }
-    if (nic.mode !== "openvswitch") {
-      out.push({ line: `${label}: skipped: NIC ${nic.index} is now mode ${nic.mode}`, failed: false });
-      continue;
-    }
-    try {
-      const desired = ganetiNicPort(
-        { instance: inst.name, index: nic.index, uuid: nic.uuid, ...(nic.name ? { name: nic.name } : {}), mac: nic.mac, link: nic.link, vlan: nic.vlan, tags: inst.tags, networkTags: nic.network ? (networkTags.get(nic.network) ?? []) : [] },
-        port.name,
-        [nodeDefaultsLevel(nic.link)],
-        { link: `${inst.name} nic ${nic.index} link`, vlan: `${inst.name} nic ${nic.index} vlan` },
-      );
-      const res = await reconcilePort(db, desired, { deadline, wait: opts.wait, ...(opts.dryRun ? { dryRun: printTransaction } : {}) });
-      const rate = res.policing ? ` rate=${res.policing.rate} burst=${res.policing.burst}` : "";
-      out.push({ line: `${label}: ${res.status}${rate}${res.changes.length ? ` (${res.changes.join("; ")})` : ""}`, failed: false });
-    } catch (err) {
-      out.push({ line: `${label}: failed: ${(err as Error).message}`, failed: true });
-    }
-  }
-  return out;
-}
-
-async function ganetiPorts(db: OvsdbClient, deadline: Deadline, instance?: string): Promise<ManagedPort[]> {
-  return (await listManagedPorts(db, deadline)).filter((p) => p.owner === "ganeti" && (instance === undefined || p.ifaceIds["ganeti-instance"] === instance));
+/** Network tags through gnt-network, asked only when a NIC is in a network. */
+export async function networkTagsFromGaneti(instances: GanetiInstance[]): Promise<NetworkTags> {
+  const needed = instances.some((i) => i.nics.some((n) => n.network));
+  const tags = needed ? await queryNetworkTags() : new Map<string, string[]>();
+  return (_inst, nic) => (nic.network ? (tags.get(nic.network) ?? []) : []);
 }
 
 export async function reconcileCommand(argv: string[]): Promise<number> {
@@ -125,7 +85,7 @@ export async function reconcileCommand(argv: string[]): Promise<number> {
       const all = await queryInstances();
       return all.filter((i) => names.includes(i.name));
     });
-    const results = await reconcileNics(db, deadline, opts, ports, instances);
+    const results = await reconcileGanetiPorts(db, deadline, opts, ports, instances, await networkTagsFromGaneti(instances));
     for (const r of results) {
       out(r.line + "\n");
       log.write(r.failed ? "error" : "info", `reconcile ${r.line}`);
@@ -183,7 +143,7 @@ export async function qosCommand(argv: string[]): Promise<number> {
       out(`${instance} nic ${nic.index}: tags set; no running port on this node (applied at the next start or by reconcile where it runs)\n`);
       return 0;
     }
-    const results = await reconcileNics(db, deadline, opts, ports, [after]);
+    const results = await reconcileGanetiPorts(db, deadline, opts, ports, [after], await networkTagsFromGaneti([after]));
     for (const r of results) {
       out(r.line + "\n");
       log.write(r.failed ? "error" : "info", `qos ${action} ${r.line}`);

@@ -18,6 +18,9 @@ Commands:
   switch plan|apply|show|remove|check|hook [SWITCH]  node-group vSwitches and bonds from /etc/ovs-vif/switches.json
   qos set|unset|show ...                             per-NIC ingress policing via Ganeti tags, applied live
   reconcile [--instance NAME]                        re-apply VLAN + QoS to this node's Ganeti ports
+  vlan add|remove|set INSTANCE NIC VLAN...           change a Ganeti NIC's VLANs, applied to the running port
+  gc [--instance NAME] [--dry-run]                   remove ovs-vif's ports whose device is gone
+  ganeti-hook                                        the Ganeti hook (also: no command with GANETI_HOOKS_PATH set)
   --version                                          print the version
 
 Run 'ovs-vif COMMAND --help' for a command's options.`;
@@ -35,6 +38,9 @@ const subcommands: Record<string, () => Promise<Entry>> = {
   switch: async () => (await import("../hooks/switch.ts")).switchCommand,
   qos: async () => (await import("../hooks/qos.ts")).qosCommand,
   reconcile: async () => (await import("../hooks/qos.ts")).reconcileCommand,
+  vlan: async () => (await import("../hooks/lifecycle.ts")).vlanCommand,
+  gc: async () => (await import("../hooks/lifecycle.ts")).gcCommand,
+  "ganeti-hook": async () => (await import("../hooks/lifecycle.ts")).ganetiHook,
 };
 
 async function main(): Promise<number> {
@@ -44,6 +50,10 @@ async function main(): Promise<number> {
   if (hook) return (await hook())(argv, invokedAs);
 
   const [command, ...rest] = argv;
+  // From a Ganeti hook directory, whatever the link's name.
+  if ((command === undefined || command.startsWith("-")) && process.env.GANETI_HOOKS_PATH) {
+    return (await subcommands["ganeti-hook"]!())(argv, "ovs-vif ganeti-hook");
+  }
   if (command === "--version" || command === "version") {
     out(`ovs-vif ${pkg.version}\n`);
     return 0;

@@ -275,3 +275,22 @@ export async function listManagedPorts(client: OvsdbClient, deadline: Deadline):
     return out;
   });
 }
+
+/** Removes these ports in one transaction, each guarded by its uuid (a port
+ * re-created meanwhile under the same name is left alone: retry re-reads). */
+export async function removeManagedPorts(client: OvsdbClient, ports: ManagedPort[], opts: ApplyOptions): Promise<void> {
+  const { deadline } = opts;
+  const ops: Json[] = [
+    ...ports.map((p) => guard("Port", where("name", p.name), [p.portUuid])),
+    { op: "mutate", table: "Bridge", where: [], mutations: [["ports", "delete", set(ports.map((p) => uuid(p.portUuid)))]] },
+    ...bumpNextCfg(),
+    { op: "comment", comment: `ovs-vif: gc ${ports.map((p) => p.name).join(" ")}` },
+  ];
+  if (opts.dryRun) {
+    opts.dryRun([client.database, ...ops]);
+    return;
+  }
+  const results = await client.transact(ops, deadline.left());
+  checkResults(ops, results, "remove stale ports");
+  if (opts.wait) await waitForVswitchd(client, nextCfgFrom(results), deadline);
+}

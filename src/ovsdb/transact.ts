@@ -63,7 +63,10 @@ export function nextCfgFrom(results: OperationResult[]): number {
 
 /** Waits until ovs-vswitchd reports cur_cfg >= target (it has reconfigured
  * with our change), watching Open_vSwitch through a monitor. */
+let monitors = 0;
+
 export async function waitForVswitchd(client: OvsdbClient, target: number, deadline: Deadline): Promise<void> {
+  const id = `cur_cfg-${++monitors}`;
   let seen = -Infinity;
   let wake: (() => void) | undefined;
   const observe = (updates: Json) => {
@@ -75,12 +78,14 @@ export async function waitForVswitchd(client: OvsdbClient, target: number, deadl
     }
     if (seen >= target) wake?.();
   };
-  client.onUpdate = (id, update) => {
-    if (id === "cur_cfg") observe(update);
+  client.onUpdate = (monitorId, update) => {
+    if (monitorId === id) observe(update);
   };
-  const initial = await client.request("monitor", [client.database, "cur_cfg", { Open_vSwitch: { columns: ["cur_cfg"] } }], deadline.left());
+  const initial = await client.request("monitor", [client.database, id, { Open_vSwitch: { columns: ["cur_cfg"] } }], deadline.left());
   observe(initial);
-  if (seen >= target) return;
+  // One-shot: stop the updates (the answer is not awaited).
+  const cancel = () => void client.request("monitor_cancel", [id], deadline.left()).catch(() => undefined);
+  if (seen >= target) return cancel();
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
       reject(new OvsdbError("vswitchd", `ovs-vswitchd did not apply the change within ${deadline.totalMs / 1000} s (cur_cfg ${seen === -Infinity ? "unknown" : seen} < ${target}; is ovs-vswitchd running?)`));
@@ -90,6 +95,7 @@ export async function waitForVswitchd(client: OvsdbClient, target: number, deadl
       resolve();
     };
   });
+  cancel();
 }
 
 /** After vswitchd applied the change: did the Interface get an OpenFlow port? */

@@ -83,6 +83,16 @@ elif prog == "gnt-instance" and args[0] in ("add-tags", "remove-tags"):
             if t not in inst["tags"]:
                 sys.stderr.write("Failure: prerequisites not met for this operation:\nTag(s) '%s' not found\n" % t); save(); sys.exit(1)
             inst["tags"].remove(t)
+elif prog == "gnt-instance" and args[0] == "modify":
+    # gnt-instance modify --net IDX:modify,key=value[,key=value] INSTANCE
+    spec = opt("--net")
+    inst = [i for i in st["instances"] if i["name"] == args[1]][0]
+    idx, rest = spec.split(":", 1)
+    action, *pairs = rest.split(",")
+    assert action == "modify", spec
+    for p in pairs:
+        k, v = p.split("=", 1)
+        inst["nics"][int(idx)][k] = v
 elif prog == "gnt-network" and args[0] == "list":
     for n in st["networks"]:
         print("%s|%s" % (n["name"], str(n["tags"])))
