@@ -1,10 +1,12 @@
 // Xen's vif-openvswitch: `vif-openvswitch online|offline|add|remove [k=v...]`
 // with vif / XENBUS_PATH / INTERFACE in the environment.
 import { formatError } from "../src/errors.ts";
+import { mark } from "../src/trace.ts";
 import type { Log } from "../src/log.ts";
 import { deviceExists, prepareVirtualPort, requireDevice, setLink } from "../src/netdev.ts";
 import { attachPort, detachPort } from "../src/ovsdb/ports.ts";
 import { Deadline } from "../src/ovsdb/transact.ts";
+import type { OvsdbClient } from "../src/ovsdb/client.ts";
 import { parseXenInvocation, readXenVifKeys, targetDeviceName, xenDesiredPort, type XenInvocation } from "../src/sources/xen.ts";
 import { openXenStore, type XenStore } from "../src/sources/xenstore.ts";
 import { nodeDefaultsLevel } from "../src/sources/defaults.ts";
@@ -26,6 +28,7 @@ ${GLOBAL_HELP}`;
 const XEN_LOG = "/var/log/xen/xen-hotplug.log";
 
 export async function xenHook(argv: string[], tag: string): Promise<number> {
+  mark("xen hook loaded");
   const args = parseArgs(argv, {});
   if (args.help) {
     out(XEN_HELP + "\n");
@@ -35,12 +38,18 @@ export async function xenHook(argv: string[], tag: string): Promise<number> {
   const log = makeLog(tag, opts.verbose, process.env.OVS_VIF_XEN_LOG ?? XEN_LOG);
   let inv: XenInvocation | undefined;
   let xs: XenStore | undefined;
+  let db: Promise<OvsdbClient> | undefined;
   try {
     inv = parseXenInvocation(args._.map(String), process.env);
     if (!inv) return 0;
+    // Both connections at once: their latencies overlap.
+    const deadline = new Deadline(opts.timeoutMs);
+    db = connectOvsdb(opts, deadline);
+    db.catch(() => undefined);
     xs = await openXenStore({ timeoutMs: Math.min(opts.timeoutMs, 5000) });
-    if (inv.command === "online" || inv.command === "add") await plug(inv, xs, opts, log);
-    else await unplug(inv, xs, opts, log);
+    mark("xenstore connected");
+    if (inv.command === "online" || inv.command === "add") await plug(inv, xs, db, deadline, opts, log);
+    else await unplug(inv, xs, db, deadline, opts, log);
     return 0;
   } catch (err) {
     const message = formatError(err);
@@ -53,56 +62,52 @@ export async function xenHook(argv: string[], tag: string): Promise<number> {
     return 1;
   } finally {
     xs?.close();
+    await db?.then((c) => c.close(), () => undefined);
     await log.close();
   }
 }
 
-async function plug(inv: XenInvocation, xs: XenStore, opts: GlobalOptions, log: Log): Promise<void> {
+async function plug(inv: XenInvocation, xs: XenStore, connecting: Promise<OvsdbClient>, deadline: Deadline, opts: GlobalOptions, log: Log): Promise<void> {
   const started = Date.now();
   const keys = await readXenVifKeys(xs, inv.xenbusPath, true);
+  mark("xenstore read");
   const device = targetDeviceName(inv, keys);
   const { desired, vlanSource } = xenDesiredPort(inv, keys, device, (bridge) => [nodeDefaultsLevel(bridge)]);
   requireDevice(inv.typeIf === "tap" ? "INTERFACE" : "vif", inv.device);
-  const deadline = new Deadline(opts.timeoutMs);
-  const db = await connectOvsdb(opts, deadline);
-  try {
-    if (opts.dryRun) {
-      await attachPort(db, desired, { deadline, wait: false, dryRun: printTransaction });
-      return;
-    }
-    await prepareVirtualPort(inv.device, device === inv.device ? undefined : device);
-    const res = await attachPort(db, desired, { deadline, wait: opts.wait });
-    await setLink(device, "up");
-    await xs.write(`${inv.xenbusPath}/hotplug-status`, "connected");
-    log.info(`${inv.command} ok`, {
-      vm: desired.interfaceIds["xen-vm-name"],
-      device,
-      bridge: desired.bridge,
-      vlan_mode: vlanMode(desired.vlan),
-      vlan: describeVlan(desired.vlan),
-      vlan_from: vlanSource,
-      mtu: desired.mtu ?? res.bridgeMtu,
-      rate: res.policing.rate || undefined,
-      burst: res.policing.burst || undefined,
-      ofport: res.ofport,
-      ms: Date.now() - started,
-    });
-  } finally {
-    db.close();
+  const db = await connecting;
+  mark("ovsdb connected");
+  if (opts.dryRun) {
+    await attachPort(db, desired, { deadline, wait: false, dryRun: printTransaction });
+    return;
   }
+  await prepareVirtualPort(inv.device, device === inv.device ? undefined : device);
+  mark("device prepared");
+  const res = await attachPort(db, desired, { deadline, wait: opts.wait });
+  mark("attached");
+  await setLink(device, "up");
+  await xs.write(`${inv.xenbusPath}/hotplug-status`, "connected");
+  mark("hotplug-status written");
+  log.info(`${inv.command} ok`, {
+    vm: desired.interfaceIds["xen-vm-name"],
+    device,
+    bridge: desired.bridge,
+    vlan_mode: vlanMode(desired.vlan),
+    vlan: describeVlan(desired.vlan),
+    vlan_from: vlanSource,
+    mtu: desired.mtu ?? res.bridgeMtu,
+    rate: res.policing.rate || undefined,
+    burst: res.policing.burst || undefined,
+    ofport: res.ofport,
+    ms: Date.now() - started,
+  });
 }
 
-async function unplug(inv: XenInvocation, xs: XenStore, opts: GlobalOptions, log: Log): Promise<void> {
+async function unplug(inv: XenInvocation, xs: XenStore, connecting: Promise<OvsdbClient>, deadline: Deadline, opts: GlobalOptions, log: Log): Promise<void> {
   const keys = await readXenVifKeys(xs, inv.xenbusPath, false);
   const device = targetDeviceName(inv, keys);
-  const deadline = new Deadline(opts.timeoutMs);
-  const db = await connectOvsdb(opts, deadline);
-  try {
-    const res = await detachPort(db, device, { deadline, wait: opts.wait, ...(opts.dryRun ? { dryRun: printTransaction } : {}) });
-    if (opts.dryRun) return;
-    if (deviceExists(device)) await setLink(device, "down").catch(() => undefined);
-    log.info(`${inv.command} ok`, { device, bridge: res.bridges.join(",") || undefined, removed: res.removed });
-  } finally {
-    db.close();
-  }
+  const db = await connecting;
+  const res = await detachPort(db, device, { deadline, wait: opts.wait, ...(opts.dryRun ? { dryRun: printTransaction } : {}) });
+  if (opts.dryRun) return;
+  if (deviceExists(device)) await setLink(device, "down").catch(() => undefined);
+  log.info(`${inv.command} ok`, { device, bridge: res.bridges.join(",") || undefined, removed: res.removed });
 }

@@ -3,7 +3,6 @@
 // Built on node:child_process rather than execa: in the compiled binary,
 // importing execa cost 5-12 ms and each execa run ~2-4 ms more than a plain
 // spawn, on a path (VM start, migration) where the whole budget is ~14 ms.
-import { spawn } from "node:child_process";
 import { InputError } from "./errors.ts";
 
 /** A command that failed: what ran, its exit code and the tail of its output. */
@@ -34,6 +33,8 @@ export interface RunOptions {
 
 export function run(file: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
   const command = [file, ...args].join(" ");
+  // Loaded on first use: the VM-start path runs no process.
+  const { spawn } = require("node:child_process") as typeof import("node:child_process");
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, { env: opts.env ?? process.env, stdio: [opts.input === undefined ? "ignore" : "pipe", "pipe", "pipe"], shell: false });
     const out: Buffer[] = [];

@@ -1,7 +1,6 @@
 // One line per action to stderr, syslog (daemon facility, as Xen's scripts
 // log) and, for the Xen hook, /var/log/xen/xen-hotplug.log when writable.
 import { appendFileSync, existsSync, writeSync } from "node:fs";
-import { spawn } from "node:child_process";
 
 export type Level = "error" | "warn" | "info" | "debug";
 const ORDER: Record<Level, number> = { error: 0, warn: 1, info: 2, debug: 3 };
@@ -87,6 +86,7 @@ function makeSinks(opts: LogOptions): Sink[] {
       // logger(1) speaks whatever /dev/log is (datagram or stream);
       // detached, so a slow syslog never delays the hook.
       const priority = `daemon.${level === "warn" ? "warning" : level}`;
+      const { spawn } = require("node:child_process") as typeof import("node:child_process");
       const child = spawn("logger", ["-t", opts.tag, "-p", priority, "--", text], { stdio: "ignore", detached: true });
       child.on("error", () => undefined);
       child.unref();

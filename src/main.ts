@@ -44,6 +44,7 @@ const subcommands: Record<string, () => Promise<Entry>> = {
 };
 
 async function main(): Promise<number> {
+  if (process.env.OVS_VIF_TRACE === "1") writeSync(2, `trace ${performance.now().toFixed(2)} ms main\n`);
   const argv = process.argv.slice(2);
   const invokedAs = basename(process.argv0 || "ovs-vif");
   const hook = byName[invokedAs];

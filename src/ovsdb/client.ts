@@ -1,8 +1,8 @@
 // A small OVSDB JSON-RPC client (RFC 7047) over a unix or tcp stream socket.
 // Only what ovs-vif needs: transact, monitor updates, and answering the
 // server's echo probes (ovsdb-server drops clients that do not answer).
-import { connect, type Socket } from "node:net";
 import { OvsdbError } from "../errors.ts";
+import { ConnectError, openStream, type Stream } from "../stream.ts";
 import { JsonSplitter } from "./json-stream.ts";
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -53,34 +53,29 @@ export class OvsdbClient {
   private closedError: Error | undefined;
   onUpdate: UpdateHandler | undefined;
 
+  private socket!: Stream;
+
   private constructor(
-    private readonly socket: Socket,
     readonly endpoint: Endpoint,
     readonly database: string,
-  ) {
-    socket.on("data", (chunk: Buffer) => this.receive(chunk));
-    socket.on("error", (err: Error) => this.fail(new OvsdbError("socket", `OVSDB ${endpoint.text}: ${err.message}`)));
-    socket.on("close", () => this.fail(new OvsdbError("closed", `OVSDB ${endpoint.text}: connection closed by the server`)));
-  }
+  ) {}
 
-  static connect(endpoint: Endpoint, timeoutMs: number, database = "Open_vSwitch"): Promise<OvsdbClient> {
-    return new Promise((resolve, reject) => {
-      const socket = endpoint.kind === "unix" ? connect({ path: endpoint.path! }) : connect({ host: endpoint.host!, port: endpoint.port! });
-      const timer = setTimeout(() => {
-        socket.destroy();
-        reject(new OvsdbError("timeout", `OVSDB ${endpoint.text}: no connection within ${timeoutMs} ms`));
-      }, timeoutMs);
-      socket.once("connect", () => {
-        clearTimeout(timer);
-        socket.removeAllListeners("error");
-        resolve(new OvsdbClient(socket, endpoint, database));
+  static async connect(endpoint: Endpoint, timeoutMs: number, database = "Open_vSwitch"): Promise<OvsdbClient> {
+    const client = new OvsdbClient(endpoint, database);
+    const target = endpoint.kind === "unix" ? { path: endpoint.path! } : { host: endpoint.host!, port: endpoint.port! };
+    try {
+      client.socket = await openStream(target, timeoutMs, {
+        data: (chunk) => client.receive(chunk),
+        end: (code, message) =>
+          client.fail(new OvsdbError(code === "ECONNRESET" ? "closed" : "socket", code === "ECONNRESET" ? `OVSDB ${endpoint.text}: connection closed by the server` : `OVSDB ${endpoint.text}: ${message}`)),
       });
-      socket.once("error", (err: NodeJS.ErrnoException) => {
-        clearTimeout(timer);
-        const hint = err.code === "ENOENT" || err.code === "ECONNREFUSED" ? " (is ovsdb-server running?)" : "";
-        reject(new OvsdbError("connect", `OVSDB ${endpoint.text}: ${err.code ?? err.message}${hint}`));
-      });
-    });
+    } catch (err) {
+      if (err instanceof ConnectError && err.code === "ETIMEDOUT") throw new OvsdbError("timeout", `OVSDB ${endpoint.text}: no connection within ${timeoutMs} ms`);
+      const code = err instanceof ConnectError ? err.code : (err as Error).message;
+      const hint = code === "ENOENT" || code === "ECONNREFUSED" ? " (is ovsdb-server running?)" : "";
+      throw new OvsdbError("connect", `OVSDB ${endpoint.text}: ${code}${hint}`);
+    }
+    return client;
   }
 
   /** Sends one JSON-RPC request and resolves with its result. */
@@ -107,7 +102,7 @@ export class OvsdbClient {
 
   close(): void {
     this.closedError ??= new OvsdbError("closed", `OVSDB ${this.endpoint.text}: connection closed`);
-    this.socket.destroy();
+    this.socket.close();
     for (const [id, p] of this.pending) {
       clearTimeout(p.timer);
       p.reject(this.closedError);
@@ -125,13 +120,13 @@ export class OvsdbClient {
     }
   }
 
-  private receive(chunk: Buffer): void {
+  private receive(chunk: Uint8Array): void {
     let messages: Json[];
     try {
       messages = this.splitter.push(chunk);
     } catch (err) {
       this.fail(new OvsdbError("protocol", `OVSDB ${this.endpoint.text}: ${(err as Error).message}`));
-      this.socket.destroy();
+      this.socket.close();
       return;
     }
     for (const msg of messages) this.dispatch(msg);

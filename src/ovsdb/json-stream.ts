@@ -19,8 +19,10 @@ export class JsonSplitter {
   private escaped = false;
   private start = -1;
 
-  push(chunk: Buffer): Json[] {
-    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+  push(chunk: Uint8Array): Json[] {
+    const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    // Copy: a stream may reuse the memory of a chunk it has handed over.
+    this.buf = this.buf.length === 0 ? Buffer.from(bytes) : Buffer.concat([this.buf, bytes]);
     const out: Json[] = [];
     const b = this.buf;
     let consumed = 0;

@@ -4,7 +4,8 @@ import { StateError } from "../errors.ts";
 import { effectivePolicing, OWNER_KEY, type DesiredPort, type Policing } from "../port.ts";
 import type { Json, OperationResult, OvsdbClient, Row } from "./client.ts";
 import { attachOps, bumpNextCfg, detachOps, guard, interfaceRow, portRow, where, type AttachState } from "./port-ops.ts";
-import { checkInterface, checkResults, Deadline, nextCfgFrom, transactWithRetry, waitForVswitchd } from "./transact.ts";
+import { mark } from "../trace.ts";
+import { checkInterface, checkResults, Deadline, nextCfgFrom, transactWithRetry, waitForVswitchd, watchCfg } from "./transact.ts";
 import { map, mapEntries, optionalAtom, set, setItems, uuid, uuidOf } from "./values.ts";
 
 export interface ApplyOptions {
@@ -60,6 +61,7 @@ export async function attachPort(client: OvsdbClient, desired: DesiredPort, opts
     opts.dryRun([client.database, ...attachOps(desired, state, attachComment(desired))]);
     return { replaced: state.sameNamePorts.length, policing: effectivePolicing(desired, state.bridgeMtu).policing, ...(state.bridgeMtu !== undefined ? { bridgeMtu: state.bridgeMtu } : {}) };
   }
+  const watch = opts.wait ? watchCfg(client, deadline) : undefined;
   const result = await transactWithRetry(client, deadline, `attach ${desired.name}`, async () => {
     const state = await readAttachState(client, desired, deadline);
     const ops = attachOps(desired, state, attachComment(desired));

@@ -65,9 +65,18 @@ export function nextCfgFrom(results: OperationResult[]): number {
  * with our change), watching Open_vSwitch through a monitor. */
 let monitors = 0;
 
-export async function waitForVswitchd(client: OvsdbClient, target: number, deadline: Deadline): Promise<void> {
+export interface CfgWatch {
+  /** Resolves once ovs-vswitchd reports cur_cfg >= target. */
+  until(target: number): Promise<void>;
+  cancel(): void;
+}
+
+/** Starts watching Open_vSwitch cur_cfg (a monitor) right away, so its
+ * round trip overlaps the transaction it will wait for. */
+export function watchCfg(client: OvsdbClient, deadline: Deadline): CfgWatch {
   const id = `cur_cfg-${++monitors}`;
   let seen = -Infinity;
+  let target = Infinity;
   let wake: (() => void) | undefined;
   const observe = (updates: Json) => {
     const table = (updates as Record<string, Record<string, { new?: { cur_cfg?: number } }>> | null)?.Open_vSwitch;
@@ -81,21 +90,38 @@ export async function waitForVswitchd(client: OvsdbClient, target: number, deadl
   client.onUpdate = (monitorId, update) => {
     if (monitorId === id) observe(update);
   };
-  const initial = await client.request("monitor", [client.database, id, { Open_vSwitch: { columns: ["cur_cfg"] } }], deadline.left());
-  observe(initial);
-  // One-shot: stop the updates (the answer is not awaited).
-  const cancel = () => void client.request("monitor_cancel", [id], deadline.left()).catch(() => undefined);
-  if (seen >= target) return cancel();
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      reject(new OvsdbError("vswitchd", `ovs-vswitchd did not apply the change within ${deadline.totalMs / 1000} s (cur_cfg ${seen === -Infinity ? "unknown" : seen} < ${target}; is ovs-vswitchd running?)`));
-    }, deadline.left());
-    wake = () => {
-      clearTimeout(timer);
-      resolve();
-    };
-  });
-  cancel();
+  const initial = client.request("monitor", [client.database, id, { Open_vSwitch: { columns: ["cur_cfg"] } }], deadline.left()).then(observe);
+  initial.catch(() => undefined);
+  let cancelled = false;
+  const cancel = () => {
+    if (cancelled) return;
+    cancelled = true;
+    // One-shot: stop the updates (the answer is not awaited).
+    void client.request("monitor_cancel", [id], deadline.left()).catch(() => undefined);
+  };
+  return {
+    cancel,
+    async until(t: number) {
+      target = t;
+      await initial;
+      if (seen < target) {
+        await new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => {
+            reject(new OvsdbError("vswitchd", `ovs-vswitchd did not apply the change within ${deadline.totalMs / 1000} s (cur_cfg ${seen === -Infinity ? "unknown" : seen} < ${target}; is ovs-vswitchd running?)`));
+          }, deadline.left());
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      }
+      cancel();
+    },
+  };
+}
+
+export async function waitForVswitchd(client: OvsdbClient, target: number, deadline: Deadline): Promise<void> {
+  await watchCfg(client, deadline).until(target);
 }
 
 /** After vswitchd applied the change: did the Interface get an OpenFlow port? */

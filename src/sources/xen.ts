@@ -88,7 +88,12 @@ export async function readXenVifKeys(xs: XenStore, xenbusPath: string, withVm: b
   if (withVm && out.frontendId && /^[0-9]+$/.test(out.frontendId)) {
     const dom = `/local/domain/${out.frontendId}`;
     const [vmPath, domName] = out.frontendId === guess ? await Promise.all(guessed) : await Promise.all([xs.read(`${dom}/vm`), xs.read(`${dom}/name`)]);
-    if (vmPath && vmPath.startsWith("/")) {
+    // libxl's vm path is /vm/UUID: the uuid needs no extra round trip then.
+    const fromPath = vmPath ? /^\/vm\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i.exec(vmPath)?.[1] : undefined;
+    if (domName && fromPath) {
+      set("vmName", domName);
+      set("vmUuid", fromPath);
+    } else if (vmPath && vmPath.startsWith("/")) {
       const [name, uuid] = await Promise.all([xs.read(`${vmPath}/name`), xs.read(`${vmPath}/uuid`)]);
       set("vmName", name ?? domName);
       set("vmUuid", uuid);

@@ -5,7 +5,7 @@
 // req_id, so `Promise.all([read(a), read(b), ...])` is one round trip.
 // Hot path module: imports only node:net and node:fs, no work at load time.
 import { close as fsClose, open as fsOpen, read as fsRead, statSync, write as fsWrite } from "node:fs";
-import { connect, type Socket } from "node:net";
+import { ConnectError, openStream, type Stream, type StreamEvents } from "../stream.ts";
 
 // enum xsd_sockmsg_type (subset)
 const XS_DIRECTORY = 1;
@@ -230,60 +230,33 @@ class Client implements XenStore {
   }
 }
 
-function connectSocket(path: string, timeoutMs: number): Promise<Socket> {
-  return new Promise<Socket>((resolve, reject) => {
-    const sock = connect({ path });
-    const timer = setTimeout(() => {
-      sock.destroy();
-      reject(new XenStoreError("connect", path, "ETIMEDOUT", `xenstored socket ${path} did not accept within ${timeoutMs} ms`));
-    }, timeoutMs);
-    const onError = (err: Error): void => {
-      clearTimeout(timer);
-      sock.destroy();
-      reject(new XenStoreError("connect", path, errCode(err, "EIO"), `cannot connect to xenstored socket ${path}: ${err.message}`));
-    };
-    sock.once("error", onError);
-    sock.once("connect", () => {
-      clearTimeout(timer);
-      sock.removeListener("error", onError);
-      resolve(sock);
-    });
-  });
-}
-
 // xenstored listens with a backlog of 1: when several hotplug scripts start
 // at once (a domain with many vifs), connects are refused until it accepts.
 // Retry those briefly instead of failing the VM start.
 const BUSY_RETRY_MS = 1000;
 
-async function connectWithRetry(path: string, timeoutMs: number): Promise<Socket> {
+async function connectWithRetry(path: string, timeoutMs: number, events: StreamEvents): Promise<Stream> {
   const end = Date.now() + Math.min(timeoutMs, BUSY_RETRY_MS);
   for (let delay = 1; ; delay = Math.min(delay * 2, 50)) {
     try {
-      return await connectSocket(path, timeoutMs);
+      return await openStream({ path }, timeoutMs, events);
     } catch (err) {
-      const busy = err instanceof XenStoreError && (err.code === "ECONNREFUSED" || err.code === "EAGAIN");
-      if (!busy || Date.now() + delay > end) throw err;
+      const code = err instanceof ConnectError ? err.code : "EIO";
+      const busy = code === "ECONNREFUSED" || code === "EAGAIN";
+      if (!busy || Date.now() + delay > end) {
+        const detail = code === "ETIMEDOUT" ? `xenstored socket ${path} did not accept within ${timeoutMs} ms` : `cannot connect to xenstored socket ${path}: ${(err as Error).message}`;
+        throw new XenStoreError("connect", path, code, detail);
+      }
       await new Promise((r) => setTimeout(r, delay * (0.5 + Math.random())));
     }
   }
 }
 
-function socketTransport(sock: Socket, target: string, events: TransportEvents): Transport {
-  sock.on("data", (chunk: Buffer) => events.data(chunk));
-  sock.on("error", (err) => events.end(errCode(err, "EIO"), `xenstored socket ${target}: ${err.message}`));
-  sock.on("close", () => events.end("ECONNRESET", `xenstored closed the connection on ${target}`));
+function streamTransport(stream: Stream): Transport {
   return {
-    send: (frame) => {
-      sock.write(frame);
-    },
-    setBusy: (busy) => {
-      if (busy) sock.ref();
-      else sock.unref();
-    },
-    close: () => {
-      sock.destroy();
-    },
+    send: (frame) => stream.write(frame),
+    setBusy: (busy) => (busy ? stream.ref() : stream.unref()),
+    close: () => stream.close(),
   };
 }
 
@@ -366,8 +339,16 @@ async function openPath(path: string, timeoutMs: number): Promise<XenStore> {
     const fd = await openDevice(path);
     client.attach((events) => deviceTransport(fd, path, events));
   } else {
-    const sock = await connectWithRetry(path, timeoutMs);
-    client.attach((events) => socketTransport(sock, path, events));
+    // Nothing arrives before the first request, which needs the transport.
+    let relay: TransportEvents | undefined;
+    const stream = await connectWithRetry(path, timeoutMs, {
+      data: (chunk) => relay?.data(Buffer.from(chunk)),
+      end: (code, message) => relay?.end(code, `xenstored socket ${message}`),
+    });
+    client.attach((events) => {
+      relay = events;
+      return streamTransport(stream);
+    });
   }
   return client;
 }

@@ -2,7 +2,7 @@
 // using the LD_PRELOAD shim in xenstored-shim.c, and offers the real CLI
 // clients (xenstore-read, -write, -rm, -list) as the test oracle.
 //
-// Daemon command line:  xenstored -N -T DIR/xenstored-trace.log
+// Daemon command line:  xenstored -N  (-T DIR/xenstored-trace.log with XENSTORED_TRACE=1)
 // Daemon environment:   XENSTORED_RUNDIR=DIR XENSTORED_ROOTDIR=DIR
 //                       XENSTORED_SHIM_DIR=DIR (holds xsd_port / xsd_kva)
 //                       XENSTORED_SHIM_PARENT=<our pid> LD_PRELOAD=shim.so
@@ -165,7 +165,9 @@ export async function startXenstored(dir: string): Promise<XenstoredHandle> {
     XENSTORED_SHIM_PARENT: String(process.pid),
     LD_PRELOAD: shim,
   });
-  const args = ["-N", "-T", tracePath];
+  // -T traces every request to a file: useful when debugging, but it slows
+  // xenstored down (unlike production), so only on request.
+  const args = process.env.XENSTORED_TRACE === "1" ? ["-N", "-T", tracePath] : ["-N"];
 
   installExitHooks();
   const logFd = openSync(logPath, "a");

@@ -1,0 +1,147 @@
+// A byte stream to a local daemon (ovsdb-server, xenstored): Bun's own
+// sockets when running on Bun, node:net elsewhere. In the compiled binary,
+// importing node:net and its first connect cost ~4 ms; Bun.connect ~0.4 ms.
+
+export interface StreamTarget {
+  path?: string;
+  host?: string;
+  port?: number;
+}
+
+export interface StreamEvents {
+  data(chunk: Uint8Array): void;
+  /** The stream ended or failed; `code` is an errno name. */
+  end(code: string, message: string): void;
+}
+
+export interface Stream {
+  write(data: string | Uint8Array): void;
+  close(): void;
+  /** Keep the process alive only while something is awaited. */
+  ref(): void;
+  unref(): void;
+}
+
+export class ConnectError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function describe(target: StreamTarget): string {
+  return target.path ?? `${target.host}:${target.port}`;
+}
+
+function errCode(err: unknown, fallback: string): string {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return typeof code === "string" && code !== "" ? code : fallback;
+}
+
+export function openStream(target: StreamTarget, timeoutMs: number, events: StreamEvents): Promise<Stream> {
+  return typeof Bun !== "undefined" ? openBunStream(target, timeoutMs, events) : openNodeStream(target, timeoutMs, events);
+}
+
+async function openBunStream(target: StreamTarget, timeoutMs: number, events: StreamEvents): Promise<Stream> {
+  const bun = Bun!;
+  const queue: Uint8Array[] = [];
+  let ended = false;
+  const finish = (code: string, message: string) => {
+    if (ended) return;
+    ended = true;
+    events.end(code, message);
+  };
+  const flush = (s: BunSocket) => {
+    while (queue.length > 0) {
+      const head = queue[0]!;
+      const n = s.write(head);
+      if (n < head.length) {
+        queue[0] = head.subarray(Math.max(n, 0));
+        return;
+      }
+      queue.shift();
+    }
+  };
+  const handlers: BunSocketHandlers = {
+    data: (_s, chunk) => events.data(chunk),
+    drain: (s) => flush(s),
+    close: (_s, error) => finish(error ? errCode(error, "EIO") : "ECONNRESET", `${describe(target)}: ${error ? error.message : "connection closed"}`),
+    end: () => finish("ECONNRESET", `${describe(target)}: connection closed by the peer`),
+    error: (_s, error) => finish(errCode(error, "EIO"), `${describe(target)}: ${error.message}`),
+  };
+  const options = target.path !== undefined ? { unix: target.path, socket: handlers } : { hostname: target.host!, port: target.port!, socket: handlers };
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const connecting = bun.connect(options);
+  const socket = await Promise.race([
+    connecting,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        connecting.then((s) => s.terminate(), () => undefined);
+        reject(new ConnectError("ETIMEDOUT", `${describe(target)}: no connection within ${timeoutMs} ms`));
+      }, timeoutMs);
+    }),
+  ]).catch((err: unknown) => {
+    if (err instanceof ConnectError) throw err;
+    throw new ConnectError(errCode(err, "EIO"), `${describe(target)}: ${errCode(err, (err as Error).message)}`);
+  }).finally(() => clearTimeout(timer));
+  const encoder = new TextEncoder();
+  return {
+    write: (data) => {
+      const bytes = typeof data === "string" ? encoder.encode(data) : data;
+      if (queue.length === 0) {
+        const n = socket.write(bytes);
+        if (n >= bytes.length) return;
+        queue.push(bytes.subarray(Math.max(n, 0)));
+      } else {
+        queue.push(bytes);
+      }
+    },
+    close: () => {
+      ended = true;
+      socket.terminate();
+    },
+    ref: () => socket.ref(),
+    unref: () => socket.unref(),
+  };
+}
+
+async function openNodeStream(target: StreamTarget, timeoutMs: number, events: StreamEvents): Promise<Stream> {
+  const { connect } = await import("node:net");
+  return new Promise<Stream>((resolve, reject) => {
+    const sock = target.path !== undefined ? connect({ path: target.path }) : connect({ host: target.host!, port: target.port! });
+    let ended = false;
+    const finish = (code: string, message: string) => {
+      if (ended) return;
+      ended = true;
+      events.end(code, message);
+    };
+    const timer = setTimeout(() => {
+      sock.destroy();
+      reject(new ConnectError("ETIMEDOUT", `${describe(target)}: no connection within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const onError = (err: Error) => {
+      clearTimeout(timer);
+      sock.destroy();
+      reject(new ConnectError(errCode(err, "EIO"), `${describe(target)}: ${errCode(err, err.message)}`));
+    };
+    sock.once("error", onError);
+    sock.once("connect", () => {
+      clearTimeout(timer);
+      sock.removeListener("error", onError);
+      sock.on("data", (chunk: Buffer) => events.data(chunk));
+      sock.on("error", (err) => finish(errCode(err, "EIO"), `${describe(target)}: ${err.message}`));
+      sock.on("close", () => finish("ECONNRESET", `${describe(target)}: connection closed`));
+      resolve({
+        write: (data) => void sock.write(data),
+        close: () => {
+          ended = true;
+          sock.destroy();
+        },
+        ref: () => void sock.ref(),
+        unref: () => void sock.unref(),
+      });
+    });
+  });
+}
