@@ -233,7 +233,7 @@ class Client implements XenStore {
 // xenstored listens with a backlog of 1: when several hotplug scripts start
 // at once (a domain with many vifs), connects are refused until it accepts.
 // Retry those briefly instead of failing the VM start.
-const BUSY_RETRY_MS = 1000;
+const BUSY_RETRY_MS = 5000;
 
 async function connectWithRetry(path: string, timeoutMs: number, events: StreamEvents): Promise<Stream> {
   const end = Date.now() + Math.min(timeoutMs, BUSY_RETRY_MS);
