@@ -15,6 +15,10 @@ Commands:
   attach --bridge BR --iface DEV [--vlan SPEC] ...   attach a device (one OVSDB transaction)
   detach --iface DEV                                 remove a device's port
   xen-vif online|offline|add|remove ...              the Xen hotplug script (also as vif-openvswitch)
+  kvm-vif-bridge                                     Ganeti 3.0 KVM NIC script (as /etc/ganeti/kvm-vif-bridge)
+  ganeti-nic [up|down]                               Ganeti 4.0 NIC script (as /etc/ganeti/network/MODE/up|down)
+  vif-custom online|offline|add|remove ...           Ganeti on Xen (as /etc/xen/scripts/vif-custom)
+  qemu-ifup TAP / qemu-ifdown TAP                    plain QEMU -netdev tap script/downscript (OVS_VIF_BRIDGE)
   switch plan|apply|show|remove|check|hook [SWITCH]  node-group vSwitches and bonds from /etc/ovs-vif/switches.json
   qos set|unset|show ...                             per-NIC ingress policing via Ganeti tags, applied live
   reconcile [--instance NAME]                        re-apply VLAN + QoS to this node's Ganeti ports
@@ -29,12 +33,24 @@ type Entry = (argv: string[], tag: string) => Promise<number>;
 
 const byName: Record<string, () => Promise<Entry>> = {
   "vif-openvswitch": async () => (await import("../hooks/xen.ts")).xenHook,
+  "kvm-vif-bridge": async () => (await import("../hooks/ganeti-nic.ts")).kvmVifBridge,
+  // /etc/ganeti/network/MODE/{up,down}: the directory names the mode.
+  up: async () => (await import("../hooks/ganeti-nic.ts")).ganetiNicByPath,
+  down: async () => (await import("../hooks/ganeti-nic.ts")).ganetiNicByPath,
+  "vif-custom": async () => (await import("../hooks/vif-custom.ts")).vifCustom,
+  "qemu-ifup": async () => (await import("../hooks/qemu.ts")).qemuIfup,
+  "qemu-ifdown": async () => (await import("../hooks/qemu.ts")).qemuIfdown,
 };
 
 const subcommands: Record<string, () => Promise<Entry>> = {
   "xen-vif": byName["vif-openvswitch"]!,
   attach: async () => (await import("../hooks/attach.ts")).attachCommand,
   detach: async () => (await import("../hooks/attach.ts")).detachCommand,
+  "kvm-vif-bridge": byName["kvm-vif-bridge"]!,
+  "ganeti-nic": async () => (await import("../hooks/ganeti-nic.ts")).ganetiNicCommand,
+  "vif-custom": byName["vif-custom"]!,
+  "qemu-ifup": byName["qemu-ifup"]!,
+  "qemu-ifdown": byName["qemu-ifdown"]!,
   switch: async () => (await import("../hooks/switch.ts")).switchCommand,
   qos: async () => (await import("../hooks/qos.ts")).qosCommand,
   reconcile: async () => (await import("../hooks/qos.ts")).reconcileCommand,
