@@ -23,10 +23,11 @@
 //
 // Prints medians (and p90, min), the ratio ovs-vif / stock and the target
 // (<= 0.3x) at each size; exits 0 when the target holds at both, 1 otherwise.
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { stats, timedSpawn } from "./lib.ts";
 
 const INNER = "OVS_VIF_BENCH_KVM_INNER";
 const RUNS = Math.max(10, Number(process.env.OVS_VIF_BENCH_RUNS ?? 20) || 20);
@@ -47,34 +48,10 @@ const NIC_ENV = {
   TAGS: "",
 };
 
-interface Stats {
-  median: number;
-  p90: number;
-  min: number;
-}
-
-function stats(xs: number[]): Stats {
-  const s = [...xs].sort((a, b) => a - b);
-  const n = s.length;
-  return { median: n % 2 ? s[(n - 1) / 2]! : (s[n / 2 - 1]! + s[n / 2]!) / 2, p90: s[Math.min(n - 1, Math.ceil(0.9 * n) - 1)]!, min: s[0]! };
-}
-
-function timed(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ ms: number; code: number; out: string }> {
-  return new Promise((res, rej) => {
-    let out = "";
-    const t0 = performance.now();
-    const child = spawn(file, args, { env, stdio: ["ignore", "pipe", "pipe"] });
-    let ms = 0;
-    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-    child.stdout.on("data", (d) => (out += d));
-    child.stderr.on("data", (d) => (out += d));
-    child.on("error", rej);
-    child.on("exit", () => (ms = performance.now() - t0));
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      res({ ms, code: code ?? -1, out });
-    });
-  });
+/** Spawn-to-exit time, with stdout and stderr together. */
+async function timed(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ ms: number; code: number; out: string }> {
+  const r = await timedSpawn(file, args, env);
+  return { ms: r.ms, code: r.code, out: r.stdout + r.stderr };
 }
 
 function must(file: string, args: string[], env: NodeJS.ProcessEnv = process.env): string {

@@ -20,10 +20,11 @@
 //
 // Prints a table (median / p90 / min in ms), the ratios and the targets, and
 // exits 0 when every target passes, 1 otherwise.
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { stats, timedSpawn, type Run } from "./lib.ts";
 
 const MNTNS_MARK = "OVS_VIF_BENCH_IN_MNTNS";
 
@@ -70,58 +71,6 @@ const problems: string[] = [];
 
 // ---------------------------------------------------------------------------
 // Timing and statistics.
-
-interface Run {
-  ms: number;
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Wall clock from spawn to the child's exit. */
-function timedSpawn(file: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<Run> {
-  return new Promise((resolvePromise, reject) => {
-    let stdout = "";
-    let stderr = "";
-    let ms = 0;
-    let code = -1;
-    const t0 = performance.now();
-    const child = spawn(file, args, { env, stdio: ["ignore", "pipe", "pipe"] });
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`${file} ${args.join(" ")}: timed out after ${timeoutMs} ms`));
-    }, timeoutMs);
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("error", (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.on("exit", (c, signal) => {
-      ms = performance.now() - t0;
-      code = c ?? (signal ? 128 : -1);
-    });
-    child.on("close", () => {
-      clearTimeout(timer);
-      resolvePromise({ ms, code, stdout, stderr });
-    });
-  });
-}
-
-interface Stats {
-  n: number;
-  median: number;
-  p90: number;
-  min: number;
-}
-
-function stats(xs: number[]): Stats {
-  const s = [...xs].sort((a, b) => a - b);
-  const n = s.length;
-  const median = n % 2 ? s[(n - 1) / 2]! : (s[n / 2 - 1]! + s[n / 2]!) / 2;
-  const p90 = s[Math.min(n - 1, Math.ceil(0.9 * n) - 1)]!;
-  return { n, median, p90, min: s[0]! };
-}
 
 const results = new Map<string, number[]>();
 const order: string[] = [];

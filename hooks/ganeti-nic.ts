@@ -13,7 +13,7 @@ import { ganetiNicDown, ganetiNicUp } from "../src/modes/index.ts";
 import { makeContext } from "../src/modes/common.ts";
 import { envVars, isCommunicationTap, NIC_MODES, parseGanetiNic, parseMode, type NicAction, type NicMode } from "../src/sources/ganeti.ts";
 import { nodeDefaultsLevel } from "../src/sources/defaults.ts";
-import { globalOptions, GLOBAL_HELP, makeLog, parseArgs } from "../src/cli/common.ts";
+import { globalOptions, GLOBAL_HELP, makeLog, parseArgs, out, err } from "../src/cli/common.ts";
 
 export const GANETI_NIC_HELP = `usage: kvm-vif-bridge                      (Ganeti 3.0, as /etc/ganeti/kvm-vif-bridge)
        /etc/ganeti/network/MODE/up|down    (Ganeti 4.0, MODE = openvswitch, bridged, routed)
@@ -77,7 +77,7 @@ interface RunOptions {
 async function runNic(argv: string[], tag: string, r: RunOptions): Promise<number> {
   const args = parseArgs(argv, {});
   if (args.help) {
-    process.stdout.write(GANETI_NIC_HELP + "\n");
+    out(GANETI_NIC_HELP + "\n");
     return 0;
   }
   const opts = globalOptions(args);
@@ -113,8 +113,8 @@ async function runNic(argv: string[], tag: string, r: RunOptions): Promise<numbe
         : await ganetiNicDown({ device: nic.device, mode: nic.mode, ...(nic.link ? { link: nic.link } : {}), ...(nic.ip ? { ip: nic.ip } : {}) }, ctx);
     if (!opts.dryRun) log.info(`${action} ok`, { instance: nic.instance || undefined, nic: nic.index, ...fields, migration: phase, ms: Date.now() - started });
     return 0;
-  } catch (err) {
-    process.stderr.write(`${tag}: ${formatError(err)}\n`);
+  } catch (e) {
+    err(`${tag}: ${formatError(e)}\n`);
     return 1;
   } finally {
     await log.close();

@@ -11,7 +11,7 @@ import type { DesiredPort } from "../src/port.ts";
 import { burstToKb, rateToKbps, valueLevel } from "../src/qos.ts";
 import { nodeDefaultsLevel } from "../src/sources/defaults.ts";
 import { describeVlan, parseXenBridge, vlanMode } from "../src/vlan.ts";
-import { globalOptions, GLOBAL_HELP, makeLog, parseArgs } from "../src/cli/common.ts";
+import { globalOptions, GLOBAL_HELP, makeLog, parseArgs, out, err } from "../src/cli/common.ts";
 
 export const QEMU_HELP = `usage: qemu-ifup TAP      (QEMU -netdev tap,script=/etc/ovs-vif/qemu-ifup)
        qemu-ifdown TAP    (QEMU -netdev tap,downscript=/etc/ovs-vif/qemu-ifdown)
@@ -40,7 +40,7 @@ export async function qemuIfdown(argv: string[], tag: string): Promise<number> {
 async function runQemu(argv: string[], tag: string, action: "up" | "down"): Promise<number> {
   const args = parseArgs(argv, {});
   if (args.help) {
-    process.stdout.write(QEMU_HELP + "\n");
+    out(QEMU_HELP + "\n");
     return 0;
   }
   const opts = globalOptions(args);
@@ -91,8 +91,8 @@ async function runQemu(argv: string[], tag: string, action: "up" | "down"): Prom
       });
     }
     return 0;
-  } catch (err) {
-    process.stderr.write(`${tag}: ${formatError(err)}\n`);
+  } catch (e) {
+    err(`${tag}: ${formatError(e)}\n`);
     return 1;
   } finally {
     await log.close();

@@ -10,7 +10,7 @@ import { runSwitchHook, type SwitchHookOptions } from "../src/switch/hook.ts";
 import { outcomeLines, planLines, selectSwitches } from "../src/switch/session.ts";
 import { markedBridges, showSwitch, vswitchdTarget } from "../src/switch/show.ts";
 import { loadSpec, specPath } from "../src/switch/spec.ts";
-import { connectOvsdb, globalOptions, GLOBAL_HELP, makeLog, parseArgs, printTransaction, stringOpt } from "../src/cli/common.ts";
+import { connectOvsdb, globalOptions, GLOBAL_HELP, makeLog, parseArgs, printTransaction, stringOpt, out, err } from "../src/cli/common.ts";
 
 export const SWITCH_HELP = `usage: ovs-vif switch plan   [SWITCH...] [--spec FILE] [--node NAME] [--group NAME]
        ovs-vif switch apply  [SWITCH...] [--spec FILE] [--node NAME] [--group NAME]
@@ -46,7 +46,7 @@ export async function switchCommand(argv: string[], tag: string): Promise<number
   const args = parseArgs(argv, { string: ["spec", "node", "group"] });
   const [action, ...names] = args._.map(String);
   if (args.help || action === "help") {
-    process.stdout.write(SWITCH_HELP + "\n");
+    out(SWITCH_HELP + "\n");
     return 0;
   }
   const opts = globalOptions(args);
@@ -66,7 +66,7 @@ export async function switchCommand(argv: string[], tag: string): Promise<number
     case "check": {
       if (names.length > 0) throw new InputError("argument", names[0]!, "unexpected argument");
       const s = loadSpec(specPath(spec))!;
-      process.stdout.write(`${s.file}: ok (${s.switches.length} switch${s.switches.length === 1 ? "" : "es"}: ${s.switches.map((x) => x.name).join(", ") || "none"})\n`);
+      out(`${s.file}: ok (${s.switches.length} switch${s.switches.length === 1 ? "" : "es"}: ${s.switches.map((x) => x.name).join(", ") || "none"})\n`);
       return 0;
     }
     case "hook": {
@@ -80,7 +80,7 @@ export async function switchCommand(argv: string[], tag: string): Promise<number
       return runSwitchHook(process.env, hookOpts);
     }
     case undefined:
-      process.stderr.write(SWITCH_HELP + "\n");
+      err(SWITCH_HELP + "\n");
       return 2;
     default:
       throw new InputError("action", action, "expected plan, apply, show, remove, check or hook");
@@ -92,7 +92,7 @@ type Opts = ReturnType<typeof globalOptions>;
 async function planOrApply(action: "plan" | "apply", names: string[], a: { spec?: string | undefined; node?: string | undefined; group?: string | undefined; opts: Opts; tag: string }): Promise<number> {
   const spec = loadSpec(specPath(a.spec))!;
   const sel = await selectSwitches(spec, names, { ...(a.node !== undefined ? { node: a.node } : {}), ...(a.group !== undefined ? { group: a.group } : {}) });
-  if (sel.note) process.stdout.write(`${sel.note}\n`);
+  if (sel.note) out(`${sel.note}\n`);
   if (sel.switches.length === 0) return 0;
   const deadline = new Deadline(a.opts.timeoutMs);
   const db = await connectOvsdb(a.opts, deadline);
@@ -101,7 +101,7 @@ async function planOrApply(action: "plan" | "apply", names: string[], a: { spec?
     if (action === "plan") {
       for (const sw of sel.switches) {
         const plan = await planOnly(db, sw, { deadline, deviceExists });
-        process.stdout.write(planLines(plan).join("\n") + "\n");
+        out(planLines(plan).join("\n") + "\n");
       }
       return 0;
     }
@@ -109,7 +109,7 @@ async function planOrApply(action: "plan" | "apply", names: string[], a: { spec?
     if (a.opts.dryRun) return 0;
     let failed = false;
     for (const o of outcomes) {
-      process.stdout.write(outcomeLines(o).join("\n") + "\n");
+      out(outcomeLines(o).join("\n") + "\n");
       if (o.plan.changes.length > 0) log.info(`switch apply ${o.plan.name}: ${o.plan.changes.join("; ")}`);
       for (const f of o.failures) log.error(`switch apply ${o.plan.name}: ${f}`);
       if (o.failures.length > 0) failed = true;
@@ -133,7 +133,7 @@ async function show(names: string[], a: { spec?: string | undefined; opts: Opts 
       list = [...set];
     }
     if (list.length === 0) {
-      process.stdout.write("no switches (none in the spec, none applied by ovs-vif on this node)\n");
+      out("no switches (none in the spec, none applied by ovs-vif on this node)\n");
       return 0;
     }
     const endpoint = resolveEndpoint(a.opts.db);
@@ -141,7 +141,7 @@ async function show(names: string[], a: { spec?: string | undefined; opts: Opts 
     for (const n of list) {
       const s = spec?.switches.find((x) => x.name === n);
       const note = spec ? (s ? (s.managed ? "in spec (managed)" : "in spec") : "not in spec") : undefined;
-      process.stdout.write(await showSwitch(db, n, target, deadline, note));
+      out(await showSwitch(db, n, target, deadline, note));
     }
     return 0;
   } finally {
@@ -159,15 +159,15 @@ async function remove(name: string, a: { spec?: string | undefined; opts: Opts; 
     const r = await removeSwitch(db, name, { deadline, wait: a.opts.wait, requireMarker: !managed, ...(a.opts.dryRun ? { dryRun: printTransaction } : {}) });
     if (a.opts.dryRun && r.remaining.length === 0) return 0;
     if (!r.present) {
-      process.stdout.write(`${name}: not present on this node\n`);
+      out(`${name}: not present on this node\n`);
       return 0;
     }
     if (r.remaining.length > 0) {
       const list = r.remaining.map((p) => `${p.name} (${p.kind === "instance" ? "VM port" : "foreign port"})`).join(", ");
-      process.stderr.write(`${name}: not removed: ports remain on it that ovs-vif does not own: ${list}\n`);
+      err(`${name}: not removed: ports remain on it that ovs-vif does not own: ${list}\n`);
       return 1;
     }
-    process.stdout.write(`${name}: removed\n`);
+    out(`${name}: removed\n`);
     log.info(`switch remove ${name}: removed`);
     return 0;
   } finally {

@@ -20,10 +20,10 @@ import { parseXenRate, type QosLevel } from "../src/qos.ts";
 import { nodeDefaultsLevel } from "../src/sources/defaults.ts";
 import { fileVars, parseGanetiNic, parseInstanceName, xenNicFilePath, type GanetiNic } from "../src/sources/ganeti.ts";
 import { readNicFile } from "../src/sources/nicfile.ts";
-import { parseXenInvocation, readXenVifKeys, targetDeviceName, xenDesiredPort, type XenInvocation, type XenVifKeys } from "../src/sources/xen.ts";
+import { parseXenInvocation, readXenVifKeys, reportHotplugError, targetDeviceName, xenDesiredPort, type XenInvocation, type XenVifKeys } from "../src/sources/xen.ts";
 import { openXenStore, type XenStore } from "../src/sources/xenstore.ts";
 import { describeVlan, parseXenBridge, vlanMode } from "../src/vlan.ts";
-import { globalOptions, GLOBAL_HELP, makeLog, parseArgs } from "../src/cli/common.ts";
+import { globalOptions, GLOBAL_HELP, makeLog, parseArgs, out } from "../src/cli/common.ts";
 import { run } from "../src/exec.ts";
 
 export const VIF_CUSTOM_HELP = `usage: vif-custom online|offline|add|remove [type_if=vif|tap] [bridge=..] [options]
@@ -43,7 +43,7 @@ const XEN_LOG = "/var/log/xen/xen-hotplug.log";
 export async function vifCustom(argv: string[], tag: string): Promise<number> {
   const args = parseArgs(argv, {});
   if (args.help) {
-    process.stdout.write(VIF_CUSTOM_HELP + "\n");
+    out(VIF_CUSTOM_HELP + "\n");
     return 0;
   }
   const opts = globalOptions(args);
@@ -67,10 +67,7 @@ export async function vifCustom(argv: string[], tag: string): Promise<number> {
   } catch (err) {
     const message = formatError(err);
     log.error(`${inv?.command ?? "hotplug"} failed: ${message}`, { device: inv?.device });
-    if (inv && xs && !opts.dryRun) {
-      await xs.write(`${inv.xenbusPath}/hotplug-error`, message).catch(() => undefined);
-      await xs.write(`${inv.xenbusPath}/hotplug-status`, "error").catch(() => undefined);
-    }
+    if (inv && xs && !opts.dryRun) await reportHotplugError(xs, inv.xenbusPath, message);
     return 1;
   } finally {
     xs?.close();

@@ -7,7 +7,7 @@ import { deviceExists, prepareVirtualPort, requireDevice, setLink } from "../src
 import { attachPort, detachPort } from "../src/ovsdb/ports.ts";
 import { Deadline } from "../src/ovsdb/transact.ts";
 import type { OvsdbClient } from "../src/ovsdb/client.ts";
-import { parseXenInvocation, readXenVifKeys, targetDeviceName, xenDesiredPort, type XenInvocation } from "../src/sources/xen.ts";
+import { parseXenInvocation, readXenVifKeys, reportHotplugError, targetDeviceName, xenDesiredPort, type XenInvocation } from "../src/sources/xen.ts";
 import { openXenStore, type XenStore } from "../src/sources/xenstore.ts";
 import { nodeDefaultsLevel } from "../src/sources/defaults.ts";
 import { describeVlan, vlanMode } from "../src/vlan.ts";
@@ -54,11 +54,7 @@ export async function xenHook(argv: string[], tag: string): Promise<number> {
   } catch (err) {
     const message = formatError(err);
     log.error(`${inv?.command ?? "hotplug"} failed: ${message}`, { device: inv?.device });
-    if (inv && xs && !opts.dryRun) {
-      // What the toolstack shows the operator.
-      await xs.write(`${inv.xenbusPath}/hotplug-error`, message).catch(() => undefined);
-      await xs.write(`${inv.xenbusPath}/hotplug-status`, "error").catch(() => undefined);
-    }
+    if (inv && xs && !opts.dryRun) await reportHotplugError(xs, inv.xenbusPath, message);
     return 1;
   } finally {
     xs?.close();

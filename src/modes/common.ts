@@ -4,7 +4,7 @@
 import { existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { basename } from "node:path";
 import type { GlobalOptions } from "../cli/common.ts";
-import { connectOvsdb } from "../cli/common.ts";
+import { connectOvsdb, out } from "../cli/common.ts";
 import { OvsdbError } from "../errors.ts";
 import { run } from "../exec.ts";
 import type { Log } from "../log.ts";
@@ -22,7 +22,7 @@ export interface ModeContext {
 
 export function makeContext(opts: GlobalOptions, log: Log): ModeContext {
   const ctx: ModeContext = { opts, log, deadline: new Deadline(opts.timeoutMs) };
-  if (opts.dryRun) ctx.print = (line) => process.stdout.write(line + "\n");
+  if (opts.dryRun) ctx.print = (line) => out(line + "\n");
   return ctx;
 }
 

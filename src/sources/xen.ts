@@ -142,3 +142,9 @@ export function xenDesiredPort(inv: XenInvocation, keys: XenVifKeys, device: str
   if (keys.mtu !== undefined) desired.mtu = parseMtu(`${inv.xenbusPath}/mtu`, keys.mtu);
   return { desired, vlanSource };
 }
+
+/** What the toolstack shows the operator: hotplug-error, then hotplug-status=error. */
+export async function reportHotplugError(xs: XenStore, xenbusPath: string, message: string): Promise<void> {
+  await xs.write(`${xenbusPath}/hotplug-error`, message).catch(() => undefined);
+  await xs.write(`${xenbusPath}/hotplug-status`, "error").catch(() => undefined);
+}
