@@ -123,7 +123,7 @@ test("Ganeti list output: Python reprs and comma-joined fields", () => {
   assert.equal(parsePyList("[None, 'eth1', \"it's\"]"), [null, "eth1", "it's"]);
   assert.equal(parsePyList("[]"), []);
   assert.throws(() => parsePyList("['a'"), /unterminated|expected/);
-  const [inst] = parseInstanceList("inst1|node1.example.com|ovs-vif:rate:100M,web|['u0', 'u1']|[None, 'eth1']|['.3', '']|openvswitch,bridged|sw1,br0|net1,None|aa:00:00:00:00:01,aa:00:00:00:00:02\n");
+  const [inst] = parseInstanceList("inst1|node1.example.com|ovs-vif:rate:100M,web|['u0', 'u1']|[None, 'eth1']|['.3', '']|openvswitch,bridged|sw1,br0|['net1', None]|aa:00:00:00:00:01,aa:00:00:00:00:02\n");
   assert.equal(inst, {
     name: "inst1",
     primary: "node1.example.com",
@@ -133,7 +133,9 @@ test("Ganeti list output: Python reprs and comma-joined fields", () => {
       { index: 1, uuid: "u1", name: "eth1", mac: "aa:00:00:00:00:02", mode: "bridged", link: "br0", vlan: "" },
     ],
   });
-  assert.equal(parseNetworkList("net1|['ovs-vif:rate:1G']\nnet2|[]\n"), new Map([["net1", ["ovs-vif:rate:1G"]], ["net2", []]]));
+  // As Ganeti 3.0 prints network tags: comma-joined, empty for none.
+  assert.equal(parseNetworkList("net1|bar,ovs-vif:rate:1G\nnet2|\n"), new Map([["net1", ["bar", "ovs-vif:rate:1G"]], ["net2", []]]));
+  assert.equal(parseNetworkList("net1|['ovs-vif:rate:1G']\n"), new Map([["net1", ["ovs-vif:rate:1G"]]]));
 });
 
 test.run();

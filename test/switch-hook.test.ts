@@ -9,6 +9,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runBinary, startOvs, type OvsHandle } from "./harness/ovs.ts";
 import type { Result } from "./harness/proc.ts";
+import { loadFixture } from "./harness/hook-fixtures.ts";
 
 const handles: OvsHandle[] = [];
 
@@ -69,15 +70,17 @@ function ganetiEnv(path: string, phase: "pre" | "post", extra: Record<string, st
   };
 }
 
-const connectEnv = (phase: "pre" | "post", link = "sw1", mode = "openvswitch") =>
-  ganetiEnv("network-connect", phase, {
-    GANETI_NETWORK_NAME: "net-a",
-    GANETI_NETWORK_SUBNET: "198.51.100.0/24",
-    GANETI_GROUP_NAME: "default",
-    GANETI_GROUP_NETWORK_MODE: mode,
-    GANETI_GROUP_NETWORK_LINK: link,
-    GANETI_GROUP_NETWORK_VLAN: "",
-  });
+// As Ganeti 3.0 sends them (test/fixtures/ganeti-hooks/network-*.env):
+// the group, its mode, link and vlan; no network name.
+const groupVars = (link: string, mode: string) => ({
+  GANETI_GROUP_NAME: "default",
+  GANETI_GROUP_NETWORK_MODE: mode,
+  GANETI_GROUP_NETWORK_LINK: link,
+  GANETI_GROUP_NETWORK_VLAN: "",
+});
+
+const connectEnv = (phase: "pre" | "post", link = "sw1", mode = "openvswitch") => ganetiEnv("network-connect", phase, groupVars(link, mode));
+const disconnectEnv = (phase: "pre" | "post", link = "sw1", mode = "openvswitch") => ganetiEnv("network-disconnect", phase, groupVars(link, mode));
 
 async function hook(h: OvsHandle, nodeName: string, env: Record<string, string>): Promise<Result> {
   return runBinary(h, ["switch", "hook", "--spec", join(h.dir, "switches.json"), "--node", nodeName], { env });
@@ -103,7 +106,7 @@ test("network-connect post creates the switch on every node of the group, with e
   const r2 = await hook(n2, "node2.example.com", connectEnv("post"));
   for (const [r, name] of [[r1, "node1"], [r2, "node2"]] as const) {
     assert.is(r.code, 0, `${name}: ${r.stderr}`);
-    assert.match(r.stderr, /network-connect: network net-a group default link sw1: switch sw1 \(from .*switches\.json\)/);
+    assert.match(r.stderr, /network-connect: group default link sw1: switch sw1 \(from .*switches\.json\)/);
     assert.match(r.stderr, /network-connect: sw1: \+ bridge sw1 \(datapath_type netdev, fail_mode standalone\)/);
     assert.match(r.stderr, /network-connect: sw1: applied \(2 changes\)/);
   }
@@ -128,7 +131,7 @@ test("pre phase, other modes and other hook paths do nothing", async () => {
     connectEnv("pre"),
     connectEnv("post", "sw1", "bridged"),
     connectEnv("post", "sw1", "routed"),
-    ganetiEnv("network-disconnect", "pre", { GANETI_GROUP_NAME: "default", GANETI_NETWORK_NAME: "net-a" }),
+    disconnectEnv("pre"),
     ganetiEnv("instance-start", "post", { GANETI_INSTANCE_NAME: "vm1.example.com" }),
   ]) {
     const r = await hook(h, "node1.example.com", env);
@@ -168,8 +171,7 @@ test("network-disconnect refuses while a VM port remains, naming it; removes the
   assert.is((await hook(h, "node1.example.com", connectEnv("post"))).code, 0);
   await h.addTap("vm1tap0");
   await h.vsctl("add-port", "sw1", "vm1tap0", "--", "set", "Port", "vm1tap0", "external_ids:ovs-vif-owner=ganeti");
-  // As Ganeti sends it: only the group (and the network); no mode, no link.
-  const env = ganetiEnv("network-disconnect", "post", { GANETI_GROUP_NAME: "default", GANETI_NETWORK_NAME: "net-a" });
+  const env = disconnectEnv("post");
   const before = await h.dump();
   // While the spec still lists sw1 for the group, the switch stays.
   const kept = await hook(h, "node1.example.com", env);
@@ -204,7 +206,7 @@ test("network-disconnect leaves a switch the spec does not mark managed, and for
   writeSpec(h);
   assert.is((await hook(h, "node1.example.com", connectEnv("post", "sw2"))).code, 0);
   const before = await h.dump();
-  const r = await hook(h, "node1.example.com", ganetiEnv("network-disconnect", "post", { GANETI_GROUP_NAME: "default", GANETI_NETWORK_NAME: "net-b", GANETI_GROUP_NETWORK_LINK: "sw2" }));
+  const r = await hook(h, "node1.example.com", disconnectEnv("post", "sw2"));
   assert.is(r.code, 0, r.stderr);
   assert.match(r.stderr, /network-disconnect: sw2: not marked managed in .*switches\.json: left in place/);
   assert.is(await h.dump(), before);
@@ -214,10 +216,43 @@ test("network-disconnect leaves a switch the spec does not mark managed, and for
   spec2.node_groups.default.switches = ["sw2"];
   writeSpec(h, spec2);
   await h.vsctl("add-port", "sw1", "mirror0", "--", "set", "Interface", "mirror0", "type=internal");
+  // An environment without the link but naming the network (not what
+  // Ganeti 3.0 sends): the switch is found through the spec's networks.
   const r2 = await hook(h, "node1.example.com", ganetiEnv("network-disconnect", "post", { GANETI_GROUP_NAME: "default", GANETI_NETWORK_NAME: "net-a" }));
   assert.is(r2.code, 1);
   assert.match(r2.stderr, /ports remain on it that ovs-vif does not own: mirror0 \(foreign port\)/);
   assert.equal(await bridges(h), ["sw1", "sw2"]);
+});
+
+test("the network-connect/-disconnect environments captured from a real Ganeti 3.0 cluster: connect creates the link as a bare bridge; disconnect removes it only once the spec marks it managed and unlisted", async () => {
+  const h = await node();
+  writeSpec(h);
+  const me = "node1.ovsvif.test";
+  const before = await h.dump();
+  for (const path of ["network-connect", "network-disconnect"]) {
+    const r = await hook(h, me, loadFixture(path, "pre"));
+    assert.is(r.code, 0, `${path} pre: ${r.stderr}`);
+  }
+  assert.is(await h.dump(), before, "pre phases change nothing");
+  const connect = await hook(h, me, loadFixture("network-connect", "post"));
+  assert.is(connect.code, 0, connect.stderr);
+  assert.match(connect.stderr, /network-connect: group default link gntbr: switch gntbr \(not in .*switches\.json: bare bridge\)/);
+  assert.match(connect.stderr, /network-connect: gntbr: applied \(1 changes?\)/);
+  assert.equal(await bridges(h), ["gntbr"]);
+  assert.is((await h.vsctl("get", "Bridge", "gntbr", "external_ids:ovs-vif-switch")).trim(), "bare");
+  const disconnect = loadFixture("network-disconnect", "post");
+  const kept = await hook(h, me, disconnect);
+  assert.is(kept.code, 0, kept.stderr);
+  assert.match(kept.stderr, /network-disconnect: gntbr: not marked managed in .*switches\.json: left in place/);
+  assert.equal(await bridges(h), ["gntbr"]);
+  // Marked managed and not listed for the group: the link Ganeti sends is enough.
+  const spec2 = structuredClone(SPEC) as unknown as { switches: unknown[] };
+  spec2.switches.push({ name: "gntbr", managed: true });
+  writeSpec(h, spec2);
+  const removed = await hook(h, me, disconnect);
+  assert.is(removed.code, 0, removed.stderr);
+  assert.match(removed.stderr, /network-disconnect: gntbr: switch removed/);
+  assert.equal(await bridges(h), []);
 });
 
 test("node-add post sets up every switch of the new node's group, on the new node only", async () => {

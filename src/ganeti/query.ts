@@ -22,7 +22,9 @@ export interface GanetiInstance {
   nics: GanetiNic[];
 }
 
-const FIELDS = ["name", "pnode", "tags", "nic.uuids", "nic.names", "nic.vlans", "nic.modes", "nic.links", "nic.networks", "nic.macs"];
+// nic.networks.names, not nic.networks: Ganeti 3.0 prints network UUIDs for
+// the latter, and network tags are looked up by name.
+const FIELDS = ["name", "pnode", "tags", "nic.uuids", "nic.names", "nic.vlans", "nic.modes", "nic.links", "nic.networks.names", "nic.macs"];
 
 const strOrNone = (v: PyValue | undefined): string | undefined => (typeof v === "string" ? v : undefined);
 
@@ -40,14 +42,14 @@ export function parseInstanceList(stdout: string): GanetiInstance[] {
     const split = (s: string) => (s === "" ? [] : s.split(","));
     const modeList = split(modes);
     const linkList = split(links);
-    const netList = split(networks);
+    const netList = parsePyList(networks);
     const macList = split(macs);
     const nics: GanetiNic[] = uuidList.map((u, index) => {
       const nic: GanetiNic = { index, uuid: String(u), mac: macList[index] ?? "", mode: modeList[index] ?? "", link: linkList[index] ?? "", vlan: strOrNone(vlanList[index]) ?? "" };
       const nm = strOrNone(nameList[index]);
       if (nm) nic.name = nm;
-      const net = netList[index];
-      if (net && net !== "None") nic.network = net;
+      const net = strOrNone(netList[index]);
+      if (net) nic.network = net;
       return nic;
     });
     out.push({ name, primary: pnode, tags: split(tags), nics });
@@ -66,14 +68,17 @@ export async function queryInstance(name: string): Promise<GanetiInstance> {
   return inst;
 }
 
-/** Network name -> tags, from `gnt-network list -o name,tags`. */
+/** Network name -> tags, from `gnt-network list -o name,tags`. Ganeti 3.0
+ * prints the tags comma-joined ("a,b", "" for none; tags cannot contain
+ * commas); a Python list repr is read too. */
 export function parseNetworkList(stdout: string): Map<string, string[]> {
   const out = new Map<string, string[]>();
   for (const line of stdout.split("\n")) {
     if (line.trim() === "") continue;
     const sep = line.indexOf("|");
     if (sep < 0) throw new Error(`unexpected gnt-network list line: ${JSON.stringify(line)}`);
-    const tags = parsePyList(line.slice(sep + 1)).map(String);
+    const raw = line.slice(sep + 1).trim();
+    const tags = raw.startsWith("[") ? parsePyList(raw).map(String) : raw.split(",").filter(Boolean);
     out.set(line.slice(0, sep), tags);
   }
   return out;

@@ -5,13 +5,19 @@
 //   network-connect post, GANETI_GROUP_NETWORK_MODE=openvswitch:
 //     apply the spec's switch GANETI_GROUP_NETWORK_LINK (a bare bridge when
 //     the spec has no entry for it).
-//   network-disconnect post: remove the switch when the spec marks it
-//     managed, no longer lists it for the group (node_groups), and no port
-//     other than ovs-vif's own remains on it; with ports remaining, refuse,
-//     naming them, and exit 1.
+//   network-disconnect post: remove the switch GANETI_GROUP_NETWORK_LINK
+//     when the spec marks it managed, no longer lists it for the group
+//     (node_groups), and no port other than ovs-vif's own remains on it;
+//     with ports remaining, refuse, naming them, and exit 1.
 //   node-add post, on the new node only: apply every switch of its group
 //     (node_groups in the spec).
 //   pre phases, other hook paths, other modes: nothing, exit 0.
+//
+// What Ganeti 3.0 sends (captured from a real cluster, see
+// test/fixtures/ganeti-hooks/network-*.env): network-connect and
+// network-disconnect both carry GANETI_GROUP_NAME and
+// GANETI_GROUP_NETWORK_MODE/_LINK/_VLAN (plus GANETI_POST_GROUP_* copies in
+// the post phase); neither names the network (no GANETI_NETWORK_*).
 import { makeLog } from "../cli/common.ts";
 import { formatError, InputError, StateError } from "../errors.ts";
 import type { Log } from "../log.ts";
@@ -28,6 +34,47 @@ export const SWITCH_HOOK_PATHS = ["network-connect", "network-disconnect", "node
 /** Is this Ganeti hook invocation one for runSwitchHook? */
 export function isSwitchHook(env: NodeJS.ProcessEnv): boolean {
   return (SWITCH_HOOK_PATHS as readonly string[]).includes(env.GANETI_HOOKS_PATH ?? "");
+}
+
+/** The variables of a Ganeti hook environment the switch hooks use; empty
+ * values are absent. */
+export interface SwitchHookEnv {
+  path: string;
+  /** "pre" or "post" (lower-cased). */
+  phase: string;
+  /** GANETI_GROUP_NAME (network hooks). */
+  group?: string;
+  /** GANETI_GROUP_NETWORK_MODE: openvswitch, bridged, routed. */
+  mode?: string;
+  /** GANETI_GROUP_NETWORK_LINK: the switch (unvalidated). */
+  link?: string;
+  /** GANETI_GROUP_NETWORK_VLAN. */
+  vlan?: string;
+  /** GANETI_NETWORK_NAME: not sent by Ganeti 3.0's network hooks; used when present. */
+  network?: string;
+  /** GANETI_NODE_NAME (node-add). */
+  node?: string;
+}
+
+export function readSwitchHookEnv(env: NodeJS.ProcessEnv): SwitchHookEnv {
+  const v = (name: string) => {
+    const x = env[name];
+    return x === undefined || x === "" ? undefined : x;
+  };
+  const out: SwitchHookEnv = { path: env.GANETI_HOOKS_PATH ?? "", phase: (env.GANETI_HOOKS_PHASE ?? "").toLowerCase() };
+  const fields: [keyof SwitchHookEnv, string][] = [
+    ["group", "GANETI_GROUP_NAME"],
+    ["mode", "GANETI_GROUP_NETWORK_MODE"],
+    ["link", "GANETI_GROUP_NETWORK_LINK"],
+    ["vlan", "GANETI_GROUP_NETWORK_VLAN"],
+    ["network", "GANETI_NETWORK_NAME"],
+    ["node", "GANETI_NODE_NAME"],
+  ];
+  for (const [key, name] of fields) {
+    const x = v(name);
+    if (x !== undefined) out[key] = x;
+  }
+  return out;
 }
 
 export interface SwitchHookOptions {
@@ -53,8 +100,8 @@ export interface SwitchHookOptions {
 export async function runSwitchHook(env: NodeJS.ProcessEnv, opts: SwitchHookOptions = {}): Promise<number> {
   const ownLog = opts.log === undefined;
   const log = opts.log ?? makeLog("ovs-vif", opts.verbose === true);
-  const path = env.GANETI_HOOKS_PATH ?? "";
-  const phase = (env.GANETI_HOOKS_PHASE ?? "").toLowerCase();
+  const hookEnv = readSwitchHookEnv(env);
+  const { path, phase } = hookEnv;
   try {
     if (!isSwitchHook(env)) {
       log.debug(`hook ${path || "(GANETI_HOOKS_PATH unset)"}: not a switch hook, nothing to do`);
@@ -64,7 +111,7 @@ export async function runSwitchHook(env: NodeJS.ProcessEnv, opts: SwitchHookOpti
       log.debug(`${path} ${phase || "(no phase)"}: switches act in the post phase only`);
       return 0;
     }
-    const ctx: HookContext = { env, opts, log, deadline: new Deadline(opts.timeoutMs ?? 30000) };
+    const ctx: HookContext = { env, hookEnv, opts, log, deadline: new Deadline(opts.timeoutMs ?? 30000) };
     if (path === "network-connect") return await networkConnect(ctx);
     if (path === "network-disconnect") return await networkDisconnect(ctx);
     return await nodeAdd(ctx);
@@ -83,6 +130,7 @@ export function networkHook(env: NodeJS.ProcessEnv): Promise<number> {
 
 interface HookContext {
   env: NodeJS.ProcessEnv;
+  hookEnv: SwitchHookEnv;
   opts: SwitchHookOptions;
   log: Log;
   deadline: Deadline;
@@ -113,42 +161,37 @@ async function applyAndReport(ctx: HookContext, what: string, switches: DesiredS
   }
 }
 
-function mode(ctx: HookContext): string | undefined {
-  const m = ctx.env.GANETI_GROUP_NETWORK_MODE;
-  return m === undefined || m === "" ? undefined : m;
-}
-
 async function networkConnect(ctx: HookContext): Promise<number> {
-  const m = mode(ctx);
-  const net = ctx.env.GANETI_NETWORK_NAME ? `network ${ctx.env.GANETI_NETWORK_NAME}` : "network";
+  const { mode: m, network } = ctx.hookEnv;
+  const net = network ? `network ${network} ` : "";
   if (m !== "openvswitch") {
-    ctx.log.debug(`network-connect: ${net} in mode ${m ?? "(unset)"}: not an Open vSwitch network, nothing to do`);
+    ctx.log.debug(`network-connect: ${net}mode ${m ?? "(unset)"}: not an Open vSwitch network, nothing to do`);
     return 0;
   }
-  const raw = ctx.env.GANETI_GROUP_NETWORK_LINK ?? "";
+  const raw = ctx.hookEnv.link ?? "";
   if (raw === "") throw new InputError("GANETI_GROUP_NETWORK_LINK", raw, "required for mode openvswitch (the switch to create)");
   const link = parseBridgeName("GANETI_GROUP_NETWORK_LINK", raw);
   const spec = loadSpec(specFile(ctx), true);
-  const group = ctx.opts.group ?? (ctx.env.GANETI_GROUP_NAME || undefined);
+  const group = ctx.opts.group ?? ctx.hookEnv.group;
   const node = ctx.opts.node ?? (needsNodeName(spec, group !== undefined) ? await localNodeName() : undefined);
   const where = { ...(node !== undefined ? { node } : {}), ...(group !== undefined ? { group } : {}) };
   const desired = resolveSwitch(spec, link, where);
   const origin = desired.origin === "bare" ? (spec ? `not in ${spec.file}: bare bridge` : `no spec file ${specFile(ctx)}: bare bridge`) : `from ${spec!.file}`;
-  ctx.log.info(`network-connect: ${net} group ${group ?? "(unknown)"} link ${link}${ctx.env.GANETI_GROUP_NETWORK_VLAN ? ` vlan ${ctx.env.GANETI_GROUP_NETWORK_VLAN}` : ""}: switch ${link} (${origin})`);
+  ctx.log.info(`network-connect: ${net}group ${group ?? "(unknown)"} link ${link}${ctx.hookEnv.vlan ? ` vlan ${ctx.hookEnv.vlan}` : ""}: switch ${link} (${origin})`);
   return applyAndReport(ctx, "network-connect", [desired]);
 }
 
 async function networkDisconnect(ctx: HookContext): Promise<number> {
-  const m = mode(ctx);
-  // Ganeti's disconnect hooks carry only GROUP_NAME (and the network): no
-  // mode or link, so those come from the spec when absent.
+  const { mode: m, network } = ctx.hookEnv;
+  // Ganeti 3.0 sends the group's mode and link here as for connect; without
+  // a link (another sender), the switch whose spec `networks` lists
+  // GANETI_NETWORK_NAME, when that is set.
   if (m !== undefined && m !== "openvswitch") {
     ctx.log.debug(`network-disconnect: mode ${m}: not an Open vSwitch network, nothing to do`);
     return 0;
   }
   const spec = loadSpec(specFile(ctx), true);
-  const network = ctx.env.GANETI_NETWORK_NAME || undefined;
-  const raw = ctx.env.GANETI_GROUP_NETWORK_LINK || switchForNetwork(spec, network);
+  const raw = ctx.hookEnv.link || switchForNetwork(spec, network);
   if (!raw) {
     ctx.log.info(`network-disconnect: ${network ? `network ${network}` : "network"}: no GANETI_GROUP_NETWORK_LINK and no switch in ${specFile(ctx)} lists it under networks: nothing removed`);
     return 0;
@@ -160,7 +203,7 @@ async function networkDisconnect(ctx: HookContext): Promise<number> {
     return 0;
   }
   // The spec still says the group uses it (node-add would create it again): keep it.
-  const group = ctx.opts.group ?? (ctx.env.GANETI_GROUP_NAME || undefined);
+  const group = ctx.opts.group ?? ctx.hookEnv.group;
   if (group !== undefined && spec?.nodeGroups[group]?.switches.includes(link)) {
     ctx.log.info(`network-disconnect: ${link}: still listed for node group ${group} in ${spec.file} (node_groups.${group}.switches): left in place; drop it from that list to have it removed`);
     return 0;
@@ -186,7 +229,7 @@ async function networkDisconnect(ctx: HookContext): Promise<number> {
 }
 
 async function nodeAdd(ctx: HookContext): Promise<number> {
-  const target = ctx.env.GANETI_NODE_NAME ?? "";
+  const target = ctx.hookEnv.node ?? "";
   if (target === "") throw new InputError("GANETI_NODE_NAME", target, "required for node-add");
   const me = await localNodeName(ctx.opts.node);
   if (!nodeMatches(target, me) && !nodeMatches(me, target)) {
@@ -212,7 +255,7 @@ async function nodeAdd(ctx: HookContext): Promise<number> {
 
 /** node-add hooks do not carry the group: --group, then the spec's lists. */
 function nodeGroup(ctx: HookContext, spec: Spec, me: string): string {
-  const fromEnv = ctx.env.GANETI_GROUP_NAME || ctx.env.GANETI_NODE_GROUP;
+  const fromEnv = ctx.hookEnv.group || ctx.env.GANETI_NODE_GROUP;
   if (ctx.opts.group) return ctx.opts.group;
   if (fromEnv) return fromEnv;
   const listed = groupOfNode(spec, me);

@@ -1,8 +1,9 @@
 // A stand-in for Ganeti's CLI (gnt-instance list/add-tags/remove-tags,
 // gnt-network list) for tests that need no cluster. It is written in Python
-// so list fields print exactly as Ganeti 3.0 prints them: str() of a Python
-// list for nic.uuids/names/vlans and network tags, comma-joined for the
-// fields Ganeti's gnt-instance overrides (tags, nic.modes/links/networks/macs).
+// so list fields print exactly as Ganeti 3.0 prints them (checked against
+// the real CLI): str() of a Python list for nic.uuids/names/vlans and
+// nic.networks.names, comma-joined for the fields Ganeti's gnt-instance
+// overrides (tags, nic.modes/links/networks/macs) and for network tags.
 // The real-cluster tests check the real CLI.
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -67,7 +68,7 @@ if prog == "gnt-instance" and args[0] == "list":
         v = {"name": inst["name"], "pnode": inst["pnode"], "tags": inst["tags"],
              "nic.uuids": [n["uuid"] for n in nics], "nic.names": [n.get("name") for n in nics],
              "nic.vlans": [n["vlan"] for n in nics], "nic.modes": [n["mode"] for n in nics],
-             "nic.links": [n["link"] for n in nics], "nic.networks": [n.get("network") for n in nics],
+             "nic.links": [n["link"] for n in nics], "nic.networks.names": [n.get("network") for n in nics],
              "nic.macs": [n["mac"] for n in nics]}[f]
         if f in joined:
             return ",".join(str(x) for x in v)
@@ -95,7 +96,7 @@ elif prog == "gnt-instance" and args[0] == "modify":
         inst["nics"][int(idx)][k] = v
 elif prog == "gnt-network" and args[0] == "list":
     for n in st["networks"]:
-        print("%s|%s" % (n["name"], str(n["tags"])))
+        print("%s|%s" % (n["name"], ",".join(n["tags"])))
 else:
     sys.stderr.write("fake ganeti: unsupported: %s %s\n" % (prog, args)); save(); sys.exit(2)
 save()

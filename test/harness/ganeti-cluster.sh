@@ -15,6 +15,8 @@
 #   /root/.ssh           T/ssh
 #   /srv                 tmpfs (/srv/ganeti/os/noop: the no-op OS definition)
 #   /etc/hosts           T/hosts (the host's plus the node and cluster names)
+#   /etc/ovs-vif         an empty tmpfs, when the host has that directory (the
+#                        node's switches.json / defaults.json are the test's)
 #   /dev/log             an empty file (no syslog from the private node)
 #
 # Network: veth gntv0 (NODE_IP/24, the master netdev) + gntv1; OVS (userspace
@@ -35,6 +37,9 @@ mount --bind "$T/varlog" /var/log/ganeti
 mount --bind "$T/ssh" /root/.ssh
 mount -t tmpfs -o mode=0755 tmpfs /srv
 mount --bind "$T/hosts" /etc/hosts
+if [[ -d /etc/ovs-vif ]]; then
+  mount -t tmpfs -o mode=0755 tmpfs /etc/ovs-vif
+fi
 mount -t overlay overlay -o "lowerdir=/usr,upperdir=$T/root/usr,workdir=$T/work" /usr
 # Syslog lines of this private node stay out of the host's log: a socket
 # /dev/log is covered by an empty file (a symlink into /run now dangles).
