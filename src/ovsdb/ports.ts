@@ -78,8 +78,10 @@ export async function attachPort(client: OvsdbClient, desired: DesiredPort, opts
   });
   const out: AttachResult = { portUuid: result.portUuid, interfaceUuid: result.interfaceUuid, replaced: result.replaced, policing: effectivePolicing(desired, result.bridgeMtu).policing };
   if (result.bridgeMtu !== undefined) out.bridgeMtu = result.bridgeMtu;
-  if (!opts.wait) return out;
-  await waitForVswitchd(client, result.nextCfg, deadline);
+  if (!watch) return out;
+  mark("committed");
+  await watch.until(result.nextCfg);
+  mark("vswitchd applied");
   try {
     out.ofport = await checkInterface(client, result.interfaceUuid, desired.name, deadline);
   } catch (err) {
