@@ -3,30 +3,9 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { InputError } from "../src/errors.ts";
+import { expectInputError } from "./harness/assert.ts";
 import { parseBridgeName, parseExternalId, parseInterfaceName, parseMac, parseMtu } from "../src/names.ts";
 
-function expectInputError(fn: () => unknown, field: string, value: string, reasonPattern?: RegExp): InputError {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (err) {
-    caught = err;
-  }
-  const label = JSON.stringify(value);
-  if (!(caught instanceof InputError)) {
-    assert.unreachable(`${label}: expected an InputError, got ${caught === undefined ? "no error" : String(caught)}`);
-    throw new Error("unreachable");
-  }
-  assert.is(caught.field, field, `${label}: field`);
-  assert.is(caught.value, value, `${label}: value`);
-  assert.ok(caught.reason.length > 0, `${label}: reason`);
-  assert.ok(caught.message.includes(field), `${label}: message names the field`);
-  assert.ok(caught.message.includes(JSON.stringify(value)), `${label}: message ${JSON.stringify(caught.message)} names the value`);
-  assert.ok(caught.message.includes(caught.reason), `${label}: message gives the reason`);
-  assert.not.ok(caught.message.includes("\n"), `${label}: message stays on one line`);
-  if (reasonPattern) assert.match(caught.reason, reasonPattern, `${label}: reason`);
-  return caught;
-}
 
 const FIFTEEN = "abcdefghijklmno";
 const SIXTEEN = "abcdefghijklmnop";

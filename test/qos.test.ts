@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { InputError } from "../src/errors.ts";
+import { expectInputError } from "./harness/assert.ts";
 import { DEFAULT_MTU, NO_POLICING, effectivePolicing, portColumns, type DesiredPort, type Policing } from "../src/port.ts";
 import {
   OVS_MAX,
@@ -32,30 +33,6 @@ import {
 } from "../src/qos.ts";
 import { DEFAULTS_PATH, defaultsPath, nodeDefaultsLevel } from "../src/sources/defaults.ts";
 
-/** Runs `fn`, which must throw an InputError about `field` carrying `value`,
- * with a message that names both and gives a reason. */
-function expectInputError(fn: () => unknown, field: string, value: string, reasonPattern?: RegExp): InputError {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (err) {
-    caught = err;
-  }
-  const label = `${field} ${JSON.stringify(value)}`;
-  if (!(caught instanceof InputError)) {
-    assert.unreachable(`${label}: expected an InputError, got ${caught === undefined ? "no error" : String(caught)}`);
-    throw new Error("unreachable");
-  }
-  assert.is(caught.name, "InputError", `${label}: name`);
-  assert.is(caught.field, field, `${label}: field`);
-  assert.is(caught.value, value, `${label}: value`);
-  assert.ok(caught.reason.length > 0, `${label}: reason must not be empty`);
-  assert.ok(caught.message.includes(field), `${label}: message ${JSON.stringify(caught.message)} names the field`);
-  assert.ok(caught.message.includes(JSON.stringify(value)), `${label}: message ${JSON.stringify(caught.message)} names the value`);
-  assert.ok(caught.message.includes(caught.reason), `${label}: message ${JSON.stringify(caught.message)} gives the reason`);
-  if (reasonPattern) assert.match(caught.reason, reasonPattern, `${label}: reason`);
-  return caught;
-}
 
 /** Like expectInputError, for callers that only pin down part of the error. */
 function catchInputError(fn: () => unknown, label: string): InputError {
