@@ -30,13 +30,20 @@ const MNTNS_MARK = "OVS_VIF_BENCH_IN_MNTNS";
 
 // ---------------------------------------------------------------------------
 // Stage 0: get into a private mount namespace (see the header).
+// With a private network namespace too (and /sys remounted for it), the
+// contenders run as Xen runs them, with no `ip netns exec` in front.
 if (process.env[MNTNS_MARK] === undefined) {
-  const probe = spawnSync("unshare", ["--mount", "--propagation", "private", "true"], { encoding: "utf8" });
+  const probe = spawnSync("unshare", ["--mount", "--net", "--propagation", "private", "true"], { encoding: "utf8" });
   if (probe.status === 0) {
-    const r = spawnSync("unshare", ["--mount", "--propagation", "private", process.execPath, ...process.argv.slice(1)], {
+    // The private network namespace has no network: fetch the stock scripts first.
+    const dl = mkdtempSync(join(tmpdir(), "ovs-vif-bench-deb-"));
+    process.stderr.write("bench: fetching xen-utils-common (apt-get download)...\n");
+    spawnSync("apt-get", ["download", "xen-utils-common"], { cwd: dl, stdio: ["ignore", "ignore", "pipe"], timeout: 180_000 });
+    const r = spawnSync("unshare", ["--mount", "--net", "--propagation", "private", process.execPath, ...process.argv.slice(1)], {
       stdio: "inherit",
-      env: { ...process.env, [MNTNS_MARK]: "1" },
+      env: { ...process.env, [MNTNS_MARK]: "1", OVS_VIF_BENCH_DEB_DIR: dl },
     });
+    rmSync(dl, { recursive: true, force: true });
     process.exit(r.status ?? 1);
   }
   // No private mount namespace: run here, without the stock script.
@@ -47,6 +54,11 @@ if (process.env[MNTNS_MARK] === undefined) {
 // Inside (or the fallback): the real bench. Harness modules install exit and
 // signal hooks at import, so they are imported only here.
 const { startOvs, BINARY } = await import("../test/harness/ovs.ts");
+const OWN_NETNS = process.env[MNTNS_MARK] === "1";
+if (OWN_NETNS) {
+  // sysfs shows the namespace of whoever mounted it: show ours.
+  spawnSync("mount", ["-t", "sysfs", "sysfs", "/sys"]);
+}
 const { startXenstored } = await import("../test/harness/xenstore.ts");
 type OvsHandle = Awaited<ReturnType<typeof startOvs>>;
 type XenstoredHandle = Awaited<ReturnType<typeof startXenstored>>;
@@ -95,8 +107,13 @@ interface Stock {
 }
 
 function fetchStock(workDir: string): Stock | undefined {
-  const dl = spawnSync("apt-get", ["download", "xen-utils-common"], { cwd: workDir, encoding: "utf8", timeout: 180_000 });
-  const debs = existsSync(workDir) ? readdirSync(workDir).filter((f) => /^xen-utils-common_.*\.deb$/.test(f)) : [];
+  const debIn = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter((f) => /^xen-utils-common_.*\.deb$/.test(f)) : []);
+  // Already fetched by the outer stage (the bench's namespace has no network)?
+  const pre = process.env.OVS_VIF_BENCH_DEB_DIR;
+  const fetched = pre ? debIn(pre) : [];
+  if (pre && fetched.length > 0) spawnSync("cp", [join(pre, fetched[0]!), workDir]);
+  const dl = fetched.length > 0 ? { status: 0, error: undefined, stderr: "", stdout: "" } : spawnSync("apt-get", ["download", "xen-utils-common"], { cwd: workDir, encoding: "utf8", timeout: 180_000 });
+  const debs = debIn(workDir);
   if (dl.error || dl.status !== 0 || debs.length === 0) {
     const why = dl.error?.message ?? (dl.stderr || dl.stdout || "").trim().split("\n").filter((l) => !/unsandboxed/.test(l)).slice(-3).join(" | ");
     problems.push(`stock script unavailable: 'apt-get download xen-utils-common' failed (${why || `exit ${dl.status}`}); try 'apt-get update' first. Only ovs-vif was measured.`);
@@ -187,8 +204,15 @@ function contenderEnv(ovs: OvsHandle, xs: XenstoredHandle, extra: Record<string,
   return { ...process.env, ...ovs.env, ...xs.env, vif: DEV, XENBUS_PATH: XENBUS, ...extra };
 }
 
+/** In the bench's own network namespace a contender is spawned directly, as
+ * Xen spawns it; otherwise through `ip netns exec` (timed in the launcher line). */
 async function runIn(ovs: OvsHandle, xs: XenstoredHandle, c: Contender): Promise<Run> {
-  return timedSpawn("ip", ["netns", "exec", ovs.ns, c.file, ...c.args], contenderEnv(ovs, xs, c.env));
+  return timedSpawn(...inNamespace(ovs, c.file, c.args), contenderEnv(ovs, xs, c.env));
+}
+
+/** The command line that runs FILE ARGS in the OVS's network namespace. */
+function inNamespace(ovs: OvsHandle, file: string, args: string[]): [string, string[]] {
+  return ovs.ns ? ["ip", ["netns", "exec", ovs.ns, file, ...args]] : [file, args];
 }
 
 /** Untimed oracle: the port is on sw1 with the VLANs of sw1.3:10:20, hotplug-status is connected. */
@@ -257,7 +281,7 @@ async function measurePhase(ovs: OvsHandle, xs: XenstoredHandle, n: number, cont
 async function peakRss(ovs: OvsHandle, xs: XenstoredHandle, c: Contender, tmp: string, logFile: string | undefined): Promise<number | undefined> {
   if (!existsSync("/usr/bin/time")) return undefined;
   const out = join(tmp, `rss-${c.key}.txt`);
-  const run = await timedSpawn("ip", ["netns", "exec", ovs.ns, "/usr/bin/time", "-f", "%M", "-o", out, c.file, ...c.args], contenderEnv(ovs, xs, c.env));
+  const run = await timedSpawn(...inNamespace(ovs, "/usr/bin/time", ["-f", "%M", "-o", out, c.file, ...c.args]), contenderEnv(ovs, xs, c.env));
   await verify(ovs, xs, c, run, logFile);
   await reset(ovs, xs);
   const kb = Number(readFileSync(out, "utf8").trim().split("\n").pop());
@@ -318,7 +342,7 @@ function printReport(rss: Map<string, number | undefined>, stock: Stock | undefi
   };
   const n10 = net(`ovsvif@${SMALL}`);
   const s10 = net(`stock@${SMALL}`);
-  lines.push(`  ovs-vif / stock at ${SMALL} ports, launcher (ip netns exec) subtracted from both: ${fmt(n10 !== undefined && s10 !== undefined ? n10 / s10 : undefined, 3)}`);
+  if (launcher !== undefined) lines.push(`  ovs-vif / stock at ${SMALL} ports, launcher (ip netns exec) subtracted from both: ${fmt(n10 !== undefined && s10 !== undefined ? n10 / s10 : undefined, 3)}`);
   lines.push(`  stock ${LARGE} / ${SMALL} ports: ${fmt(scaleStock, 3)}   ovs-vsctl list-ports ${LARGE} / ${SMALL}: ${fmt(scaleVsctl, 3)}`);
   if (rss.size > 0) {
     lines.push("");
@@ -382,7 +406,7 @@ async function main(): Promise<number> {
     const xenLog = logDir ? join(logDir, "xen-hotplug.log") : undefined;
 
     log("starting ovsdb-server + ovs-vswitchd and xenstored...");
-    ovs = await startOvs();
+    ovs = await startOvs({ netns: OWN_NETNS ? "current" : "own" });
     const xsDir = join(tmp, "xenstored");
     mkdirSync(xsDir);
     xs = await startXenstored(xsDir);
@@ -409,9 +433,13 @@ async function main(): Promise<number> {
     const penv = { ...process.env, ...ovs.env };
     // Context: what merely launching a process costs here.
     await contextRuns("true", CONTEXT_RUNS, 3, "/bin/true", [], penv);
-    await contextRuns("nstrue", CONTEXT_RUNS, 3, "ip", ["netns", "exec", ovs.ns, "/bin/true"], penv);
+    if (ovs.ns) {
+      await contextRuns("nstrue", CONTEXT_RUNS, 3, "ip", ["netns", "exec", ovs.ns, "/bin/true"], penv);
+      LABELS.set("nstrue", "ip netns exec NS /bin/true (launcher)");
+    } else {
+      notes.push("contenders run in the bench's own network namespace, spawned directly (no ip netns exec)");
+    }
     LABELS.set("true", "spawn /bin/true (baseline)");
-    LABELS.set("nstrue", "ip netns exec NS /bin/true (launcher)");
 
     let live = contenders;
     for (const n of [SMALL, LARGE]) {
@@ -425,13 +453,13 @@ async function main(): Promise<number> {
       for (const c of contenders) LABELS.set(`${c.key}@${n}`, `${c.label} [${n} ports]`);
       live = await measurePhase(ovs, xs, n, live, xenLog);
       LABELS.set(`vsctl@${n}`, `ovs-vsctl --no-wait list-ports sw1 [${n} ports]`);
-      await contextRuns(`vsctl@${n}`, CONTEXT_RUNS, 2, "ip", ["netns", "exec", ovs.ns, "ovs-vsctl", "--no-wait", "list-ports", "sw1"], penv, (r) => {
+      await contextRuns(`vsctl@${n}`, CONTEXT_RUNS, 2, ...inNamespace(ovs, "ovs-vsctl", ["--no-wait", "list-ports", "sw1"]), penv, (r) => {
         if (r.stdout.trim().split("\n").length !== n) throw new Error(`list-ports: expected ${n} lines`);
       });
       if (n === SMALL) {
         // Context for the breakdown: one `ip link set` process, as both contenders run several.
-        LABELS.set("ip", `ip netns exec NS ip link set dev ${DEV} down`);
-        await contextRuns("ip", CONTEXT_RUNS, 2, "ip", ["netns", "exec", ovs.ns, "ip", "link", "set", "dev", DEV, "down"], penv);
+        LABELS.set("ip", `${ovs.ns ? "ip netns exec NS " : ""}ip link set dev ${DEV} down`);
+        await contextRuns("ip", CONTEXT_RUNS, 2, ...inNamespace(ovs, "ip", ["link", "set", "dev", DEV, "down"]), penv);
         for (const c of live.filter((x) => x.key === "stock" || x.key === "ovsvif")) rss.set(`${c.label} [${n} ports]`, await peakRss(ovs, xs, c, tmp, xenLog));
       }
     }

@@ -59,7 +59,7 @@ function stopSync(h: OvsHandle): void {
       }
     }
   }
-  spawnSync("ip", ["netns", "del", h.ns]);
+  if (h.ns) spawnSync("ip", ["netns", "del", h.ns]);
   rmSync(h.dir, { recursive: true, force: true });
 }
 
@@ -70,14 +70,22 @@ const DUMP_COLUMNS: Record<string, string[]> = {
   Interface: ["_uuid", "name", "type", "external_ids", "ingress_policing_rate", "ingress_policing_burst", "mtu_request"],
 };
 
-export async function startOvs(): Promise<OvsHandle> {
+export interface StartOptions {
+  /** "current": run in this process's network namespace, which must be a
+   * private one (e.g. after `unshare --net`); commands then need no
+   * `ip netns exec`. Default "own": a new namespace. */
+  netns?: "own" | "current";
+}
+
+export async function startOvs(options: StartOptions = {}): Promise<OvsHandle> {
   const dir = mkdtempSync(join(tmpdir(), "ovs-vif-ovs-"));
-  const ns = `ovsvif${process.pid}n${counter++}`;
+  const current = options.netns === "current";
+  const ns = current ? "" : `ovsvif${process.pid}n${counter++}`;
   const dbSock = join(dir, "db.sock");
   const env: Record<string, string> = { OVS_RUNDIR: dir, OVS_LOGDIR: dir, OVS_DBDIR: dir, OVS_SYSCONFDIR: dir, OVS_PKGDATADIR: "/usr/share/openvswitch" };
   const penv = { ...process.env, ...env };
   const inNs = (file: string, args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {}) =>
-    sh("ip", ["netns", "exec", ns, file, ...args], { ...opts, env: { ...penv, ...(opts.env ?? {}) } });
+    current ? sh(file, args, { ...opts, env: { ...penv, ...(opts.env ?? {}) } }) : sh("ip", ["netns", "exec", ns, file, ...args], { ...opts, env: { ...penv, ...(opts.env ?? {}) } });
   const mustNs = async (file: string, args: string[]) => {
     const r = await inNs(file, args);
     if (r.code !== 0) throw new Error(`${file} ${args.join(" ")} failed (exit ${r.code}): ${r.stderr.trim() || r.stdout.trim()}`);
@@ -119,7 +127,7 @@ export async function startOvs(): Promise<OvsHandle> {
   };
   live.add(handle);
   try {
-    await must("ip", ["netns", "add", ns]);
+    if (!current) await must("ip", ["netns", "add", ns]);
     await mustNs("ip", ["link", "set", "lo", "up"]);
     await must("ovsdb-tool", ["create", join(dir, "conf.db"), "/usr/share/openvswitch/vswitch.ovsschema"]);
     await mustNs("ovsdb-server", [
