@@ -1,5 +1,6 @@
 // `ovs-vif qos set|unset|show` and `ovs-vif reconcile`: QoS kept in Ganeti
 // tags, applied to running ports in place.
+import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { InputError } from "../src/errors.ts";
 import { addTags, findNic, queryInstance, queryInstances, queryNetworkTags, removeTags, type GanetiInstance, type GanetiNic } from "../src/ganeti/query.ts";
 import { ganetiNicPort } from "../src/ganeti/nic-port.ts";
@@ -15,7 +16,7 @@ import { connectOvsdb, globalOptions, GLOBAL_HELP, makeLog, parseArgs, stringOpt
 export const QOS_HELP = `usage: ovs-vif qos set INSTANCE NIC --rate RATE [--burst BURST]
        ovs-vif qos unset INSTANCE NIC
        ovs-vif qos show [INSTANCE...]
-       ovs-vif reconcile [--instance NAME]
+       ovs-vif reconcile [--instance NAME] [--export FILE | --from FILE]
 
 Ingress policing (what the VM sends) per Ganeti NIC, kept in instance tags:
   ovs-vif:nic:ID:rate:VALUE, ovs-vif:nic:ID:burst:VALUE (ID: NIC index, name or UUID)
@@ -28,8 +29,11 @@ defaults to 80% of the rate (at least one frame).
 'set' and 'unset' change the tags through gnt-instance (on the master) and
 apply the result to the NIC's running port on this node in place (the port
 is not re-created). 'reconcile' re-applies VLAN and QoS from Ganeti to every
-Ganeti port on this node; Ganeti runs no hook on tag changes, so run it
-node-wide: gnt-cluster command ovs-vif reconcile.
+Ganeti port on this node. Ganeti runs no hook on tag changes, and its CLI
+answers only on the master, so to reconcile every node:
+  ovs-vif reconcile --export /var/lib/ovs-vif/ganeti.json      (on the master)
+  gnt-cluster copyfile /var/lib/ovs-vif/ganeti.json
+  gnt-cluster command ovs-vif reconcile --from /var/lib/ovs-vif/ganeti.json
 
 ${GLOBAL_HELP}`;
 
@@ -61,8 +65,27 @@ export async function networkTagsFromGaneti(instances: GanetiInstance[]): Promis
   return (_inst, nic) => (nic.network ? (tags.get(nic.network) ?? []) : []);
 }
 
+/** What `reconcile --export` writes on the master and `--from` reads on the
+ * other nodes: the Ganeti CLI answers only on the master. */
+interface GanetiSnapshot {
+  version: 1;
+  instances: GanetiInstance[];
+  networks: Record<string, string[]>;
+}
+
+function readSnapshot(path: string): GanetiSnapshot {
+  let data: GanetiSnapshot;
+  try {
+    data = JSON.parse(readFileSync(path, "utf8")) as GanetiSnapshot;
+  } catch (err) {
+    throw new InputError("--from", path, `cannot read: ${(err as Error).message}`);
+  }
+  if (data?.version !== 1 || !Array.isArray(data.instances) || typeof data.networks !== "object") throw new InputError("--from", path, "not an ovs-vif reconcile --export file (version 1)");
+  return data;
+}
+
 export async function reconcileCommand(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, { string: ["instance"] });
+  const args = parseArgs(argv, { string: ["instance", "export", "from"] });
   if (args.help) {
     out(QOS_HELP + "\n");
     return 0;
@@ -70,6 +93,19 @@ export async function reconcileCommand(argv: string[]): Promise<number> {
   const opts = globalOptions(args);
   const only = stringOpt(args, "instance");
   if (only !== undefined) instanceArg(only);
+  const exportTo = stringOpt(args, "export");
+  if (exportTo !== undefined) {
+    const instances = await queryInstances(only ? [only] : []);
+    const networks = Object.fromEntries(await queryNetworkTags());
+    const snapshot: GanetiSnapshot = { version: 1, instances, networks };
+    const tmp = `${exportTo}.tmp-${process.pid}`;
+    writeFileSync(tmp, JSON.stringify(snapshot, null, 1) + "\n");
+    renameSync(tmp, exportTo);
+    out(`${exportTo}: ${instances.length} instances, ${Object.keys(networks).length} networks\n`);
+    return 0;
+  }
+  const from = stringOpt(args, "from");
+  const snapshot = from !== undefined ? readSnapshot(from) : undefined;
   const log = makeLog("ovs-vif", opts.verbose);
   const deadline = new Deadline(opts.timeoutMs);
   const db = await connectOvsdb(opts, deadline);
@@ -80,12 +116,20 @@ export async function reconcileCommand(argv: string[]): Promise<number> {
       return 0;
     }
     const names = [...new Set(ports.map((p) => p.ifaceIds["ganeti-instance"]).filter((n): n is string => !!n && INSTANCE_NAME.test(n)))];
-    const instances = await queryInstances(names).catch(async () => {
-      // One unknown name fails the whole query: ask for the known ones.
-      const all = await queryInstances();
-      return all.filter((i) => names.includes(i.name));
-    });
-    const results = await reconcileGanetiPorts(db, deadline, opts, ports, instances, await networkTagsFromGaneti(instances));
+    let instances: GanetiInstance[];
+    let networkTags: NetworkTags;
+    if (snapshot) {
+      instances = snapshot.instances.filter((i) => names.includes(i.name));
+      networkTags = (_inst, nic) => (nic.network ? (snapshot.networks[nic.network] ?? []) : []);
+    } else {
+      instances = await queryInstances(names).catch(async () => {
+        // One unknown name fails the whole query: ask for the known ones.
+        const all = await queryInstances();
+        return all.filter((i) => names.includes(i.name));
+      });
+      networkTags = await networkTagsFromGaneti(instances);
+    }
+    const results = await reconcileGanetiPorts(db, deadline, opts, ports, instances, networkTags);
     for (const r of results) {
       out(r.line + "\n");
       log.write(r.failed ? "error" : "info", `reconcile ${r.line}`);

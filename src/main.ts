@@ -21,7 +21,7 @@ Commands:
   qemu-ifup TAP / qemu-ifdown TAP                    plain QEMU -netdev tap script/downscript (OVS_VIF_BRIDGE)
   switch plan|apply|show|remove|check|hook [SWITCH]  node-group vSwitches and bonds from /etc/ovs-vif/switches.json
   qos set|unset|show ...                             per-NIC ingress policing via Ganeti tags, applied live
-  reconcile [--instance NAME]                        re-apply VLAN + QoS to this node's Ganeti ports
+  reconcile [--instance NAME] [--export|--from FILE] re-apply VLAN + QoS to this node's Ganeti ports
   vlan add|remove|set INSTANCE NIC VLAN...           change a Ganeti NIC's VLANs, applied to the running port
   gc [--instance NAME] [--dry-run]                   remove ovs-vif's ports whose device is gone
   ganeti-hook                                        the Ganeti hook (also: no command with GANETI_HOOKS_PATH set)

@@ -72,6 +72,30 @@ test("reconcile applies tag QoS in place: 100M / per-NIC 10M / network 1G, defau
   assert.match(again.stdout, /inst1 tap10: unchanged/);
 });
 
+test("reconcile --export on the master, --from on a node: the node uses the file, never the Ganeti CLI", async () => {
+  const s = gnt.state();
+  s.instances.find((i) => i.name === "inst1")!.tags = ["ovs-vif:rate:30M"];
+  gnt.setState(s);
+  const file = join(dir, "ganeti.json");
+  const ex = await bin(["reconcile", "--export", file]);
+  assert.is(ex.code, 0, ex.stderr);
+  assert.match(ex.stdout, /2 instances, 1 networks/);
+  // Ganeti changes after the export: a node reading the file must not see it.
+  s.instances.find((i) => i.name === "inst1")!.tags = ["ovs-vif:rate:70M"];
+  gnt.setState(s);
+  const calls = gnt.state().calls.length;
+  const r = await bin(["reconcile", "--from", file]);
+  assert.is(r.code, 0, r.stderr + r.stdout);
+  assert.is(gnt.state().calls.length, calls, "no Ganeti CLI call");
+  assert.is((await portView(ovs, "tap10"))!.rate, 30000);
+  const bad = await bin(["reconcile", "--from", join(dir, "nope.json")]);
+  assert.is(bad.code, 1);
+  assert.match(bad.stderr, /--from ".*nope\.json": cannot read/);
+  s.instances.find((i) => i.name === "inst1")!.tags = structuredClone(INST1.tags);
+  gnt.setState(s);
+  assert.is((await bin(["reconcile"])).code, 0);
+});
+
 test("qos show lists effective values and their sources", async () => {
   const r = await bin(["qos", "show"]);
   assert.is(r.code, 0, r.stderr);
