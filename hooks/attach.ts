@@ -1,16 +1,15 @@
 // `ovs-vif attach` / `ovs-vif detach`: the core transaction by hand.
-import { InputError } from "../src/errors.ts";
-import { parseBridgeName, parseExternalId, parseInterfaceName, parseMtu } from "../src/names.ts";
+import { GLOBAL_HELP } from "../src/cli/args.ts";
+import type { EntryPoint, Invocation } from "../src/cli/runner.ts";
+import { UsageError } from "../src/errors.ts";
+import { parseBridgeName, parseExternalId, parseInterfaceName, parseMtu, parseOwner } from "../src/names.ts";
+import { plug, unplug } from "../src/plug.ts";
 import type { DesiredPort } from "../src/port.ts";
-import { OVS_MAX, type QosLevel } from "../src/qos.ts";
+import { explicitLevel } from "../src/qos.ts";
 import { nodeDefaultsLevel } from "../src/sources/defaults.ts";
-import { attachPort, detachPort } from "../src/ovsdb/ports.ts";
-import { Deadline } from "../src/ovsdb/transact.ts";
-import { describeVlan, parseVlanSpec, vlanMode } from "../src/vlan.ts";
-import { requireDevice } from "../src/netdev.ts";
-import { connectOvsdb, globalOptions, GLOBAL_HELP, listOpt, makeLog, parseArgs, printTransaction, stringOpt, out } from "../src/cli/common.ts";
+import { describeVlan, parseVlanOption, vlanMode } from "../src/vlan.ts";
 
-export const ATTACH_HELP = `usage: ovs-vif attach --bridge BR --iface DEV [--vlan SPEC] [--rate KBPS] [--burst KB]
+const ATTACH_HELP = `usage: ovs-vif attach --bridge BR --iface DEV [--vlan SPEC] [--rate KBPS] [--burst KB]
                       [--mtu N] [--external-id K=V]... [--owner NAME] [options]
 
 Attaches DEV to bridge BR in one OVSDB transaction (a port of the same name
@@ -27,99 +26,56 @@ ganeti-nic-uuid external ids is reconciled from Ganeti.
 
 ${GLOBAL_HELP}`;
 
-export const DETACH_HELP = `usage: ovs-vif detach --iface DEV [options]
+const DETACH_HELP = `usage: ovs-vif detach --iface DEV [options]
 
 Removes the port DEV from whatever bridge holds it (absent is fine).
 
 ${GLOBAL_HELP}`;
 
-/** --rate / --burst: a bare whole number is already in OVS units. */
-function explicitLevel(rate: string | undefined, burst: string | undefined): QosLevel {
-  const level: QosLevel = { name: "command line" };
-  const ovs: NonNullable<QosLevel["ovs"]> = {};
-  for (const [kind, raw] of [["rate", rate], ["burst", burst]] as const) {
-    if (raw === undefined) continue;
-    const field = `--${kind}`;
-    if (/^[0-9]+$/.test(raw)) {
-      const n = Number(raw);
-      if (raw.length > 10 || n > OVS_MAX) throw new InputError(field, raw, `larger than OVS accepts (${OVS_MAX})`);
-      ovs[kind] = n;
-    } else {
-      level[kind] = { raw, source: `${field} ${raw}`, field };
-    }
-  }
-  if (Object.keys(ovs).length) level.ovs = ovs;
-  return level;
+function required(value: string | undefined, option: string): string {
+  if (value === undefined) throw new UsageError(option, "", "required");
+  return value;
 }
 
-function ownerOpt(raw: string | undefined): string {
-  if (raw === undefined) return "cli";
-  if (!/^[a-z0-9-]{1,32}$/.test(raw)) throw new InputError("--owner", raw, "expected 1..32 of a-z, 0-9, -");
-  return raw;
-}
-
-export async function attachCommand(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, { string: ["bridge", "vlan", "iface", "rate", "burst", "mtu", "external-id", "owner"] });
-  if (args.help) {
-    out(ATTACH_HELP + "\n");
-    return 0;
-  }
-  if (args._.length > 0) throw new InputError("argument", String(args._[0]), "unexpected argument");
-  const opts = globalOptions(args);
-  const bridge = stringOpt(args, "bridge");
-  const iface = stringOpt(args, "iface");
-  if (bridge === undefined) throw new InputError("--bridge", "", "required");
-  if (iface === undefined) throw new InputError("--iface", "", "required");
+async function attach({ args, ctx }: Invocation): Promise<number> {
+  args.atMost(0, "attach takes options only");
   const ids: Record<string, string> = {};
-  for (const raw of listOpt(args, "external-id")) {
+  for (const raw of args.list("external-id")) {
     const [k, v] = parseExternalId("--external-id", raw);
     ids[k] = v;
   }
+  const bridge = parseBridgeName("--bridge", required(args.string("bridge"), "--bridge"));
   const desired: DesiredPort = {
-    bridge: parseBridgeName("--bridge", bridge),
-    name: parseInterfaceName("--iface", iface),
-    vlan: parseVlanSpec("--vlan", stringOpt(args, "vlan") ?? ""),
+    bridge,
+    bridgeField: "--bridge",
+    name: parseInterfaceName("--iface", required(args.string("iface"), "--iface")),
+    vlan: parseVlanOption("--vlan", args.string("vlan")),
     interfaceIds: ids,
-    owner: ownerOpt(stringOpt(args, "owner")),
+    owner: parseOwner("--owner", args.string("owner") ?? "cli"),
+    qos: [explicitLevel(args.string("rate"), args.string("burst")), nodeDefaultsLevel(bridge)],
   };
-  desired.qos = [explicitLevel(stringOpt(args, "rate"), stringOpt(args, "burst")), nodeDefaultsLevel(desired.bridge)];
-  const mtu = stringOpt(args, "mtu");
+  const mtu = args.string("mtu");
   if (mtu !== undefined) desired.mtu = parseMtu("--mtu", mtu);
-  if (!opts.dryRun) requireDevice("--iface", desired.name);
-  const log = makeLog("ovs-vif", opts.verbose);
-  const deadline = new Deadline(opts.timeoutMs);
-  const db = await connectOvsdb(opts, deadline);
-  try {
-    const res = await attachPort(db, desired, { deadline, wait: opts.wait, ...(opts.dryRun ? { dryRun: printTransaction } : {}) });
-    if (!opts.dryRun) {
-      log.info("attach ok", { device: desired.name, bridge: desired.bridge, vlan_mode: vlanMode(desired.vlan), vlan: describeVlan(desired.vlan), rate: res.policing.rate || undefined, burst: res.policing.burst || undefined, ofport: res.ofport });
-    }
-    return 0;
-  } finally {
-    db.close();
-    await log.close();
+  const res = await plug({ desired, device: desired.name, deviceField: "--iface" }, ctx);
+  if (!ctx.print) {
+    ctx.log.info("attach ok", { device: desired.name, bridge, vlan_mode: vlanMode(desired.vlan), vlan: describeVlan(desired.vlan), rate: res.policing.rate || undefined, burst: res.policing.burst || undefined, ofport: res.ofport });
   }
+  return 0;
 }
 
-export async function detachCommand(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, { string: ["iface"] });
-  if (args.help) {
-    out(DETACH_HELP + "\n");
-    return 0;
-  }
-  const opts = globalOptions(args);
-  const iface = stringOpt(args, "iface");
-  if (iface === undefined) throw new InputError("--iface", "", "required");
-  const name = parseInterfaceName("--iface", iface);
-  const log = makeLog("ovs-vif", opts.verbose);
-  const deadline = new Deadline(opts.timeoutMs);
-  const db = await connectOvsdb(opts, deadline);
-  try {
-    const res = await detachPort(db, name, { deadline, wait: opts.wait, ...(opts.dryRun ? { dryRun: printTransaction } : {}) });
-    if (!opts.dryRun) log.info("detach ok", { device: name, bridge: res.bridges.join(",") || undefined, removed: res.removed });
-    return 0;
-  } finally {
-    db.close();
-    await log.close();
-  }
+async function detach({ args, ctx }: Invocation): Promise<number> {
+  args.atMost(0, "detach takes options only");
+  const name = parseInterfaceName("--iface", required(args.string("iface"), "--iface"));
+  const res = await unplug(name, ctx);
+  if (!ctx.print) ctx.log.info("detach ok", { device: name, bridge: res.bridges.join(",") || undefined, removed: res.removed });
+  return 0;
 }
+
+export const attachCommand: EntryPoint = {
+  tag: "ovs-vif",
+  help: ATTACH_HELP,
+  options: { bridge: "string", iface: "string", vlan: "string", rate: "string", burst: "string", mtu: "string", "external-id": "list", owner: "string" },
+  run: attach,
+};
+
+export const detachCommand: EntryPoint = { tag: "ovs-vif", help: DETACH_HELP, options: { iface: "string" }, run: detach };

@@ -1,18 +1,19 @@
 // Ganeti instance lifecycle: the hook (start, reboot, modify, migrate,
 // failover, stop, remove), live VLAN edits, and stale-port collection.
+import { GLOBAL_HELP } from "../src/cli/args.ts";
+import type { EntryPoint, Invocation } from "../src/cli/runner.ts";
+import { connectOvsdb, out, withOvsdb } from "../src/context.ts";
 import { InputError } from "../src/errors.ts";
-import { collectStalePorts, ganetiPorts, reconcileGanetiPorts, type Outcome } from "../src/ganeti/reconcile.ts";
-import { instanceAction, instanceFromHookEnv } from "../src/ganeti/hook-env.ts";
-import { editVlan, type VlanEdit } from "../src/ganeti/vlan-edit.ts";
-import { findNic, queryInstance } from "../src/ganeti/query.ts";
+import { instanceAction, instanceFromHookEnv, SWITCH_HOOK_PATHS } from "../src/ganeti/hook-env.ts";
+import { localNodeName } from "../src/ganeti/node.ts";
+import { findNic, networkTagsOf, queryInstance } from "../src/ganeti/query.ts";
+import { collectStalePorts, ganetiPorts, networkTagsFrom, reconcileGanetiPorts, reportOutcomes } from "../src/ganeti/reconcile.ts";
+import { editVlan, parseVlanEdit, parseVlanEditArgs } from "../src/ganeti/vlan-edit.ts";
+import { run as runCommand } from "../src/exec.ts";
+import { parseInstanceName } from "../src/names.ts";
 import { listManagedPorts } from "../src/ovsdb/ports.ts";
-import { Deadline } from "../src/ovsdb/transact.ts";
-import { run } from "../src/exec.ts";
-import { localNodeName } from "../src/switch/session.ts";
-import { connectOvsdb, globalOptions, GLOBAL_HELP, makeLog, out, parseArgs, stringOpt } from "../src/cli/common.ts";
-import { networkTagsFromGaneti } from "./qos.ts";
 
-export const GC_HELP = `usage: ovs-vif gc [--instance NAME] [--dry-run]
+const GC_HELP = `usage: ovs-vif gc [--instance NAME] [--dry-run]
 
 Removes ports that ovs-vif created (Port external_ids ovs-vif-owner) whose
 device no longer exists or that ovs-vswitchd cannot open, in one
@@ -20,7 +21,7 @@ transaction; never touches ports it did not create. Prints what it removed.
 
 ${GLOBAL_HELP}`;
 
-export const VLAN_HELP = `usage: ovs-vif vlan add INSTANCE NIC VLAN...
+const VLAN_HELP = `usage: ovs-vif vlan add INSTANCE NIC VLAN...
        ovs-vif vlan remove INSTANCE NIC VLAN...
        ovs-vif vlan set INSTANCE NIC VLANSTRING|none
 
@@ -34,74 +35,63 @@ where the instance runs). --dry-run prints the new string and the port change.
 
 ${GLOBAL_HELP}`;
 
-function print(results: Outcome[], log: ReturnType<typeof makeLog>, prefix: string): boolean {
-  for (const r of results) {
-    out(r.line + "\n");
-    log.write(r.failed ? "error" : "info", `${prefix}${r.line}`);
-  }
-  return results.some((r) => r.failed);
-}
+const HOOK_HELP = `usage: ovs-vif ganeti-hook [--node NAME]     (as /etc/ganeti/hooks/PATH-post.d/ovs-vif)
 
-export async function gcCommand(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, { string: ["instance"] });
-  if (args.help) {
-    out(GC_HELP + "\n");
-    return 0;
-  }
-  const opts = globalOptions(args);
-  const instance = stringOpt(args, "instance");
-  const log = makeLog("ovs-vif", opts.verbose);
-  const deadline = new Deadline(opts.timeoutMs);
-  const db = await connectOvsdb(opts, deadline);
-  try {
-    const ports = (await listManagedPorts(db, deadline)).filter((p) => instance === undefined || p.ifaceIds["ganeti-instance"] === instance);
-    const results = await collectStalePorts(db, deadline, opts, ports);
+The Ganeti hook, reading GANETI_* from the environment: instance paths bring
+this node's ports of the instance in line or collect them; network-connect,
+network-disconnect and node-add set up switches (docs/switches.md).
+--node (or OVS_VIF_NODE_NAME) is this node's name (default: hostname --fqdn).
+
+${GLOBAL_HELP}`;
+
+async function gc({ args, ctx }: Invocation): Promise<number> {
+  args.atMost(0, "gc takes options only; use --instance NAME for one instance");
+  const instance = args.string("instance");
+  if (instance !== undefined) parseInstanceName("--instance", instance);
+  return withOvsdb(ctx, async (db) => {
+    const ports = (await listManagedPorts(db, ctx.deadline)).filter((p) => instance === undefined || p.ifaceIds["ganeti-instance"] === instance);
+    const results = await collectStalePorts(db, ctx, ports);
     if (results.length === 0) out("no stale ports\n");
-    return print(results, log, "gc ") ? 1 : 0;
-  } finally {
-    db.close();
-  }
+    return reportOutcomes(results, ctx, out, "gc ") ? 1 : 0;
+  });
 }
 
-export async function vlanCommand(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, {});
-  const [edit, instance, nicId, ...vlans] = args._.map(String);
-  if (args.help || edit === undefined) {
+async function vlan({ args, ctx, log }: Invocation): Promise<number> {
+  const edit = args.positionals[0];
+  if (edit === undefined) {
     out(VLAN_HELP + "\n");
-    return args.help ? 0 : 2;
+    return 2;
   }
-  if (edit !== "add" && edit !== "remove" && edit !== "set") throw new InputError("vlan action", edit, "expected add, remove or set");
-  if (instance === undefined || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/.test(instance)) throw new InputError("INSTANCE", instance ?? "", "not a Ganeti instance name");
-  if (nicId === undefined) throw new InputError("NIC", "", "required (index, name or UUID)");
-  const opts = globalOptions(args);
+  const kind = parseVlanEdit("vlan action", edit);
+  const instance = parseInstanceName("INSTANCE", args.required(1, "INSTANCE"));
+  const nicId = args.required(2, "NIC", "required (index, name or UUID)");
+  // Validated before Ganeti is asked anything (a bad edit never reaches it).
+  const edit_ = parseVlanEditArgs(kind, args.positionals.slice(3));
   const inst = await queryInstance(instance);
   const nic = findNic(inst, nicId);
   if (nic.mode !== "openvswitch") throw new InputError("NIC", nicId, `is mode ${nic.mode}, not openvswitch`);
-  // Validated before Ganeti is called: a bad edit never reaches the config.
-  const { before, after } = editVlan(nic.vlan, edit as VlanEdit, vlans);
+  const { before, after } = editVlan(nic.vlan, edit_);
   out(`${instance} nic ${nic.index}: vlan ${JSON.stringify(before)} -> ${JSON.stringify(after)}\n`);
   if (before === after) return 0;
-  const log = makeLog("ovs-vif", opts.verbose);
-  if (!opts.dryRun) {
+  if (!ctx.print) {
     // Ganeti stores "" as no VLAN; modify needs the key with an empty value then.
-    await run("gnt-instance", ["modify", "--net", `${nic.index}:modify,vlan=${after}`, instance], { timeoutMs: 300_000 });
+    await runCommand("gnt-instance", ["modify", "--net", `${nic.index}:modify,vlan=${after}`, instance], { timeoutMs: 300_000 });
     log.info("vlan changed in Ganeti", { instance, nic: nic.index, before, after });
   }
-  const deadline = new Deadline(opts.timeoutMs);
-  const db = await connectOvsdb(opts, deadline).catch(() => undefined);
+  const db = await connectOvsdb(ctx).catch(() => undefined);
   if (!db) {
     out("no OVSDB on this node: the instance-modify hook applies it where the instance runs\n");
     return 0;
   }
   try {
-    const ports = (await ganetiPorts(db, deadline, instance)).filter((p) => p.ifaceIds["ganeti-nic-uuid"] === nic.uuid);
+    const ports = (await ganetiPorts(db, ctx, instance)).filter((p) => p.ifaceIds["ganeti-nic-uuid"] === nic.uuid);
     if (ports.length === 0) {
       out(`${instance} nic ${nic.index}: no running port on this node (the instance-modify hook applies it where it runs)\n`);
       return 0;
     }
     const updated = { ...inst, nics: inst.nics.map((n) => (n.uuid === nic.uuid ? { ...n, vlan: after } : n)) };
-    const results = await reconcileGanetiPorts(db, deadline, opts, ports, [updated], await networkTagsFromGaneti([updated]));
-    return print(results, log, "vlan ") ? 1 : 0;
+    const results = await reconcileGanetiPorts(db, ctx, ports, [updated], networkTagsFrom(await networkTagsOf([updated])));
+    return reportOutcomes(results, ctx, out, "vlan ") ? 1 : 0;
   } finally {
     db.close();
   }
@@ -109,53 +99,57 @@ export async function vlanCommand(argv: string[]): Promise<number> {
 
 /** The Ganeti hook: network and node-add paths set up switches; instance
  * paths reconcile or collect this node's ports of the instance. */
-export async function ganetiHook(argv: string[], tag: string): Promise<number> {
-  const env = process.env;
-  const { isSwitchHook, runSwitchHook } = await import("../src/switch/hook.ts");
-  if (isSwitchHook(env)) return runSwitchHook(env);
-  const args = parseArgs(argv, { string: ["node"] });
-  const opts = globalOptions(args);
-  const log = makeLog(tag, opts.verbose);
-  const ctx = instanceFromHookEnv(env);
-  if (!ctx) {
-    log.debug("not an instance hook: nothing to do", { path: env.GANETI_HOOKS_PATH });
+async function ganetiHook({ args, ctx, env, failure }: Invocation): Promise<number> {
+  args.atMost(0, "Ganeti runs hooks without arguments");
+  const path = env.GANETI_HOOKS_PATH ?? "";
+  failure.prefix = path || "hook";
+  const node = args.string("node") ?? env.OVS_VIF_NODE_NAME;
+  if ((SWITCH_HOOK_PATHS as readonly string[]).includes(path)) {
+    // Loaded only here: the instance paths (VM start, migration) do not pay for it.
+    const { runSwitchHook } = await import("../src/switch/hook.ts");
+    return runSwitchHook(env, ctx, node !== undefined ? { node } : {});
+  }
+  const hook = instanceFromHookEnv(env);
+  if (!hook) {
+    ctx.log.debug("not an instance hook: nothing to do", { path });
     return 0;
   }
-  const local = await localNodeName(stringOpt(args, "node") ?? env.OVS_VIF_NODE_NAME);
-  const { action, why } = instanceAction(ctx, local);
-  const base = { path: ctx.path, instance: ctx.instance.name, node: local };
+  const local = await localNodeName(node);
+  const { action, why } = instanceAction(hook, local);
+  const base = { path: hook.path, instance: hook.instance.name, node: local };
   if (action === "none") {
-    log.debug(`nothing to do (${why})`, base);
+    ctx.log.debug(`nothing to do (${why})`, base);
     return 0;
   }
-  const deadline = new Deadline(opts.timeoutMs);
-  const hasOvsNic = ctx.instance.nics.some((n) => n.mode === "openvswitch");
-  let db;
-  try {
-    db = await connectOvsdb(opts, deadline);
-  } catch (err) {
+  const hasOvsNic = hook.instance.nics.some((n) => n.mode === "openvswitch");
+  const db = await connectOvsdb(ctx).catch((err: unknown) => {
     // A node without Open vSwitch and an instance without openvswitch NICs: not ours.
-    if (!hasOvsNic) {
-      log.debug(`no OVSDB and no openvswitch NIC: nothing to do`, base);
-      return 0;
-    }
+    if (!hasOvsNic) return undefined;
     throw err;
+  });
+  if (!db) {
+    ctx.log.debug(`no OVSDB and no openvswitch NIC: nothing to do`, base);
+    return 0;
   }
   try {
-    const ports = await ganetiPorts(db, deadline, ctx.instance.name);
+    const ports = await ganetiPorts(db, ctx, hook.instance.name);
     if (action === "collect") {
-      const results = await collectStalePorts(db, deadline, opts, ports);
-      if (results.length === 0) log.info(`${ctx.path}: no stale ports`, base);
-      return print(results, log, `${ctx.path} `) ? 1 : 0;
+      const results = await collectStalePorts(db, ctx, ports);
+      if (results.length === 0) ctx.log.info(`${hook.path}: no stale ports`, base);
+      return reportOutcomes(results, ctx, out, `${hook.path} `) ? 1 : 0;
     }
-    const mine = ports.filter((p) => ctx.instance.nics.some((n) => n.uuid === p.ifaceIds["ganeti-nic-uuid"] && n.mode === "openvswitch"));
+    const mine = ports.filter((p) => hook.instance.nics.some((n) => n.uuid === p.ifaceIds["ganeti-nic-uuid"] && n.mode === "openvswitch"));
     const gone = ports.filter((p) => !mine.includes(p));
-    const results = await reconcileGanetiPorts(db, deadline, opts, mine, [ctx.instance], (_inst, nic) => ctx.instance.networkTags.get(nic.index) ?? []);
+    const results = await reconcileGanetiPorts(db, ctx, mine, [hook.instance], (_inst, nic) => hook.instance.networkTags.get(nic.index) ?? []);
     // NICs removed or moved to another mode: their ports go once the device is gone.
-    results.push(...(await collectStalePorts(db, deadline, opts, gone)));
-    if (results.length === 0) log.info(`${ctx.path}: no ports of this instance here`, base);
-    return print(results, log, `${ctx.path} `) ? 1 : 0;
+    results.push(...(await collectStalePorts(db, ctx, gone)));
+    if (results.length === 0) ctx.log.info(`${hook.path}: no ports of this instance here`, base);
+    return reportOutcomes(results, ctx, out, `${hook.path} `) ? 1 : 0;
   } finally {
     db.close();
   }
 }
+
+export const gcCommand: EntryPoint = { tag: "ovs-vif", help: GC_HELP, options: { instance: "string" }, run: gc };
+export const vlanCommand: EntryPoint = { tag: "ovs-vif", help: VLAN_HELP, run: vlan };
+export const ganetiHookEntry: EntryPoint = { tag: "ovs-vif", help: HOOK_HELP, options: { node: "string" }, run: ganetiHook };

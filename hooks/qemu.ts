@@ -3,17 +3,17 @@
 // exists and is down); the bridge string comes from the environment QEMU
 // inherited: OVS_VIF_BRIDGE=br[.N][:A:B...], optional OVS_VIF_RATE /
 // OVS_VIF_BURST (policing), OVS_VIF_MAC (attached-mac), OVS_VIF_IFACE_ID.
-import { formatError, InputError, StateError } from "../src/errors.ts";
-import { linkExists, makeContext } from "../src/modes/common.ts";
-import { ovsDown, ovsUp } from "../src/modes/openvswitch.ts";
-import { parseInterfaceName, parseMac, parseExternalId } from "../src/names.ts";
+import { GLOBAL_HELP } from "../src/cli/args.ts";
+import type { EntryPoint, Invocation } from "../src/cli/runner.ts";
+import { InputError } from "../src/errors.ts";
+import { parseExternalId, parseInterfaceName, parseMac } from "../src/names.ts";
+import { plug, unplug } from "../src/plug.ts";
 import type { DesiredPort } from "../src/port.ts";
-import { burstToKb, rateToKbps, valueLevel } from "../src/qos.ts";
+import { valueLevel } from "../src/qos.ts";
 import { nodeDefaultsLevel } from "../src/sources/defaults.ts";
 import { describeVlan, parseXenBridge, vlanMode } from "../src/vlan.ts";
-import { globalOptions, GLOBAL_HELP, makeLog, parseArgs, out, err } from "../src/cli/common.ts";
 
-export const QEMU_HELP = `usage: qemu-ifup TAP      (QEMU -netdev tap,script=/etc/ovs-vif/qemu-ifup)
+const HELP = `usage: qemu-ifup TAP      (QEMU -netdev tap,script=/etc/ovs-vif/qemu-ifup)
        qemu-ifdown TAP    (QEMU -netdev tap,downscript=/etc/ovs-vif/qemu-ifdown)
        ovs-vif qemu-ifup|qemu-ifdown TAP [options]
 
@@ -29,72 +29,53 @@ qemu-ifdown removes its port (absent is fine).
 
 ${GLOBAL_HELP}`;
 
-export async function qemuIfup(argv: string[], tag: string): Promise<number> {
-  return runQemu(argv, tag, "up");
+/** The tap, the only argument QEMU passes. */
+function tapArgument({ args }: Invocation): string {
+  const tap = args.required(0, "argument 1 (tap)", "missing: QEMU passes the tap's name");
+  args.atMost(1, "QEMU passes only the tap's name");
+  return parseInterfaceName("argument 1 (tap)", tap);
 }
 
-export async function qemuIfdown(argv: string[], tag: string): Promise<number> {
-  return runQemu(argv, tag, "down");
+/** Every variable checked before anything changes. */
+function desiredFromEnv(device: string, env: NodeJS.ProcessEnv): DesiredPort {
+  const spec = env.OVS_VIF_BRIDGE;
+  if (spec === undefined || spec === "") throw new InputError("OVS_VIF_BRIDGE", "", "not set (export it to QEMU's environment: BR, BR.N, BR:A:B or BR.N:A:B)");
+  const { bridge, vlan } = parseXenBridge("OVS_VIF_BRIDGE", spec);
+  const ids: Record<string, string> = {};
+  if (env.OVS_VIF_MAC) ids["attached-mac"] = parseMac("OVS_VIF_MAC", env.OVS_VIF_MAC);
+  if (env.OVS_VIF_IFACE_ID) ids["iface-id"] = parseExternalId("OVS_VIF_IFACE_ID", `iface-id=${env.OVS_VIF_IFACE_ID}`)[1];
+  const qos = [valueLevel("environment", env.OVS_VIF_RATE, env.OVS_VIF_BURST, "OVS_VIF_RATE", "OVS_VIF_BURST"), nodeDefaultsLevel(bridge)];
+  return { bridge, bridgeField: "OVS_VIF_BRIDGE", name: device, vlan, interfaceIds: ids, owner: "qemu", qos };
 }
 
-async function runQemu(argv: string[], tag: string, action: "up" | "down"): Promise<number> {
-  const args = parseArgs(argv, {});
-  if (args.help) {
-    out(QEMU_HELP + "\n");
-    return 0;
-  }
-  const opts = globalOptions(args);
-  const log = makeLog(tag, opts.verbose);
-  const env = process.env;
+async function ifup(inv: Invocation): Promise<number> {
+  const device = tapArgument(inv);
   const started = Date.now();
-  try {
-    const [tap, ...extra] = args._.map(String);
-    if (tap === undefined) throw new InputError("argument 1", "", "missing: QEMU passes the tap's name");
-    if (extra.length > 0) throw new InputError("argument 2", extra[0]!, "unexpected argument (QEMU passes only the tap's name)");
-    const device = parseInterfaceName("argument 1 (tap)", tap);
-    const ctx = makeContext(opts, log);
-    if (action === "down") {
-      const res = await ovsDown(device, ctx);
-      if (!opts.dryRun) log.info("down ok", { device, bridge: res.bridges.join(",") || undefined, removed: res.removed, ms: Date.now() - started });
-      return 0;
-    }
-    const spec = env.OVS_VIF_BRIDGE;
-    if (spec === undefined || spec === "") throw new InputError("OVS_VIF_BRIDGE", "", "not set (export it to QEMU's environment: BR, BR.N, BR:A:B or BR.N:A:B)");
-    const { bridge, vlan } = parseXenBridge("OVS_VIF_BRIDGE", spec);
-    // Checked now, so a bad value fails before anything is touched.
-    if (env.OVS_VIF_RATE) rateToKbps("OVS_VIF_RATE", env.OVS_VIF_RATE);
-    if (env.OVS_VIF_BURST) burstToKb("OVS_VIF_BURST", env.OVS_VIF_BURST);
-    const ids: Record<string, string> = {};
-    if (env.OVS_VIF_MAC) ids["attached-mac"] = parseMac("OVS_VIF_MAC", env.OVS_VIF_MAC);
-    if (env.OVS_VIF_IFACE_ID) ids["iface-id"] = parseExternalId("OVS_VIF_IFACE_ID", `iface-id=${env.OVS_VIF_IFACE_ID}`)[1];
-    const desired: DesiredPort = {
-      bridge,
-      name: device,
-      vlan,
-      interfaceIds: ids,
-      owner: "qemu",
-      qos: [valueLevel("environment", env.OVS_VIF_RATE, env.OVS_VIF_BURST, "OVS_VIF_RATE", "OVS_VIF_BURST"), nodeDefaultsLevel(bridge)],
-    };
-    if (!opts.dryRun && !linkExists(device)) throw new StateError("argument 1 (tap)", device, "no such network device");
-    const res = await ovsUp({ desired }, ctx);
-    if (!opts.dryRun) {
-      log.info("up ok", {
-        device,
-        bridge,
-        vlan_mode: vlanMode(vlan),
-        vlan: describeVlan(vlan),
-        mtu: res.attach.bridgeMtu,
-        rate: res.attach.policing.rate || undefined,
-        burst: res.attach.policing.burst || undefined,
-        ofport: res.attach.ofport,
-        ms: Date.now() - started,
-      });
-    }
-    return 0;
-  } catch (e) {
-    err(`${tag}: ${formatError(e)}\n`);
-    return 1;
-  } finally {
-    await log.close();
+  const desired = desiredFromEnv(device, inv.env);
+  const res = await plug({ desired, device, deviceField: "argument 1 (tap)" }, inv.ctx);
+  if (!inv.ctx.print) {
+    inv.log.info("up ok", {
+      device,
+      bridge: desired.bridge,
+      vlan_mode: vlanMode(desired.vlan),
+      vlan: describeVlan(desired.vlan),
+      mtu: res.bridgeMtu,
+      rate: res.policing.rate || undefined,
+      burst: res.policing.burst || undefined,
+      ofport: res.ofport,
+      ms: Date.now() - started,
+    });
   }
+  return 0;
 }
+
+async function ifdown(inv: Invocation): Promise<number> {
+  const device = tapArgument(inv);
+  const started = Date.now();
+  const res = await unplug(device, inv.ctx);
+  if (!inv.ctx.print) inv.log.info("down ok", { device, bridge: res.bridges.join(",") || undefined, removed: res.removed, ms: Date.now() - started });
+  return 0;
+}
+
+export const qemuIfup: EntryPoint = { tag: "qemu-ifup", help: HELP, run: ifup };
+export const qemuIfdown: EntryPoint = { tag: "qemu-ifdown", help: HELP, run: ifdown };

@@ -1,18 +1,19 @@
 // `ovs-vif switch plan|apply|show|remove|check|hook`: node-group vSwitches
 // and bonds from the declarative spec (src/switch/).
-import { InputError } from "../src/errors.ts";
-import { parseBridgeName } from "../src/names.ts";
+import { GLOBAL_HELP, type ParsedArgs } from "../src/cli/args.ts";
+import type { EntryPoint, Invocation } from "../src/cli/runner.ts";
+import { dryRunOf, out, withOvsdb, type RunContext } from "../src/context.ts";
+import { StateError, UsageError } from "../src/errors.ts";
+import { parseBridgeName, parseGanetiObjectName, parseNodeName } from "../src/names.ts";
 import { deviceExists } from "../src/netdev.ts";
 import { resolveEndpoint } from "../src/ovsdb/client.ts";
-import { Deadline } from "../src/ovsdb/transact.ts";
 import { applySwitches, planOnly, removeSwitch } from "../src/switch/apply.ts";
 import { runSwitchHook, type SwitchHookOptions } from "../src/switch/hook.ts";
 import { outcomeLines, planLines, selectSwitches } from "../src/switch/session.ts";
 import { markedBridges, showSwitch, vswitchdTarget } from "../src/switch/show.ts";
-import { loadSpec, specPath } from "../src/switch/spec.ts";
-import { connectOvsdb, globalOptions, GLOBAL_HELP, makeLog, parseArgs, printTransaction, stringOpt, out, err } from "../src/cli/common.ts";
+import { loadSpec, specPath } from "../src/switch/spec-validate.ts";
 
-export const SWITCH_HELP = `usage: ovs-vif switch plan   [SWITCH...] [--spec FILE] [--node NAME] [--group NAME]
+const HELP = `usage: ovs-vif switch plan   [SWITCH...] [--spec FILE] [--node NAME] [--group NAME]
        ovs-vif switch apply  [SWITCH...] [--spec FILE] [--node NAME] [--group NAME]
        ovs-vif switch show   [SWITCH...] [--spec FILE]
        ovs-vif switch remove SWITCH [--spec FILE]
@@ -42,136 +43,120 @@ node), else every switch of the spec.
 
 ${GLOBAL_HELP}`;
 
-export async function switchCommand(argv: string[], tag: string): Promise<number> {
-  const args = parseArgs(argv, { string: ["spec", "node", "group"] });
-  const [action, ...names] = args._.map(String);
-  if (args.help || action === "help") {
-    out(SWITCH_HELP + "\n");
-    return 0;
-  }
-  const opts = globalOptions(args);
-  const spec = stringOpt(args, "spec");
-  const node = stringOpt(args, "node");
-  const group = stringOpt(args, "group");
-  for (const n of names) parseBridgeName("switch", n);
-  switch (action) {
-    case "plan":
-    case "apply":
-      return planOrApply(action, names, { spec, node, group, opts, tag });
-    case "show":
-      return show(names, { spec, opts });
-    case "remove":
-      if (names.length !== 1) throw new InputError("remove", names.join(" "), "expected exactly one SWITCH");
-      return remove(names[0]!, { spec, opts, tag });
-    case "check": {
-      if (names.length > 0) throw new InputError("argument", names[0]!, "unexpected argument");
-      const s = loadSpec(specPath(spec))!;
-      out(`${s.file}: ok (${s.switches.length} switch${s.switches.length === 1 ? "" : "es"}: ${s.switches.map((x) => x.name).join(", ") || "none"})\n`);
-      return 0;
-    }
-    case "hook": {
-      if (names.length > 0) throw new InputError("argument", names[0]!, "unexpected argument");
-      const hookOpts: SwitchHookOptions = { timeoutMs: opts.timeoutMs, wait: opts.wait, verbose: opts.verbose };
-      if (spec !== undefined) hookOpts.spec = spec;
-      if (node !== undefined) hookOpts.node = node;
-      if (group !== undefined) hookOpts.group = group;
-      if (opts.db !== undefined) hookOpts.db = opts.db;
-      if (opts.dryRun) hookOpts.dryRun = printTransaction;
-      return runSwitchHook(process.env, hookOpts);
-    }
-    case undefined:
-      err(SWITCH_HELP + "\n");
-      return 2;
-    default:
-      throw new InputError("action", action, "expected plan, apply, show, remove, check or hook");
-  }
+interface Where {
+  spec?: string;
+  node?: string;
+  group?: string;
 }
 
-type Opts = ReturnType<typeof globalOptions>;
+function where(args: ParsedArgs): Where {
+  const w: Where = {};
+  const spec = args.string("spec");
+  const node = args.string("node");
+  const group = args.string("group");
+  if (spec !== undefined) w.spec = spec;
+  if (node !== undefined) w.node = parseNodeName("--node", node);
+  if (group !== undefined) w.group = parseGanetiObjectName("--group", group);
+  return w;
+}
 
-async function planOrApply(action: "plan" | "apply", names: string[], a: { spec?: string | undefined; node?: string | undefined; group?: string | undefined; opts: Opts; tag: string }): Promise<number> {
-  const spec = loadSpec(specPath(a.spec))!;
-  const sel = await selectSwitches(spec, names, { ...(a.node !== undefined ? { node: a.node } : {}), ...(a.group !== undefined ? { group: a.group } : {}) });
+async function planOrApply(action: "plan" | "apply", names: string[], w: Where, ctx: RunContext): Promise<number> {
+  const spec = loadSpec(specPath(w.spec))!;
+  const sel = await selectSwitches(spec, names, { ...(w.node !== undefined ? { node: w.node } : {}), ...(w.group !== undefined ? { group: w.group } : {}) });
   if (sel.note) out(`${sel.note}\n`);
   if (sel.switches.length === 0) return 0;
-  const deadline = new Deadline(a.opts.timeoutMs);
-  const db = await connectOvsdb(a.opts, deadline);
-  const log = makeLog(a.tag, a.opts.verbose);
-  try {
+  return withOvsdb(ctx, async (db) => {
     if (action === "plan") {
-      for (const sw of sel.switches) {
-        const plan = await planOnly(db, sw, { deadline, deviceExists });
-        out(planLines(plan).join("\n") + "\n");
-      }
+      for (const sw of sel.switches) out(planLines(await planOnly(db, sw, { deadline: ctx.deadline, deviceExists })).join("\n") + "\n");
       return 0;
     }
-    const outcomes = await applySwitches(db, sel.switches, { deadline, wait: a.opts.wait, deviceExists, ...(a.opts.dryRun ? { dryRun: printTransaction } : {}) });
-    if (a.opts.dryRun) return 0;
+    const outcomes = await applySwitches(db, sel.switches, { deadline: ctx.deadline, wait: ctx.opts.wait, deviceExists, ...dryRunOf(ctx) });
+    if (ctx.print) return 0;
     let failed = false;
     for (const o of outcomes) {
       out(outcomeLines(o).join("\n") + "\n");
-      if (o.plan.changes.length > 0) log.info(`switch apply ${o.plan.name}: ${o.plan.changes.join("; ")}`);
-      for (const f of o.failures) log.error(`switch apply ${o.plan.name}: ${f}`);
+      if (o.plan.changes.length > 0) ctx.log.info(`switch apply ${o.plan.name}: ${o.plan.changes.join("; ")}`);
+      for (const f of o.failures) ctx.log.error(`switch apply ${o.plan.name}: ${f}`);
       if (o.failures.length > 0) failed = true;
     }
     return failed ? 1 : 0;
-  } finally {
-    db.close();
-    await log.close();
-  }
+  });
 }
 
-async function show(names: string[], a: { spec?: string | undefined; opts: Opts }): Promise<number> {
+async function show(names: string[], w: Where, ctx: RunContext): Promise<number> {
   // The spec is optional here: show works on what OVSDB holds.
-  const spec = loadSpec(specPath(a.spec), true);
-  const deadline = new Deadline(a.opts.timeoutMs);
-  const db = await connectOvsdb(a.opts, deadline);
-  try {
+  const spec = loadSpec(specPath(w.spec), true);
+  return withOvsdb(ctx, async (db) => {
     let list = names;
-    if (list.length === 0) {
-      const set = new Set([...(spec?.switches.map((s) => s.name) ?? []), ...(await markedBridges(db, deadline))]);
-      list = [...set];
-    }
+    if (list.length === 0) list = [...new Set([...(spec?.switches.map((s) => s.name) ?? []), ...(await markedBridges(db, ctx.deadline))])];
     if (list.length === 0) {
       out("no switches (none in the spec, none applied by ovs-vif on this node)\n");
       return 0;
     }
-    const endpoint = resolveEndpoint(a.opts.db);
+    const endpoint = resolveEndpoint(ctx.opts.db);
     const target = vswitchdTarget(process.env, endpoint.kind === "unix" ? endpoint.path : undefined);
     for (const n of list) {
       const s = spec?.switches.find((x) => x.name === n);
       const note = spec ? (s ? (s.managed ? "in spec (managed)" : "in spec") : "not in spec") : undefined;
-      out(await showSwitch(db, n, target, deadline, note));
+      out(await showSwitch(db, n, target, ctx.deadline, note));
     }
     return 0;
-  } finally {
-    db.close();
-  }
+  });
 }
 
-async function remove(name: string, a: { spec?: string | undefined; opts: Opts; tag: string }): Promise<number> {
-  const spec = loadSpec(specPath(a.spec), true);
+async function remove(name: string, w: Where, ctx: RunContext): Promise<number> {
+  const spec = loadSpec(specPath(w.spec), true);
   const managed = spec?.switches.find((s) => s.name === name)?.managed === true;
-  const deadline = new Deadline(a.opts.timeoutMs);
-  const db = await connectOvsdb(a.opts, deadline);
-  const log = makeLog(a.tag, a.opts.verbose);
-  try {
-    const r = await removeSwitch(db, name, { deadline, wait: a.opts.wait, requireMarker: !managed, ...(a.opts.dryRun ? { dryRun: printTransaction } : {}) });
-    if (a.opts.dryRun && r.remaining.length === 0) return 0;
+  return withOvsdb(ctx, async (db) => {
+    const r = await removeSwitch(db, name, { deadline: ctx.deadline, wait: ctx.opts.wait, requireMarker: !managed, ...dryRunOf(ctx) });
+    if (ctx.print && r.remaining.length === 0) return 0;
     if (!r.present) {
       out(`${name}: not present on this node\n`);
       return 0;
     }
     if (r.remaining.length > 0) {
       const list = r.remaining.map((p) => `${p.name} (${p.kind === "instance" ? "VM port" : "foreign port"})`).join(", ");
-      err(`${name}: not removed: ports remain on it that ovs-vif does not own: ${list}\n`);
-      return 1;
+      throw new StateError("switch", name, `not removed: ports remain on it that ovs-vif does not own: ${list}`);
     }
     out(`${name}: removed\n`);
-    log.info(`switch remove ${name}: removed`);
+    ctx.log.info(`switch remove ${name}: removed`);
     return 0;
-  } finally {
-    db.close();
-    await log.close();
+  });
+}
+
+async function run({ args, ctx, env }: Invocation): Promise<number> {
+  const [action, ...names] = args.positionals;
+  const w = where(args);
+  for (const n of names) parseBridgeName("switch", n);
+  switch (action) {
+    case "plan":
+    case "apply":
+      return planOrApply(action, names, w, ctx);
+    case "show":
+      args.onlyOptions(["spec"], "switch show");
+      return show(names, w, ctx);
+    case "remove":
+      args.onlyOptions(["spec"], "switch remove");
+      if (names.length !== 1) throw new UsageError("remove", names.join(" "), "expected exactly one SWITCH");
+      return remove(names[0]!, w, ctx);
+    case "check": {
+      args.onlyOptions(["spec"], "switch check");
+      args.atMost(1, "switch check takes no SWITCH");
+      const s = loadSpec(specPath(w.spec))!;
+      out(`${s.file}: ok (${s.switches.length} switch${s.switches.length === 1 ? "" : "es"}: ${s.switches.map((x) => x.name).join(", ") || "none"})\n`);
+      return 0;
+    }
+    case "hook": {
+      args.atMost(1, "switch hook reads GANETI_* from the environment");
+      const hookOpts: SwitchHookOptions = { ...w };
+      return runSwitchHook(env, ctx, hookOpts);
+    }
+    case undefined:
+      out(HELP + "\n");
+      return 2;
+    default:
+      throw new UsageError("action", action, "expected plan, apply, show, remove, check or hook");
   }
 }
+
+export const switchCommand: EntryPoint = { tag: "ovs-vif switch", help: HELP, options: { spec: "string", node: "string", group: "string" }, run };

@@ -9,24 +9,23 @@
 // migrated domain keeps its network.
 // Xen contract: hotplug-status `connected` after online; on failure
 // hotplug-error + hotplug-status `error` and exit 1.
-import { formatError, InputError, StateError } from "../src/errors.ts";
-import type { Fields, Log } from "../src/log.ts";
+import { GLOBAL_HELP } from "../src/cli/args.ts";
+import type { EntryPoint, Invocation } from "../src/cli/runner.ts";
+import type { RunContext } from "../src/context.ts";
+import { InputError, StateError } from "../src/errors.ts";
+import type { Fields } from "../src/log.ts";
 import { ganetiNicDown, ganetiNicUp } from "../src/modes/index.ts";
-import { isLinuxBridge, linkExists, makeContext, type ModeContext } from "../src/modes/common.ts";
-import { ovsUp } from "../src/modes/openvswitch.ts";
-import { prepareVirtualPort } from "../src/netdev.ts";
-import { parseMtu } from "../src/names.ts";
-import { parseXenRate, type QosLevel } from "../src/qos.ts";
+import { parseInstanceName } from "../src/names.ts";
+import { isLinuxBridge } from "../src/netdev.ts";
+import { plug } from "../src/plug.ts";
 import { nodeDefaultsLevel } from "../src/sources/defaults.ts";
-import { fileVars, parseGanetiNic, parseInstanceName, xenNicFilePath, type GanetiNic } from "../src/sources/ganeti.ts";
+import { fileVars, parseScriptNic, xenNicFilePath, type ScriptNic } from "../src/sources/ganeti.ts";
 import { readNicFile } from "../src/sources/nicfile.ts";
-import { parseXenInvocation, readXenVifKeys, reportHotplugError, targetDeviceName, xenDesiredPort, type XenInvocation, type XenVifKeys } from "../src/sources/xen.ts";
+import { parseXenInvocation, readXenVifKeys, reportXenFailure, targetDeviceName, xenDesiredPort, xenLogFile, xenMtu, xenRateLevel, xenVmIds, type XenInvocation, type XenVifKeys } from "../src/sources/xen.ts";
 import { openXenStore, type XenStore } from "../src/sources/xenstore.ts";
 import { describeVlan, parseXenBridge, vlanMode } from "../src/vlan.ts";
-import { globalOptions, GLOBAL_HELP, makeLog, parseArgs, out } from "../src/cli/common.ts";
-import { run } from "../src/exec.ts";
 
-export const VIF_CUSTOM_HELP = `usage: vif-custom online|offline|add|remove [type_if=vif|tap] [bridge=..] [options]
+const HELP = `usage: vif-custom online|offline|add|remove [type_if=vif|tap] [bridge=..] [options]
        ovs-vif vif-custom ...
 
 Ganeti's Xen NIC script (vif-ganeti execs /etc/xen/scripts/vif-custom).
@@ -37,43 +36,6 @@ scripts. Without the NIC file (Ganeti issue 944, after migration), xenstore's
 bridge key is used. offline/remove undo it. Writes hotplug-status/-error.
 
 ${GLOBAL_HELP}`;
-
-const XEN_LOG = "/var/log/xen/xen-hotplug.log";
-
-export async function vifCustom(argv: string[], tag: string): Promise<number> {
-  const args = parseArgs(argv, {});
-  if (args.help) {
-    out(VIF_CUSTOM_HELP + "\n");
-    return 0;
-  }
-  const opts = globalOptions(args);
-  const log = makeLog(tag, opts.verbose, process.env.OVS_VIF_XEN_LOG ?? XEN_LOG);
-  let inv: XenInvocation | undefined;
-  let xs: XenStore | undefined;
-  try {
-    inv = parseXenInvocation(args._.map(String), process.env);
-    if (!inv) return 0;
-    xs = await openXenStore({ timeoutMs: Math.min(opts.timeoutMs, 5000) });
-    const ctx = makeContext(opts, log);
-    const started = Date.now();
-    const found = await findNic(inv, xs);
-    const up = inv.command === "online" || inv.command === "add";
-    const fields = up ? await plug(inv, found, ctx, log) : await unplug(found, ctx);
-    if (!opts.dryRun) {
-      if (up) await xs.write(`${inv.xenbusPath}/hotplug-status`, "connected");
-      log.info(`${inv.command} ok`, { instance: found.instance, nic: found.devid, ...fields, nic_file: found.vars ? undefined : "missing", ms: Date.now() - started });
-    }
-    return 0;
-  } catch (err) {
-    const message = formatError(err);
-    log.error(`${inv?.command ?? "hotplug"} failed: ${message}`, { device: inv?.device });
-    if (inv && xs && !opts.dryRun) await reportHotplugError(xs, inv.xenbusPath, message);
-    return 1;
-  } finally {
-    xs?.close();
-    await log.close();
-  }
-}
 
 interface FoundNic {
   keys: XenVifKeys;
@@ -103,43 +65,26 @@ async function findNic(inv: XenInvocation, xs: XenStore): Promise<FoundNic> {
   return found;
 }
 
-function xenRateLevel(inv: XenInvocation, keys: XenVifKeys): QosLevel {
-  const level: QosLevel = { name: `xenstore ${inv.xenbusPath}/rate` };
-  if (keys.rate !== undefined) level.ovs = parseXenRate(`${inv.xenbusPath}/rate`, keys.rate);
-  return level;
+function deviceField(inv: XenInvocation): string {
+  return inv.typeIf === "tap" ? "INTERFACE" : "vif";
 }
 
-/** Xen's external-ids, kept next to Ganeti's. */
-function xenIds(keys: XenVifKeys): Record<string, string> {
-  const ids: Record<string, string> = {};
-  if (keys.vmName !== undefined) ids["xen-vm-name"] = keys.vmName;
-  if (keys.vmUuid !== undefined) ids["xen-vm-uuid"] = keys.vmUuid;
-  return ids;
-}
-
-async function renameIfNeeded(inv: XenInvocation, device: string): Promise<void> {
-  if (device === inv.device) return;
-  await run("ip", ["link", "set", "dev", inv.device, "down"]);
-  await run("ip", ["link", "set", "dev", inv.device, "name", device]);
-}
-
-async function plug(inv: XenInvocation, found: FoundNic, ctx: ModeContext, log: Log): Promise<Fields> {
+async function up(inv: XenInvocation, found: FoundNic, ctx: RunContext): Promise<Fields> {
   const { keys, device } = found;
-  const deviceField = inv.typeIf === "tap" ? "INTERFACE" : "vif";
   if (found.vars && found.nicPath && found.instance) {
-    const nic: GanetiNic = parseGanetiNic(fileVars(found.nicPath, found.vars), { device, instance: found.instance });
+    const nic: ScriptNic = parseScriptNic(fileVars(found.nicPath, found.vars), { device, instance: found.instance });
     if (nic.mode === "openvswitch") {
+      const mtu = xenMtu(inv, keys);
       return ganetiNicUp(nic, ctx, {
-        deviceField,
+        deviceField: deviceField(inv),
         currentDevice: inv.device,
+        xenBackend: true,
         tail: (bridge) => [xenRateLevel(inv, keys), nodeDefaultsLevel(bridge)],
-        extraIds: xenIds(keys),
-        prepare: async () => void (await prepareVirtualPort(inv.device, device === inv.device ? undefined : device)),
-        ...(keys.mtu !== undefined ? { mtu: parseMtu(`${inv.xenbusPath}/mtu`, keys.mtu) } : {}),
+        extraIds: xenVmIds(keys),
+        ...(mtu !== undefined ? { mtu } : {}),
       });
     }
-    if (!ctx.print) await renameIfNeeded(inv, device);
-    return ganetiNicUp(nic, ctx, { deviceField });
+    return ganetiNicUp(nic, ctx, { deviceField: deviceField(inv), currentDevice: inv.device });
   }
 
   // No NIC file: xenstore's bridge decides.
@@ -148,34 +93,32 @@ async function plug(inv: XenInvocation, found: FoundNic, ctx: ModeContext, log: 
   if (bridgeRaw === undefined || bridgeRaw === "") {
     throw new StateError(where, "", "missing, and xenstore has no bridge for the vif (a routed NIC needs its NIC file)");
   }
-  log.info("NIC file missing, using xenstore's bridge (Ganeti issue 944)", { nic_file: found.nicPath, bridge: bridgeRaw });
+  ctx.log.info("NIC file missing, using xenstore's bridge (Ganeti issue 944)", { nic_file: found.nicPath, bridge: bridgeRaw });
   const { bridge } = parseXenBridge(keys.bridge !== undefined ? `${inv.xenbusPath}/bridge` : "bridge", bridgeRaw);
   if (isLinuxBridge(bridge)) {
-    if (!ctx.print) await renameIfNeeded(inv, device);
-    const nic: GanetiNic = { source: "xenstore", instance: found.instance ?? "", index: found.devid, mode: "bridged", link: bridge, vlan: "", tags: [], networkTags: [], device };
-    return ganetiNicUp(nic, ctx, { deviceField });
+    const nic: ScriptNic = { source: "xenstore", instance: found.instance ?? "", index: found.devid, mode: "bridged", link: bridge, vlan: "", tags: [], networkTags: [], device };
+    return ganetiNicUp(nic, ctx, { deviceField: deviceField(inv), currentDevice: inv.device });
   }
   const { desired } = xenDesiredPort(inv, keys, device, (b) => [nodeDefaultsLevel(b)]);
-  if (!ctx.print && !linkExists(inv.device)) throw new StateError(deviceField, inv.device, "no such network device");
   desired.owner = "ganeti";
   if (found.instance !== undefined) desired.interfaceIds["ganeti-instance"] = found.instance;
   desired.interfaceIds["ganeti-nic-index"] = String(found.devid);
-  const res = await ovsUp({ desired, prepare: async () => void (await prepareVirtualPort(inv.device, device === inv.device ? undefined : device)) }, ctx);
+  const res = await plug({ desired, device: inv.device, deviceField: deviceField(inv), renameField: "vifname", xenBackend: true }, ctx);
   return {
     mode: "openvswitch",
     device,
     link: desired.bridge,
     vlan_mode: vlanMode(desired.vlan),
     vlan: describeVlan(desired.vlan),
-    mtu: desired.mtu ?? res.attach.bridgeMtu,
-    ofport: res.attach.ofport,
+    mtu: desired.mtu ?? res.bridgeMtu,
+    ofport: res.ofport,
   };
 }
 
-async function unplug(found: FoundNic, ctx: ModeContext): Promise<Fields> {
+async function down(found: FoundNic, ctx: RunContext): Promise<Fields> {
   const { device, keys } = found;
   if (found.vars && found.nicPath && found.instance) {
-    const nic = parseGanetiNic(fileVars(found.nicPath, found.vars), { device, instance: found.instance, lenient: true });
+    const nic = parseScriptNic(fileVars(found.nicPath, found.vars), { device, instance: found.instance, lenient: true });
     return ganetiNicDown({ device, mode: nic.mode, ...(nic.link ? { link: nic.link } : {}), ...(nic.ip ? { ip: nic.ip } : {}) }, ctx);
   }
   // Without the file: a Linux bridge from xenstore says bridged; otherwise
@@ -189,3 +132,26 @@ async function unplug(found: FoundNic, ctx: ModeContext): Promise<Fields> {
   if (bridge !== undefined && isLinuxBridge(bridge)) return ganetiNicDown({ device, mode: "bridged", link: bridge }, ctx);
   return ganetiNicDown({ device }, ctx);
 }
+
+async function run({ args, ctx, env, failure }: Invocation): Promise<number> {
+  failure.prefix = `${args.positionals[0] ?? "hotplug"} failed`;
+  const inv = parseXenInvocation(args.positionals, env);
+  if (!inv) return 0;
+  failure.fields = { device: inv.device };
+  const xs = await openXenStore({ timeoutMs: Math.min(ctx.opts.timeoutMs, 5000) });
+  try {
+    const started = Date.now();
+    const found = await findNic(inv, xs);
+    const isUp = inv.command === "online" || inv.command === "add";
+    const fields = isUp ? await up(inv, found, ctx) : await down(found, ctx);
+    if (!ctx.print) {
+      if (isUp) await xs.write(`${inv.xenbusPath}/hotplug-status`, "connected");
+      ctx.log.info(`${inv.command} ok`, { instance: found.instance, nic: found.devid, ...fields, nic_file: found.vars ? undefined : "missing", ms: Date.now() - started });
+    }
+    return 0;
+  } finally {
+    xs.close();
+  }
+}
+
+export const vifCustom: EntryPoint = { tag: "vif-custom", help: HELP, logFile: xenLogFile, run, reportFailure: reportXenFailure };

@@ -1,11 +1,13 @@
 // Typed errors. Every error carries what it is about (a field and the
-// offending value, or the OVSDB/device cause); the text shown to the operator
-// is formatted once, at the edge (formatError), as one line.
+// offending value, the OVSDB or device cause, the command that failed); the
+// text shown to the operator is built once, at the edge (src/cli/runner.ts
+// with formatError), as one line.
 
-/** Bad input: a field (a parameter, an environment variable, a xenstore key)
- * holds a value that cannot be used. Nothing has been changed. */
+/** Bad input: a field (a parameter, an environment variable, a xenstore key,
+ * a file and the path inside it) holds a value that cannot be used. Nothing
+ * has been changed. */
 export class InputError extends Error {
-  override readonly name = "InputError";
+  override readonly name: string = "InputError";
   constructor(
     readonly field: string,
     readonly value: string,
@@ -15,27 +17,44 @@ export class InputError extends Error {
   }
 }
 
-/** OVSDB could not be reached, answered with an error, or timed out. */
-export class OvsdbError extends Error {
-  override readonly name = "OvsdbError";
-  constructor(
-    readonly cause_: string,
-    message: string,
-    readonly details?: unknown,
-  ) {
-    super(message);
-  }
+/** A command line of the wrong shape: an unknown option, an option without
+ * its value, a surplus or missing argument. Exit code 2. */
+export class UsageError extends InputError {
+  override readonly name = "UsageError";
 }
 
-/** A precondition in the database does not hold (e.g. the bridge is missing). */
+/** A precondition on the system does not hold (the bridge is missing, the
+ * device does not exist). Nothing has been changed. */
 export class StateError extends Error {
   override readonly name = "StateError";
   constructor(
     readonly field: string,
     readonly value: string,
-    reason: string,
+    readonly reason: string,
   ) {
     super(`${field} ${JSON.stringify(value)}: ${reason}`);
+  }
+
+  /** The same condition, named by another field (the caller's name for it). */
+  renamed(field: string): StateError {
+    return new StateError(field, this.value, this.reason);
+  }
+}
+
+export type OvsdbErrorKind = "endpoint" | "connect" | "timeout" | "socket" | "closed" | "transaction" | "protocol" | "rpc" | "vswitchd";
+
+/** OVSDB could not be reached, answered with an error, or timed out; or
+ * ovs-vswitchd did not apply a committed change in time (kind "vswitchd"). */
+export class OvsdbError extends Error {
+  override readonly name = "OvsdbError";
+  readonly details: unknown;
+  constructor(
+    readonly kind: OvsdbErrorKind,
+    message: string,
+    opts: { details?: unknown; cause?: unknown } = {},
+  ) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.details = opts.details;
   }
 }
 
@@ -44,16 +63,57 @@ export class DeviceError extends Error {
   override readonly name = "DeviceError";
   constructor(
     readonly device: string,
-    reason: string,
+    readonly reason: string,
   ) {
     super(`device ${JSON.stringify(device)}: ${reason}`);
   }
 }
 
-export function formatError(err: unknown): string {
-  if (err instanceof Error) {
-    const text = err.message;
-    return text.replace(/\s*\n\s*/g, " ").trim();
+/** A command that failed: what ran, its exit code and the tail of its output. */
+export class CommandError extends Error {
+  override readonly name = "CommandError";
+  constructor(
+    readonly command: string,
+    readonly exitCode: number | undefined,
+    readonly output: string,
+  ) {
+    super(`${command} failed${exitCode !== undefined ? ` (exit ${exitCode})` : ""}${output ? `: ${output}` : ""}`);
   }
-  return String(err);
+}
+
+/** Output of the Ganeti CLI that ovs-vif cannot read. */
+export class GanetiOutputError extends Error {
+  override readonly name = "GanetiOutputError";
+  constructor(
+    readonly what: string,
+    readonly text: string,
+    readonly reason: string,
+  ) {
+    super(`cannot read ${what} ${JSON.stringify(text.length > 120 ? `${text.slice(0, 117)}...` : text)}: ${reason}`);
+  }
+}
+
+/** A step failed after its OVSDB transaction was committed. `state` says
+ * what the database holds now: the change rolled back, or still committed
+ * (when even the rollback could not be done). */
+export class AfterCommitError extends Error {
+  override readonly name = "AfterCommitError";
+  constructor(
+    override readonly cause: Error,
+    readonly state: "rolled back" | "committed",
+    readonly detail: string,
+  ) {
+    super(`${cause.message}; ${state}: ${detail}`, { cause });
+  }
+}
+
+/** One line: the message with its line breaks folded. */
+export function formatError(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  return text.replace(/\s*\n\s*/g, " ").trim();
+}
+
+/** 2 for a command line of the wrong shape, 1 for everything else. */
+export function exitCodeOf(err: unknown): number {
+  return err instanceof UsageError ? 2 : 1;
 }

@@ -3,19 +3,7 @@
 // Built on node:child_process rather than execa: in the compiled binary,
 // importing execa cost 5-12 ms and each execa run ~2-4 ms more than a plain
 // spawn, on a path (VM start, migration) where the whole budget is ~14 ms.
-import { InputError } from "./errors.ts";
-
-/** A command that failed: what ran, its exit code and the tail of its output. */
-export class CommandError extends Error {
-  override readonly name = "CommandError";
-  constructor(
-    readonly command: string,
-    readonly exitCode: number | undefined,
-    readonly output: string,
-  ) {
-    super(`${command} failed${exitCode !== undefined ? ` (exit ${exitCode})` : ""}${output ? `: ${output}` : ""}`);
-  }
-}
+import { CommandError, InputError } from "./errors.ts";
 
 export interface RunResult {
   stdout: string;

@@ -22,6 +22,13 @@ export function levelFrom(env: NodeJS.ProcessEnv, verbose: boolean): Level {
 
 export type Fields = Record<string, string | number | undefined>;
 
+/** A log for one run: level from --verbose / OVS_VIF_LOG_LEVEL, syslog unless OVS_VIF_SYSLOG=0. */
+export function makeLog(tag: string, verbose: boolean, file?: string, env: NodeJS.ProcessEnv = process.env): Log {
+  const opts: LogOptions = { tag, level: levelFrom(env, verbose), syslog: env.OVS_VIF_SYSLOG !== "0" };
+  if (file) opts.file = file;
+  return new Log(opts);
+}
+
 /** `key=value` pairs; values with spaces or quotes are JSON-quoted. */
 export function formatFields(fields: Fields): string {
   return Object.entries(fields)
@@ -56,6 +63,9 @@ export class Log {
   error(message: string, fields?: Fields): void {
     this.write("error", message, fields);
   }
+  warn(message: string, fields?: Fields): void {
+    this.write("warn", message, fields);
+  }
   info(message: string, fields?: Fields): void {
     this.write("info", message, fields);
   }
@@ -63,8 +73,6 @@ export class Log {
     this.write("debug", message, fields);
   }
 
-  /** Kept for callers that end a run with it; the sinks are synchronous. */
-  async close(): Promise<void> {}
 }
 
 type Sink = (level: Level, text: string) => void;

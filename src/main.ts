@@ -1,10 +1,13 @@
 // One binary, many names: dispatch on the basename it was invoked as
 // (symlinks from Xen's and Ganeti's script directories), else on the first
-// argument. Each entry point is imported only when it runs, and this file
-// imports nothing else, so `--version` and `--help` start as fast as Bun can.
+// argument. Each entry point is imported only when it runs, with the one
+// runner (src/cli/runner.ts) that parses, logs and reports its failure; this
+// file imports nothing else, so `--version` and `--help` start as fast as
+// Bun can.
 import { writeSync } from "node:fs";
 import { basename } from "node:path";
 import pkg from "../package.json" with { type: "json" };
+import type { EntryPoint } from "./cli/runner.ts";
 
 const out = (text: string) => writeSync(1, text);
 const err = (text: string) => writeSync(2, text);
@@ -22,27 +25,27 @@ Commands:
   switch plan|apply|show|remove|check|hook [SWITCH]  node-group vSwitches and bonds from /etc/ovs-vif/switches.json
   qos set|unset|show ...                             per-NIC ingress policing via Ganeti tags, applied live
   reconcile [--instance NAME] [--export|--from FILE] re-apply VLAN + QoS to this node's Ganeti ports
-  vlan add|remove|set INSTANCE NIC VLAN...           change a Ganeti NIC's VLANs, applied to the running port
+  vlan add|remove|set INSTANCE NIC VLAN...           change a Ganeti NIC's vlan, applied to the running port
   gc [--instance NAME] [--dry-run]                   remove ovs-vif's ports whose device is gone
   ganeti-hook                                        the Ganeti hook (also: no command with GANETI_HOOKS_PATH set)
   --version                                          print the version
 
 Run 'ovs-vif COMMAND --help' for a command's options.`;
 
-type Entry = (argv: string[], tag: string) => Promise<number>;
+type Load = () => Promise<EntryPoint>;
 
-const byName: Record<string, () => Promise<Entry>> = {
+const byName: Record<string, Load> = {
   "vif-openvswitch": async () => (await import("../hooks/xen.ts")).xenHook,
   "kvm-vif-bridge": async () => (await import("../hooks/ganeti-nic.ts")).kvmVifBridge,
   // /etc/ganeti/network/MODE/{up,down}: the directory names the mode.
-  up: async () => (await import("../hooks/ganeti-nic.ts")).ganetiNicByPath,
-  down: async () => (await import("../hooks/ganeti-nic.ts")).ganetiNicByPath,
+  up: async () => (await import("../hooks/ganeti-nic.ts")).ganetiNicByPath(process.argv0),
+  down: async () => (await import("../hooks/ganeti-nic.ts")).ganetiNicByPath(process.argv0),
   "vif-custom": async () => (await import("../hooks/vif-custom.ts")).vifCustom,
   "qemu-ifup": async () => (await import("../hooks/qemu.ts")).qemuIfup,
   "qemu-ifdown": async () => (await import("../hooks/qemu.ts")).qemuIfdown,
 };
 
-const subcommands: Record<string, () => Promise<Entry>> = {
+const subcommands: Record<string, Load> = {
   "xen-vif": byName["vif-openvswitch"]!,
   attach: async () => (await import("../hooks/attach.ts")).attachCommand,
   detach: async () => (await import("../hooks/attach.ts")).detachCommand,
@@ -56,21 +59,16 @@ const subcommands: Record<string, () => Promise<Entry>> = {
   reconcile: async () => (await import("../hooks/qos.ts")).reconcileCommand,
   vlan: async () => (await import("../hooks/lifecycle.ts")).vlanCommand,
   gc: async () => (await import("../hooks/lifecycle.ts")).gcCommand,
-  "ganeti-hook": async () => (await import("../hooks/lifecycle.ts")).ganetiHook,
+  "ganeti-hook": async () => (await import("../hooks/lifecycle.ts")).ganetiHookEntry,
 };
 
-async function main(): Promise<number> {
-  if (process.env.OVS_VIF_TRACE === "1") writeSync(2, `trace ${performance.now().toFixed(2)} ms main\n`);
-  const argv = process.argv.slice(2);
-  const invokedAs = basename(process.argv0 || "ovs-vif");
-  const hook = byName[invokedAs];
-  if (hook) return (await hook())(argv, invokedAs);
-
+/** The entry point and its arguments, or an exit code for what needs none. */
+function resolve(argv: string[]): { load: Load; argv: string[]; tag?: string } | number {
+  const hook = byName[basename(process.argv0 || "ovs-vif")];
+  if (hook) return { load: hook, argv };
   const [command, ...rest] = argv;
   // From a Ganeti hook directory, whatever the link's name.
-  if ((command === undefined || command.startsWith("-")) && process.env.GANETI_HOOKS_PATH) {
-    return (await subcommands["ganeti-hook"]!())(argv, "ovs-vif ganeti-hook");
-  }
+  if ((command === undefined || command.startsWith("-")) && process.env.GANETI_HOOKS_PATH) return { load: subcommands["ganeti-hook"]!, argv };
   if (command === "--version" || command === "version") {
     out(`ovs-vif ${pkg.version}\n`);
     return 0;
@@ -84,21 +82,25 @@ async function main(): Promise<number> {
     err(`ovs-vif: unknown command ${JSON.stringify(command)}\n${USAGE}\n`);
     return 2;
   }
-  return (await sub())(rest, command === "xen-vif" ? "vif-openvswitch" : `ovs-vif ${command}`);
+  // A hook run by hand (`ovs-vif qemu-ifup TAP`) says so in its lines.
+  const tag = command === "xen-vif" ? undefined : `ovs-vif ${command}`;
+  return { load: sub, argv: rest, ...(tag !== undefined ? { tag } : {}) };
 }
 
-/** Any error that reaches here becomes one line on stderr and exit 1. */
-async function runEntry(tag: string): Promise<never> {
-  let code: number;
-  try {
-    code = await main();
-  } catch (e) {
-    const { formatError } = await import("./errors.ts");
-    err(`${tag}: ${formatError(e)}\n`);
-    if (process.env.OVS_VIF_DEBUG_STACK === "1" && e instanceof Error) err(`${e.stack}\n`);
-    code = 1;
-  }
-  process.exit(code);
+async function main(): Promise<number> {
+  if (process.env.OVS_VIF_TRACE === "1") writeSync(2, `trace ${performance.now().toFixed(2)} ms main\n`);
+  const target = resolve(process.argv.slice(2));
+  if (typeof target === "number") return target;
+  const [{ runEntry }, entry] = await Promise.all([import("./cli/runner.ts"), target.load()]);
+  const hookByHand = target.tag !== undefined && !entry.tag.startsWith("ovs-vif");
+  return runEntry(hookByHand ? { ...entry, tag: target.tag! } : entry, target.argv);
 }
 
-void runEntry("ovs-vif");
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    // Only a failure to load an entry point gets here: the runner catches the rest.
+    err(`ovs-vif: error: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  },
+);

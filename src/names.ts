@@ -66,3 +66,49 @@ export function parseMtu(field: string, value: string): number {
   if (n < 68 || n > 65535) throw new InputError(field, value, "MTU out of range 68..65535");
   return n;
 }
+
+// Ganeti instance and node names are host names; an instance name also
+// becomes a path component of Ganeti's NIC files, so no '/' and no "..".
+const HOST_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,252}$/;
+
+function hostName(field: string, value: string, what: string): string {
+  if (value === "") throw new InputError(field, value, `empty ${what} name`);
+  if (!HOST_NAME.test(value) || value.includes("..")) throw new InputError(field, value, `not a Ganeti ${what} name (a host name: letters, digits, _ . -)`);
+  return value;
+}
+
+export function parseInstanceName(field: string, value: string): string {
+  return hostName(field, value, "instance");
+}
+
+export function parseNodeName(field: string, value: string): string {
+  return hostName(field, value, "node");
+}
+
+// Ganeti node group and network names.
+const OBJECT_NAME = /^[A-Za-z0-9_.:+@-]{1,128}$/;
+
+export function parseGanetiObjectName(field: string, value: string): string {
+  if (!OBJECT_NAME.test(value)) throw new InputError(field, value, "not a valid Ganeti group or network name (1..128 of letters, digits and _ . : + @ -)");
+  return value;
+}
+
+// What Ganeti accepts as a tag (lib/tags.py: ^[\w.+*/:@-]+$, at most 128).
+const GANETI_TAG = /^[\w.+*/:@-]{1,128}$/;
+
+export function parseGanetiTag(field: string, value: string): string {
+  if (!GANETI_TAG.test(value)) throw new InputError(field, value, "not a Ganeti tag (1..128 of letters, digits and _ . + * / : @ -)");
+  return value;
+}
+
+/** A Ganeti NIC's UUID (also the OVS iface-id). */
+export function parseNicUuid(field: string, value: string): string {
+  if (!/^[A-Za-z0-9-]{1,64}$/.test(value)) throw new InputError(field, value, "not a NIC UUID");
+  return value;
+}
+
+/** Who attached a port (Port external_ids ovs-vif-owner): xen, ganeti, qemu, cli, ... */
+export function parseOwner(field: string, value: string): string {
+  if (!/^[a-z0-9-]{1,32}$/.test(value)) throw new InputError(field, value, "expected 1..32 of a-z, 0-9, -");
+  return value;
+}

@@ -1,10 +1,12 @@
-// Link-level operations on a VM's device. Names reaching here are validated
-// device names (names.ts).
+// All kernel link work: reading /sys/class/net, link up/down, rename, MAC,
+// and the planned `ip`/`bridge`/sysctl steps of the bridged and routed
+// modes. Names reaching here are validated device names (names.ts).
 //
-// Done with ioctl(2) on a datagram socket through bun:ffi: ~0.05 ms per
-// call, where each `ip` process costs 1-5 ms on a hook that runs while the
-// domain is paused. Where libc cannot be loaded, iproute2 does the same.
-import { existsSync } from "node:fs";
+// Link changes are ioctl(2) calls on a datagram socket through bun:ffi:
+// ~0.05 ms per call, where each `ip` process costs 1-5 ms on a hook that runs
+// while the domain is paused. Where libc cannot be loaded, iproute2 does them.
+import { existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
+import { basename } from "node:path";
 import { run } from "./exec.ts";
 import { StateError } from "./errors.ts";
 
@@ -16,6 +18,53 @@ export function deviceExists(name: string): boolean {
 
 export function requireDevice(field: string, name: string): void {
   if (!deviceExists(name)) throw new StateError(field, name, "no such network device");
+}
+
+/** A rename target must be free before anything is changed. */
+export function requireFreeName(field: string, current: string, name: string): void {
+  if (name !== current && deviceExists(name)) throw new StateError(field, name, `cannot rename ${current}: a device with that name already exists`);
+}
+
+export function readSys(path: string): string | undefined {
+  try {
+    return readFileSync(path, "utf8").trim();
+  } catch {
+    return undefined;
+  }
+}
+
+export function isLinuxBridge(dev: string): boolean {
+  return existsSync(`${SYSFS}/${dev}/bridge`);
+}
+
+export function linkAttr(dev: string, attr: string): string | undefined {
+  return readSys(`${SYSFS}/${dev}/${attr}`);
+}
+
+/** The bridge (or other master) a device is enslaved to, if any. */
+export function masterOf(dev: string): string | undefined {
+  try {
+    return basename(readlinkSync(`${SYSFS}/${dev}/master`));
+  } catch {
+    return undefined;
+  }
+}
+
+/** A bridge's ports (its lower_* links). */
+export function bridgePorts(bridge: string): string[] {
+  try {
+    return readdirSync(`${SYSFS}/${bridge}`)
+      .filter((e) => e.startsWith("lower_"))
+      .map((e) => e.slice("lower_".length))
+      .sort();
+  } catch {
+    return [];
+  }
+}
+
+export async function isVeth(dev: string): Promise<boolean> {
+  const r = await run("ip", ["-o", "link", "show", "dev", dev, "type", "veth"], { reject: false });
+  return r.exitCode === 0 && r.stdout.trim().split("\n").filter(Boolean).length === 1;
 }
 
 const SIOCSIFNAME = 0x8923;
@@ -106,9 +155,7 @@ function hasAddresses(io: Ioctl, dev: string): boolean {
  * flushed. Returns the device's (new) name. */
 export async function prepareVirtualPort(dev: string, rename?: string): Promise<string> {
   const name = rename ?? dev;
-  if (rename !== undefined && rename !== dev && deviceExists(rename)) {
-    throw new StateError("vifname", rename, `cannot rename ${dev}: a device with that name already exists`);
-  }
+  requireFreeName("vifname", dev, name);
   const io = loadIoctl();
   if (!io) return prepareWithIp(dev, name);
   setUp(io, dev, false);
@@ -137,4 +184,53 @@ export async function setLink(dev: string, state: "up" | "down"): Promise<void> 
   const io = loadIoctl();
   if (io) setUp(io, dev, state === "up");
   else await run("ip", ["link", "set", "dev", dev, state]);
+}
+
+// ----------------------------------------------------------------- planned steps
+
+/** One link-level change of the bridged and routed modes: an `ip` or
+ * `bridge` batch, or a sysctl write. Planned first (so every check runs
+ * before the first change, and a dry run can print them), then run. */
+export type Step =
+  | {
+      kind: "ip" | "bridge";
+      /** Global options (e.g. -6), before the batch. */
+      options?: string[];
+      lines: string[];
+      /** Failure is not an error (stock: `|| true`). */
+      tolerate?: boolean;
+    }
+  | { kind: "sysctl"; path: string; value: string };
+
+/** Down, then renamed: the first step of a Xen vif with a vifname. */
+export function renameStep(from: string, to: string): Step {
+  return { kind: "ip", lines: [`link set dev ${from} down`, `link set dev ${from} name ${to}`] };
+}
+
+export function describeStep(step: Step): string[] {
+  if (step.kind === "sysctl") return [`echo ${step.value} > ${step.path}`];
+  const prefix = [step.kind, ...(step.options ?? [])].join(" ");
+  return step.lines.map((l) => `${prefix} ${l}${step.tolerate ? " || true" : ""}`);
+}
+
+/** Runs steps in order; each ip/bridge step is one process (-batch). With
+ * `print` (a dry run) they are only printed. */
+export async function runSteps(steps: Step[], o: { timeoutMs: number; print?: (line: string) => void }): Promise<void> {
+  if (o.print) {
+    for (const s of steps) for (const line of describeStep(s)) o.print(line);
+    return;
+  }
+  for (const step of steps) {
+    if (step.kind === "sysctl") {
+      writeFileSync(step.path, step.value + "\n");
+      continue;
+    }
+    if (step.lines.length === 0) continue;
+    const timeoutMs = Math.max(1000, o.timeoutMs);
+    if (step.lines.length === 1) {
+      await run(step.kind, [...(step.options ?? []), ...step.lines[0]!.split(" ")], { timeoutMs, reject: !step.tolerate });
+    } else {
+      await run(step.kind, [...(step.options ?? []), "-batch", "-"], { input: step.lines.join("\n") + "\n", timeoutMs, reject: !step.tolerate });
+    }
+  }
 }

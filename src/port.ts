@@ -1,21 +1,16 @@
 // The desired state of one VM port, built from whatever the caller read
 // (xenstore, Ganeti environment, command line), and its OVSDB columns.
-import { resolvePolicing, type QosLevel, type QosResult } from "./qos.ts";
+import { NO_POLICING, resolvePolicing, type Policing, type QosLevel, type QosResult } from "./qos.ts";
 import { portVlanColumns, type VlanSpec } from "./vlan.ts";
 
-/** OVS Interface policing: rate in kbps (1000 bit/s), burst in kb (1024 bit); 0 disables. */
-export interface Policing {
-  rate: number;
-  burst: number;
-}
-
-export const NO_POLICING: Policing = Object.freeze({ rate: 0, burst: 0 });
 
 /** Port external_ids key marking a port as created by ovs-vif (value: the caller). */
 export const OWNER_KEY = "ovs-vif-owner";
 
 export interface DesiredPort {
   bridge: string;
+  /** Where the bridge name came from, for messages (LINK, a xenstore key; default "bridge"). */
+  bridgeField?: string;
   /** Port and Interface name: the device (vif5.0, tap0, ...). */
   name: string;
   vlan: VlanSpec;

@@ -6,7 +6,14 @@
 // and the burst in kb (1024 bit); both are rounded down, so what is applied
 // is never more than what was asked. "0" or "unlimited" removes policing.
 import { InputError } from "./errors.ts";
-import { NO_POLICING, type Policing } from "./port.ts";
+
+/** OVS Interface policing: rate in kbps (1000 bit/s), burst in kb (1024 bit); 0 disables. */
+export interface Policing {
+  rate: number;
+  burst: number;
+}
+
+export const NO_POLICING: Policing = Object.freeze({ rate: 0, burst: 0 });
 
 /** vswitchd clamps both columns to 32 bits; beyond that a value is not what it seems. */
 export const OVS_MAX = 4294967295;
@@ -89,7 +96,7 @@ export interface QosLevel {
   burst?: Sourced;
   /** Already in OVS units (the Xen rate key, --rate KBPS). A derived burst
    * (Xen's credit) is raised to one frame; an explicit one below it is refused. */
-  ovs?: { rate?: number; burst?: number; burstDerived?: boolean };
+  ovs?: { rate?: number; burst?: number; burstDerived?: boolean; burstField?: string };
 }
 
 export interface NicIdentity {
@@ -100,10 +107,32 @@ export interface NicIdentity {
 
 const PREFIX = "ovs-vif:";
 
-interface TagHit {
+type TagHit = Pick<QosTag, "tag" | "kind" | "value">;
+
+/** One `ovs-vif:` QoS tag: for every NIC, or for the NIC `nic` names (its
+ * index, name or UUID). */
+export interface QosTag {
   tag: string;
+  nic?: string;
   kind: "rate" | "burst";
   value: string;
+}
+
+/** Reads a tag: undefined when it is not an ovs-vif tag; an ovs-vif tag
+ * that does not parse, or whose value is not valid, is an error. */
+export function parseQosTag(field: string, tag: string): QosTag | undefined {
+  if (!tag.startsWith(PREFIX)) return undefined;
+  const m = /^ovs-vif:(?:nic:(.+):)?(rate|burst):([^:]+)$/.exec(tag);
+  if (!m) throw new InputError(field, tag, "not an ovs-vif tag (expected ovs-vif:rate:VALUE, ovs-vif:burst:VALUE or ovs-vif:nic:ID:rate|burst:VALUE)");
+  const hit: QosTag = { tag, kind: m[2] as QosTag["kind"], value: m[3]! };
+  if (m[1] !== undefined) hit.nic = m[1];
+  validateValue(field, tag, hit.kind, hit.value);
+  return hit;
+}
+
+/** Does a per-NIC tag's id name this NIC? */
+export function tagNamesNic(id: string, nic: NicIdentity): boolean {
+  return (nic.index !== undefined && id === String(nic.index)) || (nic.name !== undefined && nic.name !== "" && id === nic.name) || (nic.uuid !== undefined && id === nic.uuid);
 }
 
 /** The `ovs-vif:` tags of a tag list that set rate or burst: instance-wide
@@ -113,23 +142,12 @@ export function qosTags(kind: "instance" | "network", tags: string[], nic: NicId
   const field = `${kind} tag`;
   const out = { nic: [] as TagHit[], all: [] as TagHit[] };
   for (const tag of tags) {
-    if (!tag.startsWith(PREFIX)) continue;
-    const perNic = /^ovs-vif:nic:(.+):(rate|burst):([^:]+)$/.exec(tag);
-    if (perNic) {
-      if (kind === "network") throw new InputError(field, tag, "per-NIC tags belong on the instance, not the network");
-      const id = perNic[1]!;
-      const matches = (nic.index !== undefined && id === String(nic.index)) || (nic.name !== undefined && nic.name !== "" && id === nic.name) || (nic.uuid !== undefined && id === nic.uuid);
-      if (matches) out.nic.push({ tag, kind: perNic[2] as TagHit["kind"], value: perNic[3]! });
-      validateValue(field, tag, perNic[2]!, perNic[3]!);
-      continue;
-    }
-    const whole = /^ovs-vif:(rate|burst):([^:]+)$/.exec(tag);
-    if (whole) {
-      validateValue(field, tag, whole[1]!, whole[2]!);
-      out.all.push({ tag, kind: whole[1] as TagHit["kind"], value: whole[2]! });
-      continue;
-    }
-    throw new InputError(field, tag, "not an ovs-vif tag (expected ovs-vif:rate:VALUE, ovs-vif:burst:VALUE or ovs-vif:nic:ID:rate|burst:VALUE)");
+    const hit = parseQosTag(field, tag);
+    if (!hit) continue;
+    const { nic: id, ...found } = hit;
+    if (id === undefined) out.all.push(found);
+    else if (kind === "network") throw new InputError(field, tag, "per-NIC tags belong on the instance, not the network");
+    else if (tagNamesNic(id, nic)) out.nic.push(found);
   }
   return out;
 }
@@ -174,6 +192,15 @@ function convert(sourced: Sourced, kind: "rate" | "burst"): number {
   }
 }
 
+/** Every value of every level converted once, so a malformed one fails
+ * before anything is read or changed (even one a more specific level hides). */
+export function checkLevels(levels: QosLevel[]): void {
+  for (const l of levels) {
+    if (l.rate) convert(l.rate, "rate");
+    if (l.burst) convert(l.burst, "burst");
+  }
+}
+
 /** Picks the rate from the most specific level that has one; the burst from
  * the most specific level at or above the rate's that has one, else the
  * default (80% of the rate, at least one frame). A level may say
@@ -195,7 +222,7 @@ export function resolvePolicing(levels: QosLevel[], mtu: number): QosResult {
     if (l.ovs?.burst !== undefined) {
       burst = l.ovs.burst;
       source = l.name;
-      shown = { field: l.name, value: String(burst) };
+      shown = { field: l.ovs.burstField ?? l.name, value: String(burst) };
       if (burst !== 0 && burst < frame && l.ovs.burstDerived) burst = frame;
     } else if (l.burst) {
       burst = convert(l.burst, "burst");
@@ -211,54 +238,6 @@ export function resolvePolicing(levels: QosLevel[], mtu: number): QosResult {
   return fallback;
 }
 
-/** The node defaults file (/etc/ovs-vif/defaults.json):
- * `{"version": 1, "default": {"rate": "1G"}, "bridges": {"sw1": {"rate": "100M", "burst": "10M"}}}`. */
-export interface NodeDefaults {
-  version: 1;
-  default?: { rate?: string; burst?: string };
-  bridges?: Record<string, { rate?: string; burst?: string }>;
-}
-
-export function parseNodeDefaults(path: string, text: string): NodeDefaults {
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (err) {
-    throw new InputError(path, text.slice(0, 40), `not JSON: ${(err as Error).message}`);
-  }
-  const obj = data as Record<string, unknown>;
-  if (typeof obj !== "object" || obj === null || Array.isArray(obj)) throw new InputError(path, String(data), "expected an object");
-  if (obj.version !== 1) throw new InputError(`${path}: version`, String(obj.version), "expected 1");
-  for (const key of Object.keys(obj)) if (!["version", "default", "bridges"].includes(key)) throw new InputError(`${path}: ${key}`, key, "unknown key (expected version, default, bridges)");
-  const checkEntry = (where: string, e: unknown) => {
-    if (typeof e !== "object" || e === null || Array.isArray(e)) throw new InputError(`${path}: ${where}`, JSON.stringify(e), "expected an object with rate and/or burst");
-    for (const [k, v] of Object.entries(e)) {
-      if (k !== "rate" && k !== "burst") throw new InputError(`${path}: ${where}.${k}`, k, "unknown key (expected rate, burst)");
-      if (typeof v !== "string") throw new InputError(`${path}: ${where}.${k}`, JSON.stringify(v), "expected a string like \"100M\"");
-      if (k === "rate") rateToKbps(`${path}: ${where}.rate`, v);
-      else burstToKb(`${path}: ${where}.burst`, v);
-    }
-  };
-  if (obj.default !== undefined) checkEntry("default", obj.default);
-  if (obj.bridges !== undefined) {
-    if (typeof obj.bridges !== "object" || obj.bridges === null || Array.isArray(obj.bridges)) throw new InputError(`${path}: bridges`, JSON.stringify(obj.bridges), "expected an object keyed by bridge name");
-    for (const [name, e] of Object.entries(obj.bridges)) checkEntry(`bridges.${name}`, e);
-  }
-  return obj as unknown as NodeDefaults;
-}
-
-/** The defaults level for a bridge: the bridge's entry, else the node-wide default. */
-export function defaultsLevel(path: string, defaults: NodeDefaults | undefined, bridge: string): QosLevel {
-  const level: QosLevel = { name: `node defaults ${path}` };
-  if (!defaults) return level;
-  const own = defaults.bridges !== undefined && Object.hasOwn(defaults.bridges, bridge);
-  const entry = own ? defaults.bridges![bridge] : defaults.default;
-  const where = own ? `bridges.${bridge}` : "default";
-  if (entry?.rate !== undefined) level.rate = { raw: entry.rate, source: `${path} ${where}.rate`, field: `${path}: ${where}.rate` };
-  if (entry?.burst !== undefined) level.burst = { raw: entry.burst, source: `${path} ${where}.burst`, field: `${path}: ${where}.burst` };
-  return level;
-}
-
 /** Levels for a Ganeti NIC: per-NIC instance tags, instance tags, network tags. */
 export function ganetiLevels(instanceTags: string[], networkTags: string[], nic: NicIdentity): QosLevel[] {
   const inst = qosTags("instance", instanceTags, nic);
@@ -271,5 +250,25 @@ export function valueLevel(name: string, rate: string | undefined, burst: string
   const level: QosLevel = { name };
   if (rate !== undefined && rate !== "") level.rate = { raw: rate, source: `${rateField}=${rate}`, field: rateField };
   if (burst !== undefined && burst !== "") level.burst = { raw: burst, source: `${burstField}=${burst}`, field: burstField };
+  return level;
+}
+
+/** --rate / --burst of `ovs-vif attach`: a bare whole number is already in
+ * OVS units (kbps / kb), a suffixed one is converted. */
+export function explicitLevel(rate: string | undefined, burst: string | undefined): QosLevel {
+  const level: QosLevel = { name: "command line" };
+  const ovs: NonNullable<QosLevel["ovs"]> = {};
+  for (const [kind, raw] of [["rate", rate], ["burst", burst]] as const) {
+    if (raw === undefined) continue;
+    const field = `--${kind}`;
+    if (/^[0-9]+$/.test(raw)) {
+      if (raw.length > 10 || Number(raw) > OVS_MAX) throw new InputError(field, raw, `larger than OVS accepts (${OVS_MAX})`);
+      ovs[kind] = Number(raw);
+      if (kind === "burst") ovs.burstField = field;
+    } else {
+      level[kind] = { raw, source: `${field} ${raw}`, field };
+    }
+  }
+  if (Object.keys(ovs).length) level.ovs = ovs;
   return level;
 }

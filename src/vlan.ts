@@ -61,6 +61,13 @@ export function parseVlanSpec(field: string, value: string, whole = value): Vlan
   return spec;
 }
 
+/** A VLAN option (attach --vlan, vlan set): Ganeti's syntax, or "none" for
+ * an untagged NIC; absent is untagged too. */
+export function parseVlanOption(field: string, value: string | undefined): VlanSpec {
+  if (value === undefined || value === "none") return { trunks: [] };
+  return parseVlanSpec(field, value);
+}
+
 /** Formats a VlanSpec the way Ganeti writes it (`.N`, `:A:B`, `.N:A:B`, ""). */
 export function formatVlanSpec(spec: VlanSpec): string {
   const native = spec.native === undefined ? "" : `.${spec.native}`;

@@ -1,7 +1,11 @@
 // What a Ganeti hook gets in its environment (GANETI_*), for instance hooks.
-import type { GanetiInstance, GanetiNic } from "./query.ts";
+import type { GanetiInstance, InstanceNic } from "./query.ts";
 
-export interface HookContext {
+/** Hook paths handled by the switch code (src/switch/hook.ts), which is
+ * loaded only for them. */
+export const SWITCH_HOOK_PATHS = ["network-connect", "network-disconnect", "node-add"] as const;
+
+export interface InstanceHookContext {
   path: string;
   phase: string;
   opCode: string;
@@ -12,18 +16,18 @@ export interface HookContext {
 }
 
 /** Reads GANETI_[POST_]INSTANCE_*; undefined when there is no instance. */
-export function instanceFromHookEnv(env: NodeJS.ProcessEnv): HookContext | undefined {
+export function instanceFromHookEnv(env: NodeJS.ProcessEnv): InstanceHookContext | undefined {
   const phase = (env.GANETI_HOOKS_PHASE ?? "").toLowerCase();
   const post = phase === "post" && env.GANETI_POST_INSTANCE_NAME !== undefined;
   const p = post ? "GANETI_POST_INSTANCE_" : "GANETI_INSTANCE_";
   const name = env[`${p}NAME`];
   if (!name) return undefined;
   const count = Number(env[`${p}NIC_COUNT`] ?? "0");
-  const nics: GanetiNic[] = [];
+  const nics: InstanceNic[] = [];
   const networkTags = new Map<number, string[]>();
   for (let i = 0; i < (Number.isInteger(count) ? count : 0); i++) {
     const k = (s: string) => env[`${p}NIC${i}_${s}`];
-    const nic: GanetiNic = { index: i, uuid: k("UUID") ?? "", mac: k("MAC") ?? "", mode: k("MODE") ?? "", link: k("LINK") ?? "", vlan: k("VLAN") ?? "" };
+    const nic: InstanceNic = { index: i, uuid: k("UUID") ?? "", mac: k("MAC") ?? "", mode: k("MODE") ?? "", link: k("LINK") ?? "", vlan: k("VLAN") ?? "" };
     const nicName = k("NAME");
     if (nicName) nic.name = nicName;
     const net = k("NETWORK_NAME");
@@ -31,7 +35,7 @@ export function instanceFromHookEnv(env: NodeJS.ProcessEnv): HookContext | undef
     networkTags.set(i, (k("NETWORK_TAGS") ?? "").split(/\s+/).filter(Boolean));
     nics.push(nic);
   }
-  const ctx: HookContext = {
+  const ctx: InstanceHookContext = {
     path: env.GANETI_HOOKS_PATH ?? "",
     phase,
     opCode: env.GANETI_OP_CODE ?? "",
@@ -48,7 +52,7 @@ export type InstanceAction = "reconcile" | "collect" | "none";
 
 /** What this node does for a post hook: bring the instance's ports in line
  * (it runs here now) or collect its dead ports (it left or stopped). */
-export function instanceAction(ctx: HookContext, localNode: string): { action: InstanceAction; why: string } {
+export function instanceAction(ctx: InstanceHookContext, localNode: string): { action: InstanceAction; why: string } {
   if (ctx.phase !== "post") return { action: "none", why: `${ctx.phase || "unknown"} phase` };
   const path = ctx.path;
   const primary = ctx.instance.primary;

@@ -1,10 +1,11 @@
 // The desired OVS port of a Ganeti openvswitch NIC, from its parameters,
 // the instance's tags and its network's tags. Pure.
-import { parseMac } from "../names.ts";
+import { parseBridgeName, parseMac } from "../names.ts";
 import type { DesiredPort } from "../port.ts";
 import { ganetiLevels, type QosLevel } from "../qos.ts";
-import { parseBridgeName } from "../names.ts";
 import { parseVlanSpec } from "../vlan.ts";
+
+import type { GanetiInstance, InstanceNic } from "./query.ts";
 
 export interface NicParams {
   instance: string;
@@ -32,10 +33,16 @@ export function ganetiInterfaceIds(nic: NicParams): Record<string, string> {
 export function ganetiNicPort(nic: NicParams, device: string, tail: QosLevel[], fields = { link: "LINK", vlan: "VLAN" }): DesiredPort {
   return {
     bridge: parseBridgeName(fields.link, nic.link),
+    bridgeField: fields.link,
     name: device,
     vlan: parseVlanSpec(fields.vlan, nic.vlan),
     interfaceIds: ganetiInterfaceIds(nic),
     owner: "ganeti",
     qos: [...ganetiLevels(nic.tags, nic.networkTags, { index: nic.index, uuid: nic.uuid, ...(nic.name ? { name: nic.name } : {}) }), ...tail],
   };
+}
+
+/** The parameters of an instance's NIC as Ganeti's configuration has them. */
+export function nicParamsOf(inst: GanetiInstance, nic: InstanceNic, networkTags: string[]): NicParams {
+  return { instance: inst.name, index: nic.index, uuid: nic.uuid, ...(nic.name ? { name: nic.name } : {}), mac: nic.mac, link: nic.link, vlan: nic.vlan, tags: inst.tags, networkTags };
 }

@@ -1,13 +1,15 @@
 // Ganeti's `gnt-* list` prints some list fields as Python reprs
 // (`['.3', ':10:20']`, `[None, 'eth1']`). This reads that small subset:
 // lists of strings, None and integers.
+import { GanetiOutputError } from "../errors.ts";
+
 export type PyValue = string | number | null | PyValue[];
 
 export function parsePyList(text: string): PyValue[] {
   let i = 0;
   const s = text.trim();
   const fail = (why: string): never => {
-    throw new Error(`cannot read Ganeti list ${JSON.stringify(text)}: ${why} at ${i}`);
+    throw new GanetiOutputError("Ganeti list", text, `${why} at ${i}`);
   };
   const ws = () => {
     while (i < s.length && /\s/.test(s[i]!)) i++;

@@ -1,10 +1,11 @@
 // Instance and network data from Ganeti's CLI (run on the master node; the
 // Ganeti CLI does not answer elsewhere).
 import { run } from "../exec.ts";
-import { InputError } from "../errors.ts";
+import { GanetiOutputError, InputError } from "../errors.ts";
 import { parsePyList, type PyValue } from "./pylist.ts";
 
-export interface GanetiNic {
+/** A NIC of an instance, as Ganeti's configuration describes it. */
+export interface InstanceNic {
   index: number;
   uuid: string;
   name?: string;
@@ -19,7 +20,7 @@ export interface GanetiInstance {
   name: string;
   primary: string;
   tags: string[];
-  nics: GanetiNic[];
+  nics: InstanceNic[];
 }
 
 // nic.networks.names, not nic.networks: Ganeti 3.0 prints network UUIDs for
@@ -34,7 +35,7 @@ export function parseInstanceList(stdout: string): GanetiInstance[] {
   for (const line of stdout.split("\n")) {
     if (line.trim() === "") continue;
     const cols = line.split("|");
-    if (cols.length !== FIELDS.length) throw new Error(`unexpected gnt-instance list line: ${JSON.stringify(line)}`);
+    if (cols.length !== FIELDS.length) throw new GanetiOutputError("gnt-instance list line", line, `expected ${FIELDS.length} fields (${FIELDS.join(",")})`);
     const [name, pnode, tags, uuids, names, vlans, modes, links, networks, macs] = cols as [string, string, string, string, string, string, string, string, string, string];
     const uuidList = parsePyList(uuids);
     const nameList = parsePyList(names);
@@ -44,8 +45,8 @@ export function parseInstanceList(stdout: string): GanetiInstance[] {
     const linkList = split(links);
     const netList = parsePyList(networks);
     const macList = split(macs);
-    const nics: GanetiNic[] = uuidList.map((u, index) => {
-      const nic: GanetiNic = { index, uuid: String(u), mac: macList[index] ?? "", mode: modeList[index] ?? "", link: linkList[index] ?? "", vlan: strOrNone(vlanList[index]) ?? "" };
+    const nics: InstanceNic[] = uuidList.map((u, index) => {
+      const nic: InstanceNic = { index, uuid: String(u), mac: macList[index] ?? "", mode: modeList[index] ?? "", link: linkList[index] ?? "", vlan: strOrNone(vlanList[index]) ?? "" };
       const nm = strOrNone(nameList[index]);
       if (nm) nic.name = nm;
       const net = strOrNone(netList[index]);
@@ -76,7 +77,7 @@ export function parseNetworkList(stdout: string): Map<string, string[]> {
   for (const line of stdout.split("\n")) {
     if (line.trim() === "") continue;
     const sep = line.indexOf("|");
-    if (sep < 0) throw new Error(`unexpected gnt-network list line: ${JSON.stringify(line)}`);
+    if (sep < 0) throw new GanetiOutputError("gnt-network list line", line, "expected NAME|TAGS");
     const raw = line.slice(sep + 1).trim();
     const tags = raw.startsWith("[") ? parsePyList(raw).map(String) : raw.split(",").filter(Boolean);
     out.set(line.slice(0, sep), tags);
@@ -89,8 +90,14 @@ export async function queryNetworkTags(): Promise<Map<string, string[]>> {
   return parseNetworkList(r.stdout);
 }
 
+/** The tags of the networks these instances' NICs are in, asked only when
+ * one of them is in a network. */
+export async function networkTagsOf(instances: GanetiInstance[]): Promise<Map<string, string[]>> {
+  return instances.some((i) => i.nics.some((n) => n.network)) ? queryNetworkTags() : new Map<string, string[]>();
+}
+
 /** NIC by index, name or UUID, as Ganeti's --net accepts. */
-export function findNic(inst: GanetiInstance, id: string): GanetiNic {
+export function findNic(inst: GanetiInstance, id: string): InstanceNic {
   const nic = inst.nics.find((n) => String(n.index) === id || n.uuid === id || (n.name !== undefined && n.name === id));
   if (!nic) throw new InputError("NIC", id, `instance ${inst.name} has no such NIC (index, name or UUID)`);
   return nic;

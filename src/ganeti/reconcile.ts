@@ -1,26 +1,30 @@
 // Bringing this node's Ganeti ports in line with Ganeti's view of their
 // NICs (VLAN + QoS), in place; and collecting ports whose device is gone.
-import { ganetiNicPort } from "./nic-port.ts";
-import type { GanetiInstance, GanetiNic } from "./query.ts";
+import { dryRunOf, type RunContext } from "../context.ts";
 import { deviceExists } from "../netdev.ts";
 import type { OvsdbClient } from "../ovsdb/client.ts";
 import { listManagedPorts, reconcilePort, removeManagedPorts, type ManagedPort } from "../ovsdb/ports.ts";
-import type { Deadline } from "../ovsdb/transact.ts";
 import { nodeDefaultsLevel } from "../sources/defaults.ts";
-import { printTransaction, type GlobalOptions } from "../cli/common.ts";
+import { ganetiNicPort, nicParamsOf } from "./nic-port.ts";
+import type { GanetiInstance, InstanceNic } from "./query.ts";
 
 export interface Outcome {
   line: string;
   failed: boolean;
 }
 
-export type NetworkTags = (inst: GanetiInstance, nic: GanetiNic) => string[];
+export type NetworkTags = (inst: GanetiInstance, nic: InstanceNic) => string[];
 
-export async function ganetiPorts(db: OvsdbClient, deadline: Deadline, instance?: string): Promise<ManagedPort[]> {
-  return (await listManagedPorts(db, deadline)).filter((p) => p.owner === "ganeti" && (instance === undefined || p.ifaceIds["ganeti-instance"] === instance));
+/** Network tags from a name -> tags map (the CLI's or a snapshot's). */
+export function networkTagsFrom(tags: ReadonlyMap<string, string[]>): NetworkTags {
+  return (_inst, nic) => (nic.network ? (tags.get(nic.network) ?? []) : []);
 }
 
-export async function reconcileGanetiPorts(db: OvsdbClient, deadline: Deadline, opts: GlobalOptions, ports: ManagedPort[], instances: GanetiInstance[], networkTags: NetworkTags): Promise<Outcome[]> {
+export async function ganetiPorts(db: OvsdbClient, ctx: RunContext, instance?: string): Promise<ManagedPort[]> {
+  return (await listManagedPorts(db, ctx.deadline)).filter((p) => p.owner === "ganeti" && (instance === undefined || p.ifaceIds["ganeti-instance"] === instance));
+}
+
+export async function reconcileGanetiPorts(db: OvsdbClient, ctx: RunContext, ports: ManagedPort[], instances: GanetiInstance[], networkTags: NetworkTags): Promise<Outcome[]> {
   const byName = new Map(instances.map((i) => [i.name, i]));
   const out: Outcome[] = [];
   for (const port of ports) {
@@ -41,13 +45,11 @@ export async function reconcileGanetiPorts(db: OvsdbClient, deadline: Deadline, 
       continue;
     }
     try {
-      const desired = ganetiNicPort(
-        { instance: inst.name, index: nic.index, uuid: nic.uuid, ...(nic.name ? { name: nic.name } : {}), mac: nic.mac, link: nic.link, vlan: nic.vlan, tags: inst.tags, networkTags: networkTags(inst, nic) },
-        port.name,
-        [nodeDefaultsLevel(nic.link)],
-        { link: `${inst.name} nic ${nic.index} link`, vlan: `${inst.name} nic ${nic.index} vlan` },
-      );
-      const res = await reconcilePort(db, desired, { deadline, wait: opts.wait, ...(opts.dryRun ? { dryRun: printTransaction } : {}) });
+      const desired = ganetiNicPort(nicParamsOf(inst, nic, networkTags(inst, nic)), port.name, [nodeDefaultsLevel(nic.link)], {
+        link: `${inst.name} nic ${nic.index} link`,
+        vlan: `${inst.name} nic ${nic.index} vlan`,
+      });
+      const res = await reconcilePort(db, desired, { deadline: ctx.deadline, wait: ctx.opts.wait, ...dryRunOf(ctx) });
       const rate = res.policing ? ` rate=${res.policing.rate} burst=${res.policing.burst}` : "";
       out.push({ line: `${label}: ${res.status}${rate}${res.changes.length ? ` (${res.changes.join("; ")})` : ""}`, failed: false });
     } catch (err) {
@@ -62,12 +64,21 @@ export function isStale(p: ManagedPort): boolean {
   return !deviceExists(p.name) || (p.error !== undefined && /no such device|could not open/i.test(p.error));
 }
 
-export async function collectStalePorts(db: OvsdbClient, deadline: Deadline, opts: GlobalOptions, ports: ManagedPort[]): Promise<Outcome[]> {
+export async function collectStalePorts(db: OvsdbClient, ctx: RunContext, ports: ManagedPort[]): Promise<Outcome[]> {
   const stale = ports.filter(isStale);
   if (stale.length === 0) return [];
-  await removeManagedPorts(db, stale, { deadline, wait: opts.wait, ...(opts.dryRun ? { dryRun: printTransaction } : {}) });
+  await removeManagedPorts(db, stale, { deadline: ctx.deadline, wait: ctx.opts.wait, ...dryRunOf(ctx) });
   return stale.map((p) => ({
-    line: `${opts.dryRun ? "would remove" : "removed"} ${p.name} from ${p.bridge ?? "?"} (owner ${p.owner}${p.ifaceIds["ganeti-instance"] ? `, instance ${p.ifaceIds["ganeti-instance"]}` : ""}${p.ifaceIds["xen-vm-name"] ? `, vm ${p.ifaceIds["xen-vm-name"]}` : ""}): ${deviceExists(p.name) ? p.error : "device gone"}`,
+    line: `${ctx.print ? "would remove" : "removed"} ${p.name} from ${p.bridge ?? "?"} (owner ${p.owner}${p.ifaceIds["ganeti-instance"] ? `, instance ${p.ifaceIds["ganeti-instance"]}` : ""}${p.ifaceIds["xen-vm-name"] ? `, vm ${p.ifaceIds["xen-vm-name"]}` : ""}): ${deviceExists(p.name) ? p.error : "device gone"}`,
     failed: false,
   }));
+}
+
+/** Outcome lines on stdout and in the log; true when one failed. */
+export function reportOutcomes(results: Outcome[], ctx: RunContext, out: (text: string) => void, prefix: string): boolean {
+  for (const r of results) {
+    out(r.line + "\n");
+    ctx.log.write(r.failed ? "error" : "info", `${prefix}${r.line}`);
+  }
+  return results.some((r) => r.failed);
 }

@@ -4,12 +4,13 @@
 // VLAN-filtering bridge, `bridge vlan` entries on the tap (first VLAN of
 // `.N...` as pvid untagged) and on the bridge's uplinks.
 import { StateError } from "../errors.ts";
-import { run } from "../exec.ts";
 import type { VlanSpec } from "../vlan.ts";
-import { bridgePorts, isLinuxBridge, linkAttr, linkExists, masterOf, readSys, type Step } from "./common.ts";
+import { bridgePorts, deviceExists, isLinuxBridge, isVeth, linkAttr, masterOf, readSys, renameStep, type Step } from "../netdev.ts";
 
 export interface BridgedNic {
   device: string;
+  /** The device's current name when the first step renames it to `device` (Xen vifname). */
+  renameFrom?: string;
   /** The Linux bridge. */
   link: string;
   vlan?: VlanSpec;
@@ -36,17 +37,14 @@ export interface BridgeSys {
 }
 
 export const realBridgeSys: BridgeSys = {
-  exists: linkExists,
+  exists: deviceExists,
   isBridge: isLinuxBridge,
   address: (dev) => linkAttr(dev, "address"),
   mtu: (dev) => linkAttr(dev, "mtu"),
   vlanFiltering: (bridge) => linkAttr(bridge, "bridge/vlan_filtering"),
   ports: bridgePorts,
   vlanConfig: () => readSys("/proc/net/vlan/config"),
-  isVeth: async (dev) => {
-    const r = await run("ip", ["-o", "link", "show", "dev", dev, "type", "veth"], { reject: false });
-    return r.exitCode === 0 && r.stdout.trim().split("\n").filter(Boolean).length === 1;
-  },
+  isVeth,
   master: masterOf,
 };
 
@@ -67,7 +65,9 @@ function vlanOrder(spec: VlanSpec): { vid: number; native: boolean }[] {
 /** Checks everything, then returns the steps of `up`. Throws before any change. */
 export async function planBridgedUp(nic: BridgedNic, sys: BridgeSys = realBridgeSys): Promise<Step[]> {
   const { device, link } = nic;
-  if (!sys.exists(device)) throw new StateError(nic.fields.device, device, "no such network device");
+  const current = nic.renameFrom ?? device;
+  if (!sys.exists(current)) throw new StateError(nic.fields.device, current, "no such network device");
+  if (current !== device && sys.exists(device)) throw new StateError(`${nic.fields.device} rename`, device, `cannot rename ${current}: a device with that name already exists`);
   if (!sys.exists(link)) throw new StateError(nic.fields.link, link, "no such bridge (no network device of that name)");
   if (!sys.isBridge(link)) throw new StateError(nic.fields.link, link, "not a Linux bridge (bridged NICs need one; an Open vSwitch bridge needs mode=openvswitch)");
   const mtu = sys.mtu(link);
@@ -101,8 +101,8 @@ export async function planBridgedUp(nic: BridgedNic, sys: BridgeSys = realBridge
     }
   }
 
-  const steps: Step[] = [];
-  const mac = sys.address(device);
+  const steps: Step[] = current === device ? [] : [renameStep(current, device)];
+  const mac = sys.address(current);
   if (mac !== undefined && /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(mac)) {
     // A xen-netback vif refuses a MAC change: not an error (stock: `|| true`).
     steps.push({ kind: "ip", lines: [`link set dev ${device} address fe${mac.slice(2)}`], tolerate: true });

@@ -8,10 +8,12 @@
 import { existsSync } from "node:fs";
 import { StateError } from "../errors.ts";
 import { run } from "../exec.ts";
-import { linkExists, type Step } from "./common.ts";
+import { deviceExists, renameStep, type Step } from "../netdev.ts";
 
 export interface RoutedNic {
   device: string;
+  /** The device's current name when the first step renames it to `device` (Xen vifname). */
+  renameFrom?: string;
   ip?: string;
   /** Routing table (name or number); undefined: main. */
   table?: string;
@@ -26,7 +28,7 @@ export interface RouteSys {
 }
 
 export const realRouteSys: RouteSys = {
-  exists: linkExists,
+  exists: deviceExists,
   async ruleCount(dev, family) {
     const r = await run("ip", [`-${family}`, "-j", "rule", "show", "iif", dev], { reject: false });
     if (r.exitCode !== 0) return 0;
@@ -43,7 +45,9 @@ export const realRouteSys: RouteSys = {
 export async function planRoutedUp(nic: RoutedNic, sys: RouteSys = realRouteSys): Promise<Step[]> {
   const { device, ip, table } = nic;
   if (ip === undefined) throw new StateError(nic.fields.ip, "", "not set: a routed NIC needs an IP address");
-  if (!sys.exists(device)) throw new StateError(nic.fields.device, device, "no such network device");
+  const current = nic.renameFrom ?? device;
+  if (!sys.exists(current)) throw new StateError(nic.fields.device, current, "no such network device");
+  if (current !== device && sys.exists(device)) throw new StateError(`${nic.fields.device} rename`, device, `cannot rename ${current}: a device with that name already exists`);
   const lines = [`link set dev ${device} up`];
   if (table !== undefined) {
     const old = await sys.ruleCount(device, 4);
@@ -52,7 +56,7 @@ export async function planRoutedUp(nic: RoutedNic, sys: RouteSys = realRouteSys)
   } else {
     lines.push(`route replace ${ip} proto static dev ${device}`);
   }
-  const steps: Step[] = [{ kind: "ip", lines }];
+  const steps: Step[] = [...(current === device ? [] : [renameStep(current, device)]), { kind: "ip", lines }];
   // Checked after `link up`, as the stock script does (the conf dirs exist
   // for any device; IPv6 may be disabled).
   const sysctls: [4 | 6, string, string][] = [
@@ -62,7 +66,7 @@ export async function planRoutedUp(nic: RoutedNic, sys: RouteSys = realRouteSys)
     [6, "forwarding", "1"],
   ];
   for (const [family, key, value] of sysctls) {
-    if (sys.hasConf(family, device)) steps.push({ kind: "sysctl", path: `/proc/sys/net/ipv${family}/conf/${device}/${key}`, value });
+    if (sys.hasConf(family, current)) steps.push({ kind: "sysctl", path: `/proc/sys/net/ipv${family}/conf/${device}/${key}`, value });
   }
   return steps;
 }

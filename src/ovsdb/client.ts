@@ -125,7 +125,7 @@ export class OvsdbClient {
     try {
       messages = this.splitter.push(chunk);
     } catch (err) {
-      this.fail(new OvsdbError("protocol", `OVSDB ${this.endpoint.text}: ${(err as Error).message}`));
+      this.fail(new OvsdbError("protocol", `OVSDB ${this.endpoint.text}: ${(err as Error).message}`, { cause: err }));
       this.socket.close();
       return;
     }
@@ -149,7 +149,7 @@ export class OvsdbClient {
     this.pending.delete(msg.id);
     clearTimeout(p.timer);
     if (msg.error !== null && msg.error !== undefined) {
-      p.reject(new OvsdbError("rpc", `OVSDB ${this.endpoint.text}: ${p.method} failed: ${JSON.stringify(msg.error)}`, msg.error));
+      p.reject(new OvsdbError("rpc", `OVSDB ${this.endpoint.text}: ${p.method} failed: ${JSON.stringify(msg.error)}`, { details: msg.error }));
     } else {
       p.resolve(msg.result ?? null);
     }

@@ -1,8 +1,9 @@
 // Transaction builders for VM ports. Pure: they take what was read and the
 // desired state and return the operations of one transaction.
-import type { Json, Row } from "./client.ts";
+import type { Json } from "./client.ts";
 import { portColumns, type DesiredPort } from "../port.ts";
-import { map, namedUuid, optional, set, uuid } from "./values.ts";
+import { insertRow } from "./port-columns.ts";
+import { namedUuid, set, uuid } from "./values.ts";
 
 /** What the read phase found. */
 export interface AttachState {
@@ -27,28 +28,6 @@ export function bumpNextCfg(): Json[] {
   ];
 }
 
-export function interfaceRow(desired: DesiredPort, bridgeMtu?: number): Row {
-  const cols = portColumns(desired, bridgeMtu).iface;
-  return {
-    name: desired.name,
-    external_ids: map(cols.external_ids),
-    ingress_policing_rate: cols.ingress_policing_rate,
-    ingress_policing_burst: cols.ingress_policing_burst,
-    mtu_request: optional(cols.mtu_request),
-  };
-}
-
-export function portRow(desired: DesiredPort): Row {
-  const cols = portColumns(desired).port;
-  return {
-    name: desired.name,
-    vlan_mode: cols.vlan_mode,
-    tag: optional(cols.tag),
-    trunks: set(cols.trunks),
-    external_ids: map(cols.external_ids),
-  };
-}
-
 /** Insert Interface + Port with every VLAN and policing column set, add it
  * to the bridge, and drop any port of the same name from whatever bridge
  * holds it: all in one transaction, so the port never exists half-set. */
@@ -60,9 +39,10 @@ export function attachOps(desired: DesiredPort, state: AttachState, comment: str
   if (state.sameNamePorts.length > 0) {
     ops.push({ op: "mutate", table: "Bridge", where: [], mutations: [["ports", "delete", set(state.sameNamePorts.map(uuid))]] });
   }
+  const cols = portColumns(desired, state.bridgeMtu);
   ops.push(
-    { op: "insert", table: "Interface", row: interfaceRow(desired, state.bridgeMtu), "uuid-name": "iface" },
-    { op: "insert", table: "Port", row: { ...portRow(desired), interfaces: namedUuid("iface") }, "uuid-name": "port" },
+    { op: "insert", table: "Interface", row: insertRow("Interface", desired.name, cols), "uuid-name": "iface" },
+    { op: "insert", table: "Port", row: { ...insertRow("Port", desired.name, cols), interfaces: namedUuid("iface") }, "uuid-name": "port" },
     { op: "mutate", table: "Bridge", where: where("_uuid", uuid(state.bridgeUuid)), mutations: [["ports", "insert", set([namedUuid("port")])]] },
     ...bumpNextCfg(),
     { op: "comment", comment },

@@ -1,12 +1,13 @@
 // attachPort / detachPort: read what is needed by name (never whole tables),
 // build one transaction, commit it, wait for ovs-vswitchd, verify.
 import { StateError } from "../errors.ts";
-import { effectivePolicing, OWNER_KEY, type DesiredPort, type Policing } from "../port.ts";
+import { effectivePolicing, OWNER_KEY, portColumns, type DesiredPort } from "../port.ts";
+import type { Policing } from "../qos.ts";
 import type { Json, OperationResult, OvsdbClient, Row } from "./client.ts";
-import { attachOps, bumpNextCfg, detachOps, guard, interfaceRow, portRow, where, type AttachState } from "./port-ops.ts";
-import { mark } from "../trace.ts";
-import { checkInterface, checkResults, Deadline, nextCfgFrom, transactWithRetry, waitForVswitchd, watchCfg } from "./transact.ts";
-import { map, mapEntries, optionalAtom, set, setItems, uuid, uuidOf } from "./values.ts";
+import { attachOps, bumpNextCfg, detachOps, guard, where, type AttachState } from "./port-ops.ts";
+import { diffRow, selectColumns } from "./port-columns.ts";
+import { checkResults, Deadline, nextCfgFrom, transactWithRetry, waitCommitted } from "./transact.ts";
+import { mapEntries, optionalAtom, set, setItems, uuid, uuidOf } from "./values.ts";
 
 export interface ApplyOptions {
   deadline: Deadline;
@@ -16,13 +17,12 @@ export interface ApplyOptions {
   dryRun?: (transaction: Json[]) => void;
 }
 
-export interface AttachResult {
-  portUuid?: string;
-  interfaceUuid?: string;
-  ofport?: number;
-  replaced: number;
-  bridgeMtu?: number;
-  /** The policing applied (after resolving QoS sources against the MTU). */
+/** What an attach will do, read and built before anything changes: a
+ * missing bridge or an impossible QoS value fails here. */
+export interface AttachPlan {
+  state: AttachState;
+  ops: Json[];
+  /** The policing applied (QoS sources resolved against the MTU). */
   policing: Policing;
 }
 
@@ -35,7 +35,7 @@ async function readAttachState(client: OvsdbClient, desired: DesiredPort, deadli
   const results = await client.transact(ops, deadline.left());
   checkResults(ops, results, `read bridge ${desired.bridge}`);
   const bridge = results[0]?.rows?.[0];
-  if (!bridge) throw new StateError("bridge", desired.bridge, "no such bridge in OVSDB");
+  if (!bridge) throw new StateError(desired.bridgeField ?? "bridge", desired.bridge, "no such bridge in OVSDB");
   const mtu = optionalAtom(results[2]?.rows?.[0]?.mtu);
   const state: AttachState = {
     bridgeUuid: uuidOf(bridge._uuid),
@@ -45,8 +45,23 @@ async function readAttachState(client: OvsdbClient, desired: DesiredPort, deadli
   return state;
 }
 
+/** The MTU of a bridge's internal interface, undefined when there is none. */
+export async function bridgeMtu(client: OvsdbClient, bridge: string, deadline: Deadline): Promise<number | undefined> {
+  const ops: Json[] = [{ op: "select", table: "Interface", where: where("name", bridge), columns: ["mtu"] }];
+  const results = await client.transact(ops, deadline.left());
+  checkResults(ops, results, `read bridge ${bridge}`);
+  const mtu = optionalAtom(results[0]?.rows?.[0]?.mtu);
+  return typeof mtu === "number" ? mtu : undefined;
+}
+
 export function attachComment(desired: DesiredPort): string {
   return `ovs-vif: attach ${desired.name} to ${desired.bridge} (${desired.owner})`;
+}
+
+/** Reads what the attach depends on and builds its one transaction. */
+export async function planAttach(client: OvsdbClient, desired: DesiredPort, deadline: Deadline): Promise<AttachPlan> {
+  const state = await readAttachState(client, desired, deadline);
+  return { state, ops: attachOps(desired, state, attachComment(desired)), policing: effectivePolicing(desired, state.bridgeMtu).policing };
 }
 
 function insertedUuid(ops: Json[], results: OperationResult[], table: string): string {
@@ -54,49 +69,32 @@ function insertedUuid(ops: Json[], results: OperationResult[], table: string): s
   return uuidOf(results[i]?.uuid as Json);
 }
 
-export async function attachPort(client: OvsdbClient, desired: DesiredPort, opts: ApplyOptions): Promise<AttachResult> {
-  const { deadline } = opts;
-  if (opts.dryRun) {
-    const state = await readAttachState(client, desired, deadline);
-    opts.dryRun([client.database, ...attachOps(desired, state, attachComment(desired))]);
-    return { replaced: state.sameNamePorts.length, policing: effectivePolicing(desired, state.bridgeMtu).policing, ...(state.bridgeMtu !== undefined ? { bridgeMtu: state.bridgeMtu } : {}) };
-  }
-  const watch = opts.wait ? watchCfg(client, deadline) : undefined;
-  const result = await transactWithRetry(client, deadline, `attach ${desired.name}`, async () => {
-    const state = await readAttachState(client, desired, deadline);
-    const ops = attachOps(desired, state, attachComment(desired));
-    return {
-      ops,
-      done: (results: OperationResult[]) => ({
-        portUuid: insertedUuid(ops, results, "Port"),
-        interfaceUuid: insertedUuid(ops, results, "Interface"),
-        nextCfg: nextCfgFrom(results),
-        replaced: state.sameNamePorts.length,
-        bridgeMtu: state.bridgeMtu,
-      }),
-    };
-  });
-  const out: AttachResult = { portUuid: result.portUuid, interfaceUuid: result.interfaceUuid, replaced: result.replaced, policing: effectivePolicing(desired, result.bridgeMtu).policing };
-  if (result.bridgeMtu !== undefined) out.bridgeMtu = result.bridgeMtu;
-  if (!watch) return out;
-  mark("committed");
-  await watch.until(result.nextCfg);
-  mark("vswitchd applied");
-  try {
-    out.ofport = await checkInterface(client, result.interfaceUuid, desired.name, deadline);
-  } catch (err) {
-    // Leave no port behind that vswitchd could not attach.
-    await removePorts(client, desired.name, [result.portUuid], deadline).catch(() => undefined);
-    throw err;
-  }
-  return out;
+export interface CommittedAttach {
+  portUuid: string;
+  interfaceUuid: string;
+  nextCfg: number;
+  plan: AttachPlan;
 }
 
-async function removePorts(client: OvsdbClient, name: string, portUuids: string[], deadline: Deadline): Promise<number> {
-  const ops = detachOps(name, portUuids, `ovs-vif: detach ${name}`);
+/** Sends the planned transaction; when a guard shows a concurrent change,
+ * reads again and retries with a new plan. */
+export async function commitAttach(client: OvsdbClient, desired: DesiredPort, first: AttachPlan, deadline: Deadline): Promise<CommittedAttach> {
+  let plan: AttachPlan | undefined = first;
+  return transactWithRetry(client, deadline, `attach ${desired.name}`, async () => {
+    const p = plan ?? (await planAttach(client, desired, deadline));
+    plan = undefined;
+    return {
+      ops: p.ops,
+      done: (results: OperationResult[]) => ({ portUuid: insertedUuid(p.ops, results, "Port"), interfaceUuid: insertedUuid(p.ops, results, "Interface"), nextCfg: nextCfgFrom(results), plan: p }),
+    };
+  });
+}
+
+/** Removes one port by its uuid (a port re-created meanwhile is left alone). */
+export async function removePort(client: OvsdbClient, name: string, portUuid: string, deadline: Deadline): Promise<void> {
+  const ops = detachOps(name, [portUuid], `ovs-vif: detach ${name}`);
   const results = await client.transact(ops, deadline.left());
   checkResults(ops, results, `detach ${name}`);
-  return nextCfgFrom(results);
 }
 
 export interface DetachResult {
@@ -132,7 +130,7 @@ export async function detachPort(client: OvsdbClient, name: string, opts: ApplyO
     const ops = detachOps(name, ports, `ovs-vif: detach ${name}`);
     return { ops, done: (results: OperationResult[]) => ({ removed: ports.length, bridges, nextCfg: nextCfgFrom(results) as number | undefined }) };
   });
-  if (opts.wait && outcome.nextCfg !== undefined) await waitForVswitchd(client, outcome.nextCfg, deadline);
+  if (opts.wait && outcome.nextCfg !== undefined) await waitCommitted(client, outcome.nextCfg, deadline, `the removal of ${name}`);
   return { removed: outcome.removed, bridges: outcome.bridges };
 }
 
@@ -145,12 +143,6 @@ export interface ReconcileResult {
   policing?: Policing;
 }
 
-function describe(v: Json | undefined): string {
-  const items = setItems(v);
-  if (Array.isArray(v) && v[0] === "map") return JSON.stringify(mapEntries(v));
-  return items.length === 1 ? JSON.stringify(items[0]) : JSON.stringify(items);
-}
-
 /** Brings an existing port to the desired state in place: same Port and
  * Interface rows (same _uuid), one transaction, moved to another bridge only
  * if the desired bridge differs. A port that does not exist is left alone. */
@@ -158,8 +150,8 @@ export async function reconcilePort(client: OvsdbClient, desired: DesiredPort, o
   const { deadline } = opts;
   const read = async () => {
     const ops: Json[] = [
-      { op: "select", table: "Port", where: where("name", desired.name), columns: ["_uuid", "interfaces", "tag", "trunks", "vlan_mode", "external_ids"] },
-      { op: "select", table: "Interface", where: where("name", desired.name), columns: ["_uuid", "external_ids", "ingress_policing_rate", "ingress_policing_burst", "mtu_request"] },
+      { op: "select", table: "Port", where: where("name", desired.name), columns: selectColumns("Port", ["interfaces"]) },
+      { op: "select", table: "Interface", where: where("name", desired.name), columns: selectColumns("Interface") },
       { op: "select", table: "Bridge", where: where("name", desired.bridge), columns: ["_uuid"] },
       { op: "select", table: "Interface", where: where("name", desired.bridge), columns: ["mtu"] },
     ];
@@ -173,7 +165,7 @@ export async function reconcilePort(client: OvsdbClient, desired: DesiredPort, o
     const iface = results[1]?.rows?.[0];
     if (!port || !iface) return undefined;
     const bridge = results[2]?.rows?.[0];
-    if (!bridge) throw new StateError("bridge", desired.bridge, "no such bridge in OVSDB");
+    if (!bridge) throw new StateError(desired.bridgeField ?? "bridge", desired.bridge, "no such bridge in OVSDB");
     const bridgeUuid = uuidOf(bridge._uuid);
     const mtu = optionalAtom(results[3]?.rows?.[0]?.mtu);
     const bridgeMtu = typeof mtu === "number" ? mtu : undefined;
@@ -183,28 +175,12 @@ export async function reconcilePort(client: OvsdbClient, desired: DesiredPort, o
     const holderRes = await client.transact(holderOps, deadline.left());
     checkResults(holderOps, holderRes, `read bridge of ${desired.name}`);
     const holder = holderRes[0]?.rows?.[0];
-    const wantPort = portRow(desired);
-    const wantIface = interfaceRow(desired, bridgeMtu);
-    // Keep external_ids set by others; ours win.
-    wantPort.external_ids = map({ ...mapEntries(port.external_ids), ...mapEntries(wantPort.external_ids) });
-    wantIface.external_ids = map({ ...mapEntries(iface.external_ids), ...mapEntries(wantIface.external_ids) });
-    delete wantPort.name;
-    delete wantIface.name;
-    const changes: string[] = [];
-    const portUpdate: Row = {};
-    const ifaceUpdate: Row = {};
-    for (const [col, value] of Object.entries(wantPort)) {
-      if (describe(port[col]) !== describe(value)) {
-        changes.push(`${col}: ${describe(port[col])} -> ${describe(value)}`);
-        portUpdate[col] = value;
-      }
-    }
-    for (const [col, value] of Object.entries(wantIface)) {
-      if (describe(iface[col]) !== describe(value)) {
-        changes.push(`${col}: ${describe(iface[col])} -> ${describe(value)}`);
-        ifaceUpdate[col] = value;
-      }
-    }
+    const cols = portColumns(desired, bridgeMtu);
+    const portDiff = diffRow("Port", port, cols);
+    const ifaceDiff = diffRow("Interface", iface, cols);
+    const changes = [...portDiff.changes, ...ifaceDiff.changes];
+    const portUpdate = portDiff.update;
+    const ifaceUpdate = ifaceDiff.update;
     const ops: Json[] = [guard("Port", where("name", desired.name), [portUuid]), guard("Bridge", where("name", desired.bridge), [bridgeUuid])];
     const holderUuid = holder ? uuidOf(holder._uuid) : undefined;
     if (holderUuid !== bridgeUuid) {
@@ -230,7 +206,7 @@ export async function reconcilePort(client: OvsdbClient, desired: DesiredPort, o
     return { ops: p.ops, done: (results: OperationResult[]) => ({ p, nextCfg: nextCfgFrom(results) as number | undefined }) };
   });
   if (!outcome.p) return { status: "absent", changes: [] };
-  if (opts.wait && outcome.nextCfg !== undefined) await waitForVswitchd(client, outcome.nextCfg, deadline);
+  if (opts.wait && outcome.nextCfg !== undefined) await waitCommitted(client, outcome.nextCfg, deadline, `the change of ${desired.name}`);
   return { status: outcome.p.changes.length ? "updated" : "unchanged", portUuid: outcome.p.portUuid, bridge: desired.bridge, changes: outcome.p.changes, policing: outcome.p.policing };
 }
 
@@ -296,5 +272,5 @@ export async function removeManagedPorts(client: OvsdbClient, ports: ManagedPort
   }
   const results = await client.transact(ops, deadline.left());
   checkResults(ops, results, "remove stale ports");
-  if (opts.wait) await waitForVswitchd(client, nextCfgFrom(results), deadline);
+  if (opts.wait) await waitCommitted(client, nextCfgFrom(results), deadline, `the removal of ${ports.map((p) => p.name).join(", ")}`);
 }

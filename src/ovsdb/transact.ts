@@ -1,6 +1,6 @@
 // Running a transaction: result checking, retry on guard conflicts, and
 // waiting until ovs-vswitchd has applied it.
-import { DeviceError, OvsdbError } from "../errors.ts";
+import { AfterCommitError, DeviceError, OvsdbError } from "../errors.ts";
 import type { Json, OperationResult, OvsdbClient } from "./client.ts";
 import { optionalAtom, setItems, uuid } from "./values.ts";
 
@@ -15,7 +15,10 @@ export class Deadline {
   }
 }
 
-export class GuardConflict extends Error {}
+/** A `wait` guard failed: something changed since the read (retry). */
+export class GuardConflict extends Error {
+  override readonly name = "GuardConflict";
+}
 
 /** Throws on any failed operation or trailing commit error. A failed `wait`
  * guard means something changed since the read: GuardConflict (retry). */
@@ -26,7 +29,7 @@ export function checkResults(ops: Json[], results: OperationResult[], what: stri
     const op = ops[i] as { op?: string; table?: string } | undefined;
     if (op?.op === "wait" && r.error === "timed out") throw new GuardConflict(`${op.table} changed concurrently`);
     const where = op ? `operation ${i + 1} (${op.op} ${op.table ?? ""})`.replace(/ \)$/, ")") : "commit";
-    throw new OvsdbError("transaction", `${what}: OVSDB refused ${where}: ${r.error}${r.details ? `: ${r.details}` : ""}`, r);
+    throw new OvsdbError("transaction", `${what}: OVSDB refused ${where}: ${r.error}${r.details ? `: ${r.details}` : ""}`, { details: r });
   }
   if (results.length < ops.length) throw new OvsdbError("transaction", `${what}: OVSDB answered ${results.length} of ${ops.length} operations`);
 }
@@ -122,6 +125,17 @@ export function watchCfg(client: OvsdbClient, deadline: Deadline): CfgWatch {
 
 export async function waitForVswitchd(client: OvsdbClient, target: number, deadline: Deadline): Promise<void> {
   await watchCfg(client, deadline).until(target);
+}
+
+/** Waits for ovs-vswitchd after a change that stays committed whatever
+ * happens (reconcile, detach, switch apply): a failure says so. */
+export async function waitCommitted(client: OvsdbClient, target: number, deadline: Deadline, what: string): Promise<void> {
+  try {
+    await waitForVswitchd(client, target, deadline);
+  } catch (err) {
+    if (err instanceof OvsdbError) throw new AfterCommitError(err, "committed", `${what} is in OVSDB; ovs-vswitchd applies it when it catches up`);
+    throw err;
+  }
 }
 
 /** After vswitchd applied the change: did the Interface get an OpenFlow port? */

@@ -1,4 +1,5 @@
 // OVSDB's JSON encoding of column values (RFC 7047 section 5.1).
+import { OvsdbError } from "../errors.ts";
 import type { Json } from "./client.ts";
 
 export const uuid = (id: string): Json => ["uuid", id];
@@ -10,7 +11,7 @@ export const optional = (value: Json | undefined): Json => (value === undefined 
 /** The uuid string of a `["uuid", X]` value. */
 export function uuidOf(value: Json | undefined): string {
   if (Array.isArray(value) && value[0] === "uuid" && typeof value[1] === "string") return value[1];
-  throw new Error(`not a uuid: ${JSON.stringify(value)}`);
+  throw new OvsdbError("protocol", `OVSDB answered ${JSON.stringify(value)} where a uuid was expected`);
 }
 
 /** Elements of a set column (a bare atom is a one-element set). */

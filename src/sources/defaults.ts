@@ -1,6 +1,8 @@
-// The node's QoS defaults file. Absent file: no default.
-import { readFileSync } from "node:fs";
-import { defaultsLevel, parseNodeDefaults, type QosLevel } from "../qos.ts";
+// The node's QoS defaults file (/etc/ovs-vif/defaults.json). Absent file:
+// no default.
+import { readTextFile } from "../checker.ts";
+import { InputError } from "../errors.ts";
+import { burstToKb, rateToKbps, type QosLevel } from "../qos.ts";
 
 export const DEFAULTS_PATH = "/etc/ovs-vif/defaults.json";
 
@@ -8,14 +10,63 @@ export function defaultsPath(env: NodeJS.ProcessEnv = process.env): string {
   return env.OVS_VIF_DEFAULTS || DEFAULTS_PATH;
 }
 
-export function nodeDefaultsLevel(bridge: string, env: NodeJS.ProcessEnv = process.env): QosLevel {
+/** The node's defaults, undefined without a file. A file that cannot be
+ * read (a directory, no permission) is an error naming the variable. */
+export function readNodeDefaults(env: NodeJS.ProcessEnv = process.env): { path: string; defaults?: NodeDefaults } {
   const path = defaultsPath(env);
-  let text: string;
+  const text = readTextFile(env.OVS_VIF_DEFAULTS ? "OVS_VIF_DEFAULTS" : "defaults file", path, true);
+  return text === undefined ? { path } : { path, defaults: parseNodeDefaults(path, text) };
+}
+
+export function nodeDefaultsLevel(bridge: string, env: NodeJS.ProcessEnv = process.env): QosLevel {
+  const { path, defaults } = readNodeDefaults(env);
+  return defaultsLevel(path, defaults, bridge);
+}
+
+/** The node defaults file (/etc/ovs-vif/defaults.json):
+ * `{"version": 1, "default": {"rate": "1G"}, "bridges": {"sw1": {"rate": "100M", "burst": "10M"}}}`. */
+export interface NodeDefaults {
+  version: 1;
+  default?: { rate?: string; burst?: string };
+  bridges?: Record<string, { rate?: string; burst?: string }>;
+}
+
+export function parseNodeDefaults(path: string, text: string): NodeDefaults {
+  let data: unknown;
   try {
-    text = readFileSync(path, "utf8");
+    data = JSON.parse(text);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return defaultsLevel(path, undefined, bridge);
-    throw err;
+    throw new InputError(path, text.slice(0, 40), `not JSON: ${(err as Error).message}`);
   }
-  return defaultsLevel(path, parseNodeDefaults(path, text), bridge);
+  const obj = data as Record<string, unknown>;
+  if (typeof obj !== "object" || obj === null || Array.isArray(obj)) throw new InputError(path, String(data), "expected an object");
+  if (obj.version !== 1) throw new InputError(`${path}: version`, String(obj.version), "expected 1");
+  for (const key of Object.keys(obj)) if (!["version", "default", "bridges"].includes(key)) throw new InputError(`${path}: ${key}`, key, "unknown key (expected version, default, bridges)");
+  const checkEntry = (where: string, e: unknown) => {
+    if (typeof e !== "object" || e === null || Array.isArray(e)) throw new InputError(`${path}: ${where}`, JSON.stringify(e), "expected an object with rate and/or burst");
+    for (const [k, v] of Object.entries(e)) {
+      if (k !== "rate" && k !== "burst") throw new InputError(`${path}: ${where}.${k}`, k, "unknown key (expected rate, burst)");
+      if (typeof v !== "string") throw new InputError(`${path}: ${where}.${k}`, JSON.stringify(v), "expected a string like \"100M\"");
+      if (k === "rate") rateToKbps(`${path}: ${where}.rate`, v);
+      else burstToKb(`${path}: ${where}.burst`, v);
+    }
+  };
+  if (obj.default !== undefined) checkEntry("default", obj.default);
+  if (obj.bridges !== undefined) {
+    if (typeof obj.bridges !== "object" || obj.bridges === null || Array.isArray(obj.bridges)) throw new InputError(`${path}: bridges`, JSON.stringify(obj.bridges), "expected an object keyed by bridge name");
+    for (const [name, e] of Object.entries(obj.bridges)) checkEntry(`bridges.${name}`, e);
+  }
+  return obj as unknown as NodeDefaults;
+}
+
+/** The defaults level for a bridge: the bridge's entry, else the node-wide default. */
+export function defaultsLevel(path: string, defaults: NodeDefaults | undefined, bridge: string): QosLevel {
+  const level: QosLevel = { name: `node defaults ${path}` };
+  if (!defaults) return level;
+  const own = defaults.bridges !== undefined && Object.hasOwn(defaults.bridges, bridge);
+  const entry = own ? defaults.bridges![bridge] : defaults.default;
+  const where = own ? `bridges.${bridge}` : "default";
+  if (entry?.rate !== undefined) level.rate = { raw: entry.rate, source: `${path} ${where}.rate`, field: `${path}: ${where}.rate` };
+  if (entry?.burst !== undefined) level.burst = { raw: entry.burst, source: `${path} ${where}.burst`, field: `${path}: ${where}.burst` };
+  return level;
 }

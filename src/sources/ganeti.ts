@@ -4,7 +4,7 @@
 // mode (openvswitch, bridged, routed) and the QoS resolution work from.
 import { isIP } from "node:net";
 import { InputError } from "../errors.ts";
-import { parseBridgeName, parseInterfaceName, parseMac } from "../names.ts";
+import { parseBridgeName, parseInterfaceName, parseMac, parseNicUuid } from "../names.ts";
 import { parseVlanSpec, type VlanSpec } from "../vlan.ts";
 
 export const NIC_MODES = ["openvswitch", "bridged", "routed"] as const;
@@ -24,7 +24,7 @@ export interface GanetiNetwork {
 
 /** One NIC as Ganeti describes it. Raw strings are kept next to parsed ones
  * so that callers (logs, QoS, external-ids) see what Ganeti said. */
-export interface GanetiNic {
+export interface ScriptNic {
   /** Where the variables came from: "environment" or the NIC file's path. */
   source: string;
   instance: string;
@@ -119,9 +119,9 @@ export interface ParseNicOptions {
   lenient?: boolean;
 }
 
-/** Validates Ganeti's NIC variables into a GanetiNic. Every error names the
+/** Validates Ganeti's NIC variables into a ScriptNic. Every error names the
  * variable (and the file) and its value. */
-export function parseGanetiNic(src: NicVars, opts: ParseNicOptions = {}): GanetiNic {
+export function parseScriptNic(src: NicVars, opts: ParseNicOptions = {}): ScriptNic {
   const v = (k: string) => nonEmpty(src.vars[k]);
   const L = (k: string) => src.label(k);
 
@@ -136,7 +136,7 @@ export function parseGanetiNic(src: NicVars, opts: ParseNicOptions = {}): Ganeti
   const modeRaw = v("MODE");
   const mode = modeRaw === undefined && opts.mode !== undefined ? opts.mode : parseMode(L("MODE"), modeRaw);
 
-  const nic: GanetiNic = {
+  const nic: ScriptNic = {
     source: src.source,
     instance: opts.instance ?? plainText(L("INSTANCE"), v("INSTANCE") ?? "", "instance name"),
     mode,
@@ -153,8 +153,7 @@ export function parseGanetiNic(src: NicVars, opts: ParseNicOptions = {}): Ganeti
   }
   const uuid = v("INTERFACE_UUID");
   if (uuid !== undefined) {
-    if (!/^[A-Za-z0-9-]{1,64}$/.test(uuid)) throw new InputError(L("INTERFACE_UUID"), uuid, "not a UUID");
-    nic.uuid = uuid;
+    nic.uuid = parseNicUuid(L("INTERFACE_UUID"), uuid);
   }
   const name = v("INTERFACE_NAME");
   if (name !== undefined) nic.name = plainText(L("INTERFACE_NAME"), name, "NIC name");
@@ -206,7 +205,7 @@ export function parseGanetiNic(src: NicVars, opts: ParseNicOptions = {}): Ganeti
 }
 
 /** A short description of the NIC for log lines. */
-export function nicLabel(nic: GanetiNic): string {
+export function nicLabel(nic: ScriptNic): string {
   return `${nic.instance || "?"} NIC ${nic.index ?? "?"}${nic.name ? ` (${nic.name})` : ""}`;
 }
 
@@ -217,18 +216,12 @@ export function ganetiRunDir(env: NodeJS.ProcessEnv = process.env): string {
   return `${root.replace(/\/+$/, "")}/var/run/ganeti`;
 }
 
-/** Instance names become path components of the NIC file: hostnames only. */
-export function parseInstanceName(field: string, value: string): string {
-  if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,254}$/.test(value) || value.includes("..")) throw new InputError(field, value, "not a valid instance name");
-  return value;
-}
-
 /** The Xen NIC file of an instance's NIC. */
 export function xenNicFilePath(instance: string, devid: number, env: NodeJS.ProcessEnv = process.env): string {
   return `${ganetiRunDir(env)}/xen-hypervisor/nic/${instance}/${devid}`;
 }
 
 /** How to name one of the NIC's variables in a message. */
-export function nicField(nic: Pick<GanetiNic, "source">, key: string): string {
+export function nicField(nic: Pick<ScriptNic, "source">, key: string): string {
   return nic.source === "environment" ? key : `${nic.source}: ${key}`;
 }

@@ -5,7 +5,7 @@ import { parseInterfaceName, parseMac, parseMtu } from "../names.ts";
 import type { DesiredPort } from "../port.ts";
 import { parseXenRate, type QosLevel } from "../qos.ts";
 import { parseXenBridge, parseXlVlan, type VlanSpec } from "../vlan.ts";
-import type { XenStore } from "./xenstore.ts";
+import { openXenStore, type XenStore } from "./xenstore.ts";
 
 export type XenCommand = "online" | "offline" | "add" | "remove";
 
@@ -21,6 +21,27 @@ export interface XenInvocation {
 
 const COMMANDS = new Set(["online", "offline", "add", "remove"]);
 
+/** Where Xen's hotplug scripts append their stderr (OVS_VIF_XEN_LOG for tests). */
+export function xenLogFile(env: NodeJS.ProcessEnv): string {
+  return env.OVS_VIF_XEN_LOG ?? "/var/log/xen/xen-hotplug.log";
+}
+
+// A vif backend directory: /local/domain/BACKEND/backend/vif/DOMID/DEVID.
+const BACKEND_PATH = /^\/local\/domain\/[0-9]{1,10}\/backend\/vif\/([0-9]{1,10})\/([0-9]{1,10})$/;
+const EMU_DEVICE = /^vif([0-9]{1,10})\.([0-9]{1,10})-emu$/;
+
+/** The backend directory of this call, from what Xen passes (XENBUS_PATH,
+ * or the tap twin's name), when that is well-formed. */
+export function backendPathFromEnv(argv: readonly string[], env: NodeJS.ProcessEnv): string | undefined {
+  const tap = argv.includes("type_if=tap");
+  if (tap) {
+    const m = EMU_DEVICE.exec(env.INTERFACE ?? "");
+    if (m) return `/local/domain/0/backend/vif/${m[1]}/${m[2]}`;
+  }
+  const path = env.XENBUS_PATH ?? "";
+  return BACKEND_PATH.test(path) ? path : undefined;
+}
+
 /** Parses `SCRIPT COMMAND [key=value...]` and the environment. Returns
  * undefined for the pairs Xen runs but that have nothing to do (online/offline
  * of a tap twin, add/remove of a PV vif). */
@@ -29,9 +50,10 @@ export function parseXenInvocation(argv: string[], env: NodeJS.ProcessEnv): XenI
   if (command === undefined || !COMMANDS.has(command)) throw new InputError("command", command ?? "", "expected online, offline, add or remove");
   const vars: Record<string, string> = {};
   for (const arg of rest) {
-    const eq = arg.indexOf("=");
-    if (eq <= 0) throw new InputError("argument", arg, "expected key=value");
-    vars[arg.slice(0, eq)] = arg.slice(eq + 1);
+    const m = /^([A-Za-z_][A-Za-z0-9_]{0,63})=(.*)$/s.exec(arg);
+    if (!m) throw new InputError("argument", arg, "expected key=value");
+    if (m[1]! in vars) throw new InputError("argument", arg, `${m[1]} given twice`);
+    vars[m[1]!] = m[2]!;
   }
   const typeIf = vars.type_if ?? "vif";
   if (typeIf !== "vif" && typeIf !== "tap") throw new InputError("type_if", typeIf, "expected vif or tap");
@@ -39,16 +61,15 @@ export function parseXenInvocation(argv: string[], env: NodeJS.ProcessEnv): XenI
   if ((command === "add" || command === "remove") && typeIf !== "tap") return undefined;
 
   if (typeIf === "vif") {
-    const device = parseInterfaceName("vif", env.vif ?? "");
     const xenbusPath = env.XENBUS_PATH ?? "";
-    if (!xenbusPath.startsWith("/")) throw new InputError("XENBUS_PATH", xenbusPath, "missing or not a xenstore path");
+    if (!BACKEND_PATH.test(xenbusPath)) throw new InputError("XENBUS_PATH", xenbusPath, "missing or not a vif backend path (/local/domain/N/backend/vif/DOMID/DEVID)");
+    const device = parseInterfaceName("vif", env.vif ?? "");
     return { command: command as XenCommand, typeIf, device, xenbusPath, vars };
   }
   // The emulated twin: vifDOMID.DEVID-emu; its backend path follows from the name.
   const device = parseInterfaceName("INTERFACE", env.INTERFACE ?? "");
-  const m = /^vif([0-9]+)\.([0-9]+)-emu$/.exec(device);
-  const xenbusPath = m ? `/local/domain/0/backend/vif/${m[1]}/${m[2]}` : (env.XENBUS_PATH ?? "");
-  if (!xenbusPath.startsWith("/")) throw new InputError("INTERFACE", device, "cannot derive the backend path (expected vifDOMID.DEVID-emu or XENBUS_PATH)");
+  const xenbusPath = backendPathFromEnv(["type_if=tap"], env);
+  if (xenbusPath === undefined) throw new InputError("INTERFACE", device, "cannot derive the backend path (expected vifDOMID.DEVID-emu or XENBUS_PATH)");
   return { command: command as XenCommand, typeIf, device, xenbusPath, vars };
 }
 
@@ -132,19 +153,50 @@ export function xenDesiredPort(inv: XenInvocation, keys: XenVifKeys, device: str
     vlan = parseXlVlan(`${inv.xenbusPath}/vlan`, keys.vlan);
     vlanSource = "vlan";
   }
+  const ids = xenVmIds(keys);
+  if (keys.mac !== undefined) ids["attached-mac"] = parseMac(`${inv.xenbusPath}/mac`, keys.mac);
+  const desired: DesiredPort = { bridge: parsed.bridge, bridgeField, name: device, vlan, interfaceIds: ids, owner: "xen", qos: [xenRateLevel(inv, keys), ...extraLevels(parsed.bridge)] };
+  const mtu = xenMtu(inv, keys);
+  if (mtu !== undefined) desired.mtu = mtu;
+  return { desired, vlanSource };
+}
+
+/** The backend's `rate` key as a QoS level (xl rate=). */
+export function xenRateLevel(inv: XenInvocation, keys: XenVifKeys): QosLevel {
+  const level: QosLevel = { name: `xenstore ${inv.xenbusPath}/rate` };
+  if (keys.rate !== undefined) level.ovs = parseXenRate(`${inv.xenbusPath}/rate`, keys.rate);
+  return level;
+}
+
+/** The domain's name and uuid, as Interface external-ids. */
+export function xenVmIds(keys: XenVifKeys): Record<string, string> {
   const ids: Record<string, string> = {};
   if (keys.vmName !== undefined) ids["xen-vm-name"] = keys.vmName;
   if (keys.vmUuid !== undefined) ids["xen-vm-uuid"] = keys.vmUuid;
-  if (keys.mac !== undefined) ids["attached-mac"] = parseMac(`${inv.xenbusPath}/mac`, keys.mac);
-  const xenRate: QosLevel = { name: `xenstore ${inv.xenbusPath}/rate` };
-  if (keys.rate !== undefined) xenRate.ovs = parseXenRate(`${inv.xenbusPath}/rate`, keys.rate);
-  const desired: DesiredPort = { bridge: parsed.bridge, name: device, vlan, interfaceIds: ids, owner: "xen", qos: [xenRate, ...extraLevels(parsed.bridge)] };
-  if (keys.mtu !== undefined) desired.mtu = parseMtu(`${inv.xenbusPath}/mtu`, keys.mtu);
-  return { desired, vlanSource };
+  return ids;
+}
+
+/** The backend's `mtu` key (xl mtu=). */
+export function xenMtu(inv: XenInvocation, keys: XenVifKeys): number | undefined {
+  return keys.mtu === undefined ? undefined : parseMtu(`${inv.xenbusPath}/mtu`, keys.mtu);
 }
 
 /** What the toolstack shows the operator: hotplug-error, then hotplug-status=error. */
 export async function reportHotplugError(xs: XenStore, xenbusPath: string, message: string): Promise<void> {
   await xs.write(`${xenbusPath}/hotplug-error`, message).catch(() => undefined);
   await xs.write(`${xenbusPath}/hotplug-status`, "error").catch(() => undefined);
+}
+
+/** A failed hook call, reported where the toolstack waits for it, whenever
+ * the backend path is known; never throws. */
+export async function reportXenFailure(message: string, argv: readonly string[], env: NodeJS.ProcessEnv): Promise<void> {
+  const path = backendPathFromEnv(argv, env);
+  if (path === undefined) return;
+  const xs = await openXenStore({ timeoutMs: 2000 }).catch(() => undefined);
+  if (!xs) return;
+  try {
+    await reportHotplugError(xs, path, message);
+  } finally {
+    xs.close();
+  }
 }

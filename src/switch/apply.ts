@@ -5,10 +5,10 @@
 import { StateError } from "../errors.ts";
 import type { Json, OperationResult, OvsdbClient } from "../ovsdb/client.ts";
 import { bumpNextCfg, guard, where } from "../ovsdb/port-ops.ts";
-import { checkResults, type Deadline, nextCfgFrom, transactWithRetry, waitForVswitchd } from "../ovsdb/transact.ts";
+import { checkResults, type Deadline, nextCfgFrom, transactWithRetry, waitCommitted } from "../ovsdb/transact.ts";
 import { optionalAtom, set, uuid } from "../ovsdb/values.ts";
 import { namesToRead, planSwitch, type SwitchPlan } from "./plan.ts";
-import type { DesiredSwitch } from "./spec.ts";
+import type { DesiredSwitch } from "./spec-resolve.ts";
 import { BRIDGE_COLUMNS, classifyPort, readSwitch, SWITCH_KEY, type PortKind, type SwitchState } from "./state.ts";
 
 export interface RunOptions {
@@ -52,7 +52,7 @@ export async function applySwitches(client: OvsdbClient, switches: DesiredSwitch
     outcomes.push({ plan, failures: [] });
   }
   if (opts.dryRun || !opts.wait) return outcomes;
-  if (target !== undefined) await waitForVswitchd(client, target, opts.deadline);
+  if (target !== undefined) await waitCommitted(client, target, opts.deadline, "the switch change");
   for (const o of outcomes) o.failures = await checkDevices(client, o.plan.name, o.plan.devices, opts.deadline);
   return outcomes;
 }
@@ -108,7 +108,7 @@ export async function removeSwitch(client: OvsdbClient, name: string, opts: RunO
     const r = await attempt();
     return { ops: r.ops, done: (results: OperationResult[]) => ({ ...r, nextCfg: r.ops.length > 0 ? nextCfgFrom(results) : undefined }) };
   });
-  if (r.nextCfg !== undefined && opts.wait) await waitForVswitchd(client, r.nextCfg, opts.deadline);
+  if (r.nextCfg !== undefined && opts.wait) await waitCommitted(client, r.nextCfg, opts.deadline, `the removal of ${name}`);
   return { removed: r.nextCfg !== undefined, remaining: r.remaining, present: r.state.bridge !== undefined };
 }
 

@@ -18,18 +18,18 @@
 // network-disconnect both carry GANETI_GROUP_NAME and
 // GANETI_GROUP_NETWORK_MODE/_LINK/_VLAN (plus GANETI_POST_GROUP_* copies in
 // the post phase); neither names the network (no GANETI_NETWORK_*).
-import { makeLog } from "../cli/common.ts";
-import { formatError, InputError, StateError } from "../errors.ts";
+import { connectOvsdb, dryRunOf, type RunContext } from "../context.ts";
+import { InputError, StateError } from "../errors.ts";
+import { SWITCH_HOOK_PATHS } from "../ganeti/hook-env.ts";
 import type { Log } from "../log.ts";
-import type { Json } from "../ovsdb/client.ts";
 import { parseBridgeName } from "../names.ts";
-import { OvsdbClient, resolveEndpoint } from "../ovsdb/client.ts";
-import { Deadline } from "../ovsdb/transact.ts";
+import type { OvsdbClient } from "../ovsdb/client.ts";
 import { applySwitches, removeSwitch } from "./apply.ts";
-import { localNodeName, needsNodeName, outcomeLines } from "./session.ts";
-import { checkDisjoint, groupOfNode, loadSpec, nodeMatches, resolveSwitch, specPath, switchForNetwork, type DesiredSwitch, type Spec } from "./spec.ts";
-
-export const SWITCH_HOOK_PATHS = ["network-connect", "network-disconnect", "node-add"] as const;
+import { localNodeName } from "../ganeti/node.ts";
+import { needsNodeName, outcomeLines } from "./session.ts";
+import { checkDisjoint, groupOfNode, nodeMatches, resolveSwitch, switchForNetwork, type DesiredSwitch } from "./spec-resolve.ts";
+import type { Spec } from "./spec-types.ts";
+import { loadSpec, specPath } from "./spec-validate.ts";
 
 /** Is this Ganeti hook invocation one for runSwitchHook? */
 export function isSwitchHook(env: NodeJS.ProcessEnv): boolean {
@@ -84,71 +84,47 @@ export interface SwitchHookOptions {
   node?: string;
   /** Node group (default GANETI_GROUP_NAME, then the spec's node_groups membership). */
   group?: string;
-  /** OVSDB endpoint (default $OVS_RUNDIR/db.sock). */
-  db?: string;
-  timeoutMs?: number;
-  /** Wait for ovs-vswitchd (default true). */
-  wait?: boolean;
-  verbose?: boolean;
-  /** Print each transaction instead of sending it. */
-  dryRun?: (transaction: Json[]) => void;
-  /** Where the hook's lines go; default a Log tagged "ovs-vif" (stderr + syslog), closed at the end. */
-  log?: Log;
 }
 
-/** Runs the switch part of a Ganeti hook; never throws, returns the exit code. */
-export async function runSwitchHook(env: NodeJS.ProcessEnv, opts: SwitchHookOptions = {}): Promise<number> {
-  const ownLog = opts.log === undefined;
-  const log = opts.log ?? makeLog("ovs-vif", opts.verbose === true);
+/** Runs the switch part of a Ganeti hook; returns the exit code. */
+export async function runSwitchHook(env: NodeJS.ProcessEnv, run: RunContext, opts: SwitchHookOptions = {}): Promise<number> {
   const hookEnv = readSwitchHookEnv(env);
   const { path, phase } = hookEnv;
-  try {
-    if (!isSwitchHook(env)) {
-      log.debug(`hook ${path || "(GANETI_HOOKS_PATH unset)"}: not a switch hook, nothing to do`);
-      return 0;
-    }
-    if (phase !== "post") {
-      log.debug(`${path} ${phase || "(no phase)"}: switches act in the post phase only`);
-      return 0;
-    }
-    const ctx: HookContext = { env, hookEnv, opts, log, deadline: new Deadline(opts.timeoutMs ?? 30000) };
-    if (path === "network-connect") return await networkConnect(ctx);
-    if (path === "network-disconnect") return await networkDisconnect(ctx);
-    return await nodeAdd(ctx);
-  } catch (err) {
-    log.error(`${path}: ${formatError(err)}`);
-    return 1;
-  } finally {
-    if (ownLog) await log.close();
+  if (!isSwitchHook(env)) {
+    run.log.debug(`hook ${path || "(GANETI_HOOKS_PATH unset)"}: not a switch hook, nothing to do`);
+    return 0;
   }
+  if (phase !== "post") {
+    run.log.debug(`${path} ${phase || "(no phase)"}: switches act in the post phase only`);
+    return 0;
+  }
+  const ctx: SwitchHookRun = { env, hookEnv, opts, run, log: run.log };
+  if (path === "network-connect") return networkConnect(ctx);
+  if (path === "network-disconnect") return networkDisconnect(ctx);
+  return nodeAdd(ctx);
 }
 
-/** The hook as Ganeti's general hook entry calls it: environment only. */
-export function networkHook(env: NodeJS.ProcessEnv): Promise<number> {
-  return runSwitchHook(env, {});
-}
-
-interface HookContext {
+interface SwitchHookRun {
   env: NodeJS.ProcessEnv;
   hookEnv: SwitchHookEnv;
   opts: SwitchHookOptions;
+  run: RunContext;
   log: Log;
-  deadline: Deadline;
 }
 
-function specFile(ctx: HookContext): string {
+function specFile(ctx: SwitchHookRun): string {
   return specPath(ctx.opts.spec, ctx.env);
 }
 
-async function connect(ctx: HookContext): Promise<OvsdbClient> {
-  return OvsdbClient.connect(resolveEndpoint(ctx.opts.db, ctx.env), Math.min(ctx.deadline.left(), 5000));
+async function connect(ctx: SwitchHookRun): Promise<OvsdbClient> {
+  return connectOvsdb(ctx.run);
 }
 
-async function applyAndReport(ctx: HookContext, what: string, switches: DesiredSwitch[]): Promise<number> {
+async function applyAndReport(ctx: SwitchHookRun, what: string, switches: DesiredSwitch[]): Promise<number> {
   const db = await connect(ctx);
   try {
-    const outcomes = await applySwitches(db, switches, { deadline: ctx.deadline, wait: ctx.opts.wait !== false, ...(ctx.opts.dryRun ? { dryRun: ctx.opts.dryRun } : {}) });
-    if (ctx.opts.dryRun) return 0;
+    const outcomes = await applySwitches(db, switches, { deadline: ctx.run.deadline, wait: ctx.run.opts.wait, ...dryRunOf(ctx.run) });
+    if (ctx.run.print) return 0;
     let failed = false;
     for (const o of outcomes) {
       for (const line of outcomeLines(o)) ctx.log.info(`${what}: ${line}`);
@@ -161,7 +137,7 @@ async function applyAndReport(ctx: HookContext, what: string, switches: DesiredS
   }
 }
 
-async function networkConnect(ctx: HookContext): Promise<number> {
+async function networkConnect(ctx: SwitchHookRun): Promise<number> {
   const { mode: m, network } = ctx.hookEnv;
   const net = network ? `network ${network} ` : "";
   if (m !== "openvswitch") {
@@ -181,7 +157,7 @@ async function networkConnect(ctx: HookContext): Promise<number> {
   return applyAndReport(ctx, "network-connect", [desired]);
 }
 
-async function networkDisconnect(ctx: HookContext): Promise<number> {
+async function networkDisconnect(ctx: SwitchHookRun): Promise<number> {
   const { mode: m, network } = ctx.hookEnv;
   // Ganeti 3.0 sends the group's mode and link here as for connect; without
   // a link (another sender), the switch whose spec `networks` lists
@@ -210,7 +186,7 @@ async function networkDisconnect(ctx: HookContext): Promise<number> {
   }
   const db = await connect(ctx);
   try {
-    const r = await removeSwitch(db, link, { deadline: ctx.deadline, wait: ctx.opts.wait !== false, requireMarker: false, ...(ctx.opts.dryRun ? { dryRun: ctx.opts.dryRun } : {}) });
+    const r = await removeSwitch(db, link, { deadline: ctx.run.deadline, wait: ctx.run.opts.wait, requireMarker: false, ...dryRunOf(ctx.run) });
     if (!r.present) {
       ctx.log.info(`network-disconnect: ${link}: not present on this node, nothing to remove`);
       return 0;
@@ -220,7 +196,7 @@ async function networkDisconnect(ctx: HookContext): Promise<number> {
       ctx.log.error(`network-disconnect: ${link}: refusing to remove the switch: ports remain on it that ovs-vif does not own: ${list}; move or remove them, then run 'ovs-vif switch remove ${link}'`);
       return 1;
     }
-    if (ctx.opts.dryRun) return 0;
+    if (ctx.run.print) return 0;
     ctx.log.info(`network-disconnect: ${link}: switch removed`);
     return 0;
   } finally {
@@ -228,7 +204,7 @@ async function networkDisconnect(ctx: HookContext): Promise<number> {
   }
 }
 
-async function nodeAdd(ctx: HookContext): Promise<number> {
+async function nodeAdd(ctx: SwitchHookRun): Promise<number> {
   const target = ctx.hookEnv.node ?? "";
   if (target === "") throw new InputError("GANETI_NODE_NAME", target, "required for node-add");
   const me = await localNodeName(ctx.opts.node);
@@ -254,7 +230,7 @@ async function nodeAdd(ctx: HookContext): Promise<number> {
 }
 
 /** node-add hooks do not carry the group: --group, then the spec's lists. */
-function nodeGroup(ctx: HookContext, spec: Spec, me: string): string {
+function nodeGroup(ctx: SwitchHookRun, spec: Spec, me: string): string {
   const fromEnv = ctx.hookEnv.group || ctx.env.GANETI_NODE_GROUP;
   if (ctx.opts.group) return ctx.opts.group;
   if (fromEnv) return fromEnv;

@@ -13,7 +13,7 @@ import type { Json, Row } from "../ovsdb/client.ts";
 import { StateError } from "../errors.ts";
 import { bumpNextCfg, guard, where } from "../ovsdb/port-ops.ts";
 import { map, namedUuid, optional, set, uuid } from "../ovsdb/values.ts";
-import { compactRanges, describeVlans, type DesiredSwitch, type DesiredUplink } from "./spec.ts";
+import { compactRanges, describeVlans, type DesiredSwitch, type DesiredUplink } from "./spec-resolve.ts";
 import { BRIDGE_COLUMNS, classifyPort, IFACE_COLUMNS, PORT_COLUMNS, SWITCH_KEY, UPLINK_KEY, type IfaceState, type PortState, type SwitchState } from "./state.ts";
 
 export interface SwitchPlan {

@@ -1,24 +1,11 @@
-// What the CLI and the Ganeti hook share: the local node name, which
-// switches a command is about, and the lines that report an outcome.
-import { hostname } from "node:os";
+// What the CLI and the Ganeti hook share: which switches a command is
+// about, and the lines that report an outcome.
 import { InputError } from "../errors.ts";
-import { run } from "../exec.ts";
+import { localNodeName } from "../ganeti/node.ts";
 import type { SwitchOutcome } from "./apply.ts";
 import type { SwitchPlan } from "./plan.ts";
-import { checkDisjoint, groupOfNode, resolveSwitch, type DesiredSwitch, type Spec } from "./spec.ts";
-
-/** `--node`, else `hostname --fqdn` (Ganeti's node names are FQDNs), else the kernel's hostname. */
-export async function localNodeName(option?: string): Promise<string> {
-  if (option) return option;
-  try {
-    const r = await run("hostname", ["--fqdn"], { timeoutMs: 5000 });
-    const name = r.stdout.trim();
-    if (name) return name;
-  } catch {
-    // no resolvable FQDN: fall back
-  }
-  return hostname();
-}
+import { checkDisjoint, groupOfNode, resolveSwitch, type DesiredSwitch } from "./spec-resolve.ts";
+import type { Spec } from "./spec-types.ts";
 
 /** Does the spec need the node name to resolve these switches (per-node
  * overrides, or node_groups membership to find the group)? */

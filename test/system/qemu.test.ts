@@ -10,8 +10,8 @@ import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BINARY, runBinary, startOvs, type OvsHandle } from "./harness/ovs.ts";
-import { portView } from "./harness/oracle.ts";
+import { BINARY, runBinary, startOvs, type OvsHandle } from "../harness/ovs.ts";
+import { portView } from "../harness/oracle.ts";
 
 let ovs: OvsHandle;
 let dir: string;
@@ -151,9 +151,9 @@ test("QEMU runs qemu-ifup on the tap: one port with explicit VLAN settings; QMP 
 test("bad OVS_VIF_BRIDGE: QEMU refuses to start, our one line in its output, OVSDB unchanged", async () => {
   const before = await ovs.dump();
   for (const [bridge, message] of [
-    ["sw1.5000", 'qemu-ifup: OVS_VIF_BRIDGE "sw1.5000": VLAN id 5000 out of range 1..4094'],
-    ["nosuch.3", 'qemu-ifup: bridge "nosuch": no such bridge in OVSDB'],
-    ["", 'qemu-ifup: OVS_VIF_BRIDGE "": not set'],
+    ["sw1.5000", 'qemu-ifup: error: OVS_VIF_BRIDGE "sw1.5000": VLAN id 5000 out of range 1..4094'],
+    ["nosuch.3", 'qemu-ifup: error: OVS_VIF_BRIDGE "nosuch": no such bridge in OVSDB'],
+    ["", 'qemu-ifup: error: OVS_VIF_BRIDGE "": not set'],
   ] as const) {
     const q = startQemu("qtap9", { OVS_VIF_BRIDGE: bridge }, 9);
     const code = await q.exited;
@@ -166,8 +166,8 @@ test("bad OVS_VIF_BRIDGE: QEMU refuses to start, our one line in its output, OVS
 
 test("by hand: ovs-vif qemu-ifup/qemu-ifdown argument checks; ifdown of an absent port succeeds", async () => {
   let r = await runBinary(ovs, ["qemu-ifup"], { env: { OVS_VIF_BRIDGE: "sw1" } });
-  assert.is(r.code, 1);
-  assert.is(r.stderr.trim(), 'ovs-vif qemu-ifup: argument 1 "": missing: QEMU passes the tap\'s name');
+  assert.is(r.code, 2, "a missing argument is a usage error");
+  assert.is(r.stderr.trim(), 'ovs-vif qemu-ifup: error: argument 1 (tap) "": missing: QEMU passes the tap\'s name');
   r = await runBinary(ovs, ["qemu-ifup", "tap;x"], { env: { OVS_VIF_BRIDGE: "sw1" } });
   assert.match(r.stderr, /argument 1 \(tap\) "tap;x": interface name contains ";"/);
   r = await runBinary(ovs, ["qemu-ifup", "nosuchtap"], { env: { OVS_VIF_BRIDGE: "sw1", OVS_VIF_RATE: "fast" } });

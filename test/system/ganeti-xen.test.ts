@@ -9,11 +9,11 @@ import * as assert from "uvu/assert";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runBinary, startOvs, type OvsHandle } from "./harness/ovs.ts";
-import { startXenstored, type XenstoredHandle } from "./harness/xenstore.ts";
-import { makeXenVif, type XenVif } from "./harness/xen-domain.ts";
-import { portView } from "./harness/oracle.ts";
-import type { Result } from "./harness/proc.ts";
+import { runBinary, startOvs, type OvsHandle } from "../harness/ovs.ts";
+import { startXenstored, type XenstoredHandle } from "../harness/xenstore.ts";
+import { makeXenVif, type XenVif } from "../harness/xen-domain.ts";
+import { portView } from "../harness/oracle.ts";
+import type { Result } from "../harness/proc.ts";
 
 let ovs: OvsHandle;
 let xs: XenstoredHandle;

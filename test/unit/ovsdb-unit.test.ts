@@ -4,13 +4,14 @@
 // (src/sources/xen.ts: parseXenInvocation, targetDeviceName, xenDesiredPort).
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { InputError } from "../src/errors.ts";
-import type { Json } from "../src/ovsdb/client.ts";
-import { JsonSplitter } from "../src/ovsdb/json-stream.ts";
-import { attachOps, detachOps, type AttachState } from "../src/ovsdb/port-ops.ts";
-import { effectivePolicing, NO_POLICING, OWNER_KEY, portColumns, type DesiredPort } from "../src/port.ts";
-import { parseXenInvocation, targetDeviceName, xenDesiredPort, type XenInvocation, type XenVifKeys } from "../src/sources/xen.ts";
-import type { VlanSpec } from "../src/vlan.ts";
+import { InputError } from "../../src/errors.ts";
+import type { Json } from "../../src/ovsdb/client.ts";
+import { JsonSplitter } from "../../src/ovsdb/json-stream.ts";
+import { attachOps, detachOps, type AttachState } from "../../src/ovsdb/port-ops.ts";
+import { effectivePolicing, OWNER_KEY, portColumns, type DesiredPort } from "../../src/port.ts";
+import { NO_POLICING } from "../../src/qos.ts";
+import { parseXenInvocation, targetDeviceName, xenDesiredPort, type XenInvocation, type XenVifKeys } from "../../src/sources/xen.ts";
+import type { VlanSpec } from "../../src/vlan.ts";
 
 function expectInputError(fn: () => unknown, field: string, value?: string, reasonPattern?: RegExp): InputError {
   let caught: unknown;
@@ -443,7 +444,7 @@ test("targetDeviceName: a bad vifname is an InputError on the xenstore key", () 
 test("xenDesiredPort: bridge and VLAN from the xenstore bridge key", () => {
   const { desired, vlanSource } = xenDesiredPort(invocation("vif"), { bridge: "sw1.3:10:20" }, "vif5.0");
   assert.is(vlanSource, "bridge");
-  assert.equal(desired, { bridge: "sw1", name: "vif5.0", vlan: { native: 3, trunks: [10, 20] }, interfaceIds: {}, owner: "xen", qos: [{ name: "xenstore /local/domain/0/backend/vif/5/0/rate" }] });
+  assert.equal(desired, { bridge: "sw1", bridgeField: "/local/domain/0/backend/vif/5/0/bridge", name: "vif5.0", vlan: { native: 3, trunks: [10, 20] }, interfaceIds: {}, owner: "xen", qos: [{ name: "xenstore /local/domain/0/backend/vif/5/0/rate" }] });
   assert.equal(effectivePolicing(desired).policing, { rate: 0, burst: 0 }, "no rate key, no defaults: no policing");
 });
 

@@ -6,8 +6,8 @@ import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
-import { BINARY } from "./harness/ovs.ts";
-import pkg from "../package.json" with { type: "json" };
+import { BINARY } from "../harness/ovs.ts";
+import pkg from "../../package.json" with { type: "json" };
 
 const dir = mkdtempSync(join(tmpdir(), "ovs-vif-bin-"));
 test.after(() => rmSync(dir, { recursive: true, force: true }));

@@ -6,8 +6,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { openXenStore, XenStoreError, type XenStore } from "../src/sources/xenstore.ts";
-import { startXenstored, type XenstoredHandle } from "./harness/xenstore.ts";
+import { openXenStore, XenStoreError, type XenStore } from "../../src/sources/xenstore.ts";
+import { startXenstored, type XenstoredHandle } from "../harness/xenstore.ts";
 
 const dirs: string[] = [];
 const daemons: XenstoredHandle[] = [];

@@ -7,9 +7,9 @@ import * as assert from "uvu/assert";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runBinary, startOvs, type OvsHandle } from "./harness/ovs.ts";
-import { installFakeGaneti, type FakeGaneti, type FakeInstance } from "./harness/fake-ganeti.ts";
-import { listPorts, portView } from "./harness/oracle.ts";
+import { runBinary, startOvs, type OvsHandle } from "../harness/ovs.ts";
+import { installFakeGaneti, type FakeGaneti, type FakeInstance } from "../harness/fake-ganeti.ts";
+import { listPorts, portView } from "../harness/oracle.ts";
 
 let ovs: OvsHandle;
 let dir: string;
@@ -90,7 +90,7 @@ test("reconcile --export on the master, --from on a node: the node uses the file
   assert.is((await portView(ovs, "tap10"))!.rate, 30000);
   const bad = await bin(["reconcile", "--from", join(dir, "nope.json")]);
   assert.is(bad.code, 1);
-  assert.match(bad.stderr, /--from ".*nope\.json": cannot read/);
+  assert.match(bad.stderr, /--from ".*nope\.json": no such file/);
   s.instances.find((i) => i.name === "inst1")!.tags = structuredClone(INST1.tags);
   gnt.setState(s);
   assert.is((await bin(["reconcile"])).code, 0);

@@ -7,9 +7,9 @@
 // namespaces (test/harness/ganeti-cluster.*); nothing of the host changes.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { GanetiCluster, LINUX_BRIDGE, NODE, OVS_BRIDGE, UPLINK, startGanetiCluster, unavailable } from "./harness/ganeti-cluster.ts";
-import { listRows, portView, type PortView } from "./harness/oracle.ts";
-import type { OvsHandle } from "./harness/ovs.ts";
+import { GanetiCluster, LINUX_BRIDGE, NODE, OVS_BRIDGE, UPLINK, startGanetiCluster, unavailable } from "../harness/ganeti-cluster.ts";
+import { listRows, portView, type PortView } from "../harness/oracle.ts";
+import type { OvsHandle } from "../harness/ovs.ts";
 
 const INSTANCE = "inst1.ovsvif.test";
 const why = unavailable();
@@ -154,7 +154,7 @@ if (why) {
     const r = await cluster!.run("gnt-instance", ["start", INSTANCE], 180000);
     assert.ok(r.code !== 0, "start must fail");
     const text = r.stdout + r.stderr;
-    assert.ok(text.includes('kvm-vif-bridge: VLAN ".5000": VLAN id 5000 out of range 1..4094'), `job error: ${text}`);
+    assert.ok(text.includes('kvm-vif-bridge: error: VLAN ".5000": VLAN id 5000 out of range 1..4094'), `job error: ${text}`);
     // Ganeti marks it as wanted up but not running.
     assert.is(await status(), "ERROR_down");
     console.log(`  gnt-instance start failed as it should: ${text.trim().split("\n").filter((l) => l.includes("kvm-vif-bridge")).pop()?.trim()}`);

@@ -8,8 +8,8 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { runBinary, startOvs, type OvsHandle } from "./harness/ovs.ts";
-import { must, type Result } from "./harness/proc.ts";
+import { runBinary, startOvs, type OvsHandle } from "../harness/ovs.ts";
+import { must, type Result } from "../harness/proc.ts";
 
 const handles: OvsHandle[] = [];
 

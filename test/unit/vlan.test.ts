@@ -2,8 +2,8 @@
 // nicparam, xl 4.19's `vlan=` key, and the OVS Port columns they map to.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { InputError } from "../src/errors.ts";
-import { expectInputError } from "./harness/assert.ts";
+import { InputError } from "../../src/errors.ts";
+import { expectInputError } from "../harness/assert.ts";
 import {
   UNTAGGED,
   describeVlan,
@@ -15,7 +15,7 @@ import {
   vlanMode,
   type PortVlanColumns,
   type VlanSpec,
-} from "../src/vlan.ts";
+} from "../../src/vlan.ts";
 
 
 // --- Xen bridge strings ------------------------------------------------------

@@ -16,9 +16,9 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, sy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
-import { BINARY } from "./harness/ovs.ts";
-import { must, sh, type Result } from "./harness/proc.ts";
-import { stockGaneti, type StockGaneti } from "./harness/ganeti-stock.ts";
+import { BINARY } from "../harness/ovs.ts";
+import { must, sh, type Result } from "../harness/proc.ts";
+import { stockGaneti, type StockGaneti } from "../harness/ganeti-stock.ts";
 
 let stock: StockGaneti;
 let dir: string;
@@ -237,8 +237,8 @@ test("down undoes up: routes and rules removed (also rules of a tap that is gone
 
 test("failures: stock half-applies (tap up / on the bridge) before refusing; ours refuses first and changes nothing", async () => {
   const cases: [string, Record<string, string>, RegExp][] = [
-    ["VLAN on a bridge without vlan_filtering", { MODE: "bridged", LINK: "brp", BRIDGE: "brp", VLAN: ".3" }, /^kvm-vif-bridge: VLAN "\.3": bridge brp has VLAN filtering disabled/],
-    ["routed without IP", { MODE: "routed", LINK: "100", VLAN: "" }, /^kvm-vif-bridge: IP "": not set: a routed NIC needs an IP address/],
+    ["VLAN on a bridge without vlan_filtering", { MODE: "bridged", LINK: "brp", BRIDGE: "brp", VLAN: ".3" }, /^kvm-vif-bridge: error: VLAN "\.3": bridge brp has VLAN filtering disabled/],
+    ["routed without IP", { MODE: "routed", LINK: "100", VLAN: "" }, /^kvm-vif-bridge: error: IP "": not set: a routed NIC needs an IP address/],
   ];
   for (const [what, nic, message] of cases) {
     const [a, b] = await twin();

@@ -6,9 +6,9 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { readdirSync } from "node:fs";
-import { instanceAction, instanceFromHookEnv } from "../src/ganeti/hook-env.ts";
-import { isSwitchHook, readSwitchHookEnv } from "../src/switch/hook.ts";
-import { CAPTURED_PATHS, FIXTURE_DIR, PHASES, fixtureName, loadFixture } from "./harness/hook-fixtures.ts";
+import { instanceAction, instanceFromHookEnv } from "../../src/ganeti/hook-env.ts";
+import { isSwitchHook, readSwitchHookEnv } from "../../src/switch/hook.ts";
+import { CAPTURED_PATHS, FIXTURE_DIR, PHASES, fixtureName, loadFixture } from "../harness/hook-fixtures.ts";
 
 const NODE = "node1.ovsvif.test";
 const OTHER = "node2.ovsvif.test";

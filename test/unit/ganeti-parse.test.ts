@@ -6,11 +6,12 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
-import { InputError } from "../src/errors.ts";
-import { parseShellAssignments, readNicFile } from "../src/sources/nicfile.ts";
-import { planBridgedUp, type BridgeSys } from "../src/modes/bridged.ts";
-import { planRoutedDown, planRoutedUp, type RouteSys } from "../src/modes/routed.ts";
-import { envVars, fileVars, ganetiRunDir, isCommunicationTap, parseGanetiNic, parseInstanceName, splitTags, xenNicFilePath } from "../src/sources/ganeti.ts";
+import { InputError } from "../../src/errors.ts";
+import { parseShellAssignments, readNicFile } from "../../src/sources/nicfile.ts";
+import { planBridgedUp, type BridgeSys } from "../../src/modes/bridged.ts";
+import { planRoutedDown, planRoutedUp, type RouteSys } from "../../src/modes/routed.ts";
+import { parseInstanceName } from "../../src/names.ts";
+import { envVars, fileVars, ganetiRunDir, isCommunicationTap, parseScriptNic, splitTags, xenNicFilePath } from "../../src/sources/ganeti.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "ovs-vif-gparse-"));
 process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
@@ -110,8 +111,8 @@ const ENV = {
   NETWORK_TAGS: "ovs-vif:rate:1G",
 };
 
-test("parseGanetiNic: the structured NIC (for modes and QoS)", () => {
-  const nic = parseGanetiNic(envVars(ENV));
+test("parseScriptNic: the structured NIC (for modes and QoS)", () => {
+  const nic = parseScriptNic(envVars(ENV));
   assert.equal(nic, {
     source: "environment",
     instance: "inst1",
@@ -130,7 +131,7 @@ test("parseGanetiNic: the structured NIC (for modes and QoS)", () => {
   });
 });
 
-test("parseGanetiNic: errors name the variable (and file) and value", () => {
+test("parseScriptNic: errors name the variable (and file) and value", () => {
   const cases: [Record<string, string>, string][] = [
     [{ MODE: "ext" }, 'MODE "ext": unknown NIC mode'],
     [{ LINK: "" }, 'LINK "": not set'],
@@ -143,7 +144,7 @@ test("parseGanetiNic: errors name the variable (and file) and value", () => {
   ];
   for (const [change, message] of cases) {
     try {
-      parseGanetiNic(envVars({ ...ENV, ...change }));
+      parseScriptNic(envVars({ ...ENV, ...change }));
       assert.unreachable(JSON.stringify(change));
     } catch (err) {
       assert.instance(err, InputError);
@@ -151,15 +152,15 @@ test("parseGanetiNic: errors name the variable (and file) and value", () => {
     }
   }
   try {
-    parseGanetiNic(fileVars("/run/ganeti/xen-hypervisor/nic/i/0", { MODE: "openvswitch", LINK: "sw1", VLAN: "x" }), { device: "vif1.0", instance: "i" });
+    parseScriptNic(fileVars("/run/ganeti/xen-hypervisor/nic/i/0", { MODE: "openvswitch", LINK: "sw1", VLAN: "x" }), { device: "vif1.0", instance: "i" });
     assert.unreachable();
   } catch (err) {
     assert.match((err as Error).message, /^\/run\/ganeti\/xen-hypervisor\/nic\/i\/0: VLAN "x": /);
   }
 });
 
-test("parseGanetiNic lenient (down): a bad VLAN or missing IP does not stop a teardown", () => {
-  const nic = parseGanetiNic(envVars({ ...ENV, MODE: "routed", IP: "", VLAN: "..." }), { lenient: true });
+test("parseScriptNic lenient (down): a bad VLAN or missing IP does not stop a teardown", () => {
+  const nic = parseScriptNic(envVars({ ...ENV, MODE: "routed", IP: "", VLAN: "..." }), { lenient: true });
   assert.is(nic.mode, "routed");
   assert.is(nic.ip, undefined);
 });

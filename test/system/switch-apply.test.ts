@@ -5,14 +5,15 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { runBinary, startOvs, type OvsHandle } from "./harness/ovs.ts";
-import type { Result } from "./harness/proc.ts";
-import { OvsdbClient, resolveEndpoint } from "../src/ovsdb/client.ts";
-import { checkResults, Deadline, GuardConflict } from "../src/ovsdb/transact.ts";
-import { applySwitches } from "../src/switch/apply.ts";
-import { namesToRead, planSwitch } from "../src/switch/plan.ts";
-import { resolveSwitch, validateSpec } from "../src/switch/spec.ts";
-import { readSwitch } from "../src/switch/state.ts";
+import { runBinary, startOvs, type OvsHandle } from "../harness/ovs.ts";
+import type { Result } from "../harness/proc.ts";
+import { OvsdbClient, resolveEndpoint } from "../../src/ovsdb/client.ts";
+import { checkResults, Deadline, GuardConflict } from "../../src/ovsdb/transact.ts";
+import { applySwitches } from "../../src/switch/apply.ts";
+import { namesToRead, planSwitch } from "../../src/switch/plan.ts";
+import { resolveSwitch } from "../../src/switch/spec-resolve.ts";
+import { validateSpec } from "../../src/switch/spec-validate.ts";
+import { readSwitch } from "../../src/switch/state.ts";
 
 const handles: OvsHandle[] = [];
 
@@ -193,7 +194,7 @@ test("foreign and VM ports survive apply and the removal of uplinks; remove refu
 
   const refused = await sw(h, "remove", "sw1");
   assert.is(refused.code, 1);
-  assert.match(refused.stderr, /sw1: not removed: ports remain on it that ovs-vif does not own: foo0 \(foreign port\), vm1tap0 \(VM port\)/);
+  assert.match(refused.stderr, /switch "sw1": not removed: ports remain on it that ovs-vif does not own: foo0 \(foreign port\), vm1tap0 \(VM port\)/);
   assert.equal(await portsOf(h, "sw1"), ["foo0", "vm1tap0"]);
   await h.vsctl("del-port", "sw1", "foo0");
   await h.vsctl("del-port", "sw1", "vm1tap0");

@@ -1,11 +1,11 @@
 // Pure Ganeti-side logic: VLAN edits, hook environments, Ganeti's list output.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { InputError } from "../src/errors.ts";
-import { editVlan } from "../src/ganeti/vlan-edit.ts";
-import { instanceAction, instanceFromHookEnv } from "../src/ganeti/hook-env.ts";
-import { parseInstanceList, parseNetworkList } from "../src/ganeti/query.ts";
-import { parsePyList } from "../src/ganeti/pylist.ts";
+import { InputError } from "../../src/errors.ts";
+import { editVlan, parseVlanEditArgs } from "../../src/ganeti/vlan-edit.ts";
+import { instanceAction, instanceFromHookEnv } from "../../src/ganeti/hook-env.ts";
+import { parseInstanceList, parseNetworkList } from "../../src/ganeti/query.ts";
+import { parsePyList } from "../../src/ganeti/pylist.ts";
 
 const EDITS: [string, "add" | "remove" | "set", string[], string][] = [
   [".3", "add", ["20"], ".3:20"],
@@ -24,7 +24,7 @@ const EDITS: [string, "add" | "remove" | "set", string[], string][] = [
 
 for (const [current, edit, args, want] of EDITS) {
   test(`vlan ${edit} ${args.join(" ")} on ${JSON.stringify(current)} -> ${JSON.stringify(want)}`, () => {
-    assert.is(editVlan(current, edit, args).after, want);
+    assert.is(editVlan(current, parseVlanEditArgs(edit, args)).after, want);
   });
 }
 
@@ -45,7 +45,7 @@ const REFUSED: [string, "add" | "remove" | "set", string[], RegExp][] = [
 for (const [current, edit, args, reason] of REFUSED) {
   test(`vlan ${edit} ${args.join(" ")} on ${JSON.stringify(current)} is refused`, () => {
     try {
-      editVlan(current, edit, args);
+      editVlan(current, parseVlanEditArgs(edit, args));
       assert.unreachable("should throw");
     } catch (err) {
       assert.instance(err, InputError);

@@ -6,9 +6,11 @@ import * as assert from "uvu/assert";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BINARY } from "./harness/ovs.ts";
-import { sh } from "./harness/proc.ts";
-import { resolveSwitch, SpecError, validateSpec } from "../src/switch/spec.ts";
+import { BINARY } from "../harness/ovs.ts";
+import { sh } from "../harness/proc.ts";
+import { DocumentError } from "../../src/checker.ts";
+import { resolveSwitch } from "../../src/switch/spec-resolve.ts";
+import { validateSpec } from "../../src/switch/spec-validate.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "ovs-vif-switch-spec-"));
 process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
@@ -34,7 +36,7 @@ function problems(doc: unknown): string[] {
   try {
     validateSpec(doc, "spec.json");
   } catch (err) {
-    if (err instanceof SpecError) return err.problems;
+    if (err instanceof DocumentError) return err.problems;
     throw err;
   }
   return [];
@@ -55,7 +57,7 @@ test("a valid spec passes check and names its switches", async () => {
 });
 
 test("the shipped example spec is valid", async () => {
-  const file = join(import.meta.dirname, "..", "examples", "switches.json");
+  const file = join(import.meta.dirname, "..", "..", "examples", "switches.json");
   const r = await sh(BINARY, ["switch", "check", "--spec", file], { env: { ...process.env, OVS_VIF_SYSLOG: "0" } });
   assert.is(r.code, 0, r.stderr);
   assert.ok(r.stdout.endsWith(": ok (2 switches: sw-vm, sw-storage)\n"), r.stdout);
@@ -111,7 +113,7 @@ test("version, duplicates and override paths", () => {
   assert.equal(problems(oneSwitch([{ name: "eth0" }, bond({})])), [`switches[0].uplinks[1] "eth0": device or port name already used by switches[0].uplinks[0]`]);
   assert.equal(
     problems(oneSwitch([], { overrides: { nodes: { "node1.example.com": { uplinks: [bond({ members: ["eth0", "eth 1"] })] } } } })),
-    [`switches[0].overrides.nodes["node1.example.com"].uplinks[0].members[1] "eth 1": not a valid device name (allowed: letters, digits and _ . + @ -)`],
+    [`switches[0].overrides.nodes["node1.example.com"].uplinks[0].members[1] "eth 1": interface name contains whitespace (allowed: letters, digits and _ . + @ -)`],
   );
   assert.equal(problems(oneSwitch([bond({ "lacp-time": "fast" })])), [`switches[0].uplinks[0].lacp-time "fast": only with lacp "active" or "passive"`]);
   assert.equal(problems(oneSwitch([bond({ lacp: "active", "lacp-time": "fast", lacp_time: "slow" })])), [`switches[0].uplinks[0].lacp_time: given together with lacp-time; use one`]);

@@ -8,9 +8,9 @@ import * as assert from "uvu/assert";
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BINARY, runBinary, startOvs, type OvsHandle } from "./harness/ovs.ts";
-import { listPorts, portView } from "./harness/oracle.ts";
-import type { Result } from "./harness/proc.ts";
+import { BINARY, runBinary, startOvs, type OvsHandle } from "../harness/ovs.ts";
+import { listPorts, portView } from "../harness/oracle.ts";
+import type { Result } from "../harness/proc.ts";
 
 let ovs: OvsHandle;
 let scripts: string; // a private /etc/ganeti/network
@@ -131,7 +131,7 @@ test("the action comes from the script name when ACTION is unset; ACTION wins wh
   assert.is(await portView(ovs, "tap21"), undefined, "ACTION=down ran down");
   const bad = await network("openvswitch", "up", { ...env, ACTION: "start" });
   assert.is(bad.code, 1);
-  assert.is(bad.stderr.trim(), 'network/openvswitch/up: ACTION "start": expected up or down');
+  assert.is(bad.stderr.trim(), 'network/openvswitch/up: error: ACTION "start": expected up or down');
 });
 
 test("the script's directory gives the mode when MODE is unset; a MODE that contradicts it, or no mode at all, is refused", async () => {
@@ -143,7 +143,7 @@ test("the script's directory gives the mode when MODE is unset; a MODE that cont
   const before = await ovs.dump();
   r = await network("openvswitch", "up", { ...noMode, MODE: "routed", IP: "192.0.2.9" });
   assert.is(r.code, 1);
-  assert.match(r.stderr.trim(), /^network\/openvswitch\/up: MODE "routed": but this script is the openvswitch one/);
+  assert.match(r.stderr.trim(), /^network\/openvswitch\/up: error: MODE "routed": but this script is the openvswitch one/);
   r = await ovs.inNs(join(scripts, "elsewhere", "up"), [], { env: { OVS_VIF_SYSLOG: "0", ...noMode } });
   assert.is(r.code, 1);
   assert.match(r.stderr.trim(), /MODE "": not set, and the script's directory .* names no mode/);
@@ -214,7 +214,7 @@ const BAD: [string, Record<string, string>, string][] = [
   ["INTERFACE that does not exist", { INTERFACE: "tap99" }, 'INTERFACE "tap99": no such network device'],
   ["bad MAC", { MAC: "aa:bb" }, 'MAC "aa:bb": not a MAC address'],
   ["bad NIC index", { INTERFACE_INDEX: "x" }, 'INTERFACE_INDEX "x": not a NIC index'],
-  ["bad NIC UUID", { INTERFACE_UUID: "u u" }, 'INTERFACE_UUID "u u": not a UUID'],
+  ["bad NIC UUID", { INTERFACE_UUID: "u u" }, 'INTERFACE_UUID "u u": not a NIC UUID'],
   ["bad QoS tag", { TAGS: "ovs-vif:rate:fast" }, 'instance tag "ovs-vif:rate:fast"'],
 ];
 

@@ -6,11 +6,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startOvs, runBinary, type OvsHandle } from "./harness/ovs.ts";
-import { startXenstored, type XenstoredHandle } from "./harness/xenstore.ts";
-import { makeXenVif, xenHotplug } from "./harness/xen-domain.ts";
-import { listPorts, odpPorts, portView } from "./harness/oracle.ts";
-import { must } from "./harness/proc.ts";
+import { startOvs, runBinary, type OvsHandle } from "../harness/ovs.ts";
+import { startXenstored, type XenstoredHandle } from "../harness/xenstore.ts";
+import { makeXenVif, xenHotplug } from "../harness/xen-domain.ts";
+import { listPorts, odpPorts, portView } from "../harness/oracle.ts";
+import { must } from "../harness/proc.ts";
 
 let ovs: OvsHandle;
 let xs: XenstoredHandle;
@@ -282,7 +282,10 @@ test("--dry-run prints the one transaction (explicit vlan_mode, guards, next_cfg
   const before = await ovs.dump();
   const r = await xenHotplug(ovs, xs, vif, "online", ["--dry-run"]);
   assert.is(r.code, 0, r.stderr);
-  const txn = JSON.parse(r.stdout) as { method: string; params: unknown[] };
+  const [line, linkStep, ...more] = r.stdout.trimEnd().split("\n");
+  assert.is(linkStep, "ip link set dev vif66.0 up", "then the link step");
+  assert.equal(more, []);
+  const txn = JSON.parse(line!) as { method: string; params: unknown[] };
   assert.is(txn.method, "transact");
   assert.is(txn.params[0], "Open_vSwitch");
   const ops = txn.params.slice(1) as { op: string; table?: string; row?: Record<string, unknown> }[];

@@ -23,7 +23,7 @@ import { dirname, join, resolve } from "node:path";
 import { createHash } from "node:crypto";
 import { fileURLToPath } from "node:url";
 
-const SCRIPT = fileURLToPath(new URL("../install.sh", import.meta.url));
+const SCRIPT = fileURLToPath(new URL("../../install.sh", import.meta.url));
 const BIN = "/usr/lib/ovs-vif/ovs-vif";
 const ALL = ["--xen", "--ganeti", "--qemu"];
 

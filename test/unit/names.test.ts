@@ -2,9 +2,9 @@
 // external_ids entries, MAC addresses, MTUs.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { InputError } from "../src/errors.ts";
-import { expectInputError } from "./harness/assert.ts";
-import { parseBridgeName, parseExternalId, parseInterfaceName, parseMac, parseMtu } from "../src/names.ts";
+import { InputError } from "../../src/errors.ts";
+import { expectInputError } from "../harness/assert.ts";
+import { parseBridgeName, parseExternalId, parseInterfaceName, parseMac, parseMtu } from "../../src/names.ts";
 
 
 const FIFTEEN = "abcdefghijklmno";

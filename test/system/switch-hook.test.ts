@@ -7,9 +7,9 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { runBinary, startOvs, type OvsHandle } from "./harness/ovs.ts";
-import type { Result } from "./harness/proc.ts";
-import { loadFixture } from "./harness/hook-fixtures.ts";
+import { runBinary, startOvs, type OvsHandle } from "../harness/ovs.ts";
+import type { Result } from "../harness/proc.ts";
+import { loadFixture } from "../harness/hook-fixtures.ts";
 
 const handles: OvsHandle[] = [];
 

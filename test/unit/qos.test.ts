@@ -9,29 +9,28 @@ import * as assert from "uvu/assert";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { InputError } from "../src/errors.ts";
-import { expectInputError } from "./harness/assert.ts";
-import { DEFAULT_MTU, NO_POLICING, effectivePolicing, portColumns, type DesiredPort, type Policing } from "../src/port.ts";
+import { InputError } from "../../src/errors.ts";
+import { expectInputError } from "../harness/assert.ts";
+import { DEFAULT_MTU, effectivePolicing, portColumns, type DesiredPort } from "../../src/port.ts";
 import {
   OVS_MAX,
   burstToKb,
   defaultBurstKb,
-  defaultsLevel,
   ganetiLevels,
   levelFromTags,
   mtuKb,
   parseBits,
-  parseNodeDefaults,
   parseXenRate,
   qosTags,
   rateToKbps,
   resolvePolicing,
   valueLevel,
   type NicIdentity,
-  type NodeDefaults,
+  NO_POLICING,
+  type Policing,
   type QosLevel,
-} from "../src/qos.ts";
-import { DEFAULTS_PATH, defaultsPath, nodeDefaultsLevel } from "../src/sources/defaults.ts";
+} from "../../src/qos.ts";
+import { DEFAULTS_PATH, defaultsLevel, defaultsPath, nodeDefaultsLevel, parseNodeDefaults, type NodeDefaults } from "../../src/sources/defaults.ts";
 
 
 /** Like expectInputError, for callers that only pin down part of the error. */
@@ -229,8 +228,8 @@ for (const [raw, reason] of burstOutOfRange) {
 }
 
 // Rounding: exact decimal arithmetic, then floor. Binary floating point gets
-// these wrong in both directions (16.9e9 is 16899999999.999998 as a double;
-// the 1e-9 nudge in rateToKbps/burstToKb rounds 9999.9999999 up to 10 kbps).
+// these wrong in both directions (16.9e9 is 16899999999.999998 as a double,
+// and 9999.9999999 is easily rounded up to 10 kbps).
 const exactRounding: Array<["rate" | "burst", string, number | "refused"]> = [
   ["rate", "16.9G", 16900000],
   ["rate", "32.3G", 32300000],

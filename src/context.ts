@@ -1,0 +1,60 @@
+// What one run hands to every adapter: the validated global options, its
+// log, its time budget, and (in a dry run) where planned changes are printed.
+import { writeSync } from "node:fs";
+import type { Log } from "./log.ts";
+import { OvsdbClient, resolveEndpoint } from "./ovsdb/client.ts";
+import { Deadline } from "./ovsdb/transact.ts";
+
+/** The options every entry point shares, validated (src/cli/args.ts). */
+export interface GlobalOptions {
+  db?: string;
+  timeoutMs: number;
+  dryRun: boolean;
+  wait: boolean;
+  verbose: boolean;
+}
+
+export interface RunContext {
+  opts: GlobalOptions;
+  log: Log;
+  deadline: Deadline;
+  /** Dry run: where planned steps and transactions are printed. */
+  print?: (text: string) => void;
+}
+
+/** Synchronous stdout: Bun's process.stdout stream costs ~10 ms to set up. */
+export function out(text: string): void {
+  writeSync(1, text);
+}
+
+export function makeContext(opts: GlobalOptions, log: Log): RunContext {
+  const ctx: RunContext = { opts, log, deadline: new Deadline(opts.timeoutMs) };
+  if (opts.dryRun) ctx.print = (text) => out(text.endsWith("\n") ? text : text + "\n");
+  return ctx;
+}
+
+/** The OVSDB of this run (--db, else $OVS_RUNDIR/db.sock). */
+export function connectOvsdb(ctx: Pick<RunContext, "opts" | "deadline">): Promise<OvsdbClient> {
+  return OvsdbClient.connect(resolveEndpoint(ctx.opts.db), Math.min(ctx.deadline.left(), 5000));
+}
+
+/** Runs `fn` on a connection to this run's OVSDB, closed afterwards. */
+export async function withOvsdb<T>(ctx: Pick<RunContext, "opts" | "deadline">, fn: (db: OvsdbClient) => Promise<T>): Promise<T> {
+  const db = await connectOvsdb(ctx);
+  try {
+    return await fn(db);
+  } finally {
+    db.close();
+  }
+}
+
+/** How a dry run shows a transaction: the request that would be sent, on one line. */
+export function formatTransaction(txn: unknown): string {
+  return JSON.stringify({ method: "transact", params: txn });
+}
+
+/** The dryRun callback of the OVSDB operations, when this is a dry run. */
+export function dryRunOf(ctx: Pick<RunContext, "print">): { dryRun?: (txn: unknown[]) => void } {
+  const print = ctx.print;
+  return print ? { dryRun: (txn) => print(formatTransaction(txn)) } : {};
+}

@@ -1,0 +1,105 @@
+// Ganeti's view of its instances, as a file: `reconcile --export` writes it
+// on the master (the only node where the Ganeti CLI answers) and the other
+// nodes read it (`reconcile --from`, `status`). Read back with the same
+// validators the hooks use: a file edited by hand, truncated or from another
+// version fails with the file, the JSON path and the value.
+import { renameSync, writeFileSync } from "node:fs";
+import { Checker, keyPath, parseJson, readTextFile } from "../checker.ts";
+import { parseGanetiObjectName, parseGanetiTag, parseInstanceName, parseMac, parseNicUuid, parseNodeName } from "../names.ts";
+import { parseVlanSpec } from "../vlan.ts";
+import type { GanetiInstance, InstanceNic } from "./query.ts";
+
+export const SNAPSHOT_VERSION = 1;
+
+export interface GanetiSnapshot {
+  version: 1;
+  /** When it was taken (ISO 8601), by `reconcile --export`. */
+  taken?: string;
+  instances: GanetiInstance[];
+  /** Network name -> its tags. */
+  networks: Record<string, string[]>;
+}
+
+const NIC_KEYS = ["index", "uuid", "name", "mac", "mode", "link", "vlan", "network"];
+
+function checkNic(c: Checker, path: string, raw: unknown, index: number): InstanceNic | undefined {
+  const o = c.object(path, raw);
+  if (!o) return undefined;
+  c.keys(path, o, NIC_KEYS);
+  const i = c.integer(keyPath(path, "index"), o.index, 0, 9999, "a NIC index");
+  if (i !== undefined && i !== index) c.fail(keyPath(path, "index"), o.index, `expected ${index} (the NIC's position)`);
+  const uuid = c.valid(keyPath(path, "uuid"), o.uuid, parseNicUuid);
+  const mac = c.valid(keyPath(path, "mac"), o.mac, parseMac);
+  const mode = c.string(keyPath(path, "mode"), o.mode);
+  const link = c.string(keyPath(path, "link"), o.link);
+  const vlan = c.string(keyPath(path, "vlan"), o.vlan, 'a Ganeti vlan string (".3", ":10:20", "")');
+  if (vlan !== undefined && mode === "openvswitch") c.valid(keyPath(path, "vlan"), vlan, parseVlanSpec);
+  if (uuid === undefined || mac === undefined || mode === undefined || link === undefined || vlan === undefined || i === undefined) return undefined;
+  const nic: InstanceNic = { index: i, uuid, mac, mode, link, vlan };
+  if (o.name !== undefined) {
+    const name = c.string(keyPath(path, "name"), o.name);
+    if (name) nic.name = name;
+  }
+  if (o.network !== undefined) {
+    const net = c.valid(keyPath(path, "network"), o.network, parseGanetiObjectName);
+    if (net) nic.network = net;
+  }
+  return nic;
+}
+
+function checkInstance(c: Checker, path: string, raw: unknown): GanetiInstance | undefined {
+  const o = c.object(path, raw);
+  if (!o) return undefined;
+  c.keys(path, o, ["name", "primary", "tags", "nics"]);
+  const name = c.valid(keyPath(path, "name"), o.name, parseInstanceName);
+  const primary = c.valid(keyPath(path, "primary"), o.primary, parseNodeName);
+  const tags = c.strings(keyPath(path, "tags"), o.tags, "a tag");
+  tags?.forEach((t, i) => c.valid(`${keyPath(path, "tags")}[${i}]`, t, parseGanetiTag));
+  const nicList = c.array(keyPath(path, "nics"), o.nics);
+  const nics = (nicList ?? []).map((n, i) => checkNic(c, `${keyPath(path, "nics")}[${i}]`, n, i));
+  if (name === undefined || primary === undefined || tags === undefined || nicList === undefined || nics.some((n) => n === undefined)) return undefined;
+  return { name, primary, tags, nics: nics as InstanceNic[] };
+}
+
+export function validateSnapshot(doc: unknown, file: string): GanetiSnapshot {
+  const c = new Checker();
+  const snap: GanetiSnapshot = { version: 1, instances: [], networks: {} };
+  const root = c.object("(top level)", doc);
+  if (root) {
+    c.keys("", root, ["version", "taken", "instances", "networks"]);
+    if (root.version !== SNAPSHOT_VERSION) c.fail("version", root.version, `expected ${SNAPSHOT_VERSION} (a file written by ovs-vif reconcile --export)`);
+    if (root.taken !== undefined) {
+      const taken = c.string("taken", root.taken, "an ISO 8601 time");
+      if (taken !== undefined && Number.isNaN(Date.parse(taken))) c.fail("taken", taken, "expected an ISO 8601 time");
+      else if (taken !== undefined) snap.taken = taken;
+    }
+    const list = c.array("instances", root.instances) ?? [];
+    list.forEach((raw, i) => {
+      const inst = checkInstance(c, `instances[${i}]`, raw);
+      if (inst) snap.instances.push(inst);
+    });
+    const nets = c.object("networks", root.networks);
+    for (const [name, tags] of Object.entries(nets ?? {})) {
+      const p = keyPath("networks", name);
+      c.valid(p, name, parseGanetiObjectName);
+      const list = c.strings(p, tags, "a tag");
+      list?.forEach((t, i) => c.valid(`${p}[${i}]`, t, parseGanetiTag));
+      if (list) snap.networks[name] = list;
+    }
+  }
+  c.done(file);
+  return snap;
+}
+
+/** Reads and validates a snapshot; `field` names the option that gave the path. */
+export function readSnapshot(field: string, path: string): GanetiSnapshot {
+  return validateSnapshot(parseJson(readTextFile(field, path, false)!, path), path);
+}
+
+/** Written beside the target and renamed over it: a reader sees the old
+ * file or the new one, never half of one. */
+export function writeSnapshot(path: string, snapshot: GanetiSnapshot): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, JSON.stringify(snapshot, null, 1) + "\n");
+  renameSync(tmp, path);
+}

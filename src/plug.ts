@@ -1,0 +1,153 @@
+// The one plug and one unplug of a VM port, whoever the caller (Xen, Ganeti
+// on KVM or Xen, QEMU, the command line). Plug runs every check that can
+// fail before the first change:
+//   1. the device exists (and a rename target is free);
+//   2. read by name and build the one transaction (the bridge exists, the
+//      QoS values fit the port's MTU);
+//   3. only then: prepare the device (Xen backends), commit, wait for
+//      ovs-vswitchd, check the Interface, bring the link up.
+// A failure after the commit rolls the port back out of OVSDB; the error
+// says whether that worked (AfterCommitError).
+import { AfterCommitError, OvsdbError } from "./errors.ts";
+import { connectOvsdb, dryRunOf, type RunContext } from "./context.ts";
+import { deviceExists, prepareVirtualPort, requireDevice, requireFreeName, setLink } from "./netdev.ts";
+import type { Json, OvsdbClient } from "./ovsdb/client.ts";
+import { commitAttach, detachPort, planAttach, removePort, type DetachResult } from "./ovsdb/ports.ts";
+import { checkInterface, checkResults, Deadline, watchCfg } from "./ovsdb/transact.ts";
+import type { DesiredPort } from "./port.ts";
+import { checkLevels, type Policing } from "./qos.ts";
+import { mark } from "./trace.ts";
+
+/** Interface external-id holding the Ganeti NIC's UUID. */
+export const NIC_UUID_KEY = "ganeti-nic-uuid";
+
+export interface PlugRequest {
+  desired: DesiredPort;
+  /** The device as it is now (desired.name once a Xen vifname rename is done). */
+  device: string;
+  /** How the caller names the device in messages (vif, INTERFACE, --iface). */
+  deviceField: string;
+  /** What asked for the rename to desired.name, for messages (Xen: vifname). */
+  renameField?: string;
+  /** A Xen backend: set down, renamed to desired.name, MAC fe:ff:ff:ff:ff:ff,
+   * addresses flushed, before it joins the bridge (as Xen's scripts do). */
+  xenBackend?: boolean;
+  /** A Ganeti NIC: its other ports whose device is gone (a stop or migration
+   * without a down script) are removed once the attach succeeded. */
+  nicUuid?: string;
+}
+
+export interface PlugResult {
+  bridgeMtu?: number;
+  policing: Policing;
+  /** Ports of the same name that the attach replaced. */
+  replaced: number;
+  ofport?: number;
+  /** Stale ports of the same Ganeti NIC removed after the attach. */
+  stale: string[];
+}
+
+/** Ports of the same Ganeti NIC, other than `device`, whose device is gone. Read-only. */
+async function findStaleNicPorts(db: OvsdbClient, nicUuid: string, device: string, deadline: Deadline): Promise<string[]> {
+  const ops: Json[] = [{ op: "select", table: "Interface", where: [["external_ids", "includes", ["map", [[NIC_UUID_KEY, nicUuid]]]]], columns: ["name"] }];
+  const results = await db.transact(ops, deadline.left());
+  checkResults(ops, results, `read ports of NIC ${nicUuid}`);
+  return [...new Set((results[0]?.rows ?? []).map((r) => String(r.name)).filter((n) => n !== device && !deviceExists(n)))];
+}
+
+async function removeStale(db: OvsdbClient, names: string[], nicUuid: string, ctx: RunContext): Promise<string[]> {
+  const removed: string[] = [];
+  for (const name of names) {
+    const res = await detachPort(db, name, { deadline: ctx.deadline, wait: false, ...dryRunOf(ctx) });
+    if (res.removed > 0) removed.push(name);
+  }
+  if (removed.length > 0 && !ctx.print) ctx.log.info("removed stale ports of the NIC", { nic_uuid: nicUuid, ports: removed.join(",") });
+  return removed;
+}
+
+/** Takes the just-committed port out again; says what OVSDB holds after. */
+async function rollback(db: OvsdbClient, ctx: RunContext, desired: DesiredPort, portUuid: string, cause: Error): Promise<AfterCommitError> {
+  // The run's deadline may be spent (that may be why we are here).
+  const deadline = new Deadline(3000);
+  try {
+    await removePort(db, desired.name, portUuid, deadline).catch(async (err: unknown) => {
+      if (!(err instanceof OvsdbError) || (err.kind !== "closed" && err.kind !== "socket" && err.kind !== "timeout")) throw err;
+      // The connection is gone (ovsdb-server restarted): one new one.
+      const again = await connectOvsdb({ opts: ctx.opts, deadline });
+      try {
+        await removePort(again, desired.name, portUuid, deadline);
+      } finally {
+        again.close();
+      }
+    });
+    return new AfterCommitError(cause, "rolled back", `port ${desired.name} removed from ${desired.bridge} again`);
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    return new AfterCommitError(cause, "committed", `port ${desired.name} stays on ${desired.bridge} with its full configuration (rollback failed: ${why}); remove it with 'ovs-vif detach --iface ${desired.name}'`);
+  }
+}
+
+/** Plugs one VM port. `db` lets a caller open the connection early (Xen
+ * overlaps it with its xenstore reads); the caller closes what it passes. */
+export async function plug(req: PlugRequest, ctx: RunContext, db?: Promise<OvsdbClient>): Promise<PlugResult> {
+  const { desired } = req;
+  const connecting = db ?? connectOvsdb(ctx);
+  connecting.catch(() => undefined);
+  if (desired.qos) checkLevels(desired.qos);
+  if (!ctx.print) {
+    requireDevice(req.deviceField, req.device);
+    requireFreeName(req.renameField ?? `${req.deviceField} rename`, req.device, desired.name);
+  }
+  const client = await connecting;
+  mark("ovsdb connected");
+  try {
+    const plan = await planAttach(client, desired, ctx.deadline);
+    const base = { policing: plan.policing, replaced: plan.state.sameNamePorts.length, ...(plan.state.bridgeMtu !== undefined ? { bridgeMtu: plan.state.bridgeMtu } : {}) };
+    // Looking for stale ports of this NIC goes out now (pipelined on the
+    // same connection); they are removed only once the attach succeeded.
+    const staleNames = req.nicUuid !== undefined ? findStaleNicPorts(client, req.nicUuid, desired.name, ctx.deadline) : Promise.resolve([] as string[]);
+    staleNames.catch(() => undefined);
+    if (ctx.print) {
+      const stale = req.nicUuid !== undefined ? await removeStale(client, await staleNames, req.nicUuid, ctx) : [];
+      dryRunOf(ctx).dryRun?.([client.database, ...plan.ops]);
+      ctx.print(`ip link set dev ${desired.name} up`);
+      return { ...base, stale };
+    }
+    if (req.xenBackend) await prepareVirtualPort(req.device, desired.name === req.device ? undefined : desired.name);
+    mark("device prepared");
+    const watch = ctx.opts.wait ? watchCfg(client, ctx.deadline) : undefined;
+    const committed = await commitAttach(client, desired, plan, ctx.deadline);
+    mark("committed");
+    const result: PlugResult = { ...base, policing: committed.plan.policing, replaced: committed.plan.state.sameNamePorts.length, stale: [] };
+    try {
+      if (watch) {
+        await watch.until(committed.nextCfg);
+        mark("vswitchd applied");
+        result.ofport = await checkInterface(client, committed.interfaceUuid, desired.name, ctx.deadline);
+      }
+      await setLink(desired.name, "up");
+    } catch (err) {
+      watch?.cancel();
+      throw await rollback(client, ctx, desired, committed.portUuid, err instanceof Error ? err : new Error(String(err)));
+    }
+    mark("attached");
+    const names = await staleNames;
+    if (names.length > 0 && req.nicUuid !== undefined) result.stale = await removeStale(client, names, req.nicUuid, ctx);
+    return result;
+  } finally {
+    if (!db) client.close();
+  }
+}
+
+/** Removes the device's port from whatever bridge holds it (absent is fine)
+ * and sets a device that still exists down. */
+export async function unplug(device: string, ctx: RunContext, db?: Promise<OvsdbClient>): Promise<DetachResult> {
+  const client = await (db ?? connectOvsdb(ctx));
+  try {
+    const res = await detachPort(client, device, { deadline: ctx.deadline, wait: ctx.opts.wait, ...dryRunOf(ctx) });
+    if (!ctx.print && deviceExists(device)) await setLink(device, "down").catch(() => undefined);
+    return res;
+  } finally {
+    if (!db) client.close();
+  }
+}
