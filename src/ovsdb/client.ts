@@ -5,16 +5,9 @@ import { OvsdbError } from "../errors.ts";
 import { ConnectError, openStream, type Stream } from "../stream.ts";
 import { JsonSplitter } from "./json-stream.ts";
 
-export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-export type Row = Record<string, Json>;
+import type { Json, OperationResult } from "./json.ts";
 
-export interface OperationResult {
-  rows?: Row[];
-  uuid?: [string, string];
-  count?: number;
-  error?: string;
-  details?: string;
-}
+export type { Json, OperationResult, Row } from "./json.ts";
 
 export interface Endpoint {
   kind: "unix" | "tcp";

@@ -1,7 +1,7 @@
 // OVSDB sends JSON-RPC messages back to back with no delimiter. This splits
 // a byte stream into complete top-level JSON values by tracking nesting depth
 // outside strings; each complete value is then handed to JSON.parse.
-import type { Json } from "./client.ts";
+import type { Json } from "./json.ts";
 
 const OPEN_BRACE = 0x7b;
 const CLOSE_BRACE = 0x7d;

@@ -3,7 +3,7 @@
 // select lists and reconcile's comparison are all derived from this list,
 // so a new column is one line here (and its value in port.ts).
 import type { PortColumns } from "../port.ts";
-import type { Json, Row } from "./client.ts";
+import type { Json, Row } from "./json.ts";
 import { map, mapEntries, optional, set, setItems } from "./values.ts";
 
 export type PortTable = "Port" | "Interface";

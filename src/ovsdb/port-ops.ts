@@ -1,6 +1,6 @@
 // Transaction builders for VM ports. Pure: they take what was read and the
 // desired state and return the operations of one transaction.
-import type { Json } from "./client.ts";
+import type { Json } from "./json.ts";
 import { portColumns, type DesiredPort } from "../port.ts";
 import { insertRow } from "./port-columns.ts";
 import { namedUuid, set, uuid } from "./values.ts";

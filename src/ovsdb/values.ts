@@ -1,6 +1,6 @@
 // OVSDB's JSON encoding of column values (RFC 7047 section 5.1).
 import { OvsdbError } from "../errors.ts";
-import type { Json } from "./client.ts";
+import type { Json } from "./json.ts";
 
 export const uuid = (id: string): Json => ["uuid", id];
 export const namedUuid = (name: string): Json => ["named-uuid", name];
