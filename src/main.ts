@@ -79,7 +79,7 @@ function resolve(argv: string[]): { load: Load; argv: string[]; tag?: string } |
   }
   const sub = subcommands[command];
   if (!sub) {
-    err(`ovs-vif: unknown command ${JSON.stringify(command)}\n${USAGE}\n`);
+    err(`ovs-vif: error: command ${JSON.stringify(command)}: unknown command (see 'ovs-vif --help')\n`);
     return 2;
   }
   // A hook run by hand (`ovs-vif qemu-ifup TAP`) says so in its lines.

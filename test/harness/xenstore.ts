@@ -247,7 +247,7 @@ export async function startXenstored(dir: string): Promise<XenstoredHandle> {
       }
     },
     async write(path, value) {
-      await run("xenstore-write", ["-s", "-R", path, value], cliEnv);
+      await run("xenstore-write", ["-s", "-R", "--", path, value], cliEnv);
     },
     async rm(path) {
       await run("xenstore-rm", ["-s", path], cliEnv);

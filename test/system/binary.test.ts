@@ -31,7 +31,8 @@ test("dispatch on the invoked name: vif-openvswitch, kvm-vif-bridge, qemu-ifup; 
   }
   const r = run(BINARY, ["frobnicate"]);
   assert.is(r.status, 2);
-  assert.match(r.stderr, /unknown command "frobnicate"/);
+  assert.match(r.stderr, /^ovs-vif: error: command "frobnicate": unknown command/);
+  assert.is(r.stderr.trim().split("\n").length, 1, "one line");
 });
 
 test("a .env or bunfig.toml in the working directory is not loaded", () => {
