@@ -20,35 +20,44 @@ export const VALID_SPEC = {
   node_groups: { default: { switches: ["sw1", "sw2"], nodes: ["node1.example.com"] } },
 };
 
-/** An unknown bond_mode, and the problem it gives. */
-export const UNKNOWN_BOND_MODE = oneSwitch([{ name: "eth2" }, bond({ bond_mode: "balance-xyz" })]);
-export const UNKNOWN_BOND_MODE_PROBLEM = `switches[0].uplinks[1].bond_mode "balance-xyz": expected active-backup, balance-slb or balance-tcp`;
-
-/** balance-tcp with lacp off, and with lacp left out (off too). */
-export const TCP_LACP_OFF = oneSwitch([bond({ bond_mode: "balance-tcp", lacp: "off" })]);
-export const TCP_LACP_OFF_PROBLEM = `switches[0].uplinks[0].lacp "off": balance-tcp requires LACP`;
-export const TCP_NO_LACP = oneSwitch([bond({ bond_mode: "balance-tcp" })]);
-export const TCP_NO_LACP_PROBLEM = `switches[0].uplinks[0].bond_mode "balance-tcp": balance-tcp requires LACP: set lacp to "active" or "passive"`;
-
-/** A switch with eight problems at once, and each problem with its path. */
-export const MANY_PROBLEMS = {
-  version: 1,
-  switches: [
-    {
-      name: "sw1",
-      mtu: 20,
-      fail_mode: "open",
-      uplinks: [bond({ members: ["eth0"], lacp: "sometimes", bond_mod: "balance-slb" }), { name: "eth2", vlans: [10, 4095, "30-20"], bond_mode: "active-backup" }],
+/** Bad specs and the problem lines they give (each line as `ovs-vif switch
+ * check` prints it after the file name; a reason may go on after it). */
+export const BAD_SPECS = {
+  unknownBondMode: {
+    doc: oneSwitch([{ name: "eth2" }, bond({ bond_mode: "balance-xyz" })]),
+    problems: [`switches[0].uplinks[1].bond_mode "balance-xyz": expected active-backup, balance-slb or balance-tcp`],
+  },
+  tcpLacpOff: {
+    doc: oneSwitch([bond({ bond_mode: "balance-tcp", lacp: "off" })]),
+    problems: [`switches[0].uplinks[0].lacp "off": balance-tcp requires LACP`],
+  },
+  /** lacp left out means off: refused too, on bond_mode. */
+  tcpNoLacp: {
+    doc: oneSwitch([bond({ bond_mode: "balance-tcp" })]),
+    problems: [`switches[0].uplinks[0].bond_mode "balance-tcp": balance-tcp requires LACP: set lacp to "active" or "passive"`],
+  },
+  /** A switch with eight problems at once. */
+  many: {
+    doc: {
+      version: 1,
+      switches: [
+        {
+          name: "sw1",
+          mtu: 20,
+          fail_mode: "open",
+          uplinks: [bond({ members: ["eth0"], lacp: "sometimes", bond_mod: "balance-slb" }), { name: "eth2", vlans: [10, 4095, "30-20"], bond_mode: "active-backup" }],
+        },
+      ],
     },
-  ],
+    problems: [
+      `switches[0].mtu 20: out of range 68..65535`,
+      `switches[0].fail_mode "open": expected standalone or secure`,
+      `switches[0].uplinks[0].bond_mod: unknown key (did you mean bond_mode?)`,
+      `switches[0].uplinks[0].members ["eth0"]: a bond needs at least two members`,
+      `switches[0].uplinks[0].lacp "sometimes": expected active, passive or off`,
+      `switches[0].uplinks[1].vlans[1] 4095: VLAN ids are 1..4094`,
+      `switches[0].uplinks[1].vlans[2] "30-20": range start is above its end`,
+      `switches[0].uplinks[1].bond_mode "active-backup": only for a bond (an uplink with members)`,
+    ],
+  },
 };
-export const MANY_PROBLEMS_LIST = [
-  `switches[0].mtu 20: out of range 68..65535`,
-  `switches[0].fail_mode "open": expected standalone or secure`,
-  `switches[0].uplinks[0].bond_mod: unknown key (did you mean bond_mode?)`,
-  `switches[0].uplinks[0].members ["eth0"]: a bond needs at least two members`,
-  `switches[0].uplinks[0].lacp "sometimes": expected active, passive or off`,
-  `switches[0].uplinks[1].vlans[1] 4095: VLAN ids are 1..4094`,
-  `switches[0].uplinks[1].vlans[2] "30-20": range start is above its end`,
-  `switches[0].uplinks[1].bond_mode "active-backup": only for a bond (an uplink with members)`,
-];

@@ -8,19 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BINARY } from "../harness/ovs.ts";
 import { sh, type Result } from "../harness/proc.ts";
-import {
-  EXAMPLE_SPEC,
-  MANY_PROBLEMS,
-  MANY_PROBLEMS_LIST,
-  TCP_LACP_OFF,
-  TCP_LACP_OFF_PROBLEM,
-  TCP_NO_LACP,
-  TCP_NO_LACP_PROBLEM,
-  UNKNOWN_BOND_MODE,
-  UNKNOWN_BOND_MODE_PROBLEM,
-  VALID_SPEC,
-  oneSwitch,
-} from "../harness/switch-specs.ts";
+import { BAD_SPECS, EXAMPLE_SPEC, VALID_SPEC, oneSwitch } from "../harness/switch-specs.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "ovs-vif-switch-check-"));
 process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
@@ -57,25 +45,25 @@ test("the shipped example spec is valid", async () => {
 });
 
 test("an unknown bond_mode names its JSON path and the allowed values", async () => {
-  const r = await check(UNKNOWN_BOND_MODE);
+  const r = await check(BAD_SPECS.unknownBondMode.doc);
   assert.is(r.code, 1);
-  assert.ok(r.out.includes(`${r.file}: ${UNKNOWN_BOND_MODE_PROBLEM}`), r.out);
+  assert.ok(r.out.includes(`${r.file}: ${BAD_SPECS.unknownBondMode.problems[0]}`), r.out);
 });
 
 test("balance-tcp with lacp off is refused with the reason", async () => {
-  const r = await check(TCP_LACP_OFF);
+  const r = await check(BAD_SPECS.tcpLacpOff.doc);
   assert.is(r.code, 1);
-  assert.ok(r.out.includes(TCP_LACP_OFF_PROBLEM), r.out);
+  assert.ok(r.out.includes(BAD_SPECS.tcpLacpOff.problems[0]!), r.out);
   // lacp left out means off: refused too, on bond_mode.
-  const r2 = await check(TCP_NO_LACP);
+  const r2 = await check(BAD_SPECS.tcpNoLacp.doc);
   assert.is(r2.code, 1);
-  assert.ok(r2.out.includes(TCP_NO_LACP_PROBLEM), r2.out);
+  assert.ok(r2.out.includes(BAD_SPECS.tcpNoLacp.problems[0]!), r2.out);
 });
 
 test("every problem is reported at once, each with its path", async () => {
-  const r = await check(MANY_PROBLEMS);
+  const r = await check(BAD_SPECS.many.doc);
   assert.is(r.code, 1);
-  for (const expected of MANY_PROBLEMS_LIST) {
+  for (const expected of BAD_SPECS.many.problems) {
     assert.ok(r.out.includes(expected), `missing ${expected} in: ${r.out}`);
   }
 });

@@ -8,20 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { catchInputError } from "../harness/assert.ts";
-import {
-  EXAMPLE_SPEC,
-  MANY_PROBLEMS,
-  MANY_PROBLEMS_LIST,
-  TCP_LACP_OFF,
-  TCP_LACP_OFF_PROBLEM,
-  TCP_NO_LACP,
-  TCP_NO_LACP_PROBLEM,
-  UNKNOWN_BOND_MODE,
-  UNKNOWN_BOND_MODE_PROBLEM,
-  VALID_SPEC,
-  bond,
-  oneSwitch,
-} from "../harness/switch-specs.ts";
+import { BAD_SPECS, EXAMPLE_SPEC, VALID_SPEC, bond, oneSwitch } from "../harness/switch-specs.ts";
 import { DocumentError } from "../../src/checker.ts";
 import { loadSpec, parseSpecText, specPath, validateSpec } from "../../src/switch/spec-validate.ts";
 
@@ -59,26 +46,28 @@ test("the shipped example spec validates", () => {
 });
 
 test("an unknown bond_mode names its JSON path and the allowed values", () => {
-  assert.equal(problems(UNKNOWN_BOND_MODE), [UNKNOWN_BOND_MODE_PROBLEM]);
+  assert.equal(problems(BAD_SPECS.unknownBondMode.doc), BAD_SPECS.unknownBondMode.problems);
 });
 
 test("balance-tcp needs LACP: lacp off is refused on lacp, lacp left out on bond_mode", () => {
-  assert.ok(problems(TCP_LACP_OFF).some((p) => p.startsWith(TCP_LACP_OFF_PROBLEM)), problems(TCP_LACP_OFF).join("; "));
-  assert.equal(problems(TCP_NO_LACP), [TCP_NO_LACP_PROBLEM]);
+  const off = problems(BAD_SPECS.tcpLacpOff.doc);
+  assert.is(off.length, 1, off.join("; "));
+  assert.ok(off[0]!.startsWith(BAD_SPECS.tcpLacpOff.problems[0]!), off[0]);
+  assert.equal(problems(BAD_SPECS.tcpNoLacp.doc), BAD_SPECS.tcpNoLacp.problems);
 });
 
 test("every problem of a document is reported at once, each with its path", () => {
-  const got = problems(MANY_PROBLEMS);
-  assert.is(got.length, MANY_PROBLEMS_LIST.length, got.join("; "));
-  for (const expected of MANY_PROBLEMS_LIST) assert.ok(got.some((p) => p.startsWith(expected)), `missing ${expected} in: ${got.join("; ")}`);
+  const got = problems(BAD_SPECS.many.doc);
+  assert.is(got.length, BAD_SPECS.many.problems.length, got.join("; "));
+  for (const expected of BAD_SPECS.many.problems) assert.ok(got.some((p) => p.startsWith(expected)), `missing ${expected} in: ${got.join("; ")}`);
 });
 
 test("the DocumentError names the file and lists every problem", () => {
-  const err = catchInputError(() => validateSpec(MANY_PROBLEMS, "/etc/ovs-vif/switches.json"), "document");
+  const err = catchInputError(() => validateSpec(BAD_SPECS.many.doc, "/etc/ovs-vif/switches.json"), "document");
   assert.instance(err, DocumentError);
   assert.is((err as DocumentError).file, "/etc/ovs-vif/switches.json");
   assert.ok(err.message.startsWith("/etc/ovs-vif/switches.json: "), err.message);
-  for (const p of MANY_PROBLEMS_LIST) assert.ok(err.message.includes(p), `missing ${p} in ${err.message}`);
+  for (const p of BAD_SPECS.many.problems) assert.ok(err.message.includes(p), `missing ${p} in ${err.message}`);
 });
 
 test("version is required", () => {
