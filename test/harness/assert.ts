@@ -1,4 +1,4 @@
-// Shared assertions for the parser tests.
+// Shared assertions for the unit tests: errors of bad input.
 import * as assert from "uvu/assert";
 import { InputError } from "../../src/errors.ts";
 
@@ -25,4 +25,17 @@ export function expectInputError(fn: () => unknown, field: string, value: string
   assert.ok(caught.message.includes(caught.reason), `${label}: message ${JSON.stringify(caught.message)} gives the reason`);
   if (reasonPattern) assert.match(caught.reason, reasonPattern, `${label}: reason`);
   return caught;
+}
+
+/** Runs `fn`, which must throw an InputError; returns it for callers that
+ * pin down only part of it (the field, the reason, the message). */
+export function catchInputError(fn: () => unknown, label: string): InputError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof InputError) return err;
+    assert.unreachable(`${label}: expected an InputError, got ${String(err)}`);
+  }
+  assert.unreachable(`${label}: expected an InputError, got no error`);
+  throw new Error("unreachable");
 }

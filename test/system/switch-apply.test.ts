@@ -3,10 +3,9 @@
 // after spec edits, ownership (foreign and VM ports survive), refusals.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { runBinary, startOvs, type OvsHandle } from "../harness/ovs.ts";
+import type { OvsHandle } from "../harness/ovs.ts";
 import type { Result } from "../harness/proc.ts";
+import { addVeths, ovsPerTest, switchCmd, writeSpec } from "../harness/switch-ovs.ts";
 import { OvsdbClient, resolveEndpoint } from "../../src/ovsdb/client.ts";
 import { checkResults, Deadline, GuardConflict } from "../../src/ovsdb/transact.ts";
 import { applySwitches } from "../../src/switch/apply.ts";
@@ -15,37 +14,7 @@ import { resolveSwitch } from "../../src/switch/spec-resolve.ts";
 import { validateSpec } from "../../src/switch/spec-validate.ts";
 import { readSwitch } from "../../src/switch/state.ts";
 
-const handles: OvsHandle[] = [];
-
-async function ovs(): Promise<OvsHandle> {
-  const h = await startOvs();
-  handles.push(h);
-  return h;
-}
-
-test.after.each(async () => {
-  for (const h of handles.splice(0)) await h.stop();
-});
-
-/** veth pairs inside the namespace: `names` are the ends the switch uses. */
-async function devices(h: OvsHandle, ...names: string[]): Promise<void> {
-  for (const d of names) {
-    const r = await h.inNs("ip", ["link", "add", d, "type", "veth", "peer", "name", `${d}p`]);
-    if (r.code !== 0) throw new Error(`ip link add ${d}: ${r.stderr}`);
-    await h.inNs("ip", ["link", "set", d, "up"]);
-    await h.inNs("ip", ["link", "set", `${d}p`, "up"]);
-  }
-}
-
-function writeSpec(h: OvsHandle, doc: unknown): string {
-  const file = join(h.dir, "switches.json");
-  writeFileSync(file, JSON.stringify(doc, null, 2));
-  return file;
-}
-
-async function sw(h: OvsHandle, ...args: string[]): Promise<Result> {
-  return runBinary(h, ["switch", ...args, "--spec", join(h.dir, "switches.json")]);
-}
+const ovs = ovsPerTest(test);
 
 function ok(r: Result, what: string): string {
   assert.is(r.code, 0, `${what} failed (exit ${r.code}): ${r.stderr}${r.stdout}`);
@@ -81,10 +50,10 @@ const SPEC1 = {
 
 test("plan shows the creation, apply makes it, a second apply is a no-op", async () => {
   const h = await ovs();
-  await devices(h, "u0", "u1", "e3");
+  await addVeths(h, ["u0", "u1", "e3"], { up: true });
   writeSpec(h, SPEC1);
   const before = await h.dump();
-  const plan = ok(await sw(h, "plan"), "plan");
+  const plan = ok(await switchCmd(h, "plan"), "plan");
   assert.is(
     plan,
     [
@@ -96,7 +65,7 @@ test("plan shows the creation, apply makes it, a second apply is a no-op", async
   );
   assert.is(await h.dump(), before, "plan changed nothing");
 
-  const applied = ok(await sw(h, "apply"), "apply");
+  const applied = ok(await switchCmd(h, "apply"), "apply");
   assert.ok(applied.startsWith(plan), applied);
   assert.match(applied, /^sw1: applied \(3 changes\)$/m);
   // The oracle: ovs-vsctl sees exactly what the spec says.
@@ -121,17 +90,17 @@ test("plan shows the creation, apply makes it, a second apply is a no-op", async
   assert.equal(bondIfaces, ["u0", "u1"]);
 
   const snapshot = await h.dump();
-  const again = ok(await sw(h, "apply"), "second apply");
+  const again = ok(await switchCmd(h, "apply"), "second apply");
   assert.is(again, "sw1: no changes\n");
-  assert.is(ok(await sw(h, "plan"), "plan"), "sw1: no changes\n");
+  assert.is(ok(await switchCmd(h, "plan"), "plan"), "sw1: no changes\n");
   assert.is(await h.dump(), snapshot, "second apply sent no transaction (next_cfg unchanged)");
 });
 
 test("plan after a spec edit shows exactly the change; apply makes it; members move between uplinks", async () => {
   const h = await ovs();
-  await devices(h, "u0", "u1", "u2", "e3");
+  await addVeths(h, ["u0", "u1", "u2", "e3"], { up: true });
   writeSpec(h, SPEC1);
-  ok(await sw(h, "apply"), "apply");
+  ok(await switchCmd(h, "apply"), "apply");
   // Edit: bond mode and delay, one member swapped, VLANs of e3 changed.
   const spec2 = structuredClone(SPEC1);
   spec2.switches[0]!.uplinks = [
@@ -140,36 +109,36 @@ test("plan after a spec edit shows exactly the change; apply makes it; members m
   ];
   writeSpec(h, spec2);
   const before = await h.dump();
-  const plan = ok(await sw(h, "plan"), "plan");
+  const plan = ok(await switchCmd(h, "plan"), "plan");
   assert.is(plan, ["sw1: ~ uplink bond0: bond_mode balance-slb -> balance-tcp, members +u2 -u1", "sw1: ~ uplink e3: vlans 10,20-22 -> 10,30+untagged", ""].join("\n"));
   assert.is(await h.dump(), before, "plan changed nothing");
-  const applied = ok(await sw(h, "apply"), "apply");
+  const applied = ok(await switchCmd(h, "apply"), "apply");
   assert.ok(applied.startsWith(plan), applied);
   assert.is(await get(h, "Port", "bond0", "bond_mode"), "balance-tcp");
   assert.is(await get(h, "Port", "e3", "trunks"), "[0, 10, 30]");
   const members = (await h.vsctl("--bare", "--columns=name", "find", "Interface", "external_ids:ovs-vif-uplink=bond0")).split(/\s+/).filter(Boolean).sort();
   assert.equal(members, ["u0", "u2"]);
-  assert.is(ok(await sw(h, "apply"), "apply"), "sw1: no changes\n");
+  assert.is(ok(await switchCmd(h, "apply"), "apply"), "sw1: no changes\n");
 
   // A plain uplink becomes a bond member: the old port goes, the device is reused, one transaction.
   const spec3 = structuredClone(SPEC1);
   spec3.switches[0]!.uplinks = [{ name: "bond1", members: ["e3", "u1"], bond_mode: "active-backup" } as never, { name: "u0" } as never];
   writeSpec(h, spec3);
   assert.is(
-    ok(await sw(h, "plan"), "plan"),
+    ok(await switchCmd(h, "plan"), "plan"),
     ["sw1: + uplink bond1: bond of e3,u1 (bond_mode active-backup, lacp off, vlans all)", "sw1: + uplink u0 (vlans all)", "sw1: - uplink bond0 (no longer in the spec)", "sw1: - uplink e3 (no longer in the spec)", ""].join("\n"),
   );
-  ok(await sw(h, "apply"), "apply");
+  ok(await switchCmd(h, "apply"), "apply");
   assert.equal(await portsOf(h, "sw1"), ["bond1", "u0"]);
   for (const d of ["e3", "u1", "u0"]) assert.is(await get(h, "Interface", d, "error"), "[]", `${d} attached`);
-  assert.is(ok(await sw(h, "apply"), "apply"), "sw1: no changes\n");
+  assert.is(ok(await switchCmd(h, "apply"), "apply"), "sw1: no changes\n");
 });
 
 test("foreign and VM ports survive apply and the removal of uplinks; remove refuses while they remain", async () => {
   const h = await ovs();
-  await devices(h, "u0", "u1", "e3");
+  await addVeths(h, ["u0", "u1", "e3"], { up: true });
   writeSpec(h, SPEC1);
-  ok(await sw(h, "apply"), "apply");
+  ok(await switchCmd(h, "apply"), "apply");
   // A foreign port (an admin's internal port) and a VM port (as Xen's stock script makes it).
   await h.vsctl("add-port", "sw1", "foo0", "--", "set", "Interface", "foo0", "type=internal");
   await h.addTap("vm1tap0");
@@ -177,41 +146,41 @@ test("foreign and VM ports survive apply and the removal of uplinks; remove refu
   const foo = await h.vsctl("--columns=_uuid,name,tag,interfaces,external_ids", "list", "Port", "foo0");
   const vm = await h.vsctl("--columns=_uuid,name,tag,interfaces,external_ids", "list", "Port", "vm1tap0");
 
-  assert.is(ok(await sw(h, "apply"), "apply"), "sw1: no changes\n", "other ports are not changes");
+  assert.is(ok(await switchCmd(h, "apply"), "apply"), "sw1: no changes\n", "other ports are not changes");
   // The spec drops every uplink: only ovs-vif's own ports go.
   const spec2 = structuredClone(SPEC1);
   spec2.switches[0]!.uplinks = [];
   writeSpec(h, spec2);
-  assert.is(ok(await sw(h, "plan"), "plan"), "sw1: - uplink bond0 (no longer in the spec)\nsw1: - uplink e3 (no longer in the spec)\n");
-  ok(await sw(h, "apply"), "apply");
+  assert.is(ok(await switchCmd(h, "plan"), "plan"), "sw1: - uplink bond0 (no longer in the spec)\nsw1: - uplink e3 (no longer in the spec)\n");
+  ok(await switchCmd(h, "apply"), "apply");
   assert.equal(await portsOf(h, "sw1"), ["foo0", "vm1tap0"]);
   assert.is(await h.vsctl("--columns=_uuid,name,tag,interfaces,external_ids", "list", "Port", "foo0"), foo, "foreign port untouched");
   assert.is(await h.vsctl("--columns=_uuid,name,tag,interfaces,external_ids", "list", "Port", "vm1tap0"), vm, "VM port untouched");
 
-  const show = ok(await sw(h, "show"), "show");
+  const show = ok(await switchCmd(h, "show"), "show");
   assert.match(show, /^sw1: datapath_type netdev, fail_mode standalone, mtu 1600, ovs-vif-switch managed, in spec \(managed\)$/m);
   assert.match(show, /other ports: foo0 \(foreign\), vm1tap0 \(VM\)/);
 
-  const refused = await sw(h, "remove", "sw1");
+  const refused = await switchCmd(h, "remove", "sw1");
   assert.is(refused.code, 1);
   assert.match(refused.stderr, /switch "sw1": not removed: ports remain on it that ovs-vif does not own: foo0 \(foreign port\), vm1tap0 \(VM port\)/);
   assert.equal(await portsOf(h, "sw1"), ["foo0", "vm1tap0"]);
   await h.vsctl("del-port", "sw1", "foo0");
   await h.vsctl("del-port", "sw1", "vm1tap0");
-  assert.is(ok(await sw(h, "remove", "sw1"), "remove"), "sw1: removed\n");
+  assert.is(ok(await switchCmd(h, "remove", "sw1"), "remove"), "sw1: removed\n");
   assert.is((await h.vsctl("list-br")).trim(), "");
 });
 
 test("a device held by a foreign port, or a VM port named as an uplink, is refused and nothing changes", async () => {
   const h = await ovs();
-  await devices(h, "u0", "u1", "e3");
+  await addVeths(h, ["u0", "u1", "e3"], { up: true });
   await h.addBridge("sw1");
   await h.vsctl("add-port", "sw1", "u1");
   await h.addTap("vm2tap0");
   await h.vsctl("add-port", "sw1", "vm2tap0", "--", "set", "Port", "vm2tap0", "external_ids:ovs-vif-owner=ganeti");
   writeSpec(h, SPEC1);
   const before = await h.dump();
-  const r = await sw(h, "apply");
+  const r = await switchCmd(h, "apply");
   assert.is(r.code, 1);
   assert.match(r.stderr, /sw1 uplink bond0 device "u1": already attached as port u1 of bridge sw1 \(not an uplink ovs-vif manages there\); remove it first/);
   assert.is(await h.dump(), before);
@@ -219,7 +188,7 @@ test("a device held by a foreign port, or a VM port named as an uplink, is refus
   const spec2 = structuredClone(SPEC1);
   spec2.switches[0]!.uplinks = [{ name: "vm2tap0" } as never];
   writeSpec(h, spec2);
-  const r2 = await sw(h, "apply");
+  const r2 = await switchCmd(h, "apply");
   assert.is(r2.code, 1);
   assert.match(r2.stderr, /sw1 uplink "vm2tap0": is a VM port on this bridge; ovs-vif will not take it over/);
   assert.is(await h.dump(), before);
@@ -229,23 +198,23 @@ test("a device held by a foreign port, or a VM port named as an uplink, is refus
   spec3.switches[0]!.uplinks = [{ name: "u1", vlans: [5] } as never];
   writeSpec(h, spec3);
   const uuid = await get(h, "Port", "u1", "_uuid");
-  assert.is(ok(await sw(h, "plan"), "plan"), "sw1: ~ bridge sw1: ovs-vif-switch (unset) -> managed, mtu (unset) -> 1600\nsw1: ~ uplink u1: adopt existing port (mark ovs-vif-uplink=sw1), vlans all -> 5, u1 mtu (unset) -> 1600\n");
-  ok(await sw(h, "apply"), "apply");
+  assert.is(ok(await switchCmd(h, "plan"), "plan"), "sw1: ~ bridge sw1: ovs-vif-switch (unset) -> managed, mtu (unset) -> 1600\nsw1: ~ uplink u1: adopt existing port (mark ovs-vif-uplink=sw1), vlans all -> 5, u1 mtu (unset) -> 1600\n");
+  ok(await switchCmd(h, "apply"), "apply");
   assert.is(await get(h, "Port", "u1", "_uuid"), uuid);
   assert.is(await get(h, "Port", "u1", "trunks"), "[5]");
   assert.is(await get(h, "Port", "u1", "external_ids:ovs-vif-uplink"), "sw1");
-  assert.is(ok(await sw(h, "apply"), "apply"), "sw1: no changes\n");
+  assert.is(ok(await switchCmd(h, "apply"), "apply"), "sw1: no changes\n");
 });
 
 test("an invalid spec (balance-tcp with lacp off) is refused before OVSDB is touched", async () => {
   const h = await ovs();
-  await devices(h, "u0", "u1");
+  await addVeths(h, ["u0", "u1"], { up: true });
   const spec = structuredClone(SPEC1);
   spec.switches[0]!.uplinks = [{ name: "bond0", members: ["u0", "u1"], bond_mode: "balance-tcp", lacp: "off" } as never];
   const file = writeSpec(h, spec);
   const before = await h.dump();
   for (const action of ["plan", "apply"]) {
-    const r = await sw(h, action);
+    const r = await switchCmd(h, action);
     assert.is(r.code, 1, action);
     assert.ok(r.stderr.includes(`${file}: switches[0].uplinks[0].lacp "off": balance-tcp requires LACP`), r.stderr);
   }
@@ -254,34 +223,34 @@ test("an invalid spec (balance-tcp with lacp off) is refused before OVSDB is tou
 
 test("per-node overrides pick the node's uplinks; --dry-run prints the transaction and changes nothing", async () => {
   const h = await ovs();
-  await devices(h, "u0", "u1", "e3");
+  await addVeths(h, ["u0", "u1", "e3"], { up: true });
   const spec = structuredClone(SPEC1) as typeof SPEC1 & { switches: { overrides?: unknown }[] };
   spec.switches[0]!.overrides = { nodes: { "node2.example.com": { uplinks: [{ name: "e3" }] } }, groups: { rack9: { mtu: 1700 } } };
   writeSpec(h, spec);
   const before = await h.dump();
-  const dry = await sw(h, "apply", "--dry-run", "--node", "node2.example.com", "--group", "rack9");
+  const dry = await switchCmd(h, "apply", "--dry-run", "--node", "node2.example.com", "--group", "rack9");
   assert.is(dry.code, 0, dry.stderr);
   const txn = JSON.parse(dry.stdout) as { method: string; params: unknown[] };
   assert.is(txn.method, "transact");
   assert.is(txn.params[0], "Open_vSwitch");
   assert.ok(JSON.stringify(txn.params).includes('"name":"e3"'));
   assert.is(await h.dump(), before, "dry run changed nothing");
-  const out = ok(await sw(h, "apply", "--node", "node2.example.com", "--group", "rack9"), "apply");
+  const out = ok(await switchCmd(h, "apply", "--node", "node2.example.com", "--group", "rack9"), "apply");
   assert.match(out, /^sw1: \+ bridge sw1 \(datapath_type netdev, fail_mode standalone, mtu 1700\)$/m);
   assert.equal(await portsOf(h, "sw1"), ["e3"]);
   assert.is(await get(h, "Interface", "e3", "mtu_request"), "1700");
   // Another node, same group: the base uplinks replace the override's.
   assert.is(
-    ok(await sw(h, "plan", "--node", "node1.example.com", "--group", "rack9"), "plan"),
+    ok(await switchCmd(h, "plan", "--node", "node1.example.com", "--group", "rack9"), "plan"),
     "sw1: + uplink bond0: bond of u0,u1 (bond_mode balance-slb, lacp active, lacp-time fast, bond-updelay 100, vlans all)\nsw1: ~ uplink e3: vlans all -> 10,20-22\n",
   );
 });
 
 test("a concurrent change between read and commit fails the guard; a fresh read then applies on top of it", async () => {
   const h = await ovs();
-  await devices(h, "u0", "u1", "e3");
+  await addVeths(h, ["u0", "u1", "e3"], { up: true });
   writeSpec(h, SPEC1);
-  ok(await sw(h, "apply"), "apply");
+  ok(await switchCmd(h, "apply"), "apply");
   const spec2 = structuredClone(SPEC1);
   spec2.switches[0]!.uplinks = [spec2.switches[0]!.uplinks[0]!];
   const desired = resolveSwitch(validateSpec(spec2, "spec.json"), "sw1", {});

@@ -5,30 +5,12 @@
 // only when no VM or foreign port remains, node-add sets up the new node.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { runBinary, startOvs, type OvsHandle } from "../harness/ovs.ts";
+import { runBinary, type OvsHandle } from "../harness/ovs.ts";
 import type { Result } from "../harness/proc.ts";
 import { loadFixture } from "../harness/hook-fixtures.ts";
+import { addVeths, ovsPerTest, specFile, writeSpec } from "../harness/switch-ovs.ts";
 
-const handles: OvsHandle[] = [];
-
-async function node(): Promise<OvsHandle> {
-  const h = await startOvs();
-  handles.push(h);
-  return h;
-}
-
-test.after.each(async () => {
-  for (const h of handles.splice(0)) await h.stop();
-});
-
-async function devices(h: OvsHandle, ...names: string[]): Promise<void> {
-  for (const d of names) {
-    const r = await h.inNs("ip", ["link", "add", d, "type", "veth", "peer", "name", `${d}p`]);
-    if (r.code !== 0) throw new Error(`ip link add ${d}: ${r.stderr}`);
-  }
-}
+const node = ovsPerTest(test);
 
 const SPEC = {
   version: 1,
@@ -47,12 +29,6 @@ const SPEC = {
   ],
   node_groups: { default: { switches: ["sw1", "sw2"], nodes: ["node1.example.com", "node2.example.com"] } },
 };
-
-function writeSpec(h: OvsHandle, doc: unknown = SPEC): string {
-  const file = join(h.dir, "switches.json");
-  writeFileSync(file, JSON.stringify(doc, null, 2));
-  return file;
-}
 
 /** The environment Ganeti's hooks runner builds (PATH + GANETI_*). */
 function ganetiEnv(path: string, phase: "pre" | "post", extra: Record<string, string>): Record<string, string> {
@@ -83,7 +59,7 @@ const connectEnv = (phase: "pre" | "post", link = "sw1", mode = "openvswitch") =
 const disconnectEnv = (phase: "pre" | "post", link = "sw1", mode = "openvswitch") => ganetiEnv("network-disconnect", phase, groupVars(link, mode));
 
 async function hook(h: OvsHandle, nodeName: string, env: Record<string, string>): Promise<Result> {
-  return runBinary(h, ["switch", "hook", "--spec", join(h.dir, "switches.json"), "--node", nodeName], { env });
+  return runBinary(h, ["switch", "hook", "--spec", specFile(h), "--node", nodeName], { env });
 }
 
 async function bridges(h: OvsHandle): Promise<string[]> {
@@ -97,10 +73,10 @@ async function bondMembers(h: OvsHandle, bond: string): Promise<string[]> {
 test("network-connect post creates the switch on every node of the group, with each node's uplinks", async () => {
   const n1 = await node();
   const n2 = await node();
-  await devices(n1, "eth0", "eth1");
-  await devices(n2, "ens1", "ens2");
-  writeSpec(n1);
-  writeSpec(n2);
+  await addVeths(n1, ["eth0", "eth1"]);
+  await addVeths(n2, ["ens1", "ens2"]);
+  writeSpec(n1, SPEC);
+  writeSpec(n2, SPEC);
   // Ganeti runs the hook on each node of the group with the same environment.
   const r1 = await hook(n1, "node1.example.com", connectEnv("post"));
   const r2 = await hook(n2, "node2.example.com", connectEnv("post"));
@@ -125,7 +101,7 @@ test("network-connect post creates the switch on every node of the group, with e
 
 test("pre phase, other modes and other hook paths do nothing", async () => {
   const h = await node();
-  writeSpec(h);
+  writeSpec(h, SPEC);
   const before = await h.dump();
   for (const env of [
     connectEnv("pre"),
@@ -142,7 +118,7 @@ test("pre phase, other modes and other hook paths do nothing", async () => {
 
 test("network-connect for a link the spec does not describe creates a bare bridge", async () => {
   const h = await node();
-  writeSpec(h);
+  writeSpec(h, SPEC);
   const r = await hook(h, "node1.example.com", connectEnv("post", "br-lab"));
   assert.is(r.code, 0, r.stderr);
   assert.match(r.stderr, /switch br-lab \(not in .*switches\.json: bare bridge\)/);
@@ -166,8 +142,8 @@ test("network-connect for a link the spec does not describe creates a bare bridg
 
 test("network-disconnect refuses while a VM port remains, naming it; removes the managed switch once it is gone", async () => {
   const h = await node();
-  await devices(h, "eth0", "eth1");
-  writeSpec(h);
+  await addVeths(h, ["eth0", "eth1"]);
+  writeSpec(h, SPEC);
   assert.is((await hook(h, "node1.example.com", connectEnv("post"))).code, 0);
   await h.addTap("vm1tap0");
   await h.vsctl("add-port", "sw1", "vm1tap0", "--", "set", "Port", "vm1tap0", "external_ids:ovs-vif-owner=ganeti");
@@ -202,8 +178,8 @@ test("network-disconnect refuses while a VM port remains, naming it; removes the
 
 test("network-disconnect leaves a switch the spec does not mark managed, and foreign ports block removal", async () => {
   const h = await node();
-  await devices(h, "eth2", "eth0", "eth1");
-  writeSpec(h);
+  await addVeths(h, ["eth2", "eth0", "eth1"]);
+  writeSpec(h, SPEC);
   assert.is((await hook(h, "node1.example.com", connectEnv("post", "sw2"))).code, 0);
   const before = await h.dump();
   const r = await hook(h, "node1.example.com", disconnectEnv("post", "sw2"));
@@ -226,7 +202,7 @@ test("network-disconnect leaves a switch the spec does not mark managed, and for
 
 test("the network-connect/-disconnect environments captured from a real Ganeti 3.0 cluster: connect creates the link as a bare bridge; disconnect removes it only once the spec marks it managed and unlisted", async () => {
   const h = await node();
-  writeSpec(h);
+  writeSpec(h, SPEC);
   const me = "node1.ovsvif.test";
   const before = await h.dump();
   for (const path of ["network-connect", "network-disconnect"]) {
@@ -257,8 +233,8 @@ test("the network-connect/-disconnect environments captured from a real Ganeti 3
 
 test("node-add post sets up every switch of the new node's group, on the new node only", async () => {
   const h = await node();
-  await devices(h, "ens1", "ens2", "eth2");
-  writeSpec(h);
+  await addVeths(h, ["ens1", "ens2", "eth2"]);
+  writeSpec(h, SPEC);
   const env = ganetiEnv("node-add", "post", { GANETI_OP_TARGET: "node2.example.com", GANETI_NODE_NAME: "node2.example.com", GANETI_NODE_PIP: "198.51.100.12", GANETI_NODE_SIP: "198.51.100.12", GANETI_MASTER_CAPABLE: "True", GANETI_VM_CAPABLE: "True" });
   // The hook also runs on the other nodes (and the master): they do nothing.
   const before = await h.dump();
@@ -278,15 +254,15 @@ test("node-add post sets up every switch of the new node's group, on the new nod
 
 test("ovs-vif switch apply --group GROUP (as run by gnt-cluster command -g GROUP) applies that group's list", async () => {
   const h = await node();
-  await devices(h, "eth0", "eth1", "eth2");
+  await addVeths(h, ["eth0", "eth1", "eth2"]);
   const spec = structuredClone(SPEC) as unknown as { node_groups: Record<string, unknown> };
   spec.node_groups = { default: { switches: ["sw2"] }, rack2: { switches: ["sw1"] } };
   writeSpec(h, spec);
-  const r = await runBinary(h, ["switch", "apply", "--spec", join(h.dir, "switches.json"), "--node", "node1.example.com", "--group", "default"]);
+  const r = await runBinary(h, ["switch", "apply", "--spec", specFile(h), "--node", "node1.example.com", "--group", "default"]);
   assert.is(r.code, 0, r.stderr);
   assert.is(r.stdout, "sw2: + bridge sw2 (datapath_type netdev)\nsw2: + uplink eth2 (vlans all)\nsw2: applied (2 changes)\n");
   assert.equal(await bridges(h), ["sw2"]);
-  const none = await runBinary(h, ["switch", "apply", "--spec", join(h.dir, "switches.json"), "--node", "node1.example.com", "--group", "rack9"]);
+  const none = await runBinary(h, ["switch", "apply", "--spec", specFile(h), "--node", "node1.example.com", "--group", "rack9"]);
   assert.is(none.code, 0, none.stderr);
   assert.match(none.stdout, /node group rack9 has no entry in node_groups of .*: nothing to do/);
   assert.equal(await bridges(h), ["sw2"]);

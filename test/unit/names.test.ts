@@ -1,10 +1,11 @@
 // Name and scalar validation (src/names.ts): device and bridge names,
-// external_ids entries, MAC addresses, MTUs.
+// external_ids entries, MAC addresses, MTUs, Ganeti names, tags and NIC
+// UUIDs, port owners.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { InputError } from "../../src/errors.ts";
 import { expectInputError } from "../harness/assert.ts";
-import { parseBridgeName, parseExternalId, parseInterfaceName, parseMac, parseMtu } from "../../src/names.ts";
+import { parseBridgeName, parseExternalId, parseGanetiObjectName, parseGanetiTag, parseInstanceName, parseInterfaceName, parseMac, parseMtu, parseNicUuid, parseNodeName, parseOwner } from "../../src/names.ts";
 
 
 const FIFTEEN = "abcdefghijklmno";
@@ -224,5 +225,39 @@ for (const [raw, reason] of mtuBad) {
     expectInputError(() => parseMtu("mtu", raw), "mtu", raw, reason);
   });
 }
+
+// --- Ganeti names, tags and NIC UUIDs; port owners ----------------------------
+
+test("parseInstanceName accepts a host name and refuses what cannot be a path component", () => {
+  assert.is(parseInstanceName("n", "inst1.example.com"), "inst1.example.com");
+  for (const bad of ["../etc", "a/b", "", "x..y"]) assert.throws(() => parseInstanceName("n", bad), (e: unknown) => e instanceof InputError);
+  expectInputError(() => parseInstanceName("INSTANCE", ""), "INSTANCE", "", /empty instance name/);
+});
+
+test("parseNodeName accepts a host name and refuses anything else, naming a node", () => {
+  assert.is(parseNodeName("--node", "node1.example.com"), "node1.example.com");
+  expectInputError(() => parseNodeName("--node", "node 1"), "--node", "node 1", /Ganeti node name/);
+  expectInputError(() => parseNodeName("--node", ""), "--node", "", /empty node name/);
+});
+
+test("parseGanetiObjectName accepts 1..128 of letters, digits and _ . : + @ -", () => {
+  for (const ok of ["default", "rack-2", "net_a.b:c+d@e", "x".repeat(128)]) assert.is(parseGanetiObjectName("group", ok), ok);
+  for (const bad of ["", "a b", "a/b", "x".repeat(129), "n\u00e9t"]) expectInputError(() => parseGanetiObjectName("group", bad), "group", bad);
+});
+
+test("parseGanetiTag accepts what Ganeti accepts as a tag and nothing else", () => {
+  for (const ok of ["web", "ovs-vif:rate:100M", "a/b*c+d@e", "x".repeat(128)]) assert.is(parseGanetiTag("tag", ok), ok);
+  for (const bad of ["", "a b", "a,b", "a\\b", "x".repeat(129)]) expectInputError(() => parseGanetiTag("tag", bad), "tag", bad, /not a Ganeti tag/);
+});
+
+test("parseNicUuid accepts letters, digits and dashes up to 64", () => {
+  assert.is(parseNicUuid("uuid", "6f2c1a4e-0000-4000-8000-000000000001"), "6f2c1a4e-0000-4000-8000-000000000001");
+  for (const bad of ["", "a b", "u;1", "x".repeat(65)]) expectInputError(() => parseNicUuid("uuid", bad), "uuid", bad, /NIC UUID/);
+});
+
+test("parseOwner accepts 1..32 of a-z, 0-9 and -", () => {
+  for (const ok of ["xen", "ganeti", "qemu", "cli", "my-tool2"]) assert.is(parseOwner("owner", ok), ok);
+  for (const bad of ["", "Xen", "a_b", "x".repeat(33)]) expectInputError(() => parseOwner("owner", bad), "owner", bad);
+});
 
 test.run();

@@ -1,49 +1,37 @@
-// Ingress policing (src/qos.ts, src/port.ts effectivePolicing,
-// src/sources/defaults.ts): VALUE parsing with SI suffixes and conversion to
-// OVS units, Ganeti tag precedence, Xen's `rate` key, the node defaults file.
+// Ingress policing (src/qos.ts): VALUE parsing with SI suffixes and
+// conversion to OVS units, one MTU frame and the default burst, Xen's `rate`
+// key, Ganeti tags and their precedence, and resolvePolicing over mixed
+// levels (environment, command line, Xen, node defaults).
 //
 // Units: rate kbps = floor(bit/s / 1000), burst kb = floor(bits / 1024); the
 // applied value is never above what was asked. "0"/"unlimited" = no policing.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { InputError } from "../../src/errors.ts";
-import { expectInputError } from "../harness/assert.ts";
-import { DEFAULT_MTU, effectivePolicing, portColumns, type DesiredPort } from "../../src/port.ts";
+import { catchInputError, expectInputError } from "../harness/assert.ts";
+import { DPATH, MTU_1500_KB, MTU_9000_KB, XEN_FIELD, envLevel, sw1Defaults, sw9Defaults, xenLevel } from "../harness/qos-levels.ts";
+import { DEFAULT_MTU } from "../../src/port.ts";
 import {
   OVS_MAX,
   burstToKb,
+  checkLevels,
   defaultBurstKb,
+  explicitLevel,
   ganetiLevels,
   levelFromTags,
   mtuKb,
   parseBits,
+  parseQosTag,
   parseXenRate,
   qosTags,
   rateToKbps,
   resolvePolicing,
-  valueLevel,
+  tagNamesNic,
   type NicIdentity,
   NO_POLICING,
   type Policing,
   type QosLevel,
 } from "../../src/qos.ts";
-import { DEFAULTS_PATH, defaultsLevel, defaultsPath, nodeDefaultsLevel, parseNodeDefaults, type NodeDefaults } from "../../src/sources/defaults.ts";
-
-
-/** Like expectInputError, for callers that only pin down part of the error. */
-function catchInputError(fn: () => unknown, label: string): InputError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof InputError) return err;
-    assert.unreachable(`${label}: expected an InputError, got ${String(err)}`);
-  }
-  assert.unreachable(`${label}: expected an InputError, got no error`);
-  throw new Error("unreachable");
-}
 
 /** Exact arithmetic reference: floor(VALUE / div) for a decimal VALUE with an optional k/M/G suffix. */
 function exactFloor(raw: string, div: bigint): bigint {
@@ -58,9 +46,6 @@ function exactFloor(raw: string, div: bigint): bigint {
 function specDefaultBurst(rateKbps: number, mtu = DEFAULT_MTU): number {
   return Math.max(Number((BigInt(rateKbps) * 800n) / 1024n), mtuKb(mtu));
 }
-
-const MTU_1500_KB = 12; // ceil((1500 + 14) * 8 / 1024)
-const MTU_9000_KB = 71; // ceil((9000 + 14) * 8 / 1024)
 
 // --- VALUE parsing and conversion to OVS units -------------------------------
 
@@ -125,7 +110,7 @@ for (const [raw, kb] of burstGood) {
   });
 }
 
-test("parseBits: raw bit values with SI multipliers (x1000, not x1024)", () => {
+test("parseBits reads bit values with SI multipliers (x1000, not x1024)", () => {
   assert.is(parseBits("f", "1.5G"), 1.5e9);
   assert.is(parseBits("f", "800k"), 800000);
   assert.is(parseBits("f", "100M"), 1e8);
@@ -326,8 +311,6 @@ test("defaultBurstKb = max(floor(rate*1000*0.8/1024), one frame) for every rate 
 
 // --- Xen's backend `rate` key ------------------------------------------------
 
-const XEN_FIELD = "/local/domain/0/backend/vif/5/0/rate";
-
 const xenGood: Array<[string, string, Policing]> = [
   ["xl rate=10Mb/s@20ms", "25000,20000", { rate: 10000, burst: 195 }],
   ["xl rate=1Gb/s (default 50ms)", "6250000,50000", { rate: 1000000, burst: 48828 }],
@@ -439,20 +422,20 @@ const doneWhenInst = ["ovs-vif:rate:100M", "ovs-vif:nic:1:rate:10M"];
 const doneWhenNet = ["ovs-vif:rate:1G"];
 
 const precedence: PrecedenceCase[] = [
-  // The done-when example.
-  { name: "done-when: NIC 0 takes the instance rate", inst: doneWhenInst, net: doneWhenNet, nic: NIC0, want: { rate: 100000, burst: 78125 }, rateSource: 'instance tag "ovs-vif:rate:100M"', burstSource: "default: 80% of rate" },
-  { name: "done-when: NIC 1 takes its per-NIC rate", inst: doneWhenInst, net: doneWhenNet, nic: NIC1, want: { rate: 10000, burst: 7812 }, rateSource: 'instance tag "ovs-vif:nic:1:rate:10M"' },
-  { name: "done-when: another instance's NIC on that network takes the network rate", inst: [], net: doneWhenNet, nic: NIC0, want: { rate: 1000000, burst: 781250 }, rateSource: 'network tag "ovs-vif:rate:1G"' },
-  { name: "done-when: no tags -> no policing", inst: [], net: [], nic: NIC0, want: { rate: 0, burst: 0 }, rateSource: "none", burstSource: "none" },
+  // The example: an instance rate, a per-NIC rate for NIC 1, a network rate.
+  { name: "example: NIC 0 takes the instance rate", inst: doneWhenInst, net: doneWhenNet, nic: NIC0, want: { rate: 100000, burst: 78125 }, rateSource: 'instance tag "ovs-vif:rate:100M"', burstSource: "default: 80% of rate" },
+  { name: "example: NIC 1 takes its per-NIC rate", inst: doneWhenInst, net: doneWhenNet, nic: NIC1, want: { rate: 10000, burst: 7812 }, rateSource: 'instance tag "ovs-vif:nic:1:rate:10M"' },
+  { name: "example: another instance's NIC on that network takes the network rate", inst: [], net: doneWhenNet, nic: NIC0, want: { rate: 1000000, burst: 781250 }, rateSource: 'network tag "ovs-vif:rate:1G"' },
+  { name: "example: no tags means no policing", inst: [], net: [], nic: NIC0, want: { rate: 0, burst: 0 }, rateSource: "none", burstSource: "none" },
   // Matching a per-NIC tag.
-  { name: "per-NIC tag by index", inst: ["ovs-vif:rate:100M", "ovs-vif:nic:0:rate:10M"], net: [], nic: NIC0, want: { rate: 10000, burst: 7812 } },
-  { name: "per-NIC tag by name", inst: ["ovs-vif:rate:100M", "ovs-vif:nic:eth1:rate:10M"], net: [], nic: NIC1, want: { rate: 10000, burst: 7812 } },
-  { name: "per-NIC tag by name, other NIC", inst: ["ovs-vif:rate:100M", "ovs-vif:nic:eth1:rate:10M"], net: [], nic: NIC0, want: { rate: 100000, burst: 78125 } },
-  { name: "per-NIC tag by UUID", inst: ["ovs-vif:rate:100M", `ovs-vif:nic:${UUID0}:rate:10M`], net: [], nic: NIC0, want: { rate: 10000, burst: 7812 } },
-  { name: "per-NIC tag by UUID, other NIC", inst: ["ovs-vif:rate:100M", `ovs-vif:nic:${UUID0}:rate:10M`], net: [], nic: NIC1, want: { rate: 100000, burst: 78125 } },
-  { name: "per-NIC tags for other NICs ignored", inst: ["ovs-vif:rate:100M", "ovs-vif:nic:2:rate:1M", "ovs-vif:nic:eth9:rate:2M", `ovs-vif:nic:${UUID1}:rate:3M`, "ovs-vif:nic:1:burst:20M"], net: [], nic: NIC0, want: { rate: 100000, burst: 78125 } },
+  { name: "a per-NIC tag by index beats the instance rate", inst: ["ovs-vif:rate:100M", "ovs-vif:nic:0:rate:10M"], net: [], nic: NIC0, want: { rate: 10000, burst: 7812 } },
+  { name: "a per-NIC tag by name beats the instance rate", inst: ["ovs-vif:rate:100M", "ovs-vif:nic:eth1:rate:10M"], net: [], nic: NIC1, want: { rate: 10000, burst: 7812 } },
+  { name: "a per-NIC tag by name leaves the other NIC at the instance rate", inst: ["ovs-vif:rate:100M", "ovs-vif:nic:eth1:rate:10M"], net: [], nic: NIC0, want: { rate: 100000, burst: 78125 } },
+  { name: "a per-NIC tag by UUID beats the instance rate", inst: ["ovs-vif:rate:100M", `ovs-vif:nic:${UUID0}:rate:10M`], net: [], nic: NIC0, want: { rate: 10000, burst: 7812 } },
+  { name: "a per-NIC tag by UUID leaves the other NIC at the instance rate", inst: ["ovs-vif:rate:100M", `ovs-vif:nic:${UUID0}:rate:10M`], net: [], nic: NIC1, want: { rate: 100000, burst: 78125 } },
+  { name: "per-NIC tags for other NICs are ignored", inst: ["ovs-vif:rate:100M", "ovs-vif:nic:2:rate:1M", "ovs-vif:nic:eth9:rate:2M", `ovs-vif:nic:${UUID1}:rate:3M`, "ovs-vif:nic:1:burst:20M"], net: [], nic: NIC0, want: { rate: 100000, burst: 78125 } },
   { name: "per-NIC tag by name does not match a NIC without a name", inst: ["ovs-vif:nic:eth0:rate:10M"], net: [], nic: { index: 0 }, want: { rate: 0, burst: 0 } },
-  { name: "per-NIC tag for another NIC, network rate applies", inst: ["ovs-vif:nic:1:rate:10M"], net: doneWhenNet, nic: NIC0, want: { rate: 1000000, burst: 781250 } },
+  { name: "a per-NIC tag for another NIC leaves this NIC at the network rate", inst: ["ovs-vif:nic:1:rate:10M"], net: doneWhenNet, nic: NIC0, want: { rate: 1000000, burst: 781250 } },
   { name: "per-NIC tag beats the network", inst: ["ovs-vif:nic:eth0:rate:10M"], net: doneWhenNet, nic: NIC0, want: { rate: 10000, burst: 7812 } },
   { name: "same per-NIC value by index and by name is no conflict", inst: ["ovs-vif:nic:0:rate:10M", "ovs-vif:nic:eth0:rate:10M"], net: [], nic: NIC0, want: { rate: 10000, burst: 7812 } },
   { name: "same tag twice is no conflict", inst: ["ovs-vif:rate:100M", "ovs-vif:rate:100M"], net: [], nic: NIC0, want: { rate: 100000, burst: 78125 } },
@@ -463,42 +446,42 @@ const precedence: PrecedenceCase[] = [
   { name: "per-NIC unlimited leaves the other NIC limited", inst: ["ovs-vif:rate:100M", "ovs-vif:nic:0:rate:unlimited"], net: doneWhenNet, nic: NIC1, want: { rate: 100000, burst: 78125 } },
   { name: "rate 0 with a burst at the same level is still no policing", inst: ["ovs-vif:rate:0", "ovs-vif:burst:10M"], net: doneWhenNet, nic: NIC0, want: { rate: 0, burst: 0 } },
   // Where the burst comes from.
-  { name: "burst from the rate's level", inst: ["ovs-vif:rate:100M", "ovs-vif:burst:10M"], net: [], nic: NIC0, want: { rate: 100000, burst: 9765 }, burstSource: 'instance tag "ovs-vif:burst:10M"' },
-  { name: "burst from a more specific level (per-NIC burst, instance rate)", inst: ["ovs-vif:rate:100M", "ovs-vif:nic:0:burst:20M"], net: [], nic: NIC0, want: { rate: 100000, burst: 19531 }, burstSource: 'instance tag "ovs-vif:nic:0:burst:20M"' },
-  { name: "burst from a more specific level (instance burst, network rate)", inst: ["ovs-vif:burst:20M"], net: ["ovs-vif:rate:1G"], nic: NIC0, want: { rate: 1000000, burst: 19531 } },
-  { name: "network rate and burst", inst: [], net: ["ovs-vif:rate:1G", "ovs-vif:burst:50M"], nic: NIC0, want: { rate: 1000000, burst: 48828 } },
-  { name: "never from a less specific level (network burst, instance rate)", inst: ["ovs-vif:rate:100M"], net: ["ovs-vif:burst:50M"], nic: NIC0, want: { rate: 100000, burst: 78125 }, burstSource: "default: 80% of rate" },
-  { name: "never from a less specific level (instance burst, per-NIC rate)", inst: ["ovs-vif:burst:50M", "ovs-vif:nic:0:rate:10M"], net: [], nic: NIC0, want: { rate: 10000, burst: 7812 } },
+  { name: "the burst comes from the rate's level", inst: ["ovs-vif:rate:100M", "ovs-vif:burst:10M"], net: [], nic: NIC0, want: { rate: 100000, burst: 9765 }, burstSource: 'instance tag "ovs-vif:burst:10M"' },
+  { name: "the burst may come from a more specific level (per-NIC burst, instance rate)", inst: ["ovs-vif:rate:100M", "ovs-vif:nic:0:burst:20M"], net: [], nic: NIC0, want: { rate: 100000, burst: 19531 }, burstSource: 'instance tag "ovs-vif:nic:0:burst:20M"' },
+  { name: "the burst may come from a more specific level (instance burst, network rate)", inst: ["ovs-vif:burst:20M"], net: ["ovs-vif:rate:1G"], nic: NIC0, want: { rate: 1000000, burst: 19531 } },
+  { name: "a network rate and burst both apply", inst: [], net: ["ovs-vif:rate:1G", "ovs-vif:burst:50M"], nic: NIC0, want: { rate: 1000000, burst: 48828 } },
+  { name: "the burst never comes from a less specific level (network burst, instance rate)", inst: ["ovs-vif:rate:100M"], net: ["ovs-vif:burst:50M"], nic: NIC0, want: { rate: 100000, burst: 78125 }, burstSource: "default: 80% of rate" },
+  { name: "the burst never comes from a less specific level (instance burst, per-NIC rate)", inst: ["ovs-vif:burst:50M", "ovs-vif:nic:0:rate:10M"], net: [], nic: NIC0, want: { rate: 10000, burst: 7812 } },
   { name: "the most specific burst wins: per-NIC over the rate's level", inst: ["ovs-vif:rate:100M", "ovs-vif:burst:10M", "ovs-vif:nic:0:burst:20M"], net: [], nic: NIC0, want: { rate: 100000, burst: 19531 }, burstSource: 'instance tag "ovs-vif:nic:0:burst:20M"' },
   { name: "the most specific burst wins: instance over the network rate's level", inst: ["ovs-vif:burst:10M"], net: ["ovs-vif:rate:1G", "ovs-vif:burst:50M"], nic: NIC0, want: { rate: 1000000, burst: 9765 } },
   { name: "a burst without any rate does not police", inst: ["ovs-vif:burst:10M", "ovs-vif:nic:0:burst:20M"], net: ["ovs-vif:burst:50M"], nic: NIC0, want: { rate: 0, burst: 0 } },
   { name: "burst 0 at the rate's level means the default burst", inst: ["ovs-vif:rate:100M", "ovs-vif:burst:0"], net: [], nic: NIC0, want: { rate: 100000, burst: 78125 }, burstSource: "default: 80% of rate" },
   { name: "burst unlimited at a more specific level means the default burst", inst: ["ovs-vif:nic:0:burst:unlimited"], net: ["ovs-vif:rate:1G", "ovs-vif:burst:50M"], nic: NIC0, want: { rate: 1000000, burst: 781250 } },
   // Default burst and one MTU frame.
-  { name: "default burst raised to one frame", inst: ["ovs-vif:rate:10k"], net: [], nic: NIC0, want: { rate: 10, burst: MTU_1500_KB } },
-  { name: "default burst raised to one jumbo frame", inst: ["ovs-vif:rate:10k"], net: [], nic: NIC0, mtu: 9000, want: { rate: 10, burst: MTU_9000_KB } },
-  { name: "explicit burst of exactly one frame", inst: ["ovs-vif:rate:10M", "ovs-vif:burst:12288"], net: [], nic: NIC0, want: { rate: 10000, burst: MTU_1500_KB } },
-  { name: "explicit burst of one frame on a jumbo port", inst: ["ovs-vif:rate:10M", "ovs-vif:burst:72704"], net: [], nic: NIC0, mtu: 9000, want: { rate: 10000, burst: MTU_9000_KB } },
-  { name: "explicit burst 70k fits a 1500 frame", inst: ["ovs-vif:rate:10M", "ovs-vif:burst:70k"], net: [], nic: NIC0, want: { rate: 10000, burst: 68 } },
-  { name: "explicit burst below one frame refused", inst: ["ovs-vif:rate:10M", "ovs-vif:burst:10k"], net: [], nic: NIC0, want: { error: { field: "instance tag", value: "ovs-vif:burst:10k", mentions: ["1500", "frame"] } } },
-  { name: "explicit burst one bit-kb below one frame refused", inst: ["ovs-vif:rate:10M", "ovs-vif:burst:12287"], net: [], nic: NIC0, want: { error: { field: "instance tag", value: "ovs-vif:burst:12287", mentions: ["frame"] } } },
-  { name: "explicit burst 70k below one jumbo frame refused", inst: ["ovs-vif:rate:10M", "ovs-vif:burst:70k"], net: [], nic: NIC0, mtu: 9000, want: { error: { field: "instance tag", value: "ovs-vif:burst:70k", mentions: ["9000", "frame"] } } },
-  { name: "per-NIC burst below one frame refused", inst: ["ovs-vif:rate:10M", "ovs-vif:nic:eth0:burst:5k"], net: [], nic: NIC0, want: { error: { field: "instance tag", value: "ovs-vif:nic:eth0:burst:5k", mentions: ["frame"] } } },
-  { name: "network burst below one frame refused when used", inst: [], net: ["ovs-vif:rate:10M", "ovs-vif:burst:5k"], nic: NIC0, want: { error: { field: "network tag", value: "ovs-vif:burst:5k", mentions: ["frame"] } } },
+  { name: "the default burst is raised to one frame", inst: ["ovs-vif:rate:10k"], net: [], nic: NIC0, want: { rate: 10, burst: MTU_1500_KB } },
+  { name: "the default burst is raised to one jumbo frame", inst: ["ovs-vif:rate:10k"], net: [], nic: NIC0, mtu: 9000, want: { rate: 10, burst: MTU_9000_KB } },
+  { name: "an explicit burst of exactly one frame is accepted", inst: ["ovs-vif:rate:10M", "ovs-vif:burst:12288"], net: [], nic: NIC0, want: { rate: 10000, burst: MTU_1500_KB } },
+  { name: "an explicit burst of one frame on a jumbo port is accepted", inst: ["ovs-vif:rate:10M", "ovs-vif:burst:72704"], net: [], nic: NIC0, mtu: 9000, want: { rate: 10000, burst: MTU_9000_KB } },
+  { name: "an explicit burst of 70k fits a 1500-byte frame", inst: ["ovs-vif:rate:10M", "ovs-vif:burst:70k"], net: [], nic: NIC0, want: { rate: 10000, burst: 68 } },
+  { name: "an explicit burst below one frame is refused", inst: ["ovs-vif:rate:10M", "ovs-vif:burst:10k"], net: [], nic: NIC0, want: { error: { field: "instance tag", value: "ovs-vif:burst:10k", mentions: ["1500", "frame"] } } },
+  { name: "an explicit burst one bit below one frame is refused", inst: ["ovs-vif:rate:10M", "ovs-vif:burst:12287"], net: [], nic: NIC0, want: { error: { field: "instance tag", value: "ovs-vif:burst:12287", mentions: ["frame"] } } },
+  { name: "an explicit burst of 70k is refused on a jumbo port (below one frame)", inst: ["ovs-vif:rate:10M", "ovs-vif:burst:70k"], net: [], nic: NIC0, mtu: 9000, want: { error: { field: "instance tag", value: "ovs-vif:burst:70k", mentions: ["9000", "frame"] } } },
+  { name: "a per-NIC burst below one frame is refused", inst: ["ovs-vif:rate:10M", "ovs-vif:nic:eth0:burst:5k"], net: [], nic: NIC0, want: { error: { field: "instance tag", value: "ovs-vif:nic:eth0:burst:5k", mentions: ["frame"] } } },
+  { name: "a network burst below one frame is refused when it is used", inst: [], net: ["ovs-vif:rate:10M", "ovs-vif:burst:5k"], nic: NIC0, want: { error: { field: "network tag", value: "ovs-vif:burst:5k", mentions: ["frame"] } } },
   { name: "a small burst at a less specific level is not used, so not refused", inst: ["ovs-vif:rate:100M"], net: ["ovs-vif:burst:5k"], nic: NIC0, want: { rate: 100000, burst: 78125 } },
   { name: "a small burst for another NIC is not refused", inst: ["ovs-vif:rate:100M", "ovs-vif:nic:1:burst:5k"], net: [], nic: NIC0, want: { rate: 100000, burst: 78125 } },
   // Conflicts: two different values at one level.
-  { name: "instance rate conflict", inst: ["ovs-vif:rate:100M", "ovs-vif:rate:10M"], net: [], nic: NIC0, want: { error: { field: "instance tag", value: "ovs-vif:rate:10M", mentions: ["ovs-vif:rate:100M"] } } },
-  { name: "instance burst conflict", inst: ["ovs-vif:burst:10M", "ovs-vif:rate:100M", "ovs-vif:burst:20M"], net: [], nic: NIC0, want: { error: { field: "instance tag", value: "ovs-vif:burst:20M", mentions: ["ovs-vif:burst:10M"] } } },
-  { name: "per-NIC conflict, by index and by name", inst: ["ovs-vif:nic:0:rate:10M", "ovs-vif:nic:eth0:rate:20M"], net: [], nic: NIC0, want: { error: { field: "instance tag", value: "ovs-vif:nic:eth0:rate:20M", mentions: ["ovs-vif:nic:0:rate:10M"] } } },
-  { name: "per-NIC conflict, by UUID and by index", inst: [`ovs-vif:nic:${UUID1}:burst:10M`, "ovs-vif:nic:1:burst:20M"], net: [], nic: NIC1, want: { error: { field: "instance tag", value: "ovs-vif:nic:1:burst:20M", mentions: [`ovs-vif:nic:${UUID1}:burst:10M`] } } },
-  { name: "network rate conflict", inst: [], net: ["ovs-vif:rate:1G", "ovs-vif:rate:10G"], nic: NIC0, want: { error: { field: "network tag", value: "ovs-vif:rate:10G", mentions: ["ovs-vif:rate:1G"] } } },
+  { name: "two different instance rates conflict", inst: ["ovs-vif:rate:100M", "ovs-vif:rate:10M"], net: [], nic: NIC0, want: { error: { field: "instance tag", value: "ovs-vif:rate:10M", mentions: ["ovs-vif:rate:100M"] } } },
+  { name: "two different instance bursts conflict", inst: ["ovs-vif:burst:10M", "ovs-vif:rate:100M", "ovs-vif:burst:20M"], net: [], nic: NIC0, want: { error: { field: "instance tag", value: "ovs-vif:burst:20M", mentions: ["ovs-vif:burst:10M"] } } },
+  { name: "two different per-NIC rates, by index and by name, conflict", inst: ["ovs-vif:nic:0:rate:10M", "ovs-vif:nic:eth0:rate:20M"], net: [], nic: NIC0, want: { error: { field: "instance tag", value: "ovs-vif:nic:eth0:rate:20M", mentions: ["ovs-vif:nic:0:rate:10M"] } } },
+  { name: "two different per-NIC bursts, by UUID and by index, conflict", inst: [`ovs-vif:nic:${UUID1}:burst:10M`, "ovs-vif:nic:1:burst:20M"], net: [], nic: NIC1, want: { error: { field: "instance tag", value: "ovs-vif:nic:1:burst:20M", mentions: [`ovs-vif:nic:${UUID1}:burst:10M`] } } },
+  { name: "two different network rates conflict", inst: [], net: ["ovs-vif:rate:1G", "ovs-vif:rate:10G"], nic: NIC0, want: { error: { field: "network tag", value: "ovs-vif:rate:10G", mentions: ["ovs-vif:rate:1G"] } } },
   { name: "conflict at a level is an error even when a more specific level decides", inst: ["ovs-vif:nic:0:rate:10M"], net: ["ovs-vif:rate:1G", "ovs-vif:rate:10G"], nic: NIC0, want: { error: { field: "network tag", value: "ovs-vif:rate:10G", mentions: ["ovs-vif:rate:1G"] } } },
   { name: "rate and burst at one level are no conflict", inst: ["ovs-vif:rate:100M", "ovs-vif:burst:100M"], net: [], nic: NIC0, want: { rate: 100000, burst: 97656 } },
   { name: "instance and per-NIC values differ: no conflict (different levels)", inst: ["ovs-vif:rate:100M", "ovs-vif:nic:0:rate:10M"], net: [], nic: NIC0, want: { rate: 10000, burst: 7812 } },
   // Tags without the prefix.
   { name: "tags without the ovs-vif: prefix are ignored", inst: ["rate:100M", "ovs-vif", "ovs-vifs:rate:1M", "xovs-vif:rate:1M", "ovs_vif:rate:1M", "ganeti:foo", "", "nic:0:rate:1M"], net: ["rate:1G", "ovs-vif-rate:1G"], nic: NIC0, want: { rate: 0, burst: 0 } },
-  { name: "ignored tags mixed with real ones", inst: ["webserver", "ovs-vif:rate:100M", "prod"], net: ["dc1", "ovs-vif:rate:1G"], nic: NIC0, want: { rate: 100000, burst: 78125 } },
+  { name: "other tags mixed with ovs-vif ones are ignored", inst: ["webserver", "ovs-vif:rate:100M", "prod"], net: ["dc1", "ovs-vif:rate:1G"], nic: NIC0, want: { rate: 100000, burst: 78125 } },
 ];
 
 for (const c of precedence) {
@@ -520,7 +503,7 @@ for (const c of precedence) {
   });
 }
 
-test("done-when: default bursts are floor(rate*1000*0.8/1024)", () => {
+test("the example's default bursts are floor(rate*1000*0.8/1024)", () => {
   for (const [nic, inst, rate] of [[NIC0, doneWhenInst, 100000], [NIC1, doneWhenInst, 10000], [NIC0, [], 1000000]] as const) {
     const got = resolvePolicing(ganetiLevels([...inst], doneWhenNet, nic), DEFAULT_MTU).policing;
     assert.is(got.rate, rate);
@@ -528,7 +511,7 @@ test("done-when: default bursts are floor(rate*1000*0.8/1024)", () => {
   }
 });
 
-test("ganetiLevels: per-NIC, instance, network, in that order", () => {
+test("ganetiLevels lists the per-NIC, instance and network levels, most specific first", () => {
   const levels = ganetiLevels(["ovs-vif:nic:0:rate:10M", "ovs-vif:rate:100M", "ovs-vif:burst:20M"], ["ovs-vif:rate:1G"], NIC0);
   assert.is(levels.length, 3);
   assert.equal(levels[0], { name: "instance tag (NIC)", rate: { raw: "10M", source: 'instance tag "ovs-vif:nic:0:rate:10M"', field: "instance tag", shown: "ovs-vif:nic:0:rate:10M" } });
@@ -569,6 +552,33 @@ test("levelFromTags: the conflict error names both tags", () => {
   );
   assert.ok(err.message.includes('"ovs-vif:rate:100M"'), err.message);
   assert.ok(err.message.includes('"ovs-vif:rate:10M"'), err.message);
+});
+
+test("parseQosTag ignores tags without the ovs-vif: prefix", () => {
+  for (const tag of ["web", "rate:100M", "ovs-vifs:rate:1M", "ovs_vif:rate:1M", ""]) assert.is(parseQosTag("instance tag", tag), undefined, tag);
+});
+
+test("parseQosTag reads an instance-wide tag and a per-NIC tag with its NIC id", () => {
+  assert.equal(parseQosTag("instance tag", "ovs-vif:rate:100M"), { tag: "ovs-vif:rate:100M", kind: "rate", value: "100M" });
+  assert.equal(parseQosTag("instance tag", "ovs-vif:burst:unlimited"), { tag: "ovs-vif:burst:unlimited", kind: "burst", value: "unlimited" });
+  assert.equal(parseQosTag("instance tag", `ovs-vif:nic:${UUID0}:burst:20M`), { tag: `ovs-vif:nic:${UUID0}:burst:20M`, nic: UUID0, kind: "burst", value: "20M" });
+});
+
+test("parseQosTag refuses a malformed tag or a bad value with the whole tag as the value", () => {
+  expectInputError(() => parseQosTag("network tag", "ovs-vif:speed:1M"), "network tag", "ovs-vif:speed:1M", /not an ovs-vif tag/);
+  expectInputError(() => parseQosTag("instance tag", "ovs-vif:rate:999"), "instance tag", "ovs-vif:rate:999", /smallest rate/);
+});
+
+test("tagNamesNic matches a NIC by index, name or UUID, and nothing else", () => {
+  assert.ok(tagNamesNic("0", NIC0));
+  assert.ok(tagNamesNic("eth0", NIC0));
+  assert.ok(tagNamesNic(UUID0, NIC0));
+  assert.not.ok(tagNamesNic("1", NIC0));
+  assert.not.ok(tagNamesNic("eth1", NIC0));
+  assert.not.ok(tagNamesNic(UUID1, NIC0));
+  // An empty NIC name never matches (Ganeti sends NAME= for an unnamed NIC).
+  assert.not.ok(tagNamesNic("", { index: 0, name: "" }));
+  assert.not.ok(tagNamesNic("eth0", {}));
 });
 
 /** `ovs-vif:` tags that do not parse: errors on the instance and on the network. */
@@ -626,212 +636,19 @@ for (const tag of perNicOnNetwork) {
   });
 }
 
-// --- Node defaults file -------------------------------------------------------
-
-const DPATH = "/etc/ovs-vif/defaults.json";
-const goodDefaultsText = JSON.stringify({
-  version: 1,
-  default: { rate: "1G" },
-  bridges: { sw1: { rate: "100M", burst: "10M" }, sw2: { burst: "20M" }, open: { rate: "unlimited" } },
-});
-
-test("parseNodeDefaults: a good file", () => {
-  const d = parseNodeDefaults(DPATH, goodDefaultsText);
-  assert.equal(d, {
-    version: 1,
-    default: { rate: "1G" },
-    bridges: { sw1: { rate: "100M", burst: "10M" }, sw2: { burst: "20M" }, open: { rate: "unlimited" } },
-  });
-});
-
-const minimalDefaults: string[] = [
-  '{"version":1}',
-  '{"version": 1, "default": {}}',
-  '{"version":1,"bridges":{}}',
-  '{"version":1,"default":{"rate":"0"},"bridges":{"sw1":{"burst":"unlimited"}}}',
-  '  {"version":1}\n',
-];
-for (const text of minimalDefaults) {
-  test(`parseNodeDefaults accepts ${JSON.stringify(text)}`, () => {
-    assert.equal(parseNodeDefaults(DPATH, text), JSON.parse(text));
-  });
-}
-
-const badDefaults: Array<[string, string, string | undefined, RegExp?]> = [
-  ["", DPATH, "", /not JSON/],
-  ["{", DPATH, "{", /not JSON/],
-  ["{'version':1}", DPATH, "{'version':1}", /not JSON/],
-  ['{"version":1,}', DPATH, '{"version":1,}', /not JSON/],
-  ["[]", DPATH, undefined, /object/],
-  ["null", DPATH, undefined, /object/],
-  ["42", DPATH, undefined, /object/],
-  ['"x"', DPATH, undefined, /object/],
-  ["{}", `${DPATH}: version`, "undefined", /1/],
-  ['{"version":2}', `${DPATH}: version`, "2", /1/],
-  ['{"version":"1"}', `${DPATH}: version`, "1", /1/],
-  ['{"version":0,"default":{"rate":"1G"}}', `${DPATH}: version`, "0", /1/],
-  ['{"version":1,"defaults":{"rate":"1G"}}', `${DPATH}: defaults`, "defaults", /unknown key/],
-  ['{"version":1,"bridge":{}}', `${DPATH}: bridge`, "bridge", /unknown key/],
-  ['{"version":1,"default":{"rate":"1G","ceil":"2G"}}', `${DPATH}: default.ceil`, "ceil", /unknown key/],
-  ['{"version":1,"bridges":{"sw1":{"rat":"1M"}}}', `${DPATH}: bridges.sw1.rat`, "rat", /unknown key/],
-  ['{"version":1,"default":{"rate":100}}', `${DPATH}: default.rate`, "100", /string/],
-  ['{"version":1,"default":{"burst":null}}', `${DPATH}: default.burst`, "null", /string/],
-  ['{"version":1,"default":{"rate":"10Q"}}', `${DPATH}: default.rate`, "10Q"],
-  ['{"version":1,"default":{"rate":"-1M"}}', `${DPATH}: default.rate`, "-1M"],
-  ['{"version":1,"default":{"rate":""}}', `${DPATH}: default.rate`, ""],
-  ['{"version":1,"default":{"rate":"999"}}', `${DPATH}: default.rate`, "999", /smallest/],
-  ['{"version":1,"default":{"burst":"1023"}}', `${DPATH}: default.burst`, "1023", /smallest/],
-  ['{"version":1,"bridges":{"sw1":{"rate":"5000G"}}}', `${DPATH}: bridges.sw1.rate`, "5000G", /largest/],
-  ['{"version":1,"bridges":{"sw1":{"burst":" 1M"}}}', `${DPATH}: bridges.sw1.burst`, " 1M"],
-  ['{"version":1,"default":"1G"}', `${DPATH}: default`, '"1G"', /object/],
-  ['{"version":1,"default":null}', `${DPATH}: default`, "null", /object/],
-  ['{"version":1,"default":[]}', `${DPATH}: default`, "[]", /object/],
-  ['{"version":1,"bridges":[]}', `${DPATH}: bridges`, "[]", /object/],
-  ['{"version":1,"bridges":null}', `${DPATH}: bridges`, "null", /object/],
-  ['{"version":1,"bridges":"sw1"}', `${DPATH}: bridges`, '"sw1"', /object/],
-  ['{"version":1,"bridges":{"sw1":"100M"}}', `${DPATH}: bridges.sw1`, '"100M"', /object/],
-];
-
-for (const [text, field, value, reason] of badDefaults) {
-  test(`parseNodeDefaults refuses ${JSON.stringify(text)} (${field})`, () => {
-    if (value !== undefined) {
-      expectInputError(() => parseNodeDefaults(DPATH, text), field, value, reason);
-      return;
-    }
-    const err = catchInputError(() => parseNodeDefaults(DPATH, text), text);
-    assert.is(err.field, field);
-    assert.ok(err.message.includes(DPATH), `message ${JSON.stringify(err.message)} names the file`);
-    if (reason) assert.match(err.reason, reason);
-  });
-}
-
-test("parseNodeDefaults: every error names the file path", () => {
-  for (const [text] of badDefaults) {
-    const err = catchInputError(() => parseNodeDefaults("/srv/x/defaults.json", text), text);
-    assert.ok(err.message.includes("/srv/x/defaults.json"), `${text}: ${err.message}`);
-  }
-});
-
-test("parseNodeDefaults: a long non-JSON file is quoted only in part", () => {
-  const text = "x".repeat(5000);
-  const err = catchInputError(() => parseNodeDefaults(DPATH, text), "long");
-  assert.ok(err.value.length <= 40, `value is ${err.value.length} characters`);
-  assert.ok(err.message.length < 400, `message is ${err.message.length} characters`);
-});
-
-const goodDefaults: NodeDefaults = parseNodeDefaults(DPATH, goodDefaultsText);
-
-const defaultsLevelCases: Array<[string, string, QosLevel, Policing]> = [
-  [
-    "the bridge's entry over the default",
-    "sw1",
-    {
-      name: `node defaults ${DPATH}`,
-      rate: { raw: "100M", source: `${DPATH} bridges.sw1.rate`, field: `${DPATH}: bridges.sw1.rate` },
-      burst: { raw: "10M", source: `${DPATH} bridges.sw1.burst`, field: `${DPATH}: bridges.sw1.burst` },
-    },
-    { rate: 100000, burst: 9765 },
-  ],
-  [
-    "no entry for the bridge: the default",
-    "sw9",
-    { name: `node defaults ${DPATH}`, rate: { raw: "1G", source: `${DPATH} default.rate`, field: `${DPATH}: default.rate` } },
-    { rate: 1000000, burst: 781250 },
-  ],
-  [
-    "the bridge's entry replaces the default as a whole (burst only: no rate)",
-    "sw2",
-    { name: `node defaults ${DPATH}`, burst: { raw: "20M", source: `${DPATH} bridges.sw2.burst`, field: `${DPATH}: bridges.sw2.burst` } },
-    { rate: 0, burst: 0 },
-  ],
-  [
-    "a bridge entry saying unlimited lifts the default",
-    "open",
-    { name: `node defaults ${DPATH}`, rate: { raw: "unlimited", source: `${DPATH} bridges.open.rate`, field: `${DPATH}: bridges.open.rate` } },
-    { rate: 0, burst: 0 },
-  ],
-];
-
-for (const [label, bridge, level, policing] of defaultsLevelCases) {
-  test(`defaultsLevel: ${label}`, () => {
-    const got = defaultsLevel(DPATH, goodDefaults, bridge);
-    assert.equal(got, level);
-    assert.equal(resolvePolicing([got], DEFAULT_MTU).policing, policing);
-  });
-}
-
-test("defaultsLevel: no file -> an empty level", () => {
-  assert.equal(defaultsLevel(DPATH, undefined, "sw1"), { name: `node defaults ${DPATH}` });
-  assert.equal(defaultsLevel(DPATH, { version: 1 }, "sw1"), { name: `node defaults ${DPATH}` });
-  assert.equal(resolvePolicing([defaultsLevel(DPATH, undefined, "sw1")], DEFAULT_MTU).policing, { rate: 0, burst: 0 });
-});
-
-// Bridge names are plain strings: one that is also an Object.prototype
-// member must still fall back to the default entry.
-for (const bridge of ["constructor", "toString", "hasOwnProperty", "__proto__", "valueOf"]) {
-  test(`defaultsLevel: bridge named ${JSON.stringify(bridge)} without an entry takes the default`, () => {
-    const got = defaultsLevel(DPATH, goodDefaults, bridge);
-    assert.equal(got.rate, { raw: "1G", source: `${DPATH} default.rate`, field: `${DPATH}: default.rate` });
-    assert.equal(resolvePolicing([got], DEFAULT_MTU).policing, { rate: 1000000, burst: 781250 });
-  });
-}
-
-test("nodeDefaultsLevel: reads $OVS_VIF_DEFAULTS; absent file = no defaults; bad file = error", () => {
-  const dir = mkdtempSync(join(tmpdir(), "ovs-vif-qos-"));
-  try {
-    const file = join(dir, "defaults.json");
-    writeFileSync(file, goodDefaultsText);
-    const env = { OVS_VIF_DEFAULTS: file };
-    assert.equal(nodeDefaultsLevel("sw1", env).rate?.raw, "100M");
-    assert.equal(nodeDefaultsLevel("sw1", env).burst?.raw, "10M");
-    assert.equal(nodeDefaultsLevel("sw9", env).rate?.raw, "1G");
-    assert.is(nodeDefaultsLevel("sw9", env).rate?.field, `${file}: default.rate`);
-
-    const missing = join(dir, "nope.json");
-    assert.equal(nodeDefaultsLevel("sw1", { OVS_VIF_DEFAULTS: missing }), { name: `node defaults ${missing}` });
-
-    writeFileSync(file, '{"version":1,"default":{"rate":"fast"}}');
-    expectInputError(() => nodeDefaultsLevel("sw1", env), `${file}: default.rate`, "fast");
-    writeFileSync(file, '{"version":2}');
-    expectInputError(() => nodeDefaultsLevel("sw1", env), `${file}: version`, "2");
-    writeFileSync(file, "rate=1G\n");
-    const err = catchInputError(() => nodeDefaultsLevel("sw1", env), "not JSON");
-    assert.is(err.field, file);
-    assert.match(err.reason, /not JSON/);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
-
-test("defaultsPath: $OVS_VIF_DEFAULTS, else /etc/ovs-vif/defaults.json", () => {
-  assert.is(DEFAULTS_PATH, "/etc/ovs-vif/defaults.json");
-  assert.is(defaultsPath({}), DEFAULTS_PATH);
-  assert.is(defaultsPath({ OVS_VIF_DEFAULTS: "" }), DEFAULTS_PATH);
-  assert.is(defaultsPath({ OVS_VIF_DEFAULTS: "/tmp/d.json" }), "/tmp/d.json");
-});
-
 // --- Explicit values and resolvePolicing over mixed levels --------------------
-
-const sw1Defaults = () => defaultsLevel(DPATH, goodDefaults, "sw1");
-const sw9Defaults = () => defaultsLevel(DPATH, goodDefaults, "sw9");
-const xenLevel = (raw?: string): QosLevel => {
-  const level: QosLevel = { name: `xenstore ${XEN_FIELD}` };
-  if (raw !== undefined) level.ovs = parseXenRate(XEN_FIELD, raw);
-  return level;
-};
-const env = (rate?: string, burst?: string) => valueLevel("environment", rate, burst, "OVS_VIF_RATE", "OVS_VIF_BURST");
 
 const mixed: Array<[string, () => QosLevel[], Policing, string?, string?]> = [
   ["no levels", () => [], { rate: 0, burst: 0 }, "none", "none"],
-  ["only empty levels", () => [xenLevel(), env(), env("", ""), { name: "command line" }], { rate: 0, burst: 0 }, "none", "none"],
+  ["only empty levels", () => [xenLevel(), envLevel(), envLevel("", ""), { name: "command line" }], { rate: 0, burst: 0 }, "none", "none"],
   ["Xen's rate key over node defaults", () => [xenLevel("25000,20000"), sw1Defaults()], { rate: 10000, burst: 195 }, `xenstore ${XEN_FIELD}`, `xenstore ${XEN_FIELD}`],
   ["no Xen rate key: node defaults", () => [xenLevel(), sw9Defaults()], { rate: 1000000, burst: 781250 }, `${DPATH} default.rate`, "default: 80% of rate"],
   ["no Xen rate key: bridge entry with its burst", () => [xenLevel(), sw1Defaults()], { rate: 100000, burst: 9765 }, `${DPATH} bridges.sw1.rate`, `${DPATH} bridges.sw1.burst`],
   ["Xen's huge credit lifts the node default", () => [xenLevel("999999999999999,50000"), sw9Defaults()], { rate: 0, burst: 0 }],
-  ["environment over node defaults", () => [env("10M", "2M"), sw1Defaults()], { rate: 10000, burst: 1953 }, "OVS_VIF_RATE=10M", "OVS_VIF_BURST=2M"],
-  ["environment rate only: default burst, not the node defaults' burst", () => [env("10M"), sw1Defaults()], { rate: 10000, burst: 7812 }, "OVS_VIF_RATE=10M", "default: 80% of rate"],
-  ["environment burst only: applies to the defaults' rate", () => [env(undefined, "2M"), sw9Defaults()], { rate: 1000000, burst: 1953 }],
-  ["environment 0 lifts node defaults", () => [env("0"), sw1Defaults()], { rate: 0, burst: 0 }],
+  ["environment over node defaults", () => [envLevel("10M", "2M"), sw1Defaults()], { rate: 10000, burst: 1953 }, "OVS_VIF_RATE=10M", "OVS_VIF_BURST=2M"],
+  ["environment rate only: default burst, not the node defaults' burst", () => [envLevel("10M"), sw1Defaults()], { rate: 10000, burst: 7812 }, "OVS_VIF_RATE=10M", "default: 80% of rate"],
+  ["environment burst only: applies to the defaults' rate", () => [envLevel(undefined, "2M"), sw9Defaults()], { rate: 1000000, burst: 1953 }],
+  ["environment 0 lifts node defaults", () => [envLevel("0"), sw1Defaults()], { rate: 0, burst: 0 }],
   ["--rate in kbps over defaults", () => [{ name: "command line", ovs: { rate: 5000 } }, sw1Defaults()], { rate: 5000, burst: 3906 }, "command line", "default: 80% of rate"],
   ["--rate in kbps, --burst in kb", () => [{ name: "command line", ovs: { rate: 5000, burst: 400 } }, sw1Defaults()], { rate: 5000, burst: 400 }, "command line", "command line"],
   ["--rate 100M, --burst in kb", () => [{ name: "command line", rate: { raw: "100M", source: "--rate 100M", field: "--rate" }, ovs: { burst: 500 } }], { rate: 100000, burst: 500 }, "--rate 100M", "command line"],
@@ -850,29 +667,24 @@ for (const [label, levels, policing, rateSource, burstSource] of mixed) {
   });
 }
 
-test("valueLevel: empty or missing values are not set", () => {
-  assert.equal(env(), { name: "environment" });
-  assert.equal(env("", ""), { name: "environment" });
-  assert.equal(env("100M", ""), { name: "environment", rate: { raw: "100M", source: "OVS_VIF_RATE=100M", field: "OVS_VIF_RATE" } });
-  assert.equal(env(undefined, "1M"), { name: "environment", burst: { raw: "1M", source: "OVS_VIF_BURST=1M", field: "OVS_VIF_BURST" } });
+test("valueLevel leaves empty or missing values unset", () => {
+  assert.equal(envLevel(), { name: "environment" });
+  assert.equal(envLevel("", ""), { name: "environment" });
+  assert.equal(envLevel("100M", ""), { name: "environment", rate: { raw: "100M", source: "OVS_VIF_RATE=100M", field: "OVS_VIF_RATE" } });
+  assert.equal(envLevel(undefined, "1M"), { name: "environment", burst: { raw: "1M", source: "OVS_VIF_BURST=1M", field: "OVS_VIF_BURST" } });
 });
 
-test("resolvePolicing: an explicit (environment) burst below one frame is refused", () => {
-  expectInputError(() => resolvePolicing([env("10M", "8k")], DEFAULT_MTU), "OVS_VIF_BURST", "8k", /frame/);
-  expectInputError(() => resolvePolicing([env("10M", "50k")], 9000), "OVS_VIF_BURST", "50k", /frame/);
-  assert.equal(resolvePolicing([env("10M", "50k")], DEFAULT_MTU).policing, { rate: 10000, burst: 48 });
-});
-
-test("resolvePolicing: a defaults-file burst below one frame is refused, naming the file", () => {
-  const level = defaultsLevel(DPATH, parseNodeDefaults(DPATH, '{"version":1,"default":{"rate":"10M","burst":"8k"}}'), "sw1");
-  expectInputError(() => resolvePolicing([level], DEFAULT_MTU), `${DPATH}: default.burst`, "8k", /frame/);
+test("resolvePolicing refuses an explicit (environment) burst below one frame", () => {
+  expectInputError(() => resolvePolicing([envLevel("10M", "8k")], DEFAULT_MTU), "OVS_VIF_BURST", "8k", /frame/);
+  expectInputError(() => resolvePolicing([envLevel("10M", "50k")], 9000), "OVS_VIF_BURST", "50k", /frame/);
+  assert.equal(resolvePolicing([envLevel("10M", "50k")], DEFAULT_MTU).policing, { rate: 10000, burst: 48 });
 });
 
 // An InputError's field is the field (the variable, option or key), not "NAME=VALUE".
 const badExplicit: Array<[string, QosLevel, string, string]> = [
-  ["OVS_VIF_RATE=10Q", env("10Q"), "OVS_VIF_RATE", "10Q"],
-  ["OVS_VIF_RATE=999", env("999"), "OVS_VIF_RATE", "999"],
-  ["OVS_VIF_BURST=10Q", env("10M", "10Q"), "OVS_VIF_BURST", "10Q"],
+  ["OVS_VIF_RATE=10Q", envLevel("10Q"), "OVS_VIF_RATE", "10Q"],
+  ["OVS_VIF_RATE=999", envLevel("999"), "OVS_VIF_RATE", "999"],
+  ["OVS_VIF_BURST=10Q", envLevel("10M", "10Q"), "OVS_VIF_BURST", "10Q"],
   ["--rate 5000G", { name: "command line", rate: { raw: "5000G", source: "--rate 5000G", field: "--rate" } }, "--rate", "5000G"],
 ];
 for (const [label, level, field, value] of badExplicit) {
@@ -881,8 +693,8 @@ for (const [label, level, field, value] of badExplicit) {
   });
 }
 
-test("resolvePolicing: unused bad values at less specific levels are not looked at", () => {
-  assert.equal(resolvePolicing([env("10M"), env("10Q", "10Q")], DEFAULT_MTU).policing, { rate: 10000, burst: 7812 });
+test("resolvePolicing does not look at unused bad values at less specific levels", () => {
+  assert.equal(resolvePolicing([envLevel("10M"), envLevel("10Q", "10Q")], DEFAULT_MTU).policing, { rate: 10000, burst: 7812 });
 });
 
 // A burst in OVS units (Xen's credit, --burst KB) below one full frame makes
@@ -917,47 +729,42 @@ test("resolvePolicing: --burst 0 (OVS units) with a rate means the default burst
   assert.equal(viaOvs.policing, { rate: 10000, burst: 7812 });
 });
 
-// --- effectivePolicing (src/port.ts) -------------------------------------------
+test("explicitLevel: a bare whole number is already in OVS units (kbps, kb)", () => {
+  assert.equal(explicitLevel("5000", "400"), { name: "command line", ovs: { rate: 5000, burst: 400, burstField: "--burst" } });
+  assert.equal(resolvePolicing([explicitLevel("5000", "400")], DEFAULT_MTU), { policing: { rate: 5000, burst: 400 }, rateSource: "command line", burstSource: "command line" });
+});
 
-const basePort = (extra: Partial<DesiredPort>): DesiredPort => ({ bridge: "sw1", name: "tap0", vlan: { trunks: [] }, interfaceIds: {}, owner: "cli", ...extra });
-
-const effective: Array<[string, DesiredPort, number | undefined, Policing, string, string]> = [
-  ["qos levels, default MTU", basePort({ qos: [env("10k")] }), undefined, { rate: 10, burst: MTU_1500_KB }, "OVS_VIF_RATE=10k", "default: 80% of rate"],
-  ["qos levels, the bridge's MTU", basePort({ qos: [env("10k")] }), 9000, { rate: 10, burst: MTU_9000_KB }, "OVS_VIF_RATE=10k", "default: 80% of rate"],
-  ["qos levels, the port's MTU over the bridge's", basePort({ qos: [env("10k")], mtu: 1500 }), 9000, { rate: 10, burst: MTU_1500_KB }, "OVS_VIF_RATE=10k", "default: 80% of rate"],
-  ["qos levels, the port's jumbo MTU", basePort({ qos: [env("10k")], mtu: 9000 }), undefined, { rate: 10, burst: MTU_9000_KB }, "OVS_VIF_RATE=10k", "default: 80% of rate"],
-  ["qos levels win over fixed policing", basePort({ qos: [env("100M")], policing: { rate: 5, burst: 50 } }), undefined, { rate: 100000, burst: 78125 }, "OVS_VIF_RATE=100M", "default: 80% of rate"],
-  ["qos levels saying nothing: no policing", basePort({ qos: [env()] }), undefined, { rate: 0, burst: 0 }, "none", "none"],
-  ["fixed policing", basePort({ policing: { rate: 1000, burst: 100 } }), undefined, { rate: 1000, burst: 100 }, "fixed", "fixed"],
-  ["fixed policing is taken as is (no MTU check)", basePort({ policing: { rate: 1000, burst: 1 } }), 9000, { rate: 1000, burst: 1 }, "fixed", "fixed"],
-  ["fixed policing, rate without burst", basePort({ policing: { rate: 1000, burst: 0 } }), undefined, { rate: 1000, burst: 0 }, "fixed", "none"],
-  ["neither: no policing", basePort({}), undefined, { rate: 0, burst: 0 }, "none", "none"],
-  ["Xen port as xenDesiredPort builds it", basePort({ owner: "xen", qos: [xenLevel("25000,20000"), sw9Defaults()] }), undefined, { rate: 10000, burst: 195 }, `xenstore ${XEN_FIELD}`, `xenstore ${XEN_FIELD}`],
-];
-
-for (const [label, desired, bridgeMtu, policing, rateSource, burstSource] of effective) {
-  test(`effectivePolicing: ${label}`, () => {
-    const got = effectivePolicing(desired, bridgeMtu);
-    assert.equal(got, { policing, rateSource, burstSource });
-    const cols = portColumns(desired, bridgeMtu);
-    assert.is(cols.iface.ingress_policing_rate, policing.rate);
-    assert.is(cols.iface.ingress_policing_burst, policing.burst);
+test("explicitLevel: a suffixed value is a VALUE, converted like the environment's", () => {
+  assert.equal(explicitLevel("100M", "10M"), {
+    name: "command line",
+    rate: { raw: "100M", source: "--rate 100M", field: "--rate" },
+    burst: { raw: "10M", source: "--burst 10M", field: "--burst" },
   });
-}
+  assert.equal(resolvePolicing([explicitLevel("100M", undefined)], DEFAULT_MTU).policing, { rate: 100000, burst: 78125 });
+});
 
-test("effectivePolicing: the result is a copy (mutating it changes neither the port nor NO_POLICING)", () => {
-  const fixed = { rate: 1000, burst: 100 };
-  const desired = basePort({ policing: fixed });
-  const got = effectivePolicing(desired);
-  got.policing.rate = 1;
-  assert.equal(fixed, { rate: 1000, burst: 100 });
-  const none = effectivePolicing(basePort({}));
-  assert.is.not(none.policing, NO_POLICING);
-  none.policing.rate = 5;
-  assert.equal(NO_POLICING, { rate: 0, burst: 0 });
-  const viaQos = effectivePolicing(basePort({ qos: [] }));
-  viaQos.policing.burst = 9;
-  assert.equal(NO_POLICING, { rate: 0, burst: 0 });
+test("explicitLevel without --rate or --burst says nothing", () => {
+  assert.equal(explicitLevel(undefined, undefined), { name: "command line" });
+  assert.equal(resolvePolicing([explicitLevel(undefined, undefined), sw9Defaults()], DEFAULT_MTU).policing, { rate: 1000000, burst: 781250 });
+});
+
+test("explicitLevel refuses a bare number larger than OVS accepts", () => {
+  expectInputError(() => explicitLevel(String(OVS_MAX + 1), undefined), "--rate", String(OVS_MAX + 1), /larger than OVS accepts/);
+  expectInputError(() => explicitLevel(undefined, "00000000001"), "--burst", "00000000001", /larger than OVS accepts/);
+  assert.equal(explicitLevel(String(OVS_MAX), undefined).ovs, { rate: OVS_MAX });
+});
+
+test("explicitLevel: a bare --burst below one frame is refused on --burst", () => {
+  expectInputError(() => resolvePolicing([explicitLevel("10000", "11")], DEFAULT_MTU), "--burst", "11", /frame/);
+});
+
+test("checkLevels refuses a bad value even at a level a more specific one hides", () => {
+  checkLevels([envLevel("10M", "2M"), sw1Defaults(), xenLevel("25000,20000")]);
+  expectInputError(() => checkLevels([envLevel("10M"), envLevel("10Q")]), "OVS_VIF_RATE", "10Q");
+  expectInputError(() => checkLevels([envLevel("10M"), envLevel(undefined, "1023")]), "OVS_VIF_BURST", "1023", /smallest/);
+  // A tag's error names the whole tag, as resolvePolicing's does.
+  const err = catchInputError(() => checkLevels([{ name: "instance tag", rate: { raw: "10Q", source: "s", field: "instance tag", shown: "ovs-vif:rate:10Q" } }]), "shown");
+  assert.is(err.value, "ovs-vif:rate:10Q");
 });
 
 test.run();

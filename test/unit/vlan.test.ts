@@ -112,7 +112,7 @@ test("parseXenBridge passes the caller's field through (xenstore key path)", () 
   expectInputError(() => parseXenBridge(field, "sw1:10::20"), field, "sw1:10::20", /empty/);
 });
 
-test("parseXenBridge reasons say what is wrong", () => {
+test("parseXenBridge gives a reason that says what is wrong", () => {
   expectInputError(() => parseXenBridge("bridge", "sw1.5000"), "bridge", "sw1.5000", /5000.*1\.\.4094|1\.\.4094/);
   expectInputError(() => parseXenBridge("bridge", "sw1.0"), "bridge", "sw1.0", /range/);
   expectInputError(() => parseXenBridge("bridge", ".3"), "bridge", ".3", /bridge name/);
@@ -146,7 +146,7 @@ const ganetiGood: Array<[string, VlanSpec, string, string]> = [
 ];
 
 for (const [input, spec, normal, description] of ganetiGood) {
-  test(`parseVlanSpec ${JSON.stringify(input)} -> ${JSON.stringify(spec)}`, () => {
+  test(`parseVlanSpec reads ${JSON.stringify(input)} as ${description}, normalised to ${JSON.stringify(normal)}`, () => {
     const got = parseVlanSpec("vlan", input);
     assert.equal(got, spec);
     assert.is(formatVlanSpec(got), normal);
@@ -306,19 +306,19 @@ test("portVlanColumns copies trunks (mutating the result leaves the spec alone)"
   assert.equal(spec.trunks, [10, 20]);
 });
 
-test("UNTAGGED is frozen", () => {
+test("UNTAGGED is the frozen untagged spec (no native VLAN, no trunks)", () => {
   assert.ok(Object.isFrozen(UNTAGGED));
   assert.equal(UNTAGGED, { trunks: [] });
 });
 
-test("describeVlan", () => {
+test("describeVlan names the four port kinds: untagged, access N, trunk A,B, hybrid N+A,B", () => {
   assert.is(describeVlan({ trunks: [] }), "untagged");
   assert.is(describeVlan({ native: 3, trunks: [] }), "access 3");
   assert.is(describeVlan({ trunks: [10, 20] }), "trunk 10,20");
   assert.is(describeVlan({ native: 3, trunks: [10, 20] }), "hybrid 3+10,20");
 });
 
-test("formatVlanSpec", () => {
+test("formatVlanSpec writes Ganeti's forms: empty, .N, :A:B, .N:A:B", () => {
   assert.is(formatVlanSpec({ trunks: [] }), "");
   assert.is(formatVlanSpec({ native: 3, trunks: [] }), ".3");
   assert.is(formatVlanSpec({ trunks: [10, 20] }), ":10:20");
