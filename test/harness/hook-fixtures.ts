@@ -1,11 +1,12 @@
 // Ganeti hook environments captured from the real cluster
-// (test/ganeti-cluster-lifecycle.test.ts writes them with
+// (test/system/ganeti-cluster-lifecycle.test.ts writes them with
 // OVS_VIF_UPDATE_FIXTURES=1 and otherwise checks the committed files against
 // what Ganeti sends): test/fixtures/ganeti-hooks/PATH-PHASE.env, one
 // KEY=value line per variable, sorted, exactly what the hook process got.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ROOT } from "./ovs.ts";
+// The repository root (no OVS harness needed here).
+const ROOT = join(import.meta.dirname, "..", "..");
 
 export const FIXTURE_DIR = join(ROOT, "test/fixtures/ganeti-hooks");
 
