@@ -114,3 +114,35 @@ export function assertRefused(r: Result, label: string, mentions: string[]): str
 
 /** How a value appears in an error line: JSON-quoted, as the errors print it. */
 export const quoted = (value: string): string => JSON.stringify(value);
+
+/** The variables Ganeti hands a NIC script (environment or Xen NIC file). */
+export const NIC_VARIABLES = ["VLAN", "VLAN", "VLAN", "LINK", "MAC", "INTERFACE", "INTERFACE_UUID", "INTERFACE_INDEX", "TAGS", "IP", "MODE"] as const;
+export type NicVariable = (typeof NIC_VARIABLES)[number];
+
+/** A value of `key` that must be refused, and what the error line quotes
+ * (for TAGS the one bad tag). IP needs MODE=routed beside it. */
+export function badNicVariable(r: Random, key: NicVariable): { value: string; shown: string } {
+  switch (key) {
+    case "VLAN":
+      return plain(badVlan(r));
+    case "LINK":
+    case "INTERFACE":
+      return plain(badName(r) || "x;");
+    case "MAC":
+      return plain(badMac(r));
+    case "INTERFACE_UUID":
+      return plain(r.pick(["u u", "uuid;x", "x".repeat(70), "a/b"]));
+    case "INTERFACE_INDEX":
+      return plain(numberLike(r));
+    case "TAGS": {
+      const tag = `ovs-vif:${r.pick(["rate", "burst", "nic:0:rate"])}:${badRate(r).replace(/ /g, "_")}`;
+      return { value: `web ${tag}`, shown: tag };
+    }
+    case "IP":
+      return plain(r.pick(["300.1.1.1", "1.2.3", "::g", `198.51.100.${r.int(1, 9)};x`, "localhost"]));
+    case "MODE":
+      return plain(r.pick(["ovs", "ext", "OPENVSWITCH", "bridged;x", "open vswitch"]));
+  }
+}
+
+const plain = (value: string) => ({ value, shown: value });

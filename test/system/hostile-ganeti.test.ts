@@ -12,7 +12,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { installFakeGaneti, type FakeGaneti, type FakeInstance } from "../harness/fake-ganeti.ts";
-import { assertRefused, badMac, badName, badRate, badVlan, numberLike, quoted, seeded, type Random } from "../harness/hostile.ts";
+import { assertRefused, badNicVariable, badRate, badVlan, NIC_VARIABLES, numberLike, quoted, seeded, type Random } from "../harness/hostile.ts";
 import { BINARY, runBinary, startOvs, type OvsHandle } from "../harness/ovs.ts";
 
 let ovs: OvsHandle;
@@ -121,45 +121,13 @@ test("reconcile --from a damaged export names the file and the JSON path, and as
 type Gen = (r: Random) => Call;
 
 const nicScriptCases: Gen = (r) => {
-  const key = r.pick(["VLAN", "VLAN", "VLAN", "LINK", "MAC", "INTERFACE", "INTERFACE_UUID", "INTERFACE_INDEX", "TAGS", "IP", "MODE"] as const);
-  let value: string;
-  let shown: string | undefined;
-  const extra: Record<string, string> = {};
-  switch (key) {
-    case "VLAN":
-      value = badVlan(r);
-      break;
-    case "LINK":
-      value = badName(r) || "x;";
-      break;
-    case "MAC":
-      value = badMac(r);
-      break;
-    case "INTERFACE":
-      value = badName(r) || "x;";
-      break;
-    case "INTERFACE_UUID":
-      value = r.pick(["u u", "uuid;x", "x".repeat(70), "a/b"]);
-      break;
-    case "INTERFACE_INDEX":
-      value = numberLike(r);
-      break;
-    case "TAGS":
-      value = `web ovs-vif:${r.pick(["rate", "burst", "nic:0:rate"])}:${badRate(r).replace(/ /g, "")}`;
-      shown = value.split(" ")[1]!;
-      break;
-    case "IP":
-      extra.MODE = "routed";
-      value = r.pick(["300.1.1.1", "1.2.3", "::g", `198.51.100.${r.int(1, 9)};x`, "localhost"]);
-      break;
-    case "MODE":
-      value = r.pick(["ovs", "ext", "OPENVSWITCH", "bridged;x"]);
-      break;
-  }
+  const key = r.pick(NIC_VARIABLES);
+  const { value, shown } = badNicVariable(r, key);
+  const extra: Record<string, string> = key === "IP" ? { MODE: "routed" } : {};
   // (A routed NIC is not for the openvswitch directory's script.)
   const script = key === "IP" ? "kvm-vif-bridge" : r.pick(["kvm-vif-bridge", "network"] as const);
   const env = nicEnv({ ...extra, [key]: value });
-  const mentions = [key === "TAGS" ? "tag" : key, quoted(shown ?? value)];
+  const mentions = [key === "TAGS" ? "tag" : key, quoted(shown)];
   if (script === "kvm-vif-bridge") return { label: `kvm-vif-bridge ${key}=${JSON.stringify(value)}`, args: [], name: "kvm-vif-bridge", env, mentions, noGanetiCall: true };
   // Ganeti 4.0 execs the script by its full path.
   return { label: `network/openvswitch/up ${key}=${JSON.stringify(value)}`, args: [], exec: join(dir, "network/openvswitch/up"), env: key === "MODE" ? env : { ...env, ACTION: "up" }, mentions, noGanetiCall: true };

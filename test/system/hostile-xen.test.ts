@@ -8,7 +8,7 @@ import * as assert from "uvu/assert";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { assertRefused, badMac, badMtu, badName, badRate, badVlan, numberLike, quoted, seeded } from "../harness/hostile.ts";
+import { assertRefused, badMac, badMtu, badName, badNicVariable, badRate, badVlan, NIC_VARIABLES, numberLike, quoted, seeded } from "../harness/hostile.ts";
 import { runBinary, startOvs, type OvsHandle } from "../harness/ovs.ts";
 import type { Result } from "../harness/proc.ts";
 import { makeXenVif, xenHotplug, type XenVif } from "../harness/xen-domain.ts";
@@ -159,36 +159,12 @@ function nicFileCases(n: number, seed: number): Case[] {
   const good = { MAC: "aa:00:00:00:00:01", INTERFACE_INDEX: "0", INTERFACE_UUID: "9f3c1d2e-5b6a-4c7d-8e9f-0a1b2c3d4e5f", MODE: "openvswitch", LINK: "sw1", VLAN: ".3", TAGS: "web" };
   const out: Case[] = [];
   for (let i = 0; i < n; i++) {
-    const key = r.pick(["VLAN", "VLAN", "LINK", "MAC", "MODE", "INTERFACE_UUID", "INTERFACE_INDEX", "TAGS"] as const);
-    let value: string;
-    let shown: string;
-    switch (key) {
-      case "VLAN":
-        value = badVlan(r);
-        break;
-      case "LINK":
-        value = r.pick(["nosuchbr", `sw1${r.pick([";x", "|x", "&x"])}`, "x".repeat(r.int(16, 20))]);
-        break;
-      case "MAC":
-        value = badMac(r);
-        break;
-      case "MODE":
-        value = r.pick(["ovs", "OPENVSWITCH", "bridge", "ext", "open vswitch"]);
-        break;
-      case "INTERFACE_UUID":
-        value = r.pick(["u u", "uuid;x", "x".repeat(70), "a/b"]);
-        break;
-      case "INTERFACE_INDEX":
-        value = numberLike(r);
-        break;
-      case "TAGS":
-        value = `web ovs-vif:rate:${badRate(r)}`;
-        break;
-    }
+    // Not INTERFACE (the vif names the device) nor IP (the NIC is openvswitch).
+    const key = r.pick(NIC_VARIABLES.filter((v) => v !== "INTERFACE" && v !== "IP"));
+    const { value, shown } = badNicVariable(r, key);
     // The file is shell syntax: single-quote the value (a quote inside is closed and escaped).
     const fileValue = `'${value.replace(/'/g, `'\\''`)}'`;
-    shown = key === "TAGS" ? value.split(" ")[1]! : key === "LINK" && value === "nosuchbr" ? "nosuchbr" : value;
-    out.push({ label: `NIC file ${key}=${JSON.stringify(value)}`, keys: { bridge: "sw1.3" }, nicFile: { ...good, [key]: fileValue }, mentions: () => [key === "TAGS" ? "tag" : key, quoted(shown.trim() === "" ? shown : shown)] });
+    out.push({ label: `NIC file ${key}=${JSON.stringify(value)}`, keys: { bridge: "sw1.3" }, nicFile: { ...good, [key]: fileValue }, mentions: () => [key === "TAGS" ? "tag" : key, quoted(shown)] });
   }
   return out;
 }
