@@ -1,9 +1,12 @@
 // `ovs-vif qos set|unset|show` and `ovs-vif reconcile`: QoS kept in Ganeti
-// tags, applied to running ports in place.
+// tags, applied to running ports in place, on the node where they run.
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
 import { GLOBAL_HELP } from "../src/cli/args.ts";
 import type { EntryPoint, Invocation } from "../src/cli/runner.ts";
 import { connectOvsdb, out, withOvsdb, type RunContext } from "../src/context.ts";
-import { InputError, UsageError } from "../src/errors.ts";
+import { StateError, UsageError } from "../src/errors.ts";
+import { copyToNodes, isLocalNode, onlineNodes, runOnNodes, SNAPSHOT_FILE, type NodeAnswer } from "../src/ganeti/cluster.ts";
 import { ganetiNicPort, nicParamsOf } from "../src/ganeti/nic-port.ts";
 import { addTags, findNic, networkTagsOf, queryInstance, queryInstances, queryNetworkTags, removeTags, type GanetiInstance, type InstanceNic } from "../src/ganeti/query.ts";
 import { ganetiPorts, networkTagsFrom, reconcileGanetiPorts, reportOutcomes, type NetworkTags } from "../src/ganeti/reconcile.ts";
@@ -17,7 +20,7 @@ import { nodeDefaultsLevel } from "../src/sources/defaults.ts";
 const HELP = `usage: ovs-vif qos set INSTANCE NIC --rate RATE [--burst BURST]
        ovs-vif qos unset INSTANCE NIC
        ovs-vif qos show [INSTANCE...]
-       ovs-vif reconcile [--instance NAME] [--export FILE | --from FILE]
+       ovs-vif reconcile [--instance NAME] [--export FILE | --from FILE] | --cluster
 
 Ingress policing (what the VM sends) per Ganeti NIC, kept in instance tags:
   ovs-vif:nic:ID:rate:VALUE, ovs-vif:nic:ID:burst:VALUE (ID: NIC index, name or UUID)
@@ -27,15 +30,17 @@ unlimited lifts the limit. Precedence: NIC tag, instance tag, network tag,
 node defaults ($OVS_VIF_DEFAULTS or /etc/ovs-vif/defaults.json). Burst
 defaults to 80% of the rate (at least one frame).
 
-'set' and 'unset' check the NIC's new values exactly as its NIC script will,
-change the tags through gnt-instance (on the master) and apply the result to
-the NIC's running port on this node in place (the port is not re-created).
+'set' and 'unset' (on the master) check the NIC's new values exactly as its
+NIC script will, change the tags through gnt-instance, and apply the result
+to the NIC's running port in place (the port is not re-created) on the node
+where the instance runs, before they return: here, or through Ganeti
+(gnt-cluster copyfile of Ganeti's view to /var/lib/ovs-vif/ganeti.json there,
+gnt-cluster command ovs-vif reconcile --instance INSTANCE --from it).
 'reconcile' re-applies VLAN and QoS from Ganeti to every Ganeti port on this
-node. Ganeti runs no hook on tag changes, and its CLI answers only on the
-master, so to reconcile every node:
-  ovs-vif reconcile --export /var/lib/ovs-vif/ganeti.json      (on the master)
-  gnt-cluster copyfile /var/lib/ovs-vif/ganeti.json
-  gnt-cluster command ovs-vif reconcile --from /var/lib/ovs-vif/ganeti.json
+node (the Ganeti CLI answers only on the master; --from FILE on the others).
+'reconcile --cluster' (on the master) does it on every online node in one
+command and reports each node; a node that does not answer is a failure.
+--node NAME (or OVS_VIF_NODE_NAME) is this node's Ganeti name (default: hostname --fqdn).
 
 ${GLOBAL_HELP}`;
 
@@ -74,12 +79,13 @@ async function reconcile({ args, ctx }: Invocation): Promise<number> {
   const exportTo = args.string("export");
   const from = args.string("from");
   if (exportTo !== undefined && from !== undefined) throw new UsageError("--from", from, "not together with --export");
+  if (args.flag("cluster")) {
+    for (const o of ["export", "from", "instance"]) if (args.has(o)) throw new UsageError(`--${o}`, args.string(o) ?? "", "not together with --cluster");
+    return reconcileCluster(ctx);
+  }
   if (exportTo !== undefined) {
-    const instances = await queryInstances(only ? [only] : []);
-    const networks = Object.fromEntries(await queryNetworkTags());
-    const snapshot: GanetiSnapshot = { version: 1, taken: new Date().toISOString(), instances, networks };
-    writeSnapshot(exportTo, snapshot);
-    out(`${exportTo}: ${instances.length} instances, ${Object.keys(networks).length} networks\n`);
+    const snapshot = await exportSnapshot(exportTo, only);
+    out(`${exportTo}: ${snapshot.instances.length} instances, ${Object.keys(snapshot.networks).length} networks\n`);
     return 0;
   }
   const snapshot = from !== undefined ? readSnapshot("--from", from) : undefined;
@@ -115,7 +121,7 @@ async function reconcile({ args, ctx }: Invocation): Promise<number> {
 }
 
 async function setOrUnset(action: "set" | "unset", { args, ctx }: Invocation): Promise<number> {
-  args.onlyOptions(action === "set" ? ["rate", "burst"] : [], `qos ${action}`);
+  args.onlyOptions(action === "set" ? ["rate", "burst", "node"] : ["node"], `qos ${action}`);
   const instance = parseInstanceName("INSTANCE", args.required(1, "INSTANCE"));
   const nicId = args.required(2, "NIC", "required (index, name or UUID)");
   args.atMost(3, `qos ${action} INSTANCE NIC`);
@@ -142,15 +148,72 @@ async function setOrUnset(action: "set" | "unset", { args, ctx }: Invocation): P
     await removeTags(instance, remove);
     await addTags(instance, toAdd);
   }
+  // Ganeti runs no hook on tag changes: the port is changed where the instance runs.
+  if (!(await isLocalNode(inst.primary, args.string("node") ?? process.env.OVS_VIF_NODE_NAME))) return applyOnNode(inst.primary, instance, ctx, `qos ${action}`);
   return withOvsdb(ctx, async (db) => {
     const ports = (await ganetiPorts(db, ctx, instance)).filter((p) => p.ifaceIds["ganeti-nic-uuid"] === nic.uuid);
     if (ports.length === 0) {
-      out(`${instance} nic ${nic.index}: tags set; no running port on this node (applied at the next start or by reconcile where it runs)\n`);
+      out(`${instance} nic ${nic.index}: tags set; no running port on this node (applied at the next start)\n`);
       return 0;
     }
     const results = await reconcileGanetiPorts(db, ctx, ports, [after], await networkTagsFromGaneti([after]));
     return reportOutcomes(results, ctx, out, `qos ${action} `) ? 1 : 0;
   });
+}
+
+/** Writes Ganeti's current view to the snapshot file (on the master). */
+async function exportSnapshot(path: string, only?: string): Promise<GanetiSnapshot> {
+  const instances = await queryInstances(only ? [only] : []);
+  const networks = Object.fromEntries(await queryNetworkTags());
+  const snapshot: GanetiSnapshot = { version: 1, taken: new Date().toISOString(), instances, networks };
+  mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
+  writeSnapshot(path, snapshot);
+  return snapshot;
+}
+
+/** Node answers, each line prefixed by its node; true when one failed. */
+function reportAnswers(answers: NodeAnswer[], ctx: RunContext, what: string): boolean {
+  for (const a of answers) {
+    for (const line of a.output.split("\n").filter(Boolean)) out(`${a.node}: ${line}\n`);
+    if (a.code !== 0) ctx.log.error(`${what}: ${a.node}: exit ${a.code}`);
+  }
+  return answers.some((a) => a.code !== 0);
+}
+
+/** The change reaches the node where the instance runs before this returns:
+ * Ganeti's view exported, copied there, reconciled there (gnt-cluster). */
+async function applyOnNode(node: string, instance: string, ctx: RunContext, what: string): Promise<number> {
+  const remote = ["ovs-vif", "reconcile", "--instance", instance, "--from", SNAPSHOT_FILE];
+  if (ctx.print) {
+    out(`gnt-cluster copyfile -n ${node} ${SNAPSHOT_FILE}\ngnt-cluster command -n ${node} ${remote.join(" ")}\n`);
+    return 0;
+  }
+  await exportSnapshot(SNAPSHOT_FILE);
+  const failed = await copyToNodes(SNAPSHOT_FILE, [node]);
+  if (failed.length > 0) throw new StateError("node", node, `copying ${SNAPSHOT_FILE} there failed (gnt-cluster copyfile); the tags are set, the port there is unchanged until it is reconciled`);
+  const answers = await runOnNodes(remote, [node]);
+  out(`${instance}: applied on ${node}, where it runs:\n`);
+  return reportAnswers(answers, ctx, what) ? 1 : 0;
+}
+
+/** Every node's Ganeti ports in line with Ganeti, from the master, in one command. */
+async function reconcileCluster(ctx: RunContext): Promise<number> {
+  if (ctx.print) {
+    out(`gnt-cluster copyfile ${SNAPSHOT_FILE}\ngnt-cluster command ovs-vif reconcile --from ${SNAPSHOT_FILE}\n`);
+    return 0;
+  }
+  const snapshot = await exportSnapshot(SNAPSHOT_FILE);
+  const nodes = await onlineNodes();
+  const failed = await copyToNodes(SNAPSHOT_FILE);
+  const answers = await runOnNodes(["ovs-vif", "reconcile", "--from", SNAPSHOT_FILE], nodes);
+  for (const n of failed) {
+    const a = answers.find((x) => x.node === n);
+    if (a) a.output = `copying ${SNAPSHOT_FILE} failed; ${a.output}`;
+  }
+  const bad = reportAnswers(answers, ctx, "reconcile --cluster");
+  const ok = answers.filter((a) => a.code === 0).length;
+  out(`reconcile --cluster: ${snapshot.instances.length} instances, ${ok} of ${answers.length} nodes in line${bad ? `; failed: ${answers.filter((a) => a.code !== 0).map((a) => a.node).join(", ")}` : ""}\n`);
+  return bad ? 1 : 0;
 }
 
 async function show({ args, ctx }: Invocation): Promise<number> {
@@ -192,6 +255,6 @@ async function qos(inv: Invocation): Promise<number> {
   throw new UsageError("qos action", action, "expected set, unset or show");
 }
 
-export const qosCommand: EntryPoint = { tag: "ovs-vif", help: HELP, options: { rate: "string", burst: "string" }, run: qos };
+export const qosCommand: EntryPoint = { tag: "ovs-vif", help: HELP, options: { rate: "string", burst: "string", node: "string" }, run: qos };
 
-export const reconcileCommand: EntryPoint = { tag: "ovs-vif", help: HELP, options: { instance: "string", export: "string", from: "string" }, run: reconcile };
+export const reconcileCommand: EntryPoint = { tag: "ovs-vif", help: HELP, options: { instance: "string", export: "string", from: "string", cluster: "flag" }, run: reconcile };

@@ -25,8 +25,10 @@ Commands:
   switch plan|apply|show|remove|check|hook [SWITCH]  node-group vSwitches and bonds from /etc/ovs-vif/switches.json
   qos set|unset|show ...                             per-NIC ingress policing via Ganeti tags, applied live
   reconcile [--instance NAME] [--export|--from FILE] re-apply VLAN + QoS to this node's Ganeti ports
+  reconcile --cluster                                the same on every node, from the master
   vlan add|remove|set INSTANCE NIC VLAN...           change a Ganeti NIC's vlan, applied to the running port
   gc [--instance NAME] [--dry-run]                   remove ovs-vif's ports whose device is gone
+  watch [--sweep SECONDS]                            the service removing a port as soon as its device is deleted
   ganeti-hook                                        the Ganeti hook (also: no command with GANETI_HOOKS_PATH set)
   --version                                          print the version
 
@@ -59,6 +61,7 @@ const subcommands: Record<string, Load> = {
   reconcile: async () => (await import("../hooks/qos.ts")).reconcileCommand,
   vlan: async () => (await import("../hooks/lifecycle.ts")).vlanCommand,
   gc: async () => (await import("../hooks/lifecycle.ts")).gcCommand,
+  watch: async () => (await import("../hooks/watch.ts")).watchCommand,
   "ganeti-hook": async () => (await import("../hooks/lifecycle.ts")).ganetiHookEntry,
 };
 

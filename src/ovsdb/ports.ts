@@ -222,11 +222,12 @@ export interface ManagedPort {
   error?: string;
 }
 
-export async function listManagedPorts(client: OvsdbClient, deadline: Deadline): Promise<ManagedPort[]> {
+/** ovs-vif's ports (`name`: only the ports of that name). */
+export async function listManagedPorts(client: OvsdbClient, deadline: Deadline, name?: string): Promise<ManagedPort[]> {
   // A map "includes" condition needs the value too, so the owner key is
   // filtered here; only names, ids and uuids travel, not statistics.
   const q: Json[] = [
-    { op: "select", table: "Port", where: [], columns: ["_uuid", "name", "external_ids", "interfaces"] },
+    { op: "select", table: "Port", where: name === undefined ? [] : where("name", name), columns: ["_uuid", "name", "external_ids", "interfaces"] },
     { op: "select", table: "Bridge", where: [], columns: ["name", "ports"] },
   ];
   const results = await client.transact(q, deadline.left());

@@ -22,7 +22,8 @@ import { connectOvsdb, dryRunOf, type RunContext } from "../context.ts";
 import { InputError, StateError } from "../errors.ts";
 import { SWITCH_HOOK_PATHS } from "../ganeti/hook-env.ts";
 import type { Log } from "../log.ts";
-import { parseBridgeName } from "../names.ts";
+import { parseBridgeName, parseNodeName } from "../names.ts";
+import { defaultsPath } from "../sources/defaults.ts";
 import type { OvsdbClient } from "../ovsdb/client.ts";
 import { applySwitches, removeSwitch } from "./apply.ts";
 import { localNodeName } from "../ganeti/node.ts";
@@ -209,6 +210,13 @@ async function nodeAdd(ctx: SwitchHookRun): Promise<number> {
   if (target === "") throw new InputError("GANETI_NODE_NAME", target, "required for node-add");
   const me = await localNodeName(ctx.opts.node);
   if (!nodeMatches(target, me) && !nodeMatches(me, target)) {
+    // The master gives the new node its files (the new node's own hook may
+    // run before they arrive: the master then applies its switches there).
+    if (ctx.env.GANETI_MASTER !== undefined && nodeMatches(ctx.env.GANETI_MASTER, me)) {
+      const { provisionNode } = await import("../ganeti/provision.ts");
+      const node = parseNodeName("GANETI_NODE_NAME", target);
+      return provisionNode(node, { spec: specFile(ctx), defaults: defaultsPath(ctx.env) }, ctx.log);
+    }
     ctx.log.debug(`node-add: ${target} is not this node (${me}), nothing to do`);
     return 0;
   }

@@ -43,7 +43,8 @@ async function plug(inst: FakeInstance, index: number, tap: string): Promise<voi
   assert.is(r.code, 0, r.stderr);
 }
 
-const bin = (args: string[], env: Record<string, string> = {}) => runBinary(ovs, args, { env: { ...gnt.env, ...env } });
+// This node is the instances' primary (their pnode), as on a one-node cluster.
+const bin = (args: string[], env: Record<string, string> = {}) => runBinary(ovs, args, { env: { ...gnt.env, OVS_VIF_NODE_NAME: "node1.example.com", ...env } });
 
 test.before(async () => {
   ovs = await startOvs();
