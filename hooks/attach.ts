@@ -3,21 +3,24 @@ import { GLOBAL_HELP } from "../src/cli/args.ts";
 import type { EntryPoint, Invocation } from "../src/cli/runner.ts";
 import { UsageError } from "../src/errors.ts";
 import { parseBridgeName, parseExternalId, parseInterfaceName, parseMtu, parseOwner } from "../src/names.ts";
-import { plug, unplug } from "../src/plug.ts";
+import { plug, qosFields, unplug } from "../src/plug.ts";
 import type { DesiredPort } from "../src/port.ts";
 import { explicitLevel } from "../src/qos.ts";
 import { nodeDefaultsLevel } from "../src/sources/defaults.ts";
 import { describeVlan, parseVlanOption, vlanMode } from "../src/vlan.ts";
 
 const ATTACH_HELP = `usage: ovs-vif attach --bridge BR --iface DEV [--vlan SPEC] [--rate KBPS] [--burst KB]
-                      [--mtu N] [--external-id K=V]... [--owner NAME] [options]
+                      [--rx-rate BITS] [--rx-burst BITS] [--mtu N] [--external-id K=V]...
+                      [--owner NAME] [options]
 
 Attaches DEV to bridge BR in one OVSDB transaction (a port of the same name
 on any bridge is replaced). SPEC is Ganeti's vlan syntax: .N (access),
 :A:B (trunk, tagged only), .N:A:B (N untagged + A,B tagged), N (= .N);
 none: untagged only. --rate/--burst set ingress policing (what DEV sends):
 a bare number is in OVS units (kbps / kb), a suffixed one in bit/s or bits
-(100M, 1.5G, 800k); 0 = off. Without --rate the node defaults apply
+(100M, 1.5G, 800k); 0 = off. --rx-rate/--rx-burst limit what DEV receives
+(a linux-htb QoS row on the port; bit/s and bits, SI suffixes; no burst:
+OVS's default). Without --rate / --rx-rate the node defaults apply
 ($OVS_VIF_DEFAULTS, default /etc/ovs-vif/defaults.json); without --burst
 the burst is 80% of the rate (at least one frame). --owner (default cli)
 marks the port as ovs-vif's in the Port's external_ids (ovs-vif-owner), for
@@ -52,13 +55,13 @@ async function attach({ args, ctx }: Invocation): Promise<number> {
     vlan: parseVlanOption("--vlan", args.string("vlan")),
     interfaceIds: ids,
     owner: parseOwner("--owner", args.string("owner") ?? "cli"),
-    qos: [explicitLevel(args.string("rate"), args.string("burst")), nodeDefaultsLevel(bridge)],
+    qos: [explicitLevel(args.string("rate"), args.string("burst"), { rate: args.string("rx-rate"), burst: args.string("rx-burst") }), nodeDefaultsLevel(bridge)],
   };
   const mtu = args.string("mtu");
   if (mtu !== undefined) desired.mtu = parseMtu("--mtu", mtu);
   const res = await plug({ desired, device: desired.name, deviceField: "--iface" }, ctx);
   if (!ctx.print) {
-    ctx.log.info("attach ok", { device: desired.name, bridge, vlan_mode: vlanMode(desired.vlan), vlan: describeVlan(desired.vlan), rate: res.policing.rate || undefined, burst: res.policing.burst || undefined, ofport: res.ofport });
+    ctx.log.info("attach ok", { device: desired.name, bridge, vlan_mode: vlanMode(desired.vlan), vlan: describeVlan(desired.vlan), ...qosFields(res), ofport: res.ofport });
   }
   return 0;
 }
@@ -74,7 +77,7 @@ async function detach({ args, ctx }: Invocation): Promise<number> {
 export const attachCommand: EntryPoint = {
   tag: "ovs-vif",
   help: ATTACH_HELP,
-  options: { bridge: "string", iface: "string", vlan: "string", rate: "string", burst: "string", mtu: "string", "external-id": "list", owner: "string" },
+  options: { bridge: "string", iface: "string", vlan: "string", rate: "string", burst: "string", "rx-rate": "string", "rx-burst": "string", mtu: "string", "external-id": "list", owner: "string" },
   run: attach,
 };
 

@@ -7,7 +7,7 @@ import { InputError } from "../src/errors.ts";
 import { instanceAction, instanceFromHookEnv, SWITCH_HOOK_PATHS } from "../src/ganeti/hook-env.ts";
 import { localNodeName } from "../src/ganeti/node.ts";
 import { findNic, networkTagsOf, queryInstance } from "../src/ganeti/query.ts";
-import { collectStalePorts, ganetiPorts, networkTagsFrom, reconcileGanetiPorts, reportOutcomes } from "../src/ganeti/reconcile.ts";
+import { collectOrphanQos, collectStalePorts, ganetiPorts, networkTagsFrom, reconcileGanetiPorts, reportOutcomes } from "../src/ganeti/reconcile.ts";
 import { editVlan, parseVlanEdit, parseVlanEditArgs } from "../src/ganeti/vlan-edit.ts";
 import { run as runCommand } from "../src/exec.ts";
 import { parseInstanceName } from "../src/names.ts";
@@ -17,7 +17,9 @@ const GC_HELP = `usage: ovs-vif gc [--instance NAME] [--dry-run]
 
 Removes ports that ovs-vif created (Port external_ids ovs-vif-owner) whose
 device no longer exists or that ovs-vswitchd cannot open, in one
-transaction; never touches ports it did not create. Prints what it removed.
+transaction, with their receive-limit QoS rows; without --instance also the
+QoS/Queue rows ovs-vif made (external_ids ovs-vif-port) that no port uses.
+Never touches ports or rows it did not create. Prints what it removed.
 
 ${GLOBAL_HELP}`;
 
@@ -51,6 +53,8 @@ async function gc({ args, ctx }: Invocation): Promise<number> {
   return withOvsdb(ctx, async (db) => {
     const ports = (await listManagedPorts(db, ctx.deadline)).filter((p) => instance === undefined || p.ifaceIds["ganeti-instance"] === instance);
     const results = await collectStalePorts(db, ctx, ports);
+    // QoS rows are not an instance's: only a gc of the whole node takes them.
+    if (instance === undefined) results.push(...(await collectOrphanQos(db, ctx)));
     if (results.length === 0) out("no stale ports\n");
     return reportOutcomes(results, ctx, out, "gc ") ? 1 : 0;
   });

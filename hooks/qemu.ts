@@ -7,7 +7,7 @@ import { GLOBAL_HELP } from "../src/cli/args.ts";
 import type { EntryPoint, Invocation } from "../src/cli/runner.ts";
 import { InputError } from "../src/errors.ts";
 import { parseExternalId, parseInterfaceName, parseMac } from "../src/names.ts";
-import { plug, unplug } from "../src/plug.ts";
+import { plug, qosFields, unplug } from "../src/plug.ts";
 import type { DesiredPort } from "../src/port.ts";
 import { valueLevel } from "../src/qos.ts";
 import { nodeDefaultsLevel } from "../src/sources/defaults.ts";
@@ -21,6 +21,8 @@ Environment (inherited from QEMU's):
   OVS_VIF_BRIDGE    BR, BR.N (access N), BR:A:B (trunk), BR.N:A:B (hybrid)   [required for ifup]
   OVS_VIF_RATE      ingress policing rate, e.g. 100M (bit/s, k/M/G suffixes)
   OVS_VIF_BURST     burst, e.g. 10M (bits; default 80% of the rate)
+  OVS_VIF_RX_RATE   receive limit (what the VM gets), e.g. 200M (bit/s)
+  OVS_VIF_RX_BURST  its burst (bits; default OVS's)
   OVS_VIF_MAC       the guest MAC, stored as external-ids:attached-mac
   OVS_VIF_IFACE_ID  stored as external-ids:iface-id
 
@@ -44,7 +46,8 @@ function desiredFromEnv(device: string, env: NodeJS.ProcessEnv): DesiredPort {
   const ids: Record<string, string> = {};
   if (env.OVS_VIF_MAC) ids["attached-mac"] = parseMac("OVS_VIF_MAC", env.OVS_VIF_MAC);
   if (env.OVS_VIF_IFACE_ID) ids["iface-id"] = parseExternalId("OVS_VIF_IFACE_ID", `iface-id=${env.OVS_VIF_IFACE_ID}`)[1];
-  const qos = [valueLevel("environment", env.OVS_VIF_RATE, env.OVS_VIF_BURST, "OVS_VIF_RATE", "OVS_VIF_BURST"), nodeDefaultsLevel(bridge)];
+  const rx: Parameters<typeof valueLevel>[5] = { "rx-rate": [env.OVS_VIF_RX_RATE, "OVS_VIF_RX_RATE"], "rx-burst": [env.OVS_VIF_RX_BURST, "OVS_VIF_RX_BURST"] };
+  const qos = [valueLevel("environment", env.OVS_VIF_RATE, env.OVS_VIF_BURST, "OVS_VIF_RATE", "OVS_VIF_BURST", rx), nodeDefaultsLevel(bridge)];
   return { bridge, bridgeField: "OVS_VIF_BRIDGE", name: device, vlan, interfaceIds: ids, owner: "qemu", qos };
 }
 
@@ -60,8 +63,7 @@ async function ifup(inv: Invocation): Promise<number> {
       vlan_mode: vlanMode(desired.vlan),
       vlan: describeVlan(desired.vlan),
       mtu: res.bridgeMtu,
-      rate: res.policing.rate || undefined,
-      burst: res.policing.burst || undefined,
+      ...qosFields(res),
       ofport: res.ofport,
       ms: Date.now() - started,
     });

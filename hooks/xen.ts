@@ -3,7 +3,7 @@
 import { GLOBAL_HELP } from "../src/cli/args.ts";
 import type { EntryPoint, Invocation } from "../src/cli/runner.ts";
 import { connectOvsdb } from "../src/context.ts";
-import { plug, unplug } from "../src/plug.ts";
+import { plug, qosFields, unplug } from "../src/plug.ts";
 import { nodeDefaultsLevel } from "../src/sources/defaults.ts";
 import { parseXenInvocation, readXenVifKeys, reportXenFailure, targetDeviceName, xenDesiredPort, xenLogFile } from "../src/sources/xen.ts";
 import { openXenStore } from "../src/sources/xenstore.ts";
@@ -57,8 +57,7 @@ async function run({ args, ctx, env, failure }: Invocation): Promise<number> {
       vlan: describeVlan(desired.vlan),
       vlan_from: vlanSource,
       mtu: desired.mtu ?? res.bridgeMtu,
-      rate: res.policing.rate || undefined,
-      burst: res.policing.burst || undefined,
+      ...qosFields(res),
       ofport: res.ofport,
       ms: Date.now() - started,
     });

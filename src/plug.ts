@@ -15,7 +15,7 @@ import type { Json, OvsdbClient } from "./ovsdb/client.ts";
 import { commitAttach, detachPort, planAttach, removePort, type DetachResult } from "./ovsdb/ports.ts";
 import { checkInterface, checkResults, Deadline, watchCfg } from "./ovsdb/transact.ts";
 import type { DesiredPort } from "./port.ts";
-import { checkLevels, type Policing } from "./qos.ts";
+import { checkLevels, type Policing, type Shaping } from "./qos.ts";
 import { mark } from "./trace.ts";
 
 /** Interface external-id holding the Ganeti NIC's UUID. */
@@ -40,6 +40,8 @@ export interface PlugRequest {
 export interface PlugResult {
   bridgeMtu?: number;
   policing: Policing;
+  /** The receive limit (bit/s, bits), when there is one. */
+  shaping?: Shaping;
   /** Ports of the same name that the attach replaced. */
   replaced: number;
   ofport?: number;
@@ -102,7 +104,7 @@ export async function plug(req: PlugRequest, ctx: RunContext, db?: Promise<Ovsdb
   mark("ovsdb connected");
   try {
     const plan = await planAttach(client, desired, ctx.deadline);
-    const base = { policing: plan.policing, replaced: plan.state.sameNamePorts.length, ...(plan.state.bridgeMtu !== undefined ? { bridgeMtu: plan.state.bridgeMtu } : {}) };
+    const base = { policing: plan.policing, replaced: plan.state.sameNamePorts.length, ...(plan.state.bridgeMtu !== undefined ? { bridgeMtu: plan.state.bridgeMtu } : {}), ...(plan.shaping ? { shaping: plan.shaping } : {}) };
     // Looking for stale ports of this NIC goes out now (pipelined on the
     // same connection); they are removed only once the attach succeeded.
     const staleNames = req.nicUuid !== undefined ? findStaleNicPorts(client, req.nicUuid, desired.name, ctx.deadline) : Promise.resolve([] as string[]);
@@ -119,6 +121,8 @@ export async function plug(req: PlugRequest, ctx: RunContext, db?: Promise<Ovsdb
     const committed = await commitAttach(client, desired, plan, ctx.deadline);
     mark("committed");
     const result: PlugResult = { ...base, policing: committed.plan.policing, replaced: committed.plan.state.sameNamePorts.length, stale: [] };
+    if (committed.plan.shaping) result.shaping = committed.plan.shaping;
+    else delete result.shaping;
     try {
       if (watch) {
         await watch.until(committed.nextCfg);
@@ -150,4 +154,9 @@ export async function unplug(device: string, ctx: RunContext, db?: Promise<Ovsdb
   } finally {
     if (!db) client.close();
   }
+}
+
+/** The QoS a plug applied, as log fields. */
+export function qosFields(res: Pick<PlugResult, "policing" | "shaping">): Record<string, number | undefined> {
+  return { rate: res.policing.rate || undefined, burst: res.policing.burst || undefined, rx_rate: res.shaping?.rate, rx_burst: res.shaping?.burst };
 }

@@ -1,9 +1,7 @@
 // The desired state of one VM port, built from whatever the caller read
 // (xenstore, Ganeti environment, command line), and its OVSDB columns.
-import { NO_POLICING, resolvePolicing, type Policing, type QosLevel, type QosResult } from "./qos.ts";
+import { NO_POLICING, resolvePolicing, resolveShaping, type Policing, type QosLevel, type QosResult, type Shaping, type ShapingResult } from "./qos.ts";
 import { portVlanColumns, type VlanSpec } from "./vlan.ts";
-
-
 /** Port external_ids key marking a port as created by ovs-vif (value: the caller). */
 export const OWNER_KEY = "ovs-vif-owner";
 
@@ -18,7 +16,7 @@ export interface DesiredPort {
   interfaceIds: Record<string, string>;
   /** Who attached it: xen, ganeti, qemu, cli. Stored in the Port's external_ids. */
   owner: string;
-  /** Policing sources, most specific first (resolved against the port's MTU). */
+  /** QoS sources (both directions), most specific first (resolved against the port's MTU). */
   qos?: QosLevel[];
   /** Fixed policing in OVS units, when there are no qos levels. */
   policing?: Policing;
@@ -34,6 +32,8 @@ export interface PortColumns {
     ingress_policing_burst: number;
     mtu_request?: number;
   };
+  /** What the VM may receive: a linux-htb QoS row on the Port (none: no row). */
+  shaping?: Shaping;
 }
 
 export const DEFAULT_MTU = 1500;
@@ -45,8 +45,15 @@ export function effectivePolicing(desired: DesiredPort, bridgeMtu?: number): Qos
   return { policing: { ...p }, rateSource: p.rate ? "fixed" : "none", burstSource: p.burst ? "fixed" : "none" };
 }
 
+/** The receive limit this port gets, and where it came from. */
+export function effectiveShaping(desired: DesiredPort, bridgeMtu?: number): ShapingResult {
+  if (!desired.qos) return { rateSource: "none", burstSource: "none" };
+  return resolveShaping(desired.qos, desired.mtu ?? bridgeMtu ?? DEFAULT_MTU);
+}
+
 export function portColumns(desired: DesiredPort, bridgeMtu?: number): PortColumns {
   const { policing } = effectivePolicing(desired, bridgeMtu);
+  const { shaping } = effectiveShaping(desired, bridgeMtu);
   const vlan = portVlanColumns(desired.vlan);
   const port: PortColumns["port"] = { vlan_mode: vlan.vlan_mode, trunks: vlan.trunks, external_ids: { [OWNER_KEY]: desired.owner } };
   if (vlan.tag !== undefined) port.tag = vlan.tag;
@@ -57,5 +64,5 @@ export function portColumns(desired: DesiredPort, bridgeMtu?: number): PortColum
   };
   const mtu = desired.mtu ?? bridgeMtu;
   if (mtu !== undefined) iface.mtu_request = mtu;
-  return { port, iface };
+  return shaping ? { port, iface, shaping } : { port, iface };
 }

@@ -1,10 +1,13 @@
-// Ingress policing (what the VM sends, seen from the switch) for one NIC:
-// where the rate and burst come from, and their conversion to OVS units.
+// QoS of one NIC, in both directions, and where each value comes from:
+//   rate, burst        what the VM sends: OVS ingress policing (Interface
+//                      ingress_policing_rate in kbps, _burst in kb)
+//   rx-rate, rx-burst  what the VM receives: OVS egress shaping (a linux-htb
+//                      QoS row on the Port, queue 0, max-rate and burst in bits)
 //
 // Values are numbers with an optional SI suffix k, M, G (x1000): bits per
-// second for a rate, bits for a burst. OVS wants the rate in kbps (1000 bit/s)
-// and the burst in kb (1024 bit); both are rounded down, so what is applied
-// is never more than what was asked. "0" or "unlimited" removes policing.
+// second for a rate, bits for a burst. Conversions are exact and round down,
+// so what is applied is never more than what was asked. "0" or "unlimited"
+// lifts a limit.
 import { InputError } from "./errors.ts";
 
 /** OVS Interface policing: rate in kbps (1000 bit/s), burst in kb (1024 bit); 0 disables. */
@@ -53,6 +56,34 @@ export function burstToKb(field: string, raw: string): number {
   return toOvsUnits(field, raw, 1024n, "burst", "kb");
 }
 
+/** Receive limits are in bits as OVS's linux-htb takes them: kernel HTB
+ * holds rates and bursts in bytes, 32 bits each. */
+export const RX_RATE_MAX = 4294967295n * 8n;
+export const RX_RATE_MIN = 1000n;
+
+/** A VM-bound rate (rx-rate) in bit/s, rounded down; 0 lifts the limit. */
+export function rxRateBits(field: string, raw: string): number {
+  const { num, den } = parseExact(field, raw);
+  if (num === 0n) return 0;
+  const bits = num / den;
+  if (bits < RX_RATE_MIN) throw new InputError(field, raw, "below the smallest receive rate, 1k bit/s (use 0 or unlimited for no limit)");
+  if (bits > RX_RATE_MAX) throw new InputError(field, raw, `above the largest receive rate, ${RX_RATE_MAX} bit/s`);
+  return Number(bits);
+}
+
+/** A VM-bound burst (rx-burst) in bits, rounded down; 0 means OVS's default. */
+export function rxBurstBits(field: string, raw: string): number {
+  const { num, den } = parseExact(field, raw);
+  const bits = num / den;
+  if (bits > RX_RATE_MAX) throw new InputError(field, raw, `above the largest burst, ${RX_RATE_MAX} bits`);
+  return Number(bits);
+}
+
+/** One MTU-sized frame in bits. */
+export function frameBits(mtu: number): number {
+  return (mtu + 14) * 8;
+}
+
 /** One MTU-sized frame in kb, rounded up: the least burst that passes a full frame. */
 export function mtuKb(mtu: number): number {
   return Math.ceil(((mtu + 14) * 8) / 1024);
@@ -89,14 +120,30 @@ export interface Sourced {
   shown?: string;
 }
 
-/** One precedence level: rate and/or burst, as found at that level. */
-export interface QosLevel {
-  name: string;
-  rate?: Sourced;
-  burst?: Sourced;
+/** The four values a level can set: the VM's sending limit (rate, burst)
+ * and its receiving limit (rx-rate, rx-burst). */
+export const QOS_KINDS = ["rate", "burst", "rx-rate", "rx-burst"] as const;
+export type QosKind = (typeof QOS_KINDS)[number];
+
+/** One precedence level: what was found at that level. */
+export type QosLevel = { name: string } & Partial<Record<QosKind, Sourced>> & {
   /** Already in OVS units (the Xen rate key, --rate KBPS). A derived burst
    * (Xen's credit) is raised to one frame; an explicit one below it is refused. */
   ovs?: { rate?: number; burst?: number; burstDerived?: boolean; burstField?: string };
+};
+
+/** VALUE of one kind in its OVS unit (kbps, kb, bit/s, bits). */
+export function convertKind(kind: QosKind, field: string, raw: string): number {
+  switch (kind) {
+    case "rate":
+      return rateToKbps(field, raw);
+    case "burst":
+      return burstToKb(field, raw);
+    case "rx-rate":
+      return rxRateBits(field, raw);
+    case "rx-burst":
+      return rxBurstBits(field, raw);
+  }
 }
 
 export interface NicIdentity {
@@ -114,7 +161,7 @@ type TagHit = Pick<QosTag, "tag" | "kind" | "value">;
 export interface QosTag {
   tag: string;
   nic?: string;
-  kind: "rate" | "burst";
+  kind: QosKind;
   value: string;
 }
 
@@ -122,8 +169,8 @@ export interface QosTag {
  * that does not parse, or whose value is not valid, is an error. */
 export function parseQosTag(field: string, tag: string): QosTag | undefined {
   if (!tag.startsWith(PREFIX)) return undefined;
-  const m = /^ovs-vif:(?:nic:(.+):)?(rate|burst):([^:]+)$/.exec(tag);
-  if (!m) throw new InputError(field, tag, "not an ovs-vif tag (expected ovs-vif:rate:VALUE, ovs-vif:burst:VALUE or ovs-vif:nic:ID:rate|burst:VALUE)");
+  const m = /^ovs-vif:(?:nic:(.+):)?(rate|burst|rx-rate|rx-burst):([^:]+)$/.exec(tag);
+  if (!m) throw new InputError(field, tag, "not an ovs-vif tag (expected ovs-vif:[nic:ID:]KIND:VALUE, KIND rate, burst, rx-rate or rx-burst)");
   const hit: QosTag = { tag, kind: m[2] as QosTag["kind"], value: m[3]! };
   if (m[1] !== undefined) hit.nic = m[1];
   validateValue(field, tag, hit.kind, hit.value);
@@ -152,10 +199,9 @@ export function qosTags(kind: "instance" | "network", tags: string[], nic: NicId
   return out;
 }
 
-function validateValue(field: string, tag: string, kind: string, value: string): void {
+function validateValue(field: string, tag: string, kind: QosKind, value: string): void {
   try {
-    if (kind === "rate") rateToKbps(field, value);
-    else burstToKb(field, value);
+    convertKind(kind, field, value);
   } catch (err) {
     if (err instanceof InputError) throw new InputError(field, tag, err.reason);
     throw err;
@@ -167,8 +213,7 @@ export function levelFromTags(name: string, field: string, hits: TagHit[]): QosL
   const level: QosLevel = { name };
   for (const hit of hits) {
     const prev = level[hit.kind];
-    const convert = hit.kind === "rate" ? rateToKbps : burstToKb;
-    if (prev && convert(field, prev.raw) !== convert(field, hit.value)) {
+    if (prev && convertKind(hit.kind, field, prev.raw) !== convertKind(hit.kind, field, hit.value)) {
       throw new InputError(field, hit.tag, `conflicts with ${JSON.stringify(prev.shown)}: two different ${hit.kind}s for the same NIC`);
     }
     if (!prev) level[hit.kind] = { raw: hit.value, source: `${field} ${JSON.stringify(hit.tag)}`, field, shown: hit.tag };
@@ -183,9 +228,9 @@ export interface QosResult {
   burstSource: string;
 }
 
-function convert(sourced: Sourced, kind: "rate" | "burst"): number {
+function convert(sourced: Sourced, kind: QosKind): number {
   try {
-    return kind === "rate" ? rateToKbps(sourced.field, sourced.raw) : burstToKb(sourced.field, sourced.raw);
+    return convertKind(kind, sourced.field, sourced.raw);
   } catch (err) {
     if (err instanceof InputError && sourced.shown !== undefined) throw new InputError(sourced.field, sourced.shown, err.reason);
     throw err;
@@ -195,10 +240,7 @@ function convert(sourced: Sourced, kind: "rate" | "burst"): number {
 /** Every value of every level converted once, so a malformed one fails
  * before anything is read or changed (even one a more specific level hides). */
 export function checkLevels(levels: QosLevel[]): void {
-  for (const l of levels) {
-    if (l.rate) convert(l.rate, "rate");
-    if (l.burst) convert(l.burst, "burst");
-  }
+  for (const l of levels) for (const kind of QOS_KINDS) if (l[kind]) convert(l[kind], kind);
 }
 
 /** Picks the rate from the most specific level that has one; the burst from
@@ -238,6 +280,40 @@ export function resolvePolicing(levels: QosLevel[], mtu: number): QosResult {
   return fallback;
 }
 
+/** OVS egress shaping of a port (what the VM receives): bit/s and bits;
+ * no burst means OVS's own (one frame). */
+export interface Shaping {
+  rate: number;
+  burst?: number;
+}
+
+export interface ShapingResult {
+  shaping?: Shaping;
+  rateSource: string;
+  burstSource: string;
+}
+
+/** The receive limit, with the same precedence as the sending one: the
+ * rx-rate from the most specific level that has one (0 lifts it), the
+ * rx-burst from that level or a more specific one. An explicit burst below
+ * one frame is refused (HTB would quietly raise it). */
+export function resolveShaping(levels: QosLevel[], mtu: number): ShapingResult {
+  const i = levels.findIndex((l) => l["rx-rate"] !== undefined);
+  if (i < 0) return { rateSource: "none", burstSource: "none" };
+  const rateSourced = levels[i]!["rx-rate"]!;
+  const rate = convert(rateSourced, "rx-rate");
+  if (rate === 0) return { rateSource: rateSourced.source, burstSource: "none (no rx-rate)" };
+  for (let j = 0; j <= i; j++) {
+    const b = levels[j]!["rx-burst"];
+    if (!b) continue;
+    const burst = convert(b, "rx-burst");
+    if (burst === 0) break;
+    if (burst < frameBits(mtu)) throw new InputError(b.field, b.shown ?? b.raw, `rx-burst ${burst} bits is below one ${mtu}-byte frame (${frameBits(mtu)} bits)`);
+    return { shaping: { rate, burst }, rateSource: rateSourced.source, burstSource: b.source };
+  }
+  return { shaping: { rate }, rateSource: rateSourced.source, burstSource: "default: OVS's (one frame)" };
+}
+
 /** Levels for a Ganeti NIC: per-NIC instance tags, instance tags, network tags. */
 export function ganetiLevels(instanceTags: string[], networkTags: string[], nic: NicIdentity): QosLevel[] {
   const inst = qosTags("instance", instanceTags, nic);
@@ -245,18 +321,25 @@ export function ganetiLevels(instanceTags: string[], networkTags: string[], nic:
   return [levelFromTags("instance tag (NIC)", "instance tag", inst.nic), levelFromTags("instance tag", "instance tag", inst.all), levelFromTags("network tag", "network tag", net.all)];
 }
 
-/** A level from VALUE strings (OVS_VIF_RATE / OVS_VIF_BURST). */
-export function valueLevel(name: string, rate: string | undefined, burst: string | undefined, rateField: string, burstField: string): QosLevel {
+/** A level from VALUE strings (OVS_VIF_RATE / OVS_VIF_BURST), or with
+ * `values` for any kind keyed by kind: [value, field]. */
+export function valueLevel(name: string, rate: string | undefined, burst: string | undefined, rateField: string, burstField: string, more: Partial<Record<QosKind, [string | undefined, string]>> = {}): QosLevel {
   const level: QosLevel = { name };
-  if (rate !== undefined && rate !== "") level.rate = { raw: rate, source: `${rateField}=${rate}`, field: rateField };
-  if (burst !== undefined && burst !== "") level.burst = { raw: burst, source: `${burstField}=${burst}`, field: burstField };
+  const all: Partial<Record<QosKind, [string | undefined, string]>> = { rate: [rate, rateField], burst: [burst, burstField], ...more };
+  for (const kind of QOS_KINDS) {
+    const [raw, field] = all[kind] ?? [undefined, ""];
+    if (raw !== undefined && raw !== "") level[kind] = { raw, source: `${field}=${raw}`, field };
+  }
   return level;
 }
 
 /** --rate / --burst of `ovs-vif attach`: a bare whole number is already in
  * OVS units (kbps / kb), a suffixed one is converted. */
-export function explicitLevel(rate: string | undefined, burst: string | undefined): QosLevel {
+export function explicitLevel(rate: string | undefined, burst: string | undefined, rx: { rate?: string | undefined; burst?: string | undefined } = {}): QosLevel {
   const level: QosLevel = { name: "command line" };
+  // Receive limits are in bits already: a bare number is bit/s or bits.
+  if (rx.rate !== undefined) level["rx-rate"] = { raw: rx.rate, source: `--rx-rate ${rx.rate}`, field: "--rx-rate" };
+  if (rx.burst !== undefined) level["rx-burst"] = { raw: rx.burst, source: `--rx-burst ${rx.burst}`, field: "--rx-burst" };
   const ovs: NonNullable<QosLevel["ovs"]> = {};
   for (const [kind, raw] of [["rate", rate], ["burst", burst]] as const) {
     if (raw === undefined) continue;

@@ -11,7 +11,7 @@
 import type { ChildProcess } from "node:child_process";
 import { connectOvsdb, type RunContext } from "./context.ts";
 import { OvsdbError } from "./errors.ts";
-import { collectStalePorts, type Outcome } from "./ganeti/reconcile.ts";
+import { collectOrphanQos, collectStalePorts, type Outcome } from "./ganeti/reconcile.ts";
 import type { OvsdbClient } from "./ovsdb/client.ts";
 import { listManagedPorts } from "./ovsdb/ports.ts";
 import { Deadline, GuardConflict } from "./ovsdb/transact.ts";
@@ -54,6 +54,7 @@ class Watcher {
       const db = await this.client();
       const ports = names === undefined ? await listManagedPorts(db, run.deadline) : (await Promise.all(names.map((n) => listManagedPorts(db, run.deadline, n)))).flat();
       for (const line of await collectStalePorts(db, run, ports)) this.opts.report(line);
+      if (names === undefined) for (const line of await collectOrphanQos(db, run)) this.opts.report(line);
     } catch (err) {
       // A port re-created meanwhile: read again (it is no longer stale).
       if (err instanceof GuardConflict && tries > 1) return this.pass(names, tries - 1);

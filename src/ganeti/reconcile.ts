@@ -4,6 +4,7 @@ import { dryRunOf, type RunContext } from "../context.ts";
 import { deviceExists } from "../netdev.ts";
 import type { OvsdbClient } from "../ovsdb/client.ts";
 import { listManagedPorts, reconcilePort, removeManagedPorts, type ManagedPort } from "../ovsdb/ports.ts";
+import { findOrphanQos, removeOrphanQos } from "../ovsdb/qos-orphans.ts";
 import { nodeDefaultsLevel } from "../sources/defaults.ts";
 import { ganetiNicPort, nicParamsOf } from "./nic-port.ts";
 import type { GanetiInstance, InstanceNic } from "./query.ts";
@@ -72,6 +73,13 @@ export async function collectStalePorts(db: OvsdbClient, ctx: RunContext, ports:
     line: `${ctx.print ? "would remove" : "removed"} ${p.name} from ${p.bridge ?? "?"} (owner ${p.owner}${p.ifaceIds["ganeti-instance"] ? `, instance ${p.ifaceIds["ganeti-instance"]}` : ""}${p.ifaceIds["xen-vm-name"] ? `, vm ${p.ifaceIds["xen-vm-name"]}` : ""}): ${deviceExists(p.name) ? p.error : "device gone"}`,
     failed: false,
   }));
+}
+
+/** QoS/Queue rows ovs-vif made that no port uses any more. */
+export async function collectOrphanQos(db: OvsdbClient, ctx: RunContext): Promise<Outcome[]> {
+  const orphans = await findOrphanQos(db, ctx.deadline);
+  await removeOrphanQos(db, orphans, ctx.deadline, dryRunOf(ctx).dryRun);
+  return orphans.map((o) => ({ line: `${ctx.print ? "would remove" : "removed"} orphaned ${o.table} row ${o.uuid} (made for port ${o.port}, which no longer uses it)`, failed: false }));
 }
 
 /** Outcome lines on stdout and in the log; true when one failed. */

@@ -3,7 +3,7 @@
 import type { RunContext } from "../context.ts";
 import type { Fields } from "../log.ts";
 import { runSteps } from "../netdev.ts";
-import { plug, unplug } from "../plug.ts";
+import { plug, qosFields, unplug } from "../plug.ts";
 import type { QosLevel } from "../qos.ts";
 import { nicField, type ScriptNic } from "../sources/ganeti.ts";
 import { describeVlan, vlanMode } from "../vlan.ts";
@@ -49,8 +49,7 @@ export async function ganetiNicUp(nic: ScriptNic, ctx: RunContext, o: NicUpOptio
         vlan_mode: vlanMode(desired.vlan),
         vlan: describeVlan(desired.vlan),
         mtu: desired.mtu ?? res.bridgeMtu,
-        rate: res.policing.rate || undefined,
-        burst: res.policing.burst || undefined,
+        ...qosFields(res),
         ofport: res.ofport,
         replaced: res.replaced || undefined,
         stale_removed: res.stale.join(",") || undefined,

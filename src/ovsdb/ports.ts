@@ -1,10 +1,11 @@
 // attachPort / detachPort: read what is needed by name (never whole tables),
 // build one transaction, commit it, wait for ovs-vswitchd, verify.
 import { StateError } from "../errors.ts";
-import { effectivePolicing, OWNER_KEY, portColumns, type DesiredPort } from "../port.ts";
-import type { Policing } from "../qos.ts";
+import { effectivePolicing, effectiveShaping, OWNER_KEY, portColumns, type DesiredPort } from "../port.ts";
+import type { Policing, Shaping } from "../qos.ts";
 import type { Json, OperationResult, OvsdbClient, Row } from "./client.ts";
-import { attachOps, bumpNextCfg, detachOps, guard, where, type AttachState } from "./port-ops.ts";
+import { attachOps, bumpNextCfg, detachOps, guard, removeManyOps, where, type AttachState } from "./port-ops.ts";
+import { ownQosFrom, ownQosGuards, ownQosSelects, portQosOf, reconcileShaping, type OwnQos } from "./port-qos.ts";
 import { diffRow, selectColumns } from "./port-columns.ts";
 import { checkResults, Deadline, nextCfgFrom, transactWithRetry, waitCommitted } from "./transact.ts";
 import { mapEntries, optionalAtom, set, setItems, uuid, uuidOf } from "./values.ts";
@@ -24,6 +25,8 @@ export interface AttachPlan {
   ops: Json[];
   /** The policing applied (QoS sources resolved against the MTU). */
   policing: Policing;
+  /** The receive limit applied, if any. */
+  shaping?: Shaping;
 }
 
 async function readAttachState(client: OvsdbClient, desired: DesiredPort, deadline: Deadline): Promise<AttachState> {
@@ -31,6 +34,7 @@ async function readAttachState(client: OvsdbClient, desired: DesiredPort, deadli
     { op: "select", table: "Bridge", where: where("name", desired.bridge), columns: ["_uuid"] },
     { op: "select", table: "Port", where: where("name", desired.name), columns: ["_uuid"] },
     { op: "select", table: "Interface", where: where("name", desired.bridge), columns: ["mtu"] },
+    ...ownQosSelects(desired.name),
   ];
   const results = await client.transact(ops, deadline.left());
   checkResults(ops, results, `read bridge ${desired.bridge}`);
@@ -40,6 +44,7 @@ async function readAttachState(client: OvsdbClient, desired: DesiredPort, deadli
   const state: AttachState = {
     bridgeUuid: uuidOf(bridge._uuid),
     sameNamePorts: (results[1]?.rows ?? []).map((r) => uuidOf(r._uuid)),
+    own: ownQosFrom(results[3]?.rows, results[4]?.rows),
   };
   if (typeof mtu === "number") state.bridgeMtu = mtu;
   return state;
@@ -61,7 +66,8 @@ export function attachComment(desired: DesiredPort): string {
 /** Reads what the attach depends on and builds its one transaction. */
 export async function planAttach(client: OvsdbClient, desired: DesiredPort, deadline: Deadline): Promise<AttachPlan> {
   const state = await readAttachState(client, desired, deadline);
-  return { state, ops: attachOps(desired, state, attachComment(desired)), policing: effectivePolicing(desired, state.bridgeMtu).policing };
+  const { shaping } = effectiveShaping(desired, state.bridgeMtu);
+  return { state, ops: attachOps(desired, state, attachComment(desired)), policing: effectivePolicing(desired, state.bridgeMtu).policing, ...(shaping ? { shaping } : {}) };
 }
 
 function insertedUuid(ops: Json[], results: OperationResult[], table: string): string {
@@ -90,9 +96,19 @@ export async function commitAttach(client: OvsdbClient, desired: DesiredPort, fi
   });
 }
 
-/** Removes one port by its uuid (a port re-created meanwhile is left alone). */
+/** The QoS rows ovs-vif made for ports of these names, in one read. */
+async function readOwnQos(client: OvsdbClient, names: string[], deadline: Deadline): Promise<Map<string, OwnQos>> {
+  const ops = names.flatMap(ownQosSelects);
+  const results = ops.length > 0 ? await client.transact(ops, deadline.left()) : [];
+  checkResults(ops, results, "read QoS rows");
+  return new Map(names.map((n, i) => [n, ownQosFrom(results[2 * i]?.rows, results[2 * i + 1]?.rows)]));
+}
+
+/** Removes one port by its uuid, with its QoS rows (a port re-created
+ * meanwhile is left alone: the guard fails). */
 export async function removePort(client: OvsdbClient, name: string, portUuid: string, deadline: Deadline): Promise<void> {
-  const ops = detachOps(name, [portUuid], `ovs-vif: detach ${name}`);
+  const own = (await readOwnQos(client, [name], deadline)).get(name)!;
+  const ops = detachOps(name, [portUuid], own, `ovs-vif: detach ${name}`);
   const results = await client.transact(ops, deadline.left());
   checkResults(ops, results, `detach ${name}`);
 }
@@ -106,10 +122,11 @@ export interface DetachResult {
 export async function detachPort(client: OvsdbClient, name: string, opts: ApplyOptions): Promise<DetachResult> {
   const { deadline } = opts;
   const read = async () => {
-    const ops: Json[] = [{ op: "select", table: "Port", where: where("name", name), columns: ["_uuid"] }];
+    const ops: Json[] = [{ op: "select", table: "Port", where: where("name", name), columns: ["_uuid"] }, ...ownQosSelects(name)];
     const results = await client.transact(ops, deadline.left());
     checkResults(ops, results, `read port ${name}`);
     const ports = (results[0]?.rows ?? []).map((r) => uuidOf(r._uuid));
+    const own = ownQosFrom(results[1]?.rows, results[2]?.rows);
     let bridges: string[] = [];
     if (ports.length > 0) {
       const bops: Json[] = [{ op: "select", table: "Bridge", where: [["ports", "includes", ["set", ports.map(uuid)]]], columns: ["name"] }];
@@ -117,17 +134,17 @@ export async function detachPort(client: OvsdbClient, name: string, opts: ApplyO
       checkResults(bops, bres, `read bridge of ${name}`);
       bridges = (bres[0]?.rows ?? []).map((r) => String(r.name));
     }
-    return { ports, bridges };
+    return { ports, bridges, own, nothing: ports.length === 0 && own.qos.length === 0 && own.queues.length === 0 };
   };
   if (opts.dryRun) {
-    const { ports, bridges } = await read();
-    if (ports.length > 0) opts.dryRun([client.database, ...detachOps(name, ports, `ovs-vif: detach ${name}`)]);
+    const { ports, bridges, own, nothing } = await read();
+    if (!nothing) opts.dryRun([client.database, ...detachOps(name, ports, own, `ovs-vif: detach ${name}`)]);
     return { removed: ports.length, bridges };
   }
   const outcome = await transactWithRetry(client, deadline, `detach ${name}`, async () => {
-    const { ports, bridges } = await read();
-    if (ports.length === 0) return { ops: [] as Json[], done: () => ({ removed: 0, bridges, nextCfg: undefined as number | undefined }) };
-    const ops = detachOps(name, ports, `ovs-vif: detach ${name}`);
+    const { ports, bridges, own, nothing } = await read();
+    if (nothing) return { ops: [] as Json[], done: () => ({ removed: 0, bridges, nextCfg: undefined as number | undefined }) };
+    const ops = detachOps(name, ports, own, `ovs-vif: detach ${name}`);
     return { ops, done: (results: OperationResult[]) => ({ removed: ports.length, bridges, nextCfg: nextCfgFrom(results) as number | undefined }) };
   });
   if (opts.wait && outcome.nextCfg !== undefined) await waitCommitted(client, outcome.nextCfg, deadline, `the removal of ${name}`);
@@ -150,10 +167,11 @@ export async function reconcilePort(client: OvsdbClient, desired: DesiredPort, o
   const { deadline } = opts;
   const read = async () => {
     const ops: Json[] = [
-      { op: "select", table: "Port", where: where("name", desired.name), columns: selectColumns("Port", ["interfaces"]) },
+      { op: "select", table: "Port", where: where("name", desired.name), columns: selectColumns("Port", ["interfaces", "qos"]) },
       { op: "select", table: "Interface", where: where("name", desired.name), columns: selectColumns("Interface") },
       { op: "select", table: "Bridge", where: where("name", desired.bridge), columns: ["_uuid"] },
       { op: "select", table: "Interface", where: where("name", desired.bridge), columns: ["mtu"] },
+      ...ownQosSelects(desired.name),
     ];
     const results = await client.transact(ops, deadline.left());
     checkResults(ops, results, `read port ${desired.name}`);
@@ -178,10 +196,13 @@ export async function reconcilePort(client: OvsdbClient, desired: DesiredPort, o
     const cols = portColumns(desired, bridgeMtu);
     const portDiff = diffRow("Port", port, cols);
     const ifaceDiff = diffRow("Interface", iface, cols);
-    const changes = [...portDiff.changes, ...ifaceDiff.changes];
+    const own = ownQosFrom(results[4]?.rows, results[5]?.rows);
+    const rx = reconcileShaping({ name: desired.name, owner: desired.owner, portUuid, portQos: portQosOf(port), own, want: cols.shaping });
+    if (rx.foreign && cols.shaping) throw new StateError("port", desired.name, "has a QoS row ovs-vif did not create; remove it (ovs-vsctl clear port NAME qos) or lift the receive limit");
+    const changes = [...portDiff.changes, ...ifaceDiff.changes, ...rx.changes];
     const portUpdate = portDiff.update;
     const ifaceUpdate = ifaceDiff.update;
-    const ops: Json[] = [guard("Port", where("name", desired.name), [portUuid]), guard("Bridge", where("name", desired.bridge), [bridgeUuid])];
+    const ops: Json[] = [guard("Port", where("name", desired.name), [portUuid]), guard("Bridge", where("name", desired.bridge), [bridgeUuid]), ...ownQosGuards(desired.name, own)];
     const holderUuid = holder ? uuidOf(holder._uuid) : undefined;
     if (holderUuid !== bridgeUuid) {
       changes.push(`bridge: ${holder ? String(holder.name) : "none"} -> ${desired.bridge}`);
@@ -190,7 +211,7 @@ export async function reconcilePort(client: OvsdbClient, desired: DesiredPort, o
     }
     if (Object.keys(portUpdate).length) ops.push({ op: "update", table: "Port", where: where("_uuid", uuid(portUuid)), row: portUpdate });
     if (Object.keys(ifaceUpdate).length) ops.push({ op: "update", table: "Interface", where: where("_uuid", uuid(ifaceUuid)), row: ifaceUpdate });
-    ops.push(...bumpNextCfg(), { op: "comment", comment: `ovs-vif: reconcile ${desired.name} (${desired.owner})` });
+    ops.push(...rx.ops, ...bumpNextCfg(), { op: "comment", comment: `ovs-vif: reconcile ${desired.name} (${desired.owner})` });
     return { ops, changes, portUuid, policing: effectivePolicing(desired, bridgeMtu).policing };
   };
 
@@ -261,12 +282,8 @@ export async function listManagedPorts(client: OvsdbClient, deadline: Deadline, 
  * re-created meanwhile under the same name is left alone: retry re-reads). */
 export async function removeManagedPorts(client: OvsdbClient, ports: ManagedPort[], opts: ApplyOptions): Promise<void> {
   const { deadline } = opts;
-  const ops: Json[] = [
-    ...ports.map((p) => guard("Port", where("name", p.name), [p.portUuid])),
-    { op: "mutate", table: "Bridge", where: [], mutations: [["ports", "delete", set(ports.map((p) => uuid(p.portUuid)))]] },
-    ...bumpNextCfg(),
-    { op: "comment", comment: `ovs-vif: gc ${ports.map((p) => p.name).join(" ")}` },
-  ];
+  const own = await readOwnQos(client, [...new Set(ports.map((p) => p.name))], deadline);
+  const ops = removeManyOps(ports.map((p) => ({ name: p.name, portUuid: p.portUuid, own: own.get(p.name)! })), `ovs-vif: gc ${ports.map((p) => p.name).join(" ")}`);
   if (opts.dryRun) {
     opts.dryRun([client.database, ...ops]);
     return;

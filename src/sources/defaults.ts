@@ -2,7 +2,7 @@
 // no default.
 import { readTextFile } from "../checker.ts";
 import { InputError } from "../errors.ts";
-import { burstToKb, rateToKbps, type QosLevel } from "../qos.ts";
+import { convertKind, QOS_KINDS, type QosKind, type QosLevel } from "../qos.ts";
 
 export const DEFAULTS_PATH = "/etc/ovs-vif/defaults.json";
 
@@ -24,11 +24,13 @@ export function nodeDefaultsLevel(bridge: string, env: NodeJS.ProcessEnv = proce
 }
 
 /** The node defaults file (/etc/ovs-vif/defaults.json):
- * `{"version": 1, "default": {"rate": "1G"}, "bridges": {"sw1": {"rate": "100M", "burst": "10M"}}}`. */
+ * `{"version": 1, "default": {"rate": "1G"}, "bridges": {"sw1": {"rate": "100M", "burst": "10M", "rx-rate": "200M"}}}`. */
+export type DefaultsEntry = Partial<Record<QosKind, string>>;
+
 export interface NodeDefaults {
   version: 1;
-  default?: { rate?: string; burst?: string };
-  bridges?: Record<string, { rate?: string; burst?: string }>;
+  default?: DefaultsEntry;
+  bridges?: Record<string, DefaultsEntry>;
 }
 
 export function parseNodeDefaults(path: string, text: string): NodeDefaults {
@@ -43,12 +45,11 @@ export function parseNodeDefaults(path: string, text: string): NodeDefaults {
   if (obj.version !== 1) throw new InputError(`${path}: version`, String(obj.version), "expected 1");
   for (const key of Object.keys(obj)) if (!["version", "default", "bridges"].includes(key)) throw new InputError(`${path}: ${key}`, key, "unknown key (expected version, default, bridges)");
   const checkEntry = (where: string, e: unknown) => {
-    if (typeof e !== "object" || e === null || Array.isArray(e)) throw new InputError(`${path}: ${where}`, JSON.stringify(e), "expected an object with rate and/or burst");
+    if (typeof e !== "object" || e === null || Array.isArray(e)) throw new InputError(`${path}: ${where}`, JSON.stringify(e), "expected an object with rate, burst, rx-rate and/or rx-burst");
     for (const [k, v] of Object.entries(e)) {
-      if (k !== "rate" && k !== "burst") throw new InputError(`${path}: ${where}.${k}`, k, "unknown key (expected rate, burst)");
+      if (!(QOS_KINDS as readonly string[]).includes(k)) throw new InputError(`${path}: ${where}.${k}`, k, "unknown key (expected rate, burst, rx-rate, rx-burst)");
       if (typeof v !== "string") throw new InputError(`${path}: ${where}.${k}`, JSON.stringify(v), "expected a string like \"100M\"");
-      if (k === "rate") rateToKbps(`${path}: ${where}.rate`, v);
-      else burstToKb(`${path}: ${where}.burst`, v);
+      convertKind(k as QosKind, `${path}: ${where}.${k}`, v);
     }
   };
   if (obj.default !== undefined) checkEntry("default", obj.default);
@@ -66,7 +67,9 @@ export function defaultsLevel(path: string, defaults: NodeDefaults | undefined, 
   const own = defaults.bridges !== undefined && Object.hasOwn(defaults.bridges, bridge);
   const entry = own ? defaults.bridges![bridge] : defaults.default;
   const where = own ? `bridges.${bridge}` : "default";
-  if (entry?.rate !== undefined) level.rate = { raw: entry.rate, source: `${path} ${where}.rate`, field: `${path}: ${where}.rate` };
-  if (entry?.burst !== undefined) level.burst = { raw: entry.burst, source: `${path} ${where}.burst`, field: `${path}: ${where}.burst` };
+  for (const kind of QOS_KINDS) {
+    const raw = entry?.[kind];
+    if (raw !== undefined) level[kind] = { raw, source: `${path} ${where}.${kind}`, field: `${path}: ${where}.${kind}` };
+  }
   return level;
 }

@@ -157,7 +157,7 @@ test("xenDesiredPort refuses bad keys with an InputError on the xenstore key", (
 
 test("xenDesiredPort feeds attachOps: a Xen bridge string becomes the Port's VLAN columns", () => {
   const { desired } = xenDesiredPort(invocation("vif"), { bridge: "sw1.3:10:20", mac: "00:16:3e:00:00:01" }, "vif5.0");
-  const ops = asOps(attachOps(desired, { bridgeUuid: "b", sameNamePorts: [], bridgeMtu: 1500 }, "c"));
+  const ops = asOps(attachOps(desired, { bridgeUuid: "b", sameNamePorts: [], bridgeMtu: 1500, own: { qos: [], queues: [] } }, "c"));
   const port = insertOp(ops, "Port");
   const iface = insertOp(ops, "Interface");
   assert.is(rowOf(port).vlan_mode, "native-untagged");
