@@ -1,10 +1,11 @@
 // A private Open vSwitch for tests: ovsdb-server + ovs-vswitchd (userspace
 // datapath) in their own network namespace and temp dir. Nothing at system
 // paths is used; everything is torn down at stop(), at exit and on signals.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { must, sh, type Result } from "./proc.ts";
+import { killPidfile, onExit } from "./teardown.ts";
 
 export const ROOT = join(import.meta.dirname, "..", "..");
 /** The binary under test; OVS_VIF_BINARY points elsewhere (e.g. a private build). */
@@ -35,30 +36,12 @@ const live = new Set<OvsHandle>();
 function cleanupAllSync(): void {
   for (const h of live) stopSync(h);
 }
-process.once("exit", cleanupAllSync);
-for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
-  process.once(sig, () => {
-    cleanupAllSync();
-    process.exit(130);
-  });
-}
+onExit(cleanupAllSync);
 
 function stopSync(h: OvsHandle): void {
   live.delete(h);
   const { spawnSync } = require("node:child_process") as typeof import("node:child_process");
-  for (const name of ["ovs-vswitchd.pid", "ovsdb-server.pid"]) {
-    const p = join(h.dir, name);
-    if (existsSync(p)) {
-      const pid = Number(readFileSync(p, "utf8").trim());
-      if (pid > 0) {
-        try {
-          process.kill(pid, "SIGKILL");
-        } catch {
-          /* already gone */
-        }
-      }
-    }
-  }
+  for (const name of ["ovs-vswitchd.pid", "ovsdb-server.pid"]) killPidfile(join(h.dir, name));
   if (h.ns) spawnSync("ip", ["netns", "del", h.ns]);
   rmSync(h.dir, { recursive: true, force: true });
 }
