@@ -13,22 +13,26 @@ import { ganetiPorts, networkTagsFrom, reconcileGanetiPorts, reportOutcomes, typ
 import { readSnapshot, writeSnapshot, type GanetiSnapshot } from "../src/ganeti/snapshot.ts";
 import { parseInstanceName } from "../src/names.ts";
 import { bridgeMtu, type ManagedPort } from "../src/ovsdb/ports.ts";
-import { DEFAULT_MTU, effectivePolicing } from "../src/port.ts";
-import { burstToKb, parseQosTag, rateToKbps } from "../src/qos.ts";
+import { DEFAULT_MTU, effectivePolicing, effectiveShaping } from "../src/port.ts";
+import { convertKind, parseQosTag, QOS_KINDS, type QosKind } from "../src/qos.ts";
 import { nodeDefaultsLevel } from "../src/sources/defaults.ts";
 
-const HELP = `usage: ovs-vif qos set INSTANCE NIC --rate RATE [--burst BURST]
+const HELP = `usage: ovs-vif qos set INSTANCE NIC [--rate RATE [--burst BURST]] [--rx-rate RATE [--rx-burst BURST]]
        ovs-vif qos unset INSTANCE NIC
        ovs-vif qos show [INSTANCE...]
        ovs-vif reconcile [--instance NAME] [--export FILE | --from FILE] | --cluster
 
-Ingress policing (what the VM sends) per Ganeti NIC, kept in instance tags:
-  ovs-vif:nic:ID:rate:VALUE, ovs-vif:nic:ID:burst:VALUE (ID: NIC index, name or UUID)
-  ovs-vif:rate:VALUE, ovs-vif:burst:VALUE (every NIC; also as network tags)
-VALUE: bits per second (rate) or bits (burst), optional k/M/G suffix; 0 or
-unlimited lifts the limit. Precedence: NIC tag, instance tag, network tag,
-node defaults ($OVS_VIF_DEFAULTS or /etc/ovs-vif/defaults.json). Burst
-defaults to 80% of the rate (at least one frame).
+QoS per Ganeti NIC in both directions, kept in instance tags:
+  rate, burst        what the VM sends (OVS ingress policing)
+  rx-rate, rx-burst  what the VM receives (a linux-htb QoS row on its port)
+  ovs-vif:nic:ID:KIND:VALUE (ID: NIC index, name or UUID)
+  ovs-vif:KIND:VALUE (every NIC; also as network tags)
+VALUE: bits per second (rates) or bits (bursts), optional k/M/G suffix; 0
+or unlimited lifts the limit. Precedence: NIC tag, instance tag, network
+tag, node defaults ($OVS_VIF_DEFAULTS or /etc/ovs-vif/defaults.json). burst
+defaults to 80% of the rate (at least one frame), rx-burst to OVS's own.
+'set' replaces the NIC's tags of the directions it is given; 'unset' drops
+all of the NIC's own tags (both directions).
 
 'set' and 'unset' (on the master) check the NIC's new values exactly as its
 NIC script will, change the tags through gnt-instance, and apply the result
@@ -48,13 +52,16 @@ function nicTagIds(nic: InstanceNic): string[] {
   return [String(nic.index), nic.uuid, ...(nic.name ? [nic.name] : [])];
 }
 
-/** This NIC's own rate/burst tags, under any of its ids. */
-function nicQosTags(inst: GanetiInstance, nic: InstanceNic): string[] {
+/** This NIC's own QoS tags of the given kinds, under any of its ids. */
+function nicQosTags(inst: GanetiInstance, nic: InstanceNic, kinds: readonly QosKind[]): string[] {
   return inst.tags.filter((t) => {
     const hit = parseQosTag("instance tag", t);
-    return hit?.nic !== undefined && nicTagIds(nic).includes(hit.nic);
+    return hit?.nic !== undefined && nicTagIds(nic).includes(hit.nic) && kinds.includes(hit.kind);
   });
 }
+
+const TX: readonly QosKind[] = ["rate", "burst"];
+const RX: readonly QosKind[] = ["rx-rate", "rx-burst"];
 
 /** Network tags through gnt-network, asked only when a NIC is in a network. */
 async function networkTagsFromGaneti(instances: GanetiInstance[]): Promise<NetworkTags> {
@@ -70,6 +77,7 @@ async function checkNicQos(inst: GanetiInstance, nic: InstanceNic, ctx: RunConte
   const db = await connectOvsdb(ctx).catch(() => undefined);
   const mtu = db ? await bridgeMtu(db, nic.link, ctx.deadline).finally(() => db.close()).catch(() => undefined) : undefined;
   effectivePolicing(desired, mtu ?? DEFAULT_MTU);
+  effectiveShaping(desired, mtu ?? DEFAULT_MTU);
 }
 
 async function reconcile({ args, ctx }: Invocation): Promise<number> {
@@ -121,21 +129,27 @@ async function reconcile({ args, ctx }: Invocation): Promise<number> {
 }
 
 async function setOrUnset(action: "set" | "unset", { args, ctx }: Invocation): Promise<number> {
-  args.onlyOptions(action === "set" ? ["rate", "burst", "node"] : ["node"], `qos ${action}`);
+  args.onlyOptions(action === "set" ? ["rate", "burst", "rx-rate", "rx-burst", "node"] : ["node"], `qos ${action}`);
   const instance = parseInstanceName("INSTANCE", args.required(1, "INSTANCE"));
   const nicId = args.required(2, "NIC", "required (index, name or UUID)");
   args.atMost(3, `qos ${action} INSTANCE NIC`);
-  const rate = args.string("rate");
-  const burst = args.string("burst");
+  // The values given, checked as typed; each direction given replaces that
+  // direction's tags of the NIC (unset: both).
+  const given = QOS_KINDS.flatMap((k) => {
+    const v = args.string(k);
+    return v === undefined ? [] : [[k, v] as const];
+  });
   if (action === "set") {
-    if (rate === undefined) throw new UsageError("--rate", "", "required");
-    rateToKbps("--rate", rate);
-    if (burst !== undefined) burstToKb("--burst", burst);
+    if (!args.has("rate") && !args.has("rx-rate")) throw new UsageError("--rate", "", "required (or --rx-rate for what the VM receives)");
+    if (args.has("burst") && !args.has("rate")) throw new UsageError("--burst", args.string("burst")!, "goes with --rate");
+    if (args.has("rx-burst") && !args.has("rx-rate")) throw new UsageError("--rx-burst", args.string("rx-burst")!, "goes with --rx-rate");
+    for (const [k, v] of given) convertKind(k, `--${k}`, v);
   }
+  const kinds = action === "unset" ? QOS_KINDS : [...(args.has("rate") ? TX : []), ...(args.has("rx-rate") ? RX : [])];
   const inst = await queryInstance(instance);
   const nic = findNic(inst, nicId);
-  const old = nicQosTags(inst, nic);
-  const add = action === "set" ? [`ovs-vif:nic:${nic.index}:rate:${rate}`, ...(burst !== undefined ? [`ovs-vif:nic:${nic.index}:burst:${burst}`] : [])] : [];
+  const old = nicQosTags(inst, nic, kinds);
+  const add = given.map(([k, v]) => `ovs-vif:nic:${nic.index}:${k}:${v}`);
   const remove = old.filter((t) => !add.includes(t));
   const toAdd = add.filter((t) => !old.includes(t));
   const after: GanetiInstance = { ...inst, tags: [...inst.tags.filter((t) => !remove.includes(t)), ...toAdd] };
@@ -227,16 +241,30 @@ async function show({ args, ctx }: Invocation): Promise<number> {
   } catch {
     // No OVSDB here: show the configured values only.
   }
-  const rows: string[][] = [["instance", "nic", "mode", "rate kbps", "burst kb", "rate from", "burst from", "port here"]];
+  const rows: string[][] = [["instance", "nic", "mode", "rate kbps", "burst kb", "rate from", "burst from", "rx-rate bit/s", "rx-burst bits", "rx-rate from", "rx-burst from", "port here"]];
   for (const inst of instances) {
     for (const nic of inst.nics) {
       if (nic.mode !== "openvswitch") {
-        rows.push([inst.name, String(nic.index), nic.mode, "-", "-", "-", "-", "-"]);
+        rows.push([inst.name, String(nic.index), nic.mode, ...Array<string>(9).fill("-")]);
         continue;
       }
       const desired = ganetiNicPort(nicParamsOf(inst, nic, networkTags.get(nic.network ?? "") ?? []), "show", [nodeDefaultsLevel(nic.link)]);
       const q = effectivePolicing(desired);
-      rows.push([inst.name, String(nic.index), nic.mode, String(q.policing.rate), String(q.policing.burst), q.rateSource, q.burstSource, live.get(nic.uuid)?.name ?? "-"]);
+      const rx = effectiveShaping(desired);
+      rows.push([
+        inst.name,
+        String(nic.index),
+        nic.mode,
+        String(q.policing.rate),
+        String(q.policing.burst),
+        q.rateSource,
+        q.burstSource,
+        rx.shaping ? String(rx.shaping.rate) : "0",
+        rx.shaping?.burst !== undefined ? String(rx.shaping.burst) : rx.shaping ? "default" : "0",
+        rx.rateSource,
+        rx.burstSource,
+        live.get(nic.uuid)?.name ?? "-",
+      ]);
     }
   }
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
@@ -255,6 +283,6 @@ async function qos(inv: Invocation): Promise<number> {
   throw new UsageError("qos action", action, "expected set, unset or show");
 }
 
-export const qosCommand: EntryPoint = { tag: "ovs-vif", help: HELP, options: { rate: "string", burst: "string", node: "string" }, run: qos };
+export const qosCommand: EntryPoint = { tag: "ovs-vif", help: HELP, options: { rate: "string", burst: "string", "rx-rate": "string", "rx-burst": "string", node: "string" }, run: qos };
 
 export const reconcileCommand: EntryPoint = { tag: "ovs-vif", help: HELP, options: { instance: "string", export: "string", from: "string", cluster: "flag" }, run: reconcile };

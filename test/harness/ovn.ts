@@ -15,6 +15,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { startOvs, type OvsHandle } from "./ovs.ts";
 import { must, sh, type Result } from "./proc.ts";
 import { killPidfile, onExit } from "./teardown.ts";
+import { addVmNetns } from "./vm.ts";
 
 type RunOpts = { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number };
 
@@ -327,23 +328,10 @@ export async function startOvn(options: StartOvnOptions = {}): Promise<OvnHandle
     chassis: state.chassis,
     async addVm(chassis, name, opts) {
       if (!/^[a-z0-9-]{1,10}$/.test(name)) throw new Error(`VM name ${JSON.stringify(name)}: 1-10 of [a-z0-9-]`);
-      const ns = `ovnvm${tag}-${name}`;
       const mtu = opts.mtu ?? 1442;
-      const hostIf = `vif-${name}`;
-      await must("ip", ["netns", "add", ns]);
-      state.namespaces.push(ns);
-      const exec = (file: string, args: string[], o: RunOpts = {}) => sh("ip", ["netns", "exec", ns, file, ...args], o);
-      const run = async (file: string, args: string[]) => checked(`VM ${name}: ${file} ${args.join(" ")}`, await exec(file, args));
-      // No IPv6 chatter: the counters and captures see only what a test sends.
-      await run("sysctl", ["-qw", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1"]);
-      await must("ip", ["-n", ns, "link", "add", "eth0", "type", "veth", "peer", "name", hostIf, "netns", chassis.ovs.ns]);
-      await run("ip", ["link", "set", "lo", "up"]);
-      await run("ip", ["link", "set", "eth0", "address", opts.mac, "mtu", String(mtu), "up"]);
-      await run("ip", ["addr", "add", `${opts.ip}/24`, "dev", "eth0"]);
-      // TCP through the userspace datapath needs the guest's transmit checksum offload off.
-      await run("ethtool", ["-K", "eth0", "tx", "off"]);
-      checked(`VM ${name}: host end ${hostIf} on ${chassis.name}`, await chassis.inNs("ip", ["link", "set", hostIf, "mtu", String(mtu), "up"]));
-      return { name, ns, chassis, mac: opts.mac, ip: opts.ip, mtu, dev: "eth0", hostIf, exec };
+      const vm = await addVmNetns(chassis.ovs.ns, `vif-${name}`, { ...opts, mtu });
+      state.namespaces.push(vm.ns);
+      return { name, ns: vm.ns, chassis, mac: opts.mac, ip: opts.ip, mtu, dev: vm.dev, hostIf: vm.hostIf, exec: vm.exec };
     },
     async plugWithVsctl(vm, lsp) {
       await vm.chassis.vsctl("add-port", "br-int", vm.hostIf, "--", "set", "Interface", vm.hostIf, `external_ids:iface-id=${lsp}`);

@@ -17,6 +17,7 @@ import {
   checkLevels,
   defaultBurstKb,
   explicitLevel,
+  frameBits,
   ganetiLevels,
   levelFromTags,
   mtuKb,
@@ -26,6 +27,9 @@ import {
   qosTags,
   rateToKbps,
   resolvePolicing,
+  resolveShaping,
+  rxBurstBits,
+  rxRateBits,
   tagNamesNic,
   type NicIdentity,
   NO_POLICING,
@@ -765,6 +769,78 @@ test("checkLevels refuses a bad value even at a level a more specific one hides"
   // A tag's error names the whole tag, as resolvePolicing's does.
   const err = catchInputError(() => checkLevels([{ name: "instance tag", rate: { raw: "10Q", source: "s", field: "instance tag", shown: "ovs-vif:rate:10Q" } }]), "shown");
   assert.is(err.value, "ovs-vif:rate:10Q");
+});
+
+// --- What the VM receives: rx-rate / rx-burst ---------------------------------
+
+const rxRates: Array<[string, number]> = [
+  ["20M", 20000000],
+  ["1.5G", 1500000000],
+  ["1k", 1000],
+  ["999999.9", 999999],
+  ["0", 0],
+  ["unlimited", 0],
+  ["34359738360", 34359738360],
+];
+for (const [raw, bits] of rxRates) {
+  test(`rxRateBits ${JSON.stringify(raw)} is ${bits} bit/s, exact and rounded down`, () => {
+    assert.is(rxRateBits("--rx-rate", raw), bits);
+  });
+}
+
+test("rxRateBits refuses what HTB cannot hold and what is not a value", () => {
+  expectInputError(() => rxRateBits("--rx-rate", "999"), "--rx-rate", "999", /smallest receive rate/);
+  expectInputError(() => rxRateBits("--rx-rate", "34359738361"), "--rx-rate", "34359738361", /largest/);
+  for (const bad of ["20MB", "0x10", "1e3", "-5M", "fast"]) expectInputError(() => rxRateBits("--rx-rate", bad), "--rx-rate", bad);
+});
+
+test("rxBurstBits: bits, 0 means OVS's default", () => {
+  assert.is(rxBurstBits("--rx-burst", "1M"), 1000000);
+  assert.is(rxBurstBits("--rx-burst", "0"), 0);
+  expectInputError(() => rxBurstBits("--rx-burst", "35G"), "--rx-burst", "35G", /largest/);
+});
+
+const rxLevel = (name: string, rate?: string, burst?: string): QosLevel => ({
+  name,
+  ...(rate !== undefined ? { "rx-rate": { raw: rate, source: `${name} rx-rate ${rate}`, field: name } } : {}),
+  ...(burst !== undefined ? { "rx-burst": { raw: burst, source: `${name} rx-burst ${burst}`, field: name } } : {}),
+});
+
+test("resolveShaping: the most specific rx-rate wins; its burst from that level or a more specific one", () => {
+  assert.equal(resolveShaping([], DEFAULT_MTU), { rateSource: "none", burstSource: "none" });
+  assert.equal(resolveShaping([rxLevel("nic"), rxLevel("inst", "20M"), rxLevel("net", "1G", "2M")], DEFAULT_MTU), {
+    shaping: { rate: 20000000 },
+    rateSource: "inst rx-rate 20M",
+    burstSource: "default: OVS's (one frame)",
+  });
+  assert.equal(resolveShaping([rxLevel("nic", undefined, "1M"), rxLevel("inst", "20M")], DEFAULT_MTU).shaping, { rate: 20000000, burst: 1000000 });
+  // A less specific level's burst does not apply to a more specific rate.
+  assert.equal(resolveShaping([rxLevel("nic", "20M"), rxLevel("inst", undefined, "1M")], DEFAULT_MTU).shaping, { rate: 20000000 });
+});
+
+test("resolveShaping: 0 lifts a less specific limit; a burst of 0 is OVS's default", () => {
+  assert.equal(resolveShaping([rxLevel("nic", "0"), rxLevel("inst", "20M")], DEFAULT_MTU).shaping, undefined);
+  assert.equal(resolveShaping([rxLevel("nic", "20M", "0")], DEFAULT_MTU).shaping, { rate: 20000000 });
+});
+
+test("resolveShaping refuses an explicit burst below one frame of the port's MTU", () => {
+  assert.is(frameBits(1500), 12112);
+  expectInputError(() => resolveShaping([rxLevel("nic", "20M", "12k")], 1500), "nic", "12k", /below one 1500-byte frame/);
+  assert.equal(resolveShaping([rxLevel("nic", "20M", "12112")], 1500).shaping, { rate: 20000000, burst: 12112 });
+  expectInputError(() => resolveShaping([rxLevel("nic", "20M", "20k")], 9000), "nic", "20k", /9000-byte frame/);
+});
+
+test("rx tags: per-NIC, instance and network levels, each direction on its own", () => {
+  const levels = ganetiLevels(["ovs-vif:rate:100M", "ovs-vif:nic:0:rx-rate:20M", "ovs-vif:rx-burst:2M"], ["ovs-vif:rx-rate:1G"], NIC0);
+  assert.equal(resolveShaping(levels, DEFAULT_MTU), { shaping: { rate: 20000000 }, rateSource: 'instance tag "ovs-vif:nic:0:rx-rate:20M"', burstSource: "default: OVS's (one frame)" });
+  assert.equal(resolvePolicing(levels, DEFAULT_MTU).policing, { rate: 100000, burst: 78125 });
+  expectInputError(() => ganetiLevels(["ovs-vif:rx-rate:20MB"], [], NIC0), "instance tag", "ovs-vif:rx-rate:20MB");
+  expectInputError(() => ganetiLevels(["ovs-vif:rx-rate:10M", "ovs-vif:rx-rate:20M"], [], NIC0), "instance tag", "ovs-vif:rx-rate:20M", /conflicts/);
+});
+
+test("explicitLevel: --rx-rate and --rx-burst are bit/s and bits, bare or with a suffix", () => {
+  const level = explicitLevel(undefined, undefined, { rate: "20000000", burst: "1M" });
+  assert.equal(resolveShaping([level], DEFAULT_MTU).shaping, { rate: 20000000, burst: 1000000 });
 });
 
 test.run();
