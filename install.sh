@@ -6,6 +6,13 @@
 # is just a symlink to /usr/lib/ovs-vif/ovs-vif. Link targets are always the
 # absolute path in the installed system (never prefixed with --root).
 #
+# --links-only (the default when this script runs as ovs-vif-setup, the name
+# the Debian package installs it under) manages the hook links only: the
+# binary and /usr/sbin/ovs-vif then belong to the package and are never
+# written or removed here, and Xen's /etc/xen/scripts/vif-openvswitch (a
+# conffile of xen-utils-common) is replaced only when asked for with
+# --replace-vif-openvswitch; otherwise the xl setting to use is printed.
+#
 # The script first builds a complete plan (checking for conflicts), and only
 # then executes it, so a conflict aborts before anything has been changed.
 # --dry-run prints exactly the plan that a real run would execute.
@@ -18,6 +25,8 @@ LIBDIR=/usr/lib/ovs-vif
 BIN_TARGET=$LIBDIR/ovs-vif          # what every link points at
 SBIN_LINK=/usr/sbin/ovs-vif
 MANIFEST=$LIBDIR/created-dirs       # directories this script created
+LINKS_MANIFEST=/var/lib/ovs-vif/setup-created-dirs   # the same, in --links-only mode
+XEN_SCRIPT=$LIBDIR/vif-openvswitch  # the package's link for xl's script= (--links-only)
 BACKUP_SUFFIX=.ovs-vif-orig
 
 XEN_LINKS=(/etc/xen/scripts/vif-openvswitch)
@@ -36,9 +45,45 @@ unset _mode _hp
 QEMU_LINKS=(/etc/ovs-vif/qemu-ifup /etc/ovs-vif/qemu-ifdown)
 
 usage() {
+  if ((LINKS_ONLY)); then
+    cat <<EOF
+Usage: $PROG --ganeti|--xen|--qemu... [--replace-vif-openvswitch] [--undo]
+            [--dry-run] [--root DIR]
+       $PROG --list | --help
+
+Enables (or, with --undo, disables) the hooks of the selected integrations
+by linking their hook locations to $BIN_TARGET, which the
+ovs-vif package installs. Nothing else is changed, and the package's
+maintainer scripts never enable anything.
+
+  --ganeti       /etc/ganeti/kvm-vif-bridge, /etc/ganeti/network/{openvswitch,
+                 bridged,routed}/{up,down}, /etc/xen/scripts/vif-custom,
+                 /etc/ganeti/hooks/HOOKPATH-post.d/ovs-vif
+  --qemu         /etc/ovs-vif/qemu-ifup, /etc/ovs-vif/qemu-ifdown
+  --xen          changes nothing: prints the xl setting that runs ovs-vif,
+                 vif.default.script="$XEN_SCRIPT"
+                 in /etc/xen/xl.conf (or script= per vif)
+  --replace-vif-openvswitch
+                 (implies --xen) replace /etc/xen/scripts/vif-openvswitch, a
+                 conffile of xen-utils-common, by a link; dpkg then reports
+                 that conffile as modified
+
+A file already at a hook location is moved to NAME$BACKUP_SUFFIX first
+(only if no such backup exists) and put back by --undo.
+
+  --undo         remove our links (all of them if no --xen/--ganeti/--qemu),
+                 put backups back, and remove the directories this command
+                 created once they are empty (also: --uninstall)
+  --dry-run      print the actions, change nothing
+  --root DIR     prefix every path with DIR (tests, images); DIR must exist
+  --list         print every hook location, one "INTEGRATION PATH" a line
+  --help         show this help
+EOF
+    return
+  fi
   cat <<EOF
 Usage: $PROG [--root DIR] [--dry-run] [--uninstall] [--xen] [--ganeti] [--qemu]
-            [--binary PATH] [--help]
+            [--binary PATH] [--links-only] [--list] [--help]
 
 Installs the ovs-vif binary to $BIN_TARGET (atomically) with a
 $SBIN_LINK symlink, plus hook symlinks for the selected integrations:
@@ -58,6 +103,10 @@ A file already at a hook location is moved to NAME$BACKUP_SUFFIX first
   --uninstall    remove our links (all of them if no --xen/--ganeti/--qemu),
                  restore backups, remove the binary once nothing links to it,
                  and remove now-empty directories this script created
+                 (also: --undo)
+  --links-only   the links only, for a binary the Debian package installed
+                 (what ovs-vif-setup runs; see --links-only --help)
+  --list         print every hook location, one "INTEGRATION PATH" a line
   --help         show this help
 EOF
 }
@@ -75,6 +124,13 @@ SEL_XEN=0
 SEL_GANETI=0
 SEL_QEMU=0
 BINARY="$SCRIPT_DIR/dist/ovs-vif"
+BINARY_SET=0
+REPLACE_XEN=0
+LIST=0
+HELP=0
+# Installed by the Debian package as ovs-vif-setup: the links only.
+LINKS_ONLY=0
+[[ $PROG == ovs-vif-setup ]] && LINKS_ONLY=1
 
 while (($#)); do
   case $1 in
@@ -82,14 +138,17 @@ while (($#)); do
             ROOT=$2; ROOT_SET=1; shift ;;
     --root=*) ROOT=${1#--root=}; ROOT_SET=1 ;;
     --binary) (($# >= 2)) || usage_error "--binary needs a path argument"
-              BINARY=$2; shift ;;
-    --binary=*) BINARY=${1#--binary=} ;;
+              BINARY=$2; BINARY_SET=1; shift ;;
+    --binary=*) BINARY=${1#--binary=}; BINARY_SET=1 ;;
     --dry-run) DRY_RUN=1 ;;
-    --uninstall) UNINSTALL=1 ;;
+    --uninstall|--undo) UNINSTALL=1 ;;
     --xen) SEL_XEN=1 ;;
+    --replace-vif-openvswitch) SEL_XEN=1; REPLACE_XEN=1 ;;
     --ganeti) SEL_GANETI=1 ;;
     --qemu) SEL_QEMU=1 ;;
-    -h|--help) usage; exit 0 ;;
+    --links-only) LINKS_ONLY=1 ;;
+    --list) LIST=1 ;;
+    -h|--help) HELP=1 ;;
     --) shift; (($# == 0)) || usage_error "unexpected argument: $1"; break ;;
     -*) usage_error "unknown option: $1" ;;
     *) usage_error "unexpected argument: $1" ;;
@@ -97,13 +156,28 @@ while (($#)); do
   shift
 done
 
+if ((HELP)); then usage; exit 0; fi
+if ((LIST)); then
+  for l in "${XEN_LINKS[@]}"; do echo "xen $l"; done
+  for l in "${GANETI_LINKS[@]}"; do echo "ganeti $l"; done
+  for l in "${QEMU_LINKS[@]}"; do echo "qemu $l"; done
+  exit 0
+fi
+
 if ((ROOT_SET)); then
   [[ -n $ROOT && -d $ROOT ]] || die "--root $ROOT: not a directory"
   ROOT=$(cd -- "$ROOT" && pwd)
   [[ $ROOT == / ]] && ROOT=""
 fi
 
-if ((!UNINSTALL)); then
+if ((LINKS_ONLY)); then
+  ((!BINARY_SET)) || usage_error "--binary: with --links-only the links point at the installed $BIN_TARGET"
+  ((UNINSTALL || SEL_XEN || SEL_GANETI || SEL_QEMU)) || usage_error "nothing selected: give --ganeti, --xen and/or --qemu"
+  if ((!UNINSTALL)); then
+    [[ -f $ROOT$BIN_TARGET && -x $ROOT$BIN_TARGET ]] || die "$ROOT$BIN_TARGET: not installed (install the ovs-vif package first)"
+  fi
+  MANIFEST=$LINKS_MANIFEST
+elif ((!UNINSTALL)); then
   [[ -e $BINARY ]] || die "binary not found: $BINARY (run 'npm run build' or pass --binary PATH)"
   [[ -f $BINARY ]] || die "binary is not a regular file: $BINARY"
   [[ -r $BINARY ]] || die "binary is not readable: $BINARY"
@@ -216,11 +290,19 @@ would_be_empty() {
 }
 
 LINKS=()
-((SEL_XEN)) && LINKS+=("${XEN_LINKS[@]}")
+# Links only: Xen's own script is replaced only on request (--replace-vif-openvswitch).
+if ((SEL_XEN && (!LINKS_ONLY || REPLACE_XEN || UNINSTALL))); then LINKS+=("${XEN_LINKS[@]}"); fi
 ((SEL_GANETI)) && LINKS+=("${GANETI_LINKS[@]}")
 ((SEL_QEMU)) && LINKS+=("${QEMU_LINKS[@]}")
 
-if ((!UNINSTALL)); then
+if ((LINKS_ONLY)); then
+  if ((!UNINSTALL)); then
+    for l in ${LINKS[@]+"${LINKS[@]}"}; do plan_link "$l"; done
+  else
+    ((SEL_XEN || SEL_GANETI || SEL_QEMU)) || LINKS=("${XEN_LINKS[@]}" "${GANETI_LINKS[@]}" "${QEMU_LINKS[@]}")
+    for l in "${LINKS[@]}"; do plan_unlink "$l"; done
+  fi
+elif ((!UNINSTALL)); then
   plan_binary
   plan_link "$SBIN_LINK"
   for l in ${LINKS[@]+"${LINKS[@]}"}; do plan_link "$l"; done
@@ -256,7 +338,9 @@ else
       GONE[$ROOT$MANIFEST]=1
     fi
   fi
+fi
 
+if ((UNINSTALL)); then
   # Remove directories this script created, deepest first, when they are
   # empty after the plan and lie above something this run removed.
   if [[ -f $ROOT$MANIFEST ]]; then
@@ -282,8 +366,31 @@ if ((${#ERRORS[@]})); then
   die "nothing changed"
 fi
 
+# What --links-only says about Xen, after its actions (or their dry run).
+xen_advice() {
+  ((LINKS_ONLY && SEL_XEN && !UNINSTALL)) || return 0
+  if ((REPLACE_XEN)); then
+    cat <<EOF
+xen: ${XEN_LINKS[0]} is a conffile of xen-utils-common: dpkg
+xen: now reports it as modified, and an upgrade of xen-utils-common that changes
+xen: it keeps this link and writes vif-openvswitch.dpkg-new beside it.
+xen: '$PROG --undo --xen' puts the stock script back.
+EOF
+  else
+    cat <<EOF
+xen: ${XEN_LINKS[0]} (a conffile of xen-utils-common) is left as it is.
+xen: to run ovs-vif for every vif, set in /etc/xen/xl.conf:
+xen:   vif.default.script="$XEN_SCRIPT"
+xen: or for one vif, in its domain configuration:
+xen:   vif = [ 'bridge=BR,script=$XEN_SCRIPT' ]
+xen: (to replace the stock script in place instead: $PROG --replace-vif-openvswitch)
+EOF
+  fi
+}
+
 if ((${#OPS[@]} == 0)); then
   echo "nothing to do"
+  xen_advice
   exit 0
 fi
 
@@ -340,13 +447,15 @@ for i in "${!OPS[@]}"; do
   run_action "${OPS[$i]}" "${ARG_A[$i]}" "${ARG_B[$i]}"
 done
 
-((DRY_RUN)) && exit 0
+if ((DRY_RUN)); then xen_advice; exit 0; fi
 
 # Bookkeeping: remember the directories we created (install), or forget the
 # ones we removed while the binary stays (partial uninstall). The manifest
-# itself is removed together with the binary.
+# itself is removed together with the binary (--links-only: when it lists
+# nothing any more; its directory is the package's).
 update_manifest() {
   local m=$ROOT$MANIFEST
+  if ((LINKS_ONLY)) && [[ ! -d ${m%/*} ]]; then mkdir -p -- "${m%/*}"; fi
   [[ -d ${m%/*} ]] || return 0
   tmp_beside "$m"
   {
@@ -356,7 +465,9 @@ update_manifest() {
     if [[ -d $ROOT$d ]]; then printf '%s\n' "$d"; fi
   done >"$TMP"
   chmod 0644 -- "$TMP"
-  if [[ -f $m ]] && cmp -s -- "$TMP" "$m"; then
+  if ((LINKS_ONLY)) && [[ ! -s $TMP ]]; then
+    rm -f -- "$TMP" "$m"
+  elif [[ -f $m ]] && cmp -s -- "$TMP" "$m"; then
     rm -f -- "$TMP"
   else
     mv -fT -- "$TMP" "$m"
@@ -369,3 +480,5 @@ if ((!UNINSTALL)); then
 elif [[ -f $ROOT$MANIFEST ]]; then
   update_manifest
 fi
+
+xen_advice
