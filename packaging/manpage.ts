@@ -1,0 +1,410 @@
+// Writes the manual pages ovs-vif(8) and ovs-vif-setup(8) from the programs'
+// own --help texts, so the pages say what the installed programs say:
+//
+//   bun packaging/manpage.ts --binary dist/ovs-vif --setup PATH/ovs-vif-setup \
+//       --version 0.1.0 --date 2025-01-31 --out DIR
+//
+// The commands come from `ovs-vif --help`, each command's section from
+// `ovs-vif COMMAND --help` (commands with the same text share a section), the
+// common options from their shared block, the hook locations from
+// `ovs-vif-setup --list`; ovs-vif-setup(8) from `ovs-vif-setup --help`. What
+// no --help says (the environment, files, exit codes, the hook names' callers)
+// is written here, and the build stops when a --help text names a variable or
+// a hook location this file does not describe.
+import { execFileSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { basename, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+// ------------------------------------------------------------------ roff
+
+/** Text for a roff text line: escapes, minus signs, break points in long tokens. */
+export function roffText(text: string): string {
+  let t = text.replace(/\\/g, "\\e").replace(/-/g, "\\-");
+  // A long path or list can break after / , or | instead of overrunning the line.
+  t = t.replace(/\S{45,}/g, (tok) => tok.replace(/([/,|])(?=\S)/g, "$1\\:"));
+  // A line must not start with a control character.
+  return /^[.']/.test(t) ? `\\&${t}` : t;
+}
+
+const bold = (s: string) => `\\fB${roffText(s)}\\fR`;
+
+/** A usage line: the program (and sub-command) bold, optional groups kept together. */
+function usageLine(line: string): string {
+  const m = /^(\S+(?: [a-z][a-z-]*(?:\|[a-z-]+)*)?)(.*)$/.exec(line)!;
+  const [, head = "", rest = ""] = m;
+  // Spaces inside [...] are unbreakable, so "[--vlan SPEC]" stays on one line.
+  let depth = 0;
+  let out = "";
+  for (const ch of rest) {
+    if (ch === "[") depth++;
+    if (ch === "]") depth--;
+    out += ch === " " && depth > 0 ? "\u0000" : ch;
+  }
+  return `${bold(head)}${roffText(out).replace(/\u0000/g, "\\ ")}`;
+}
+
+interface Item {
+  term?: string;
+  text: string;
+}
+
+type Block = { kind: "para"; text: string } | { kind: "list"; items: Item[] } | { kind: "usage"; lines: string[] };
+
+const indentOf = (l: string) => l.length - l.trimStart().length;
+
+/** Joins wrapped lines: a line ending in "/" continues the word. */
+function joinLines(lines: string[]): string {
+  return lines.reduce((acc, l) => {
+    const t = l.trim();
+    if (acc === "") return t;
+    return acc.endsWith("/") ? acc + t : `${acc} ${t}`;
+  }, "");
+}
+
+/** The structure of a --help text: usage lines, paragraphs, indented lists. */
+export function parseHelp(text: string): Block[] {
+  const blocks: Block[] = [];
+  const lines = text.replace(/\s+$/, "").split("\n");
+  let i = 0;
+  // usage: the first line and every following line up to a blank one; a line
+  // indented deeper than "usage: " continues the one before.
+  if (/^usage: /i.test(lines[0] ?? "")) {
+    const usage: string[] = [];
+    const at = "usage: ".length;
+    for (; i < lines.length && lines[i]!.trim() !== ""; i++) {
+      const l = i === 0 ? lines[i]!.slice(at) : lines[i]!;
+      if (i > 0 && indentOf(l) > at) usage[usage.length - 1] += ` ${l.trim()}`;
+      else usage.push(l.trim());
+    }
+    blocks.push({ kind: "usage", lines: usage.map((u) => u.replace(/\s+/g, " ")) });
+  }
+  while (i < lines.length) {
+    if (lines[i]!.trim() === "") {
+      i++;
+      continue;
+    }
+    if (indentOf(lines[i]!) === 0) {
+      const para: string[] = [];
+      for (; i < lines.length && lines[i]!.trim() !== "" && indentOf(lines[i]!) === 0; i++) para.push(lines[i]!);
+      blocks.push({ kind: "para", text: joinLines(para) });
+      continue;
+    }
+    const base = indentOf(lines[i]!);
+    const items: Item[] = [];
+    for (; i < lines.length && lines[i]!.trim() !== "" && indentOf(lines[i]!) >= base; i++) {
+      const l = lines[i]!;
+      if (indentOf(l) > base && items.length) {
+        const last = items[items.length - 1]!;
+        // A term alone on its line: what follows, indented, is its text.
+        if (last.term === undefined && !last.text.includes(" ")) items[items.length - 1] = { term: last.text, text: l.trim() };
+        else last.text = joinLines([last.text, l]);
+        continue;
+      }
+      const m = /^\s+(\S.*?)\s{2,}(\S.*)$/.exec(l);
+      items.push(m ? { term: m[1]!, text: m[2]!.trim() } : { text: l.trim() });
+    }
+    for (const it of items) it.text = it.text.replace(/\s+/g, " ");
+    blocks.push({ kind: "list", items });
+  }
+  return blocks;
+}
+
+export function renderBlocks(blocks: Block[]): string[] {
+  const out: string[] = [];
+  for (const b of blocks) {
+    if (b.kind === "usage") {
+      out.push(".PP", ".in +4n");
+      for (const u of b.lines) out.push(".ti -4n", usageLine(u), ".br");
+      out.push(".in");
+    } else if (b.kind === "para") {
+      out.push(".PP", roffText(b.text));
+    } else {
+      for (const it of b.items) {
+        if (it.term !== undefined) out.push(".TP", bold(it.term), roffText(it.text));
+        else out.push(".IP \"\" 4", roffText(it.text));
+      }
+    }
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------ sources
+
+function help(binary: string, args: string[]): string {
+  // A clean environment: no GANETI_HOOKS_PATH or OVS_VIF_* of the caller.
+  return execFileSync(binary, args, { encoding: "utf8", env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", LC_ALL: "C.UTF-8" } });
+}
+
+/** The commands `ovs-vif --help` lists, with their one-line summaries (the
+ * summaries form a column; a usage may reach up to it). */
+export function commandsOf(mainHelp: string): { usage: string; summary: string; names: string[] }[] {
+  const at = mainHelp.indexOf("\nCommands:\n");
+  if (at < 0) throw new Error("ovs-vif --help has no Commands: block");
+  const lines: string[] = [];
+  for (const line of mainHelp.slice(at + 11).split("\n")) {
+    if (line.trim() === "") break;
+    lines.push(line);
+  }
+  const starts = new Map<number, number>();
+  for (const l of lines) {
+    const m = /^(\s+\S.*?\s{2,})\S/.exec(l);
+    if (m) starts.set(m[1]!.length, (starts.get(m[1]!.length) ?? 0) + 1);
+  }
+  const column = [...starts].sort((a, b) => b[1] - a[1])[0]?.[0];
+  if (column === undefined) throw new Error("ovs-vif --help: no summary column in Commands:");
+  return lines.map((l) => {
+    if (l.length <= column || l[column - 1] !== " ") throw new Error(`ovs-vif --help: no summary at column ${column} in ${JSON.stringify(l)}`);
+    const usage = l.slice(0, column).trim();
+    const names = usage.split(" / ").map((part) => part.split(" ")[0]!);
+    return { usage, summary: l.slice(column).trim(), names: names.filter((n) => !n.startsWith("-")) };
+  });
+}
+
+const COMMON = "Common options:";
+
+/** A command's help without its common-options block (the same in every command). */
+function splitCommon(text: string): { own: string; common?: string } {
+  const at = text.indexOf(`\n${COMMON}\n`);
+  if (at < 0) return { own: text };
+  return { own: text.slice(0, at), common: text.slice(at + 1) };
+}
+
+// ------------------------------------------------------------------ what no --help says
+
+/** The names the binary answers to at a hook location (src/main.ts), by basename. */
+const HOOK_NAMES: Record<string, string> = {
+  "vif-openvswitch":
+    "Xen's vif hotplug script (ovs-vif xen-vif). xl runs the package's link with script=/usr/lib/ovs-vif/vif-openvswitch in a vif, or for every vif with vif.default.script in /etc/xen/xl.conf; Xen's own /etc/xen/scripts/vif-openvswitch becomes it only with ovs-vif-setup --replace-vif-openvswitch.",
+  "kvm-vif-bridge": "Ganeti 3.0's KVM NIC script: /usr/lib/ganeti/kvm-ifup execs it when it is executable (ovs-vif ganeti-nic up).",
+  up: "Ganeti 4.0's NIC scripts, network/MODE/up and down: the directory names the mode (openvswitch, bridged or routed).",
+  "vif-custom": "Ganeti on Xen: vif-ganeti execs it with Xen's arguments; the NIC file Ganeti wrote says the rest (ovs-vif vif-custom).",
+  "qemu-ifup": "QEMU's -netdev tap script= and downscript= (ovs-vif qemu-ifup and qemu-ifdown).",
+  "ovs-vif": "Ganeti's post hooks: run with GANETI_HOOKS_PATH set and no command, the binary is the Ganeti hook (ovs-vif ganeti-hook).",
+};
+/** Hook locations the package itself ships (ovs-vif-setup --list has the others). */
+const PACKAGE_HOOKS: Record<string, string[]> = { "vif-openvswitch": ["/usr/lib/ovs-vif/vif-openvswitch"] };
+const HOOK_ALIASES: Record<string, string> = { down: "up", "qemu-ifdown": "qemu-ifup" };
+
+const ENVIRONMENT: [string, string][] = [
+  ["OVS_RUNDIR", "Open vSwitch's run directory; the default OVSDB socket is $OVS_RUNDIR/db.sock (default /var/run/openvswitch)."],
+  ["OVS_VIF_TIMEOUT", "The default of --timeout in seconds (30), for the hooks, whose arguments the caller fixes."],
+  ["OVS_VIF_LOG_LEVEL", "error, warn, info (the default) or debug."],
+  ["OVS_VIF_SYSLOG", "0: no syslog lines (the systemd units set it: their standard error goes to the journal)."],
+  ["OVS_VIF_XEN_LOG", "The Xen hooks' log file instead of /var/log/xen/xen-hotplug.log."],
+  ["XENSTORED_PATH", "The xenstored socket; default /var/run/xenstored/socket, else /dev/xen/xenbus."],
+  ["XENBUS_PATH", "Set by Xen for its hotplug scripts: the vif's backend directory in xenstore."],
+  ["OVS_VIF_DEFAULTS", "The node's QoS defaults file instead of /etc/ovs-vif/defaults.json."],
+  ["OVS_VIF_SWITCHES", "The switch spec instead of /etc/ovs-vif/switches.json."],
+  ["OVS_VIF_NODE_NAME", "This node's Ganeti name (default: hostname --fqdn)."],
+  ["OVS_VIF_BRIDGE", "qemu-ifup: the bridge and VLANs of the NIC (see qemu-ifup above)."],
+  ["OVS_VIF_RATE, OVS_VIF_BURST, OVS_VIF_RX_RATE, OVS_VIF_RX_BURST", "qemu-ifup: the NIC's limits (see qemu-ifup above)."],
+  ["OVS_VIF_MAC, OVS_VIF_IFACE_ID", "qemu-ifup: the guest MAC and the iface-id stored in the Interface's external_ids."],
+  ["GANETI_HOOKS_PATH", "Set by Ganeti for its hooks: with no command, the binary is the Ganeti hook."],
+  ["GANETI_ROOTDIR", "The prefix of the NIC file vif-custom reads (Ganeti's own variable)."],
+  ["INTERFACE, MODE, LINK, VLAN, INSTANCE, MAC, TAGS, ...", "Ganeti's NIC environment for kvm-vif-bridge and network/MODE/up|down (see kvm-vif-bridge above)."],
+  ["OVS_VIF_TRACE", "1: print the milliseconds since the start at each step, on standard error."],
+  ["OVS_VIF_NO_FFI", "1: change links with ip(8) instead of ioctl calls."],
+  ["OVS_VIF_DEBUG_STACK", "1: add a stack trace (with its causes) to a failure."],
+];
+
+const FILES: [string, string][] = [
+  ["/usr/lib/ovs-vif/ovs-vif", "The binary; every hook location is a symbolic link to it."],
+  ["/usr/lib/ovs-vif/vif-openvswitch", "A link to it for xl's script= (the name selects the Xen hook)."],
+  ["/etc/ovs-vif/switches.json", "The node-group switch spec (ovs-vif switch); the same file on every node (gnt-cluster copyfile)."],
+  ["/etc/ovs-vif/defaults.json", "The node's QoS defaults (absent: none)."],
+  ["/var/lib/ovs-vif/ganeti.json", "Ganeti's view, copied here by qos set and reconcile --cluster from the master."],
+  ["/var/log/xen/xen-hotplug.log", "The Xen hooks' lines are appended here too."],
+  ["/lib/systemd/system/ovs-vif-gc.service", "Runs ovs-vif gc once at boot, after Open vSwitch and before Xen's and Ganeti's services: the ports of VMs that ran before a crash or reboot go before a new VM can reuse their names."],
+  ["/lib/systemd/system/ovs-vif-watch.service", "Runs ovs-vif watch. Both units are skipped without /run/openvswitch/db.sock; for a remote OVSDB give them --db in a drop-in (systemctl edit)."],
+];
+
+const EXIT: [string, string][] = [
+  ["0", "Done; also the calls that have nothing to do, and detaching an absent port."],
+  ["1", "Failed: one line on standard error naming the field and the value, or the cause. Nothing was changed, or the line says what OVSDB holds (rolled back, or committed)."],
+  ["2", "A command line of the wrong shape: no or an unknown command, an unknown option, an option without its value, a missing or surplus argument."],
+];
+
+// ------------------------------------------------------------------ pages
+
+function header(name: string, date: string, version: string, summary: string): string[] {
+  return [
+    `.\\" Generated by packaging/manpage.ts from the --help texts of ovs-vif ${version}; do not edit.`,
+    `.TH ${name.toUpperCase().replace(/-/g, "\\-")} 8 "${date}" "ovs\\-vif ${version}" "System Administration"`,
+    ".nh",
+    ".ad l",
+    ".SH NAME",
+    `${name.replace(/-/g, "\\-")} \\- ${roffText(summary)}`,
+  ];
+}
+
+const defList = (rows: [string, string][]) => rows.flatMap(([t, d]) => [".TP", bold(t), roffText(d)]);
+
+/** Every $VARIABLE and OVS_VIF_* a help text names must be in ENVIRONMENT. */
+function checkEnvironment(texts: string[]): void {
+  const documented = ENVIRONMENT.map(([n]) => n).join(" ");
+  const named = new Set(texts.flatMap((t) => t.match(/\bOVS_VIF_[A-Z_]+\b|\$[A-Z][A-Z_]+\b/g) ?? []).map((v) => v.replace(/^\$/, "")));
+  const missing = [...named].filter((v) => !documented.split(/[ ,]+/).includes(v));
+  if (missing.length) throw new Error(`variables named by --help but not in ENVIRONMENT (packaging/manpage.ts): ${missing.join(", ")}`);
+}
+
+export function ovsVifPage(binary: string, setup: string, version: string, date: string): string {
+  const main = help(binary, ["--help"]);
+  const commands = commandsOf(main);
+  const names = [...new Set(commands.flatMap((c) => c.names))];
+  // Commands with the same help share a section.
+  const sections: { names: string[]; own: string }[] = [];
+  let common: string | undefined;
+  const texts = [main];
+  for (const name of names) {
+    const text = help(binary, [name, "--help"]);
+    texts.push(text);
+    const split = splitCommon(text);
+    if (split.common !== undefined) {
+      if (common !== undefined && common !== split.common) throw new Error(`${name} --help: its common options differ from the others'`);
+      common = split.common;
+    }
+    const same = sections.find((s) => s.own === split.own);
+    if (same) same.names.push(name);
+    else sections.push({ names: [name], own: split.own });
+  }
+  if (common === undefined) throw new Error("no command --help has a Common options: block");
+  checkEnvironment(texts);
+
+  const hookPaths = help(setup, ["--list"]).trim().split("\n").map((l) => l.split(" ")[1]!);
+  const byName = new Map<string, string[]>();
+  for (const p of hookPaths) {
+    const key = HOOK_ALIASES[basename(p)] ?? basename(p);
+    if (!HOOK_NAMES[key]) throw new Error(`ovs-vif-setup --list: no HOOK NAMES entry for ${p} (packaging/manpage.ts)`);
+    byName.set(key, [...(byName.get(key) ?? PACKAGE_HOOKS[key] ?? []), p]);
+  }
+
+  const usage = parseHelp(main)[0];
+  const out = [
+    ...header("ovs-vif", date, version, "attach virtual machine NICs to Open vSwitch for Xen, KVM/QEMU and Ganeti"),
+    ".SH SYNOPSIS",
+    ...(usage ? renderBlocks([usage]) : []),
+    ...renderBlocks([{ kind: "usage", lines: ["ovs-vif --version | --help | COMMAND --help"] }]),
+    ".SH DESCRIPTION",
+    ".PP",
+    roffText(
+      "ovs-vif attaches the NICs of virtual machines to Open vSwitch bridges: as Xen's hotplug script, as Ganeti's NIC scripts and hooks (KVM and Xen), as QEMU's tap scripts, and from the command line. It is one executable that picks its role from the name it is invoked as (see HOOK NAMES), so every hook location is a symbolic link to it; ovs-vif-setup(8) makes those links.",
+    ),
+    ".PP",
+    roffText(
+      "It talks to ovsdb-server directly (JSON-RPC, RFC 7047) and sets up each port in one transaction with an explicit vlan_mode: a NIC without a VLAN is an access port without a tag (untagged traffic only), never a trunk. Every input is validated before anything changes; bad input fails with one line naming the field and the value, and the device, OVSDB and Ganeti stay as they were. Ports it creates carry external_ids:ovs-vif-owner on the Port; reconcile, gc, watch and the Ganeti hooks touch no other port.",
+    ),
+    ".SH COMMANDS",
+    ...commands.flatMap((c) => [".TP", usageLine(c.usage), roffText(c.summary)]),
+    ...sections.flatMap((s) => [`.SS ${s.names.map((n) => roffText(n)).join(", ")}`, ...renderBlocks(parseHelp(s.own))]),
+    ".SH COMMON OPTIONS",
+    ".PP",
+    roffText("Every command and hook takes these (a hook's caller fixes its arguments: use the environment there)."),
+    ...renderBlocks(parseHelp(common).filter((b) => !(b.kind === "para" && b.text === COMMON))),
+    ".SH HOOK NAMES",
+    ...[...byName].flatMap(([key, paths]) => [
+      ".TP",
+      [...new Set(paths.map((p) => basename(p)))].map(bold).join(", "),
+      ".nf",
+      ...paths.map(roffText),
+      ".fi",
+      roffText(HOOK_NAMES[key]!),
+    ]),
+    ".SH ENVIRONMENT",
+    ...defList(ENVIRONMENT),
+    ".SH FILES",
+    ...defList(FILES),
+    ".SH EXIT STATUS",
+    ...defList(EXIT),
+    ".SH SEE ALSO",
+    ".BR ovs\\-vif\\-setup (8),",
+    ".BR ovs\\-vsctl (8),",
+    ".BR ovsdb\\-server (1),",
+    ".BR xl.cfg (5),",
+    ".BR xl.conf (5),",
+    ".BR gnt\\-instance (8),",
+    ".BR qemu (1);",
+    roffText("/usr/share/doc/ovs-vif/README.md.gz, ganeti.md.gz and switches.md.gz there, and the examples directory."),
+  ];
+  return out.join("\n") + "\n";
+}
+
+export function setupPage(setup: string, version: string, date: string): string {
+  const text = help(setup, ["--help"]);
+  const blocks = parseHelp(text.replace(/^Usage:/, "usage:"));
+  const [usage, ...rest] = blocks;
+  // The first paragraphs describe; the option lists are the options.
+  const description = rest.filter((b) => b.kind === "para");
+  const options = rest.filter((b) => b.kind === "list");
+  const hooks = new Map<string, string[]>();
+  for (const [integration, path] of help(setup, ["--list"]).trim().split("\n").map((l) => l.split(" ") as [string, string])) {
+    hooks.set(integration, [...(hooks.get(integration) ?? []), path]);
+  }
+  const out = [
+    ...header("ovs-vif-setup", date, version, "enable or disable the ovs-vif hooks of Ganeti, Xen and QEMU"),
+    ".SH SYNOPSIS",
+    ...(usage ? renderBlocks([usage]) : []),
+    ".SH DESCRIPTION",
+    ...renderBlocks(description),
+    ".PP",
+    roffText(
+      "The ovs-vif package installs the binary and its systemd units but enables no hook: running this is the operator's step on each node, and --undo reverses it. Removing the package runs --undo --ganeti --qemu; it refuses while /etc/xen/scripts/vif-openvswitch is still replaced (Xen's conffile is never changed by the package's maintainer scripts), so run --undo --xen first.",
+    ),
+    ".SH OPTIONS",
+    ...renderBlocks(options),
+    ".SH FILES",
+    ...[...hooks].flatMap(([integration, paths]) => [
+      ".TP",
+      bold(integration === "xen" ? "--replace-vif-openvswitch" : `--${integration}`),
+      ".nf",
+      ...paths.map(roffText),
+      ".fi",
+    ]),
+    ".TP",
+    bold("/var/lib/ovs-vif/setup-created-dirs"),
+    roffText("The directories it created, removed again by --undo once they are empty."),
+    ".SH EXAMPLES",
+    ".PP",
+    roffText("On every Ganeti node (for example with gnt-cluster command):"),
+    ".PP",
+    ".RS 4",
+    ".EX",
+    "ovs\\-vif\\-setup \\-\\-ganeti",
+    ".EE",
+    ".RE",
+    ".PP",
+    roffText("On a Xen host, then set the printed line in /etc/xen/xl.conf:"),
+    ".PP",
+    ".RS 4",
+    ".EX",
+    "ovs\\-vif\\-setup \\-\\-xen",
+    "vif.default.script=\"/usr/lib/ovs\\-vif/vif\\-openvswitch\"",
+    ".EE",
+    ".RE",
+    ".SH EXIT STATUS",
+    ".PP",
+    roffText("0 when done (or nothing to do); 1 on a conflict or a missing binary, before anything changed; 2 for a wrong command line."),
+    ".SH SEE ALSO",
+    ".BR ovs\\-vif (8),",
+    ".BR xl.conf (5)",
+  ];
+  return out.join("\n") + "\n";
+}
+
+// ------------------------------------------------------------------ main
+
+function main(argv: string[]): void {
+  const opt = (name: string) => {
+    const i = argv.indexOf(`--${name}`);
+    const v = i >= 0 ? argv[i + 1] : undefined;
+    if (v === undefined) throw new Error(`usage: manpage.ts --binary PATH --setup PATH --version V --date YYYY-MM-DD --out DIR (missing --${name})`);
+    return v;
+  };
+  const [binary, setup, version, date, dir] = ["binary", "setup", "version", "date", "out"].map(opt) as [string, string, string, string, string];
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "ovs-vif.8"), ovsVifPage(binary, setup, version, date));
+  writeFileSync(join(dir, "ovs-vif-setup.8"), setupPage(setup, version, date));
+}
+
+// Run as a program (bun packaging/manpage.ts ...), not when imported.
+if (process.argv[1] === fileURLToPath(import.meta.url)) main(process.argv.slice(2));
