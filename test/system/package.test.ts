@@ -8,6 +8,7 @@
 // nothing the package made.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -15,7 +16,7 @@ import { join } from "node:path";
 import { buildDeb, debUnavailable, inPrivateRoot, installDebInto, mustInPrivateRoot, type PrivateRootOptions } from "../harness/deb.ts";
 import { listRows, portView } from "../harness/oracle.ts";
 import { BINARY, ROOT, startOvs, type OvsHandle } from "../harness/ovs.ts";
-import { must, sh } from "../harness/proc.ts";
+import { sh } from "../harness/proc.ts";
 import { parseNodeDefaults } from "../../src/sources/defaults.ts";
 
 const why = debUnavailable();
@@ -59,15 +60,15 @@ const onOvs = (): PrivateRootOptions => ({ netns: ovs!.ns, binds: [[ovs!.dir, "/
 interface Entry { mode: string; owner: string; path: string; target?: string }
 
 function contents(): Entry[] {
-  return lines(must_("dpkg-deb", ["-c", deb])).map((l) => {
+  return lines(hostRun("dpkg-deb", ["-c", deb])).map((l) => {
     const m = /^(\S+) (\S+)\s+\d+ \S+ \S+ \.(\/\S*?)\/?(?: -> (\S+))?$/.exec(l);
     if (!m) throw new Error(`dpkg-deb -c line: ${l}`);
     return { mode: m[1]!, owner: m[2]!, path: m[3]! === "/" ? "/" : m[3]!, ...(m[4] ? { target: m[4] } : {}) };
   });
 }
 
-function must_(file: string, args: string[]): string {
-  const { execFileSync } = require("node:child_process") as typeof import("node:child_process");
+/** Runs a host command synchronously; throws when it fails. */
+function hostRun(file: string, args: string[]): string {
   return execFileSync(file, args, { encoding: "utf8", maxBuffer: 64 << 20 });
 }
 
@@ -104,25 +105,25 @@ test("dpkg-deb -c: the binary, its links, the setup tool, units, man pages, docs
   assert.equal(entries.filter((e) => e.path.startsWith("/etc/")).map((e) => e.path), ["/etc/ovs-vif"]);
   // The binary is the one under test, byte for byte.
   const x = join(base, "x");
-  must_("dpkg-deb", ["-x", deb, x]);
+  hostRun("dpkg-deb", ["-x", deb, x]);
   assert.is(sha(join(x, BIN)), sha(BINARY));
   assert.is(readFileSync(join(x, "usr/sbin/ovs-vif-setup"), "utf8"), readFileSync(join(ROOT, "install.sh"), "utf8").replace(/^#!\/usr\/bin\/env bash\n/, "#!/bin/bash\n"));
 });
 
 test("dpkg-deb -I: version from package.json, run-time dependencies, maintainer scripts, no conffiles", () => {
   if (skip("control")) return;
-  const info = must_("dpkg-deb", ["-I", deb]);
+  const info = hostRun("dpkg-deb", ["-I", deb]);
   const field = (name: string) => new RegExp(`^ ${name}: (.*)$`, "m").exec(info)?.[1];
   assert.is(field("Package"), "ovs-vif");
   assert.is(field("Version"), VERSION);
-  assert.is(field("Architecture"), must_("dpkg", ["--print-architecture"]).trim());
+  assert.is(field("Architecture"), hostRun("dpkg", ["--print-architecture"]).trim());
   assert.match(field("Depends") ?? "", /^libc6 \(>= 2\.\d+\), iproute2$/);
   assert.is(field("Recommends"), "openvswitch-switch");
   assert.ok(Number(field("Installed-Size")) > 100_000, "Installed-Size in KiB");
   for (const script of ["preinst", "postinst", "prerm", "postrm"]) assert.match(info, new RegExp(`\\d+ lines\\s+\\*\\s+${script}\\s+#!/bin/sh`), script);
   assert.not.match(info, /conffiles/);
   const ctl = join(base, "ctl");
-  must_("dpkg-deb", ["-e", deb, ctl]);
+  hostRun("dpkg-deb", ["-e", deb, ctl]);
   // No maintainer script enables a hook or changes Xen's conffile: the one
   // command running ovs-vif-setup is the prerm's undo of the Ganeti and QEMU
   // hooks; the postrm lists every hook location, to report leftovers.
@@ -131,7 +132,7 @@ test("dpkg-deb -I: version from package.json, run-time dependencies, maintainer 
   );
   assert.equal(commands.filter((l) => l.includes("ovs-vif-setup")), ["prerm: out=$(ovs-vif-setup --undo --ganeti --qemu)"]);
   assert.equal(commands.filter((l) => /\/etc\/xen\/scripts\/vif-openvswitch|\$xen/.test(l) && !/^\S+ (xen=|if \[ -L "\$xen" \]|for link in )/.test(l)), [], "Xen's script is only read");
-  const listed = lines(must_(join(ROOT, "install.sh"), ["--list"])).map((l) => l.split(" ")[1]!);
+  const listed = lines(hostRun(join(ROOT, "install.sh"), ["--list"])).map((l) => l.split(" ")[1]!);
   assert.ok(readFileSync(join(ctl, "postrm"), "utf8").includes(`for link in ${listed.join(" ")}; do`));
 });
 
@@ -161,7 +162,7 @@ test("lintian: no tag but the overridden ones, each override with its reason", a
   // The misspellings are the runtime's, not ovs-vif's.
   const words = overridden.filter((o) => o.includes("spelling-error-in-binary")).map((o) => o.split(" ")[3]!);
   assert.ok(words.length > 0);
-  const sources = ["src", "hooks"].flatMap((d) => lines(must_("find", [join(ROOT, d), "-name", "*.ts"]))).map((f) => readFileSync(f, "utf8")).join("\n");
+  const sources = ["src", "hooks"].flatMap((d) => lines(hostRun("find", [join(ROOT, d), "-name", "*.ts"]))).map((f) => readFileSync(f, "utf8")).join("\n");
   for (const w of words) assert.not.match(sources, new RegExp(`\\b${w.replace(/[^A-Za-z]/g, "")}\\b`), `"${w}" is not in ovs-vif's sources`);
 });
 
@@ -190,7 +191,7 @@ test("man ovs-vif and ovs-vif-setup: no warnings at 80 columns, every command, h
     return m![1]!;
   };
   // Every command of `ovs-vif --help`, as a subsection.
-  const help = must_(BINARY, ["--help"]);
+  const help = hostRun(BINARY, ["--help"]);
   const commands = [...help.matchAll(/^ {2}([a-z][a-z-]+)/gm)].map((m) => m[1]!);
   assert.ok(commands.length >= 14, commands.join(" "));
   const subsections = [...man.matchAll(/^ {3}(\S.*)$/gm)].flatMap((m) => m[1]!.split(", "));
@@ -202,10 +203,10 @@ test("man ovs-vif and ovs-vif-setup: no warnings at 80 columns, every command, h
   assert.ok(names.length >= 7, names.join(" "));
   const hooks = section("HOOK NAMES");
   for (const n of names) assert.match(hooks, new RegExp(`^ {7}(\\S+, )*${n}(,|$)`, "m"), `hook name ${n}`);
-  for (const l of lines(must_(join(ROOT, "install.sh"), ["--list"]))) assert.ok(hooks.includes(l.split(" ")[1]!), l);
+  for (const l of lines(hostRun(join(ROOT, "install.sh"), ["--list"]))) assert.ok(hooks.includes(l.split(" ")[1]!), l);
   // Every variable the sources read.
   const env = section("ENVIRONMENT");
-  const sources = ["src", "hooks"].flatMap((d) => lines(must_("find", [join(ROOT, d), "-name", "*.ts"]))).map((f) => readFileSync(f, "utf8")).join("\n");
+  const sources = ["src", "hooks"].flatMap((d) => lines(hostRun("find", [join(ROOT, d), "-name", "*.ts"]))).map((f) => readFileSync(f, "utf8")).join("\n");
   const vars = new Set([...sources.matchAll(/\b(OVS_VIF_[A-Z_]+|OVS_RUNDIR|XENSTORED_PATH|GANETI_HOOKS_PATH|GANETI_ROOTDIR)\b/g)].map((m) => m[1]!));
   for (const v of vars) assert.ok(new RegExp(`\\b${v}\\b`).test(env), `variable ${v} in ENVIRONMENT`);
   for (const s of ["SYNOPSIS", "DESCRIPTION", "COMMANDS", "COMMON OPTIONS", "FILES", "EXIT STATUS", "SEE ALSO"]) assert.match(man, new RegExp(`^${s}$`, "m"));
@@ -243,7 +244,7 @@ test("dpkg -i into a private root: the files, both units enabled, no hook enable
     assert.is(readlinkSync(join(root, "etc/systemd/system/multi-user.target.wants", unit)), `/lib/systemd/system/${unit}`, `${unit} enabled`);
   }
   // No hook: nothing in /etc but the enablement links.
-  const etc = lines(must_("find", [join(root, "etc"), "-mindepth", "1", "-not", "-type", "d"])).map((p) => p.slice(root.length));
+  const etc = lines(hostRun("find", [join(root, "etc"), "-mindepth", "1", "-not", "-type", "d"])).map((p) => p.slice(root.length));
   assert.equal(etc.sort(), ["/etc/systemd/system/multi-user.target.wants/ovs-vif-gc.service", "/etc/systemd/system/multi-user.target.wants/ovs-vif-watch.service"]);
   assert.not.ok(existsSync(join(root, "etc/ganeti")));
   assert.equal(["/usr/lib/ovs-vif", "/etc/systemd/system/multi-user.target.wants/ovs-vif-gc.service", "/var/lib/ovs-vif"].map(existsSync), hostBefore, "the host is untouched");
@@ -306,6 +307,18 @@ test("ovs-vif-setup --xen leaves Xen's vif-openvswitch and prints the xl line; t
   assert.not.ok(existsSync(join(root, stock)) || existsSync(join(root, `${stock}.ovs-vif-orig`)), "nothing written at Xen's script");
   const help = await mustInPrivateRoot(root, "/usr/lib/ovs-vif/vif-openvswitch", ["--help"]);
   assert.match(help, /^usage: vif-openvswitch online\|offline\|add\|remove/);
+});
+
+test("dpkg -i again (an upgrade): the enabled hooks and the units' enablement stay", async () => {
+  if (skip("upgrade")) return;
+  const links = () => lines(hostRun("find", [join(root, "etc"), "-type", "l"])).sort().map((l) => `${l} -> ${readlinkSync(l)}`);
+  const before = links();
+  assert.ok(before.some((l) => l.endsWith(`/etc/ganeti/kvm-vif-bridge -> ${BIN}`)), before.join("\n"));
+  const r = await inPrivateRoot(root, "dpkg", ["-i", deb], { timeoutMs: 300_000 });
+  assert.is(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /Unpacking ovs-vif \(.*\) over \(/);
+  assert.not.match(r.stdout + r.stderr, /disabling the hooks/);
+  assert.equal(links(), before);
 });
 
 test("ovs-vif-gc.service's ExecStart removes ovs-vif's stale ports and orphaned QoS rows, and only those", async () => {
@@ -411,7 +424,7 @@ test("installDebInto (for the Ganeti cluster harness) installs the package into 
   const r = await installDebInto(node, { deb });
   assert.match(r.dpkg, /Setting up ovs-vif/);
   assert.ok(lines(r.setup).every((l) => /^(mkdir -p|ln -sfn) /.test(l)), r.setup);
-  for (const l of lines(must_(join(ROOT, "install.sh"), ["--list"])).filter((l) => l.startsWith("ganeti ")).map((l) => l.split(" ")[1]!)) {
+  for (const l of lines(hostRun(join(ROOT, "install.sh"), ["--list"])).filter((l) => l.startsWith("ganeti ")).map((l) => l.split(" ")[1]!)) {
     assert.is(readlinkSync(join(node, l)), BIN, l);
   }
   assert.ok(lstatSync(join(node, BIN)).isFile());
