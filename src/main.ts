@@ -29,6 +29,8 @@ Commands:
   vlan add|remove|set INSTANCE NIC VLAN...           change a Ganeti NIC's vlan, applied to the running port
   gc [--instance NAME] [--dry-run]                   remove ovs-vif's ports whose device is gone
   watch [--sweep SECONDS]                            the service removing a port as soon as its device is deleted
+  status [--json] [--prometheus FILE] [--cluster]    this node's ports: ok, drift, stale, foreign; switches; orphaned rows
+  doctor [--json] [--cluster]                        is this node set up right (OVS, hook links, spec, Xen scripts)
   ganeti-hook                                        the Ganeti hook (also: no command with GANETI_HOOKS_PATH set)
   --version                                          print the version
 
@@ -62,6 +64,8 @@ const subcommands: Record<string, Load> = {
   vlan: async () => (await import("../hooks/lifecycle.ts")).vlanCommand,
   gc: async () => (await import("../hooks/lifecycle.ts")).gcCommand,
   watch: async () => (await import("../hooks/watch.ts")).watchCommand,
+  status: async () => (await import("../hooks/status.ts")).statusCommand,
+  doctor: async () => (await import("../hooks/status.ts")).doctorCommand,
   "ganeti-hook": async () => (await import("../hooks/lifecycle.ts")).ganetiHookEntry,
 };
 

@@ -30,7 +30,8 @@ import { localNodeName } from "../ganeti/node.ts";
 import { needsNodeName, outcomeLines } from "./session.ts";
 import { checkDisjoint, groupOfNode, nodeMatches, resolveSwitch, switchForNetwork, type DesiredSwitch } from "./spec-resolve.ts";
 import type { Spec } from "./spec-types.ts";
-import { loadSpec, specPath } from "./spec-validate.ts";
+import { specPath } from "./spec-types.ts";
+import { loadSpec } from "./spec-validate.ts";
 
 /** Is this Ganeti hook invocation one for runSwitchHook? */
 export function isSwitchHook(env: NodeJS.ProcessEnv): boolean {
