@@ -76,8 +76,8 @@ async function runNic({ args, ctx, env }: Invocation, how: How): Promise<number>
   const nic = parseScriptNic(envVars(env), { ...(how.dirMode ? { mode: how.dirMode } : {}), lenient: action === "down" });
   const fields =
     action === "up"
-      ? await ganetiNicUp(nic, ctx, { deviceField: "INTERFACE", tail: (bridge) => [nodeDefaultsLevel(bridge)] })
-      : await ganetiNicDown({ device: nic.device, mode: nic.mode, ...(nic.link ? { link: nic.link } : {}), ...(nic.ip ? { ip: nic.ip } : {}) }, ctx);
+      ? await ganetiNicUp(nic, ctx, { deviceField: "INTERFACE", tail: (bridge) => [nodeDefaultsLevel(bridge)], ...(env.MIGRATION_PHASE ? { migrationPhase: env.MIGRATION_PHASE } : {}) })
+      : await ganetiNicDown({ device: nic.device, mode: nic.mode, ...(nic.link ? { link: nic.link } : {}), ...(nic.ip ? { ip: nic.ip } : {}), ...(nic.uuid ? { uuid: nic.uuid } : {}) }, ctx);
   if (!ctx.print) ctx.log.info(`${action} ok`, { instance: nic.instance || undefined, nic: nic.index, ...fields, migration: env.MIGRATION_PHASE || undefined, ms: Date.now() - started });
   return 0;
 }

@@ -27,7 +27,8 @@ interface BunSocketHandlers {
   close?(socket: BunSocket, error?: Error): void;
   end?(socket: BunSocket): void;
   error?(socket: BunSocket, error: Error): void;
+  handshake?(socket: BunSocket, success: boolean, authorizationError: (Error & { code?: string }) | null): void;
 }
 declare const Bun: undefined | {
-  connect(options: ({ unix: string } | { hostname: string; port: number }) & { socket: BunSocketHandlers }): Promise<BunSocket>;
+  connect(options: ({ unix: string } | { hostname: string; port: number; tls?: { key: string; cert: string; ca: string; rejectUnauthorized: boolean } }) & { socket: BunSocketHandlers }): Promise<BunSocket>;
 };

@@ -35,6 +35,11 @@ export interface PlugRequest {
   /** A Ganeti NIC: its other ports whose device is gone (a stop or migration
    * without a down script) are removed once the attach succeeded. */
   nicUuid?: string;
+  /** After every check, before the first change (OVN: the logical port). */
+  beforeChanges?: (db: OvsdbClient) => Promise<void>;
+  /** After the link is up: the port is usable only once this resolves (OVN:
+   * ovn-installed); a failure rolls the port back like any other. */
+  untilReady?: (db: OvsdbClient, interfaceUuid: string) => Promise<void>;
 }
 
 export interface PlugResult {
@@ -115,6 +120,7 @@ export async function plug(req: PlugRequest, ctx: RunContext, db?: Promise<Ovsdb
       ctx.print(`ip link set dev ${desired.name} up`);
       return { ...base, stale };
     }
+    await req.beforeChanges?.(client);
     if (req.xenBackend) await prepareVirtualPort(req.device, desired.name === req.device ? undefined : desired.name);
     mark("device prepared");
     const watch = ctx.opts.wait ? watchCfg(client, ctx.deadline) : undefined;
@@ -130,6 +136,7 @@ export async function plug(req: PlugRequest, ctx: RunContext, db?: Promise<Ovsdb
         result.ofport = await checkInterface(client, committed.interfaceUuid, desired.name, ctx.deadline);
       }
       await setLink(desired.name, "up");
+      await req.untilReady?.(client, committed.interfaceUuid);
     } catch (err) {
       watch?.cancel();
       throw await rollback(client, ctx, desired, committed.portUuid, err instanceof Error ? err : new Error(String(err)));
