@@ -16,6 +16,8 @@ import { mapEntries, optionalAtom, setItems, uuidOf } from "../ovsdb/values.ts";
 import { OWNER_KEY, type DesiredPort } from "../port.ts";
 import { nodeDefaultsLevel } from "../sources/defaults.ts";
 import type { XenStore } from "../sources/xenstore.ts";
+import type { OvnConfig } from "../ovn/config.ts";
+import type { OvnFacts } from "./ovn.ts";
 import { readXenVifKeys, xenDesiredPort, type XenInvocation } from "../sources/xen.ts";
 
 export type PortState = "ok" | "drift" | "stale" | "foreign" | "unknown";
@@ -46,6 +48,8 @@ export interface PortStatus {
   /** For drift: the differing fields, `column: now -> wanted`. */
   drift: string[];
   note?: string;
+  /** An OVN port's logical port and binding (src/status/ovn.ts). */
+  ovn?: OvnFacts;
 }
 
 /** Where the desired state of Ganeti's ports came from. */
@@ -88,6 +92,8 @@ export interface CollectInput {
   xs?: XenStore;
   /** Only this instance's ports. */
   instance?: string;
+  /** The node's OVN settings, when it has them. */
+  ovn?: OvnConfig;
 }
 
 interface Desired {
@@ -211,5 +217,11 @@ export async function collectPorts(db: OvsdbClient, ctx: RunContext, input: Coll
     out.push(row);
   }
   out.sort((a, b) => (a.bridge === b.bridge ? (a.port < b.port ? -1 : 1) : a.bridge < b.bridge ? -1 : 1));
+  if (input.ovn) {
+    const { addOvnFacts } = await import("./ovn.ts");
+    const ids = new Map(t.Interface!.map((i) => [String(i.name), mapEntries(i.external_ids)]));
+    const ovs = await db.transact([{ op: "select", table: "Open_vSwitch", where: [], columns: ["external_ids"] }], ctx.deadline.left());
+    await addOvnFacts(out, ids, mapEntries(ovs[0]?.rows?.[0]?.external_ids)["ovn-remote"], input.ovn, ctx);
+  }
   return { ports: out, orphans: input.instance === undefined ? await findOrphanQos(db, ctx.deadline) : [] };
 }

@@ -7,7 +7,7 @@ import { connectOvsdb, type RunContext } from "../context.ts";
 import { sha256 } from "../digest.ts";
 import type { Json } from "../ovsdb/json.ts";
 import { checkResults, Deadline, watchCfg } from "../ovsdb/transact.ts";
-import { optionalAtom } from "../ovsdb/values.ts";
+import { mapEntries, optionalAtom } from "../ovsdb/values.ts";
 import { defaultsPath, readNodeDefaults } from "../sources/defaults.ts";
 import { specPath } from "../switch/spec-types.ts";
 import type { GanetiView } from "./collect.ts";
@@ -153,6 +153,64 @@ function fileChecks(e: Env, view: GanetiView, master: boolean, taken?: { spec?: 
   return checks;
 }
 
+/** OVN: NB reachable, this node a chassis, and a VM's MTU that fits Geneve (58 bytes) on the underlay. */
+async function ovnChecks(ctx: RunContext): Promise<Check[]> {
+  const { nodeOvn } = await import("../ovn/lifecycle.ts");
+  const config = nodeOvn();
+  if (!config) return [];
+  const checks: Check[] = [];
+  const { connectNb } = await import("../ovn/nb.ts");
+  try {
+    const nb = await connectNb(config.nb, 3000);
+    nb.close();
+    checks.push({ check: "ovn nb", result: "ok", detail: `${config.nb.text} answers` });
+  } catch (err) {
+    checks.push({ check: "ovn nb", result: "fail", detail: (err as Error).message, hint: `fix "nb" in ${config.file ?? "OVN_NB_DB"}` });
+  }
+  let db;
+  try {
+    db = await connectOvsdb({ opts: ctx.opts, deadline: new Deadline(3000) });
+  } catch {
+    return checks; // reported by the ovsdb check
+  }
+  try {
+    const ops: Json[] = [
+      { op: "select", table: "Open_vSwitch", where: [], columns: ["external_ids"] },
+      { op: "select", table: "Interface", where: [["name", "==", config.bridge]], columns: ["mtu"] },
+    ];
+    const r = await db.transact(ops, 3000);
+    checkResults(ops, r, "read Open_vSwitch");
+    const ids = mapEntries(r[0]?.rows?.[0]?.external_ids);
+    const missing = ["system-id", "ovn-remote", "ovn-encap-ip"].filter((k) => !ids[k]);
+    checks.push(missing.length === 0 ? { check: "ovn chassis", result: "ok", detail: `chassis ${ids["system-id"]}, SB ${ids["ovn-remote"]}, encap ${ids["ovn-encap-type"] ?? "geneve"} ${ids["ovn-encap-ip"]}` } : { check: "ovn chassis", result: "fail", detail: `Open_vSwitch external_ids lacks ${missing.join(", ")}`, hint: "set them for ovn-controller (ovs-vsctl set open . external_ids:...)" });
+    const vmMtu = optionalAtom(r[1]?.rows?.[0]?.mtu);
+    const encap = ids["ovn-encap-ip"];
+    if (typeof vmMtu !== "number") checks.push({ check: "ovn bridge", result: "fail", detail: `no integration bridge ${config.bridge}`, hint: "ovn-controller creates it; is it running?" });
+    else if (encap) {
+      const under = underlayMtu(encap);
+      const overhead = 58;
+      if (under === undefined) checks.push({ check: "ovn mtu", result: "warn", detail: `no device with the encap address ${encap} here: cannot check the MTU` });
+      else if (vmMtu + overhead > under.mtu) checks.push({ check: "ovn mtu", result: "warn", detail: `VM ports get ${config.bridge}'s MTU ${vmMtu}; with Geneve (${overhead} bytes) that needs ${vmMtu + overhead} on ${under.dev}, which has ${under.mtu}: full-size frames are lost`, hint: `ovs-vsctl set interface ${config.bridge} mtu_request=${under.mtu - overhead} (or raise ${under.dev}'s MTU)` });
+      else checks.push({ check: "ovn mtu", result: "ok", detail: `VM MTU ${vmMtu} + ${overhead} (Geneve) fits ${under.dev}'s ${under.mtu}` });
+    }
+  } finally {
+    db.close();
+  }
+  return checks;
+}
+
+function underlayMtu(ip: string): { dev: string; mtu: number } | undefined {
+  const { spawnSync } = require("node:child_process") as typeof import("node:child_process");
+  const r = spawnSync("ip", ["-j", "addr", "show"], { encoding: "utf8" });
+  try {
+    const links = JSON.parse(r.stdout) as { ifname: string; mtu: number; addr_info?: { local: string }[] }[];
+    const l = links.find((x) => x.addr_info?.some((a) => a.local === ip));
+    return l ? { dev: l.ifname, mtu: l.mtu } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 async function parseChecks(e: Env): Promise<Check[]> {
   const checks: Check[] = [];
   try {
@@ -201,6 +259,7 @@ export async function doctor(ctx: RunContext, o: DoctorOptions): Promise<Check[]
   const e: Env = { root: o.root, binary: o.binary };
   return [
     ...(await ovsChecks(ctx)),
+    ...(await ovnChecks(ctx)),
     ...ganetiChecks(e),
     ...xenChecks(e),
     ...modeChecks(o.view),

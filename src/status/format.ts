@@ -26,6 +26,10 @@ function vlan(p: PortStatus): string {
   return `${p.vlan_mode} ${p.tag ?? "-"}+${p.trunks.join(",")}`;
 }
 
+function ovnDetail(o: NonNullable<PortStatus["ovn"]>): string {
+  return `lsp ${o.lsp} bound to ${o.bound_to ?? "none"} (requested ${o.requested_chassis?.join(",") || "none"})${o.ovn_installed ? ", ovn-installed" : ""}${o.port_security?.length ? `, port security ${o.port_security.join(" ")}` : ""}`;
+}
+
 function qos(rate: number | undefined, unit: string): string {
   return rate ? `${rate}${unit}` : "-";
 }
@@ -46,7 +50,7 @@ export function formatHuman(s: NodeStatus, o: { headers: boolean; colour: boolea
       p.ofport === undefined ? "-" : String(p.ofport),
       p.link,
       colourState(p.state, o.colour),
-      [...p.drift, ...(p.note ? [p.note] : [])].join("; "),
+      [...p.drift, ...(p.note ? [p.note] : []), ...(p.ovn ? [ovnDetail(p.ovn)] : [])].join("; "),
     ]);
   }
   let text = s.ports.length > 0 ? table(rows, o.headers) : "no VM ports\n";

@@ -92,7 +92,9 @@ export async function nodeStatus(ctx: RunContext, o: { from?: string; instance?:
   const ganeti = await ganetiView(o.from, node);
   const xs = existsSync(process.env.XENSTORED_PATH ?? "/var/run/xenstored/socket") ? await openXenStore({ timeoutMs: 2000 }).catch(() => undefined) : undefined;
   try {
-    const { ports, orphans } = await withOvsdb(ctx, (db) => collectPorts(db, ctx, { ganeti, ...(xs ? { xs } : {}), ...(o.instance !== undefined ? { instance: o.instance } : {}) }));
+    const { nodeOvn } = await import("../ovn/lifecycle.ts");
+    const ovn = nodeOvn();
+    const { ports, orphans } = await withOvsdb(ctx, (db) => collectPorts(db, ctx, { ganeti, ...(xs ? { xs } : {}), ...(o.instance !== undefined ? { instance: o.instance } : {}), ...(ovn ? { ovn } : {}) }));
     const sw = o.instance === undefined ? await switchDrift(ctx, node) : { switches: [] };
     const view: NodeStatus["ganeti_view"] = { source: ganeti.source };
     if (ganeti.file) view.file = ganeti.file;

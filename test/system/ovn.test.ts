@@ -170,6 +170,22 @@ test("live migration c2 -> c1: both chassis while it moves, the RARP activates t
   assert.is((await ovn.ping(a, B.ip, { count: 3 })).received, 3, "b answers from c1");
 });
 
+test("status shows an OVN port's logical port, binding and port security; doctor checks NB, the chassis and the Geneve MTU", async () => {
+  const r = await runBinary(c1.ovs, ["status", "--json", "--node", "n1"], { env: { OVS_VIF_OVN: config } });
+  const s = JSON.parse(r.stdout) as { ports: { port: string; state: string; ovn?: { lsp: string; bound_to?: string; ovn_installed: boolean; port_security?: string[]; requested_chassis?: string[] } }[] };
+  const p = s.ports.find((x) => x.ovn?.lsp === B.uuid);
+  assert.ok(p, r.stdout);
+  assert.equal(p!.ovn, { lsp: B.uuid, ovn_installed: true, port_security: [`${B.mac} ${B.ip}`], requested_chassis: ["c1"], bound_to: "c1" });
+  const human = await runBinary(c1.ovs, ["status", "--node", "n1"], { env: { OVS_VIF_OVN: config } });
+  assert.match(human.stdout, new RegExp(`lsp ${B.uuid} bound to c1 \\(requested c1\\), ovn-installed, port security ${B.mac} ${B.ip.replace(/\./g, "\\.")}`));
+  const d = await runBinary(c1.ovs, ["doctor", "--node", "n1"], { env: { OVS_VIF_OVN: config } });
+  assert.match(d.stdout, /ok   ovn nb: unix:.*nb\.sock answers/);
+  assert.match(d.stdout, /ok   ovn chassis: chassis c1, SB unix:.*, encap geneve 198\.51\.100\.201/);
+  // br-int keeps OVS's 1500; the underlay is 1500 too: a full-size VM frame does not fit Geneve.
+  assert.match(d.stdout, /warn ovn mtu: VM ports get br-int's MTU 1500; with Geneve \(58 bytes\) that needs 1558 on br-phy, which has 1500/);
+  console.log(d.stdout.split("\n").filter((l) => l.includes(" ovn ")).map((l) => `  ${l}`).join("\n"));
+});
+
 test("NB over ssl: with the node's key, certificate and CA (as ovn-nbctl takes them); another CA is refused in one line", async () => {
   const pki = join(ovn.dir, "pki");
   await must("mkdir", ["-p", pki]);
