@@ -17,7 +17,16 @@ import { OWNER_KEY, type DesiredPort } from "../port.ts";
 import { nodeDefaultsLevel } from "../sources/defaults.ts";
 import type { XenStore } from "../sources/xenstore.ts";
 import type { OvnConfig } from "../ovn/config.ts";
-import type { OvnFacts } from "./ovn.ts";
+
+/** What status knows of an OVN port (filled in by src/status/ovn.ts). */
+export interface OvnFacts {
+  lsp: string;
+  ovn_installed: boolean;
+  port_security?: string[];
+  requested_chassis?: string[];
+  /** The chassis SB binds it to (absent: unbound or SB not reachable). */
+  bound_to?: string;
+}
 import { readXenVifKeys, xenDesiredPort, type XenInvocation } from "../sources/xen.ts";
 
 export type PortState = "ok" | "drift" | "stale" | "foreign" | "unknown";

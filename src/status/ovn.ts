@@ -9,16 +9,7 @@ import { checkResults, Deadline } from "../ovsdb/transact.ts";
 import { mapEntries, setItems, uuidOf } from "../ovsdb/values.ts";
 import type { OvnConfig } from "../ovn/config.ts";
 import { connectNb, requestedChassis } from "../ovn/nb.ts";
-import type { PortStatus } from "./collect.ts";
-
-export interface OvnFacts {
-  lsp: string;
-  ovn_installed: boolean;
-  port_security?: string[];
-  requested_chassis?: string[];
-  /** The chassis SB binds it to (absent: unbound or SB not reachable). */
-  bound_to?: string;
-}
+import type { OvnFacts, PortStatus } from "./collect.ts";
 
 async function readNb(config: OvnConfig, names: string[], deadline: Deadline): Promise<Map<string, Row>> {
   const nb = await connectNb(config.nb, Math.min(deadline.left(), 3000));
