@@ -16,7 +16,6 @@ import { mapEntries, optionalAtom, setItems, uuidOf } from "../ovsdb/values.ts";
 import { OWNER_KEY, type DesiredPort } from "../port.ts";
 import { nodeDefaultsLevel } from "../sources/defaults.ts";
 import type { XenStore } from "../sources/xenstore.ts";
-import type { OvnConfig } from "../ovn/config.ts";
 
 /** What status knows of an OVN port (filled in by src/status/ovn.ts). */
 export interface OvnFacts {
@@ -101,8 +100,6 @@ export interface CollectInput {
   xs?: XenStore;
   /** Only this instance's ports. */
   instance?: string;
-  /** The node's OVN settings, when it has them. */
-  ovn?: OvnConfig;
 }
 
 interface Desired {
@@ -154,7 +151,7 @@ async function xenDesired(xs: XenStore | undefined, port: string): Promise<Desir
   }
 }
 
-export async function collectPorts(db: OvsdbClient, ctx: RunContext, input: CollectInput): Promise<{ ports: PortStatus[]; orphans: OrphanQos[] }> {
+export async function collectPorts(db: OvsdbClient, ctx: RunContext, input: CollectInput): Promise<{ ports: PortStatus[]; orphans: OrphanQos[]; ifaceIds: Map<string, Record<string, string>> }> {
   const t = await readTables(db, ctx);
   const ifaces = new Map(t.Interface!.map((r) => [uuidOf(r._uuid), r]));
   const holder = new Map<string, string>();
@@ -226,11 +223,6 @@ export async function collectPorts(db: OvsdbClient, ctx: RunContext, input: Coll
     out.push(row);
   }
   out.sort((a, b) => (a.bridge === b.bridge ? (a.port < b.port ? -1 : 1) : a.bridge < b.bridge ? -1 : 1));
-  if (input.ovn) {
-    const { addOvnFacts } = await import("./ovn.ts");
-    const ids = new Map(t.Interface!.map((i) => [String(i.name), mapEntries(i.external_ids)]));
-    const ovs = await db.transact([{ op: "select", table: "Open_vSwitch", where: [], columns: ["external_ids"] }], ctx.deadline.left());
-    await addOvnFacts(out, ids, mapEntries(ovs[0]?.rows?.[0]?.external_ids)["ovn-remote"], input.ovn, ctx);
-  }
-  return { ports: out, orphans: input.instance === undefined ? await findOrphanQos(db, ctx.deadline) : [] };
+  const ifaceIds = new Map(t.Interface!.map((i) => [String(i.name), mapEntries(i.external_ids)]));
+  return { ports: out, orphans: input.instance === undefined ? await findOrphanQos(db, ctx.deadline) : [], ifaceIds };
 }

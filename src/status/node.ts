@@ -9,6 +9,7 @@ import { readSnapshot } from "../ganeti/snapshot.ts";
 import { run } from "../exec.ts";
 import type { OrphanQos } from "../ovsdb/qos-orphans.ts";
 import { openXenStore } from "../sources/xenstore.ts";
+import { mapEntries } from "../ovsdb/values.ts";
 import { collectPorts, PORT_STATES, type GanetiView, type PortState, type PortStatus } from "./collect.ts";
 
 export const STATUS_VERSION = 1;
@@ -94,7 +95,15 @@ export async function nodeStatus(ctx: RunContext, o: { from?: string; instance?:
   try {
     const { nodeOvn } = await import("../ovn/lifecycle.ts");
     const ovn = nodeOvn();
-    const { ports, orphans } = await withOvsdb(ctx, (db) => collectPorts(db, ctx, { ganeti, ...(xs ? { xs } : {}), ...(o.instance !== undefined ? { instance: o.instance } : {}), ...(ovn ? { ovn } : {}) }));
+    const { ports, orphans } = await withOvsdb(ctx, async (db) => {
+      const got = await collectPorts(db, ctx, { ganeti, ...(xs ? { xs } : {}), ...(o.instance !== undefined ? { instance: o.instance } : {}) });
+      if (ovn) {
+        const { addOvnFacts } = await import("./ovn.ts");
+        const ovs = await db.transact([{ op: "select", table: "Open_vSwitch", where: [], columns: ["external_ids"] }], ctx.deadline.left());
+        await addOvnFacts(got.ports, got.ifaceIds, mapEntries(ovs[0]?.rows?.[0]?.external_ids)["ovn-remote"], ovn, ctx);
+      }
+      return got;
+    });
     const sw = o.instance === undefined ? await switchDrift(ctx, node) : { switches: [] };
     const view: NodeStatus["ganeti_view"] = { source: ganeti.source };
     if (ganeti.file) view.file = ganeti.file;
