@@ -30,22 +30,33 @@ export interface GuestImage {
   built: boolean;
 }
 
-async function candidate(pkg: string): Promise<string> {
-  const out = await must("apt-cache", ["show", "--no-all-versions", pkg]);
-  const version = /^Version: (\S+)$/m.exec(out)?.[1];
-  if (!version) throw new Error(`apt-cache show ${pkg}: no Version`);
-  return version;
+/** apt-cache show of the candidate versions: package -> its fields. */
+async function candidates(pkgs: string[]): Promise<Map<string, string>> {
+  const out = await must("apt-cache", ["show", "--no-all-versions", ...pkgs]);
+  const byName = new Map<string, string>();
+  for (const stanza of out.split(/\n\n+/)) {
+    const name = /^Package: (\S+)$/m.exec(stanza)?.[1];
+    if (name) byName.set(name, stanza);
+  }
+  for (const p of pkgs) if (!byName.has(p)) throw new Error(`apt-cache show ${p}: no candidate`);
+  return byName;
 }
+
+const field = (stanza: string, name: string) => new RegExp(`^${name}: (.*)$`, "m").exec(stanza)?.[1];
 
 /** The kernel and initramfs, from the cache or built now. */
 export async function guestImage(): Promise<GuestImage> {
-  const deps = await must("apt-cache", ["depends", "linux-image-amd64"]);
-  const kernelPkg = /Depends: (linux-image-\S+)/.exec(deps)?.[1];
-  if (!kernelPkg) throw new Error(`apt-cache depends linux-image-amd64: no linux-image package in ${deps}`);
-  const pkgs: [string, string][] = [
-    [kernelPkg, await candidate(kernelPkg)],
-    ["busybox-static", await candidate("busybox-static")],
-  ];
+  // A machine whose package lists were never fetched knows no candidates.
+  const meta = (
+    await candidates(["linux-image-amd64"]).catch(async () => {
+      await must("apt-get", ["update", "-q"], { timeoutMs: 300000 });
+      return candidates(["linux-image-amd64"]);
+    })
+  ).get("linux-image-amd64")!;
+  const kernelPkg = /(linux-image-[^\s,]+)/.exec(field(meta, "Depends") ?? "")?.[1];
+  if (!kernelPkg) throw new Error(`linux-image-amd64: no linux-image package in its Depends: ${field(meta, "Depends")}`);
+  const found = await candidates([kernelPkg, "busybox-static"]);
+  const pkgs = [kernelPkg, "busybox-static"].map((p) => [p, field(found.get(p)!, "Version") ?? ""] as [string, string]);
   const packages = pkgs.map(([p, v]) => `${p} ${v}`).join(", ");
   const initHash = createHash("sha256").update(readFileSync(INIT)).update(GUEST_MODULES.join(" ")).digest("hex").slice(0, 12);
   const key = `${pkgs.map(([p, v]) => `${p}_${v.replace(/[^A-Za-z0-9.+-]/g, "_")}`).join("+")}+init-${initHash}`;
@@ -80,6 +91,8 @@ export async function guestImage(): Promise<GuestImage> {
     await must("bash", ["-c", 'cd "$1" && chmod 0755 init bin/busybox && find . | ./bin/busybox cpio -o -H newc -R 0:0 | gzip -1 >"$2"', "-", ird, join(out, "initrd.img")], { timeoutMs: 120000 });
     rmSync(dir, { recursive: true, force: true });
     renameSync(out, dir);
+    // Images of other package versions are not used again.
+    for (const old of readdirSync(CACHE)) if (old !== key && !old.startsWith("build-")) rmSync(join(CACHE, old), { recursive: true, force: true });
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

@@ -77,6 +77,7 @@ if (why) {
     try {
       const t0 = Date.now();
       const img = guestImage();
+      img.catch(() => undefined); // awaited below; a failure while the cluster starts must not go unhandled
       cluster = await startGanetiCluster((line) => console.log(`  ${line}`), { nodes: 2 });
       n1 = cluster.node(1);
       n2 = cluster.node(2);
