@@ -10,8 +10,9 @@
 //     -incoming, and one whose target lacks the bridge: both fail, the source
 //     keeps working;
 //   - gnt-instance failover to node2;
-//   - gnt-instance modify --net 0:modify,vlan=.4 and `ovs-vif vlan add`
-//     from the master for the instance on node2;
+//   - gnt-instance modify --net 0:modify,vlan=.4, `ovs-vif vlan add` and
+//     `ovs-vif qos set` + reconcile --export/--from from the master for the
+//     instance on node2;
 //   - stop and remove on node2;
 //   - gnt-network connect/disconnect of a new switch on the two-node group.
 // ovs-vsctl on each node is the oracle; pings are the data plane.
@@ -381,6 +382,32 @@ exit 1`;
     assert.equal(await instancePorts(n1, INST), [], `nothing on ${n1.name}`);
     await Promise.all([assertReach("pv20", G20, true, "vlan .4:20"), assertReach("pv4", G3, true, "vlan .4:20"), assertReach("pv10", G10, false, "vlan .4:20")]);
     console.log(`  ${n2.name}: ${after!.name} vlan_mode native-untagged tag 4 trunks [20], same Port _uuid; pings: VLAN 20 -> ${G20} ok, VLAN 4 ok, VLAN 10 unreachable`);
+  });
+
+  // ------------------------------------------------------------------ QoS for an instance on node2
+  scenario("from the master, ovs-vif qos set INST 0 --rate 50M for the instance on node2, then reconcile --export / gnt-cluster copyfile / gnt-cluster command reconcile --from: node2's port 50M in place", async () => {
+    const [before] = await instancePorts(n2, INST);
+    assert.is(`${before!.rate}/${before!.burst}`, "100000/78125");
+    const set = await n1.run("ovs-vif", ["qos", "set", INST, "0", "--rate", "50M"], 120000);
+    console.log(`  ovs-vif qos set ${INST} 0 --rate 50M on ${n1.name}: exit ${set.code}; ${(set.stdout + set.stderr).trim().split("\n").join(" | ")}`);
+    assert.is(set.code, 0, set.stderr);
+    assert.equal((await gnt("gnt-instance", "list-tags", INST)).trim().split("\n").sort(), ["ovs-vif:nic:0:rate:50M", "ovs-vif:rate:100M"]);
+    const [unchanged] = await instancePorts(n2, INST);
+    // Ganeti runs no hook on tag changes: node2 keeps the old value until reconciled.
+    console.log(`  ${n2.name} right after: ${unchanged!.name} policing ${unchanged!.rate}/${unchanged!.burst}`);
+    // A private path on each node (its /run), the same everywhere as copyfile needs.
+    const file = "/run/ovs-vif-ganeti.json";
+    const exp = await n1.run("ovs-vif", ["reconcile", "--export", file], 120000);
+    assert.is(exp.code, 0, exp.stderr);
+    await gnt("gnt-cluster", "copyfile", file);
+    const all = await gnt("gnt-cluster", "command", "ovs-vif", "reconcile", "--from", file);
+    console.log(`  gnt-cluster command ovs-vif reconcile --from ${file}: ${all.trim().split("\n").filter((l) => l.trim() && !/^-+$/.test(l.trim())).join(" | ")}`);
+    const [after] = await instancePorts(n2, INST);
+    assert.is(`${after!.rate}/${after!.burst}`, "50000/39062", "node2's port has the NIC tag's rate");
+    assert.is(after!.uuid, before!.uuid, "same Port _uuid");
+    assert.is(after!.vlan_mode, "native-untagged", "VLAN kept");
+    assert.equal(await instancePorts(n1, INST), [], `nothing on ${n1.name}`);
+    assert.ok(await ping(peers.pv4!, G3), "the guest still answers");
   });
 
   // ------------------------------------------------------------------ stop, remove on node2
