@@ -120,13 +120,13 @@ if (why) {
 
   /** Exactly one port of the instance, on `primary`, with the reference
    * columns (VLAN, QoS, ids) and the live tap; none on the other node. */
-  async function checkPlacement(primary: GanetiNode, other: GanetiNode, what: string, want = reference): Promise<PortView> {
+  async function checkPlacement(primary: GanetiNode, other: GanetiNode, what: string): Promise<PortView> {
     assert.equal(await placement(), { pnode: primary.name, status: "running" }, `${what}: Ganeti's view`);
     const tap = await nicTap(primary, INST);
     const ports = await instancePorts(primary, INST);
     assert.equal(ports.map((p) => p.name), [tap], `${what}: exactly one port on ${primary.name}, for the live tap ${tap}`);
     const p = ports[0]!;
-    assert.equal(portColumns(p), want, `${what}: the port's columns on ${primary.name}`);
+    assert.equal(portColumns(p), reference, `${what}: the port's columns on ${primary.name}`);
     assert.ok((p.ofport ?? -1) > 0, `${what}: vswitchd attached ${tap} (ofport ${p.ofport})`);
     assert.equal(await instancePorts(other, INST), [], `${what}: no port of ${INST} left on ${other.name}`);
     console.log(`  ${what}: ${primary.name} has ${tap} (ofport ${p.ofport}, vlan_mode ${p.vlan_mode} tag ${p.tag} trunks [${p.trunks}], policing ${p.rate}/${p.burst}), ${other.name} none`);
@@ -172,11 +172,12 @@ if (why) {
 
   async function migrate(from: GanetiNode, to: GanetiNode): Promise<void> {
     const pid = await qemuPid(from, INST);
-    const t0 = Date.now();
-    const { result: out, v3, v10 } = await underPing(() => gnt("gnt-instance", "migrate", "-f", "-n", to.name, INST));
-    const ms = Date.now() - t0;
-    assertHookOk(out, "instance-migrate");
-    console.log(`  migration ${from.name} -> ${to.name}: gnt-instance migrate ${secs(ms - 2000)}; ping every 50 ms: VLAN 3 ${describe(v3)}; VLAN 10 ${describe(v10)}`);
+    const { result, v3, v10 } = await underPing(async () => {
+      const t0 = Date.now();
+      return { out: await gnt("gnt-instance", "migrate", "-f", "-n", to.name, INST), ms: Date.now() - t0 };
+    });
+    assertHookOk(result.out, "instance-migrate");
+    console.log(`  migration ${from.name} -> ${to.name}: gnt-instance migrate ${secs(result.ms)}; ping every 50 ms: VLAN 3 ${describe(v3)}; VLAN 10 ${describe(v10)}`);
     assert.ok(v3.sent > 20, `the ping ran (${v3.sent} sent)`);
     for (const [vlan, s] of [["VLAN 3", v3], ["VLAN 10", v10]] as const) {
       assert.ok(s.lost <= MAX_LOST, `${vlan}: ${s.lost} lost (bound ${MAX_LOST})`);
@@ -269,16 +270,14 @@ exit 1`;
   scenario("migration to node2 whose QEMU is killed right after it starts with -incoming: fails, the source keeps working; what is left on node2 is printed; ovs-vif gc there removes it", async () => {
     const pid = await qemuPid(n1, INST);
     const [port] = await instancePorts(n1, INST);
-    // 1 MiB/s: the stream stays connected long enough to be cut for sure.
+    // At 1 MiB/s the stream stays connected long enough to be cut for sure.
     await gnt("gnt-cluster", "modify", "-H", "kvm:migration_bandwidth=1");
-    let r, v3, v10, w;
-    try {
+    const { w, result: r, v3, v10 } = await (async () => {
       const watcher = n2.run("bash", ["-c", KILL_INCOMING, "-", INST], 90000);
-      ({ result: r, v3, v10 } = await underPing(() => cluster!.run("gnt-instance", ["migrate", "-f", "-n", n2.name, INST], 180000)));
-      w = await watcher;
-    } finally {
-      await gnt("gnt-cluster", "modify", "-H", GUEST_CLUSTER_HV);
-    }
+      watcher.catch(() => undefined); // awaited below unless the migration itself throws
+      const under = await underPing(() => cluster!.run("gnt-instance", ["migrate", "-f", "-n", n2.name, INST], 180000));
+      return { ...under, w: await watcher };
+    })().finally(() => gnt("gnt-cluster", "modify", "-H", GUEST_CLUSTER_HV));
     assert.is(w.code, 0, `watcher on ${n2.name}: ${w.stdout}${w.stderr}`);
     const text = r.stdout + r.stderr;
     assert.ok(r.code !== 0, `gnt-instance migrate must fail:\n${text}`);
@@ -318,6 +317,7 @@ exit 1`;
 
   // ------------------------------------------------------------------ failover
   scenario("gnt-instance failover -f to node2 (guest restarted there): one port on node2 with the same columns, none on node1; pings once it booted", async () => {
+    const pid = await qemuPid(n1, INST);
     const p3 = continuousPing(peers.pv3!, G3);
     let stats: PingStats;
     const t0 = Date.now();
@@ -334,6 +334,7 @@ exit 1`;
       throw err;
     }
     assert.ok(stats.received > 20, "the guest answered before and after");
+    assert.ok((await n1.run("kill", ["-0", String(pid)])).code !== 0, `QEMU ${pid} on ${n1.name} is gone`);
     await checkPlacement(n2, n1, "after failover to node2");
     await checkPings("after failover to node2");
   });
