@@ -22,6 +22,8 @@
 #                        install.sh --ganeti links; tests add hooks from outside)
 #   /etc/ovs-vif         T/root/etc/ovs-vif bound (tests write specs from outside)
 #   /usr                 overlay: host /usr + T/root/usr (install.sh's /usr/lib/ovs-vif/ovs-vif)
+#   /var                 overlay: host /var + T/root/var (e.g. /var/lib/ovs-vif, where
+#                        ovs-vif keeps the Ganeti view it distributes)
 #   /var/lib/ganeti      T/varlib
 #   /var/log/ganeti      T/varlog
 #   /root/.ssh           T/ssh
@@ -69,6 +71,7 @@ mkdir -p /run/lock /run/openvswitch /run/ganeti /run/sshd
 mount -t overlay overlay -o "lowerdir=/etc,upperdir=$T/root/etc,workdir=$T/work-etc" /etc
 mount --bind "$T/root/etc/ganeti" /etc/ganeti
 mount --bind "$T/root/etc/ovs-vif" /etc/ovs-vif
+mount -t overlay overlay -o "lowerdir=/var,upperdir=$T/root/var,workdir=$T/work-var" /var
 mount --bind "$T/varlib" /var/lib/ganeti
 mount --bind "$T/varlog" /var/log/ganeti
 mount --bind "$T/ssh" /root/.ssh

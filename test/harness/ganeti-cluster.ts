@@ -190,7 +190,7 @@ function nsRunner(initPid: number, namespaces: string[]) {
  * ovs-vif as install.sh --ganeti --root puts it, /etc/hosts, /etc/ssh with
  * fresh host keys. */
 async function prepareNodeDir(dir: string, count: number): Promise<number> {
-  for (const d of ["varlib", "varlog", "ssh", "work-etc", "work-usr", "root/usr", "root/etc/ovs-vif"]) mkdirSync(join(dir, d), { recursive: true });
+  for (const d of ["varlib", "varlog", "ssh", "work-etc", "work-usr", "work-var", "root/usr", "root/var", "root/etc/ovs-vif"]) mkdirSync(join(dir, d), { recursive: true });
   cpSync("/etc/ganeti", join(dir, "root/etc/ganeti"), { recursive: true, verbatimSymlinks: true });
   const inst = await sh(join(ROOT, "install.sh"), ["--ganeti", "--root", join(dir, "root"), "--binary", BINARY], { timeoutMs: 60000 });
   if (inst.code !== 0) throw new Error(`install.sh --ganeti --root failed: ${inst.stderr || inst.stdout}`);
