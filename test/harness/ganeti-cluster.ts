@@ -212,6 +212,34 @@ export async function ensureBridge(node: GanetiNode): Promise<void> {
   );
 }
 
+export interface Watch {
+  /** What it logged so far. */
+  log(): string;
+  stop(): Promise<void>;
+}
+
+/** `ovs-vif watch` on the node as its service would run it: in the
+ * background, pidfile /run/ovs-vif-watch.pid, log
+ * /var/log/ganeti/ovs-vif-watch.log; resolves once it watches link deletions. */
+export async function startWatch(node: GanetiNode): Promise<Watch> {
+  const pidfile = "/run/ovs-vif-watch.pid";
+  const logfile = join(node.dir, "varlog/ovs-vif-watch.log");
+  await node.must("bash", ["-c", `ovs-vif watch </dev/null >/var/log/ganeti/ovs-vif-watch.log 2>&1 & echo $! >${pidfile}`]);
+  const log = () => (existsSync(logfile) ? readFileSync(logfile, "utf8") : "");
+  const stop = async () => {
+    await node.run("bash", ["-c", `[ -f ${pidfile} ] && kill "$(cat ${pidfile})"; rm -f ${pidfile}`], 10000);
+  };
+  const end = Date.now() + 20000;
+  while (!log().includes("watch: watching link deletions")) {
+    if (Date.now() > end || (await node.run("bash", ["-c", `kill -0 "$(cat ${pidfile})"`], 10000)).code !== 0) {
+      await stop();
+      throw new Error(`ovs-vif watch on ${node.name} did not start: ${log()}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { log, stop };
+}
+
 export async function startGanetiCluster(log: (line: string) => void = () => undefined, options: ClusterOptions = {}): Promise<GanetiCluster> {
   const count = options.nodes ?? 1;
   if (count < 1 || count > NODES.length) throw new Error(`a cluster of 1..${NODES.length} nodes, not ${count}`);
@@ -234,7 +262,7 @@ export async function startGanetiCluster(log: (line: string) => void = () => und
       await master.run("gnt-cluster", ["destroy", "--yes-do-it"], 60000).catch(() => undefined);
     }
     for (const n of nodes) {
-      await n.run("bash", ["-c", 'for f in /run/ganeti/*.pid /run/openvswitch/*.pid /run/sshd.pid; do [ -f "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null; done; true'], 10000).catch(() => undefined);
+      await n.run("bash", ["-c", 'for f in /run/ganeti/*.pid /run/openvswitch/*.pid /run/*.pid; do [ -f "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null; done; true'], 10000).catch(() => undefined);
     }
     const holders = live?.holders ?? [];
     for (const h of holders) kill(h.initPid);
