@@ -7,8 +7,8 @@
 //   - start on node1: the port's columns, pings on VLAN 3 and 10, not 30;
 //   - live migration node1 -> node2 -> node1 under a ping every 50 ms;
 //   - a migration whose target QEMU is killed right after it starts with
-//     -incoming, and one whose target lacks the bridge: both fail, the source
-//     keeps working;
+//     -incoming (without and with `ovs-vif watch` on the target), and one
+//     whose target lacks the bridge: all fail, the source keeps working;
 //   - gnt-instance failover to node2;
 //   - gnt-instance modify --net 0:modify,vlan=.4, `ovs-vif vlan add`,
 //     `ovs-vif qos set/unset` and `reconcile --cluster` from the master for
@@ -26,8 +26,8 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { OVS_BRIDGE, UPLINK, ensureBridge, oracleOf, startGanetiCluster, unavailable, type GanetiCluster, type GanetiNode } from "../harness/ganeti-cluster.ts";
-import { instancePorts, instancePortsLeftOn, nicTap, portColumns, qemuPid } from "../harness/ganeti-instance.ts";
+import { OVS_BRIDGE, UPLINK, ensureBridge, oracleOf, startGanetiCluster, startWatch, unavailable, type GanetiCluster, type GanetiNode } from "../harness/ganeti-cluster.ts";
+import { instancePorts, instancePortsLeftOn, nicTap, portColumns, qemuPid, type LeftPort } from "../harness/ganeti-instance.ts";
 import { GUEST_CLUSTER_HV, guestHvParams, guestImage, type GuestImage } from "../harness/guest.ts";
 import { listRows, type PortView } from "../harness/oracle.ts";
 import { addPingPeer, continuousPing, ping, waitForPing, type PingPeer, type PingStats } from "../harness/ping.ts";
@@ -267,7 +267,9 @@ exit 1`;
     await checkPings(what);
   }
 
-  scenario("migration to node2 whose QEMU is killed right after it starts with -incoming: fails, the source keeps working; what is left on node2 is printed; ovs-vif gc there removes it", async () => {
+  /** A migration to node2 whose QEMU there is killed once the migration
+   * stream connected: Ganeti aborts, the source keeps working. */
+  async function migrateTargetKilled(what: string): Promise<void> {
     const pid = await qemuPid(n1, INST);
     const [port] = await instancePorts(n1, INST);
     // At 1 MiB/s the stream stays connected long enough to be cut for sure.
@@ -285,14 +287,37 @@ exit 1`;
     console.log(`  ${n2.name}: ${w.stdout.trim()}; gnt-instance migrate exit ${r.code}: ${text.trim().split("\n").filter((l) => /fail|abort/i.test(l)).map((l) => l.trim()).join(" | ")}`);
     console.log(`  source during the failed migration: VLAN 3 ${describe(v3)}; VLAN 10 ${describe(v10)}`);
     assert.ok(v3.lost <= MAX_LOST && v10.lost <= MAX_LOST, "the source's guest kept answering");
-    await checkSourceKept(pid, port!, "after the failed migration");
-    const left = await instancePortsLeftOn(n2, INST);
-    console.log(`  left on ${n2.name} (the target): ${left.length ? left.map((l) => `port ${l.name} (device ${l.deviceExists ? "exists" : "gone"}, ofport ${l.ofport})`).join(", ") : "no port of the instance"}`);
-    // Not asserted yet (a later mechanism removes it): assert.equal(await instancePortsLeftOn(n2, INST), []);
+    await checkSourceKept(pid, port!, what);
+  }
+
+  const describeLeft = (left: LeftPort[]) => (left.length ? left.map((l) => `port ${l.name} (device ${l.deviceExists ? "exists" : "gone"}, ofport ${l.ofport})`).join(", ") : "no port of the instance");
+
+  scenario("migration to node2 whose QEMU is killed right after it starts with -incoming: fails, the source keeps working; what is left on node2 is printed; ovs-vif gc there removes it", async () => {
+    await migrateTargetKilled("after the failed migration");
+    console.log(`  left on ${n2.name} (the target): ${describeLeft(await instancePortsLeftOn(n2, INST))}`);
+    // Not asserted without the watch service (next scenario): assert.equal(await instancePortsLeftOn(n2, INST), []);
     const gc = await n2.run("ovs-vif", ["gc"]);
     assert.is(gc.code, 0, gc.stderr);
     console.log(`  ovs-vif gc on ${n2.name}: ${(gc.stdout + gc.stderr).trim().split("\n").join(" | ") || "(no output)"}`);
     assert.equal(await instancePorts(n2, INST), [], `after gc no port of ${INST} on ${n2.name}`);
+  });
+
+  scenario("the same failed migration with ovs-vif watch running on node2 (as its service would): the port of the vanished tap is removed there at once", async () => {
+    const watch = await startWatch(n2);
+    try {
+      await migrateTargetKilled("after the failed migration under ovs-vif watch");
+      const t0 = Date.now();
+      let left = await instancePortsLeftOn(n2, INST);
+      while (left.length > 0 && Date.now() - t0 < 5000) {
+        await sleep(100);
+        left = await instancePortsLeftOn(n2, INST);
+      }
+      const lines = watch.log().trim().split("\n").filter((l) => /watch/.test(l));
+      console.log(`  left on ${n2.name} with ovs-vif watch: ${describeLeft(left)}${left.length ? "" : ` (gone within ${Date.now() - t0} ms of the failed job's end)`}; its log: ${lines.join(" | ")}`);
+      assert.equal(left, [], `ovs-vif watch removed the port of the killed QEMU's tap on ${n2.name}`);
+    } finally {
+      await watch.stop();
+    }
   });
 
   scenario("migration to node2 after ovs-vsctl del-br gntbr there: fails in the NIC script on the target, the source keeps working; bridge restored", async () => {
