@@ -31,6 +31,7 @@ import { join } from "node:path";
 import type { OvsHandle } from "./ovs.ts";
 import { BINARY, ROOT } from "./ovs.ts";
 import { sh, type Result } from "./proc.ts";
+import { onExit } from "./teardown.ts";
 
 export const NODE = "node1.ovsvif.test";
 export const NODE_IP = "198.51.100.1";
@@ -136,13 +137,7 @@ function killNow(): void {
   rmSync(live.dir, { recursive: true, force: true });
   live = undefined;
 }
-process.on("exit", killNow);
-for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
-  process.once(sig, () => {
-    killNow();
-    process.exit(130);
-  });
-}
+onExit(killNow);
 
 function childrenOf(pid: number): number[] {
   try {
