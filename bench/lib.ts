@@ -238,7 +238,7 @@ if kind == "dgram":
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
     s.bind(path)
     os.chmod(path, 0o666)
-    print("ready", flush=True)
+    open(out + ".ready", "w").close()
     while True:
         emit(s.recv(65536))
 else:
@@ -246,7 +246,7 @@ else:
     s.bind(path)
     os.chmod(path, 0o666)
     s.listen(512)
-    print("ready", flush=True)
+    open(out + ".ready", "w").close()
     def serve(c):
         buf = b""
         while True:
@@ -275,18 +275,19 @@ export async function startSyslogReceiver(dir: string, kind: "dgram" | "stream" 
   const path = join(dir, `syslog-${kind}.sock`);
   const outFile = join(dir, `syslog-${kind}.received`);
   writeFileSync(outFile, "");
-  const child = spawn("python3", ["-c", RECEIVER_PY, kind, path, outFile], { stdio: ["ignore", "pipe", "inherit"] });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("syslog receiver (python3) did not start within 10 s")), 10_000);
-    child.once("error", (e) => reject(new Error(`syslog receiver: ${e.message} (needs python3)`)));
-    child.once("exit", (c) => reject(new Error(`syslog receiver exited (${c})`)));
-    child.stdout!.once("data", () => {
-      clearTimeout(timer);
-      child.stdout!.destroy();
-      resolve();
-    });
-  });
-  child.removeAllListeners("exit");
+  const child = spawn("python3", ["-c", RECEIVER_PY, kind, path, outFile], { stdio: ["ignore", "ignore", "inherit"] });
+  let failed: string | undefined;
+  child.once("error", (e) => (failed = `${e.message} (needs python3)`));
+  child.once("exit", (c, sig) => (failed ??= `exited (${c ?? sig})`));
+  const until = performance.now() + 10_000;
+  while (!existsSync(`${outFile}.ready`)) {
+    if (failed) throw new Error(`syslog receiver: ${failed}`);
+    if (performance.now() > until) {
+      child.kill("SIGKILL");
+      throw new Error("syslog receiver (python3) did not start within 10 s");
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
   child.unref();
   const lines = (): SyslogLine[] =>
     readFileSync(outFile, "utf8")
