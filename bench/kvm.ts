@@ -35,6 +35,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import {
   aboveFloorLines,
+  addInternalPorts,
   buildFloor,
   countSyslog,
   enterPrivateNamespaces,
@@ -156,12 +157,7 @@ try {
   const sizes: SizeResult[] = [];
   let have = 0;
   for (const n of SIZES) {
-    // Internal ports p1..pN, 100 per ovs-vsctl call.
-    for (let start = have + 1; start <= n; start += 100) {
-      const args: string[] = [];
-      for (let i = start; i <= Math.min(n, start + 99); i++) args.push("--", "add-port", "sw1", `p${i}`, "--", "set", "interface", `p${i}`, "type=internal");
-      await ovs.vsctl(...args);
-    }
+    await addInternalPorts(ovs.vsctl, "sw1", have + 1, n);
     have = n;
     process.stderr.write(`bench: ${n} other ports on sw1; measuring...\n`);
     const samples = new Map<string, number[]>(contenders.map((c) => [c.key, []]));

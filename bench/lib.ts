@@ -466,6 +466,13 @@ export function cpuSample(pid: number): CpuSample {
   return { statMs, schedMs: schedNs / 1e6 };
 }
 
+/** CPU time (utime + stime, ms) of this process's waited-for children: the hooks and everything they ran. */
+export function childrenCpuMs(): number {
+  const stat = readFileSync("/proc/self/stat", "utf8");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return ((Number(f[13]) + Number(f[14])) * 1000) / CLK_TCK;
+}
+
 export function readPidFile(path: string): number {
   const pid = Number(readFileSync(path, "utf8").trim());
   if (!(pid > 0)) throw new Error(`no pid in ${path}`);
@@ -556,4 +563,83 @@ export function countSyslog(
 export function productionOvsLogLevels(ovsDir: string): string {
   for (const daemon of ["ovs-vswitchd", "ovsdb-server"]) mustSync("ovs-appctl", ["-t", join(ovsDir, `${daemon}.ctl`), "vlog/set", "syslog:err"]);
   return "ovsdb-server and ovs-vswitchd log to syslog at error level (vlog/set syslog:err), as Debian's ovs-ctl starts them; ovs-vsctl keeps its default (info: it logs each changing call)";
+}
+
+// ---------------------------------------------------------------------------
+// Xen: the hotplug log directory, a VM's vif in xenstore, ports on a bridge.
+
+/** Bind-mounts a temp dir over /var/log/xen (private mount namespace only); returns the dir the log lands in. */
+export function isolateXenLog(tmp: string, privateNamespace: boolean): { dir: string; note: string } | undefined {
+  if (!privateNamespace) return undefined;
+  if (existsSync("/var/log/xen")) {
+    const dir = join(tmp, "var-log-xen");
+    mkdirSync(dir, { recursive: true });
+    if (spawnSync("mount", ["--bind", dir, "/var/log/xen"]).status !== 0) return undefined;
+    return { dir, note: "/var/log/xen: a temp dir is bind-mounted over it in the bench's private mount namespace; the hooks append their hotplug log there (system /var/log/xen untouched)." };
+  }
+  // No /var/log/xen on this host: shadow /var/log (in this namespace only)
+  // with a temp dir holding xen/, rather than creating a system directory.
+  const shadow = join(tmp, "var-log");
+  mkdirSync(join(shadow, "xen"), { recursive: true });
+  if (spawnSync("mount", ["--bind", shadow, "/var/log"]).status !== 0) return undefined;
+  return { dir: join(shadow, "xen"), note: "/var/log/xen did not exist: /var/log is shadowed by a temp dir holding xen/ in the bench's private mount namespace (nothing created at system paths)." };
+}
+
+export interface XenVif {
+  domid: number;
+  /** Backend device, vif{domid}.0. */
+  dev: string;
+  xenbus: string;
+  uuid: string;
+  name: string;
+  mac: string;
+  bridgeKey: string;
+}
+
+export function xenVif(domid: number, bridgeKey: string): XenVif {
+  const hex = domid.toString(16).padStart(4, "0");
+  return {
+    domid,
+    dev: `vif${domid}.0`,
+    xenbus: `/local/domain/0/backend/vif/${domid}/0`,
+    uuid: `6f1f2c3e-7a6b-4c5d-9e8f-${domid.toString(16).padStart(12, "0")}`,
+    name: `bench-vm-${domid}`,
+    mac: `00:16:3e:00:${hex.slice(0, 2)}:${hex.slice(2)}`,
+    bridgeKey,
+  };
+}
+
+/** The keys xl writes for a vif (backend and the domain's vm path), as path/value pairs. */
+export function xenVifKeys(v: XenVif): [string, string][] {
+  const vm = `/vm/${v.uuid}`;
+  return [
+    [`${v.xenbus}/bridge`, v.bridgeKey],
+    [`${v.xenbus}/mac`, v.mac],
+    [`${v.xenbus}/frontend-id`, String(v.domid)],
+    [`${v.xenbus}/frontend`, `/local/domain/${v.domid}/device/vif/0`],
+    [`${v.xenbus}/handle`, "0"],
+    [`${v.xenbus}/script`, "/etc/xen/scripts/vif-openvswitch"],
+    [`/local/domain/${v.domid}/vm`, vm],
+    [`/local/domain/${v.domid}/name`, v.name],
+    [`${vm}/name`, v.name],
+    [`${vm}/uuid`, v.uuid],
+  ];
+}
+
+/** Writes path/value pairs with xenstore-write, many per call. */
+export function xenstoreWrite(xenstoredPath: string, pairs: [string, string][]): void {
+  for (let i = 0; i < pairs.length; i += 100) {
+    const args = ["-s", ...pairs.slice(i, i + 100).flat()];
+    const r = spawnSync("xenstore-write", args, { env: { ...process.env, XENSTORED_PATH: xenstoredPath }, encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`xenstore-write failed: ${(r.stderr || r.error?.message || "").trim()}`);
+  }
+}
+
+/** Adds internal ports p{from}..p{to} to BRIDGE, 100 per ovs-vsctl call. */
+export async function addInternalPorts(vsctl: (...args: string[]) => Promise<string>, bridge: string, from: number, to: number): Promise<void> {
+  for (let start = from; start <= to; start += 100) {
+    const args: string[] = ["--timeout=120"];
+    for (let i = start; i <= Math.min(to, start + 99); i++) args.push("--", "add-port", bridge, `p${i}`, "--", "set", "interface", `p${i}`, "type=internal");
+    await vsctl(...args);
+  }
 }

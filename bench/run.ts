@@ -31,12 +31,14 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import {
   aboveFloorLines,
+  addInternalPorts,
   aptDownload,
   buildFloor,
   countSyslog,
   enterPrivateNamespaces,
   floorAndVersion,
   fmt,
+  isolateXenLog,
   productionOvsLogLevels,
   productionSyslog,
   removeTemp,
@@ -46,6 +48,8 @@ import {
   targetLines,
   timedSpawn,
   versionTarget,
+  xenVif,
+  xenVifKeys,
   type ProductionSyslog,
   type Run,
   type SpawnRecord,
@@ -77,12 +81,11 @@ const SMALL = 10;
 const LARGE = 1000;
 const TARGET_XEN = 0.2;
 
-const DEV = "vif7.0";
-const DOMID = 7;
-const XENBUS = `/local/domain/0/backend/vif/${DOMID}/0`;
-const VM_UUID = "6f1f2c3e-7a6b-4c5d-9e8f-0a1b2c3d4e5f";
-const BRIDGE_KEY = "sw1.3:10:20";
-const MAC = "00:16:3e:00:07:00";
+const VIF = xenVif(7, "sw1.3:10:20");
+const DEV = VIF.dev;
+const XENBUS = VIF.xenbus;
+const BRIDGE_KEY = VIF.bridgeKey;
+const MAC = VIF.mac;
 
 const binary = resolve(BINARY);
 const notes: string[] = [];
@@ -135,56 +138,8 @@ function fetchStock(workDir: string): Stock | undefined {
   return { scriptsDir, version: deb.replace(/^xen-utils-common_/, "").replace(/_[^_]*\.deb$/, "") };
 }
 
-/** Bind-mounts a temp dir over /var/log/xen (private mount namespace only). */
-function isolateXenLog(tmp: string): string | undefined {
-  if (!OWN_NETNS) return undefined;
-  const logDir = join(tmp, "var-log-xen");
-  mkdirSync(logDir, { recursive: true });
-  if (existsSync("/var/log/xen")) {
-    const r = spawnSync("mount", ["--bind", logDir, "/var/log/xen"], { encoding: "utf8" });
-    if (r.status !== 0) return undefined;
-    notes.push("/var/log/xen: a temp dir is bind-mounted over it in the bench's private mount namespace; both contenders append their hotplug log there (system /var/log/xen untouched).");
-  } else {
-    // No /var/log/xen on this host: shadow /var/log (in this namespace only)
-    // with a temp dir holding xen/, rather than creating a system directory.
-    const shadow = join(tmp, "var-log");
-    mkdirSync(join(shadow, "xen"), { recursive: true });
-    const r = spawnSync("mount", ["--bind", shadow, "/var/log"], { encoding: "utf8" });
-    if (r.status !== 0) return undefined;
-    notes.push("/var/log/xen did not exist: /var/log is shadowed by a temp dir holding xen/ in the bench's private mount namespace (nothing created at system paths).");
-    return join(shadow, "xen");
-  }
-  return logDir;
-}
-
 // ---------------------------------------------------------------------------
 // Stage 2: OVS, xenstore, the VM's keys, the tap.
-
-async function setupXenstore(xs: XenstoredHandle): Promise<void> {
-  const vm = `/vm/${VM_UUID}`;
-  const keys: [string, string][] = [
-    [`${XENBUS}/bridge`, BRIDGE_KEY],
-    [`${XENBUS}/mac`, MAC],
-    [`${XENBUS}/frontend-id`, String(DOMID)],
-    [`${XENBUS}/frontend`, `/local/domain/${DOMID}/device/vif/0`],
-    [`${XENBUS}/handle`, "0"],
-    [`${XENBUS}/script`, "/etc/xen/scripts/vif-openvswitch"],
-    [`/local/domain/${DOMID}/vm`, vm],
-    [`/local/domain/${DOMID}/name`, "bench-vm"],
-    [`${vm}/name`, "bench-vm"],
-    [`${vm}/uuid`, VM_UUID],
-  ];
-  for (const [k, v] of keys) await xs.write(k, v);
-}
-
-/** Adds internal ports p{from}..p{to} to sw1, 100 per ovs-vsctl call. */
-async function addPorts(ovs: OvsHandle, from: number, to: number): Promise<void> {
-  for (let start = from; start <= to; start += 100) {
-    const args: string[] = ["--timeout=120"];
-    for (let i = start; i <= Math.min(to, start + 99); i++) args.push("--", "add-port", "sw1", `p${i}`, "--", "set", "interface", `p${i}`, "type=internal");
-    await ovs.vsctl(...args);
-  }
-}
 
 async function portCount(ovs: OvsHandle): Promise<number> {
   return (await ovs.vsctl("--no-wait", "list-ports", "sw1")).split("\n").filter(Boolean).length;
@@ -410,7 +365,9 @@ async function main(): Promise<number> {
     const log = (m: string) => process.stderr.write(`bench: ${m}\n`);
     const dlDir = join(tmp, "stock");
     mkdirSync(dlDir);
-    const logDir = isolateXenLog(tmp);
+    const xenLogDir = isolateXenLog(tmp, OWN_NETNS);
+    if (xenLogDir) notes.push(xenLogDir.note);
+    const logDir = xenLogDir?.dir;
     if (logDir === undefined) {
       problems.push("no private mount namespace: /var/log/xen and /dev/log cannot be isolated, the stock script (which appends to /var/log/xen/xen-hotplug.log) is not run and syslog is off");
     } else {
@@ -432,7 +389,7 @@ async function main(): Promise<number> {
     xs = await startXenstored(xsDir);
     await ovs.addBridge("sw1");
     await ovs.addTap(DEV);
-    await setupXenstore(xs);
+    for (const [k, v] of xenVifKeys(VIF)) await xs.write(k, v);
 
     const binDir = join(tmp, "bin");
     mkdirSync(binDir);
@@ -466,7 +423,7 @@ async function main(): Promise<number> {
       const have = await portCount(ovs);
       log(`adding ports: ${have} -> ${n}...`);
       const t0 = performance.now();
-      await addPorts(ovs, have + 1, n);
+      await addInternalPorts(ovs.vsctl, "sw1", have + 1, n);
       const count = await portCount(ovs);
       if (count !== n) throw new Error(`sw1 has ${count} ports, expected ${n}`);
       log(`sw1 has ${count} other ports (added in ${((performance.now() - t0) / 1000).toFixed(1)} s); measuring...`);
