@@ -29,6 +29,7 @@ import {
   buildFloor,
   enterPrivateNamespaces,
   fmt,
+  guarded,
   isolateXenLog,
   productionOvsLogLevels,
   productionSyslog,
@@ -273,7 +274,9 @@ function budgetOf(text: string, paths: { ovsdb: string; xenstore: string }): Bud
     const syslogSend = syslogConnect ? inLog.find((c) => c.ts > syslogConnect.ts && (c.name === "sendto" || c.name === "write") && fdOf(c.args) === fdOf(syslogConnect.args)) : undefined;
     const devlog = inLog.find((c) => (c.name === "access" || c.name === "statx" || c.name === "newfstatat") && c.args.includes('"/dev/log"'));
     if (syslogConnect && syslogSend) {
-      notes.push(`syslog in-process: socket/connect/send to /dev/log ${fmt(syslogSend.ts + syslogSend.dur - syslogConnect.ts, 3)} ms; from the /dev/log check to the datagram sent ${devlog ? fmt(syslogSend.ts + syslogSend.dur - devlog.ts, 3) : "?"} ms`);
+      notes.push(
+        `syslog in-process: socket/connect/send to /dev/log ${fmt(syslogSend.ts + syslogSend.dur - syslogConnect.ts, 3)} ms; from the /dev/log check to the datagram sent ${devlog ? fmt(syslogSend.ts + syslogSend.dur - devlog.ts, 3) : "?"} ms`,
+      );
     }
     const spawn = inLog.find((c) => ["clone", "clone3", "vfork", "fork"].includes(c.name) && !c.args.includes("CLONE_THREAD"));
     if (spawn) {
@@ -318,124 +321,123 @@ if (keep) mkdirSync(keep, { recursive: true });
 const xenLog = isolateXenLog(tmp, true);
 const sys = await productionSyslog(tmp, true);
 const ovs = await startOvs({ netns: "current" });
-let code = 0;
-try {
-  const notes = [productionOvsLogLevels(ovs.dir), ...sys.notes, ...(xenLog ? [xenLog.note] : [])];
-  mkdirSync(join(tmp, "xs"));
-  const xs = await startXenstored(join(tmp, "xs"));
-  const vif = xenVif(7, "sw1.3:10:20");
-  await ovs.addBridge("sw1");
-  await addInternalPorts(ovs.vsctl, "sw1", 1, PORTS);
-  await ovs.addTap(vif.dev);
-  for (const [k, v] of xenVifKeys(vif)) await xs.write(k, v);
-  const env: NodeJS.ProcessEnv = { ...process.env, ...ovs.env, ...xs.env, vif: vif.dev, XENBUS_PATH: vif.xenbus, OVS_VIF_TRACE: "1" };
-  for (const k of ["OVS_VIF_LOG_LEVEL", "OVS_VIF_SYSLOG", "OVS_VIF_XEN_LOG", "OVS_VIF_SYSLOG_SOCKET"]) delete env[k];
-  const reset = async () => {
-    await ovs.vsctl("--if-exists", "del-port", vif.dev);
-    await xs.rm(`${vif.xenbus}/hotplug-status`).catch(() => undefined);
-    const r = spawnSync("ip", ["link", "set", "dev", vif.dev, "down"]);
-    if (r.status !== 0) throw new Error("ip link set down failed");
-  };
-  const check = async (what: string) => {
-    if ((await xs.read(`${vif.xenbus}/hotplug-status`)) !== "connected") throw new Error(`${what}: hotplug-status is not connected`);
-  };
+const code = await guarded(
+  "budget",
+  async () => {
+    const notes = [productionOvsLogLevels(ovs.dir), ...sys.notes, ...(xenLog ? [xenLog.note] : [])];
+    mkdirSync(join(tmp, "xs"));
+    const xs = await startXenstored(join(tmp, "xs"));
+    const vif = xenVif(7, "sw1.3:10:20");
+    await ovs.addBridge("sw1");
+    await addInternalPorts(ovs.vsctl, "sw1", 1, PORTS);
+    await ovs.addTap(vif.dev);
+    for (const [k, v] of xenVifKeys(vif)) await xs.write(k, v);
+    const env: NodeJS.ProcessEnv = { ...process.env, ...ovs.env, ...xs.env, vif: vif.dev, XENBUS_PATH: vif.xenbus, OVS_VIF_TRACE: "1" };
+    for (const k of ["OVS_VIF_LOG_LEVEL", "OVS_VIF_SYSLOG", "OVS_VIF_XEN_LOG", "OVS_VIF_SYSLOG_SOCKET"]) delete env[k];
+    const reset = async () => {
+      await ovs.vsctl("--if-exists", "del-port", vif.dev);
+      await xs.rm(`${vif.xenbus}/hotplug-status`).catch(() => undefined);
+      const r = spawnSync("ip", ["link", "set", "dev", vif.dev, "down"]);
+      if (r.status !== 0) throw new Error("ip link set down failed");
+    };
+    const check = async (what: string) => {
+      if ((await xs.read(`${vif.xenbus}/hotplug-status`)) !== "connected") throw new Error(`${what}: hotplug-status is not connected`);
+    };
 
-  // The runtime floor, traced the same way: what Bun costs before any of our code.
-  const floor = buildFloor(tmp);
-  const hooks = binaries.map((binary, bi) => {
-    const hook = join(tmp, `bin${bi}`, "vif-openvswitch");
-    mkdirSync(join(tmp, `bin${bi}`));
-    symlinkSync(binary, hook);
-    return hook;
-  });
-  const results = binaries.map((binary) => ({ binary, budgets: [] as Budget[], untraced: [] as number[], untracedNoMarks: [] as number[] }));
-  const floorTotals: number[] = [];
-  const floorRuntime: number[] = [];
-  const traced = (file: string, args: string[], out: string) => {
-    const r = spawnSync("strace", ["-f", "-ttt", "-T", "-yy", "-s", "512", "-o", out, file, ...args], { env, encoding: "utf8", timeout: 60_000 });
-    if (r.status !== 0) throw new Error(`traced ${file} failed (exit ${r.status}): ${r.stderr}`);
-    return readFileSync(out, "utf8");
-  };
-  process.stderr.write(`budget: ${RUNS} traced runs of ${binaries.length} binaries and the floor, interleaved; then ${UNTRACED_RUNS} untraced each...\n`);
-  for (let i = 0; i <= RUNS; i++) {
-    for (const [bi, hook] of hooks.entries()) {
-      await reset();
-      const text = traced(hook, ["online", "type_if=vif"], join(keep ?? tmp, `strace-${bi}-${i}.txt`));
-      await check("traced run");
-      if (i > 0) results[bi]!.budgets.push(budgetOf(text, { ovsdb: ovs.dbSock, xenstore: xs.socketPath }));
-    }
-    const f = budgetOf(traced(floor, [], join(keep ?? tmp, `strace-floor-${i}.txt`)), { ovsdb: "", xenstore: "" });
-    if (i > 0) {
-      floorTotals.push(f.total);
-      floorRuntime.push(f.segments.filter((x) => x.category === "exec + runtime start").reduce((a, x) => a + x.end - x.start, 0));
-    }
-  }
-  for (let i = 0; i < UNTRACED_RUNS + 2; i++) {
-    for (const [bi, hook] of hooks.entries()) {
-      for (const [list, e] of [
-        [results[bi]!.untraced, env],
-        [results[bi]!.untracedNoMarks, { ...env, OVS_VIF_TRACE: "" }],
-      ] as const) {
+    // The runtime floor, traced the same way: what Bun costs before any of our code.
+    const floor = buildFloor(tmp);
+    const hooks = binaries.map((binary, bi) => {
+      const hook = join(tmp, `bin${bi}`, "vif-openvswitch");
+      mkdirSync(join(tmp, `bin${bi}`));
+      symlinkSync(binary, hook);
+      return hook;
+    });
+    const results = binaries.map((binary) => ({ binary, budgets: [] as Budget[], untraced: [] as number[], untracedNoMarks: [] as number[] }));
+    const floorTotals: number[] = [];
+    const floorRuntime: number[] = [];
+    const traced = (file: string, args: string[], out: string) => {
+      const r = spawnSync("strace", ["-f", "-ttt", "-T", "-yy", "-s", "512", "-o", out, file, ...args], { env, encoding: "utf8", timeout: 60_000 });
+      if (r.status !== 0) throw new Error(`traced ${file} failed (exit ${r.status}): ${r.stderr}`);
+      return readFileSync(out, "utf8");
+    };
+    process.stderr.write(`budget: ${RUNS} traced runs of ${binaries.length} binaries and the floor, interleaved; then ${UNTRACED_RUNS} untraced each...\n`);
+    for (let i = 0; i <= RUNS; i++) {
+      for (const [bi, hook] of hooks.entries()) {
         await reset();
-        const r = await timedSpawn(hook, ["online", "type_if=vif"], e);
-        if (r.code !== 0) throw new Error(`untraced run failed: ${r.stderr}`);
-        await check("untraced run");
-        if (i >= 2) list.push(r.ms);
+        const text = traced(hook, ["online", "type_if=vif"], join(keep ?? tmp, `strace-${bi}-${i}.txt`));
+        await check("traced run");
+        if (i > 0) results[bi]!.budgets.push(budgetOf(text, { ovsdb: ovs.dbSock, xenstore: xs.socketPath }));
+      }
+      const f = budgetOf(traced(floor, [], join(keep ?? tmp, `strace-floor-${i}.txt`)), { ovsdb: "", xenstore: "" });
+      if (i > 0) {
+        floorTotals.push(f.total);
+        floorRuntime.push(f.segments.filter((x) => x.category === "exec + runtime start").reduce((a, x) => a + x.end - x.start, 0));
       }
     }
-  }
-  const floorUntraced: number[] = [];
-  for (let i = 0; i < UNTRACED_RUNS + 2; i++) {
-    const r = await timedSpawn(floor, [], env);
-    if (i >= 2) floorUntraced.push(r.ms);
-  }
-
-  // Report.
-  const lines: string[] = [];
-  lines.push("", `Xen hook budget: vif-openvswitch online, ${PORTS} other ports, strace -f -ttt -T; ms since execve`);
-  for (const res of results) {
-    const totals = res.budgets.map((b) => b.total);
-    const medianRun = [...res.budgets].sort((a, b) => a.total - b.total)[Math.floor(res.budgets.length / 2)]!;
-    lines.push("", `== ${res.binary}`);
-    lines.push(`   traced total: median ${fmt(stats(totals).median)} ms (${res.budgets.length} runs, min ${fmt(stats(totals).min)}); untraced: median ${fmt(stats(res.untraced).median)} ms with OVS_VIF_TRACE=1, ${fmt(stats(res.untracedNoMarks).median)} ms without (${UNTRACED_RUNS} runs each)`);
-    lines.push("", `   the median traced run (${fmt(medianRun.total)} ms), step by step:`);
-    lines.push(`   ${"start".padStart(7)} ${"ms".padStart(7)}  ${"category".padEnd(22)} step`);
-    for (const s of medianRun.segments) {
-      lines.push(`   ${fmt(s.start).padStart(7)} ${fmt(s.end - s.start).padStart(7)}  ${s.category.padEnd(22)} ${s.label}${s.detail ? `  [${s.detail}]` : ""}`);
+    for (let i = 0; i < UNTRACED_RUNS + 2; i++) {
+      for (const [bi, hook] of hooks.entries()) {
+        for (const [list, e] of [
+          [results[bi]!.untraced, env],
+          [results[bi]!.untracedNoMarks, { ...env, OVS_VIF_TRACE: "" }],
+        ] as const) {
+          await reset();
+          const r = await timedSpawn(hook, ["online", "type_if=vif"], e);
+          if (r.code !== 0) throw new Error(`untraced run failed: ${r.stderr}`);
+          await check("untraced run");
+          if (i >= 2) list.push(r.ms);
+        }
+      }
     }
-    for (const n of medianRun.notes) lines.push(`   - ${n}`);
-  }
-  // Per category: the median over runs of each run's sum.
-  const categories = [...new Set(results.flatMap((r) => r.budgets.flatMap((b) => b.segments.map((s) => s.category))))];
-  const perCat = (b: Budget, c: string) => b.segments.filter((s) => s.category === c).reduce((a, s) => a + s.end - s.start, 0);
-  lines.push("", "per category, median over the traced runs (ms; share of the traced total)");
-  lines.push(`   ${"category".padEnd(22)} ${results.map((r, i) => `#${i + 1}`.padStart(16)).join("")}`);
-  for (const c of categories) {
+    const floorUntraced: number[] = [];
+    for (let i = 0; i < UNTRACED_RUNS + 2; i++) {
+      const r = await timedSpawn(floor, [], env);
+      if (i >= 2) floorUntraced.push(r.ms);
+    }
+
+    // Report.
+    const lines: string[] = [];
+    lines.push("", `Xen hook budget: vif-openvswitch online, ${PORTS} other ports, strace -f -ttt -T; ms since execve`);
+    for (const res of results) {
+      const totals = res.budgets.map((b) => b.total);
+      const medianRun = [...res.budgets].sort((a, b) => a.total - b.total)[Math.floor(res.budgets.length / 2)]!;
+      lines.push("", `== ${res.binary}`);
+      lines.push(
+        `   traced total: median ${fmt(stats(totals).median)} ms (${res.budgets.length} runs, min ${fmt(stats(totals).min)}); untraced: median ${fmt(stats(res.untraced).median)} ms with OVS_VIF_TRACE=1, ${fmt(stats(res.untracedNoMarks).median)} ms without (${UNTRACED_RUNS} runs each)`,
+      );
+      lines.push("", `   the median traced run (${fmt(medianRun.total)} ms), step by step:`);
+      lines.push(`   ${"start".padStart(7)} ${"ms".padStart(7)}  ${"category".padEnd(22)} step`);
+      for (const s of medianRun.segments) {
+        lines.push(`   ${fmt(s.start).padStart(7)} ${fmt(s.end - s.start).padStart(7)}  ${s.category.padEnd(22)} ${s.label}${s.detail ? `  [${s.detail}]` : ""}`);
+      }
+      for (const n of medianRun.notes) lines.push(`   - ${n}`);
+    }
+    // Per category: the median over runs of each run's sum.
+    const categories = [...new Set(results.flatMap((r) => r.budgets.flatMap((b) => b.segments.map((s) => s.category))))];
+    const perCat = (b: Budget, c: string) => b.segments.filter((s) => s.category === c).reduce((a, s) => a + s.end - s.start, 0);
+    lines.push("", "per category, median over the traced runs (ms; share of the traced total)");
+    lines.push(`   ${"category".padEnd(22)} ${results.map((r, i) => `#${i + 1}`.padStart(16)).join("")}`);
+    for (const c of categories) {
+      lines.push(
+        `   ${c.padEnd(22)} ${results
+          .map((r) => {
+            const v = stats(r.budgets.map((b) => perCat(b, c))).median;
+            const share = v / stats(r.budgets.map((b) => b.total)).median;
+            return `${fmt(v).padStart(8)} (${(share * 100).toFixed(0).padStart(2)}%)`;
+          })
+          .join("")}`,
+      );
+    }
+    lines.push(`   ${"total".padEnd(22)} ${results.map((r) => fmt(stats(r.budgets.map((b) => b.total)).median).padStart(8) + "      ").join("")}`);
+    results.forEach((r, i) => lines.push(`   #${i + 1} = ${r.binary}`));
     lines.push(
-      `   ${c.padEnd(22)} ${results
-        .map((r) => {
-          const v = stats(r.budgets.map((b) => perCat(b, c))).median;
-          const share = v / stats(r.budgets.map((b) => b.total)).median;
-          return `${fmt(v).padStart(8)} (${(share * 100).toFixed(0).padStart(2)}%)`;
-        })
-        .join("")}`,
+      "",
+      `runtime floor (empty program, product build flags), traced alike: total median ${fmt(stats(floorTotals).median)} ms, of which exec + runtime start (to its event loop) ${fmt(stats(floorRuntime).median)} ms; untraced ${fmt(stats(floorUntraced).median)} ms`,
     );
-  }
-  lines.push(`   ${"total".padEnd(22)} ${results.map((r) => fmt(stats(r.budgets.map((b) => b.total)).median).padStart(8) + "      ").join("")}`);
-  results.forEach((r, i) => lines.push(`   #${i + 1} = ${r.binary}`));
-  lines.push(
-    "",
-    `runtime floor (empty program, product build flags), traced alike: total median ${fmt(stats(floorTotals).median)} ms, of which exec + runtime start (to its event loop) ${fmt(stats(floorRuntime).median)} ms; untraced ${fmt(stats(floorUntraced).median)} ms`,
-  );
-  lines.push("", "notes", ...notes.map((n) => `  - ${n}`), "  - strace stops the process at every syscall: absolute numbers are inflated (see traced vs untraced); compare shares and before/after.");
-  console.log(lines.join("\n"));
-  await xs.stop();
-} catch (err) {
-  console.log(`\nPROBLEMS\n  ! budget aborted: ${(err as Error).stack ?? err}`);
-  code = 1;
-} finally {
-  await ovs.stop();
-  sys.stop();
-  removeTemp(tmp);
-}
+    lines.push("", "notes", ...notes.map((n) => `  - ${n}`), "  - strace stops the process at every syscall: absolute numbers are inflated (see traced vs untraced); compare shares and before/after.");
+    console.log(lines.join("\n"));
+    await xs.stop();
+    return 0;
+  },
+  [() => ovs.stop(), () => sys.stop(), () => removeTemp(tmp)],
+);
 process.exit(code);

@@ -41,6 +41,7 @@ import {
   enterPrivateNamespaces,
   floorAndVersion,
   fmt,
+  guarded,
   productionOvsLogLevels,
   productionSyslog,
   removeTemp,
@@ -134,100 +135,108 @@ interface SizeResult {
 const spawns: SpawnRecord[] = [];
 const header: string[] = [];
 const problems: string[] = [];
-let code = 0;
-try {
-  await ovs.addBridge("sw1");
-  await ovs.addTap(TAP);
-  // GANETI_ROOTDIR trees: none has kvm-vif-bridge (stock), one has ours (chain).
-  mkdirSync(join(tmp, "stock-root/etc/ganeti"), { recursive: true });
-  mkdirSync(join(tmp, "chain-root/etc/ganeti"), { recursive: true });
-  symlinkSync(binary, join(tmp, "chain-root/etc/ganeti/kvm-vif-bridge"));
-  symlinkSync(binary, join(tmp, "kvm-vif-bridge"));
-  header.push(`stock: ${process.env.BENCH_STOCK_SOURCE}`, `ovs-vif: ${binary}`);
-  header.push("syslog on (/dev/log a datagram socket read by the bench), default log level; contenders spawned directly in the bench's network namespace");
+const code = await guarded(
+  "bench",
+  async () => {
+    await ovs.addBridge("sw1");
+    await ovs.addTap(TAP);
+    // GANETI_ROOTDIR trees: none has kvm-vif-bridge (stock), one has ours (chain).
+    mkdirSync(join(tmp, "stock-root/etc/ganeti"), { recursive: true });
+    mkdirSync(join(tmp, "chain-root/etc/ganeti"), { recursive: true });
+    symlinkSync(binary, join(tmp, "chain-root/etc/ganeti/kvm-vif-bridge"));
+    symlinkSync(binary, join(tmp, "kvm-vif-bridge"));
+    header.push(`stock: ${process.env.BENCH_STOCK_SOURCE}`, `ovs-vif: ${binary}`);
+    header.push("syslog on (/dev/log a datagram socket read by the bench), default log level; contenders spawned directly in the bench's network namespace");
 
-  const base = { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", OVS_RUNDIR: ovs.env.OVS_RUNDIR!, ...NIC_ENV };
-  const contenders: Contender[] = [
-    { key: "stock", label: "stock kvm-ifup + net-common (openvswitch)", file: kvmIfup, env: { ...base, GANETI_ROOTDIR: join(tmp, "stock-root") }, ovsVif: false },
-    { key: "ovs-vif", label: "ovs-vif as kvm-vif-bridge", file: join(tmp, "kvm-vif-bridge"), env: base, ovsVif: true },
-    { key: "chain", label: "stock kvm-ifup exec'ing ovs-vif kvm-vif-bridge", file: kvmIfup, env: { ...base, GANETI_ROOTDIR: join(tmp, "chain-root") }, ovsVif: true },
-    { key: "nowait", label: "(info) ovs-vif kvm-vif-bridge --no-wait", file: join(tmp, "kvm-vif-bridge"), env: base, args: ["--no-wait"], ovsVif: true },
-  ];
+    const base = { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", OVS_RUNDIR: ovs.env.OVS_RUNDIR!, ...NIC_ENV };
+    const contenders: Contender[] = [
+      { key: "stock", label: "stock kvm-ifup + net-common (openvswitch)", file: kvmIfup, env: { ...base, GANETI_ROOTDIR: join(tmp, "stock-root") }, ovsVif: false },
+      { key: "ovs-vif", label: "ovs-vif as kvm-vif-bridge", file: join(tmp, "kvm-vif-bridge"), env: base, ovsVif: true },
+      { key: "chain", label: "stock kvm-ifup exec'ing ovs-vif kvm-vif-bridge", file: kvmIfup, env: { ...base, GANETI_ROOTDIR: join(tmp, "chain-root") }, ovsVif: true },
+      { key: "nowait", label: "(info) ovs-vif kvm-vif-bridge --no-wait", file: join(tmp, "kvm-vif-bridge"), env: base, args: ["--no-wait"], ovsVif: true },
+    ];
 
-  const sizes: SizeResult[] = [];
-  let have = 0;
-  for (const n of SIZES) {
-    await addInternalPorts(ovs.vsctl, "sw1", have + 1, n);
-    have = n;
-    process.stderr.write(`bench: ${n} other ports on sw1; measuring...\n`);
-    const samples = new Map<string, number[]>(contenders.map((c) => [c.key, []]));
-    for (let i = 0; i < WARMUPS + RUNS; i++) {
-      for (const c of contenders) {
-        reset();
-        const r = await timedSpawn(c.file, c.args ?? [], c.env);
-        spawns.push({ key: c.key, start: r.start });
-        if (r.code !== 0) throw new Error(`${c.label} failed (exit ${r.code}): ${r.stdout}${r.stderr}`);
-        check(c.key);
-        if (i >= WARMUPS) samples.get(c.key)!.push(r.ms);
+    const sizes: SizeResult[] = [];
+    let have = 0;
+    for (const n of SIZES) {
+      await addInternalPorts(ovs.vsctl, "sw1", have + 1, n);
+      have = n;
+      process.stderr.write(`bench: ${n} other ports on sw1; measuring...\n`);
+      const samples = new Map<string, number[]>(contenders.map((c) => [c.key, []]));
+      for (let i = 0; i < WARMUPS + RUNS; i++) {
+        for (const c of contenders) {
+          reset();
+          const r = await timedSpawn(c.file, c.args ?? [], c.env);
+          spawns.push({ key: c.key, start: r.start });
+          if (r.code !== 0) throw new Error(`${c.label} failed (exit ${r.code}): ${r.stdout}${r.stderr}`);
+          check(c.key);
+          if (i >= WARMUPS) samples.get(c.key)!.push(r.ms);
+        }
       }
+      const med = (k: string) => stats(samples.get(k)!).median;
+      sizes.push({
+        n,
+        rows: contenders.map((c) => ({ label: c.label, xs: samples.get(c.key)!, ovsVif: c.ovsVif })),
+        ratio: med("ovs-vif") / med("stock"),
+        chain: med("chain") / med("stock"),
+        nowait: med("nowait") / med("stock"),
+        vlanMode: must("ovs-vsctl", [`--db=${db}`, "get", "port", TAP, "vlan_mode"]).trim(),
+      });
     }
-    const med = (k: string) => stats(samples.get(k)!).median;
-    sizes.push({
-      n,
-      rows: contenders.map((c) => ({ label: c.label, xs: samples.get(c.key)!, ovsVif: c.ovsVif })),
-      ratio: med("ovs-vif") / med("stock"),
-      chain: med("chain") / med("stock"),
-      nowait: med("nowait") / med("stock"),
-      vlanMode: must("ovs-vsctl", [`--db=${db}`, "get", "port", TAP, "vlan_mode"]).trim(),
-    });
-  }
-  process.stderr.write("bench: runtime floor and ovs-vif --version...\n");
-  const fv = await floorAndVersion(floor, binary, { ...process.env, ...ovs.env }, FLOOR_RUNS);
+    process.stderr.write("bench: runtime floor and ovs-vif --version...\n");
+    const fv = await floorAndVersion(floor, binary, { ...process.env, ...ovs.env }, FLOOR_RUNS);
 
-  // Syslog: net-common's log_info tags `$0[$$]` (the kvm-ifup path); ovs-vif tags kvm-vif-bridge.
-  await sys.receiver.settle(spawns.filter((s) => s.key !== "stock").length, 1000);
-  const syslog = countSyslog(
-    sys.receiver.lines(),
-    spawns,
-    contenders.map((c) => ({
-      key: c.key,
-      label: c.label,
-      expectedPerRun: c.ovsVif ? 1 : 0,
-      own: c.ovsVif ? (t: string) => syslogTag(t) === "kvm-vif-bridge" : (t: string) => syslogTag(t) === kvmIfup,
-    })),
-  );
+    // Syslog: net-common's log_info tags `$0[$$]` (the kvm-ifup path); ovs-vif tags kvm-vif-bridge.
+    await sys.receiver.settle(spawns.filter((s) => s.key !== "stock").length, 1000);
+    const syslog = countSyslog(
+      sys.receiver.lines(),
+      spawns,
+      contenders.map((c) => ({
+        key: c.key,
+        label: c.label,
+        expectedPerRun: c.ovsVif ? 1 : 0,
+        own: c.ovsVif ? (t: string) => syslogTag(t) === "kvm-vif-bridge" : (t: string) => syslogTag(t) === kvmIfup,
+      })),
+    );
 
-  const lines: string[] = [...header];
-  for (const s of sizes) {
-    lines.push("", `Ganeti KVM openvswitch NIC (VLAN .3:10:20), ${s.n} other ports on the bridge, ${RUNS} runs each (after ${WARMUPS} warm-ups), ms:`);
-    lines.push(...statsTable(s.rows, "contender"));
-    lines.push("", `  ovs-vif / stock (ratio of medians) at ${s.n} ports: ${s.ratio.toFixed(3)}x   chain / stock: ${s.chain.toFixed(3)}x   no-wait / stock: ${s.nowait.toFixed(3)}x`);
-    lines.push(`  (stock leaves vlan_mode empty, so OVS ignores the trunks of a tagged port; ovs-vif sets it: last vlan_mode ${s.vlanMode || "[]"})`);
-  }
-  lines.push("", ...statsTable([{ label: "runtime floor: empty program, product build", xs: fv.floor }, { label: "ovs-vif --version", xs: fv.version }]));
-  lines.push("", ...aboveFloorLines([...sizes.flatMap((s) => s.rows.filter((r) => r.ovsVif).map((r) => ({ label: `${r.label} [${s.n} ports]`, xs: r.xs }))), { label: "ovs-vif --version", xs: fv.version }], fv.floor));
-  lines.push("", "syslog lines received at /dev/log, per contender (warm-ups and timed runs; stock's openvswitch path calls no log_info):", ...syslog.report);
-  if (!syslog.ok) problems.push("syslog: not every contender's lines arrived as expected");
-  const r10 = sizes[0]?.ratio;
-  const r1000 = sizes[1]?.ratio;
-  const targets: Target[] = [
-    { name: `KVM NIC at ${SIZES[0]} ports <= ${TARGET}x stock`, value: `${fmt(r10, 3)}x`, pass: r10 !== undefined && r10 <= TARGET, gate: true },
-    versionTarget(fv.version, fv.floor),
-    { name: "syslog lines of every contender arrived", value: syslog.counts.map((c) => c.lines).join(" / "), pass: syslog.ok, gate: true },
-    { name: `KVM NIC at ${SIZES[1]} ports <= ${TARGET}x stock`, value: `${fmt(r1000, 3)}x`, pass: r1000 !== undefined && r1000 <= TARGET, gate: false },
-  ];
-  lines.push("", "targets", ...targetLines(targets));
-  lines.push("", "notes", ...[...sys.notes, ovsNote].map((n) => `  - ${n}`));
-  if (problems.length) lines.push("", "PROBLEMS", ...problems.map((p) => `  ! ${p}`));
-  console.log(lines.join("\n"));
-  code = problems.length === 0 && targets.every((t) => t.pass || !t.gate) ? 0 : 1;
-} catch (err) {
-  console.log(header.join("\n"));
-  console.log(`\nPROBLEMS\n  ! bench aborted: ${(err as Error).message}`);
-  code = 1;
-} finally {
-  await ovs.stop();
-  sys.stop();
-  removeTemp(tmp);
-}
+    const lines: string[] = [...header];
+    for (const s of sizes) {
+      lines.push("", `Ganeti KVM openvswitch NIC (VLAN .3:10:20), ${s.n} other ports on the bridge, ${RUNS} runs each (after ${WARMUPS} warm-ups), ms:`);
+      lines.push(...statsTable(s.rows, "contender"));
+      lines.push("", `  ovs-vif / stock (ratio of medians) at ${s.n} ports: ${s.ratio.toFixed(3)}x   chain / stock: ${s.chain.toFixed(3)}x   no-wait / stock: ${s.nowait.toFixed(3)}x`);
+      lines.push(`  (stock leaves vlan_mode empty, so OVS ignores the trunks of a tagged port; ovs-vif sets it: last vlan_mode ${s.vlanMode || "[]"})`);
+    }
+    lines.push(
+      "",
+      ...statsTable([
+        { label: "runtime floor: empty program, product build", xs: fv.floor },
+        { label: "ovs-vif --version", xs: fv.version },
+      ]),
+    );
+    lines.push(
+      "",
+      ...aboveFloorLines(
+        [...sizes.flatMap((s) => s.rows.filter((r) => r.ovsVif).map((r) => ({ label: `${r.label} [${s.n} ports]`, xs: r.xs }))), { label: "ovs-vif --version", xs: fv.version }],
+        fv.floor,
+      ),
+    );
+    lines.push("", "syslog lines received at /dev/log, per contender (warm-ups and timed runs; stock's openvswitch path calls no log_info):", ...syslog.report);
+    if (!syslog.ok) problems.push("syslog: not every contender's lines arrived as expected");
+    const r10 = sizes[0]?.ratio;
+    const r1000 = sizes[1]?.ratio;
+    const targets: Target[] = [
+      { name: `KVM NIC at ${SIZES[0]} ports <= ${TARGET}x stock`, value: `${fmt(r10, 3)}x`, pass: r10 !== undefined && r10 <= TARGET, gate: true },
+      versionTarget(fv.version, fv.floor),
+      { name: "syslog lines of every contender arrived", value: syslog.counts.map((c) => c.lines).join(" / "), pass: syslog.ok, gate: true },
+      { name: `KVM NIC at ${SIZES[1]} ports <= ${TARGET}x stock`, value: `${fmt(r1000, 3)}x`, pass: r1000 !== undefined && r1000 <= TARGET, gate: false },
+    ];
+    lines.push("", "targets", ...targetLines(targets));
+    lines.push("", "notes", ...[...sys.notes, ovsNote].map((n) => `  - ${n}`));
+    if (problems.length) lines.push("", "PROBLEMS", ...problems.map((p) => `  ! ${p}`));
+    console.log(lines.join("\n"));
+    return problems.length === 0 && targets.every((t) => t.pass || !t.gate) ? 0 : 1;
+  },
+  [() => ovs.stop(), () => sys.stop(), () => removeTemp(tmp)],
+  () => header.join("\n"),
+);
 process.exit(code);

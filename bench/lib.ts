@@ -177,7 +177,14 @@ export function aptDownload(packages: string[]): { dir: string; debs: string[]; 
   const error =
     r.status === 0 && debs.length === packages.length
       ? undefined
-      : (r.error?.message ?? (r.stderr || r.stdout || "").trim().split("\n").filter((l) => !/unsandboxed/.test(l)).slice(-3).join(" | ")) || `exit ${r.status}`;
+      : (r.error?.message ??
+          (r.stderr || r.stdout || "")
+            .trim()
+            .split("\n")
+            .filter((l) => !/unsandboxed/.test(l))
+            .slice(-3)
+            .join(" | ")) ||
+        `exit ${r.status}`;
   return error === undefined ? { dir, debs } : { dir, debs, error };
 }
 
@@ -412,7 +419,10 @@ export function syslogTag(text: string): string {
 export function tagSummary(lines: SyslogLine[]): string {
   const n = new Map<string, number>();
   for (const l of lines) n.set(syslogTag(l.text), (n.get(syslogTag(l.text)) ?? 0) + 1);
-  return [...n].sort((a, b) => b[1] - a[1]).map(([t, c]) => `${t} ${c}`).join(", ");
+  return [...n]
+    .sort((a, b) => b[1] - a[1])
+    .map(([t, c]) => `${t} ${c}`)
+    .join(", ");
 }
 
 /** A spawned contender run, to attribute the syslog lines that arrive during it. */
@@ -642,4 +652,26 @@ export async function addInternalPorts(vsctl: (...args: string[]) => Promise<str
     for (let i = start; i <= Math.min(to, start + 99); i++) args.push("--", "add-port", bridge, `p${i}`, "--", "set", "interface", `p${i}`, "type=internal");
     await vsctl(...args);
   }
+}
+
+/** Runs BODY for its exit code; an exception is printed as PROBLEMS (after PREFIX's lines, if any); CLEANUPS run in order whatever happened. */
+export async function guarded(what: string, body: () => Promise<number>, cleanups: (() => unknown)[], prefix: () => string = () => ""): Promise<number> {
+  let code: number;
+  try {
+    code = await body();
+  } catch (err) {
+    const pre = prefix();
+    if (pre) console.log(pre);
+    console.log(`\nPROBLEMS\n  ! ${what} aborted: ${(err as Error).stack ?? err}`);
+    code = 1;
+  } finally {
+    for (const c of cleanups) {
+      try {
+        await c();
+      } catch {
+        // the next clean-up still runs
+      }
+    }
+  }
+  return code;
 }

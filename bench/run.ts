@@ -298,7 +298,13 @@ function printReport(rss: Map<string, number | undefined>, stock: Stock | undefi
   lines.push(`VM vif ${DEV}, xenstore bridge=${BRIDGE_KEY}; ${RUNS} timed runs per contender (after ${WARMUPS} warm-ups), interleaved; wall clock spawn-to-exit`);
   lines.push(`syslog on (/dev/log a datagram socket read by the bench), default log level, hotplug log in /var/log/xen${syslog ? "" : " — NOT under production conditions, see PROBLEMS"}`);
   lines.push("");
-  lines.push(...statsTable([...order.map((k) => ({ label: LABELS.get(k) ?? k, xs: results.get(k)! })), { label: "runtime floor: empty program, product build", xs: fv.floor }, { label: "ovs-vif --version", xs: fv.version }]));
+  lines.push(
+    ...statsTable([
+      ...order.map((k) => ({ label: LABELS.get(k) ?? k, xs: results.get(k)! })),
+      { label: "runtime floor: empty program, product build", xs: fv.floor },
+      { label: "ovs-vif --version", xs: fv.version },
+    ]),
+  );
   lines.push("");
   lines.push("ratios (of medians)");
   const r10 = ratio(`ovsvif@${SMALL}`, `stock@${SMALL}`);
@@ -307,9 +313,16 @@ function printReport(rss: Map<string, number | undefined>, stock: Stock | undefi
   const scaleNoWait = ratio(`nowait@${LARGE}`, `nowait@${SMALL}`);
   lines.push(`  ovs-vif / stock             at ${SMALL} ports: ${fmt(r10, 3)}   at ${LARGE} ports: ${fmt(r1000, 3)}`);
   lines.push(`  ovs-vif ${LARGE} / ${SMALL} ports     waited: ${fmt(scaleWait, 3)}   --no-wait: ${fmt(scaleNoWait, 3)}`);
-  lines.push(`  stock ${LARGE} / ${SMALL} ports: ${fmt(ratio(`stock@${LARGE}`, `stock@${SMALL}`), 3)}   ovs-vsctl list-ports ${LARGE} / ${SMALL}: ${fmt(ratio(`vsctl@${LARGE}`, `vsctl@${SMALL}`), 3)}`);
+  lines.push(
+    `  stock ${LARGE} / ${SMALL} ports: ${fmt(ratio(`stock@${LARGE}`, `stock@${SMALL}`), 3)}   ovs-vsctl list-ports ${LARGE} / ${SMALL}: ${fmt(ratio(`vsctl@${LARGE}`, `vsctl@${SMALL}`), 3)}`,
+  );
   lines.push("");
-  lines.push(...aboveFloorLines([...order.filter((k) => /^(ovsvif|nowait|logerr)@/.test(k)).map((k) => ({ label: LABELS.get(k) ?? k, xs: results.get(k)! })), { label: "ovs-vif --version", xs: fv.version }], fv.floor));
+  lines.push(
+    ...aboveFloorLines(
+      [...order.filter((k) => /^(ovsvif|nowait|logerr)@/.test(k)).map((k) => ({ label: LABELS.get(k) ?? k, xs: results.get(k)! })), { label: "ovs-vif --version", xs: fv.version }],
+      fv.floor,
+    ),
+  );
   if (rss.size > 0) {
     lines.push("");
     lines.push("peak RSS of one online (largest process of the tree, GNU time %M)");
@@ -324,7 +337,12 @@ function printReport(rss: Map<string, number | undefined>, stock: Stock | undefi
   lines.push("");
   lines.push("targets");
   const targets: Target[] = [
-    { name: `Xen online at ${SMALL} ports <= ${TARGET_XEN}x stock (waited)`, value: r10 === undefined ? "stock not measured" : `${r10.toFixed(3)}x`, pass: r10 !== undefined && r10 <= TARGET_XEN, gate: true },
+    {
+      name: `Xen online at ${SMALL} ports <= ${TARGET_XEN}x stock (waited)`,
+      value: r10 === undefined ? "stock not measured" : `${r10.toFixed(3)}x`,
+      pass: r10 !== undefined && r10 <= TARGET_XEN,
+      gate: true,
+    },
     versionTarget(fv.version, fv.floor),
     { name: `ovs-vif --no-wait at ${LARGE} <= 1.5x at ${SMALL} ports`, value: `${fmt(scaleNoWait, 3)}x`, pass: scaleNoWait !== undefined && scaleNoWait <= 1.5, gate: true },
     { name: "syslog lines of every contender arrived", value: syslog ? syslog.counts.map((c) => c.lines).join(" / ") : "no syslog", pass: syslog?.ok ?? false, gate: true },

@@ -149,7 +149,19 @@ function checkPorts(ovsVif: boolean, family: string): string[] {
       .trim()
       .split("\n")
       .map((l) => l.split(","))
-      .map((f) => [f[0]!, { tag: f[1]!, trunks: f[2]!.replace(/"/g, "").split(/\s+/).filter(Boolean).map(Number).sort((a, b) => a - b), mode: f[3]! }]),
+      .map((f) => [
+        f[0]!,
+        {
+          tag: f[1]!,
+          trunks: f[2]!
+            .replace(/"/g, "")
+            .split(/\s+/)
+            .filter(Boolean)
+            .map(Number)
+            .sort((a, b) => a - b),
+          mode: f[3]!,
+        },
+      ]),
   );
   const onBridge = new Set(vsctl("--no-wait", "list-ports", "sw1").split("\n").filter(Boolean));
   const bad: string[] = [];
@@ -202,7 +214,16 @@ if (FAMILIES.includes("xen")) {
   const xenEnv = (n: Nic) => ({ ...baseEnv(), ...xs.env, vif: n.dev, XENBUS_PATH: n.vif.xenbus });
   contenders.push(
     { key: "xen-stock", label: "stock vif-openvswitch", family: "xen", ovsVif: false, file: stockHook, args: ["online", "type_if=vif"], env: xenEnv, own: (t) => t.includes(` ${stockHook}: `) },
-    { key: "xen-ovsvif", label: "ovs-vif as vif-openvswitch", family: "xen", ovsVif: true, file: join(binDir, "vif-openvswitch"), args: ["online", "type_if=vif"], env: xenEnv, own: (t) => syslogTag(t) === "vif-openvswitch" },
+    {
+      key: "xen-ovsvif",
+      label: "ovs-vif as vif-openvswitch",
+      family: "xen",
+      ovsVif: true,
+      file: join(binDir, "vif-openvswitch"),
+      args: ["online", "type_if=vif"],
+      env: xenEnv,
+      own: (t) => syslogTag(t) === "vif-openvswitch",
+    },
   );
   notes.push(`Xen stock: ${deb}`);
 }
@@ -225,8 +246,26 @@ if (FAMILIES.includes("kvm")) {
     ...extra,
   });
   contenders.push(
-    { key: "kvm-stock", label: "stock kvm-ifup + net-common", family: "kvm", ovsVif: false, file: kvmIfup, args: [], env: kvmEnv({ GANETI_ROOTDIR: join(tmp, "stock-root") }), own: (t) => syslogTag(t) === kvmIfup },
-    { key: "kvm-ovsvif", label: "ovs-vif as kvm-vif-bridge", family: "kvm", ovsVif: true, file: join(binDir, "kvm-vif-bridge"), args: [], env: kvmEnv({}), own: (t) => syslogTag(t) === "kvm-vif-bridge" },
+    {
+      key: "kvm-stock",
+      label: "stock kvm-ifup + net-common",
+      family: "kvm",
+      ovsVif: false,
+      file: kvmIfup,
+      args: [],
+      env: kvmEnv({ GANETI_ROOTDIR: join(tmp, "stock-root") }),
+      own: (t) => syslogTag(t) === kvmIfup,
+    },
+    {
+      key: "kvm-ovsvif",
+      label: "ovs-vif as kvm-vif-bridge",
+      family: "kvm",
+      ovsVif: true,
+      file: join(binDir, "kvm-vif-bridge"),
+      args: [],
+      env: kvmEnv({}),
+      own: (t) => syslogTag(t) === "kvm-vif-bridge",
+    },
   );
   notes.push(`KVM stock: ${process.env.STORM_KVM_SOURCE}`);
 }
@@ -267,7 +306,9 @@ async function runPhase(phase: string, c: Contender, concurrent: boolean, base: 
   const hooksCpuMs = childrenCpuMs() - childBefore;
   const cpu = new Map(cpuPids.map((d, i) => [d.name, after[i]!.statMs - before[i]!.statMs]));
   const failed = runs.map((r, i) => ({ r, n: nics[i]! })).filter(({ r }) => r instanceof Error || r.code !== 0);
-  const firstFailure = failed[0] ? `${failed[0].n.dev}: ${failed[0].r instanceof Error ? failed[0].r.message : `exit ${failed[0].r.code}: ${(failed[0].r.stderr || failed[0].r.stdout).trim().split("\n").slice(-2).join(" | ")}`}` : undefined;
+  const firstFailure = failed[0]
+    ? `${failed[0].n.dev}: ${failed[0].r instanceof Error ? failed[0].r.message : `exit ${failed[0].r.code}: ${(failed[0].r.stderr || failed[0].r.stdout).trim().split("\n").slice(-2).join(" | ")}`}`
+    : undefined;
   await new Promise((r) => setTimeout(r, 300)); // the last lines of the stock scripts' loggers
   const lines = sys.receiver.lines().filter((l) => l.t >= windowStart && l.t <= windowEnd + 300 && c.own(l.text));
   const badPorts = checkPorts(c.ovsVif, c.family);
@@ -294,7 +335,10 @@ try {
   log(`creating ${VMS} taps and their xenstore keys...`);
   const ipr = spawnSync("ip", ["-batch", "-"], { input: nics.map((n) => `tuntap add dev ${n.dev} mode tap\n`).join(""), encoding: "utf8" });
   if (ipr.status !== 0) throw new Error(`creating taps: ${ipr.stderr}`);
-  xenstoreWrite(xs.socketPath, nics.flatMap((n) => xenVifKeys(n.vif)));
+  xenstoreWrite(
+    xs.socketPath,
+    nics.flatMap((n) => xenVifKeys(n.vif)),
+  );
   await addInternalPorts(async (...a) => vsctl(...a), "sw1", 1, SMALL);
 
   // Warm-up (untimed): each contender plugs a few NICs once, so no phase pays for cold caches.
@@ -359,7 +403,9 @@ for (const family of FAMILIES) {
     const ov = get(phase, true);
     if (st && ov) {
       const cpuRatio = (d: string) => fmt((ov.cpu.get(d) ?? 0) / Math.max(1, st.cpu.get(d) ?? 0));
-      lines.push(`  ${phase}: ovs-vif / stock wall ${fmt(ov.wallMs / st.wallMs, 3)}x; ovsdb-server CPU ${cpuRatio("ovsdb-server")}x, ovs-vswitchd CPU ${cpuRatio("ovs-vswitchd")}x, hooks' CPU ${fmt(ov.hooksCpuMs / Math.max(1, st.hooksCpuMs))}x`);
+      lines.push(
+        `  ${phase}: ovs-vif / stock wall ${fmt(ov.wallMs / st.wallMs, 3)}x; ovsdb-server CPU ${cpuRatio("ovsdb-server")}x, ovs-vswitchd CPU ${cpuRatio("ovs-vswitchd")}x, hooks' CPU ${fmt(ov.hooksCpuMs / Math.max(1, st.hooksCpuMs))}x`,
+      );
     }
   }
   for (const r of fam) {
