@@ -31,7 +31,7 @@
 // namespace, /dev/log read by a receiver, /var/log/xen a temp dir, default
 // log level, OVS daemons at syslog:err.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import {
@@ -141,8 +141,8 @@ function cleanState(base: number): void {
   if (count !== base) throw new Error(`after clean-up sw1 has ${count} ports, expected ${base}`);
 }
 
-/** Every NIC's port: on sw1 with its tag and trunks (and vlan_mode when ovs-vif). Returns the bad ones. */
-function checkPorts(ovsVif: boolean, family: string): string[] {
+/** Every NIC's port on sw1 with its tag and trunks (and vlan_mode when ovs-vif); for Xen, every hotplug-status. */
+function checkPorts(ovsVif: boolean, family: string): { badPorts: string[]; notConnected: string[] } {
   const out = vsctl("--no-wait", "--format=csv", "--data=bare", "--no-headings", "--columns=name,tag,trunks,vlan_mode", "list", "port");
   const rows = new Map(
     out
@@ -164,21 +164,35 @@ function checkPorts(ovsVif: boolean, family: string): string[] {
       ]),
   );
   const onBridge = new Set(vsctl("--no-wait", "list-ports", "sw1").split("\n").filter(Boolean));
-  const bad: string[] = [];
+  const badPorts: string[] = [];
   for (const n of nics) {
     const r = rows.get(n.dev);
-    if (!r || !onBridge.has(n.dev)) bad.push(`${n.dev}: no port on sw1`);
-    else if (r.tag !== String(n.tag) || r.trunks.join(",") !== n.trunks.join(",")) bad.push(`${n.dev}: tag=${r.tag} trunks=${r.trunks.join(",")}, expected ${n.tag} and ${n.trunks.join(",")}`);
-    else if (ovsVif && r.mode !== "native-untagged") bad.push(`${n.dev}: vlan_mode=${r.mode || "[]"}, expected native-untagged`);
+    if (!r || !onBridge.has(n.dev)) badPorts.push(`${n.dev}: no port on sw1`);
+    else if (r.tag !== String(n.tag) || r.trunks.join(",") !== n.trunks.join(",")) badPorts.push(`${n.dev}: tag=${r.tag} trunks=${r.trunks.join(",")}, expected ${n.tag} and ${n.trunks.join(",")}`);
+    else if (ovsVif && r.mode !== "native-untagged") badPorts.push(`${n.dev}: vlan_mode=${r.mode || "[]"}, expected native-untagged`);
   }
+  const notConnected: string[] = [];
   if (family === "xen") {
-    const r = spawnSync("xenstore-read", ["-s", ...nics.map((n) => `${n.vif.xenbus}/hotplug-status`)], { env: { ...process.env, ...xs.env }, encoding: "utf8" });
+    // One read per key (xenstore-read stops at the first missing one).
+    const script = 'for p in "$@"; do printf "%s\\n" "$(xenstore-read -s "$p" 2>/dev/null || echo "(missing)")"; done';
+    const r = spawnSync("bash", ["-c", script, "read", ...nics.map((n) => `${n.vif.xenbus}/hotplug-status`)], { env: { ...process.env, ...xs.env }, encoding: "utf8" });
     const statuses = r.stdout.split("\n");
     nics.forEach((n, i) => {
-      if (statuses[i] !== "connected") bad.push(`${n.vif.xenbus}/hotplug-status=${statuses[i] || "(missing)"}`);
+      if (statuses[i] !== "connected") notConnected.push(`${n.dev}: hotplug-status ${statuses[i] || "(missing)"}`);
     });
   }
-  return bad;
+  return { badPorts, notConnected };
+}
+
+/** The stock Xen script's own words about a failure: its stderr goes to xen-hotplug.log. */
+function hotplugLogTail(dev: string): string {
+  if (!xenLog) return "";
+  const file = join(xenLog.dir, "xen-hotplug.log");
+  if (!existsSync(file)) return "";
+  const lines = readFileSync(file, "utf8")
+    .split("\n")
+    .filter((l) => l.includes(dev) || /ovs-vsctl|timeout|Timeout|failed/.test(l));
+  return lines.slice(-2).join(" | ");
 }
 
 // ---------------------------------------------------------------------------
@@ -284,6 +298,7 @@ interface PhaseResult {
   hooksCpuMs: number;
   syslogLines: number;
   badPorts: string[];
+  notConnected: string[];
 }
 
 async function runPhase(phase: string, c: Contender, concurrent: boolean, base: number): Promise<PhaseResult> {
@@ -306,12 +321,12 @@ async function runPhase(phase: string, c: Contender, concurrent: boolean, base: 
   const hooksCpuMs = childrenCpuMs() - childBefore;
   const cpu = new Map(cpuPids.map((d, i) => [d.name, after[i]!.statMs - before[i]!.statMs]));
   const failed = runs.map((r, i) => ({ r, n: nics[i]! })).filter(({ r }) => r instanceof Error || r.code !== 0);
-  const firstFailure = failed[0]
-    ? `${failed[0].n.dev}: ${failed[0].r instanceof Error ? failed[0].r.message : `exit ${failed[0].r.code}: ${(failed[0].r.stderr || failed[0].r.stdout).trim().split("\n").slice(-2).join(" | ")}`}`
-    : undefined;
+  const why = (f: { r: Run | Error; n: Nic }) =>
+    f.r instanceof Error ? f.r.message : `exit ${f.r.code}: ${(f.r.stderr || f.r.stdout).trim().split("\n").slice(-2).join(" | ") || (c.family === "xen" ? hotplugLogTail(f.n.dev) : "")}`;
+  const firstFailure = failed[0] ? `${failed[0].n.dev}: ${why(failed[0])}` : undefined;
   await new Promise((r) => setTimeout(r, 300)); // the last lines of the stock scripts' loggers
   const lines = sys.receiver.lines().filter((l) => l.t >= windowStart && l.t <= windowEnd + 300 && c.own(l.text));
-  const badPorts = checkPorts(c.ovsVif, c.family);
+  const { badPorts, notConnected } = checkPorts(c.ovsVif, c.family);
   const res: PhaseResult = {
     phase,
     contender: c,
@@ -322,9 +337,10 @@ async function runPhase(phase: string, c: Contender, concurrent: boolean, base: 
     hooksCpuMs,
     syslogLines: lines.length,
     badPorts,
+    notConnected,
   };
   if (firstFailure) res.firstFailure = firstFailure;
-  log(`${phase}, ${c.label}: ${fmt(wallMs / 1000)} s, ${failed.length} failed, ${badPorts.length} ports wrong`);
+  log(`${phase}, ${c.label}: ${fmt(wallMs / 1000)} s, ${failed.length} failed, ${badPorts.length} ports wrong, ${notConnected.length} not connected`);
   return res;
 }
 
@@ -381,12 +397,12 @@ for (const family of FAMILIES) {
   if (fam.length === 0) continue;
   const daemonNames = family === "xen" ? ["ovsdb-server", "ovs-vswitchd", "xenstored"] : ["ovsdb-server", "ovs-vswitchd"];
   lines.push("", family === "xen" ? "Xen (vif-openvswitch online)" : "Ganeti KVM (kvm-ifup, openvswitch mode)");
-  const head = `  ${"phase".padEnd(24)} ${"contender".padEnd(28)} ${"wall s".padStart(7)} ${"fail".padStart(4)} ${"plug med/p90/max ms".padStart(22)} ${daemonNames.map((d) => `${d} CPU ms`.padStart(20)).join("")} ${"hooks CPU ms".padStart(13)} ${"syslog".padStart(7)} ${"ports ok".padStart(9)}`;
+  const head = `  ${"phase".padEnd(24)} ${"contender".padEnd(28)} ${"wall s".padStart(7)} ${"fail".padStart(4)} ${"plug med/p90/max ms".padStart(22)} ${daemonNames.map((d) => `${d} CPU ms`.padStart(20)).join("")} ${"hooks CPU ms".padStart(13)} ${"syslog".padStart(7)} ${"ports ok".padStart(9)}${family === "xen" ? "  connected" : ""}`;
   lines.push(head, "  " + "-".repeat(head.length - 2));
   for (const r of fam) {
     const s = r.latencies.length ? stats(r.latencies) : undefined;
     lines.push(
-      `  ${r.phase.padEnd(24)} ${r.contender.label.padEnd(28)} ${fmt(r.wallMs / 1000).padStart(7)} ${String(r.failures).padStart(4)} ${(s ? `${fmt(s.median, 1)}/${fmt(s.p90, 1)}/${fmt(s.max, 1)}` : "-").padStart(22)} ${daemonNames.map((d) => fmt(r.cpu.get(d), 0).padStart(20)).join("")} ${fmt(r.hooksCpuMs, 0).padStart(13)} ${String(r.syslogLines).padStart(7)} ${`${VMS - new Set(r.badPorts.map((b) => b.split(":")[0])).size}/${VMS}`.padStart(9)}`,
+      `  ${r.phase.padEnd(24)} ${r.contender.label.padEnd(28)} ${fmt(r.wallMs / 1000).padStart(7)} ${String(r.failures).padStart(4)} ${(s ? `${fmt(s.median, 1)}/${fmt(s.p90, 1)}/${fmt(s.max, 1)}` : "-").padStart(22)} ${daemonNames.map((d) => fmt(r.cpu.get(d), 0).padStart(20)).join("")} ${fmt(r.hooksCpuMs, 0).padStart(13)} ${String(r.syslogLines).padStart(7)} ${`${VMS - r.badPorts.length}/${VMS}`.padStart(9)}${family === "xen" ? `${`${VMS - r.notConnected.length}/${VMS}`.padStart(11)}` : ""}`,
     );
   }
   const get = (phase: string, ovsVif: boolean) => fam.find((r) => r.phase === phase && r.contender.ovsVif === ovsVif);
@@ -410,8 +426,10 @@ for (const family of FAMILIES) {
   }
   for (const r of fam) {
     if (r.firstFailure) lines.push(`  ! ${r.phase}, ${r.contender.label}: ${r.failures} failed; first: ${r.firstFailure}`);
-    if (r.badPorts.length) lines.push(`  ! ${r.phase}, ${r.contender.label}: ${r.badPorts.length} wrong: ${r.badPorts.slice(0, 3).join("; ")}`);
-    if (r.contender.ovsVif && (r.failures || r.badPorts.length)) problems.push(`${r.phase}, ${r.contender.label}: ${r.failures} failed, ${r.badPorts.length} ports wrong`);
+    if (r.badPorts.length) lines.push(`  ! ${r.phase}, ${r.contender.label}: ${r.badPorts.length} ports wrong: ${r.badPorts.slice(0, 3).join("; ")}`);
+    if (r.notConnected.length) lines.push(`  ! ${r.phase}, ${r.contender.label}: ${r.notConnected.length} not connected: ${r.notConnected.slice(0, 3).join("; ")}`);
+    if (r.contender.ovsVif && (r.failures || r.badPorts.length || r.notConnected.length))
+      problems.push(`${r.phase}, ${r.contender.label}: ${r.failures} failed, ${r.badPorts.length} ports wrong, ${r.notConnected.length} not connected`);
     if (r.contender.ovsVif && r.syslogLines !== VMS - r.failures) problems.push(`${r.phase}, ${r.contender.label}: ${r.syslogLines} syslog lines for ${VMS - r.failures} plugs`);
   }
 }
