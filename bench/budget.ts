@@ -38,6 +38,7 @@ import {
   timedSpawn,
   xenVif,
   xenVifKeys,
+  type Run,
 } from "./lib.ts";
 
 const MARK = "OVS_VIF_BENCH_BUDGET_INNER";
@@ -308,6 +309,30 @@ function budgetOf(text: string, paths: { ovsdb: string; xenstore: string }): Bud
   return { total: endTs - t0, segments, notes };
 }
 
+/** The hook's own marks (OVS_VIF_TRACE=1: "trace N ms STEP" on stderr, ms since the runtime's time origin) plus the spawn-to-exit time. */
+function marksOf(r: Run): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const l of r.stderr.split("\n")) {
+    const x = /^trace ([\d.]+) ms (.+)$/.exec(l);
+    if (x) m.set(x[2]!, Number(x[1]));
+  }
+  m.set("exit: spawn to exit as the parent sees it (also counts exec and Bun before its time origin)", r.ms);
+  return m;
+}
+
+/** Untraced step times from the marks: the median of each step's increment over the runs. */
+function untracedSteps(runs: Map<string, number>[], totals: number[]): string[] {
+  const names = [...(runs[0]?.keys() ?? [])];
+  const out = [`   untraced, from the hook's own marks (${runs.length} runs, total median ${fmt(stats(totals).median)} ms; no strace overhead, mark resolution):`];
+  out.push(`   ${"at".padStart(7)} ${"step".padStart(7)}  to`);
+  names.forEach((name, i) => {
+    const at = runs.map((m) => m.get(name)).filter((x): x is number => x !== undefined);
+    const step = runs.map((m) => (i === 0 ? m.get(name)! : m.get(name)! - m.get(names[i - 1]!)!)).filter((x) => Number.isFinite(x));
+    if (at.length) out.push(`   ${fmt(stats(at).median).padStart(7)} ${fmt(stats(step).median).padStart(7)}  ${i === 0 ? `${name} (from the runtime's time origin)` : name}`);
+  });
+  return out;
+}
+
 // ---------------------------------------------------------------------------
 // The environment: the Xen bench's, for one VM.
 
@@ -352,7 +377,7 @@ const code = await guarded(
       symlinkSync(binary, hook);
       return hook;
     });
-    const results = binaries.map((binary) => ({ binary, budgets: [] as Budget[], untraced: [] as number[], untracedNoMarks: [] as number[] }));
+    const results = binaries.map((binary) => ({ binary, budgets: [] as Budget[], untraced: [] as number[], untracedNoMarks: [] as number[], marks: [] as Map<string, number>[] }));
     const floorTotals: number[] = [];
     const floorRuntime: number[] = [];
     const traced = (file: string, args: string[], out: string) => {
@@ -385,6 +410,7 @@ const code = await guarded(
           if (r.code !== 0) throw new Error(`untraced run failed: ${r.stderr}`);
           await check("untraced run");
           if (i >= 2) list.push(r.ms);
+          if (i >= 2 && e === env) results[bi]!.marks.push(marksOf(r));
         }
       }
     }
@@ -410,6 +436,7 @@ const code = await guarded(
         lines.push(`   ${fmt(s.start).padStart(7)} ${fmt(s.end - s.start).padStart(7)}  ${s.category.padEnd(22)} ${s.label}${s.detail ? `  [${s.detail}]` : ""}`);
       }
       for (const n of medianRun.notes) lines.push(`   - ${n}`);
+      lines.push("", ...untracedSteps(res.marks, res.untraced));
     }
     // Per category: the median over runs of each run's sum.
     const categories = [...new Set(results.flatMap((r) => r.budgets.flatMap((b) => b.segments.map((s) => s.category))))];

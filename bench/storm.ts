@@ -189,9 +189,10 @@ function hotplugLogTail(dev: string): string {
   if (!xenLog) return "";
   const file = join(xenLog.dir, "xen-hotplug.log");
   if (!existsSync(file)) return "";
+  // ovs-vif's own lines ("... vif-openvswitch[PID] info: ...") are not the stock script's.
   const lines = readFileSync(file, "utf8")
     .split("\n")
-    .filter((l) => l.includes(dev) || /ovs-vsctl|timeout|Timeout|failed/.test(l));
+    .filter((l) => !/ vif-openvswitch\[\d+\] /.test(l) && (l.includes(dev) || /ovs-vsctl|timeout|failed/i.test(l)));
   return lines.slice(-2).join(" | ");
 }
 
