@@ -31,7 +31,7 @@
 // namespace, /dev/log read by a receiver, /var/log/xen a temp dir, default
 // log level, OVS daemons at syslog:err.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import {
@@ -184,16 +184,10 @@ function checkPorts(ovsVif: boolean, family: string): { badPorts: string[]; notC
   return { badPorts, notConnected };
 }
 
-/** The stock Xen script's own words about a failure: its stderr goes to xen-hotplug.log. */
-function hotplugLogTail(dev: string): string {
-  if (!xenLog) return "";
-  const file = join(xenLog.dir, "xen-hotplug.log");
-  if (!existsSync(file)) return "";
-  // ovs-vif's own lines ("... vif-openvswitch[PID] info: ...") are not the stock script's.
-  const lines = readFileSync(file, "utf8")
-    .split("\n")
-    .filter((l) => !/ vif-openvswitch\[\d+\] /.test(l) && (l.includes(dev) || /ovs-vsctl|timeout|failed/i.test(l)));
-  return lines.slice(-2).join(" | ");
+/** A Xen hook's own words about its failure: hotplug-error, as the toolstack reads it. */
+function hotplugError(n: Nic): string {
+  const r = spawnSync("xenstore-read", ["-s", `${n.vif.xenbus}/hotplug-error`], { env: { ...process.env, ...xs.env }, encoding: "utf8" });
+  return r.status === 0 ? `hotplug-error: ${r.stdout.trim()}` : "";
 }
 
 // ---------------------------------------------------------------------------
@@ -323,7 +317,7 @@ async function runPhase(phase: string, c: Contender, concurrent: boolean, base: 
   const cpu = new Map(cpuPids.map((d, i) => [d.name, after[i]!.statMs - before[i]!.statMs]));
   const failed = runs.map((r, i) => ({ r, n: nics[i]! })).filter(({ r }) => r instanceof Error || r.code !== 0);
   const why = (f: { r: Run | Error; n: Nic }) =>
-    f.r instanceof Error ? f.r.message : `exit ${f.r.code}: ${(f.r.stderr || f.r.stdout).trim().split("\n").slice(-2).join(" | ") || (c.family === "xen" ? hotplugLogTail(f.n.dev) : "")}`;
+    f.r instanceof Error ? f.r.message : `exit ${f.r.code}: ${(f.r.stderr || f.r.stdout).trim().split("\n").slice(-2).join(" | ") || (c.family === "xen" ? hotplugError(f.n) : "")}`;
   const firstFailure = failed[0] ? `${failed[0].n.dev}: ${why(failed[0])}` : undefined;
   await new Promise((r) => setTimeout(r, 300)); // the last lines of the stock scripts' loggers
   const lines = sys.receiver.lines().filter((l) => l.t >= windowStart && l.t <= windowEnd + 300 && c.own(l.text));
