@@ -132,7 +132,7 @@ async function applyAndReport(ctx: SwitchHookRun, what: string, switches: Desire
       for (const line of outcomeLines(o)) ctx.log.info(`${what}: ${line}`);
       if (o.failures.length > 0) failed = true;
     }
-    if (failed) ctx.log.error(`${what}: some uplink devices could not be attached (see above)`);
+    if (failed) ctx.log.error(`${what}: ovs-vswitchd could not attach all of it (see above)`);
     return failed ? 1 : 0;
   } finally {
     db.close();

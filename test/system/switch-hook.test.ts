@@ -119,6 +119,24 @@ test("pre phase, other modes and other hook paths do nothing", async () => {
   assert.is(await h.dump(), before);
 });
 
+test("network-connect with no spec: a bare bridge on the default datapath, refused in one line and nothing written when ovs-vswitchd cannot run that datapath", async () => {
+  const h = await node();
+  const available = (await h.vsctl("get", "Open_vSwitch", ".", "datapath_types")).trim();
+  const before = await h.dump();
+  const r = await hook(h, "node1.example.com", connectEnv("post", "br-lab"));
+  if (/\bsystem\b/.test(available)) {
+    // A node with the kernel datapath: the bridge works there.
+    assert.is(r.code, 0, r.stderr);
+    assert.is((await h.vsctl("get", "Interface", "br-lab", "ofport")).trim(), "65534");
+    return;
+  }
+  assert.is(r.code, 1, r.stderr);
+  const lines = r.stderr.trim().split("\n").filter((l) => /error/.test(l));
+  assert.is(lines.length, 1, r.stderr);
+  assert.match(lines[0]!, /br-lab datapath_type.*system.*ovs-vswitchd on this node runs only netdev/);
+  assert.is(await h.dump(), before);
+});
+
 test("network-connect for a link the spec does not describe creates a bare bridge", async () => {
   const h = await node();
   writeSpec(h, SPEC);
