@@ -15,6 +15,7 @@
 // loaded (not on Bun, or OVS_VIF_NO_FFI=1 as for src/netdev.ts) does a
 // detached logger(1) carry the line.
 import { appendFileSync, existsSync, writeSync } from "node:fs";
+import { openLibc } from "./libc.ts";
 
 export type Level = "error" | "warn" | "info" | "debug";
 const ORDER: Record<Level, number> = { error: 0, warn: 1, info: 2, debug: 3 };
@@ -173,75 +174,55 @@ const MSG_DONTWAIT = 0x40;
 const MSG_NOSIGNAL = 0x4000;
 const SUN_PATH_MAX = 108;
 
-interface LibcSocket {
-  socket(domain: number, type: number, protocol: number): number;
-  connect(fd: number, addr: unknown, len: number): number;
-  send(fd: number, buf: unknown, len: number, flags: number): number;
-  close(fd: number): number;
-  localtime_r(timep: unknown, result: unknown): unknown;
-}
-
 let transport: SyslogTransport | null | undefined;
 
-/** libc's socket calls through bun:ffi; null where they cannot be had. */
+/** libc's socket calls; null where they cannot be had. */
 function loadTransport(): SyslogTransport | null {
   if (transport !== undefined) return transport;
   transport = null;
-  if (process.env.OVS_VIF_NO_FFI === "1" || typeof (globalThis as { Bun?: unknown }).Bun === "undefined") return null;
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const ffi = require("bun:ffi") as typeof import("bun:ffi");
-    const { FFIType } = ffi;
-    const libc = ffi.dlopen("libc.so.6", {
-      socket: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
-      connect: { args: [FFIType.i32, FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
-      send: { args: [FFIType.i32, FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i32 },
-      close: { args: [FFIType.i32], returns: FFIType.i32 },
-      localtime_r: { args: [FFIType.ptr, FFIType.ptr], returns: FFIType.ptr },
-    }).symbols as unknown as LibcSocket;
-    const encoder = new TextEncoder();
-    const timeT = new BigInt64Array(1);
-    const tm = new Int32Array(16); // struct tm: sec, min, hour, mday, mon, ... (56 bytes on x86-64 and arm64)
-    transport = {
-      localTime() {
-        timeT[0] = BigInt(Math.floor(Date.now() / 1000));
-        libc.localtime_r(ffi.ptr(timeT), ffi.ptr(tm));
-        return { seconds: tm[0]!, minutes: tm[1]!, hours: tm[2]!, day: tm[3]!, month: tm[4]! };
-      },
-      open(path) {
-        const name = encoder.encode(path);
-        if (name.length >= SUN_PATH_MAX) return null;
-        const addr = new Uint8Array(2 + SUN_PATH_MAX);
-        addr[0] = AF_UNIX; // sa_family_t, little-endian
-        addr.set(name, 2);
-        const addrLen = 2 + name.length + 1;
-        // A datagram socket first (rsyslog, journald); a stream socket refuses
-        // that connect (EPROTOTYPE) and takes the second.
-        for (const type of [SOCK_DGRAM, SOCK_STREAM]) {
-          const fd = libc.socket(AF_UNIX, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-          if (fd < 0) return null;
-          if (libc.connect(fd, ffi.ptr(addr), addrLen) === 0) {
-            const stream = type === SOCK_STREAM;
-            return {
-              send(message) {
-                const bytes = encoder.encode(stream ? `${message}\n` : message);
-                const len = Math.min(bytes.length, MAX_MESSAGE);
-                if (stream && len < bytes.length) bytes[len - 1] = 0x0a;
-                const sent = libc.send(fd, ffi.ptr(bytes), len, MSG_DONTWAIT | MSG_NOSIGNAL);
-                if (sent === len || !stream) return true; // a datagram that did not fit the queue is just dropped
-                libc.close(fd); // part of a line on a stream would garble the next one
-                return false;
-              },
-            };
-          }
-          libc.close(fd);
+  const access = openLibc();
+  if (!access) return null;
+  const { libc, ptr } = access;
+  const encoder = new TextEncoder();
+  const timeT = new BigInt64Array(1);
+  const tm = new Int32Array(16); // struct tm: sec, min, hour, mday, mon, ... (56 bytes on x86-64 and arm64)
+  transport = {
+    localTime() {
+      timeT[0] = BigInt(Math.floor(Date.now() / 1000));
+      libc.localtime_r(ptr(timeT), ptr(tm));
+      return { seconds: tm[0]!, minutes: tm[1]!, hours: tm[2]!, day: tm[3]!, month: tm[4]! };
+    },
+    open(path) {
+      const name = encoder.encode(path);
+      if (name.length >= SUN_PATH_MAX) return null;
+      const addr = new Uint8Array(2 + SUN_PATH_MAX);
+      addr[0] = AF_UNIX; // sa_family_t, little-endian
+      addr.set(name, 2);
+      const addrLen = 2 + name.length + 1;
+      // A datagram socket first (rsyslog, journald); a stream socket refuses
+      // that connect (EPROTOTYPE) and takes the second.
+      for (const type of [SOCK_DGRAM, SOCK_STREAM]) {
+        const fd = libc.socket(AF_UNIX, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0) return null;
+        if (libc.connect(fd, ptr(addr), addrLen) === 0) {
+          const stream = type === SOCK_STREAM;
+          return {
+            send(message) {
+              const bytes = encoder.encode(stream ? `${message}\n` : message);
+              const len = Math.min(bytes.length, MAX_MESSAGE);
+              if (stream && len < bytes.length) bytes[len - 1] = 0x0a;
+              const sent = libc.send(fd, ptr(bytes), len, MSG_DONTWAIT | MSG_NOSIGNAL);
+              if (sent === len || !stream) return true; // a datagram that did not fit the queue is just dropped
+              libc.close(fd); // part of a line on a stream would garble the next one
+              return false;
+            },
+          };
         }
-        return null;
-      },
-    };
-  } catch {
-    transport = null;
-  }
+        libc.close(fd);
+      }
+      return null;
+    },
+  };
   return transport;
 }
 

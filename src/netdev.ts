@@ -9,6 +9,7 @@ import { existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync } fr
 import { basename } from "node:path";
 import { run } from "./exec.ts";
 import { StateError } from "./errors.ts";
+import { openLibc } from "./libc.ts";
 
 const SYSFS = "/sys/class/net";
 
@@ -86,28 +87,15 @@ let ioctlBackend: Ioctl | null | undefined;
 function loadIoctl(): Ioctl | null {
   if (ioctlBackend !== undefined) return ioctlBackend;
   ioctlBackend = null;
-  if (process.env.OVS_VIF_NO_FFI === "1" || typeof (globalThis as { Bun?: unknown }).Bun === "undefined") return null;
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const ffi = require("bun:ffi") as typeof import("bun:ffi");
-    const { FFIType } = ffi;
-    const libc = ffi.dlopen("libc.so.6", {
-      socket: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
-      ioctl: { args: [FFIType.i32, FFIType.u64, FFIType.ptr], returns: FFIType.i32 },
-      __errno_location: { args: [], returns: FFIType.ptr },
-    });
-    const fd = libc.symbols.socket(2 /* AF_INET */, 2 /* SOCK_DGRAM */, 0);
-    if (fd < 0) return null;
-    ioctlBackend = {
-      call: (request, ifr) => libc.symbols.ioctl(fd, request, ffi.ptr(ifr)),
-      errno: () => {
-        const p = libc.symbols.__errno_location();
-        return p === null ? 0 : ffi.read.i32(p, 0);
-      },
-    };
-  } catch {
-    ioctlBackend = null;
-  }
+  const access = openLibc();
+  if (!access) return null;
+  const { libc, ptr, readI32 } = access;
+  const fd = libc.socket(2 /* AF_INET */, 2 /* SOCK_DGRAM */, 0);
+  if (fd < 0) return null;
+  ioctlBackend = {
+    call: (request, ifr) => libc.ioctl(fd, request, ptr(ifr)),
+    errno: () => readI32(libc.__errno_location()),
+  };
   return ioctlBackend;
 }
 
