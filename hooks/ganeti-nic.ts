@@ -7,7 +7,6 @@
 // The NIC comes from the environment (INSTANCE, MAC, MODE, LINK, VLAN,
 // INTERFACE, INTERFACE_INDEX, INTERFACE_UUID, INTERFACE_NAME, IP, TAGS,
 // NETWORK_*). A failure is one line on stderr, which Ganeti shows in the job.
-import { basename, dirname } from "node:path";
 import { GLOBAL_HELP } from "../src/cli/args.ts";
 import type { EntryPoint, Invocation } from "../src/cli/runner.ts";
 import { InputError } from "../src/errors.ts";
@@ -87,8 +86,10 @@ export const kvmVifBridge: EntryPoint = { tag: "kvm-vif-bridge", help: HELP, run
 
 /** Ganeti 4.0: invoked as .../network/MODE/up or .../down. */
 export function ganetiNicByPath(path: string): EntryPoint {
-  const name = basename(path);
-  const dir = basename(dirname(path));
+  // Split by hand: node:path costs ~0.7 ms to load.
+  const parts = path.split("/");
+  const name = parts[parts.length - 1]!;
+  const dir = parts.length > 1 ? parts[parts.length - 2]! : ".";
   const how: How = { path };
   if ((NIC_MODES as readonly string[]).includes(dir)) how.dirMode = dir as NicMode;
   return {

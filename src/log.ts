@@ -14,7 +14,7 @@
 // dropped: the hook never fails or waits for it. Only where bun:ffi cannot be
 // loaded (not on Bun, or OVS_VIF_NO_FFI=1 as for src/netdev.ts) does a
 // detached logger(1) carry the line.
-import { appendFileSync, existsSync, writeSync } from "node:fs";
+import { appendFile, exists, writeFd } from "./files.ts";
 import { openLibc } from "./libc.ts";
 
 export type Level = "error" | "warn" | "info" | "debug";
@@ -95,12 +95,12 @@ export class Log {
 type Sink = (level: Level, text: string) => void;
 
 function makeSinks(opts: LogOptions): Sink[] {
-  const sinks: Sink[] = [(level, text) => writeSync(2, `${opts.tag}: ${level === "info" ? "" : level + ": "}${text}\n`)];
+  const sinks: Sink[] = [(level, text) => writeFd(2, `${opts.tag}: ${level === "info" ? "" : level + ": "}${text}\n`)];
   if (opts.file) {
     const file = opts.file;
     sinks.push((level, text) => {
       try {
-        appendFileSync(file, `${new Date().toISOString()} ${opts.tag}[${process.pid}] ${level}: ${text}\n`);
+        appendFile(file, `${new Date().toISOString()} ${opts.tag}[${process.pid}] ${level}: ${text}\n`);
       } catch {
         // not writable: the line still went to stderr and syslog
       }
@@ -108,7 +108,7 @@ function makeSinks(opts: LogOptions): Sink[] {
   }
   const socketPath = opts.syslogSocket ?? (process.env.OVS_VIF_SYSLOG_SOCKET || "/dev/log");
   // No socket, no cost: nothing is loaded or opened.
-  if (opts.syslog && existsSync(socketPath)) sinks.push(syslogSink(opts.tag, socketPath));
+  if (opts.syslog && exists(socketPath)) sinks.push(syslogSink(opts.tag, socketPath));
   return sinks;
 }
 

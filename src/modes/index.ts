@@ -3,7 +3,7 @@
 import type { RunContext } from "../context.ts";
 import type { Fields } from "../log.ts";
 import { runSteps } from "../netdev.ts";
-import { existsSync } from "node:fs";
+import { exists } from "../files.ts";
 import { connectOvsdb } from "../context.ts";
 import { loadOvnConfig, ovnConfigPath, type OvnConfig } from "../ovn/config.ts";
 import { ovnPortOf } from "../ovn/ganeti.ts";
@@ -23,7 +23,7 @@ const renamed = (o: NicUpOptions, device: string) => (o.currentDevice !== undefi
 
 /** The node's OVN settings; the file is read only when it is there. */
 function nodeOvnConfig(): OvnConfig | undefined {
-  return process.env.OVN_NB_DB !== undefined || existsSync(ovnConfigPath()) ? loadOvnConfig() : undefined;
+  return process.env.OVN_NB_DB !== undefined || exists(ovnConfigPath()) ? loadOvnConfig() : undefined;
 }
 
 const stepOptions = (ctx: RunContext) => ({ timeoutMs: ctx.deadline.left(), ...(ctx.print ? { print: ctx.print } : {}) });

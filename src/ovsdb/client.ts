@@ -2,7 +2,7 @@
 // Only what ovs-vif needs: transact, monitor updates, and answering the
 // server's echo probes (ovsdb-server drops clients that do not answer).
 import { OvsdbError } from "../errors.ts";
-import { readFileSync } from "node:fs";
+import { readFile } from "../files.ts";
 import { ConnectError, openStream, type Stream, type StreamTarget } from "../stream.ts";
 import { JsonSplitter } from "./json-stream.ts";
 
@@ -75,7 +75,7 @@ export class OvsdbClient {
     if (endpoint.ssl) {
       const read = (what: string, file: string) => {
         try {
-          return readFileSync(file, "utf8");
+          return readFile(file);
         } catch (err) {
           throw new OvsdbError("endpoint", `${endpoint.text}: ${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
         }
