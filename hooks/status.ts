@@ -62,8 +62,12 @@ async function everyNode(argv: string[]): Promise<NodeAnswer[]> {
   const instances = await queryInstances();
   mkdirSync(dirname(file), { recursive: true, mode: 0o755 });
   writeSnapshot(file, { version: 1, taken: new Date().toISOString(), instances, networks: Object.fromEntries(await queryNetworkTags()) });
-  await copyToNodes(file);
-  return runOnNodes([...argv, "--from", file], await onlineNodes());
+  const nodes = await onlineNodes();
+  // A node the view did not reach is reported as not answering, not run on a stale copy.
+  const missed = new Set(await copyToNodes(file));
+  const answers = await runOnNodes([...argv, "--from", file], nodes.filter((n) => !missed.has(n)));
+  for (const node of missed) answers.push({ node, output: `copying ${file} there failed (is ovs-vif installed there, with ${dirname(file)}?)`, code: 255 });
+  return answers;
 }
 
 /** The one JSON line a node printed (its other lines are log lines). */

@@ -74,6 +74,8 @@ export interface GanetiNode {
 /** The cluster; run/must/vsctl/appctl/dir are those of the master, node(1). */
 export interface GanetiCluster extends GanetiNode {
   nodes: GanetiNode[];
+  /** What `gnt-node add NAME` printed (stdout and stderr), by node name. */
+  nodeAddOutput: Record<string, string>;
   /** node(1) (the master) .. node(N). */
   node(index: number): GanetiNode;
   stop(): Promise<void>;
@@ -82,6 +84,9 @@ export interface GanetiCluster extends GanetiNode {
 export interface ClusterOptions {
   /** 1 (default) or 2. */
   nodes?: number;
+  /** Runs on the master after gnt-cluster init, before the other nodes are
+   * added (e.g. to put a switch spec there for the node-add hook). */
+  beforeNodeAdd?: (master: GanetiNode) => Promise<void>;
 }
 
 /** What the oracle helpers (listRows, portView) need of a node: its vsctl. */
@@ -242,6 +247,7 @@ export async function startGanetiCluster(log: (line: string) => void = () => und
   const top = mkdtempSync(join(tmpdir(), "ovs-vif-ganeti-cluster-"));
   live = { holders: [], dir: top };
   const nodes: GanetiNode[] = [];
+  const nodeAddOutput: Record<string, string> = {};
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
@@ -331,10 +337,13 @@ export async function startGanetiCluster(log: (line: string) => void = () => und
     log(`gnt-cluster init ${CLUSTER} (node ${master.name}): ${((Date.now() - t1) / 1000).toFixed(1)} s`);
     const keys = readdirSync(join(master.dir, "ssh")).filter((f) => /^id_.*\.pub$/.test(f));
     if (keys.length === 0) throw new Error(`gnt-cluster init left no root key in ${join(master.dir, "ssh")}`);
+    await options.beforeNodeAdd?.(master);
     for (const n of nodes.slice(1)) {
       const t2 = Date.now();
       for (const k of keys) appendFileSync(join(n.dir, "ssh/authorized_keys"), readFileSync(join(master.dir, "ssh", k)), { mode: 0o600 });
-      await master.must("gnt-node", ["add", "--no-ssh-key-check", n.name], 180000);
+      const added = await master.run("gnt-node", ["add", "--no-ssh-key-check", n.name], 180000);
+      if (added.code !== 0) throw new Error(`gnt-node add ${n.name} failed (exit ${added.code}): ${(added.stderr || added.stdout).trim()}`);
+      nodeAddOutput[n.name] = added.stdout + added.stderr;
       log(`gnt-node add ${n.name}: ${((Date.now() - t2) / 1000).toFixed(1)} s`);
     }
   } catch (err) {
@@ -346,6 +355,7 @@ export async function startGanetiCluster(log: (line: string) => void = () => und
   return {
     ...master,
     nodes,
+    nodeAddOutput,
     node(index: number) {
       const n = nodes[index - 1];
       if (!n) throw new Error(`no node(${index}): the cluster has nodes 1..${nodes.length}`);
