@@ -107,8 +107,9 @@ function makeSinks(opts: LogOptions): Sink[] {
     });
   }
   const socketPath = opts.syslogSocket ?? (process.env.OVS_VIF_SYSLOG_SOCKET || "/dev/log");
-  // No socket, no cost: nothing is loaded or opened.
-  if (opts.syslog && exists(socketPath)) sinks.push(syslogSink(opts.tag, socketPath));
+  // Looked at on the first line only, at the end of a hook's run: nothing
+  // is loaded or opened before the hook's own work.
+  if (opts.syslog) sinks.push(syslogSink(opts.tag, socketPath));
   return sinks;
 }
 
@@ -142,8 +143,9 @@ function syslogSink(tag: string, socketPath: string): Sink {
   let fallback: Sink | undefined;
   return (level, text) => {
     if (conn === undefined) {
+      // No socket, no cost (a connect to a missing path just fails).
       const transport = loadTransport();
-      if (transport === null) fallback = loggerSink(tag, socketPath);
+      if (transport === null && exists(socketPath)) fallback = loggerSink(tag, socketPath);
       conn = transport === null ? null : transport.open(socketPath);
     }
     if (fallback) return fallback(level, text);
