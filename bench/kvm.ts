@@ -1,6 +1,7 @@
-// Benchmark: Ganeti's KVM openvswitch NIC setup, stock against ovs-vif.
+// Benchmark: Ganeti's KVM openvswitch NIC setup, stock against ovs-vif, under
+// production conditions.
 //
-//   node_modules/.bin/bun bench/kvm.ts
+//   node_modules/.bin/bun bench/kvm.ts   (npm run bench:kvm builds dist/ovs-vif first)
 //   OVS_VIF_BINARY=/path/to/ovs-vif     binary under test (default dist/ovs-vif)
 //   OVS_VIF_BENCH_RUNS=20                timed runs per contender (>= 10)
 //
@@ -15,23 +16,49 @@
 //   no-wait     (info) ovs-vif --no-wait: not waiting for ovs-vswitchd
 // at two sizes of the bridge: 10 and 1000 other ports (internal ports; the
 // stock script's ovs-vsctl reads whole tables, ovs-vif reads rows by name).
-// Everything runs against a private ovsdb-server + ovs-vswitchd; the
-// contenders run inside its network namespace (this script re-executes
-// itself there, so no launcher is timed) with OVS_RUNDIR pointing at it.
 // Before each timed run (untimed): the port is removed and the tap set
 // down, so every run does a fresh attach. Runs alternate between contenders.
 //
-// Prints medians (and p90, min), the ratio ovs-vif / stock and the target
-// (<= 0.3x) at each size; exits 0 when the target holds at both, 1 otherwise.
+// Production conditions (bench/lib.ts): the bench re-executes itself in a
+// private mount + network namespace with a private OVS, contenders spawned
+// directly; /dev/log is a datagram socket read by the bench (both contenders
+// log as on a node: net-common's log_info and ovs-vif's sink; the lines are
+// counted per contender afterwards); ovs-vif runs with its defaults (no
+// OVS_VIF_LOG_LEVEL, no OVS_VIF_SYSLOG). The runtime floor (an empty program
+// compiled as the product) and `ovs-vif --version` are timed in the same run.
+//
+// Prints median / min / max / p90, the ratio ovs-vif / stock and the target
+// (<= 0.3x at 10 ports; 1000 ports reported); exits 0 when every target holds.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { mkdirSync, mkdtempSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { stats, timedSpawn } from "./lib.ts";
+import {
+  aboveFloorLines,
+  addInternalPorts,
+  buildFloor,
+  countSyslog,
+  enterPrivateNamespaces,
+  floorAndVersion,
+  fmt,
+  guarded,
+  productionOvsLogLevels,
+  productionSyslog,
+  removeTemp,
+  stats,
+  statsTable,
+  syslogTag,
+  targetLines,
+  timedSpawn,
+  versionTarget,
+  type SpawnRecord,
+  type Target,
+} from "./lib.ts";
 
-const INNER = "OVS_VIF_BENCH_KVM_INNER";
+const MARK = "OVS_VIF_BENCH_KVM_INNER";
 const RUNS = Math.max(10, Number(process.env.OVS_VIF_BENCH_RUNS ?? 20) || 20);
 const WARMUPS = 2;
+const FLOOR_RUNS = 40;
 const TAP = "tapbench0";
 const TARGET = 0.3;
 const SIZES = [10, 1000];
@@ -48,73 +75,32 @@ const NIC_ENV = {
   TAGS: "",
 };
 
-/** Spawn-to-exit time, with stdout and stderr together. */
-async function timed(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ ms: number; code: number; out: string }> {
-  const r = await timedSpawn(file, args, env);
-  return { ms: r.ms, code: r.code, out: r.stdout + r.stderr };
+// Outside: the stock scripts (the private namespace has no network), then the bench inside.
+const inside = await enterPrivateNamespaces(MARK, async () => {
+  const { stockGaneti } = await import("../test/harness/ganeti-stock.ts");
+  const stock = await stockGaneti();
+  return { env: { BENCH_KVM_IFUP: stock.kvmIfup, BENCH_STOCK_SOURCE: stock.source }, cleanup: () => stock.cleanup() };
+});
+if (!inside) {
+  process.stderr.write("bench: the KVM bench needs a private mount + network namespace (unshare); not run\n");
+  process.exit(1);
 }
 
-function must(file: string, args: string[], env: NodeJS.ProcessEnv = process.env): string {
-  const r = spawnSync(file, args, { env, encoding: "utf8" });
+const { startOvs, BINARY } = await import("../test/harness/ovs.ts");
+const binary = resolve(BINARY);
+const kvmIfup = process.env.BENCH_KVM_IFUP!;
+const tmp = mkdtempSync(join(tmpdir(), "ovs-vif-bench-kvm-"));
+const sys = await productionSyslog(tmp, true);
+const floor = buildFloor(tmp);
+const ovs = await startOvs({ netns: "current" });
+const ovsNote = productionOvsLogLevels(ovs.dir);
+const db = `unix:${ovs.dbSock}`;
+
+function must(file: string, args: string[]): string {
+  const r = spawnSync(file, args, { encoding: "utf8" });
   if (r.status !== 0) throw new Error(`${file} ${args.join(" ")} failed: ${r.stderr || r.stdout}`);
   return r.stdout;
 }
-
-if (process.env[INNER] === undefined) {
-  // Outer: private OVS, stock scripts, then the measurement inside the netns.
-  const { startOvs, BINARY } = await import("../test/harness/ovs.ts");
-  const { stockGaneti } = await import("../test/harness/ganeti-stock.ts");
-  const stock = await stockGaneti();
-  const ovs = await startOvs();
-  const dir = mkdtempSync(join(tmpdir(), "ovs-vif-bench-kvm-"));
-  let code = 1;
-  try {
-    await ovs.addBridge("sw1");
-    await ovs.addTap(TAP);
-    // GANETI_ROOTDIR trees: none has kvm-vif-bridge (stock), one has ours (chain).
-    mkdirSync(join(dir, "stock-root/etc/ganeti"), { recursive: true });
-    mkdirSync(join(dir, "chain-root/etc/ganeti"), { recursive: true });
-    symlinkSync(resolve(BINARY), join(dir, "chain-root/etc/ganeti/kvm-vif-bridge"));
-    symlinkSync(resolve(BINARY), join(dir, "kvm-vif-bridge"));
-    console.log(`stock: ${stock.source}`);
-    console.log(`ovs-vif: ${resolve(BINARY)}`);
-    code = 0;
-    let have = 0;
-    for (const n of SIZES) {
-      // Internal ports p1..pN, 100 per ovs-vsctl call.
-      for (let start = have + 1; start <= n; start += 100) {
-        const args: string[] = [];
-        for (let i = start; i <= Math.min(n, start + 99); i++) args.push("--", "add-port", "sw1", `p${i}`, "--", "set", "interface", `p${i}`, "type=internal");
-        await ovs.vsctl(...args);
-      }
-      have = n;
-      const r = spawnSync("ip", ["netns", "exec", ovs.ns, process.execPath, ...process.argv.slice(1)], {
-        stdio: "inherit",
-        env: { ...process.env, ...ovs.env, [INNER]: dir, BENCH_KVM_IFUP: stock.kvmIfup, BENCH_DB: ovs.dbSock, BENCH_PORTS: String(n) },
-      });
-      if (r.status !== 0) code = r.status ?? 1;
-    }
-  } finally {
-    await ovs.stop();
-    rmSync(dir, { recursive: true, force: true });
-    stock.cleanup();
-  }
-  process.exit(code);
-}
-
-// Inner: inside the OVS netns.
-const dir = process.env[INNER]!;
-const kvmIfup = process.env.BENCH_KVM_IFUP!;
-const db = `unix:${process.env.BENCH_DB!}`;
-const base = { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", OVS_RUNDIR: process.env.OVS_RUNDIR!, OVS_VIF_SYSLOG: "0", ...NIC_ENV };
-
-const contenders: { key: string; label: string; file: string; env: Record<string, string>; args?: string[] }[] = [
-  { key: "stock", label: "stock kvm-ifup + net-common (openvswitch)", file: kvmIfup, env: { ...base, GANETI_ROOTDIR: join(dir, "stock-root") } },
-  { key: "ovs-vif", label: "ovs-vif as kvm-vif-bridge", file: join(dir, "kvm-vif-bridge"), env: base },
-  { key: "chain", label: "stock kvm-ifup exec'ing ovs-vif kvm-vif-bridge", file: kvmIfup, env: { ...base, GANETI_ROOTDIR: join(dir, "chain-root") } },
-  { key: "nowait", label: "(info) ovs-vif kvm-vif-bridge --no-wait", file: join(dir, "kvm-vif-bridge"), env: base, args: ["--no-wait"] },
-];
-const ports = Number(process.env.BENCH_PORTS);
 
 function reset(): void {
   must("ovs-vsctl", [`--db=${db}`, "--if-exists", "del-port", TAP]);
@@ -128,29 +114,129 @@ function check(key: string): void {
   if (tag !== "3" || trunks !== "[10, 20]") throw new Error(`${key}: port ${TAP} has tag ${tag} trunks ${trunks}`);
 }
 
-const samples = new Map<string, number[]>(contenders.map((c) => [c.key, []]));
-for (let i = 0; i < WARMUPS + RUNS; i++) {
-  for (const c of contenders) {
-    reset();
-    const r = await timed(c.file, c.args ?? [], c.env);
-    if (r.code !== 0) throw new Error(`${c.label} failed (exit ${r.code}): ${r.out}`);
-    check(c.key);
-    if (i >= WARMUPS) samples.get(c.key)!.push(r.ms);
-  }
+interface Contender {
+  key: string;
+  label: string;
+  file: string;
+  env: Record<string, string>;
+  args?: string[];
+  ovsVif: boolean;
 }
-const vsm = must("ovs-vsctl", [`--db=${db}`, "get", "port", TAP, "vlan_mode"]).trim();
 
-const fmt = (x: number) => x.toFixed(1).padStart(7);
-console.log(`\nGaneti KVM openvswitch NIC (VLAN .3:10:20), ${ports} other ports on the bridge, ${RUNS} runs each, ms:`);
-console.log(`  ${"contender".padEnd(50)} median     p90     min`);
-const s = new Map(contenders.map((c) => [c.key, stats(samples.get(c.key)!)]));
-for (const c of contenders) {
-  const st = s.get(c.key)!;
-  console.log(`  ${c.label.padEnd(50)}${fmt(st.median)} ${fmt(st.p90)} ${fmt(st.min)}`);
+interface SizeResult {
+  n: number;
+  rows: { label: string; xs: number[]; ovsVif: boolean }[];
+  ratio: number;
+  chain: number;
+  nowait: number;
+  vlanMode: string;
 }
-const ratio = s.get("ovs-vif")!.median / s.get("stock")!.median;
-const chain = s.get("chain")!.median / s.get("stock")!.median;
-console.log(`\n  ovs-vif / stock (median) at ${ports} ports: ${ratio.toFixed(3)}x   target <= ${TARGET}x: ${ratio <= TARGET ? "PASS" : "FAIL"}`);
-console.log(`  through kvm-ifup (chain) / stock:  ${chain.toFixed(3)}x`);
-console.log(`  (stock leaves vlan_mode empty, so OVS ignores the trunks of a tagged port; ovs-vif sets it: last vlan_mode ${vsm || "[]"})`);
-process.exit(ratio <= TARGET ? 0 : 1);
+
+const spawns: SpawnRecord[] = [];
+const header: string[] = [];
+const problems: string[] = [];
+const code = await guarded(
+  "bench",
+  async () => {
+    await ovs.addBridge("sw1");
+    await ovs.addTap(TAP);
+    // GANETI_ROOTDIR trees: none has kvm-vif-bridge (stock), one has ours (chain).
+    mkdirSync(join(tmp, "stock-root/etc/ganeti"), { recursive: true });
+    mkdirSync(join(tmp, "chain-root/etc/ganeti"), { recursive: true });
+    symlinkSync(binary, join(tmp, "chain-root/etc/ganeti/kvm-vif-bridge"));
+    symlinkSync(binary, join(tmp, "kvm-vif-bridge"));
+    header.push(`stock: ${process.env.BENCH_STOCK_SOURCE}`, `ovs-vif: ${binary}`);
+    header.push("syslog on (/dev/log a datagram socket read by the bench), default log level; contenders spawned directly in the bench's network namespace");
+
+    const base = { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", OVS_RUNDIR: ovs.env.OVS_RUNDIR!, ...NIC_ENV };
+    const contenders: Contender[] = [
+      { key: "stock", label: "stock kvm-ifup + net-common (openvswitch)", file: kvmIfup, env: { ...base, GANETI_ROOTDIR: join(tmp, "stock-root") }, ovsVif: false },
+      { key: "ovs-vif", label: "ovs-vif as kvm-vif-bridge", file: join(tmp, "kvm-vif-bridge"), env: base, ovsVif: true },
+      { key: "chain", label: "stock kvm-ifup exec'ing ovs-vif kvm-vif-bridge", file: kvmIfup, env: { ...base, GANETI_ROOTDIR: join(tmp, "chain-root") }, ovsVif: true },
+      { key: "nowait", label: "(info) ovs-vif kvm-vif-bridge --no-wait", file: join(tmp, "kvm-vif-bridge"), env: base, args: ["--no-wait"], ovsVif: true },
+    ];
+
+    const sizes: SizeResult[] = [];
+    let have = 0;
+    for (const n of SIZES) {
+      await addInternalPorts(ovs.vsctl, "sw1", have + 1, n);
+      have = n;
+      process.stderr.write(`bench: ${n} other ports on sw1; measuring...\n`);
+      const samples = new Map<string, number[]>(contenders.map((c) => [c.key, []]));
+      for (let i = 0; i < WARMUPS + RUNS; i++) {
+        for (const c of contenders) {
+          reset();
+          const r = await timedSpawn(c.file, c.args ?? [], c.env);
+          spawns.push({ key: c.key, start: r.start });
+          if (r.code !== 0) throw new Error(`${c.label} failed (exit ${r.code}): ${r.stdout}${r.stderr}`);
+          check(c.key);
+          if (i >= WARMUPS) samples.get(c.key)!.push(r.ms);
+        }
+      }
+      const med = (k: string) => stats(samples.get(k)!).median;
+      sizes.push({
+        n,
+        rows: contenders.map((c) => ({ label: c.label, xs: samples.get(c.key)!, ovsVif: c.ovsVif })),
+        ratio: med("ovs-vif") / med("stock"),
+        chain: med("chain") / med("stock"),
+        nowait: med("nowait") / med("stock"),
+        vlanMode: must("ovs-vsctl", [`--db=${db}`, "get", "port", TAP, "vlan_mode"]).trim(),
+      });
+    }
+    process.stderr.write("bench: runtime floor and ovs-vif --version...\n");
+    const fv = await floorAndVersion(floor, binary, { ...process.env, ...ovs.env }, FLOOR_RUNS);
+
+    // Syslog: net-common's log_info tags `$0[$$]` (the kvm-ifup path); ovs-vif tags kvm-vif-bridge.
+    await sys.receiver.settle(spawns.filter((s) => s.key !== "stock").length, 1000);
+    const syslog = countSyslog(
+      sys.receiver.lines(),
+      spawns,
+      contenders.map((c) => ({
+        key: c.key,
+        label: c.label,
+        expectedPerRun: c.ovsVif ? 1 : 0,
+        own: c.ovsVif ? (t: string) => syslogTag(t) === "kvm-vif-bridge" : (t: string) => syslogTag(t) === kvmIfup,
+      })),
+    );
+
+    const lines: string[] = [...header];
+    for (const s of sizes) {
+      lines.push("", `Ganeti KVM openvswitch NIC (VLAN .3:10:20), ${s.n} other ports on the bridge, ${RUNS} runs each (after ${WARMUPS} warm-ups), ms:`);
+      lines.push(...statsTable(s.rows, "contender"));
+      lines.push("", `  ovs-vif / stock (ratio of medians) at ${s.n} ports: ${s.ratio.toFixed(3)}x   chain / stock: ${s.chain.toFixed(3)}x   no-wait / stock: ${s.nowait.toFixed(3)}x`);
+      lines.push(`  (stock leaves vlan_mode empty, so OVS ignores the trunks of a tagged port; ovs-vif sets it: last vlan_mode ${s.vlanMode || "[]"})`);
+    }
+    lines.push(
+      "",
+      ...statsTable([
+        { label: "runtime floor: empty program, product build", xs: fv.floor },
+        { label: "ovs-vif --version", xs: fv.version },
+      ]),
+    );
+    lines.push(
+      "",
+      ...aboveFloorLines(
+        [...sizes.flatMap((s) => s.rows.filter((r) => r.ovsVif).map((r) => ({ label: `${r.label} [${s.n} ports]`, xs: r.xs }))), { label: "ovs-vif --version", xs: fv.version }],
+        fv.floor,
+      ),
+    );
+    lines.push("", "syslog lines received at /dev/log, per contender (warm-ups and timed runs; stock's openvswitch path calls no log_info):", ...syslog.report);
+    if (!syslog.ok) problems.push("syslog: not every contender's lines arrived as expected");
+    const r10 = sizes[0]?.ratio;
+    const r1000 = sizes[1]?.ratio;
+    const targets: Target[] = [
+      { name: `KVM NIC at ${SIZES[0]} ports <= ${TARGET}x stock`, value: `${fmt(r10, 3)}x`, pass: r10 !== undefined && r10 <= TARGET, gate: true },
+      versionTarget(fv.version, fv.floor),
+      { name: "syslog lines of every contender arrived", value: syslog.counts.map((c) => c.lines).join(" / "), pass: syslog.ok, gate: true },
+      { name: `KVM NIC at ${SIZES[1]} ports <= ${TARGET}x stock`, value: `${fmt(r1000, 3)}x`, pass: r1000 !== undefined && r1000 <= TARGET, gate: false },
+    ];
+    lines.push("", "targets", ...targetLines(targets));
+    lines.push("", "notes", ...[...sys.notes, ovsNote].map((n) => `  - ${n}`));
+    if (problems.length) lines.push("", "PROBLEMS", ...problems.map((p) => `  ! ${p}`));
+    console.log(lines.join("\n"));
+    return problems.length === 0 && targets.every((t) => t.pass || !t.gate) ? 0 : 1;
+  },
+  [() => ovs.stop(), () => sys.stop(), () => removeTemp(tmp)],
+  () => header.join("\n"),
+);
+process.exit(code);

@@ -7,7 +7,6 @@
 // The NIC comes from the environment (INSTANCE, MAC, MODE, LINK, VLAN,
 // INTERFACE, INTERFACE_INDEX, INTERFACE_UUID, INTERFACE_NAME, IP, TAGS,
 // NETWORK_*). A failure is one line on stderr, which Ganeti shows in the job.
-import { basename, dirname } from "node:path";
 import { GLOBAL_HELP } from "../src/cli/args.ts";
 import type { EntryPoint, Invocation } from "../src/cli/runner.ts";
 import { InputError } from "../src/errors.ts";
@@ -76,8 +75,8 @@ async function runNic({ args, ctx, env }: Invocation, how: How): Promise<number>
   const nic = parseScriptNic(envVars(env), { ...(how.dirMode ? { mode: how.dirMode } : {}), lenient: action === "down" });
   const fields =
     action === "up"
-      ? await ganetiNicUp(nic, ctx, { deviceField: "INTERFACE", tail: (bridge) => [nodeDefaultsLevel(bridge)] })
-      : await ganetiNicDown({ device: nic.device, mode: nic.mode, ...(nic.link ? { link: nic.link } : {}), ...(nic.ip ? { ip: nic.ip } : {}) }, ctx);
+      ? await ganetiNicUp(nic, ctx, { deviceField: "INTERFACE", tail: (bridge) => [nodeDefaultsLevel(bridge)], ...(env.MIGRATION_PHASE ? { migrationPhase: env.MIGRATION_PHASE } : {}) })
+      : await ganetiNicDown({ device: nic.device, mode: nic.mode, ...(nic.link ? { link: nic.link } : {}), ...(nic.ip ? { ip: nic.ip } : {}), ...(nic.uuid ? { uuid: nic.uuid } : {}) }, ctx);
   if (!ctx.print) ctx.log.info(`${action} ok`, { instance: nic.instance || undefined, nic: nic.index, ...fields, migration: env.MIGRATION_PHASE || undefined, ms: Date.now() - started });
   return 0;
 }
@@ -87,8 +86,10 @@ export const kvmVifBridge: EntryPoint = { tag: "kvm-vif-bridge", help: HELP, run
 
 /** Ganeti 4.0: invoked as .../network/MODE/up or .../down. */
 export function ganetiNicByPath(path: string): EntryPoint {
-  const name = basename(path);
-  const dir = basename(dirname(path));
+  // Split by hand: node:path costs ~0.7 ms to load.
+  const parts = path.split("/");
+  const name = parts[parts.length - 1]!;
+  const dir = parts.length > 1 ? parts[parts.length - 2]! : ".";
   const how: How = { path };
   if ((NIC_MODES as readonly string[]).includes(dir)) how.dirMode = dir as NicMode;
   return {

@@ -137,14 +137,26 @@ async function ganetiHook({ args, ctx, env, failure }: Invocation): Promise<numb
   }
   try {
     const ports = await ganetiPorts(db, ctx, hook.instance.name);
+    const ovn = await import("../src/ovn/lifecycle.ts");
+    const line = (l: string) => ({ line: l, failed: false });
     if (action === "collect") {
       const results = await collectStalePorts(db, ctx, ports);
+      // A removed instance's logical ports go with it.
+      if (hook.path === "instance-remove") results.push(...(await ovn.dropLsps(hook.instance.name, [], ctx)).map(line));
       if (results.length === 0) ctx.log.info(`${hook.path}: no stale ports`, base);
       return reportOutcomes(results, ctx, out, `${hook.path} `) ? 1 : 0;
     }
     const mine = ports.filter((p) => hook.instance.nics.some((n) => n.uuid === p.ifaceIds["ganeti-nic-uuid"] && n.mode === "openvswitch"));
     const gone = ports.filter((p) => !mine.includes(p));
     const results = await reconcileGanetiPorts(db, ctx, mine, [hook.instance], (_inst, nic) => hook.instance.networkTags.get(nic.index) ?? []);
+    // The instance runs here: its logical ports are wanted on this chassis alone.
+    results.push(...(await ovn.promotePorts(mine, ctx, db)).map(line));
+    // NICs that left OVN: their logical ports go.
+    const config = ovn.nodeOvn();
+    if (config && hook.path === "instance-modify") {
+      const onOvn = hook.instance.nics.filter((n) => n.mode === "openvswitch" && n.link === config.bridge).map((n) => n.uuid);
+      results.push(...(await ovn.dropLsps(hook.instance.name, onOvn, ctx)).map(line));
+    }
     // NICs removed or moved to another mode: their ports go once the device is gone.
     results.push(...(await collectStalePorts(db, ctx, gone)));
     if (results.length === 0) ctx.log.info(`${hook.path}: no ports of this instance here`, base);

@@ -1,12 +1,12 @@
 // `ovs-vif qos set|unset|show` and `ovs-vif reconcile`: QoS kept in Ganeti
 // tags, applied to running ports in place, on the node where they run.
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { GLOBAL_HELP } from "../src/cli/args.ts";
 import type { EntryPoint, Invocation } from "../src/cli/runner.ts";
 import { connectOvsdb, out, withOvsdb, type RunContext } from "../src/context.ts";
 import { StateError, UsageError } from "../src/errors.ts";
-import { copyToNodes, isLocalNode, onlineNodes, runOnNodes, SNAPSHOT_FILE, type NodeAnswer } from "../src/ganeti/cluster.ts";
+import { copyToNodes, isLocalNode, noteReconciled, onlineNodes, runOnNodes, snapshotFile, type NodeAnswer } from "../src/ganeti/cluster.ts";
 import { ganetiNicPort, nicParamsOf } from "../src/ganeti/nic-port.ts";
 import { addTags, findNic, networkTagsOf, queryInstance, queryInstances, queryNetworkTags, removeTags, type GanetiInstance, type InstanceNic } from "../src/ganeti/query.ts";
 import { ganetiPorts, networkTagsFrom, reconcileGanetiPorts, reportOutcomes, type NetworkTags } from "../src/ganeti/reconcile.ts";
@@ -15,7 +15,9 @@ import { parseInstanceName } from "../src/names.ts";
 import { bridgeMtu, type ManagedPort } from "../src/ovsdb/ports.ts";
 import { DEFAULT_MTU, effectivePolicing, effectiveShaping } from "../src/port.ts";
 import { convertKind, parseQosTag, QOS_KINDS, type QosKind } from "../src/qos.ts";
-import { nodeDefaultsLevel } from "../src/sources/defaults.ts";
+import { defaultsPath, nodeDefaultsLevel } from "../src/sources/defaults.ts";
+import { sha256 } from "../src/digest.ts";
+import { specPath } from "../src/switch/spec-types.ts";
 
 const HELP = `usage: ovs-vif qos set INSTANCE NIC [--rate RATE [--burst BURST]] [--rx-rate RATE [--rx-burst BURST]]
        ovs-vif qos unset INSTANCE NIC
@@ -124,7 +126,9 @@ async function reconcile({ args, ctx }: Invocation): Promise<number> {
       networkTags = await networkTagsFromGaneti(instances);
     }
     const results = await reconcileGanetiPorts(db, ctx, ports, instances, networkTags);
-    return reportOutcomes(results, ctx, out, "reconcile ") ? 1 : 0;
+    const failed = reportOutcomes(results, ctx, out, "reconcile ");
+    if (!failed && !ctx.print && only === undefined) noteReconciled();
+    return failed ? 1 : 0;
   });
 }
 
@@ -179,10 +183,20 @@ async function setOrUnset(action: "set" | "unset", { args, ctx }: Invocation): P
 async function exportSnapshot(path: string, only?: string): Promise<GanetiSnapshot> {
   const instances = await queryInstances(only ? [only] : []);
   const networks = Object.fromEntries(await queryNetworkTags());
-  const snapshot: GanetiSnapshot = { version: 1, taken: new Date().toISOString(), instances, networks };
+  const snapshot: GanetiSnapshot = { version: 1, taken: new Date().toISOString(), instances, networks, files: masterFiles() };
   mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
   writeSnapshot(path, snapshot);
   return snapshot;
+}
+
+/** The digests of this node's (the master's) spec and defaults. */
+function masterFiles(): NonNullable<GanetiSnapshot["files"]> {
+  const files: NonNullable<GanetiSnapshot["files"]> = {};
+  const spec = specPath(undefined);
+  const defaults = defaultsPath();
+  if (existsSync(spec)) files.spec = sha256(spec);
+  if (existsSync(defaults)) files.defaults = sha256(defaults);
+  return files;
 }
 
 /** Node answers, each line prefixed by its node; true when one failed. */
@@ -197,6 +211,7 @@ function reportAnswers(answers: NodeAnswer[], ctx: RunContext, what: string): bo
 /** The change reaches the node where the instance runs before this returns:
  * Ganeti's view exported, copied there, reconciled there (gnt-cluster). */
 async function applyOnNode(node: string, instance: string, ctx: RunContext, what: string): Promise<number> {
+  const SNAPSHOT_FILE = snapshotFile();
   const remote = ["ovs-vif", "reconcile", "--instance", instance, "--from", SNAPSHOT_FILE];
   if (ctx.print) {
     out(`gnt-cluster copyfile -n ${node} ${SNAPSHOT_FILE}\ngnt-cluster command -n ${node} ${remote.join(" ")}\n`);
@@ -212,6 +227,7 @@ async function applyOnNode(node: string, instance: string, ctx: RunContext, what
 
 /** Every node's Ganeti ports in line with Ganeti, from the master, in one command. */
 async function reconcileCluster(ctx: RunContext): Promise<number> {
+  const SNAPSHOT_FILE = snapshotFile();
   if (ctx.print) {
     out(`gnt-cluster copyfile ${SNAPSHOT_FILE}\ngnt-cluster command ovs-vif reconcile --from ${SNAPSHOT_FILE}\n`);
     return 0;

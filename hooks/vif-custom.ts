@@ -119,7 +119,7 @@ async function down(found: FoundNic, ctx: RunContext): Promise<Fields> {
   const { device, keys } = found;
   if (found.vars && found.nicPath && found.instance) {
     const nic = parseScriptNic(fileVars(found.nicPath, found.vars), { device, instance: found.instance, lenient: true });
-    return ganetiNicDown({ device, mode: nic.mode, ...(nic.link ? { link: nic.link } : {}), ...(nic.ip ? { ip: nic.ip } : {}) }, ctx);
+    return ganetiNicDown({ device, mode: nic.mode, ...(nic.link ? { link: nic.link } : {}), ...(nic.ip ? { ip: nic.ip } : {}), ...(nic.uuid ? { uuid: nic.uuid } : {}) }, ctx);
   }
   // Without the file: a Linux bridge from xenstore says bridged; otherwise
   // undo whatever any mode may have left (OVS port, bridge port, rules).

@@ -7,6 +7,7 @@ import { plug, qosFields, unplug } from "../src/plug.ts";
 import { nodeDefaultsLevel } from "../src/sources/defaults.ts";
 import { parseXenInvocation, readXenVifKeys, reportXenFailure, targetDeviceName, xenDesiredPort, xenLogFile } from "../src/sources/xen.ts";
 import { openXenStore } from "../src/sources/xenstore.ts";
+import { loadDeviceCalls } from "../src/netdev.ts";
 import { mark } from "../src/trace.ts";
 import { describeVlan, vlanMode } from "../src/vlan.ts";
 
@@ -35,7 +36,10 @@ async function run({ args, ctx, env, failure }: Invocation): Promise<number> {
   mark("xenstore connected");
   try {
     const up = inv.command === "online" || inv.command === "add";
-    const keys = await readXenVifKeys(xs, inv.xenbusPath, up);
+    const reading = readXenVifKeys(xs, inv.xenbusPath, up);
+    // While xenstored answers: what the device steps need.
+    if (up && !ctx.print) loadDeviceCalls();
+    const keys = await reading;
     mark("xenstore read");
     const device = targetDeviceName(inv, keys);
     if (!up) {

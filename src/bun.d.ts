@@ -1,6 +1,6 @@
 // The parts of Bun (bun:ffi, Bun.connect) that this project uses; the binary runs on Bun.
 declare module "bun:ffi" {
-  export const FFIType: { readonly i32: number; readonly u64: number; readonly ptr: number };
+  export const FFIType: { readonly i32: number; readonly u64: number; readonly i64_fast: number; readonly ptr: number };
   type Pointer = number & { readonly __pointer: unique symbol };
   export function ptr(view: ArrayBufferView): Pointer;
   export const read: { i32(p: Pointer, offset: number): number };
@@ -27,7 +27,8 @@ interface BunSocketHandlers {
   close?(socket: BunSocket, error?: Error): void;
   end?(socket: BunSocket): void;
   error?(socket: BunSocket, error: Error): void;
+  handshake?(socket: BunSocket, success: boolean, authorizationError: (Error & { code?: string }) | null): void;
 }
 declare const Bun: undefined | {
-  connect(options: ({ unix: string } | { hostname: string; port: number }) & { socket: BunSocketHandlers }): Promise<BunSocket>;
+  connect(options: ({ unix: string } | { hostname: string; port: number; tls?: { key: string; cert: string; ca: string; rejectUnauthorized: boolean } }) & { socket: BunSocketHandlers }): Promise<BunSocket>;
 };

@@ -5,7 +5,7 @@
 // so an operator fixes a file in one pass. Values with a kind of their own
 // (bridge, device, VLAN, rate) are checked by the same validators the hooks
 // use (names.ts, vlan.ts, qos.ts).
-import { readFileSync } from "node:fs";
+import { readFile } from "./files.ts";
 import { InputError } from "./errors.ts";
 
 /** Every problem found in one file, each with its JSON path. */
@@ -154,7 +154,7 @@ export function parseJson(text: string, file: string): unknown {
  * failure (a directory, no permission) names `field` and the path. */
 export function readTextFile(field: string, path: string, optional: boolean, hint = ""): string | undefined {
   try {
-    return readFileSync(path, "utf8");
+    return readFile(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if ((code === "ENOENT" || code === "ENOTDIR") && optional) return undefined;

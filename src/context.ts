@@ -1,6 +1,6 @@
 // What one run hands to every adapter: the validated global options, its
 // log, its time budget, and (in a dry run) where planned changes are printed.
-import { writeSync } from "node:fs";
+import { writeFd } from "./files.ts";
 import type { Log } from "./log.ts";
 import { OvsdbClient, resolveEndpoint } from "./ovsdb/client.ts";
 import { Deadline } from "./ovsdb/transact.ts";
@@ -24,7 +24,7 @@ export interface RunContext {
 
 /** Synchronous stdout: Bun's process.stdout stream costs ~10 ms to set up. */
 export function out(text: string): void {
-  writeSync(1, text);
+  writeFd(1, text);
 }
 
 export function makeContext(opts: GlobalOptions, log: Log): RunContext {

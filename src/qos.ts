@@ -168,7 +168,7 @@ export interface QosTag {
 /** Reads a tag: undefined when it is not an ovs-vif tag; an ovs-vif tag
  * that does not parse, or whose value is not valid, is an error. */
 export function parseQosTag(field: string, tag: string): QosTag | undefined {
-  if (!tag.startsWith(PREFIX)) return undefined;
+  if (!tag.startsWith(PREFIX) || tag.startsWith(`${PREFIX}ovn-switch:`)) return undefined;
   const m = /^ovs-vif:(?:nic:(.+):)?(rate|burst|rx-rate|rx-burst):([^:]+)$/.exec(tag);
   if (!m) throw new InputError(field, tag, "not an ovs-vif tag (expected ovs-vif:[nic:ID:]KIND:VALUE, KIND rate, burst, rx-rate or rx-burst)");
   const hit: QosTag = { tag, kind: m[2] as QosTag["kind"], value: m[3]! };

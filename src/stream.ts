@@ -6,6 +6,8 @@ export interface StreamTarget {
   path?: string;
   host?: string;
   port?: number;
+  /** TLS with a client certificate (PEM texts), as OVSDB's ssl: remotes use. */
+  tls?: { key: string; cert: string; ca: string };
 }
 
 export interface StreamEvents {
@@ -71,7 +73,19 @@ async function openBunStream(target: StreamTarget, timeoutMs: number, events: St
     end: () => finish("ECONNRESET", `${describe(target)}: connection closed by the peer`),
     error: (_s, error) => finish(errCode(error, "EIO"), `${describe(target)}: ${error.message}`),
   };
-  const options = target.path !== undefined ? { unix: target.path, socket: handlers } : { hostname: target.host!, port: target.port!, socket: handlers };
+  // OVSDB's SSL checks the peer's certificate against the CA, not its name
+  // (OVS certificates name no host): the chain is verified here, not the name.
+  let handshaken: Promise<void> | undefined;
+  if (target.tls) {
+    handshaken = new Promise<void>((resolve, reject) => {
+      handlers.handshake = (_s, ok, error) => {
+        if (ok || error?.code === "ERR_TLS_CERT_ALTNAME_INVALID") resolve();
+        else reject(new ConnectError("ETLS", `TLS: ${error?.message ?? "handshake failed"}`));
+      };
+    });
+    handshaken.catch(() => undefined);
+  }
+  const options = target.path !== undefined ? { unix: target.path, socket: handlers } : { hostname: target.host!, port: target.port!, socket: handlers, ...(target.tls ? { tls: { ...target.tls, rejectUnauthorized: false } } : {}) };
   let timer: ReturnType<typeof setTimeout> | undefined;
   const connecting = bun.connect(options);
   const socket = await Promise.race([
@@ -86,6 +100,19 @@ async function openBunStream(target: StreamTarget, timeoutMs: number, events: St
     if (err instanceof ConnectError) throw err;
     throw new ConnectError(errCode(err, "EIO"), `${describe(target)}: ${errCode(err, (err as Error).message)}`);
   }).finally(() => clearTimeout(timer));
+  if (handshaken) {
+    let hsTimer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      hsTimer = setTimeout(() => reject(new ConnectError("ETIMEDOUT", `${describe(target)}: no TLS handshake within ${timeoutMs} ms`)), timeoutMs);
+    });
+    late.catch(() => undefined);
+    await Promise.race([handshaken, late])
+      .catch((err: unknown) => {
+        socket.terminate();
+        throw err;
+      })
+      .finally(() => clearTimeout(hsTimer));
+  }
   const encoder = new TextEncoder();
   return {
     write: (data) => {
@@ -109,8 +136,14 @@ async function openBunStream(target: StreamTarget, timeoutMs: number, events: St
 
 async function openNodeStream(target: StreamTarget, timeoutMs: number, events: StreamEvents): Promise<Stream> {
   const { connect } = await import("node:net");
+  const tls = target.tls ? await import("node:tls") : undefined;
   return new Promise<Stream>((resolve, reject) => {
-    const sock = target.path !== undefined ? connect({ path: target.path }) : connect({ host: target.host!, port: target.port! });
+    const sock =
+      target.path !== undefined
+        ? connect({ path: target.path })
+        : tls && target.tls
+          ? tls.connect({ host: target.host!, port: target.port!, key: target.tls.key, cert: target.tls.cert, ca: target.tls.ca, checkServerIdentity: () => undefined })
+          : connect({ host: target.host!, port: target.port! });
     let ended = false;
     const finish = (code: string, message: string) => {
       if (ended) return;
@@ -127,7 +160,7 @@ async function openNodeStream(target: StreamTarget, timeoutMs: number, events: S
       reject(new ConnectError(errCode(err, "EIO"), `${describe(target)}: ${errCode(err, err.message)}`));
     };
     sock.once("error", onError);
-    sock.once("connect", () => {
+    sock.once(target.tls ? "secureConnect" : "connect", () => {
       clearTimeout(timer);
       sock.removeListener("error", onError);
       sock.on("data", (chunk: Buffer) => events.data(chunk));

@@ -2,7 +2,7 @@
 // --help, validate the global options, make the log, run, and turn any
 // failure into one line (the only place that formats an error), with a
 // stack on OVS_VIF_DEBUG_STACK=1 and, for Xen, the hotplug-error report.
-import { writeSync } from "node:fs";
+import { writeFd } from "../files.ts";
 import { exitCodeOf, formatError } from "../errors.ts";
 import { makeLog, type Fields, type Log } from "../log.ts";
 import { makeContext, type GlobalOptions, type RunContext } from "../context.ts";
@@ -42,7 +42,7 @@ function debugStack(err: unknown, env: NodeJS.ProcessEnv): void {
     lines.push(e.stack ?? e.message);
     e = e.cause;
   }
-  writeSync(2, `${lines.join("\ncaused by: ")}\n`);
+  writeFd(2, `${lines.join("\ncaused by: ")}\n`);
 }
 
 /** Runs an entry point; never throws; returns the exit code. */
@@ -53,7 +53,7 @@ export async function runEntry(entry: EntryPoint, argv: readonly string[], env: 
   try {
     const args = parseArgs(argv, entry.options);
     if (args.flag("help")) {
-      writeSync(1, entry.help + "\n");
+      writeFd(1, entry.help + "\n");
       return 0;
     }
     log = makeLog(entry.tag, args.flag("verbose"), entry.logFile?.(env), env);

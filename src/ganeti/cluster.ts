@@ -6,9 +6,38 @@ import { GanetiOutputError, InputError } from "../errors.ts";
 import { run } from "../exec.ts";
 import { localNodeName } from "./node.ts";
 
-/** Where ovs-vif keeps what it distributes (the exported Ganeti view). */
-export const STATE_DIR = "/var/lib/ovs-vif";
-export const SNAPSHOT_FILE = `${STATE_DIR}/ganeti.json`;
+/** Where ovs-vif keeps its state (the exported Ganeti view, the last
+ * reconcile's time); OVS_VIF_STATE_DIR for tests. */
+export function stateDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.OVS_VIF_STATE_DIR || "/var/lib/ovs-vif";
+}
+
+/** Ganeti's view as the master exported it, at the same path on every node. */
+export function snapshotFile(env: NodeJS.ProcessEnv = process.env): string {
+  return `${stateDir(env)}/ganeti.json`;
+}
+
+/** Records when a reconcile last succeeded here (for status' metrics); best effort. */
+export function noteReconciled(env: NodeJS.ProcessEnv = process.env): void {
+  try {
+    const { mkdirSync, writeFileSync } = require("node:fs") as typeof import("node:fs");
+    mkdirSync(stateDir(env), { recursive: true, mode: 0o755 });
+    writeFileSync(`${stateDir(env)}/last-reconcile`, new Date().toISOString() + "\n");
+  } catch {
+    // a read-only or missing state directory costs only the metric
+  }
+}
+
+/** When a reconcile last succeeded here, in seconds since the epoch. */
+export function lastReconciled(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  try {
+    const { readFileSync } = require("node:fs") as typeof import("node:fs");
+    const t = Date.parse(readFileSync(`${stateDir(env)}/last-reconcile`, "utf8").trim());
+    return Number.isNaN(t) ? undefined : Math.floor(t / 1000);
+  } catch {
+    return undefined;
+  }
+}
 
 export interface NodeAnswer {
   node: string;

@@ -1,14 +1,10 @@
 // A node that joins the cluster (node-add post hook, on the master): it gets
 // the master's switch spec and QoS defaults, through Ganeti, and then its
 // node group's switches; a copy it already had that differs is reported.
-import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
+import { sha256 } from "../digest.ts";
 import type { Log } from "../log.ts";
 import { copyToNodes, nodeGroupOf, runOnNodes } from "./cluster.ts";
-
-export function sha256(file: string): string {
-  return createHash("sha256").update(readFileSync(file)).digest("hex");
-}
 
 /** The sha256 of `file` on each node (undefined where it is missing). */
 export async function digestsOn(file: string, nodes?: string[]): Promise<Map<string, string | undefined>> {

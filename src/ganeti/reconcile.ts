@@ -69,10 +69,13 @@ export async function collectStalePorts(db: OvsdbClient, ctx: RunContext, ports:
   const stale = ports.filter(isStale);
   if (stale.length === 0) return [];
   await removeManagedPorts(db, stale, { deadline: ctx.deadline, wait: ctx.opts.wait, ...dryRunOf(ctx) });
-  return stale.map((p) => ({
+  // An OVN port: this chassis no longer wants its logical port.
+  const { releasePorts } = await import("../ovn/lifecycle.ts");
+  const released = (await releasePorts(stale, ctx, db)).map((line) => ({ line: `released ${line}`, failed: false }));
+  return [...stale.map((p) => ({
     line: `${ctx.print ? "would remove" : "removed"} ${p.name} from ${p.bridge ?? "?"} (owner ${p.owner}${p.ifaceIds["ganeti-instance"] ? `, instance ${p.ifaceIds["ganeti-instance"]}` : ""}${p.ifaceIds["xen-vm-name"] ? `, vm ${p.ifaceIds["xen-vm-name"]}` : ""}): ${deviceExists(p.name) ? p.error : "device gone"}`,
     failed: false,
-  }));
+  })), ...released];
 }
 
 /** QoS/Queue rows ovs-vif made that no port uses any more. */

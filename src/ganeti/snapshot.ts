@@ -18,6 +18,9 @@ export interface GanetiSnapshot {
   instances: GanetiInstance[];
   /** Network name -> its tags. */
   networks: Record<string, string[]>;
+  /** sha256 of the master's switch spec and QoS defaults (absent: none there),
+   * so a node can tell whether its copies are the master's. */
+  files?: { spec?: string; defaults?: string };
 }
 
 const NIC_KEYS = ["index", "uuid", "name", "mac", "mode", "link", "vlan", "network"];
@@ -66,7 +69,21 @@ export function validateSnapshot(doc: unknown, file: string): GanetiSnapshot {
   const snap: GanetiSnapshot = { version: 1, instances: [], networks: {} };
   const root = c.object("(top level)", doc);
   if (root) {
-    c.keys("", root, ["version", "taken", "instances", "networks"]);
+    c.keys("", root, ["version", "taken", "instances", "networks", "files"]);
+    if (root.files !== undefined) {
+      const f = c.object("files", root.files);
+      if (f) {
+        c.keys("files", f, ["spec", "defaults"]);
+        const files: NonNullable<GanetiSnapshot["files"]> = {};
+        for (const k of ["spec", "defaults"] as const) {
+          if (f[k] === undefined) continue;
+          const v = c.string(`files.${k}`, f[k], "a sha256 (hex)");
+          if (v !== undefined && !/^[0-9a-f]{64}$/.test(v)) c.fail(`files.${k}`, v, "expected a sha256 (64 hex digits)");
+          else if (v !== undefined) files[k] = v;
+        }
+        snap.files = files;
+      }
+    }
     if (root.version !== SNAPSHOT_VERSION) c.fail("version", root.version, `expected ${SNAPSHOT_VERSION} (a file written by ovs-vif reconcile --export)`);
     if (root.taken !== undefined) {
       const taken = c.string("taken", root.taken, "an ISO 8601 time");

@@ -1,7 +1,7 @@
 // What the non-OVS modes share: a NIC that is not (or no longer) on Open
 // vSwitch must not keep an OVS port of its device's name (Ganeti issue
 // 1412): ovs-vswitchd would grab the new device of that name.
-import { existsSync } from "node:fs";
+import { exists } from "../files.ts";
 import { connectOvsdb, dryRunOf, type RunContext } from "../context.ts";
 import { AfterCommitError, OvsdbError } from "../errors.ts";
 import { resolveEndpoint, type OvsdbClient } from "../ovsdb/client.ts";
@@ -12,7 +12,7 @@ import { Deadline } from "../ovsdb/transact.ts";
  * the socket is missing or refuses, so nodes without OVS keep working. */
 async function optionalOvsdb(ctx: RunContext): Promise<OvsdbClient | undefined> {
   const endpoint = resolveEndpoint(ctx.opts.db);
-  if (endpoint.kind === "unix" && !existsSync(endpoint.path!)) {
+  if (endpoint.kind === "unix" && !exists(endpoint.path!)) {
     ctx.log.debug("no OVSDB socket, skipping the OVS leftover check", { db: endpoint.text });
     return undefined;
   }

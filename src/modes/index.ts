@@ -3,7 +3,11 @@
 import type { RunContext } from "../context.ts";
 import type { Fields } from "../log.ts";
 import { runSteps } from "../netdev.ts";
-import { plug, qosFields, unplug } from "../plug.ts";
+import { exists } from "../files.ts";
+import { connectOvsdb } from "../context.ts";
+import { loadOvnConfig, ovnConfigPath, type OvnConfig } from "../ovn/config.ts";
+import { ovnPortOf } from "../ovn/ganeti.ts";
+import { plug, qosFields, unplug, type PlugRequest, type PlugResult } from "../plug.ts";
 import type { QosLevel } from "../qos.ts";
 import { nicField, type ScriptNic } from "../sources/ganeti.ts";
 import { describeVlan, vlanMode } from "../vlan.ts";
@@ -16,6 +20,11 @@ const routedMode = () => import("./routed.ts");
 
 /** The rename a non-OVS mode starts with (Xen vifname). */
 const renamed = (o: NicUpOptions, device: string) => (o.currentDevice !== undefined && o.currentDevice !== device ? { renameFrom: o.currentDevice } : {});
+
+/** The node's OVN settings; the file is read only when it is there. */
+function nodeOvnConfig(): OvnConfig | undefined {
+  return process.env.OVN_NB_DB !== undefined || exists(ovnConfigPath()) ? loadOvnConfig() : undefined;
+}
 
 const stepOptions = (ctx: RunContext) => ({ timeoutMs: ctx.deadline.left(), ...(ctx.print ? { print: ctx.print } : {}) });
 
@@ -31,6 +40,8 @@ export interface NicUpOptions {
   xenBackend?: boolean;
   /** The device's current name, when the plug renames it (Xen vifname). */
   currentDevice?: string;
+  /** Ganeti 4.0's MIGRATION_PHASE ("pre" on a migration's target). */
+  migrationPhase?: string;
 }
 
 export async function ganetiNicUp(nic: ScriptNic, ctx: RunContext, o: NicUpOptions): Promise<Fields> {
@@ -38,13 +49,28 @@ export async function ganetiNicUp(nic: ScriptNic, ctx: RunContext, o: NicUpOptio
   const fields: Fields = { mode: nic.mode, device, link: nic.link };
   switch (nic.mode) {
     case "openvswitch": {
-      const desired = ganetiDesiredPort(nic, device, o.tail ? o.tail(nic.link!) : []);
+      const ovn = nodeOvnConfig();
+      const ovnPort = ovnPortOf(nic, ovn, o.migrationPhase);
+      // An OVN NIC's VLAN is its logical switch: the port itself is untagged.
+      const desired = ganetiDesiredPort(ovnPort ? { ...nic, vlan: "" } : nic, device, o.tail ? o.tail(nic.link!) : []);
       Object.assign(desired.interfaceIds, o.extraIds ?? {});
       if (o.mtu !== undefined) desired.mtu = o.mtu;
-      const res = await plug(
-        { desired, device: o.currentDevice ?? device, deviceField: o.deviceField, ...(o.xenBackend ? { xenBackend: true, renameField: "vifname" } : {}), ...(nic.uuid ? { nicUuid: nic.uuid } : {}) },
-        ctx,
-      );
+      const req: PlugRequest = { desired, device: o.currentDevice ?? device, deviceField: o.deviceField, ...(o.xenBackend ? { xenBackend: true, renameField: "vifname" } : {}), ...(nic.uuid ? { nicUuid: nic.uuid } : {}) };
+      let res: PlugResult;
+      if (ovnPort && ovn) {
+        const { ovnPlug } = await import("../ovn/plug.ts");
+        const db = connectOvsdb(ctx);
+        db.catch(() => undefined);
+        try {
+          const r = await ovnPlug(req, ovnPort, ovn, ctx, db);
+          Object.assign(fields, { lsp: ovnPort.lsp.name, ls: ovnPort.lsp.ls, chassis: r.placement.chassis.join(","), activation: r.placement.activation });
+          res = r;
+        } finally {
+          await db.then((c) => c.close(), () => undefined);
+        }
+      } else {
+        res = await plug(req, ctx);
+      }
       Object.assign(fields, {
         vlan_mode: vlanMode(desired.vlan),
         vlan: describeVlan(desired.vlan),
@@ -90,6 +116,8 @@ export async function ganetiNicUp(nic: ScriptNic, ctx: RunContext, o: NicUpOptio
  * the NIC file is gone): then every mode's leftovers are removed. */
 export interface NicDownTarget {
   device: string;
+  /** The NIC's UUID (an OVN NIC's logical port). */
+  uuid?: string;
   mode?: ScriptNic["mode"];
   link?: string;
   ip?: string;
@@ -98,6 +126,13 @@ export interface NicDownTarget {
 export async function ganetiNicDown(t: NicDownTarget, ctx: RunContext): Promise<Fields> {
   const fields: Fields = { mode: t.mode ?? "unknown", device: t.device };
   if (t.mode === "openvswitch") {
+    const ovn = nodeOvnConfig();
+    if (ovn && t.link === ovn.bridge && t.uuid !== undefined) {
+      const { ovnUnplug } = await import("../ovn/plug.ts");
+      const res = await ovnUnplug(t.device, t.uuid, ovn, ctx);
+      Object.assign(fields, { removed: res.removed, bridge: res.bridges.join(",") || undefined, lsp: t.uuid, released: res.released });
+      return fields;
+    }
     const res = await unplug(t.device, ctx);
     fields.removed = res.removed;
     fields.bridge = res.bridges.join(",") || undefined;

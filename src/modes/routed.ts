@@ -5,7 +5,7 @@
 // and proxy_ndp + forwarding (IPv6) on the tap. `down` removes the route and
 // the rules (rules outlive their device, "[detached]", and would apply to the
 // next device of that name).
-import { existsSync } from "node:fs";
+import { exists } from "../files.ts";
 import { StateError } from "../errors.ts";
 import { run } from "../exec.ts";
 import { deviceExists, renameStep, type Step } from "../netdev.ts";
@@ -39,7 +39,7 @@ export const realRouteSys: RouteSys = {
       return 0;
     }
   },
-  hasConf: (family, dev) => existsSync(`/proc/sys/net/ipv${family}/conf/${dev}`),
+  hasConf: (family, dev) => exists(`/proc/sys/net/ipv${family}/conf/${dev}`),
 };
 
 export async function planRoutedUp(nic: RoutedNic, sys: RouteSys = realRouteSys): Promise<Step[]> {

@@ -2,7 +2,8 @@
 // Only what ovs-vif needs: transact, monitor updates, and answering the
 // server's echo probes (ovsdb-server drops clients that do not answer).
 import { OvsdbError } from "../errors.ts";
-import { ConnectError, openStream, type Stream } from "../stream.ts";
+import { readFile } from "../files.ts";
+import { ConnectError, openStream, type Stream, type StreamTarget } from "../stream.ts";
 import { JsonSplitter } from "./json-stream.ts";
 
 import type { Json, OperationResult } from "./json.ts";
@@ -10,11 +11,26 @@ import type { Json, OperationResult } from "./json.ts";
 export type { Json, OperationResult, Row } from "./json.ts";
 
 export interface Endpoint {
-  kind: "unix" | "tcp";
+  kind: "unix" | "tcp" | "ssl";
   path?: string;
   host?: string;
   port?: number;
+  /** For ssl: the PEM files (private key, certificate, CA certificate). */
+  ssl?: { privateKey: string; certificate: string; caCert: string };
   text: string;
+}
+
+/** A remote as OVSDB's tools write it: unix:PATH, tcp:HOST:PORT, ssl:HOST:PORT. */
+export function parseRemote(field: string, remote: string, ssl?: Endpoint["ssl"]): Endpoint {
+  if (remote.startsWith("unix:") && remote.length > 5) return { kind: "unix", path: remote.slice(5), text: remote };
+  const m = /^(tcp|ssl):([^:]+|\[[^\]]+\]):([0-9]{1,5})$/.exec(remote);
+  if (!m) throw new OvsdbError("endpoint", `${field} ${JSON.stringify(remote)}: expected unix:PATH, tcp:HOST:PORT or ssl:HOST:PORT`);
+  const ep: Endpoint = { kind: m[1] as "tcp" | "ssl", host: m[2]!.replace(/^\[|\]$/g, ""), port: Number(m[3]), text: remote };
+  if (ep.kind === "ssl") {
+    if (!ssl) throw new OvsdbError("endpoint", `${field} ${JSON.stringify(remote)}: an ssl: remote needs a private key, a certificate and a CA certificate`);
+    ep.ssl = ssl;
+  }
+  return ep;
 }
 
 /** `--db` value or OVS_RUNDIR (default /var/run/openvswitch) + db.sock. */
@@ -24,10 +40,8 @@ export function resolveEndpoint(db: string | undefined, env: NodeJS.ProcessEnv =
     const path = `${rundir.replace(/\/+$/, "")}/db.sock`;
     return { kind: "unix", path, text: `unix:${path}` };
   }
-  if (db.startsWith("unix:") && db.length > 5) return { kind: "unix", path: db.slice(5), text: db };
-  const tcp = /^tcp:([^:]+|\[[^\]]+\]):([0-9]{1,5})$/.exec(db);
-  if (tcp) return { kind: "tcp", host: tcp[1]!.replace(/^\[|\]$/g, ""), port: Number(tcp[2]), text: db };
-  throw new OvsdbError("endpoint", `--db ${JSON.stringify(db)}: expected unix:PATH or tcp:HOST:PORT`);
+  if (db.startsWith("ssl:")) throw new OvsdbError("endpoint", `--db ${JSON.stringify(db)}: expected unix:PATH or tcp:HOST:PORT`);
+  return parseRemote("--db", db);
 }
 
 interface Pending {
@@ -55,7 +69,19 @@ export class OvsdbClient {
 
   static async connect(endpoint: Endpoint, timeoutMs: number, database = "Open_vSwitch"): Promise<OvsdbClient> {
     const client = new OvsdbClient(endpoint, database);
-    const target = endpoint.kind === "unix" ? { path: endpoint.path! } : { host: endpoint.host!, port: endpoint.port! };
+    let target: StreamTarget;
+    if (endpoint.kind === "unix") target = { path: endpoint.path! };
+    else target = { host: endpoint.host!, port: endpoint.port! };
+    if (endpoint.ssl) {
+      const read = (what: string, file: string) => {
+        try {
+          return readFile(file);
+        } catch (err) {
+          throw new OvsdbError("endpoint", `${endpoint.text}: ${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+        }
+      };
+      target.tls = { key: read("private key", endpoint.ssl.privateKey), cert: read("certificate", endpoint.ssl.certificate), ca: read("CA certificate", endpoint.ssl.caCert) };
+    }
     try {
       client.socket = await openStream(target, timeoutMs, {
         data: (chunk) => client.receive(chunk),
@@ -65,6 +91,7 @@ export class OvsdbClient {
     } catch (err) {
       if (err instanceof ConnectError && err.code === "ETIMEDOUT") throw new OvsdbError("timeout", `OVSDB ${endpoint.text}: no connection within ${timeoutMs} ms`);
       const code = err instanceof ConnectError ? err.code : (err as Error).message;
+      if (code === "ETLS") throw new OvsdbError("connect", `OVSDB ${endpoint.text}: ${(err as Error).message}`, { cause: err });
       const hint = code === "ENOENT" || code === "ECONNREFUSED" ? " (is ovsdb-server running?)" : "";
       throw new OvsdbError("connect", `OVSDB ${endpoint.text}: ${code}${hint}`);
     }

@@ -10,7 +10,7 @@
 // sh: Ganeti writes TAGS="a\ b", which a shell reads as `a\ b`).
 // Refused: command substitution, parameter and tilde expansion, operators,
 // and any word that is not an assignment (a shell would run it as a command).
-import { readFileSync } from "node:fs";
+import { readFile } from "../files.ts";
 import { InputError } from "../errors.ts";
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -141,7 +141,7 @@ export function parseShellAssignments(text: string, where: string): Record<strin
 export function readNicFile(path: string): Record<string, string> | undefined {
   let text: string;
   try {
-    text = readFileSync(path, "utf8");
+    text = readFile(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === "ENOENT" || code === "ENOTDIR") return undefined;

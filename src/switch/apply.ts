@@ -53,7 +53,9 @@ export async function applySwitches(client: OvsdbClient, switches: DesiredSwitch
   }
   if (opts.dryRun || !opts.wait) return outcomes;
   if (target !== undefined) await waitCommitted(client, target, opts.deadline, "the switch change");
-  for (const o of outcomes) o.failures = await checkDevices(client, o.plan.name, o.plan.devices, opts.deadline);
+  // The bridge's own interface too: a bridge ovs-vswitchd could not open
+  // has no OpenFlow port.
+  for (const o of outcomes) o.failures = await checkDevices(client, o.plan.name, o.plan.ops.length > 0 ? [o.plan.name, ...o.plan.devices] : o.plan.devices, opts.deadline);
   return outcomes;
 }
 
@@ -69,8 +71,10 @@ async function checkDevices(client: OvsdbClient, sw: string, devices: string[], 
     if (!row) return;
     const error = optionalAtom(row.error);
     const ofport = optionalAtom(row.ofport);
-    if (typeof error === "string" && error !== "") out.push(`device ${d}: ovs-vswitchd could not attach it: ${error}`);
-    else if (typeof ofport === "number" && ofport < 0) out.push(`device ${d}: ovs-vswitchd could not attach it (ofport -1)`);
+    const what = d === sw ? `bridge ${sw}` : `device ${d}`;
+    if (typeof error === "string" && error !== "") out.push(`${what}: ovs-vswitchd could not attach it: ${error}`);
+    else if (typeof ofport === "number" && ofport < 0) out.push(`${what}: ovs-vswitchd could not attach it (ofport -1)`);
+    else if (d === sw && ofport === undefined) out.push(`${what}: ovs-vswitchd did not open it (no OpenFlow port)`);
   });
   return out;
 }

@@ -30,7 +30,8 @@ import { localNodeName } from "../ganeti/node.ts";
 import { needsNodeName, outcomeLines } from "./session.ts";
 import { checkDisjoint, groupOfNode, nodeMatches, resolveSwitch, switchForNetwork, type DesiredSwitch } from "./spec-resolve.ts";
 import type { Spec } from "./spec-types.ts";
-import { loadSpec, specPath } from "./spec-validate.ts";
+import { specPath } from "./spec-types.ts";
+import { loadSpec } from "./spec-validate.ts";
 
 /** Is this Ganeti hook invocation one for runSwitchHook? */
 export function isSwitchHook(env: NodeJS.ProcessEnv): boolean {
@@ -131,7 +132,7 @@ async function applyAndReport(ctx: SwitchHookRun, what: string, switches: Desire
       for (const line of outcomeLines(o)) ctx.log.info(`${what}: ${line}`);
       if (o.failures.length > 0) failed = true;
     }
-    if (failed) ctx.log.error(`${what}: some uplink devices could not be attached (see above)`);
+    if (failed) ctx.log.error(`${what}: ovs-vswitchd could not attach all of it (see above)`);
     return failed ? 1 : 0;
   } finally {
     db.close();

@@ -149,6 +149,7 @@ export function planSwitch(desired: DesiredSwitch, state: SwitchState, deviceExi
 
   // ---- a new bridge
   if (!state.bridge) {
+    checkDatapath(sw, desired.datapathType ?? "system", state.datapathTypes);
     const portRefs: Json[] = [namedUuid("brport")];
     const parts = [`datapath_type ${desired.datapathType ?? "system"}`];
     if (desired.failMode) parts.push(`fail_mode ${desired.failMode}`);
@@ -193,6 +194,7 @@ export function planSwitch(desired: DesiredSwitch, state: SwitchState, deviceExi
   const bridgeUpdate: Row = {};
   const bridgeParts: string[] = [];
   if (desired.datapathType !== undefined && desired.datapathType !== (bridge.datapathType || "system")) {
+    checkDatapath(sw, desired.datapathType, state.datapathTypes);
     bridgeUpdate.datapath_type = desired.datapathType;
     bridgeParts.push(`datapath_type ${bridge.datapathType || "system"} -> ${desired.datapathType}`);
   }
@@ -354,4 +356,12 @@ function finish(sw: string, changes: string[], notes: string[], guards: Json[], 
   if (writes.length === 0) return { name: sw, changes, notes, ops: [], devices };
   const ops = [...guards, ...writes, ...bumpNextCfg(), { op: "comment", comment: `ovs-vif: switch apply ${sw} (${desired.origin})` }];
   return { name: sw, changes, notes, ops, devices };
+}
+
+/** A bridge on a datapath ovs-vswitchd cannot run is accepted by OVSDB and
+ * never works (no kernel module for "system", say): refused before any
+ * change. Nothing is known before ovs-vswitchd has filled datapath_types. */
+function checkDatapath(sw: string, wanted: string, available: string[]): void {
+  if (available.length === 0 || available.includes(wanted)) return;
+  throw new StateError(`${sw} datapath_type`, wanted, `ovs-vswitchd on this node runs only ${available.join(", ")}; set datapath_type for ${sw} (or defaults.datapath_type) in the switch spec`);
 }

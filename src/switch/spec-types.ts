@@ -76,3 +76,8 @@ export interface Spec {
   switches: SwitchSpec[];
   nodeGroups: Record<string, NodeGroupSpec>;
 }
+
+/** `--spec FILE`, else $OVS_VIF_SWITCHES, else /etc/ovs-vif/switches.json. */
+export function specPath(option: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  return option || env.OVS_VIF_SWITCHES || DEFAULT_SPEC_PATH;
+}

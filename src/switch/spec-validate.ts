@@ -6,7 +6,6 @@ import { parseBridgeName, parseGanetiObjectName, parseInterfaceName, parseNodeNa
 import {
   BOND_MODES,
   DATAPATH_TYPES,
-  DEFAULT_SPEC_PATH,
   FAIL_MODES,
   LACP_MODES,
   LACP_TIMES,
@@ -19,6 +18,7 @@ import {
   type SwitchSpec,
   type UplinkSpec,
 } from "./spec-types.ts";
+
 
 /** A key that may be spelled with '-' or '_' (lacp-time / lacp_time). */
 function either(c: Checker, path: string, obj: Record<string, unknown>, dashed: string): [string, unknown] {
@@ -315,10 +315,6 @@ export function parseSpecText(text: string, file: string): Spec {
   return validateSpec(parseJson(text, file), file);
 }
 
-/** `--spec FILE`, else $OVS_VIF_SWITCHES, else /etc/ovs-vif/switches.json. */
-export function specPath(option: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  return option || env.OVS_VIF_SWITCHES || DEFAULT_SPEC_PATH;
-}
 
 /** Reads and validates the spec; `undefined` when the file does not exist
  * and `optional` is set (the network hook works without a spec). */

@@ -83,6 +83,9 @@ export interface SwitchState {
   portsByName: Map<string, Elsewhere[]>;
   /** Interface rows (any port) with each looked-up device name. */
   ifacesByName: Map<string, Elsewhere[]>;
+  /** The datapath types ovs-vswitchd says it can run (empty before it has
+   * started: then nothing is known). */
+  datapathTypes: string[];
 }
 
 function str(v: Json | undefined): string | undefined {
@@ -156,14 +159,16 @@ async function select(client: OvsdbClient, ops: Json[], deadline: Deadline, what
  * Three round trips at most, whatever the number of names.
  */
 export async function readSwitch(client: OvsdbClient, name: string, portNames: string[], deviceNames: string[], deadline: Deadline): Promise<SwitchState> {
-  const state: SwitchState = { name, ports: new Map(), ifaces: new Map(), portsByName: new Map(), ifacesByName: new Map() };
+  const state: SwitchState = { name, ports: new Map(), ifaces: new Map(), portsByName: new Map(), ifacesByName: new Map(), datapathTypes: [] };
   const what = `read switch ${name}`;
 
   // 1: the bridge, and the looked-up names anywhere.
   const ops1: Json[] = [{ op: "select", table: "Bridge", where: where("name", name), columns: ["_uuid", ...BRIDGE_COLUMNS] }];
   for (const n of portNames) ops1.push({ op: "select", table: "Port", where: where("name", n), columns: ["_uuid"] });
   for (const n of deviceNames) ops1.push({ op: "select", table: "Interface", where: where("name", n), columns: ["_uuid"] });
+  ops1.push({ op: "select", table: "Open_vSwitch", where: [], columns: ["datapath_types"] });
   const r1 = await select(client, ops1, deadline, what);
+  state.datapathTypes = setItems(r1[ops1.length - 1]?.rows?.[0]?.datapath_types).filter((t): t is string => typeof t === "string");
   const brow = r1[0]?.rows?.[0];
   if (brow) {
     const b: BridgeState = {

@@ -1,5 +1,6 @@
 // A stand-in for Ganeti's CLI (gnt-instance list/add-tags/remove-tags,
-// gnt-network list) for tests that need no cluster. It is written in Python
+// gnt-network list, gnt-node list, gnt-cluster command/copyfile) for tests
+// that need no cluster. It is written in Python
 // so list fields print exactly as Ganeti 3.0 prints them (checked against
 // the real CLI): str() of a Python list for nic.uuids/names/vlans and
 // nic.networks.names, comma-joined for the fields Ganeti's gnt-instance
@@ -26,6 +27,10 @@ export interface FakeInstance {
 export interface FakeState {
   instances: FakeInstance[];
   networks: { name: string; tags: string[] }[];
+  /** For gnt-node list and gnt-cluster: every node runs here. */
+  nodes?: { name: string; group: string; offline?: boolean }[];
+  /** Nodes where gnt-cluster copyfile fails. */
+  copyFails?: string[];
   calls: string[][];
 }
 
@@ -94,6 +99,33 @@ elif prog == "gnt-instance" and args[0] == "modify":
     for p in pairs:
         k, v = p.split("=", 1)
         inst["nics"][int(idx)][k] = v
+elif prog == "gnt-node" and args[0] == "list":
+    # -o name,offline (every node) or -o group NODE
+    fields = [a for a in args if a not in ("list", "--no-headers") and not a.startswith("--separator")]
+    fields.remove("-o")
+    out, names = fields[0], fields[1:]
+    for n in st.get("nodes", []):
+        if names and n["name"] not in names: continue
+        print(n["group"] if out == "group" else "%s|%s" % (n["name"], "Y" if n.get("offline") else "N"))
+elif prog == "gnt-cluster" and args[0] in ("command", "copyfile"):
+    # As Ganeti prints them; the command runs here, once per node asked.
+    action = args.pop(0)
+    nodes = []
+    while args and args[0] == "-n":
+        nodes.append(opt("-n"))
+    nodes = nodes or [n["name"] for n in st.get("nodes", []) if not n.get("offline")]
+    if action == "copyfile":
+        for n in nodes:
+            if n in st.get("copyFails", []):
+                sys.stderr.write("Copy of file %s to node %s:1811 failed\n" % (args[0], n))
+    else:
+        import subprocess
+        for n in nodes:
+            r = subprocess.run(args[0], shell=True, capture_output=True, text=True)
+            print("-" * 48)
+            print("node: %s" % n)
+            sys.stdout.write(r.stdout + r.stderr)
+            print("return code = %d" % r.returncode)
 elif prog == "gnt-network" and args[0] == "list":
     for n in st["networks"]:
         print("%s|%s" % (n["name"], ",".join(n["tags"])))
@@ -112,7 +144,7 @@ export interface FakeGaneti {
 export function installFakeGaneti(dir: string, initial: Omit<FakeState, "calls">): FakeGaneti {
   const bin = join(dir, "bin");
   mkdirSync(bin, { recursive: true });
-  for (const name of ["gnt-instance", "gnt-network"]) {
+  for (const name of ["gnt-instance", "gnt-network", "gnt-node", "gnt-cluster"]) {
     writeFileSync(join(bin, name), SCRIPT);
     chmodSync(join(bin, name), 0o755);
   }

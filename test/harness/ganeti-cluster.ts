@@ -1,33 +1,67 @@
-// A real single-node Ganeti 3.0 cluster (KVM, diskless, TCG) for tests,
-// entirely inside its own mount + network + UTS + PID namespaces (see
-// ganeti-cluster.sh for what is made private and how). ovs-vif is installed
-// into it with `install.sh --ganeti --root`, so Ganeti's kvm-ifup finds
-// /etc/ganeti/kvm-vif-bridge -> /usr/lib/ovs-vif/ovs-vif exactly as on a node.
+// A real Ganeti 3.0 cluster (KVM, diskless, TCG) of one or two nodes for
+// tests, each node entirely inside its own mount + network + UTS + PID
+// namespaces (see ganeti-cluster.sh for what is made private and how), with
+// its own sshd (fresh host keys) and its own OVS at the default paths with
+// bridge gntbr. ovs-vif is installed on every node with `install.sh --ganeti
+// --root`, so Ganeti's kvm-ifup finds /etc/ganeti/kvm-vif-bridge ->
+// /usr/lib/ovs-vif/ovs-vif exactly as on a real node.
 //
-// Teardown (stop()): instances removed, `gnt-cluster destroy`, daemons killed
-// by their pidfiles, then the namespace's init is killed, which makes the
-// kernel kill whatever is left and drop the namespaces (veths, mounts). The
-// holder runs under `setpriv --pdeathsig KILL` + `unshare --kill-child`, so
-// even a killed test process takes the cluster down with it.
+// Networks (addresses from 198.51.100.0/24 only):
+//   management  a hub network namespace with a Linux bridge; one veth per
+//               node (gntv0 in the node, the master netdev), 198.51.100.0/28:
+//               node1 .1, cluster IP .2, node2 .3
+//   VM network  veth gntup0, a vlan_mode=trunk port of every node's gntbr:
+//               with two nodes one veth pair joining the two bridges, with
+//               one node a pair whose far end (gntup1) stays unplugged
+//
+// Node 1 is initialised as the master (`gnt-cluster init`); node 2 joins with
+// `gnt-node add --no-ssh-key-check` after node1's root key was put into its
+// authorized_keys.
+//
+// Teardown (stop()): instances removed, non-master nodes removed, `gnt-cluster
+// destroy`, daemons killed by their pidfiles on every node, then each
+// namespace's init is killed, which makes the kernel kill whatever is left and
+// drop the namespaces (veths, mounts). Every holder runs under `setpriv
+// --pdeathsig KILL` + `unshare --kill-child`, and the inits are also killed on
+// exit and signals, so even a killed test process takes the cluster down.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { OvsHandle } from "./ovs.ts";
 import { BINARY, ROOT } from "./ovs.ts";
 import { sh, type Result } from "./proc.ts";
+import { onExit } from "./teardown.ts";
 
 export const NODE = "node1.ovsvif.test";
 export const NODE_IP = "198.51.100.1";
 export const CLUSTER = "cluster1.ovsvif.test";
 export const CLUSTER_IP = "198.51.100.2";
+/** Every node a cluster can have: node1 (the master) and node2. */
+export const NODES: readonly { name: string; ip: string }[] = [
+  { name: NODE, ip: NODE_IP },
+  { name: "node2.ovsvif.test", ip: "198.51.100.3" },
+];
+export const MGMT_PREFIX = 28;
 export const OVS_BRIDGE = "gntbr";
 export const LINUX_BRIDGE = "gntlb";
+/** The trunk port of gntbr on every node (to the other node, or unplugged). */
 export const UPLINK = "gntup0";
+const MGMT_DEV = "gntv0";
+const HUB_BRIDGE = "gnthub";
 
 const CLEAN_ENV = { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", HOME: "/root", LC_ALL: "C.UTF-8" };
+const SCRIPT = join(ROOT, "test/harness/ganeti-cluster.sh");
 
-export interface GanetiCluster {
+export interface GanetiNode {
+  /** 1-based, as in the name: node(1) is node1, the master. */
+  index: number;
+  name: string;
+  ip: string;
+  /** The node's temp dir (root/etc/ganeti, root/etc/ovs-vif, varlog, ... as ganeti-cluster.sh binds them). */
   dir: string;
+  /** The PID (host's view) of the node namespaces' init. */
+  initPid: number;
   /** Runs a command inside the node's namespaces (clean environment). */
   run(file: string, args: string[], timeoutMs?: number): Promise<Result>;
   /** Like run, but throws with the output on failure. */
@@ -35,7 +69,29 @@ export interface GanetiCluster {
   /** ovs-vsctl / ovs-appctl against the node's OVS (default paths inside). */
   vsctl(...args: string[]): Promise<string>;
   appctl(...args: string[]): Promise<string>;
+}
+
+/** The cluster; run/must/vsctl/appctl/dir are those of the master, node(1). */
+export interface GanetiCluster extends GanetiNode {
+  nodes: GanetiNode[];
+  /** What `gnt-node add NAME` printed (stdout and stderr), by node name. */
+  nodeAddOutput: Record<string, string>;
+  /** node(1) (the master) .. node(N). */
+  node(index: number): GanetiNode;
   stop(): Promise<void>;
+}
+
+export interface ClusterOptions {
+  /** 1 (default) or 2. */
+  nodes?: number;
+  /** Runs on the master after gnt-cluster init, before the other nodes are
+   * added (e.g. to put a switch spec there for the node-add hook). */
+  beforeNodeAdd?: (master: GanetiNode) => Promise<void>;
+}
+
+/** What the oracle helpers (listRows, portView) need of a node: its vsctl. */
+export function oracleOf(node: GanetiNode): OvsHandle {
+  return { vsctl: node.vsctl, appctl: node.appctl } as unknown as OvsHandle;
 }
 
 /** Why the cluster test cannot run here, or undefined when it can. */
@@ -50,6 +106,8 @@ export function unavailable(): string | undefined {
     ["/usr/sbin/ovs-vswitchd", "package openvswitch-switch"],
     ["/usr/bin/socat", "package socat"],
     ["/usr/bin/fping", "package fping (a dependency of ganeti)"],
+    ["/usr/sbin/sshd", "package openssh-server"],
+    ["/usr/bin/ssh-keygen", "package openssh-client"],
   ];
   const missing = need.filter(([p]) => !existsSync(p)).map(([p, what]) => `${p} (${what})`);
   if (missing.length) return `missing ${missing.join(", ")}`;
@@ -59,32 +117,32 @@ export function unavailable(): string | undefined {
   return undefined;
 }
 
-let live: { holder: ChildProcess; dir: string; initPid?: number } | undefined;
+interface Holder {
+  child: ChildProcess;
+  initPid?: number;
+  exited: Promise<void>;
+}
+let live: { holders: Holder[]; dir: string } | undefined;
+
+function kill(pid: number | undefined): void {
+  if (!pid) return;
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch {
+    /* gone */
+  }
+}
 
 function killNow(): void {
   if (!live) return;
-  if (live.initPid) {
-    try {
-      process.kill(live.initPid, "SIGKILL");
-    } catch {
-      /* gone */
-    }
-  }
-  try {
-    live.holder.kill("SIGKILL");
-  } catch {
-    /* gone */
+  for (const h of live.holders) {
+    kill(h.initPid);
+    kill(h.child.pid);
   }
   rmSync(live.dir, { recursive: true, force: true });
   live = undefined;
 }
-process.on("exit", killNow);
-for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
-  process.once(sig, () => {
-    killNow();
-    process.exit(130);
-  });
-}
+onExit(killNow);
 
 function childrenOf(pid: number): number[] {
   try {
@@ -94,90 +152,179 @@ function childrenOf(pid: number): number[] {
   }
 }
 
-export async function startGanetiCluster(log: (line: string) => void = () => undefined): Promise<GanetiCluster> {
-  if (live) throw new Error("one Ganeti cluster per test process");
-  const dir = mkdtempSync(join(tmpdir(), "ovs-vif-ganeti-cluster-"));
-  for (const d of ["varlib", "varlog", "ssh", "work", "root/etc"]) mkdirSync(join(dir, d), { recursive: true });
-  // The node's /etc/ganeti: the package's files, then our links.
-  cpSync("/etc/ganeti", join(dir, "root/etc/ganeti"), { recursive: true, verbatimSymlinks: true });
-  const inst = await sh(join(ROOT, "install.sh"), ["--ganeti", "--root", join(dir, "root"), "--binary", BINARY], { timeoutMs: 60000 });
-  if (inst.code !== 0) throw new Error(`install.sh --ganeti --root failed: ${inst.stderr || inst.stdout}`);
-  log(`install.sh --ganeti --root: ${inst.stdout.trim().split("\n").length} actions`);
-  writeFileSync(join(dir, "hosts"), `${readFileSync("/etc/hosts", "utf8").trimEnd()}\n${NODE_IP} ${NODE} node1\n${CLUSTER_IP} ${CLUSTER} cluster1\n`);
-
-  const holder = spawn(
-    "setpriv",
-    ["--pdeathsig", "KILL", "unshare", "--mount", "--net", "--uts", "--pid", "--fork", "--kill-child=SIGKILL", "--mount-proc", "--propagation", "private", "bash", join(ROOT, "test/harness/ganeti-cluster.sh"), dir, NODE, NODE_IP],
-    { env: CLEAN_ENV, stdio: ["ignore", "pipe", "pipe"] },
-  );
-  live = { holder, dir };
+/** Starts `ganeti-cluster.sh ARGS` as the init of new namespaces; resolves once it printed READY. */
+async function startHolder(what: string, unshareFlags: string[], args: string[]): Promise<Holder> {
+  const child = spawn("setpriv", ["--pdeathsig", "KILL", "unshare", ...unshareFlags, "--fork", "--kill-child=SIGKILL", "--mount-proc", "--propagation", "private", "bash", SCRIPT, ...args], {
+    env: CLEAN_ENV,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const holder: Holder = { child, exited: new Promise<void>((resolve) => child.on("exit", () => resolve())) };
+  live!.holders.push(holder);
   let out = "";
-  holder.stdout!.on("data", (d) => (out += d));
-  holder.stderr!.on("data", (d) => (out += d));
-  const exited = new Promise<void>((resolve) => holder.on("exit", () => resolve()));
+  child.stdout!.on("data", (d) => (out += d));
+  child.stderr!.on("data", (d) => (out += d));
   const end = Date.now() + 60000;
   while (!out.includes("READY")) {
-    if (holder.exitCode !== null || holder.signalCode !== null) throw new Error(`namespace setup failed: ${out}`);
-    if (Date.now() > end) {
-      killNow();
-      throw new Error(`namespace setup timed out: ${out}`);
-    }
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${what}: namespace setup failed: ${out}`);
+    if (Date.now() > end) throw new Error(`${what}: namespace setup timed out: ${out}`);
     await new Promise((r) => setTimeout(r, 20));
   }
   // setpriv execs unshare (same pid); unshare's child is the namespaces' init.
-  const initPid = childrenOf(holder.pid!)[0];
-  if (!initPid) {
-    killNow();
-    throw new Error("cannot find the namespace init process");
-  }
-  live.initPid = initPid;
-  const nsenter = ["--target", String(initPid), "--mount", "--net", "--uts", "--pid", "--wd=/", "--"];
+  holder.initPid = childrenOf(child.pid!)[0];
+  if (!holder.initPid) throw new Error(`${what}: cannot find the namespace init process`);
+  return holder;
+}
 
-  const run = (file: string, args: string[], timeoutMs = 120000) => sh("nsenter", [...nsenter, file, ...args], { env: CLEAN_ENV, timeoutMs });
+function nsRunner(initPid: number, namespaces: string[]) {
+  const enter = ["--target", String(initPid), ...namespaces, "--wd=/", "--"];
+  const run = (file: string, args: string[], timeoutMs = 120000) => sh("nsenter", [...enter, file, ...args], { env: CLEAN_ENV, timeoutMs });
   const must = async (file: string, args: string[], timeoutMs?: number) => {
     const r = await run(file, args, timeoutMs);
     if (r.code !== 0) throw new Error(`${file} ${args.join(" ")} failed (exit ${r.code}): ${(r.stderr || r.stdout).trim()}`);
     return r.stdout;
   };
+  return { run, must };
+}
 
+/** The node's files before its namespaces exist: Ganeti's /etc/ganeti plus
+ * ovs-vif as install.sh --ganeti --root puts it, /etc/hosts, /etc/ssh with
+ * fresh host keys. */
+async function prepareNodeDir(dir: string, count: number): Promise<number> {
+  for (const d of ["varlib", "varlog", "ssh", "work-etc", "work-usr", "work-var", "root/usr", "root/var", "root/etc/ovs-vif"]) mkdirSync(join(dir, d), { recursive: true });
+  cpSync("/etc/ganeti", join(dir, "root/etc/ganeti"), { recursive: true, verbatimSymlinks: true });
+  const inst = await sh(join(ROOT, "install.sh"), ["--ganeti", "--root", join(dir, "root"), "--binary", BINARY], { timeoutMs: 60000 });
+  if (inst.code !== 0) throw new Error(`install.sh --ganeti --root failed: ${inst.stderr || inst.stdout}`);
+  const hosts = NODES.slice(0, count).map((n) => `${n.ip} ${n.name} ${n.name.split(".")[0]}`);
+  writeFileSync(join(dir, "root/etc/hosts"), `${readFileSync("/etc/hosts", "utf8").trimEnd()}\n${hosts.join("\n")}\n${CLUSTER_IP} ${CLUSTER} ${CLUSTER.split(".")[0]}\n`);
+  const ssh = join(dir, "root/etc/ssh");
+  cpSync("/etc/ssh", ssh, { recursive: true, verbatimSymlinks: true, filter: (src) => !/\/ssh_host_[^/]*$/.test(src) });
+  const keys = await sh("ssh-keygen", ["-A", "-f", join(dir, "root")], { timeoutMs: 60000 });
+  if (keys.code !== 0) throw new Error(`ssh-keygen -A failed: ${keys.stderr}`);
+  return inst.stdout.trim().split("\n").length;
+}
+
+/** gntbr (userspace datapath) with the trunk uplink, as at cluster start;
+ * --may-exist: also puts them back after a test removed the bridge. */
+export async function ensureBridge(node: GanetiNode): Promise<void> {
+  await node.vsctl(
+    "--may-exist", "add-br", OVS_BRIDGE, "--", "set", "bridge", OVS_BRIDGE, "datapath_type=netdev",
+    "--", "--may-exist", "add-port", OVS_BRIDGE, UPLINK, "--", "set", "port", UPLINK, "vlan_mode=trunk",
+  );
+}
+
+export interface Watch {
+  /** What it logged so far. */
+  log(): string;
+  stop(): Promise<void>;
+}
+
+/** `ovs-vif watch` on the node as its service would run it: in the
+ * background, pidfile /run/ovs-vif-watch.pid, log
+ * /var/log/ganeti/ovs-vif-watch.log; resolves once it watches link deletions. */
+export async function startWatch(node: GanetiNode): Promise<Watch> {
+  const pidfile = "/run/ovs-vif-watch.pid";
+  const logfile = join(node.dir, "varlog/ovs-vif-watch.log");
+  await node.must("bash", ["-c", `ovs-vif watch </dev/null >/var/log/ganeti/ovs-vif-watch.log 2>&1 & echo $! >${pidfile}`]);
+  const log = () => (existsSync(logfile) ? readFileSync(logfile, "utf8") : "");
+  const stop = async () => {
+    await node.run("bash", ["-c", `[ -f ${pidfile} ] && kill "$(cat ${pidfile})"; rm -f ${pidfile}`], 10000);
+  };
+  const end = Date.now() + 20000;
+  while (!log().includes("watch: watching link deletions")) {
+    if (Date.now() > end || (await node.run("bash", ["-c", `kill -0 "$(cat ${pidfile})"`], 10000)).code !== 0) {
+      await stop();
+      throw new Error(`ovs-vif watch on ${node.name} did not start: ${log()}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { log, stop };
+}
+
+export async function startGanetiCluster(log: (line: string) => void = () => undefined, options: ClusterOptions = {}): Promise<GanetiCluster> {
+  const count = options.nodes ?? 1;
+  if (count < 1 || count > NODES.length) throw new Error(`a cluster of 1..${NODES.length} nodes, not ${count}`);
+  if (live) throw new Error("one Ganeti cluster per test process");
+  const top = mkdtempSync(join(tmpdir(), "ovs-vif-ganeti-cluster-"));
+  live = { holders: [], dir: top };
+  const nodes: GanetiNode[] = [];
+  const nodeAddOutput: Record<string, string> = {};
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
     stopped = true;
-    // Best effort, bounded: instances, cluster, daemons by pidfile; then the init.
-    const list = await run("gnt-instance", ["list", "--no-headers", "-o", "name"], 30000).catch(() => undefined);
-    for (const name of (list?.stdout ?? "").split("\n").filter(Boolean)) {
-      await run("gnt-instance", ["remove", "-f", "--shutdown-timeout=0", name], 60000).catch(() => undefined);
+    // Best effort, bounded: instances, nodes, cluster, daemons by pidfile; then the inits.
+    const master = nodes[0];
+    if (master) {
+      const list = await master.run("gnt-instance", ["list", "--no-headers", "-o", "name"], 30000).catch(() => undefined);
+      for (const name of (list?.stdout ?? "").split("\n").filter(Boolean)) {
+        await master.run("gnt-instance", ["remove", "-f", "--shutdown-timeout=0", name], 60000).catch(() => undefined);
+      }
+      for (const n of nodes.slice(1)) await master.run("gnt-node", ["remove", n.name], 60000).catch(() => undefined);
+      await master.run("gnt-cluster", ["destroy", "--yes-do-it"], 60000).catch(() => undefined);
     }
-    await run("gnt-cluster", ["destroy", "--yes-do-it"], 60000).catch(() => undefined);
-    await run("bash", ["-c", 'for f in /run/ganeti/*.pid /run/openvswitch/*.pid; do [ -f "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null; done; true'], 10000).catch(() => undefined);
-    try {
-      process.kill(initPid, "SIGKILL");
-    } catch {
-      /* gone */
+    for (const n of nodes) {
+      await n.run("bash", ["-c", 'for f in /run/ganeti/*.pid /run/openvswitch/*.pid /run/*.pid; do [ -f "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null; done; true'], 10000).catch(() => undefined);
     }
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 10000))]);
+    const holders = live?.holders ?? [];
+    for (const h of holders) kill(h.initPid);
+    await Promise.race([Promise.all(holders.map((h) => h.exited)), new Promise((r) => setTimeout(r, 10000))]);
     killNow();
   };
 
-  const cluster: GanetiCluster = {
-    dir,
-    run,
-    must,
-    vsctl: (...args) => must("ovs-vsctl", ["--timeout=20", ...args]),
-    appctl: (...args) => must("ovs-appctl", args),
-    stop,
-  };
   try {
     const t0 = Date.now();
-    await must(
+    const dirs = NODES.slice(0, count).map((_, i) => join(top, `node${i + 1}`));
+    const actions = await Promise.all(dirs.map((d) => prepareNodeDir(d, count)));
+    log(`install.sh --ganeti --root on ${count} node(s): ${actions.join(", ")} actions`);
+    const hub = await startHolder("hub", ["--net", "--mount", "--pid"], ["hub", HUB_BRIDGE]);
+    const inHub = nsRunner(hub.initPid!, ["--net"]);
+    const holders = await Promise.all(
+      dirs.map((d, i) => startHolder(NODES[i]!.name, ["--mount", "--net", "--uts", "--pid"], ["node", d, NODES[i]!.name])),
+    );
+    holders.forEach((h, i) => {
+      const { run, must } = nsRunner(h.initPid!, ["--mount", "--net", "--uts", "--pid"]);
+      nodes.push({
+        index: i + 1,
+        name: NODES[i]!.name,
+        ip: NODES[i]!.ip,
+        dir: dirs[i]!,
+        initPid: h.initPid!,
+        run,
+        must,
+        vsctl: (...args) => must("ovs-vsctl", ["--timeout=20", ...args]),
+        appctl: (...args) => must("ovs-appctl", args),
+      });
+    });
+    // Management network: node veth gntv0 <-> hvN on the hub's bridge.
+    for (const n of nodes) {
+      await inHub.must("ip", ["link", "add", `hv${n.index}`, "type", "veth", "peer", "name", MGMT_DEV, "netns", String(n.initPid)]);
+      await inHub.must("ip", ["link", "set", `hv${n.index}`, "master", HUB_BRIDGE, "up"]);
+      await n.must("ip", ["addr", "add", `${n.ip}/${MGMT_PREFIX}`, "dev", MGMT_DEV]);
+      await n.must("ip", ["link", "set", MGMT_DEV, "up"]);
+    }
+    // VM network: the trunk uplink, between the nodes or to nowhere.
+    if (count === 2) {
+      await inHub.must("ip", ["link", "add", UPLINK, "netns", String(nodes[0]!.initPid), "type", "veth", "peer", "name", UPLINK, "netns", String(nodes[1]!.initPid)]);
+    } else {
+      await nodes[0]!.must("ip", ["link", "add", UPLINK, "type", "veth", "peer", "name", "gntup1"]);
+      await nodes[0]!.must("ip", ["link", "set", "gntup1", "up"]);
+    }
+    for (const n of nodes) {
+      await n.must("ip", ["link", "set", UPLINK, "up"]);
+      await ensureBridge(n);
+    }
+    log(`${count} node namespace(s) with sshd, OVS, ${OVS_BRIDGE}, management and VM networks: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+
+    const master = nodes[0]!;
+    const t1 = Date.now();
+    await master.must(
       "gnt-cluster",
       [
         "init",
         "--enabled-hypervisors=kvm",
         "--enabled-disk-templates=diskless",
         "--ipolicy-disk-templates=diskless",
-        "--master-netdev=gntv0",
+        `--master-netdev=${MGMT_DEV}`,
         "--no-etc-hosts",
         "--nic-parameters",
         `mode=openvswitch,link=${OVS_BRIDGE}`,
@@ -187,10 +334,33 @@ export async function startGanetiCluster(log: (line: string) => void = () => und
       ],
       180000,
     );
-    log(`gnt-cluster init ${CLUSTER} (node ${NODE}): ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    log(`gnt-cluster init ${CLUSTER} (node ${master.name}): ${((Date.now() - t1) / 1000).toFixed(1)} s`);
+    const keys = readdirSync(join(master.dir, "ssh")).filter((f) => /^id_.*\.pub$/.test(f));
+    if (keys.length === 0) throw new Error(`gnt-cluster init left no root key in ${join(master.dir, "ssh")}`);
+    await options.beforeNodeAdd?.(master);
+    for (const n of nodes.slice(1)) {
+      const t2 = Date.now();
+      for (const k of keys) appendFileSync(join(n.dir, "ssh/authorized_keys"), readFileSync(join(master.dir, "ssh", k)), { mode: 0o600 });
+      const added = await master.run("gnt-node", ["add", "--no-ssh-key-check", n.name], 180000);
+      if (added.code !== 0) throw new Error(`gnt-node add ${n.name} failed (exit ${added.code}): ${(added.stderr || added.stdout).trim()}`);
+      nodeAddOutput[n.name] = added.stdout + added.stderr;
+      log(`gnt-node add ${n.name}: ${((Date.now() - t2) / 1000).toFixed(1)} s`);
+    }
   } catch (err) {
     await stop();
     throw err;
   }
-  return cluster;
+
+  const master = nodes[0]!;
+  return {
+    ...master,
+    nodes,
+    nodeAddOutput,
+    node(index: number) {
+      const n = nodes[index - 1];
+      if (!n) throw new Error(`no node(${index}): the cluster has nodes 1..${nodes.length}`);
+      return n;
+    },
+    stop,
+  };
 }

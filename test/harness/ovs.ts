@@ -150,5 +150,5 @@ export async function runBinary(ovs: OvsHandle, args: string[], opts: { name?: s
       await must("ln", ["-sf", BINARY, file]);
     }
   }
-  return ovs.inNs(file, args, { env: { OVS_VIF_SYSLOG: "0", OVS_VIF_XEN_LOG: join(ovs.dir, "xen-hotplug.log"), ...(opts.env ?? {}) }, timeoutMs: opts.timeoutMs ?? 60000 });
+  return ovs.inNs(file, args, { env: { OVS_VIF_SYSLOG: "0", OVS_VIF_XEN_LOG: join(ovs.dir, "xen-hotplug.log"), OVS_VIF_STATE_DIR: join(ovs.dir, "state"), ...(opts.env ?? {}) }, timeoutMs: opts.timeoutMs ?? 60000 });
 }

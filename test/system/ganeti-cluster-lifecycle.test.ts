@@ -217,8 +217,8 @@ if (why) {
     // Where each value comes from, as `ovs-vif qos show` reads Ganeti.
     const show = await ovsVif("qos", "show");
     assert.is(show.code, 0, show.stderr);
-    assert.match(show.stdout, new RegExp(`${INST1}\\s+2\\s+openvswitch\\s+100000\\s+78125\\s+instance tag "ovs-vif:rate:100M"\\s+default: 80% of rate\\s+${t1[2]}`));
-    assert.match(show.stdout, new RegExp(`${INST2}\\s+0\\s+openvswitch\\s+1000000\\s+781250\\s+network tag "ovs-vif:rate:1G"\\s+default: 80% of rate\\s+${t2[0]}`));
+    assert.match(show.stdout, new RegExp(`${INST1}\\s+2\\s+openvswitch\\s+100000\\s+78125\\s+instance tag "ovs-vif:rate:100M"\\s+default: 80% of rate\\s+0\\s+0\\s+none\\s+none\\s+${t1[2]}`));
+    assert.match(show.stdout, new RegExp(`${INST2}\\s+0\\s+openvswitch\\s+1000000\\s+781250\\s+network tag "ovs-vif:rate:1G"\\s+default: 80% of rate\\s+0\\s+0\\s+none\\s+none\\s+${t2[0]}`));
     console.log(`  ovs-vif qos show: ${INST2} NIC 0 rate from network tag "ovs-vif:rate:1G" (network ${NET} found by name)`);
   });
 

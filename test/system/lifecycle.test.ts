@@ -100,7 +100,7 @@ test("reconcile --export on the master, --from on a node: the node uses the file
 test("qos show lists effective values and their sources", async () => {
   const r = await bin(["qos", "show"]);
   assert.is(r.code, 0, r.stderr);
-  assert.match(r.stdout, /inst1\s+0\s+openvswitch\s+100000\s+78125\s+instance tag "ovs-vif:rate:100M"\s+default: 80% of rate\s+tap10/);
+  assert.match(r.stdout, /inst1\s+0\s+openvswitch\s+100000\s+78125\s+instance tag "ovs-vif:rate:100M"\s+default: 80% of rate\s+0\s+0\s+none\s+none\s+tap10/);
   assert.match(r.stdout, /inst1\s+1\s+openvswitch\s+10000\s+7812\s+instance tag "ovs-vif:nic:1:rate:10M"/);
   assert.match(r.stdout, /inst2\s+0\s+openvswitch\s+1000000\s+781250\s+network tag "ovs-vif:rate:1G"/);
 });

@@ -5,7 +5,10 @@
 // only when no VM or foreign port remains, node-add sets up the new node.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { runBinary, type OvsHandle } from "../harness/ovs.ts";
+import { symlinkSync } from "node:fs";
+import { join } from "node:path";
+import { BINARY, runBinary, type OvsHandle } from "../harness/ovs.ts";
+import { installFakeGaneti, type FakeGaneti } from "../harness/fake-ganeti.ts";
 import type { Result } from "../harness/proc.ts";
 import { loadFixture } from "../harness/hook-fixtures.ts";
 import { addVeths, ovsPerTest, specFile, writeSpec } from "../harness/switch-ovs.ts";
@@ -113,6 +116,24 @@ test("pre phase, other modes and other hook paths do nothing", async () => {
     const r = await hook(h, "node1.example.com", env);
     assert.is(r.code, 0, `${env.GANETI_HOOKS_PATH} ${env.GANETI_HOOKS_PHASE}: ${r.stderr}`);
   }
+  assert.is(await h.dump(), before);
+});
+
+test("network-connect with no spec: a bare bridge on the default datapath, refused in one line and nothing written when ovs-vswitchd cannot run that datapath", async () => {
+  const h = await node();
+  const available = (await h.vsctl("get", "Open_vSwitch", ".", "datapath_types")).trim();
+  const before = await h.dump();
+  const r = await hook(h, "node1.example.com", connectEnv("post", "br-lab"));
+  if (/\bsystem\b/.test(available)) {
+    // A node with the kernel datapath: the bridge works there.
+    assert.is(r.code, 0, r.stderr);
+    assert.is((await h.vsctl("get", "Interface", "br-lab", "ofport")).trim(), "65534");
+    return;
+  }
+  assert.is(r.code, 1, r.stderr);
+  const lines = r.stderr.trim().split("\n").filter((l) => /error/.test(l));
+  assert.is(lines.length, 1, r.stderr);
+  assert.match(lines[0]!, /br-lab datapath_type.*system.*ovs-vswitchd on this node runs only netdev/);
   assert.is(await h.dump(), before);
 });
 
@@ -236,9 +257,10 @@ test("node-add post sets up every switch of the new node's group, on the new nod
   await addVeths(h, ["ens1", "ens2", "eth2"]);
   writeSpec(h, SPEC);
   const env = ganetiEnv("node-add", "post", { GANETI_OP_TARGET: "node2.example.com", GANETI_NODE_NAME: "node2.example.com", GANETI_NODE_PIP: "198.51.100.12", GANETI_NODE_SIP: "198.51.100.12", GANETI_MASTER_CAPABLE: "True", GANETI_VM_CAPABLE: "True" });
-  // The hook also runs on the other nodes (and the master): they do nothing.
+  // The hook also runs on the other nodes: they do nothing (the master's
+  // part is the next test).
   const before = await h.dump();
-  const other = await hook(h, "node1.example.com", env);
+  const other = await hook(h, "node3.example.com", env);
   assert.is(other.code, 0, other.stderr);
   assert.is(await h.dump(), before);
 
@@ -250,6 +272,54 @@ test("node-add post sets up every switch of the new node's group, on the new nod
   assert.equal((await h.vsctl("list-ports", "sw2")).trim(), "eth2");
   const again = await hook(h, "node2.example.com", env);
   assert.match(again.stderr, /node-add: sw1: no changes[\s\S]*node-add: sw2: no changes/);
+});
+
+/** Ganeti's CLI on the master, where every node's command runs here and
+ * `ovs-vif` is this build. */
+function masterGaneti(h: OvsHandle, copyFails: string[] = []): FakeGaneti {
+  const gnt = installFakeGaneti(join(h.dir, "ganeti"), {
+    instances: [],
+    networks: [],
+    nodes: [
+      { name: "node1.example.com", group: "default" },
+      { name: "node2.example.com", group: "default" },
+    ],
+    copyFails,
+  });
+  symlinkSync(BINARY, join(gnt.dir, "bin", "ovs-vif"));
+  return gnt;
+}
+
+test("node-add post on the master copies the spec and defaults to the new node through Ganeti, then applies its group's switches there", async () => {
+  const h = await node();
+  await addVeths(h, ["ens1", "ens2", "eth2"]);
+  writeSpec(h, SPEC);
+  const gnt = masterGaneti(h);
+  const env = { ...ganetiEnv("node-add", "post", { GANETI_OP_TARGET: "node2.example.com", GANETI_NODE_NAME: "node2.example.com" }), ...gnt.env };
+  const r = await hook(h, "node1.example.com", env);
+  assert.is(r.code, 0, r.stderr);
+  const calls = gnt.state().calls.map((c) => c.join(" "));
+  assert.ok(calls.includes(`gnt-cluster copyfile -n node2.example.com ${specFile(h)}`), calls.join("\n"));
+  assert.ok(calls.includes("gnt-node list --no-headers -o group node2.example.com"), calls.join("\n"));
+  assert.ok(calls.some((c) => c.startsWith("gnt-cluster command -n node2.example.com ovs-vif switch apply --spec " + specFile(h) + " --group default --node node2.example.com")), calls.join("\n"));
+  assert.match(r.stderr, /node-add: node2\.example\.com: .* copied from the master \(sha256 [0-9a-f]{12}\)/);
+  assert.match(r.stderr, /node-add: node2\.example\.com: sw1: applied/);
+  // The command ran "on node2": its switches, with node2's uplink names.
+  assert.equal(await bridges(h), ["sw1", "sw2"]);
+  assert.equal(await bondMembers(h, "bond0"), ["ens1", "ens2"]);
+});
+
+test("node-add post on the master: a copy Ganeti could not make fails the hook, names the node and file, and applies nothing", async () => {
+  const h = await node();
+  writeSpec(h, SPEC);
+  const gnt = masterGaneti(h, ["node2.example.com"]);
+  const env = { ...ganetiEnv("node-add", "post", { GANETI_OP_TARGET: "node2.example.com", GANETI_NODE_NAME: "node2.example.com" }), ...gnt.env };
+  const before = await h.dump();
+  const r = await hook(h, "node1.example.com", env);
+  assert.is(r.code, 1, r.stderr);
+  assert.match(r.stderr, new RegExp(`node-add: node2\\.example\\.com: copying ${specFile(h).replace(/[.]/g, "\\.")} failed`));
+  assert.not.ok(gnt.state().calls.some((c) => c.join(" ").includes("switch apply")), "no apply after a failed copy");
+  assert.is(await h.dump(), before);
 });
 
 test("ovs-vif switch apply --group GROUP (as run by gnt-cluster command -g GROUP) applies that group's list", async () => {

@@ -5,7 +5,8 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { InputError } from "../../src/errors.ts";
 import { expectInputError } from "../harness/assert.ts";
-import { parseBridgeName, parseExternalId, parseGanetiObjectName, parseGanetiTag, parseInstanceName, parseInterfaceName, parseMac, parseMtu, parseNicUuid, parseNodeName, parseOwner } from "../../src/names.ts";
+import { isIP } from "node:net";
+import { isIpAddress, parseBridgeName, parseExternalId, parseGanetiObjectName, parseGanetiTag, parseInstanceName, parseInterfaceName, parseIpAddress, parseMac, parseMtu, parseNicUuid, parseNodeName, parseOwner } from "../../src/names.ts";
 
 
 const FIFTEEN = "abcdefghijklmno";
@@ -258,6 +259,21 @@ test("parseNicUuid accepts letters, digits and dashes up to 64", () => {
 test("parseOwner accepts 1..32 of a-z, 0-9 and -", () => {
   for (const ok of ["xen", "ganeti", "qemu", "cli", "my-tool2"]) assert.is(parseOwner("owner", ok), ok);
   for (const bad of ["", "Xen", "a_b", "x".repeat(33)]) expectInputError(() => parseOwner("owner", bad), "owner", bad);
+});
+
+test("isIpAddress agrees with node's isIP on addresses with and without zones removed", () => {
+  const cases = [
+    "198.51.100.7", "0.0.0.0", "255.255.255.255", "256.1.1.1", "1.2.3", "1.2.3.4.5", "01.2.3.4", "1.2.3.04", " 1.2.3.4", "1.2.3.4 ", "1..2.3",
+    "::", "::1", "1::", "2001:db8::1", "2001:db8:0:0:0:0:2:1", "2001:db8::2:1", "fe80::", "1:2:3:4:5:6:7:8", "1:2:3:4:5:6:7:8:9", "1:2:3:4:5:6:7::",
+    "::1:2:3:4:5:6:7", "1::2::3", ":1:2:3:4:5:6:7", "1:2:3:4:5:6:7:", "12345::", "g::1", "::ffff:198.51.100.7", "::198.51.100.7", "64:ff9b::198.51.100.7",
+    "1:2:3:4:5:6:198.51.100.7", "1:2:3:4:5:6:7:198.51.100.7", "::ffff:256.1.1.1", "::ffff:1.2.3", "1.2.3.4::", "", ":", ":::", "abcd", "0x1.2.3.4",
+  ];
+  for (const c of cases) assert.is(isIpAddress(c), isIP(c) !== 0, c);
+});
+
+test("parseIpAddress names the field and the value", () => {
+  assert.is(parseIpAddress("IP", "2001:db8::7"), "2001:db8::7");
+  for (const bad of ["198.51.100.300", "fe80::1%eth0", "host"]) expectInputError(() => parseIpAddress("IP", bad), "IP", bad, /not an IPv4 or IPv6 address/);
 });
 
 test.run();

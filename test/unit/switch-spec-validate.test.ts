@@ -10,7 +10,8 @@ import { join } from "node:path";
 import { catchInputError } from "../harness/assert.ts";
 import { BAD_SPECS, EXAMPLE_SPEC, VALID_SPEC, bond, oneSwitch } from "../harness/switch-specs.ts";
 import { DocumentError } from "../../src/checker.ts";
-import { loadSpec, parseSpecText, specPath, validateSpec } from "../../src/switch/spec-validate.ts";
+import { specPath } from "../../src/switch/spec-types.ts";
+import { loadSpec, parseSpecText, validateSpec } from "../../src/switch/spec-validate.ts";
 
 function problems(doc: unknown): string[] {
   try {

@@ -1,0 +1,152 @@
+// A VM's Logical_Switch_Port in OVN's Northbound database, read by name and
+// written in one guarded transaction (RFC 7047, as for the Open_vSwitch
+// database). Facts it relies on (checked against ovsdb-server): an insert
+// without a `wait` on the switch, when the switch is missing, answers
+// success and the port is garbage-collected; a map `insert` does not
+// overwrite an existing key, so options are changed by deleting the keys and
+// inserting them in one mutate.
+import { StateError } from "../errors.ts";
+import { OvsdbClient, type Endpoint } from "../ovsdb/client.ts";
+import type { Json, Row } from "../ovsdb/json.ts";
+import { checkResults, type Deadline } from "../ovsdb/transact.ts";
+import { map, mapEntries, set, uuid, uuidOf } from "../ovsdb/values.ts";
+
+export const NB_DATABASE = "OVN_Northbound";
+
+export interface DesiredLsp {
+  name: string;
+  /** The logical switch it belongs on. */
+  ls: string;
+  /** "MAC" or "MAC IP": addresses and port_security alike. */
+  address: string;
+  externalIds: Record<string, string>;
+}
+
+export interface LspState {
+  lsUuid: string;
+  lsp?: { uuid: string; options: Record<string, string>; holder?: string; externalIds: Record<string, string> };
+}
+
+export function connectNb(nb: Endpoint, timeoutMs: number): Promise<OvsdbClient> {
+  return OvsdbClient.connect(nb, timeoutMs, NB_DATABASE);
+}
+
+const byName = (name: string): Json => [["name", "==", name]];
+
+/** The switch (which must exist) and the port, with the switch now holding it. */
+export async function readLsp(nb: OvsdbClient, name: string, ls: string, deadline: Deadline, field = "logical switch"): Promise<LspState> {
+  const ops: Json[] = [
+    { op: "select", table: "Logical_Switch", where: byName(ls), columns: ["_uuid"] },
+    { op: "select", table: "Logical_Switch_Port", where: byName(name), columns: ["_uuid", "options", "external_ids"] },
+  ];
+  const r = await nb.transact(ops, deadline.left());
+  checkResults(ops, r, `read logical switch port ${name}`);
+  const sw = r[0]?.rows?.[0];
+  if (!sw) throw new StateError(field, ls, `no such logical switch in OVN's Northbound database ${nb.endpoint.text}`);
+  const state: LspState = { lsUuid: uuidOf(sw._uuid) };
+  const row = r[1]?.rows?.[0];
+  if (row) {
+    const id = uuidOf(row._uuid);
+    const hops: Json[] = [{ op: "select", table: "Logical_Switch", where: [["ports", "includes", uuid(id)]], columns: ["_uuid"] }];
+    const h = await nb.transact(hops, deadline.left());
+    checkResults(hops, h, `read the switch of ${name}`);
+    const holder = h[0]?.rows?.[0];
+    state.lsp = { uuid: id, options: mapEntries(row.options), externalIds: mapEntries(row.external_ids), ...(holder ? { holder: uuidOf(holder._uuid) } : {}) };
+  }
+  return state;
+}
+
+/** Which chassis the port should be bound to, and how. */
+export interface Placement {
+  chassis: string[];
+  /** "rarp": an additional chassis gets traffic only once the VM sent a RARP from there. */
+  activation?: "rarp";
+}
+
+/** options:requested-chassis (and activation-strategy) set to `p`, other options kept. */
+function optionsMutation(target: Json, p: Placement): Json {
+  const keys = ["requested-chassis", "activation-strategy"];
+  const values: [string, string][] = [["requested-chassis", p.chassis.join(",")]];
+  if (p.activation) values.push(["activation-strategy", p.activation]);
+  return {
+    op: "mutate",
+    table: "Logical_Switch_Port",
+    where: target,
+    mutations: [
+      ["options", "delete", set(keys)],
+      ...(p.chassis.length > 0 ? [["options", "insert", ["map", values]]] : []),
+    ],
+  };
+}
+
+/** Creates or updates the port, on the right switch, placed as `p`. Guarded:
+ * the switch must still exist, the port be what was read. */
+export function upsertLspOps(d: DesiredLsp, s: LspState, p: Placement): Json[] {
+  const ops: Json[] = [
+    { op: "wait", table: "Logical_Switch", where: byName(d.ls), columns: ["name"], until: "==", rows: [{ name: d.ls }], timeout: 0 },
+    { op: "wait", table: "Logical_Switch_Port", where: byName(d.name), columns: ["_uuid"], until: "==", rows: s.lsp ? [{ _uuid: uuid(s.lsp.uuid) }] : [], timeout: 0 },
+  ];
+  const cols = { addresses: set([d.address]), port_security: set([d.address]) };
+  if (!s.lsp) {
+    const options: [string, string][] = [["requested-chassis", p.chassis.join(",")], ...(p.activation ? [["activation-strategy", p.activation] as [string, string]] : [])];
+    ops.push(
+      { op: "insert", table: "Logical_Switch_Port", "uuid-name": "lsp", row: { name: d.name, ...cols, options: ["map", options], external_ids: map(d.externalIds) } },
+      { op: "mutate", table: "Logical_Switch", where: [["_uuid", "==", uuid(s.lsUuid)]], mutations: [["ports", "insert", set([["named-uuid", "lsp"]])]] },
+    );
+    return ops;
+  }
+  const target = [["_uuid", "==", uuid(s.lsp.uuid)]];
+  ops.push({ op: "update", table: "Logical_Switch_Port", where: target, row: { ...cols, external_ids: map({ ...s.lsp.externalIds, ...d.externalIds }) } }, optionsMutation(target, p));
+  if (s.lsp.holder !== s.lsUuid) {
+    // Moved to another switch (the NIC's network changed): in one transaction, so it is never unreferenced.
+    if (s.lsp.holder) ops.push({ op: "mutate", table: "Logical_Switch", where: [["_uuid", "==", uuid(s.lsp.holder)]], mutations: [["ports", "delete", set([uuid(s.lsp.uuid)])]] });
+    ops.push({ op: "mutate", table: "Logical_Switch", where: [["_uuid", "==", uuid(s.lsUuid)]], mutations: [["ports", "insert", set([uuid(s.lsp.uuid)])]] });
+  }
+  return ops;
+}
+
+/** The placement of a port now being plugged on `me`: alone, unless another
+ * chassis still has it (requested-chassis names it first: a live migration
+ * to here), then both, this one waiting for the VM's RARP. */
+export function placementFor(me: string, current: Record<string, string> | undefined, migrating?: boolean): Placement {
+  const now = (current?.["requested-chassis"] ?? "").split(",").filter(Boolean);
+  const source = now[0];
+  if (source !== undefined && source !== me && (migrating ?? true)) return { chassis: [source, me], activation: "rarp" };
+  return { chassis: [me] };
+}
+
+/** Reads a port's options by name; undefined when there is no such port. */
+export async function lspOptions(nb: OvsdbClient, name: string, deadline: Deadline): Promise<Record<string, string> | undefined> {
+  const ops: Json[] = [{ op: "select", table: "Logical_Switch_Port", where: byName(name), columns: ["options"] }];
+  const r = await nb.transact(ops, deadline.left());
+  checkResults(ops, r, `read logical switch port ${name}`);
+  const row = r[0]?.rows?.[0];
+  return row ? mapEntries(row.options) : undefined;
+}
+
+/** Sets a port's placement (promotion after a migration, release at unplug). */
+export async function place(nb: OvsdbClient, name: string, p: Placement, deadline: Deadline): Promise<void> {
+  const ops = [optionsMutation(byName(name), p)];
+  const r = await nb.transact(ops, deadline.left());
+  checkResults(ops, r, `place logical switch port ${name}`);
+}
+
+/** Deletes ports by name from whatever switch holds them (absent is fine). */
+export async function deleteLsps(nb: OvsdbClient, names: string[], deadline: Deadline): Promise<string[]> {
+  if (names.length === 0) return [];
+  const ops: Json[] = names.map((n) => ({ op: "select", table: "Logical_Switch_Port", where: byName(n), columns: ["_uuid", "name"] }));
+  const r = await nb.transact(ops, deadline.left());
+  checkResults(ops, r, "read logical switch ports");
+  const rows = r.flatMap((x) => x.rows ?? []) as Row[];
+  if (rows.length === 0) return [];
+  const ids = rows.map((row) => uuid(uuidOf(row._uuid)));
+  const del: Json[] = [{ op: "mutate", table: "Logical_Switch", where: [], mutations: [["ports", "delete", set(ids)]] }];
+  const d = await nb.transact(del, deadline.left());
+  checkResults(del, d, "delete logical switch ports");
+  return rows.map((row) => String(row.name));
+}
+
+/** The chassis a port's options name. */
+export function requestedChassis(options: Record<string, string> | undefined): string[] {
+  return (options?.["requested-chassis"] ?? "").split(",").filter(Boolean);
+}

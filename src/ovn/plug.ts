@@ -1,0 +1,126 @@
+// Plugging a VM into OVN, in this order: every check (the device, the
+// integration bridge, QoS, the logical switch in NB, this node's chassis),
+// then the Logical_Switch_Port created or updated in NB with its addresses,
+// port security and requested-chassis (both chassis while a live migration
+// comes in), then the tap on br-int with iface-id in one OVS transaction
+// (src/plug.ts), then a wait until ovn-controller says ovn-installed. And
+// the reverse: the OVS port goes; the logical port stays (the instance may
+// run elsewhere) but this chassis leaves its requested-chassis.
+import { dryRunOf, type RunContext } from "../context.ts";
+import { OvsdbError, StateError } from "../errors.ts";
+import type { OvsdbClient } from "../ovsdb/client.ts";
+import type { Json } from "../ovsdb/json.ts";
+import { checkResults, Deadline, transactWithRetry } from "../ovsdb/transact.ts";
+import { mapEntries, uuid } from "../ovsdb/values.ts";
+import { plug, unplug, type PlugRequest, type PlugResult } from "../plug.ts";
+import type { OvnConfig } from "./config.ts";
+import { connectNb, lspOptions, place, placementFor, readLsp, requestedChassis, upsertLspOps, type DesiredLsp, type Placement } from "./nb.ts";
+
+export interface OvnPort {
+  lsp: DesiredLsp;
+  /** How the caller names the switch in messages (NETWORK_NAME, --ovn-switch). */
+  lsField: string;
+  /** A live migration to here (Ganeti 4.0's MIGRATION_PHASE=pre); undefined:
+   * inferred from the port's current placement (Ganeti 3.0 says nothing). */
+  migrating?: boolean;
+}
+
+/** This node's OVN chassis name (Open_vSwitch external_ids:system-id). */
+export async function chassisName(db: OvsdbClient, deadline: Deadline): Promise<string> {
+  const ops: Json[] = [{ op: "select", table: "Open_vSwitch", where: [], columns: ["external_ids"] }];
+  const r = await db.transact(ops, deadline.left());
+  checkResults(ops, r, "read Open_vSwitch");
+  const id = mapEntries(r[0]?.rows?.[0]?.external_ids)["system-id"];
+  if (!id) throw new StateError("Open_vSwitch external_ids:system-id", "", "not set: this node is no OVN chassis (ovn-controller reads its name there)");
+  return id;
+}
+
+/** Until ovn-controller marks the Interface ovn-installed (its flows are in place). */
+async function untilInstalled(db: OvsdbClient, ifaceUuid: string, name: string, deadline: Deadline): Promise<void> {
+  const ops: Json[] = [{ op: "select", table: "Interface", where: [["_uuid", "==", uuid(ifaceUuid)]], columns: ["external_ids"] }];
+  for (let wait = 2; ; wait = Math.min(wait * 2, 50)) {
+    const r = await db.transact(ops, deadline.left());
+    checkResults(ops, r, `check ${name}`);
+    if (mapEntries(r[0]?.rows?.[0]?.external_ids)["ovn-installed"] === "true") return;
+    if (deadline.left() <= wait) throw new OvsdbError("vswitchd", `ovn-controller did not install ${name} within ${deadline.totalMs / 1000} s (no external_ids:ovn-installed; is ovn-controller running and the logical port's chassis this one?)`);
+    await new Promise((r2) => setTimeout(r2, wait));
+  }
+}
+
+export interface OvnPlugResult extends PlugResult {
+  chassis: string;
+  placement: Placement;
+}
+
+/** Plugs `req` (a port on the integration bridge, iface-id = the logical port). */
+export async function ovnPlug(req: PlugRequest, port: OvnPort, config: OvnConfig, ctx: RunContext, db: Promise<OvsdbClient>): Promise<OvnPlugResult> {
+  const client = await db;
+  const chassis = await chassisName(client, ctx.deadline);
+  const nb = await connectNb(config.nb, Math.min(ctx.deadline.left(), 5000));
+  try {
+    // Read and checked now (a missing switch fails here), committed after the OVS checks.
+    let state = await readLsp(nb, port.lsp.name, port.lsp.ls, ctx.deadline, port.lsField);
+    let placement = placementFor(chassis, state.lsp?.options, port.migrating);
+    if (ctx.print) dryRunOf(ctx).dryRun?.([nb.database, ...upsertLspOps(port.lsp, state, placement)]);
+    let fresh = true;
+    const commitNb = () =>
+      transactWithRetry(nb, ctx.deadline, `logical switch port ${port.lsp.name}`, async () => {
+        // A guard that failed (a concurrent change): read again.
+        if (!fresh) {
+          state = await readLsp(nb, port.lsp.name, port.lsp.ls, ctx.deadline, port.lsField);
+          placement = placementFor(chassis, state.lsp?.options, port.migrating);
+        }
+        fresh = false;
+        return { ops: upsertLspOps(port.lsp, state, placement), done: () => undefined };
+      });
+    const res = await plug({ ...req, beforeChanges: commitNb, untilReady: (c, iface) => untilInstalled(c, iface, req.desired.name, ctx.deadline) }, ctx, db);
+    return { ...res, chassis, placement };
+  } finally {
+    nb.close();
+  }
+}
+
+/** After a migration or failover to here: this chassis alone. */
+export async function ovnPromote(lsp: string, config: OvnConfig, ctx: RunContext, db: OvsdbClient): Promise<string | undefined> {
+  const chassis = await chassisName(db, ctx.deadline);
+  const nb = await connectNb(config.nb, Math.min(ctx.deadline.left(), 5000));
+  try {
+    const options = await lspOptions(nb, lsp, ctx.deadline);
+    if (!options) return undefined;
+    const now = requestedChassis(options);
+    if (now.length === 1 && now[0] === chassis && options["activation-strategy"] === undefined) return undefined;
+    if (!ctx.print) await place(nb, lsp, { chassis: [chassis] }, ctx.deadline);
+    return `${lsp}: requested-chassis ${now.join(",") || "none"} -> ${chassis}`;
+  } finally {
+    nb.close();
+  }
+}
+
+/** After the port left this node: this chassis leaves requested-chassis. */
+export async function ovnRelease(lsp: string, config: OvnConfig, ctx: RunContext, db: OvsdbClient): Promise<string | undefined> {
+  const chassis = await chassisName(db, new Deadline(Math.max(ctx.deadline.left(), 2000)));
+  const nb = await connectNb(config.nb, Math.min(Math.max(ctx.deadline.left(), 2000), 5000));
+  try {
+    const options = await lspOptions(nb, lsp, ctx.deadline);
+    const now = requestedChassis(options);
+    if (!now.includes(chassis)) return undefined;
+    const rest = now.filter((c) => c !== chassis);
+    if (!ctx.print) await place(nb, lsp, { chassis: rest }, ctx.deadline);
+    return `${lsp}: requested-chassis ${now.join(",")} -> ${rest.join(",") || "none"}`;
+  } finally {
+    nb.close();
+  }
+}
+
+/** Unplugs an OVN port: the OVS port goes, then this chassis leaves the logical port. */
+export async function ovnUnplug(device: string, lsp: string, config: OvnConfig, ctx: RunContext): Promise<{ removed: number; bridges: string[]; released?: string }> {
+  const { connectOvsdb } = await import("../context.ts");
+  const db = await connectOvsdb(ctx);
+  try {
+    const res = await unplug(device, ctx, Promise.resolve(db));
+    const released = await ovnRelease(lsp, config, ctx, db);
+    return released ? { ...res, released } : res;
+  } finally {
+    db.close();
+  }
+}

@@ -1,0 +1,275 @@
+// `ovs-vif doctor`: is this node set up right? One line per check: ok, warn
+// or fail, and what to do. Read-only. `root` prefixes the system paths it
+// looks at (tests, chroots).
+import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { connectOvsdb, type RunContext } from "../context.ts";
+import { sha256 } from "../digest.ts";
+import type { Json } from "../ovsdb/json.ts";
+import { checkResults, Deadline, watchCfg } from "../ovsdb/transact.ts";
+import { mapEntries, optionalAtom } from "../ovsdb/values.ts";
+import { defaultsPath, readNodeDefaults } from "../sources/defaults.ts";
+import { specPath } from "../switch/spec-types.ts";
+import type { GanetiView } from "./collect.ts";
+
+export type Verdict = "ok" | "warn" | "fail";
+
+export interface Check {
+  check: string;
+  result: Verdict;
+  detail: string;
+  /** What to do about it (warn, fail). */
+  hint?: string;
+}
+
+export const LIBDIR = "/usr/lib/ovs-vif";
+const GANETI_HOOK_PATHS = ["instance-start", "instance-reboot", "instance-stop", "instance-remove", "instance-migrate", "instance-failover", "instance-modify", "network-connect", "network-disconnect", "node-add"];
+const MODES = ["openvswitch", "bridged", "routed"];
+
+interface Env {
+  root: string;
+  /** The binary the links must reach. */
+  binary: string;
+}
+
+const at = (e: Env, path: string) => join(e.root, path);
+
+function realOrUndefined(path: string): string | undefined {
+  try {
+    return realpathSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Is `path` our binary, through links (absolute links resolved inside root)? */
+function isOurs(e: Env, path: string): boolean | undefined {
+  let p = at(e, path);
+  for (let hops = 0; hops < 10; hops++) {
+    let target: string;
+    try {
+      target = readlinkSync(p);
+    } catch {
+      return existsSync(p) ? realOrUndefined(p) === realOrUndefined(e.binary) : undefined;
+    }
+    p = target.startsWith("/") ? at(e, target) : resolve(dirname(p), target);
+    if (realOrUndefined(p) === realOrUndefined(e.binary) || (e.root !== "" && target === `${LIBDIR}/ovs-vif`)) return true;
+  }
+  return false;
+}
+
+async function ovsChecks(ctx: RunContext): Promise<Check[]> {
+  let db;
+  try {
+    db = await connectOvsdb({ opts: ctx.opts, deadline: new Deadline(3000) });
+  } catch (err) {
+    return [{ check: "ovsdb", result: "fail", detail: (err as Error).message, hint: "start Open vSwitch (systemctl start openvswitch-switch)" }];
+  }
+  try {
+    const ops: Json[] = [{ op: "select", table: "Open_vSwitch", where: [], columns: ["cur_cfg", "next_cfg", "ovs_version"] }];
+    const results = await db.transact(ops, 3000);
+    checkResults(ops, results, "read Open_vSwitch");
+    const row = results[0]?.rows?.[0] ?? {};
+    const cur = Number(row.cur_cfg ?? 0);
+    const next = Number(row.next_cfg ?? 0);
+    const version = optionalAtom(row.ovs_version);
+    const checks: Check[] = [{ check: "ovsdb", result: "ok", detail: `${db.endpoint.text} answers${typeof version === "string" ? ` (Open vSwitch ${version})` : ""}` }];
+    if (cur >= next) checks.push({ check: "ovs-vswitchd", result: "ok", detail: `applies changes (cur_cfg ${cur} = next_cfg ${next})` });
+    else {
+      try {
+        await watchCfg(db, new Deadline(2000)).until(next);
+        checks.push({ check: "ovs-vswitchd", result: "ok", detail: `caught up with next_cfg ${next}` });
+      } catch {
+        checks.push({ check: "ovs-vswitchd", result: "fail", detail: `not applying changes (cur_cfg ${cur} < next_cfg ${next} for 2 s)`, hint: "is ovs-vswitchd running? (systemctl status ovs-vswitchd)" });
+      }
+    }
+    return checks;
+  } finally {
+    db.close();
+  }
+}
+
+function linkCheck(e: Env, check: string, path: string, missingHint: string): Check {
+  const ours = isOurs(e, path);
+  if (ours === true) return { check, result: "ok", detail: `${path} -> ovs-vif` };
+  if (ours === undefined) return { check, result: "fail", detail: `${path} is missing`, hint: missingHint };
+  return { check, result: "fail", detail: `${path} is not ovs-vif (another script is active there)`, hint: missingHint };
+}
+
+function ganetiChecks(e: Env): Check[] {
+  if (!existsSync(at(e, "/usr/lib/ganeti/kvm-ifup")) && !existsSync(at(e, "/etc/ganeti"))) return [];
+  const hint = "ovs-vif-setup --ganeti (or install.sh --ganeti)";
+  const checks = [linkCheck(e, "ganeti kvm-vif-bridge", "/etc/ganeti/kvm-vif-bridge", `${hint}; without it Ganeti's own net-common sets NICs up (four ovs-vsctl calls, no vlan_mode)`)];
+  for (const p of GANETI_HOOK_PATHS) checks.push(linkCheck(e, `ganeti hook ${p}`, `/etc/ganeti/hooks/${p}-post.d/ovs-vif`, hint));
+  // Ganeti 4.0 dispatches to network/MODE/ACTION.
+  if (existsSync(at(e, "/usr/lib/ganeti/kvm-nic-setup"))) for (const m of MODES) for (const a of ["up", "down"]) checks.push(linkCheck(e, `ganeti network/${m}/${a}`, `/etc/ganeti/network/${m}/${a}`, hint));
+  return checks;
+}
+
+/** What xl runs for a vif: its script=, else xl.conf's vif.default.script, else vif-bridge. */
+function xenChecks(e: Env): Check[] {
+  if (!existsSync(at(e, "/etc/xen/scripts"))) return [];
+  const checks: Check[] = [];
+  let script = "vif-bridge";
+  const conf = at(e, "/etc/xen/xl.conf");
+  if (existsSync(conf)) {
+    const m = /^\s*vif\.default\.script\s*=\s*"([^"]*)"/m.exec(readFileSync(conf, "utf8"));
+    if (m) script = m[1]!;
+  }
+  const path = script.startsWith("/") ? script : `/etc/xen/scripts/${script}`;
+  const ours = isOurs(e, path);
+  checks.push(
+    ours === true
+      ? { check: "xen default vif script", result: "ok", detail: `xl runs ${path} (ovs-vif) for vifs without script=` }
+      : { check: "xen default vif script", result: "warn", detail: `xl runs ${path}${ours === undefined ? " (missing)" : ""} for vifs without script=, not ovs-vif`, hint: `vif.default.script="${LIBDIR}/vif-openvswitch" in /etc/xen/xl.conf, or script= on each vif` },
+  );
+  const stock = isOurs(e, "/etc/xen/scripts/vif-openvswitch");
+  if (stock === false) checks.push({ check: "xen vif-openvswitch", result: "warn", detail: "/etc/xen/scripts/vif-openvswitch is Xen's stock script (no vlan_mode; a vif with script=vif-openvswitch uses it)", hint: `use script=${LIBDIR}/vif-openvswitch` });
+  if (existsSync(at(e, "/etc/xen/scripts/vif-ganeti")) || existsSync(at(e, "/usr/lib/ganeti"))) checks.push(linkCheck(e, "xen vif-custom (Ganeti on Xen)", "/etc/xen/scripts/vif-custom", "ovs-vif-setup --ganeti"));
+  return checks;
+}
+
+function fileChecks(e: Env, view: GanetiView, master: boolean, taken?: { spec?: string; defaults?: string }): Check[] {
+  const checks: Check[] = [];
+  const files: [string, "spec" | "defaults", string][] = [
+    ["switch spec", "spec", specPath(undefined)],
+    ["QoS defaults", "defaults", defaultsPath()],
+  ];
+  for (const [check, key, path] of files) {
+    const here = existsSync(at(e, path)) ? sha256(at(e, path)) : undefined;
+    if (master || view.source === "cli") {
+      checks.push({ check: `${check} (master's)`, result: "ok", detail: here ? `${path} sha256 ${here.slice(0, 12)}` : `no ${path}` });
+      continue;
+    }
+    if (!taken) {
+      const why = view.file !== undefined ? `the Ganeti view ${view.file} does not say the master's digests` : "no Ganeti view here";
+      checks.push({ check: `${check} = master's`, result: "warn", detail: `cannot compare ${path} with the master's: ${why}`, hint: "on the master: ovs-vif reconcile --cluster" });
+      continue;
+    }
+    const theirs = taken[key];
+    if (theirs === here) checks.push({ check: `${check} = master's`, result: "ok", detail: here ? `${path} sha256 ${here.slice(0, 12)}, as on the master` : `no ${path}, as on the master` });
+    else checks.push({ check: `${check} = master's`, result: "fail", detail: `${path} ${here ? `sha256 ${here.slice(0, 12)}` : "missing"} here, ${theirs ? `sha256 ${theirs.slice(0, 12)}` : "none"} on the master`, hint: `on the master: gnt-cluster copyfile ${path}` });
+  }
+  return checks;
+}
+
+/** OVN: NB reachable, this node a chassis, and a VM's MTU that fits Geneve (58 bytes) on the underlay. */
+async function ovnChecks(ctx: RunContext): Promise<Check[]> {
+  const { nodeOvn } = await import("../ovn/lifecycle.ts");
+  const config = nodeOvn();
+  if (!config) return [];
+  const checks: Check[] = [];
+  const { connectNb } = await import("../ovn/nb.ts");
+  try {
+    const nb = await connectNb(config.nb, 3000);
+    nb.close();
+    checks.push({ check: "ovn nb", result: "ok", detail: `${config.nb.text} answers` });
+  } catch (err) {
+    checks.push({ check: "ovn nb", result: "fail", detail: (err as Error).message, hint: `fix "nb" in ${config.file ?? "OVN_NB_DB"}` });
+  }
+  let db;
+  try {
+    db = await connectOvsdb({ opts: ctx.opts, deadline: new Deadline(3000) });
+  } catch {
+    return checks; // reported by the ovsdb check
+  }
+  try {
+    const ops: Json[] = [
+      { op: "select", table: "Open_vSwitch", where: [], columns: ["external_ids"] },
+      { op: "select", table: "Interface", where: [["name", "==", config.bridge]], columns: ["mtu"] },
+    ];
+    const r = await db.transact(ops, 3000);
+    checkResults(ops, r, "read Open_vSwitch");
+    const ids = mapEntries(r[0]?.rows?.[0]?.external_ids);
+    const missing = ["system-id", "ovn-remote", "ovn-encap-ip"].filter((k) => !ids[k]);
+    checks.push(missing.length === 0 ? { check: "ovn chassis", result: "ok", detail: `chassis ${ids["system-id"]}, SB ${ids["ovn-remote"]}, encap ${ids["ovn-encap-type"] ?? "geneve"} ${ids["ovn-encap-ip"]}` } : { check: "ovn chassis", result: "fail", detail: `Open_vSwitch external_ids lacks ${missing.join(", ")}`, hint: "set them for ovn-controller (ovs-vsctl set open . external_ids:...)" });
+    const vmMtu = optionalAtom(r[1]?.rows?.[0]?.mtu);
+    const encap = ids["ovn-encap-ip"];
+    if (typeof vmMtu !== "number") checks.push({ check: "ovn bridge", result: "fail", detail: `no integration bridge ${config.bridge}`, hint: "ovn-controller creates it; is it running?" });
+    else if (encap) {
+      const under = underlayMtu(encap);
+      const overhead = 58;
+      if (under === undefined) checks.push({ check: "ovn mtu", result: "warn", detail: `no device with the encap address ${encap} here: cannot check the MTU` });
+      else if (vmMtu + overhead > under.mtu) checks.push({ check: "ovn mtu", result: "warn", detail: `VM ports get ${config.bridge}'s MTU ${vmMtu}; with Geneve (${overhead} bytes) that needs ${vmMtu + overhead} on ${under.dev}, which has ${under.mtu}: full-size frames are lost`, hint: `ovs-vsctl set interface ${config.bridge} mtu_request=${under.mtu - overhead} (or raise ${under.dev}'s MTU)` });
+      else checks.push({ check: "ovn mtu", result: "ok", detail: `VM MTU ${vmMtu} + ${overhead} (Geneve) fits ${under.dev}'s ${under.mtu}` });
+    }
+  } finally {
+    db.close();
+  }
+  return checks;
+}
+
+function underlayMtu(ip: string): { dev: string; mtu: number } | undefined {
+  const { spawnSync } = require("node:child_process") as typeof import("node:child_process");
+  const r = spawnSync("ip", ["-j", "addr", "show"], { encoding: "utf8" });
+  try {
+    const links = JSON.parse(r.stdout) as { ifname: string; mtu: number; addr_info?: { local: string }[] }[];
+    const l = links.find((x) => x.addr_info?.some((a) => a.local === ip));
+    return l ? { dev: l.ifname, mtu: l.mtu } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function parseChecks(e: Env): Promise<Check[]> {
+  const checks: Check[] = [];
+  try {
+    const { loadSpec } = await import("../switch/spec-validate.ts");
+    const spec = loadSpec(at(e, specPath(undefined)), true);
+    checks.push({ check: "switch spec parses", result: "ok", detail: spec ? `${spec.switches.length} switch(es)` : "no spec (bare bridges only)" });
+  } catch (err) {
+    checks.push({ check: "switch spec parses", result: "fail", detail: (err as Error).message, hint: "fix the file (ovs-vif switch check)" });
+  }
+  try {
+    readNodeDefaults({ ...process.env, OVS_VIF_DEFAULTS: at(e, defaultsPath()) });
+    checks.push({ check: "QoS defaults parse", result: "ok", detail: "defaults file readable" });
+  } catch (err) {
+    checks.push({ check: "QoS defaults parse", result: "fail", detail: (err as Error).message, hint: "fix the file" });
+  }
+  return checks;
+}
+
+function modeChecks(view: GanetiView): Check[] {
+  if (view.source === "none") return [];
+  const odd = view.instances.flatMap((i) => i.nics.filter((n) => !MODES.includes(n.mode)).map((n) => `${i.name} nic ${n.index} (${n.mode})`));
+  return [odd.length === 0 ? { check: "ganeti NIC modes", result: "ok", detail: `every NIC of ${view.instances.length} instances is openvswitch, bridged or routed` } : { check: "ganeti NIC modes", result: "warn", detail: `ovs-vif does not set up: ${odd.join(", ")}` }];
+}
+
+function watcherCheck(): Check {
+  for (const pid of readdirSync("/proc").filter((p) => /^[0-9]+$/.test(p))) {
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+      if (cmd.some((a) => a.endsWith("ovs-vif")) && cmd.includes("watch")) return { check: "ovs-vif watch", result: "ok", detail: `running (pid ${pid})` };
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return { check: "ovs-vif watch", result: "warn", detail: "not running: a device deleted without a hook keeps its port until gc", hint: "systemctl enable --now ovs-vif-watch" };
+}
+
+export interface DoctorOptions {
+  root: string;
+  binary: string;
+  view: GanetiView;
+  master: boolean;
+  files?: { spec?: string; defaults?: string };
+}
+
+export async function doctor(ctx: RunContext, o: DoctorOptions): Promise<Check[]> {
+  const e: Env = { root: o.root, binary: o.binary };
+  return [
+    ...(await ovsChecks(ctx)),
+    ...(await ovnChecks(ctx)),
+    ...ganetiChecks(e),
+    ...xenChecks(e),
+    ...modeChecks(o.view),
+    ...(await parseChecks(e)),
+    ...fileChecks(e, o.view, o.master, o.files),
+    ...(["/etc/ovs-vif", "/var/lib/ovs-vif"].map((d) => (existsSync(at(e, d)) ? { check: `directory ${d}`, result: "ok" as const, detail: "exists" } : { check: `directory ${d}`, result: "warn" as const, detail: "missing: gnt-cluster copyfile to this node fails", hint: `mkdir -p ${d} (the package creates it)` }))),
+    watcherCheck(),
+  ];
+}
+
+export function doctorExit(checks: Check[]): 0 | 1 {
+  return checks.some((c) => c.result === "fail") ? 1 : 0;
+}

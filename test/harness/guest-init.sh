@@ -1,0 +1,38 @@
+#!/bin/busybox sh
+# /init of the test guest's initramfs (test/harness/guest.ts builds it):
+# busybox, the virtio-net and 802.1Q modules, and addresses from the kernel
+# command line:
+#   ovsvif.ip=ADDR/LEN       on eth0 (untagged: the port's native VLAN)
+#   ovsvif.vlanN=ADDR/LEN    on eth0.N (tagged VLAN N)
+# Then it idles; the test talks to it with pings only.
+/bin/busybox --install -s /bin
+export PATH=/bin
+mkdir -p /proc /sys /dev
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci failover net_failover virtio_net llc stp garp mrp 8021q; do
+  insmod "/lib/modules/$m.ko" || echo "ovsvif-guest: insmod $m failed"
+done
+ip link set lo up
+i=0
+while ! ip link show eth0 >/dev/null 2>&1 && [ $i -lt 100 ]; do
+  sleep 0.1
+  i=$((i + 1))
+done
+ip link set eth0 up
+for arg in $(cat /proc/cmdline); do
+  case $arg in
+  ovsvif.ip=*) ip addr add "${arg#ovsvif.ip=}" dev eth0 ;;
+  ovsvif.vlan*=*)
+    v=${arg%%=*}
+    v=${v#ovsvif.vlan}
+    ip link add link eth0 name "eth0.$v" type vlan id "$v"
+    ip addr add "${arg#*=}" dev "eth0.$v"
+    ip link set "eth0.$v" up
+    ;;
+  esac
+done
+echo "ovsvif-guest: ready"
+ip -o addr
+while :; do sleep 3600; done
