@@ -191,11 +191,15 @@ const ENVIRONMENT: [string, string][] = [
   ["OVS_VIF_TIMEOUT", "The default of --timeout in seconds (30), for the hooks, whose arguments the caller fixes."],
   ["OVS_VIF_LOG_LEVEL", "error, warn, info (the default) or debug."],
   ["OVS_VIF_SYSLOG", "0: no syslog lines (the systemd units set it: their standard error goes to the journal)."],
+  ["OVS_VIF_SYSLOG_SOCKET", "The syslog socket instead of /dev/log."],
   ["OVS_VIF_XEN_LOG", "The Xen hooks' log file instead of /var/log/xen/xen-hotplug.log."],
   ["XENSTORED_PATH", "The xenstored socket; default /var/run/xenstored/socket, else /dev/xen/xenbus."],
   ["XENBUS_PATH", "Set by Xen for its hotplug scripts: the vif's backend directory in xenstore."],
   ["OVS_VIF_DEFAULTS", "The node's QoS defaults file instead of /etc/ovs-vif/defaults.json."],
   ["OVS_VIF_SWITCHES", "The switch spec instead of /etc/ovs-vif/switches.json."],
+  ["OVS_VIF_OVN", "The node's OVN settings instead of /etc/ovs-vif/ovn.json."],
+  ["OVN_NB_DB", "The OVN northbound database, in place of the settings' nb (as for ovn-nbctl)."],
+  ["OVS_VIF_STATE_DIR", "The state directory instead of /var/lib/ovs-vif (tests)."],
   ["OVS_VIF_NODE_NAME", "This node's Ganeti name (default: hostname --fqdn)."],
   ["OVS_VIF_BRIDGE", "qemu-ifup: the bridge and VLANs of the NIC (see qemu-ifup above)."],
   ["OVS_VIF_RATE, OVS_VIF_BURST, OVS_VIF_RX_RATE, OVS_VIF_RX_BURST", "qemu-ifup: the NIC's limits (see qemu-ifup above)."],
@@ -206,6 +210,7 @@ const ENVIRONMENT: [string, string][] = [
   ["OVS_VIF_TRACE", "1: print the milliseconds since the start at each step, on standard error."],
   ["OVS_VIF_NO_FFI", "1: change links with ip(8) instead of ioctl calls."],
   ["OVS_VIF_DEBUG_STACK", "1: add a stack trace (with its causes) to a failure."],
+  ["NO_COLOR", "Set: status prints no colours on a terminal."],
 ];
 
 const FILES: [string, string][] = [
@@ -213,7 +218,8 @@ const FILES: [string, string][] = [
   ["/usr/lib/ovs-vif/vif-openvswitch", "A link to it for xl's script= (the name selects the Xen hook)."],
   ["/etc/ovs-vif/switches.json", "The node-group switch spec (ovs-vif switch); the same file on every node (gnt-cluster copyfile)."],
   ["/etc/ovs-vif/defaults.json", "The node's QoS defaults (absent: none)."],
-  ["/var/lib/ovs-vif/ganeti.json", "Ganeti's view, copied here by qos set and reconcile --cluster from the master."],
+  ["/etc/ovs-vif/ovn.json", "The node's OVN settings (absent: no OVN mode)."],
+  ["/var/lib/ovs-vif/", "ovs-vif's state: ganeti.json, Ganeti's view, copied here from the master (qos set, reconcile --cluster, status); last-reconcile."],
   ["/var/log/xen/xen-hotplug.log", "The Xen hooks' lines are appended here too."],
   ["/lib/systemd/system/ovs-vif-gc.service", "Runs ovs-vif gc once at boot, after Open vSwitch and before Xen's and Ganeti's services: the ports of VMs that ran before a crash or reboot go before a new VM can reuse their names."],
   ["/lib/systemd/system/ovs-vif-watch.service", "Runs ovs-vif watch. Both units are skipped without /run/openvswitch/db.sock; for a remote OVSDB give them --db in a drop-in (systemctl edit)."],

@@ -207,7 +207,7 @@ test("man ovs-vif and ovs-vif-setup: no warnings at 80 columns, every command, h
   // Every variable the sources read.
   const env = section("ENVIRONMENT");
   const sources = ["src", "hooks"].flatMap((d) => lines(hostRun("find", [join(ROOT, d), "-name", "*.ts"]))).map((f) => readFileSync(f, "utf8")).join("\n");
-  const vars = new Set([...sources.matchAll(/\b(OVS_VIF_[A-Z_]+|OVS_RUNDIR|XENSTORED_PATH|GANETI_HOOKS_PATH|GANETI_ROOTDIR)\b/g)].map((m) => m[1]!));
+  const vars = new Set([...sources.matchAll(/\b(OVS_VIF_[A-Z_]+|OVS_RUNDIR|OVN_NB_DB|XENSTORED_PATH|GANETI_HOOKS_PATH|GANETI_ROOTDIR|NO_COLOR)\b/g)].map((m) => m[1]!));
   for (const v of vars) assert.ok(new RegExp(`\\b${v}\\b`).test(env), `variable ${v} in ENVIRONMENT`);
   for (const s of ["SYNOPSIS", "DESCRIPTION", "COMMANDS", "COMMON OPTIONS", "FILES", "EXIT STATUS", "SEE ALSO"]) assert.match(man, new RegExp(`^${s}$`, "m"));
   const setup = pages["ovs-vif-setup"]!;
@@ -294,6 +294,19 @@ test("ovs-vif-setup --ganeti --qemu links the hooks; Ganeti's own kvm-ifup then 
   assert.equal(port!.trunks, [20]);
   assert.is(port!.portIds["ovs-vif-owner"], "ganeti");
   assert.is(port!.ifaceIds["ganeti-instance"], "inst1.example.com");
+});
+
+test("ovs-vif doctor on the installed node: OVSDB, the Ganeti hook links and the package's directories are ok", async () => {
+  if (skip("doctor")) return;
+  const r = await inPrivateRoot(root, "ovs-vif", ["doctor"], onOvs());
+  const ok = (check: string) => assert.match(r.stdout, new RegExp(`: ok +${check}`), `${check}: ${r.stdout}`);
+  ok("ovsdb");
+  ok("ganeti kvm-vif-bridge: /etc/ganeti/kvm-vif-bridge -> ovs-vif");
+  ok("ganeti hook instance-start: ");
+  ok("xen vif-custom \\(Ganeti on Xen\\): ");
+  ok("directory /etc/ovs-vif: exists");
+  ok("directory /var/lib/ovs-vif: exists");
+  assert.not.match(r.stdout, /: fail +(ganeti|xen|directory)/, r.stdout);
 });
 
 test("ovs-vif-setup --xen leaves Xen's vif-openvswitch and prints the xl line; the package's script path is the Xen hook", async () => {
@@ -444,7 +457,9 @@ function leftovers(r: string): string[] {
     if (!b || !a.isFile() || !b.isFile() || a.mode !== b.mode) return false;
     return sha(p) === sha(sys);
   };
-  const bookkeeping = [/^\/var\/lib\/dpkg\//, /^\/var\/log\/dpkg\.log$/, /^\/var\/cache\/man\//, /^\/var\/cache\/debconf\//];
+  // dpkg's database and log, man-db's and debconf's caches, and the log of
+  // the Ganeti CLI that ovs-vif doctor asked.
+  const bookkeeping = [/^\/var\/lib\/dpkg\//, /^\/var\/log\/dpkg\.log$/, /^\/var\/cache\/man\//, /^\/var\/cache\/debconf\//, /^\/var\/log\/ganeti\/commands\.log$/];
   const out: string[] = [];
   const walk = (dir: string) => {
     for (const name of readdirSync(dir)) {
