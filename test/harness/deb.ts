@@ -108,13 +108,20 @@ export interface DebInstall {
  * maintainer scripts run), then enables the hooks there with ovs-vif-setup
  * (default --ganeti): "installed from the .deb instead of from install.sh".
  *
- * For test/harness/ganeti-cluster.ts, in place of
- * `install.sh --ganeti --root DIR/root --binary BINARY`, before the node's
- * namespaces start: `await installDebInto(join(dir, "root"))`. root/etc/ganeti
- * (the copy of the host's) receives the links, root/usr the binary and the
+ * For test/harness/ganeti-cluster.ts: in prepareNodeDir, after the copy of
+ * /etc/ganeti and before the node's namespaces start, in place of
+ * `install.sh --ganeti --root DIR/root --binary BINARY`:
+ *
+ *   const inst = await installDebInto(join(dir, "root"));
+ *   // inst.setup.trim().split("
+").length: the links made
+ *
+ * root/etc/ganeti receives the links, root/usr the binary, the units and the
  * man pages, root/etc/ovs-vif and root/var/lib/ovs-vif are made by dpkg, and
  * root/var/lib/dpkg records the package, so the node's overlays of /etc,
- * /usr and /var show a node with ovs-vif installed the Debian way.
+ * /usr and /var show a node with ovs-vif installed the Debian way. The .deb
+ * is built once per process (about 15 s; concurrent calls share it), each
+ * node's dpkg -i takes about 2 s.
  */
 export async function installDebInto(root: string, opts: { deb?: string; setup?: string[] } = {}): Promise<DebInstall> {
   const deb = opts.deb ?? (await buildDeb());
