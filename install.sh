@@ -305,6 +305,10 @@ if ((LINKS_ONLY)); then
 elif ((!UNINSTALL)); then
   plan_binary
   plan_link "$SBIN_LINK"
+  # The spec and defaults, and the state (the view the master exports to the
+  # nodes with gnt-cluster copyfile, which needs the directory there).
+  plan_dir /etc/ovs-vif
+  plan_dir /var/lib/ovs-vif
   for l in ${LINKS[@]+"${LINKS[@]}"}; do plan_link "$l"; done
 else
   OTHERS=()
@@ -333,6 +337,7 @@ else
       plan rm "$ROOT$BIN_TARGET"
       GONE[$ROOT$BIN_TARGET]=1
     fi
+    BINARY_GONE=1
     if exists "$ROOT$MANIFEST" && [[ -f $ROOT$MANIFEST ]]; then
       plan rm "$ROOT$MANIFEST"
       GONE[$ROOT$MANIFEST]=1
@@ -343,12 +348,18 @@ fi
 if ((UNINSTALL)); then
   # Remove directories this script created, deepest first, when they are
   # empty after the plan and lie above something this run removed.
+  BINARY_GONE=${BINARY_GONE:-0}
   if [[ -f $ROOT$MANIFEST ]]; then
     mapfile -t CREATED < <(grep '^/' "$ROOT$MANIFEST" | sort -ru)
     for d in ${CREATED[@]+"${CREATED[@]}"}; do
       dd=$ROOT$d
       [[ -d $dd && ! -L $dd && -z ${GONE[$dd]+x} ]] || continue
       touched=0
+      # The spec and state directories belong to the binary: they go with it (when empty).
+      if [[ $d == /etc/ovs-vif || $d == /var/lib/ovs-vif ]]; then
+        ((BINARY_GONE)) || continue
+        touched=1
+      fi
       for g in "${!GONE[@]}"; do
         if [[ $g == "$dd"/* ]]; then touched=1; break; fi
       done

@@ -2,9 +2,10 @@
 // tests, each node entirely inside its own mount + network + UTS + PID
 // namespaces (see ganeti-cluster.sh for what is made private and how), with
 // its own sshd (fresh host keys) and its own OVS at the default paths with
-// bridge gntbr. ovs-vif is installed on every node with `install.sh --ganeti
-// --root`, so Ganeti's kvm-ifup finds /etc/ganeti/kvm-vif-bridge ->
-// /usr/lib/ovs-vif/ovs-vif exactly as on a real node.
+// bridge gntbr. ovs-vif is installed on every node from its Debian package
+// (dpkg -i, then `ovs-vif-setup --ganeti`; harness/deb.ts), so Ganeti's
+// kvm-ifup finds /etc/ganeti/kvm-vif-bridge -> /usr/lib/ovs-vif/ovs-vif and
+// /etc/ovs-vif, /var/lib/ovs-vif exist exactly as on a real node.
 //
 // Networks (addresses from 198.51.100.0/24 only):
 //   management  a hub network namespace with a Linux bridge; one veth per
@@ -29,7 +30,8 @@ import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { OvsHandle } from "./ovs.ts";
-import { BINARY, ROOT } from "./ovs.ts";
+import { installDebInto } from "./deb.ts";
+import { ROOT } from "./ovs.ts";
 import { sh, type Result } from "./proc.ts";
 import { onExit } from "./teardown.ts";
 
@@ -187,20 +189,20 @@ function nsRunner(initPid: number, namespaces: string[]) {
 }
 
 /** The node's files before its namespaces exist: Ganeti's /etc/ganeti plus
- * ovs-vif as install.sh --ganeti --root puts it, /etc/hosts, /etc/ssh with
- * fresh host keys. */
+ * the ovs-vif package as dpkg and ovs-vif-setup --ganeti leave it, /etc/hosts,
+ * /etc/ssh with fresh host keys. */
 async function prepareNodeDir(dir: string, count: number): Promise<number> {
-  for (const d of ["varlib", "varlog", "ssh", "work-etc", "work-usr", "work-var", "root/usr", "root/var", "root/etc/ovs-vif"]) mkdirSync(join(dir, d), { recursive: true });
+  for (const d of ["varlib", "varlog", "ssh", "work-etc", "work-usr", "work-var", "root/usr", "root/var"]) mkdirSync(join(dir, d), { recursive: true });
   cpSync("/etc/ganeti", join(dir, "root/etc/ganeti"), { recursive: true, verbatimSymlinks: true });
-  const inst = await sh(join(ROOT, "install.sh"), ["--ganeti", "--root", join(dir, "root"), "--binary", BINARY], { timeoutMs: 60000 });
-  if (inst.code !== 0) throw new Error(`install.sh --ganeti --root failed: ${inst.stderr || inst.stdout}`);
+  // As an operator installs it: the package, then its setup step for Ganeti.
+  const inst = await installDebInto(join(dir, "root"));
   const hosts = NODES.slice(0, count).map((n) => `${n.ip} ${n.name} ${n.name.split(".")[0]}`);
   writeFileSync(join(dir, "root/etc/hosts"), `${readFileSync("/etc/hosts", "utf8").trimEnd()}\n${hosts.join("\n")}\n${CLUSTER_IP} ${CLUSTER} ${CLUSTER.split(".")[0]}\n`);
   const ssh = join(dir, "root/etc/ssh");
   cpSync("/etc/ssh", ssh, { recursive: true, verbatimSymlinks: true, filter: (src) => !/\/ssh_host_[^/]*$/.test(src) });
   const keys = await sh("ssh-keygen", ["-A", "-f", join(dir, "root")], { timeoutMs: 60000 });
   if (keys.code !== 0) throw new Error(`ssh-keygen -A failed: ${keys.stderr}`);
-  return inst.stdout.trim().split("\n").length;
+  return inst.setup.trim().split("\n").length;
 }
 
 /** gntbr (userspace datapath) with the trunk uplink, as at cluster start;
@@ -275,7 +277,7 @@ export async function startGanetiCluster(log: (line: string) => void = () => und
     const t0 = Date.now();
     const dirs = NODES.slice(0, count).map((_, i) => join(top, `node${i + 1}`));
     const actions = await Promise.all(dirs.map((d) => prepareNodeDir(d, count)));
-    log(`install.sh --ganeti --root on ${count} node(s): ${actions.join(", ")} actions`);
+    log(`the ovs-vif package (dpkg -i, ovs-vif-setup --ganeti) on ${count} node(s): ${actions.join(", ")} links`);
     const hub = await startHolder("hub", ["--net", "--mount", "--pid"], ["hub", HUB_BRIDGE]);
     const inHub = nsRunner(hub.initPid!, ["--net"]);
     const holders = await Promise.all(
