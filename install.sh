@@ -5,6 +5,11 @@
 # The binary dispatches on the basename/path of argv0, so every hook location
 # is just a symlink to /usr/lib/ovs-vif/ovs-vif. Link targets are always the
 # absolute path in the installed system (never prefixed with --root).
+# One exception: /etc/ganeti/kvm-vif-bridge is a two-line script running
+# /usr/lib/ovs-vif/kvm-vif-bridge (a link to the binary), because Ganeti
+# copies that file's content to every node (gnt-node add, gnt-cluster
+# redist-conf): a link would become a copy of the whole binary there, left
+# behind by the next upgrade.
 #
 # --links-only (the default when this script runs as ovs-vif-setup, the name
 # the Debian package installs it under) manages the hook links only: the
@@ -27,6 +32,11 @@ SBIN_LINK=/usr/sbin/ovs-vif
 MANIFEST=$LIBDIR/created-dirs       # directories this script created
 LINKS_MANIFEST=/var/lib/ovs-vif/setup-created-dirs   # the same, in --links-only mode
 XEN_SCRIPT=$LIBDIR/vif-openvswitch  # the package's link for xl's script= (--links-only)
+KVM_SCRIPT=/etc/ganeti/kvm-vif-bridge
+KVM_TARGET=$LIBDIR/kvm-vif-bridge   # the link the script runs (the package's; install.sh makes it)
+KVM_SCRIPT_TEXT="#!/bin/sh
+# ovs-vif: Ganeti copies this file to every node, so it stays this small.
+exec $KVM_TARGET \"\$@\""
 BACKUP_SUFFIX=.ovs-vif-orig
 
 XEN_LINKS=(/etc/xen/scripts/vif-openvswitch)
@@ -199,7 +209,9 @@ plan() { OPS+=("$1"); ARG_A+=("$2"); ARG_B+=("${3:-}"); }
 conflict() { ERRORS+=("$*"); }
 
 exists() { [[ -e $1 || -L $1 ]] && [[ -z ${GONE[$1]+x} ]]; }
-is_our_link() { [[ -L $1 && $(readlink -- "$1") == "$BIN_TARGET" ]]; }
+is_our_script() { [[ -f $1 && ! -L $1 && $(<"$1") == "$KVM_SCRIPT_TEXT" ]]; }
+# Ours: a link to the binary, or at kvm-vif-bridge the script.
+is_our_link() { [[ -L $1 && $(readlink -- "$1") == "$BIN_TARGET" ]] || { [[ $1 == "$ROOT$KVM_SCRIPT" ]] && is_our_script "$1"; }; }
 
 # plan_dir SYSDIR: make sure $ROOT$SYSDIR will exist.
 plan_dir() {
@@ -225,7 +237,14 @@ plan_dir() {
 # whatever is there (once).
 plan_link() {
   local l=$ROOT$1 b=$ROOT$1$BACKUP_SUFFIX
-  if is_our_link "$l"; then
+  if [[ $1 == "$KVM_SCRIPT" ]]; then
+    is_our_script "$l" && return 0
+    # An earlier install's link: replaced, nothing to keep.
+    if [[ -L $l && $(readlink -- "$l") == "$BIN_TARGET" ]]; then
+      plan script "$l"
+      return 0
+    fi
+  elif is_our_link "$l"; then
     return 0
   fi
   plan_dir "${1%/*}"
@@ -247,7 +266,7 @@ plan_link() {
       return 0
     fi
   fi
-  plan link "$BIN_TARGET" "$l"
+  if [[ $1 == "$KVM_SCRIPT" ]]; then plan script "$l"; else plan link "$BIN_TARGET" "$l"; fi
 }
 
 plan_binary() {
@@ -305,6 +324,7 @@ if ((LINKS_ONLY)); then
 elif ((!UNINSTALL)); then
   plan_binary
   plan_link "$SBIN_LINK"
+  plan_link "$KVM_TARGET"
   # The spec and defaults, and the state (the view the master exports to the
   # nodes with gnt-cluster copyfile, which needs the directory there).
   plan_dir /etc/ovs-vif
@@ -333,6 +353,7 @@ else
     fi
   else
     plan_unlink "$SBIN_LINK"
+    plan_unlink "$KVM_TARGET"
     if exists "$ROOT$BIN_TARGET" && ! [[ -d $ROOT$BIN_TARGET && ! -L $ROOT$BIN_TARGET ]]; then
       plan rm "$ROOT$BIN_TARGET"
       GONE[$ROOT$BIN_TARGET]=1
@@ -428,6 +449,15 @@ run_action() {
         tmp_beside "$b"
         install -m 0755 -- "$a" "$TMP"
         mv -fT -- "$TMP" "$b"
+        TMP=""
+      fi ;;
+    script)
+      echo "write $a (exec $KVM_TARGET)"
+      if ((!DRY_RUN)); then
+        tmp_beside "$a"
+        printf '%s\n' "$KVM_SCRIPT_TEXT" >"$TMP"
+        chmod 0755 -- "$TMP"
+        mv -fT -- "$TMP" "$a"
         TMP=""
       fi ;;
     link)

@@ -72,6 +72,8 @@ install -d "$S/usr/lib/ovs-vif" "$S/usr/sbin" "$S/lib/systemd/system" "$S/usr/sh
 install -m 0755 "$BINARY" "$S/usr/lib/ovs-vif/ovs-vif"
 # xl's script= takes this path; the name selects the Xen hook.
 ln -s ovs-vif "$S/usr/lib/ovs-vif/vif-openvswitch"
+# What /etc/ganeti/kvm-vif-bridge (a small script, see install.sh) runs.
+ln -s ovs-vif "$S/usr/lib/ovs-vif/kvm-vif-bridge"
 ln -s ../lib/ovs-vif/ovs-vif "$S/usr/sbin/ovs-vif"
 # install.sh, which runs links-only under this name.
 sed '1s|^#!/usr/bin/env bash$|#!/bin/bash|' "$REPO/install.sh" >"$S/usr/sbin/ovs-vif-setup"

@@ -183,7 +183,7 @@ const HOOK_NAMES: Record<string, string> = {
   "ovs-vif": "Ganeti's post hooks: run with GANETI_HOOKS_PATH set and no command, the binary is the Ganeti hook (ovs-vif ganeti-hook).",
 };
 /** Hook locations the package itself ships (ovs-vif-setup --list has the others). */
-const PACKAGE_HOOKS: Record<string, string[]> = { "vif-openvswitch": ["/usr/lib/ovs-vif/vif-openvswitch"] };
+const PACKAGE_HOOKS: Record<string, string[]> = { "vif-openvswitch": ["/usr/lib/ovs-vif/vif-openvswitch"], "kvm-vif-bridge": ["/usr/lib/ovs-vif/kvm-vif-bridge"] };
 const HOOK_ALIASES: Record<string, string> = { down: "up", "qemu-ifdown": "qemu-ifup" };
 
 const ENVIRONMENT: [string, string][] = [
@@ -214,8 +214,9 @@ const ENVIRONMENT: [string, string][] = [
 ];
 
 const FILES: [string, string][] = [
-  ["/usr/lib/ovs-vif/ovs-vif", "The binary; every hook location is a symbolic link to it."],
+  ["/usr/lib/ovs-vif/ovs-vif", "The binary; every hook location but one is a symbolic link to it."],
   ["/usr/lib/ovs-vif/vif-openvswitch", "A link to it for xl's script= (the name selects the Xen hook)."],
+  ["/usr/lib/ovs-vif/kvm-vif-bridge", "A link to it that /etc/ganeti/kvm-vif-bridge runs: that one is a two-line script, because Ganeti copies its content to every node (gnt-node add, gnt-cluster redist-conf)."],
   ["/etc/ovs-vif/switches.json", "The node-group switch spec (ovs-vif switch); the same file on every node (gnt-cluster copyfile)."],
   ["/etc/ovs-vif/defaults.json", "The node's QoS defaults (absent: none)."],
   ["/etc/ovs-vif/ovn.json", "The node's OVN settings (absent: no OVN mode)."],
@@ -294,7 +295,7 @@ export function ovsVifPage(binary: string, setup: string, version: string, date:
     ".SH DESCRIPTION",
     ".PP",
     roffText(
-      "ovs-vif attaches the NICs of virtual machines to Open vSwitch bridges: as Xen's hotplug script, as Ganeti's NIC scripts and hooks (KVM and Xen), as QEMU's tap scripts, and from the command line. It is one executable that picks its role from the name it is invoked as (see HOOK NAMES), so every hook location is a symbolic link to it; ovs-vif-setup(8) makes those links.",
+      "ovs-vif attaches the NICs of virtual machines to Open vSwitch bridges: as Xen's hotplug script, as Ganeti's NIC scripts and hooks (KVM and Xen), as QEMU's tap scripts, and from the command line. It is one executable that picks its role from the name it is invoked as (see HOOK NAMES), so every hook location is a symbolic link to it (but /etc/ganeti/kvm-vif-bridge, a two-line script running /usr/lib/ovs-vif/kvm-vif-bridge: Ganeti copies that file's content to every node); ovs-vif-setup(8) makes them.",
     ),
     ".PP",
     roffText(

@@ -1,7 +1,7 @@
 // `ovs-vif doctor`: is this node set up right? One line per check: ok, warn
 // or fail, and what to do. Read-only. `root` prefixes the system paths it
 // looks at (tests, chroots).
-import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync } from "node:fs";
+import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { connectOvsdb, type RunContext } from "../context.ts";
 import { sha256 } from "../digest.ts";
@@ -96,10 +96,49 @@ function linkCheck(e: Env, check: string, path: string, missingHint: string): Ch
   return { check, result: "fail", detail: `${path} is not ovs-vif (another script is active there)`, hint: missingHint };
 }
 
+/** The script ovs-vif-setup writes there (install.sh KVM_SCRIPT_TEXT) runs this. */
+const KVM_TARGET = `${LIBDIR}/kvm-vif-bridge`;
+
+/** Ganeti copies /etc/ganeti/kvm-vif-bridge's content to every node (gnt-node
+ * add, redist-conf): ovs-vif's is a small script for that reason. A link
+ * there works where it is, and becomes a copy of the whole binary on the
+ * other nodes, which no upgrade reaches. */
+function kvmScriptCheck(e: Env, hint: string): Check {
+  const check = "ganeti kvm-vif-bridge";
+  const path = "/etc/ganeti/kvm-vif-bridge";
+  let text: string | undefined;
+  try {
+    if (!lstatSync(at(e, path)).isSymbolicLink()) text = readFileSync(at(e, path), "utf8").slice(0, 4096);
+  } catch {
+    return { check, result: "fail", detail: `${path} is missing`, hint: `${hint}; without it Ganeti's own net-common sets NICs up (four ovs-vsctl calls, no vlan_mode)` };
+  }
+  if (text === undefined) {
+    return isOurs(e, path)
+      ? { check, result: "warn", detail: `${path} -> ovs-vif, a link: Ganeti copies the binary behind it to every other node`, hint: "ovs-vif-setup --ganeti makes it the small script, then gnt-cluster redist-conf" }
+      : { check, result: "fail", detail: `${path} is not ovs-vif (another script is active there)`, hint };
+  }
+  if (/^#!\/bin\/sh\n/.test(text) && text.includes(`\nexec ${KVM_TARGET} "$@"\n`)) {
+    return isOurs(e, KVM_TARGET) ? { check, result: "ok", detail: `${path} runs ${KVM_TARGET} -> ovs-vif` } : { check, result: "fail", detail: `${path} runs ${KVM_TARGET}, which is not this ovs-vif`, hint: "reinstall the ovs-vif package" };
+  }
+  if (sameContent(at(e, path), e.binary)) {
+    return { check, result: "fail", detail: `${path} is a copy of the ovs-vif binary (what Ganeti's file distribution makes of a link on the master): no upgrade reaches it`, hint: "ovs-vif-setup --ganeti on the master, then gnt-cluster redist-conf" };
+  }
+  return { check, result: "fail", detail: `${path} is not ovs-vif (another script is active there)`, hint };
+}
+
+function sameContent(a: string, b: string): boolean {
+  try {
+    if (statSync(a).size !== statSync(b).size) return false;
+    return sha256(a) === sha256(b);
+  } catch {
+    return false;
+  }
+}
+
 function ganetiChecks(e: Env): Check[] {
   if (!existsSync(at(e, "/usr/lib/ganeti/kvm-ifup")) && !existsSync(at(e, "/etc/ganeti"))) return [];
   const hint = "ovs-vif-setup --ganeti (or install.sh --ganeti)";
-  const checks = [linkCheck(e, "ganeti kvm-vif-bridge", "/etc/ganeti/kvm-vif-bridge", `${hint}; without it Ganeti's own net-common sets NICs up (four ovs-vsctl calls, no vlan_mode)`)];
+  const checks = [kvmScriptCheck(e, hint)];
   for (const p of GANETI_HOOK_PATHS) checks.push(linkCheck(e, `ganeti hook ${p}`, `/etc/ganeti/hooks/${p}-post.d/ovs-vif`, hint));
   // Ganeti 4.0 dispatches to network/MODE/ACTION.
   if (existsSync(at(e, "/usr/lib/ganeti/kvm-nic-setup"))) for (const m of MODES) for (const a of ["up", "down"]) checks.push(linkCheck(e, `ganeti network/${m}/${a}`, `/etc/ganeti/network/${m}/${a}`, hint));

@@ -39,7 +39,12 @@ const GANETI_LINKS = [
   ...HOOKPATHS.map((h) => `/etc/ganeti/hooks/${h}-post.d/ovs-vif`),
 ];
 const QEMU_LINKS = ["/etc/ovs-vif/qemu-ifup", "/etc/ovs-vif/qemu-ifdown"];
-const ALL_LINKS = ["/usr/sbin/ovs-vif", ...XEN_LINKS, ...GANETI_LINKS, ...QEMU_LINKS];
+/** What /etc/ganeti/kvm-vif-bridge runs (a link the package ships; install.sh makes it). */
+const KVM_TARGET = "/usr/lib/ovs-vif/kvm-vif-bridge";
+const ALL_LINKS = ["/usr/sbin/ovs-vif", KVM_TARGET, ...XEN_LINKS, ...GANETI_LINKS, ...QEMU_LINKS];
+/** Ganeti copies kvm-vif-bridge's content to every node: it is a small script, not a link. */
+const KVM_SCRIPT = "/etc/ganeti/kvm-vif-bridge";
+const KVM_SCRIPT_TEXT = `#!/bin/sh\n# ovs-vif: Ganeti copies this file to every node, so it stays this small.\nexec ${KVM_TARGET} "$@"\n`;
 
 const STOCK = "#!/bin/bash\n# stock Xen vif-openvswitch\ndir=$(dirname \"$0\")\n. \"$dir/vif-common.sh\"\n";
 
@@ -131,8 +136,12 @@ function resolveInRoot(root: string, path: string): string {
 }
 
 /** All symlinks under root that point at our binary. */
+/** Our hook locations: links to the binary, and the kvm-vif-bridge script. */
 function ourLinks(root: string): string[] {
-  return listing(root).filter((l) => l.endsWith(` -> ${BIN}`)).map((l) => l.split(" ")[0]!);
+  const links = listing(root).filter((l) => l.endsWith(` -> ${BIN}`)).map((l) => l.split(" ")[0]!);
+  const script = join(root, KVM_SCRIPT);
+  if (existsSync(script) && !lstatSync(script).isSymbolicLink() && readFileSync(script, "utf8") === KVM_SCRIPT_TEXT) links.push(KVM_SCRIPT);
+  return links;
 }
 
 test.after(() => {
@@ -153,8 +162,11 @@ test("fresh install --xen --ganeti --qemu creates the binary and every link", ()
   assert.is(sha(installed), sha(env.bin));
   assert.match(execFileSync(installed, { encoding: "utf8" }), /^fake ovs-vif v1 /);
 
-  assert.is(ALL_LINKS.length, 22);
-  for (const l of ALL_LINKS) {
+  assert.is(ALL_LINKS.length, 23);
+  const script = join(env.root, KVM_SCRIPT);
+  assert.is(readFileSync(script, "utf8"), KVM_SCRIPT_TEXT);
+  assert.is(lstatSync(script).mode & 0o777, 0o755);
+  for (const l of ALL_LINKS.filter((x) => x !== KVM_SCRIPT)) {
     assert.ok(lstatSync(join(env.root, l)).isSymbolicLink(), `${l} is a symlink`);
     assert.is(readlinkSync(join(env.root, l)), BIN, `${l} target`);
     assert.is(resolveInRoot(env.root, l), installed, `${l} resolves to the installed binary`);
@@ -163,10 +175,11 @@ test("fresh install --xen --ganeti --qemu creates the binary and every link", ()
 
   // One line per action, each a recognisable command; no temp files left behind.
   const out = lines(r.stdout);
-  for (const l of out) assert.match(l, /^(mkdir -p|install -m 0755|ln -sfn|mv|rm -f|rmdir) /);
+  for (const l of out) assert.match(l, /^(mkdir -p|install -m 0755|ln -sfn|write|mv|rm -f|rmdir) /);
   assert.ok(out.includes(`install -m 0755 ${env.bin} ${installed}`));
   assert.is(out.filter((l) => l.startsWith("ln -sfn ")).length, 22);
-  for (const l of ALL_LINKS) assert.ok(out.includes(`ln -sfn ${BIN} ${env.root}${l}`), `announced ${l}`);
+  for (const l of ALL_LINKS.filter((x) => x !== KVM_SCRIPT)) assert.ok(out.includes(`ln -sfn ${BIN} ${env.root}${l}`), `announced ${l}`);
+  assert.ok(out.includes(`write ${env.root}${KVM_SCRIPT} (exec ${KVM_TARGET})`));
   assert.is(r.stderr, "");
   assert.not.ok(listing(env.root).some((l) => l.includes("tmp")), "no temp files left");
 });
@@ -273,7 +286,7 @@ test("--uninstall leaves no link of ours and restores the original tree", () => 
   const env = setup();
   const before = listing(env.root);
   ok(env, ...ALL);
-  assert.is(ourLinks(env.root).length, 22);
+  assert.is(ourLinks(env.root).length, 23);
   const u = ok(env, "--uninstall");
   assert.equal(ourLinks(env.root), []);
   assert.not.ok(existsSync(join(env.root, BIN)));
@@ -292,7 +305,8 @@ test("partial --uninstall removes only the selected links and keeps the binary i
   assert.is(r.status, 0);
   for (const l of QEMU_LINKS) assert.not.ok(existsSync(join(env.root, l)) || isLink(join(env.root, l)));
   assert.ok(existsSync(join(env.root, "etc/ovs-vif")), "the spec directory stays with the binary");
-  for (const l of ["/usr/sbin/ovs-vif", ...XEN_LINKS, ...GANETI_LINKS]) assert.is(readlinkSync(join(env.root, l)), BIN);
+  for (const l of ["/usr/sbin/ovs-vif", ...XEN_LINKS, ...GANETI_LINKS].filter((x) => x !== KVM_SCRIPT)) assert.is(readlinkSync(join(env.root, l)), BIN);
+  assert.is(readFileSync(join(env.root, KVM_SCRIPT), "utf8"), KVM_SCRIPT_TEXT);
   assert.ok(lstatSync(join(env.root, BIN)).isFile());
   assert.match(r.stderr, /keeping .*ovs-vif: still linked from /);
 
@@ -411,6 +425,7 @@ function packagedRoot(): Env {
   chmodSync(join(env.root, BIN), 0o755);
   mkdirSync(join(env.root, "usr/sbin"), { recursive: true });
   symlinkSync("../lib/ovs-vif/ovs-vif", join(env.root, "usr/sbin/ovs-vif"));
+  symlinkSync("ovs-vif", join(env.root, KVM_TARGET));
   for (const d of ["etc/ovs-vif", "var/lib/ovs-vif", "etc/xen/scripts"]) mkdirSync(join(env.root, d), { recursive: true });
   writeFileSync(join(env.root, XEN_LINKS[0]!), STOCK);
   chmodSync(join(env.root, XEN_LINKS[0]!), 0o755);
@@ -440,7 +455,8 @@ test("--links-only links the Ganeti and QEMU hooks to the packaged binary; the b
 
   const out = lines(r.stdout);
   assert.not.ok(out.some((l) => l.startsWith("install ")), "no binary installed");
-  assert.is(out.filter((l) => l.startsWith("ln -sfn ")).length, GANETI_LINKS.length + QEMU_LINKS.length);
+  assert.is(out.filter((l) => l.startsWith("ln -sfn ")).length, GANETI_LINKS.length + QEMU_LINKS.length - 1);
+  assert.ok(out.includes(`write ${env.root}${KVM_SCRIPT} (exec ${KVM_TARGET})`), r.stdout);
   // For Xen: the xl settings to use instead, with the package's script path.
   assert.ok(out.includes('xen:   vif.default.script="/usr/lib/ovs-vif/vif-openvswitch"'), r.stdout);
   assert.ok(out.includes("xen:   vif = [ 'bridge=BR,script=/usr/lib/ovs-vif/vif-openvswitch' ]"), r.stdout);
@@ -448,7 +464,7 @@ test("--links-only links the Ganeti and QEMU hooks to the packaged binary; the b
   // The directories it made are remembered in the package's state directory, not in /usr/lib/ovs-vif.
   const manifest = readFileSync(join(env.root, SETUP_MANIFEST), "utf8");
   assert.ok(lines(manifest).includes("/etc/ganeti/hooks/instance-start-post.d"), manifest);
-  assert.equal(readdirSync(join(env.root, "usr/lib/ovs-vif")), ["ovs-vif"]);
+  assert.equal(readdirSync(join(env.root, "usr/lib/ovs-vif")), ["kvm-vif-bridge", "ovs-vif"]);
 
   assert.is(links(env, "--ganeti", "--qemu").stdout, "nothing to do\n");
   const u = links(env, "--undo");

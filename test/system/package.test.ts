@@ -88,7 +88,10 @@ const FILES: Record<string, string> = {
   "/usr/share/doc/ovs-vif/examples/defaults.json": "-rw-r--r--",
   "/usr/share/lintian/overrides/ovs-vif": "-rw-r--r--",
 };
-const LINKS: Record<string, string> = { "/usr/sbin/ovs-vif": "../lib/ovs-vif/ovs-vif", "/usr/lib/ovs-vif/vif-openvswitch": "ovs-vif" };
+/** Ganeti copies /etc/ganeti/kvm-vif-bridge's content to every node: ovs-vif-setup writes this script there. */
+const KVM_TARGET = "/usr/lib/ovs-vif/kvm-vif-bridge";
+const KVM_SCRIPT_TEXT = `#!/bin/sh\n# ovs-vif: Ganeti copies this file to every node, so it stays this small.\nexec ${KVM_TARGET} "$@"\n`;
+const LINKS: Record<string, string> = { "/usr/sbin/ovs-vif": "../lib/ovs-vif/ovs-vif", "/usr/lib/ovs-vif/vif-openvswitch": "ovs-vif", "/usr/lib/ovs-vif/kvm-vif-bridge": "ovs-vif" };
 
 test("dpkg-deb -c: the binary, its links, the setup tool, units, man pages, docs and examples, root-owned, with their modes", () => {
   if (skip("contents")) return;
@@ -265,7 +268,8 @@ test("ovs-vif-setup --ganeti --qemu links the hooks; Ganeti's own kvm-ifup then 
   ovs = await startOvs();
   await ovs.addBridge("sw1");
   const setup = await mustInPrivateRoot(root, "ovs-vif-setup", ["--ganeti", "--qemu"]);
-  assert.ok(lines(setup).includes(`ln -sfn ${BIN} /etc/ganeti/kvm-vif-bridge`), setup);
+  assert.ok(lines(setup).includes(`write /etc/ganeti/kvm-vif-bridge (exec ${KVM_TARGET})`), setup);
+  assert.is(readFileSync(join(root, "etc/ganeti/kvm-vif-bridge"), "utf8"), KVM_SCRIPT_TEXT);
   assert.is(readlinkSync(join(root, "etc/ovs-vif/qemu-ifup")), BIN);
   assert.ok(readFileSync(join(root, "var/lib/ovs-vif/setup-created-dirs"), "utf8").includes("/etc/ganeti/network"));
   if (!existsSync("/usr/lib/ganeti/kvm-ifup")) {
@@ -287,7 +291,7 @@ test("ovs-vif-setup --ganeti --qemu links the hooks; Ganeti's own kvm-ifup then 
   const r = await inPrivateRoot(root, "/usr/lib/ganeti/kvm-ifup", [], { ...onOvs(), env: { ...onOvs().env, ...env } });
   assert.is(r.code, 0, r.stdout + r.stderr);
   const port = await portView(ovs, "tap0");
-  assert.ok(port, "kvm-ifup -> /etc/ganeti/kvm-vif-bridge -> ovs-vif attached tap0");
+  assert.ok(port, "kvm-ifup -> /etc/ganeti/kvm-vif-bridge -> /usr/lib/ovs-vif/kvm-vif-bridge attached tap0");
   assert.is(port!.bridge, "sw1");
   assert.is(port!.vlan_mode, "native-untagged");
   assert.is(port!.tag, 10);
@@ -301,7 +305,7 @@ test("ovs-vif doctor on the installed node: OVSDB, the Ganeti hook links and the
   const r = await inPrivateRoot(root, "ovs-vif", ["doctor"], onOvs());
   const ok = (check: string) => assert.match(r.stdout, new RegExp(`: ok +${check}`), `${check}: ${r.stdout}`);
   ok("ovsdb");
-  ok("ganeti kvm-vif-bridge: /etc/ganeti/kvm-vif-bridge -> ovs-vif");
+  ok(`ganeti kvm-vif-bridge: /etc/ganeti/kvm-vif-bridge runs ${KVM_TARGET} -> ovs-vif`);
   ok("ganeti hook instance-start: ");
   ok("xen vif-custom \\(Ganeti on Xen\\): ");
   ok("directory /etc/ovs-vif: exists");
@@ -326,12 +330,14 @@ test("dpkg -i again (an upgrade): the enabled hooks and the units' enablement st
   if (skip("upgrade")) return;
   const links = () => lines(hostRun("find", [join(root, "etc"), "-type", "l"])).sort().map((l) => `${l} -> ${readlinkSync(l)}`);
   const before = links();
-  assert.ok(before.some((l) => l.endsWith(`/etc/ganeti/kvm-vif-bridge -> ${BIN}`)), before.join("\n"));
+  assert.ok(before.some((l) => l.endsWith(`/etc/ganeti/hooks/instance-start-post.d/ovs-vif -> ${BIN}`)), before.join("\n"));
+  assert.is(readFileSync(join(root, "etc/ganeti/kvm-vif-bridge"), "utf8"), KVM_SCRIPT_TEXT);
   const r = await inPrivateRoot(root, "dpkg", ["-i", deb], { timeoutMs: 300_000 });
   assert.is(r.code, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /Unpacking ovs-vif \(.*\) over \(/);
   assert.not.match(r.stdout + r.stderr, /disabling the hooks/);
   assert.equal(links(), before);
+  assert.is(readFileSync(join(root, "etc/ganeti/kvm-vif-bridge"), "utf8"), KVM_SCRIPT_TEXT);
 });
 
 test("ovs-vif-gc.service's ExecStart removes ovs-vif's stale ports and orphaned QoS rows, and only those", async () => {
@@ -388,7 +394,7 @@ test("dpkg -r refuses while Xen's script is replaced; after --undo --xen it remo
     assert.is.not(refused.code, 0);
     assert.match(refused.stderr, /ovs-vif:   ovs-vif-setup --undo --xen/);
     assert.match(await mustInPrivateRoot(root, "dpkg-query", ["-W", "-f", "${Status}", "ovs-vif"]), / ok installed$/, "still installed, as it was");
-    assert.is(readlinkSync(join(root, "etc/ganeti/kvm-vif-bridge")), BIN, "hooks untouched by the refused removal");
+    assert.is(readFileSync(join(root, "etc/ganeti/kvm-vif-bridge"), "utf8"), KVM_SCRIPT_TEXT, "hooks untouched by the refused removal");
 
     await mustInPrivateRoot(root, "ovs-vif-setup", ["--undo", "--xen"]);
     assert.is((await inPrivateRoot(root, "sha256sum", [stock])).stdout, stockSha, "Xen's script is back");
@@ -436,9 +442,10 @@ test("installDebInto (for the Ganeti cluster harness) installs the package into 
   writeFileSync(join(node, "etc/ganeti/ssconf_cluster_name"), "cluster1\n");
   const r = await installDebInto(node, { deb });
   assert.match(r.dpkg, /Setting up ovs-vif/);
-  assert.ok(lines(r.setup).every((l) => /^(mkdir -p|ln -sfn) /.test(l)), r.setup);
+  assert.ok(lines(r.setup).every((l) => /^(mkdir -p|ln -sfn|write) /.test(l)), r.setup);
   for (const l of lines(hostRun(join(ROOT, "install.sh"), ["--list"])).filter((l) => l.startsWith("ganeti ")).map((l) => l.split(" ")[1]!)) {
-    assert.is(readlinkSync(join(node, l)), BIN, l);
+    if (l === "/etc/ganeti/kvm-vif-bridge") assert.is(readFileSync(join(node, l), "utf8"), KVM_SCRIPT_TEXT, l);
+    else assert.is(readlinkSync(join(node, l)), BIN, l);
   }
   assert.ok(lstatSync(join(node, BIN)).isFile());
   assert.ok(readFileSync(join(node, "etc/ganeti/ssconf_cluster_name"), "utf8") === "cluster1\n", "the node's own files stay");

@@ -3,7 +3,7 @@
 // a Xen domain's (compared with xenstore), and an orphaned QoS row.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BINARY, runBinary, startOvs, type OvsHandle } from "../harness/ovs.ts";
@@ -154,7 +154,10 @@ test("doctor: every check a line; a missing Ganeti hook link fails and is named"
   for (const d of ["/usr/lib/ganeti", "/etc/ganeti/hooks", "/etc/ovs-vif", "/var/lib/ovs-vif", "/usr/lib/ovs-vif"]) mkdirSync(join(root, d), { recursive: true });
   writeFileSync(join(root, "/usr/lib/ganeti/kvm-ifup"), "");
   symlinkSync(BINARY, join(root, "/usr/lib/ovs-vif/ovs-vif"));
-  const links = ["/etc/ganeti/kvm-vif-bridge", ...["instance-start", "instance-reboot", "instance-stop", "instance-remove", "instance-migrate", "instance-failover", "instance-modify", "network-connect", "network-disconnect", "node-add"].map((p) => `/etc/ganeti/hooks/${p}-post.d/ovs-vif`)];
+  // As ovs-vif-setup --ganeti leaves kvm-vif-bridge: a script Ganeti can copy to every node.
+  symlinkSync("ovs-vif", join(root, "/usr/lib/ovs-vif/kvm-vif-bridge"));
+  writeFileSync(join(root, "/etc/ganeti/kvm-vif-bridge"), `#!/bin/sh\n# ovs-vif: Ganeti copies this file to every node, so it stays this small.\nexec /usr/lib/ovs-vif/kvm-vif-bridge "$@"\n`, { mode: 0o755 });
+  const links = [...["instance-start", "instance-reboot", "instance-stop", "instance-remove", "instance-migrate", "instance-failover", "instance-modify", "network-connect", "network-disconnect", "node-add"].map((p) => `/etc/ganeti/hooks/${p}-post.d/ovs-vif`)];
   for (const l of links) {
     mkdirSync(join(root, l, ".."), { recursive: true });
     symlinkSync("/usr/lib/ovs-vif/ovs-vif", join(root, l));
@@ -165,6 +168,7 @@ test("doctor: every check a line; a missing Ganeti hook link fails and is named"
   assert.match(r.stdout, /^node1\.example\.com: ok   ovsdb: /m);
   assert.match(r.stdout, /^node1\.example\.com: ok   ovs-vswitchd: applies changes/m);
   assert.match(r.stdout, /^node1\.example\.com: ok   ganeti hook instance-migrate: \/etc\/ganeti\/hooks\/instance-migrate-post\.d\/ovs-vif -> ovs-vif$/m);
+  assert.match(r.stdout, /^node1\.example\.com: ok   ganeti kvm-vif-bridge: \/etc\/ganeti\/kvm-vif-bridge runs \/usr\/lib\/ovs-vif\/kvm-vif-bridge -> ovs-vif$/m);
   assert.is(r.code, 0, r.stdout);
   rmSync(join(root, "/etc/ganeti/hooks/instance-migrate-post.d/ovs-vif"));
   const bad = await doctor();
@@ -172,6 +176,20 @@ test("doctor: every check a line; a missing Ganeti hook link fails and is named"
   assert.match(bad.stdout, /^node1\.example\.com: fail ganeti hook instance-migrate: \/etc\/ganeti\/hooks\/instance-migrate-post\.d\/ovs-vif is missing \(ovs-vif-setup --ganeti/m);
   writeFileSync(join(root, "/etc/ganeti/hooks/instance-migrate-post.d/ovs-vif"), "#!/bin/sh\n");
   assert.match((await doctor()).stdout, /fail ganeti hook instance-migrate: .* is not ovs-vif/);
+});
+
+test("doctor: kvm-vif-bridge as a link warns (Ganeti copies what it points at to every node); a copy of the binary, as the other nodes then have it, fails", async () => {
+  const root = join(dir, "root-kvm");
+  for (const d of ["/usr/lib/ganeti", "/etc/ganeti", "/usr/lib/ovs-vif"]) mkdirSync(join(root, d), { recursive: true });
+  writeFileSync(join(root, "/usr/lib/ganeti/kvm-ifup"), "");
+  symlinkSync(BINARY, join(root, "/usr/lib/ovs-vif/ovs-vif"));
+  const bridge = join(root, "/etc/ganeti/kvm-vif-bridge");
+  const line = async () => (await runBinary(ovs, ["doctor", "--root", root, "--from", snapshot, "--node", "node1.example.com"])).stdout.split("\n").find((l) => l.includes("ganeti kvm-vif-bridge"));
+  symlinkSync("/usr/lib/ovs-vif/ovs-vif", bridge);
+  assert.match((await line()) ?? "", /: warn ganeti kvm-vif-bridge: \/etc\/ganeti\/kvm-vif-bridge -> ovs-vif, a link: Ganeti copies the binary behind it to every other node \(ovs-vif-setup --ganeti makes it the small script/);
+  rmSync(bridge);
+  copyFileSync(BINARY, bridge);
+  assert.match((await line()) ?? "", /: fail ganeti kvm-vif-bridge: \/etc\/ganeti\/kvm-vif-bridge is a copy of the ovs-vif binary .*no upgrade reaches it/);
 });
 
 test.run();
