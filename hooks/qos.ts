@@ -1,23 +1,19 @@
 // `ovs-vif qos set|unset|show` and `ovs-vif reconcile`: QoS kept in Ganeti
 // tags, applied to running ports in place, on the node where they run.
-import { existsSync, mkdirSync } from "node:fs";
-import { dirname } from "node:path";
 import { GLOBAL_HELP } from "../src/cli/args.ts";
 import type { EntryPoint, Invocation } from "../src/cli/runner.ts";
 import { connectOvsdb, out, withOvsdb, type RunContext } from "../src/context.ts";
 import { StateError, UsageError } from "../src/errors.ts";
 import { copyToNodes, isLocalNode, noteReconciled, onlineNodes, runOnNodes, snapshotFile, type NodeAnswer } from "../src/ganeti/cluster.ts";
 import { ganetiNicPort, nicParamsOf } from "../src/ganeti/nic-port.ts";
-import { addTags, findNic, networkTagsOf, queryInstance, queryInstances, queryNetworkTags, removeTags, type GanetiInstance, type InstanceNic } from "../src/ganeti/query.ts";
+import { addTags, findNic, networkTagsOf, queryInstance, queryInstances, removeTags, type GanetiInstance, type InstanceNic } from "../src/ganeti/query.ts";
 import { ganetiPorts, networkTagsFrom, reconcileGanetiPorts, reportOutcomes, type NetworkTags } from "../src/ganeti/reconcile.ts";
-import { readSnapshot, writeSnapshot, type GanetiSnapshot } from "../src/ganeti/snapshot.ts";
+import { exportGanetiView, readSnapshot } from "../src/ganeti/snapshot.ts";
 import { parseInstanceName } from "../src/names.ts";
 import { bridgeMtu, type ManagedPort } from "../src/ovsdb/ports.ts";
 import { DEFAULT_MTU, effectivePolicing, effectiveShaping } from "../src/port.ts";
 import { convertKind, parseQosTag, QOS_KINDS, type QosKind } from "../src/qos.ts";
-import { defaultsPath, nodeDefaultsLevel } from "../src/sources/defaults.ts";
-import { sha256 } from "../src/digest.ts";
-import { specPath } from "../src/switch/spec-types.ts";
+import { nodeDefaultsLevel } from "../src/sources/defaults.ts";
 
 const HELP = `usage: ovs-vif qos set INSTANCE NIC [--rate RATE [--burst BURST]] [--rx-rate RATE [--rx-burst BURST]]
        ovs-vif qos unset INSTANCE NIC
@@ -94,7 +90,7 @@ async function reconcile({ args, ctx }: Invocation): Promise<number> {
     return reconcileCluster(ctx);
   }
   if (exportTo !== undefined) {
-    const snapshot = await exportSnapshot(exportTo, only);
+    const snapshot = await exportGanetiView(exportTo, only);
     out(`${exportTo}: ${snapshot.instances.length} instances, ${Object.keys(snapshot.networks).length} networks\n`);
     return 0;
   }
@@ -179,25 +175,6 @@ async function setOrUnset(action: "set" | "unset", { args, ctx }: Invocation): P
   });
 }
 
-/** Writes Ganeti's current view to the snapshot file (on the master). */
-async function exportSnapshot(path: string, only?: string): Promise<GanetiSnapshot> {
-  const instances = await queryInstances(only ? [only] : []);
-  const networks = Object.fromEntries(await queryNetworkTags());
-  const snapshot: GanetiSnapshot = { version: 1, taken: new Date().toISOString(), instances, networks, files: masterFiles() };
-  mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
-  writeSnapshot(path, snapshot);
-  return snapshot;
-}
-
-/** The digests of this node's (the master's) spec and defaults. */
-function masterFiles(): NonNullable<GanetiSnapshot["files"]> {
-  const files: NonNullable<GanetiSnapshot["files"]> = {};
-  const spec = specPath(undefined);
-  const defaults = defaultsPath();
-  if (existsSync(spec)) files.spec = sha256(spec);
-  if (existsSync(defaults)) files.defaults = sha256(defaults);
-  return files;
-}
 
 /** Node answers, each line prefixed by its node; true when one failed. */
 function reportAnswers(answers: NodeAnswer[], ctx: RunContext, what: string): boolean {
@@ -217,7 +194,7 @@ async function applyOnNode(node: string, instance: string, ctx: RunContext, what
     out(`gnt-cluster copyfile -n ${node} ${SNAPSHOT_FILE}\ngnt-cluster command -n ${node} ${remote.join(" ")}\n`);
     return 0;
   }
-  await exportSnapshot(SNAPSHOT_FILE);
+  await exportGanetiView(SNAPSHOT_FILE);
   const failed = await copyToNodes(SNAPSHOT_FILE, [node]);
   if (failed.length > 0) throw new StateError("node", node, `copying ${SNAPSHOT_FILE} there failed (gnt-cluster copyfile); the tags are set, the port there is unchanged until it is reconciled`);
   const answers = await runOnNodes(remote, [node]);
@@ -232,7 +209,7 @@ async function reconcileCluster(ctx: RunContext): Promise<number> {
     out(`gnt-cluster copyfile ${SNAPSHOT_FILE}\ngnt-cluster command ovs-vif reconcile --from ${SNAPSHOT_FILE}\n`);
     return 0;
   }
-  const snapshot = await exportSnapshot(SNAPSHOT_FILE);
+  const snapshot = await exportGanetiView(SNAPSHOT_FILE);
   const nodes = await onlineNodes();
   const failed = await copyToNodes(SNAPSHOT_FILE);
   const answers = await runOnNodes(["ovs-vif", "reconcile", "--from", SNAPSHOT_FILE], nodes);

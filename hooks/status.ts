@@ -54,19 +54,14 @@ const colour = () => process.stdout.isTTY === true && process.env.NO_COLOR === u
 
 /** On the master: the view exported and copied, then `argv` on every node. */
 async function everyNode(argv: string[]): Promise<NodeAnswer[]> {
-  const { queryInstances, queryNetworkTags } = await import("../src/ganeti/query.ts");
-  const { writeSnapshot } = await import("../src/ganeti/snapshot.ts");
-  const { mkdirSync } = await import("node:fs");
-  const { dirname } = await import("node:path");
+  const { exportGanetiView } = await import("../src/ganeti/snapshot.ts");
   const file = snapshotFile();
-  const instances = await queryInstances();
-  mkdirSync(dirname(file), { recursive: true, mode: 0o755 });
-  writeSnapshot(file, { version: 1, taken: new Date().toISOString(), instances, networks: Object.fromEntries(await queryNetworkTags()) });
+  await exportGanetiView(file);
   const nodes = await onlineNodes();
   // A node the view did not reach is reported as not answering, not run on a stale copy.
   const missed = new Set(await copyToNodes(file));
   const answers = await runOnNodes([...argv, "--from", file], nodes.filter((n) => !missed.has(n)));
-  for (const node of missed) answers.push({ node, output: `copying ${file} there failed (is ovs-vif installed there, with ${dirname(file)}?)`, code: 255 });
+  for (const node of missed) answers.push({ node, output: `copying ${file} there failed (is ovs-vif installed there, with ${file.slice(0, file.lastIndexOf("/"))}?)`, code: 255 });
   return answers;
 }
 

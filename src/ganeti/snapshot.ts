@@ -3,11 +3,15 @@
 // nodes read it (`reconcile --from`, `status`). Read back with the same
 // validators the hooks use: a file edited by hand, truncated or from another
 // version fails with the file, the JSON path and the value.
-import { renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import { Checker, keyPath, parseJson, readTextFile } from "../checker.ts";
+import { sha256 } from "../digest.ts";
+import { defaultsPath } from "../sources/defaults.ts";
+import { specPath } from "../switch/spec-types.ts";
 import { parseGanetiObjectName, parseGanetiTag, parseInstanceName, parseMac, parseNicUuid, parseNodeName } from "../names.ts";
 import { parseVlanSpec } from "../vlan.ts";
-import type { GanetiInstance, InstanceNic } from "./query.ts";
+import { queryInstances, queryNetworkTags, type GanetiInstance, type InstanceNic } from "./query.ts";
 
 export const SNAPSHOT_VERSION = 1;
 
@@ -119,4 +123,25 @@ export function writeSnapshot(path: string, snapshot: GanetiSnapshot): void {
   const tmp = `${path}.tmp-${process.pid}`;
   writeFileSync(tmp, JSON.stringify(snapshot, null, 1) + "\n");
   renameSync(tmp, path);
+}
+
+/** Writes Ganeti's current view to `path` (on the master, where the CLI
+ * answers), with the digests of the master's spec and defaults. */
+export async function exportGanetiView(path: string, only?: string): Promise<GanetiSnapshot> {
+  const instances = await queryInstances(only ? [only] : []);
+  const networks = Object.fromEntries(await queryNetworkTags());
+  const snapshot: GanetiSnapshot = { version: 1, taken: new Date().toISOString(), instances, networks, files: masterFiles() };
+  mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
+  writeSnapshot(path, snapshot);
+  return snapshot;
+}
+
+/** The digests of this node's (the master's) spec and defaults. */
+function masterFiles(): NonNullable<GanetiSnapshot["files"]> {
+  const files: NonNullable<GanetiSnapshot["files"]> = {};
+  const spec = specPath(undefined);
+  const defaults = defaultsPath();
+  if (existsSync(spec)) files.spec = sha256(spec);
+  if (existsSync(defaults)) files.defaults = sha256(defaults);
+  return files;
 }

@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { startOvs, type OvsHandle } from "./ovs.ts";
-import { must, sh, type Result } from "./proc.ts";
+import { must, type Result } from "./proc.ts";
 import { killPidfile, onExit } from "./teardown.ts";
 import { addVmNetns } from "./vm.ts";
 

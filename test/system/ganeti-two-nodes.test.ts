@@ -220,6 +220,10 @@ if (why) {
       const theirs = await n2.must("cat", [`/etc/ovs-vif/${file}`]);
       assert.is(theirs, readFileSync(join(n1.dir, "root/etc/ovs-vif", file), "utf8"), `node2's /etc/ovs-vif/${file} is the master's`);
     }
+    // Ganeti copied the master's /etc/ganeti/kvm-vif-bridge to node2 (its
+    // ancillary files): ovs-vif's small script, the same everywhere.
+    assert.is(await n2.must("cat", ["/etc/ganeti/kvm-vif-bridge"]), await n1.must("cat", ["/etc/ganeti/kvm-vif-bridge"]));
+    assert.match(await n2.must("cat", ["/etc/ganeti/kvm-vif-bridge"]), /^#!\/bin\/sh\n.*\nexec \/usr\/lib\/ovs-vif\/kvm-vif-bridge "\$@"\n$/s);
     const b = await bridgeRow(n2, "gntnode");
     assert.ok(b, `gntnode on ${n2.name}`);
     assert.is(b!.datapath_type, "netdev");
@@ -503,7 +507,10 @@ exit 1`;
       };
       const totalRow = (text: string) => text.split("\n").find((l) => l.startsWith("total"));
       await show("in line", ["status", "--cluster"], 0);
-      await show("in line", ["doctor", "--cluster"], 0);
+      const doctorOk = await show("in line", ["doctor", "--cluster"], 0);
+      // node2's copies (from the node-add hook) are the master's.
+      for (const what of ["switch spec", "QoS defaults"]) assert.match(doctorOk, new RegExp(`^${n2.name}: ok   ${what} = master's`, "m"), what);
+      assert.match(doctorOk, new RegExp(`^${n2.name}: ok   ganeti kvm-vif-bridge: /etc/ganeti/kvm-vif-bridge runs /usr/lib/ovs-vif/kvm-vif-bridge -> ovs-vif$`, "m"));
 
       const [before] = await instancePorts(n2, INST);
       await n2.must("rm", [MODIFY_LINK]);

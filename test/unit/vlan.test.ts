@@ -2,7 +2,6 @@
 // nicparam, xl 4.19's `vlan=` key, and the OVS Port columns they map to.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { InputError } from "../../src/errors.ts";
 import { expectInputError } from "../harness/assert.ts";
 import {
   UNTAGGED,
