@@ -12,7 +12,8 @@
 //               copied into this repository), no kvm-vif-bridge installed:
 //               del-port, link up, add-port, set tag, set trunks (ovs-vsctl)
 //   ovs-vif     /etc/ganeti/kvm-vif-bridge = ovs-vif, run directly
-//   chain       stock kvm-ifup exec'ing kvm-vif-bridge (what a node runs)
+//   chain       stock kvm-ifup exec'ing /etc/ganeti/kvm-vif-bridge, the
+//               two-line script ovs-vif-setup writes (what a node runs)
 //   no-wait     (info) ovs-vif --no-wait: not waiting for ovs-vswitchd
 // at two sizes of the bridge: 10 and 1000 other ports (internal ports; the
 // stock script's ovs-vsctl reads whole tables, ovs-vif reads rows by name).
@@ -30,7 +31,7 @@
 // Prints median / min / max / p90, the ratio ovs-vif / stock and the target
 // (<= 0.3x at 10 ports; 1000 ports reported); exits 0 when every target holds.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, symlinkSync } from "node:fs";
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import {
@@ -143,8 +144,9 @@ const code = await guarded(
     // GANETI_ROOTDIR trees: none has kvm-vif-bridge (stock), one has ours (chain).
     mkdirSync(join(tmp, "stock-root/etc/ganeti"), { recursive: true });
     mkdirSync(join(tmp, "chain-root/etc/ganeti"), { recursive: true });
-    symlinkSync(binary, join(tmp, "chain-root/etc/ganeti/kvm-vif-bridge"));
     symlinkSync(binary, join(tmp, "kvm-vif-bridge"));
+    // As ovs-vif-setup --ganeti writes it (a script: Ganeti copies this file to every node).
+    writeFileSync(join(tmp, "chain-root/etc/ganeti/kvm-vif-bridge"), `#!/bin/sh\nexec ${join(tmp, "kvm-vif-bridge")} "$@"\n`, { mode: 0o755 });
     header.push(`stock: ${process.env.BENCH_STOCK_SOURCE}`, `ovs-vif: ${binary}`);
     header.push("syslog on (/dev/log a datagram socket read by the bench), default log level; contenders spawned directly in the bench's network namespace");
 
