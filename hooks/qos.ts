@@ -4,7 +4,7 @@ import { GLOBAL_HELP } from "../src/cli/args.ts";
 import type { EntryPoint, Invocation } from "../src/cli/runner.ts";
 import { connectOvsdb, out, withOvsdb, type RunContext } from "../src/context.ts";
 import { StateError, UsageError } from "../src/errors.ts";
-import { copyToNodes, isLocalNode, noteReconciled, onlineNodes, runOnNodes, snapshotFile, type NodeAnswer } from "../src/ganeti/cluster.ts";
+import { copyToNodes, isLocalNode, noteReconciled, runOnNodes, runWithView, snapshotFile, type NodeAnswer } from "../src/ganeti/cluster.ts";
 import { ganetiNicPort, nicParamsOf } from "../src/ganeti/nic-port.ts";
 import { addTags, findNic, networkTagsOf, queryInstance, queryInstances, removeTags, type GanetiInstance, type InstanceNic } from "../src/ganeti/query.ts";
 import { ganetiPorts, networkTagsFrom, reconcileGanetiPorts, reportOutcomes, type NetworkTags } from "../src/ganeti/reconcile.ts";
@@ -209,14 +209,7 @@ async function reconcileCluster(ctx: RunContext): Promise<number> {
     out(`gnt-cluster copyfile ${SNAPSHOT_FILE}\ngnt-cluster command ovs-vif reconcile --from ${SNAPSHOT_FILE}\n`);
     return 0;
   }
-  const snapshot = await exportGanetiView(SNAPSHOT_FILE);
-  const nodes = await onlineNodes();
-  const failed = await copyToNodes(SNAPSHOT_FILE);
-  const answers = await runOnNodes(["ovs-vif", "reconcile", "--from", SNAPSHOT_FILE], nodes);
-  for (const n of failed) {
-    const a = answers.find((x) => x.node === n);
-    if (a) a.output = `copying ${SNAPSHOT_FILE} failed; ${a.output}`;
-  }
+  const { snapshot, answers } = await runWithView(["ovs-vif", "reconcile"]);
   const bad = reportAnswers(answers, ctx, "reconcile --cluster");
   const ok = answers.filter((a) => a.code === 0).length;
   out(`reconcile --cluster: ${snapshot.instances.length} instances, ${ok} of ${answers.length} nodes in line${bad ? `; failed: ${answers.filter((a) => a.code !== 0).map((a) => a.node).join(", ")}` : ""}\n`);

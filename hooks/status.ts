@@ -6,7 +6,7 @@ import { GLOBAL_HELP } from "../src/cli/args.ts";
 import type { EntryPoint, Invocation } from "../src/cli/runner.ts";
 import { out } from "../src/context.ts";
 import { UsageError } from "../src/errors.ts";
-import { copyToNodes, lastReconciled, onlineNodes, runOnNodes, snapshotFile, type NodeAnswer } from "../src/ganeti/cluster.ts";
+import { lastReconciled, runWithView, type NodeAnswer } from "../src/ganeti/cluster.ts";
 import { localNodeName } from "../src/ganeti/node.ts";
 import { readSnapshot } from "../src/ganeti/snapshot.ts";
 import { parseInstanceName, parseNodeName } from "../src/names.ts";
@@ -50,20 +50,8 @@ system paths looked at.
 
 ${GLOBAL_HELP}`;
 
-const colour = () => process.stdout.isTTY === true && process.env.NO_COLOR === undefined;
-
-/** On the master: the view exported and copied, then `argv` on every node. */
-async function everyNode(argv: string[]): Promise<NodeAnswer[]> {
-  const { exportGanetiView } = await import("../src/ganeti/snapshot.ts");
-  const file = snapshotFile();
-  await exportGanetiView(file);
-  const nodes = await onlineNodes();
-  // A node the view did not reach is reported as not answering, not run on a stale copy.
-  const missed = new Set(await copyToNodes(file));
-  const answers = await runOnNodes([...argv, "--from", file], nodes.filter((n) => !missed.has(n)));
-  for (const node of missed) answers.push({ node, output: `copying ${file} there failed (is ovs-vif installed there, with ${file.slice(0, file.lastIndexOf("/"))}?)`, code: 255 });
-  return answers;
-}
+// isatty(1), not process.stdout.isTTY: Bun's stdout stream costs ~10 ms to set up.
+const colour = () => process.env.NO_COLOR === undefined && (require("node:tty") as typeof import("node:tty")).isatty(1);
 
 /** The one JSON line a node printed (its other lines are log lines). */
 function jsonOf<T>(a: NodeAnswer): T | undefined {
@@ -77,7 +65,7 @@ function jsonOf<T>(a: NodeAnswer): T | undefined {
 }
 
 async function statusCluster(inv: Invocation): Promise<number> {
-  const answers = await everyNode(["ovs-vif", "status", "--json"]);
+  const answers = (await runWithView(["ovs-vif", "status", "--json"])).answers;
   const rows: string[][] = [["NODE", "PORTS", "OK", "DRIFT", "STALE", "FOREIGN", "UNKNOWN", "SWITCH CHANGES", "ORPHANED QOS", "STATE"]];
   const total = [0, 0, 0, 0, 0, 0, 0, 0];
   const nodes: (NodeStatus | { node: string; error: string })[] = [];
@@ -130,7 +118,7 @@ async function doctorCmd(inv: Invocation): Promise<number> {
   const { args, ctx } = inv;
   args.atMost(0, "doctor takes options only");
   if (args.flag("cluster")) {
-    const answers = await everyNode(["ovs-vif", "doctor", "--json"]);
+    const answers = (await runWithView(["ovs-vif", "doctor", "--json"])).answers;
     let bad = false;
     for (const a of answers) {
       const r = jsonOf<{ node: string; checks: Check[] }>(a);

@@ -5,6 +5,7 @@
 import { GanetiOutputError, InputError } from "../errors.ts";
 import { run } from "../exec.ts";
 import { localNodeName } from "./node.ts";
+import { exportGanetiView, type GanetiSnapshot } from "./snapshot.ts";
 
 /** Where ovs-vif keeps its state (the exported Ganeti view, the last
  * reconcile's time); OVS_VIF_STATE_DIR for tests. */
@@ -117,4 +118,17 @@ export async function nodeGroupOf(node: string): Promise<string> {
  * Ganeti's node name, as the hooks decide it.) */
 export async function isLocalNode(node: string, option?: string): Promise<boolean> {
   return (await localNodeName(option)) === node;
+}
+
+/** On the master: Ganeti's view exported, copied to the online nodes, then
+ * `argv --from VIEW` run on each. A node the copy did not reach answers 255
+ * saying so; it is not run on a stale copy. */
+export async function runWithView(argv: string[]): Promise<{ snapshot: GanetiSnapshot; answers: NodeAnswer[] }> {
+  const file = snapshotFile();
+  const snapshot = await exportGanetiView(file);
+  const nodes = await onlineNodes();
+  const missed = new Set(await copyToNodes(file));
+  const answers = await runOnNodes([...argv, "--from", file], nodes.filter((n) => !missed.has(n)));
+  for (const node of missed) answers.push({ node, output: `copying ${file} there failed (is ovs-vif installed there, with ${stateDir()}?)`, code: 255 });
+  return { snapshot, answers };
 }
