@@ -209,9 +209,10 @@ plan() { OPS+=("$1"); ARG_A+=("$2"); ARG_B+=("${3:-}"); }
 conflict() { ERRORS+=("$*"); }
 
 exists() { [[ -e $1 || -L $1 ]] && [[ -z ${GONE[$1]+x} ]]; }
+is_our_symlink() { [[ -L $1 && $(readlink -- "$1") == "$BIN_TARGET" ]]; }
 is_our_script() { [[ -f $1 && ! -L $1 && $(<"$1") == "$KVM_SCRIPT_TEXT" ]]; }
 # Ours: a link to the binary, or at kvm-vif-bridge the script.
-is_our_link() { [[ -L $1 && $(readlink -- "$1") == "$BIN_TARGET" ]] || { [[ $1 == "$ROOT$KVM_SCRIPT" ]] && is_our_script "$1"; }; }
+is_ours() { is_our_symlink "$1" || { [[ $1 == "$ROOT$KVM_SCRIPT" ]] && is_our_script "$1"; }; }
 
 # plan_dir SYSDIR: make sure $ROOT$SYSDIR will exist.
 plan_dir() {
@@ -240,11 +241,11 @@ plan_link() {
   if [[ $1 == "$KVM_SCRIPT" ]]; then
     is_our_script "$l" && return 0
     # An earlier install's link: replaced, nothing to keep.
-    if [[ -L $l && $(readlink -- "$l") == "$BIN_TARGET" ]]; then
+    if is_our_symlink "$l"; then
       plan script "$l"
       return 0
     fi
-  elif is_our_link "$l"; then
+  elif is_ours "$l"; then
     return 0
   fi
   plan_dir "${1%/*}"
@@ -285,7 +286,7 @@ plan_binary() {
 # plan_unlink SYSPATH: remove our link, restore the backup.
 plan_unlink() {
   local l=$ROOT$1 b=$ROOT$1$BACKUP_SUFFIX
-  if is_our_link "$l"; then
+  if is_ours "$l"; then
     plan rm "$l"
     GONE[$l]=1
   elif exists "$l"; then
@@ -345,7 +346,7 @@ else
   # (vif-custom is in the ganeti set, so it is never kept by --xen alone.)
   KEEP_BINARY=""
   for l in ${OTHERS[@]+"${OTHERS[@]}"}; do
-    if is_our_link "$ROOT$l"; then KEEP_BINARY=$ROOT$l; break; fi
+    if is_ours "$ROOT$l"; then KEEP_BINARY=$ROOT$l; break; fi
   done
   if [[ -n $KEEP_BINARY ]]; then
     if exists "$ROOT$BIN_TARGET"; then
