@@ -2,6 +2,7 @@
 // cases every run; OVS_VIF_HOSTILE_SEED picks another set), and the one
 // contract every refusal must meet: a non-zero exit without a signal,
 // exactly one line on stderr, no stack trace, naming the field and the value.
+import type { Test } from "uvu";
 import * as assert from "uvu/assert";
 import type { Result } from "./proc.ts";
 
@@ -146,3 +147,17 @@ export function badNicVariable(r: Random, key: NicVariable): { value: string; sh
 }
 
 const plain = (value: string) => ({ value, shown: value });
+
+/** One test per suite: `count` cases from `generate` (its own seed), each
+ * handed to `refuse` with its label numbered within the suite. */
+export function generatedSuites<C extends { label: string }>(test: Test, suites: readonly (readonly [name: string, generate: (r: Random) => C, count: number, seed: number])[], refuse: (c: C) => Promise<void>): void {
+  for (const [name, generate, count, seed] of suites) {
+    test(`${name}: ${count} generated hostile calls are refused`, async () => {
+      const r = seeded(seed);
+      for (let i = 0; i < count; i++) {
+        const c = generate(r);
+        await refuse({ ...c, label: `${name} #${i}: ${c.label}` });
+      }
+    });
+  }
+}

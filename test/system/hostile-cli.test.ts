@@ -8,7 +8,7 @@ import * as assert from "uvu/assert";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { assertRefused, badMac, badMtu, badName, badRate, badVlan, numberLike, quoted, seeded, type Random } from "../harness/hostile.ts";
+import { assertRefused, badMac, badMtu, badName, badRate, badVlan, generatedSuites, numberLike, quoted, seeded, type Random } from "../harness/hostile.ts";
 import { portView } from "../harness/oracle.ts";
 import { runBinary, startOvs, type OvsHandle } from "../harness/ovs.ts";
 
@@ -149,19 +149,15 @@ const detachGcCases: Gen = (r) => {
   return { label: `gc ${args.slice(1).join(" ")}`, args, mentions: [quoted(value === "--" ? "x" : value)] };
 };
 
-for (const [name, gen, n, seed] of [
-  ["attach", attachCases, 120, 11],
-  ["qemu-ifup", qemuCases, 60, 12],
-  ["detach, gc, qemu-ifdown", detachGcCases, 40, 13],
-] as const) {
-  test(`${name}: ${n} generated hostile calls are refused`, async () => {
-    const r = seeded(seed);
-    for (let i = 0; i < n; i++) {
-      const c = gen(r);
-      await refused(`${name} #${i}: ${c.label}`, c.args, c.mentions, { ...(c.name ? { name: c.name } : {}), ...(c.env ? { env: c.env } : {}) });
-    }
-  });
-}
+generatedSuites(
+  test,
+  [
+    ["attach", attachCases, 120, 11],
+    ["qemu-ifup", qemuCases, 60, 12],
+    ["detach, gc, qemu-ifdown", detachGcCases, 40, 13],
+  ],
+  (c) => refused(c.label, c.args, c.mentions, { ...(c.name ? { name: c.name } : {}), ...(c.env ? { env: c.env } : {}) }),
+);
 
 test("switch: 30 generated corrupted spec files are refused with the file and the JSON path", async () => {
   const r = seeded(14);

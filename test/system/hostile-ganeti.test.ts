@@ -12,7 +12,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { installFakeGaneti, type FakeGaneti, type FakeInstance } from "../harness/fake-ganeti.ts";
-import { assertRefused, badNicVariable, badRate, badVlan, NIC_VARIABLES, numberLike, quoted, seeded, type Random } from "../harness/hostile.ts";
+import { assertRefused, badNicVariable, badRate, badVlan, generatedSuites, NIC_VARIABLES, numberLike, quoted, type Random } from "../harness/hostile.ts";
 import { BINARY, runBinary, startOvs, type OvsHandle } from "../harness/ovs.ts";
 
 let ovs: OvsHandle;
@@ -156,18 +156,14 @@ const ganetiCommandCases: Gen = (r) => {
   }
 };
 
-for (const [name, gen, n, seed] of [
-  ["NIC scripts", nicScriptCases, 100, 21],
-  ["commands that write to Ganeti", ganetiCommandCases, 60, 22],
-] as const) {
-  test(`${name}: ${n} generated hostile calls are refused`, async () => {
-    const r = seeded(seed);
-    for (let i = 0; i < n; i++) {
-      const c = gen(r);
-      await refused({ ...c, label: `${name} #${i}: ${c.label}` });
-    }
-  });
-}
+generatedSuites(
+  test,
+  [
+    ["NIC scripts", nicScriptCases, 100, 21],
+    ["commands that write to Ganeti", ganetiCommandCases, 60, 22],
+  ],
+  refused,
+);
 
 test("the instance hook: a VLAN Ganeti accepts but OVS cannot carry fails that NIC, names it, and leaves its port", async () => {
   const env = {
