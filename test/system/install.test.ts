@@ -22,6 +22,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { createHash } from "node:crypto";
 import { fileURLToPath } from "node:url";
+import { KVM_SCRIPT_TEXT, KVM_TARGET } from "../harness/kvm-script.ts";
 
 const SCRIPT = fileURLToPath(new URL("../../install.sh", import.meta.url));
 const BIN = "/usr/lib/ovs-vif/ovs-vif";
@@ -39,12 +40,9 @@ const GANETI_LINKS = [
   ...HOOKPATHS.map((h) => `/etc/ganeti/hooks/${h}-post.d/ovs-vif`),
 ];
 const QEMU_LINKS = ["/etc/ovs-vif/qemu-ifup", "/etc/ovs-vif/qemu-ifdown"];
-/** What /etc/ganeti/kvm-vif-bridge runs (a link the package ships; install.sh makes it). */
-const KVM_TARGET = "/usr/lib/ovs-vif/kvm-vif-bridge";
 const ALL_LINKS = ["/usr/sbin/ovs-vif", KVM_TARGET, ...XEN_LINKS, ...GANETI_LINKS, ...QEMU_LINKS];
 /** Ganeti copies kvm-vif-bridge's content to every node: it is a small script, not a link. */
 const KVM_SCRIPT = "/etc/ganeti/kvm-vif-bridge";
-const KVM_SCRIPT_TEXT = `#!/bin/sh\n# ovs-vif: Ganeti copies this file to every node, so it stays this small.\nexec ${KVM_TARGET} "$@"\n`;
 
 const STOCK = "#!/bin/bash\n# stock Xen vif-openvswitch\ndir=$(dirname \"$0\")\n. \"$dir/vif-common.sh\"\n";
 

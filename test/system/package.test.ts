@@ -18,6 +18,7 @@ import { listRows, portView } from "../harness/oracle.ts";
 import { BINARY, ROOT, startOvs, type OvsHandle } from "../harness/ovs.ts";
 import { sh } from "../harness/proc.ts";
 import { parseNodeDefaults } from "../../src/sources/defaults.ts";
+import { KVM_SCRIPT_TEXT, KVM_TARGET } from "../harness/kvm-script.ts";
 
 const why = debUnavailable();
 const VERSION = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string }).version;
@@ -88,9 +89,6 @@ const FILES: Record<string, string> = {
   "/usr/share/doc/ovs-vif/examples/defaults.json": "-rw-r--r--",
   "/usr/share/lintian/overrides/ovs-vif": "-rw-r--r--",
 };
-/** Ganeti copies /etc/ganeti/kvm-vif-bridge's content to every node: ovs-vif-setup writes this script there. */
-const KVM_TARGET = "/usr/lib/ovs-vif/kvm-vif-bridge";
-const KVM_SCRIPT_TEXT = `#!/bin/sh\n# ovs-vif: Ganeti copies this file to every node, so it stays this small.\nexec ${KVM_TARGET} "$@"\n`;
 const LINKS: Record<string, string> = { "/usr/sbin/ovs-vif": "../lib/ovs-vif/ovs-vif", "/usr/lib/ovs-vif/vif-openvswitch": "ovs-vif", "/usr/lib/ovs-vif/kvm-vif-bridge": "ovs-vif" };
 
 test("dpkg-deb -c: the binary, its links, the setup tool, units, man pages, docs and examples, root-owned, with their modes", () => {

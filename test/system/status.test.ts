@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { BINARY, runBinary, startOvs, type OvsHandle } from "../harness/ovs.ts";
 import { makeXenVif, xenHotplug } from "../harness/xen-domain.ts";
 import { startXenstored, type XenstoredHandle } from "../harness/xenstore.ts";
+import { KVM_SCRIPT_TEXT } from "../harness/kvm-script.ts";
 
 let ovs: OvsHandle;
 let xs: XenstoredHandle;
@@ -156,7 +157,7 @@ test("doctor: every check a line; a missing Ganeti hook link fails and is named"
   symlinkSync(BINARY, join(root, "/usr/lib/ovs-vif/ovs-vif"));
   // As ovs-vif-setup --ganeti leaves kvm-vif-bridge: a script Ganeti can copy to every node.
   symlinkSync("ovs-vif", join(root, "/usr/lib/ovs-vif/kvm-vif-bridge"));
-  writeFileSync(join(root, "/etc/ganeti/kvm-vif-bridge"), `#!/bin/sh\n# ovs-vif: Ganeti copies this file to every node, so it stays this small.\nexec /usr/lib/ovs-vif/kvm-vif-bridge "$@"\n`, { mode: 0o755 });
+  writeFileSync(join(root, "/etc/ganeti/kvm-vif-bridge"), KVM_SCRIPT_TEXT, { mode: 0o755 });
   const links = [...["instance-start", "instance-reboot", "instance-stop", "instance-remove", "instance-migrate", "instance-failover", "instance-modify", "network-connect", "network-disconnect", "node-add"].map((p) => `/etc/ganeti/hooks/${p}-post.d/ovs-vif`)];
   for (const l of links) {
     mkdirSync(join(root, l, ".."), { recursive: true });
