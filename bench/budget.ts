@@ -5,6 +5,7 @@
 //   OVS_VIF_BUDGET_RUNS=7        traced runs per binary (median run shown, steps as medians)
 //   OVS_VIF_BUDGET_PORTS=10      other ports on the bridge
 //   OVS_VIF_BUDGET_KEEP=DIR      keep the raw strace files there
+//   OVS_VIF_BUDGET_UNTRACED=20   untraced runs per binary (total and step marks)
 //
 // Each BINARY (default dist/ovs-vif; give two to compare, e.g. before and
 // after a change) runs as vif-openvswitch against the bench's private OVS and
@@ -44,7 +45,7 @@ import {
 const MARK = "OVS_VIF_BENCH_BUDGET_INNER";
 const RUNS = Math.max(3, Number(process.env.OVS_VIF_BUDGET_RUNS ?? 7) || 7);
 const PORTS = Math.max(0, Number(process.env.OVS_VIF_BUDGET_PORTS ?? 10) || 0);
-const UNTRACED_RUNS = 20;
+const UNTRACED_RUNS = Math.max(3, Number(process.env.OVS_VIF_BUDGET_UNTRACED ?? 20) || 20);
 
 if (!(await enterPrivateNamespaces(MARK, async () => ({ env: {}, cleanup: () => undefined })))) {
   process.stderr.write("budget: needs a private mount + network namespace (unshare)\n");

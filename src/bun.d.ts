@@ -1,6 +1,6 @@
 // The parts of Bun (bun:ffi, Bun.connect) that this project uses; the binary runs on Bun.
 declare module "bun:ffi" {
-  export const FFIType: { readonly i32: number; readonly u64: number; readonly i64_fast: number; readonly ptr: number };
+  export const FFIType: { readonly i32: number; readonly u64: number; readonly i64_fast: number; readonly ptr: number; readonly void: number };
   type Pointer = number & { readonly __pointer: unique symbol };
   export function ptr(view: ArrayBufferView): Pointer;
   export const read: { i32(p: Pointer, offset: number): number };

@@ -99,9 +99,9 @@ async function main(): Promise<number> {
   if (process.env.OVS_VIF_TRACE === "1") err(`trace ${performance.now().toFixed(2)} ms main\n`);
   const target = resolve(process.argv.slice(2));
   if (typeof target === "number") return target;
-  const [{ runEntry }, entry] = await Promise.all([import("./cli/runner.ts"), target.load()]);
+  const [{ runEntry, exitProcess }, entry] = await Promise.all([import("./cli/runner.ts"), target.load()]);
   const hookByHand = target.tag !== undefined && !entry.tag.startsWith("ovs-vif");
-  return runEntry(hookByHand ? { ...entry, tag: target.tag! } : entry, target.argv);
+  return exitProcess(await runEntry(hookByHand ? { ...entry, tag: target.tag! } : entry, target.argv));
 }
 
 main().then(

@@ -3,6 +3,7 @@
 // failure into one line (the only place that formats an error), with a
 // stack on OVS_VIF_DEBUG_STACK=1 and, for Xen, the hotplug-error report.
 import { writeFd } from "../files.ts";
+export { exitProcess } from "../libc.ts";
 import { exitCodeOf, formatError } from "../errors.ts";
 import { makeLog, type Fields, type Log } from "../log.ts";
 import { makeContext, type GlobalOptions, type RunContext } from "../context.ts";
