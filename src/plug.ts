@@ -127,7 +127,7 @@ export async function plug(req: PlugRequest, ctx: RunContext, db?: Promise<Ovsdb
     await req.beforeChanges?.(client);
     if (req.xenBackend) await prepareVirtualPort(req.device, desired.name === req.device ? undefined : desired.name);
     mark("device prepared");
-    const watch = ctx.opts.wait ? watchCfg(client, ctx.deadline) : undefined;
+    const watch = ctx.opts.wait ? watchCfg(client, ctx.deadline, { interfaces: true }) : undefined;
     const committed = await commitAttach(client, desired, plan, ctx.deadline);
     mark("committed");
     const result: PlugResult = { ...base, policing: committed.plan.policing, replaced: committed.plan.state.sameNamePorts.length, stale: [] };
@@ -137,7 +137,7 @@ export async function plug(req: PlugRequest, ctx: RunContext, db?: Promise<Ovsdb
       if (watch) {
         await watch.until(committed.nextCfg);
         mark("vswitchd applied");
-        result.ofport = await checkInterface(client, committed.interfaceUuid, desired.name, ctx.deadline);
+        result.ofport = await checkInterface(client, committed.interfaceUuid, desired.name, ctx.deadline, watch);
       }
       await setLink(desired.name, "up");
       await req.untilReady?.(client, committed.interfaceUuid);

@@ -1,7 +1,7 @@
 // Running a transaction: result checking, retry on guard conflicts, and
 // waiting until ovs-vswitchd has applied it.
 import { AfterCommitError, DeviceError, OvsdbError } from "../errors.ts";
-import type { Json, OperationResult, OvsdbClient } from "./client.ts";
+import type { Json, OperationResult, OvsdbClient, Row } from "./client.ts";
 import { optionalAtom, setItems, uuid } from "./values.ts";
 
 /** Overall time budget shared by every step of one command. */
@@ -71,29 +71,41 @@ let monitors = 0;
 export interface CfgWatch {
   /** Resolves once ovs-vswitchd reports cur_cfg >= target. */
   until(target: number): Promise<void>;
+  /** With `interfaces`: an Interface row's ofport and error as the monitor
+   * last saw them (rows inserted or changed since the watch began). */
+  interfaceRow(uuid: string): Row | undefined;
   cancel(): void;
 }
 
+type Updates = Record<string, Record<string, { new?: Row }>> | null;
+
 /** Starts watching Open_vSwitch cur_cfg (a monitor) right away, so its
- * round trip overlaps the transaction it will wait for. */
-export function watchCfg(client: OvsdbClient, deadline: Deadline): CfgWatch {
+ * round trip overlaps the transaction it will wait for. With `interfaces`
+ * it also watches the Interface rows inserted or changed from then on
+ * (ofport, error; no initial rows, however many ports the node has): the
+ * update that brings cur_cfg carries the ofport ovs-vswitchd gave a new
+ * port in the same transaction, which saves a read afterwards. */
+export function watchCfg(client: OvsdbClient, deadline: Deadline, o: { interfaces?: boolean } = {}): CfgWatch {
   const id = `cur_cfg-${++monitors}`;
   let seen = -Infinity;
   let target = Infinity;
   let wake: (() => void) | undefined;
+  const interfaces = new Map<string, Row>();
   const observe = (updates: Json) => {
-    const table = (updates as Record<string, Record<string, { new?: { cur_cfg?: number } }>> | null)?.Open_vSwitch;
-    for (const row of Object.values(table ?? {})) {
+    for (const row of Object.values((updates as Updates)?.Open_vSwitch ?? {})) {
       const cur = row.new?.cur_cfg;
       // Never let the observed value go backwards (e.g. a restarting daemon).
       if (typeof cur === "number" && cur > seen) seen = cur;
     }
+    for (const [uuid, row] of Object.entries((updates as Updates)?.Interface ?? {})) if (row.new) interfaces.set(uuid, row.new);
     if (seen >= target) wake?.();
   };
   client.onUpdate = (monitorId, update) => {
     if (monitorId === id) observe(update);
   };
-  const initial = client.request("monitor", [client.database, id, { Open_vSwitch: { columns: ["cur_cfg"] } }], deadline.left()).then(observe);
+  const tables: Record<string, Json> = { Open_vSwitch: { columns: ["cur_cfg"] } };
+  if (o.interfaces) tables.Interface = { columns: ["ofport", "error"], select: { initial: false, insert: true, modify: true, delete: false } };
+  const initial = client.request("monitor", [client.database, id, tables], deadline.left()).then(observe);
   initial.catch(() => undefined);
   let cancelled = false;
   const cancel = () => {
@@ -104,6 +116,7 @@ export function watchCfg(client: OvsdbClient, deadline: Deadline): CfgWatch {
   };
   return {
     cancel,
+    interfaceRow: (uuid) => interfaces.get(uuid),
     async until(t: number) {
       target = t;
       await initial;
@@ -138,8 +151,19 @@ export async function waitCommitted(client: OvsdbClient, target: number, deadlin
   }
 }
 
-/** After vswitchd applied the change: did the Interface get an OpenFlow port? */
-export async function checkInterface(client: OvsdbClient, ifaceUuid: string, device: string, deadline: Deadline): Promise<number> {
+/** The OpenFlow port of an Interface row ovs-vswitchd attached, else undefined. */
+function attachedOfport(row: Row | undefined): number | undefined {
+  const error = optionalAtom(row?.error);
+  const ofport = optionalAtom(row?.ofport);
+  return (error === undefined || error === "") && typeof ofport === "number" && ofport > 0 ? ofport : undefined;
+}
+
+/** After vswitchd applied the change: did the Interface get an OpenFlow
+ * port? What a watch saw answers when it shows the port attached; anything
+ * else is read again (and explained) from OVSDB. */
+export async function checkInterface(client: OvsdbClient, ifaceUuid: string, device: string, deadline: Deadline, watch?: CfgWatch): Promise<number> {
+  const seen = attachedOfport(watch?.interfaceRow(ifaceUuid));
+  if (seen !== undefined) return seen;
   const ops: Json[] = [{ op: "select", table: "Interface", where: [["_uuid", "==", uuid(ifaceUuid)]], columns: ["ofport", "error"] }];
   const results = await client.transact(ops, deadline.left());
   checkResults(ops, results, `check ${device}`);
