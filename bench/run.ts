@@ -34,6 +34,7 @@ import {
   addInternalPorts,
   aptDownload,
   buildFloor,
+  compileAsProduct,
   countSyslog,
   enterPrivateNamespaces,
   floorAndVersion,
@@ -160,6 +161,8 @@ interface Contender {
   waits: boolean;
   /** Syslog lines each run sends (ovs-vif: one at info level; stock: counted, at least one). */
   syslogPerRun?: number;
+  /** Its syslog tag, where it is not ovs-vif's. */
+  syslogTag?: string;
 }
 
 function contenderEnv(ovs: OvsHandle, xs: XenstoredHandle, extra: Record<string, string>): NodeJS.ProcessEnv {
@@ -276,7 +279,7 @@ function syslogCounts(sys: ProductionSyslog, contenders: Contender[], stock: Sto
   return countSyslog(
     sys.receiver.lines(),
     spawns,
-    contenders.map((c) => ({ key: c.key, label: c.label, expectedPerRun: c.syslogPerRun, own: c.ovsVif ? isOvsVif : isStock })),
+    contenders.map((c) => ({ key: c.key, label: c.label, expectedPerRun: c.syslogPerRun, own: c.syslogTag ? (t: string) => syslogTag(t) === c.syslogTag : c.ovsVif ? isOvsVif : isStock })),
   );
 }
 
@@ -312,6 +315,8 @@ function printReport(rss: Map<string, number | undefined>, stock: Stock | undefi
   const scaleWait = ratio(`ovsvif@${LARGE}`, `ovsvif@${SMALL}`);
   const scaleNoWait = ratio(`nowait@${LARGE}`, `nowait@${SMALL}`);
   lines.push(`  ovs-vif / stock             at ${SMALL} ports: ${fmt(r10, 3)}   at ${LARGE} ports: ${fmt(r1000, 3)}`);
+  lines.push(`  least Bun hook / stock      at ${SMALL} ports: ${fmt(ratio(`least@${SMALL}`, `stock@${SMALL}`), 3)}   at ${LARGE} ports: ${fmt(ratio(`least@${LARGE}`, `stock@${LARGE}`), 3)}   (the runtime's floor for a hook)`);
+  lines.push(`  ovs-vif / least Bun hook    at ${SMALL} ports: ${fmt(ratio(`ovsvif@${SMALL}`, `least@${SMALL}`), 3)}   at ${LARGE} ports: ${fmt(ratio(`ovsvif@${LARGE}`, `least@${LARGE}`), 3)}`);
   lines.push(`  ovs-vif ${LARGE} / ${SMALL} ports     waited: ${fmt(scaleWait, 3)}   --no-wait: ${fmt(scaleNoWait, 3)}`);
   lines.push(
     `  stock ${LARGE} / ${SMALL} ports: ${fmt(ratio(`stock@${LARGE}`, `stock@${SMALL}`), 3)}   ovs-vsctl list-ports ${LARGE} / ${SMALL}: ${fmt(ratio(`vsctl@${LARGE}`, `vsctl@${SMALL}`), 3)}`,
@@ -319,7 +324,7 @@ function printReport(rss: Map<string, number | undefined>, stock: Stock | undefi
   lines.push("");
   lines.push(
     ...aboveFloorLines(
-      [...order.filter((k) => /^(ovsvif|nowait|logerr)@/.test(k)).map((k) => ({ label: LABELS.get(k) ?? k, xs: results.get(k)! })), { label: "ovs-vif --version", xs: fv.version }],
+      [...order.filter((k) => /^(ovsvif|nowait|logerr|least)@/.test(k)).map((k) => ({ label: LABELS.get(k) ?? k, xs: results.get(k)! })), { label: "ovs-vif --version", xs: fv.version }],
       fv.floor,
     ),
   );
@@ -398,6 +403,9 @@ async function main(): Promise<number> {
 
     log("building the runtime floor (empty program, product build flags)...");
     const floor = buildFloor(tmp);
+    // The least hook this runtime allows (bench/least-hook.ts), compiled alike.
+    const leastHook = join(tmp, "least-hook");
+    compileAsProduct(join(import.meta.dirname, "least-hook.ts"), leastHook);
 
     log("starting ovsdb-server + ovs-vswitchd and xenstored...");
     ovs = await startOvs({ netns: OWN_NETNS ? "current" : "own" });
@@ -424,6 +432,8 @@ async function main(): Promise<number> {
       { key: "nowait", label: "ovs-vif online --no-wait", file: hook, args: [...xenArgs, "--no-wait"], env: vifEnv, ovsVif: true, waits: false, syslogPerRun: 1 },
       { key: "logerr", label: "ovs-vif online OVS_VIF_LOG_LEVEL=error", file: hook, args: xenArgs, env: { ...vifEnv, OVS_VIF_LOG_LEVEL: "error" }, ovsVif: true, waits: true, syslogPerRun: 0 },
     );
+    // Needs /var/log/xen (the private mount namespace), as the stock script does.
+    if (logDir) contenders.push({ key: "least", label: "least Bun hook (bench/least-hook.ts)", file: leastHook, args: xenArgs, env: {}, ovsVif: true, waits: true, syslogPerRun: 1, syslogTag: "least-hook" });
 
     const penv = { ...process.env, ...ovs.env };
     // Context: what merely launching a process costs here.
