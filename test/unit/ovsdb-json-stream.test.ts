@@ -118,6 +118,18 @@ test("JsonSplitter does not count a closing bracket inside a string", () => {
   assert.equal(pushAll(s, ['{"a":"]}]}"}']), [{ a: "]}]}" }]);
 });
 
+test("JsonSplitter does not take a }{ inside a string for the end of a message", () => {
+  const s = new JsonSplitter();
+  assert.equal(pushAll(s, ['{"a":"}{"}{"b":"x}{y"}']), [{ a: "}{" }, { b: "x}{y" }]);
+});
+
+test("JsonSplitter waits for the rest of a message whose chunk ends with an inner closing brace", () => {
+  const s = new JsonSplitter();
+  assert.equal(s.push(Buffer.from('{"a":{"b":1}')), []);
+  assert.equal(s.push(Buffer.from('}{"c":{}}')), [{ a: { b: 1 } }, { c: {} }]);
+  assert.equal(s.push(Buffer.from('{"d":2}')), [{ d: 2 }]);
+});
+
 test("JsonSplitter copies a chunk: the caller may reuse its memory", () => {
   const s = new JsonSplitter();
   const chunk = Buffer.from('{"a":"xy');
