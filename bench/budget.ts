@@ -28,6 +28,7 @@ import { basename, join, resolve } from "node:path";
 import {
   addInternalPorts,
   buildFloor,
+  compileAsProduct,
   enterPrivateNamespaces,
   fmt,
   guarded,
@@ -420,6 +421,21 @@ const code = await guarded(
       const r = await timedSpawn(floor, [], env);
       if (i >= 2) floorUntraced.push(r.ms);
     }
+    // The same online twice in one process: what the first use costs.
+    const twiceBinary = join(tmp, "plug-twice");
+    compileAsProduct(join(import.meta.dirname, "plug-twice.ts"), twiceBinary);
+    const twice = { first: [] as number[], second: [] as number[] };
+    for (let i = 0; i < UNTRACED_RUNS + 2; i++) {
+      await reset();
+      const r = await timedSpawn(twiceBinary, [], { ...env, OVS_VIF_TRACE: "" });
+      const m = /plug-twice first=([\d.]+) offline=[\d.]+ second=([\d.]+)/.exec(r.stderr);
+      if (r.code !== 0 || !m) throw new Error(`plug-twice failed (exit ${r.code}): ${r.stderr}`);
+      await check("plug-twice run");
+      if (i >= 2) {
+        twice.first.push(Number(m[1]));
+        twice.second.push(Number(m[2]));
+      }
+    }
 
     // Report.
     const lines: string[] = [];
@@ -460,6 +476,10 @@ const code = await guarded(
     lines.push(
       "",
       `runtime floor (empty program, product build flags), traced alike: total median ${fmt(stats(floorTotals).median)} ms, of which exec + runtime start (to its event loop) ${fmt(stats(floorRuntime).median)} ms; untraced ${fmt(stats(floorUntraced).median)} ms`,
+    );
+    lines.push(
+      "",
+      `the same online twice in one process (bench/plug-twice.ts, product build flags, modules loaded before; ${UNTRACED_RUNS} runs): first ${fmt(stats(twice.first).median)} ms, second ${fmt(stats(twice.second).median)} ms (median); the difference is the runtime's first use of what the hook runs`,
     );
     lines.push("", "notes", ...notes.map((n) => `  - ${n}`), "  - strace stops the process at every syscall: absolute numbers are inflated (see traced vs untraced); compare shares and before/after.");
     console.log(lines.join("\n"));
