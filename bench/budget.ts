@@ -424,16 +424,28 @@ const code = await guarded(
     // The same online twice in one process: what the first use costs.
     const twiceBinary = join(tmp, "plug-twice");
     compileAsProduct(join(import.meta.dirname, "plug-twice.ts"), twiceBinary);
-    const twice = { first: [] as number[], second: [] as number[] };
+    const twice = { first: [] as number[], second: [] as number[], steps: [new Map<string, number[]>(), new Map<string, number[]>()] as const, order: [] as string[] };
     for (let i = 0; i < UNTRACED_RUNS + 2; i++) {
       await reset();
-      const r = await timedSpawn(twiceBinary, [], { ...env, OVS_VIF_TRACE: "" });
+      // Marks on (both runs alike): the steps of each.
+      const r = await timedSpawn(twiceBinary, [], env);
       const m = /plug-twice first=([\d.]+) offline=[\d.]+ second=([\d.]+)/.exec(r.stderr);
       if (r.code !== 0 || !m) throw new Error(`plug-twice failed (exit ${r.code}): ${r.stderr}`);
       await check("plug-twice run");
-      if (i >= 2) {
-        twice.first.push(Number(m[1]));
-        twice.second.push(Number(m[2]));
+      if (i < 2) continue;
+      twice.first.push(Number(m[1]));
+      twice.second.push(Number(m[2]));
+      const marks = [...r.stderr.matchAll(/^trace ([\d.]+) ms (.*)$/gm)].map((x) => ({ at: Number(x[1]), name: x[2]! }));
+      for (const [k, [from, to]] of [["first online", "offline"], ["second online", undefined]].entries()) {
+        const start = marks.findIndex((x) => x.name === from);
+        const end = to === undefined ? marks.length : marks.findIndex((x) => x.name === to);
+        for (let j = start + 1; j < end; j++) {
+          const name = marks[j]!.name;
+          if (k === 0 && !twice.order.includes(name)) twice.order.push(name);
+          const list = twice.steps[k as 0 | 1].get(name) ?? [];
+          list.push(marks[j]!.at - marks[j - 1]!.at);
+          twice.steps[k as 0 | 1].set(name, list);
+        }
       }
     }
 
@@ -480,6 +492,11 @@ const code = await guarded(
     lines.push(
       "",
       `the same online twice in one process (bench/plug-twice.ts, product build flags, modules loaded before; ${UNTRACED_RUNS} runs): first ${fmt(stats(twice.first).median)} ms, second ${fmt(stats(twice.second).median)} ms (median); the difference is the runtime's first use of what the hook runs`,
+      `   ${"first".padStart(7)} ${"second".padStart(7)} ${"diff".padStart(7)}  step (median of each step's time, ms)`,
+      ...twice.order.map((name) => {
+        const [a, b] = [0, 1].map((k) => stats(twice.steps[k as 0 | 1].get(name) ?? [0]).median) as [number, number];
+        return `   ${fmt(a).padStart(7)} ${fmt(b).padStart(7)} ${fmt(a - b).padStart(7)}  ${name}`;
+      }),
     );
     lines.push("", "notes", ...notes.map((n) => `  - ${n}`), "  - strace stops the process at every syscall: absolute numbers are inflated (see traced vs untraced); compare shares and before/after.");
     console.log(lines.join("\n"));
