@@ -26,6 +26,8 @@
 #                        ovs-vif keeps the Ganeti view it distributes)
 #   /var/lib/ganeti      T/varlib
 #   /var/log/ganeti      T/varlog
+#   /root                overlay: host /root + T/root/root (a host without
+#                        /root/.ssh gets its mount point there, not on the host)
 #   /root/.ssh           T/ssh
 #   /srv                 tmpfs (/srv/ganeti/os/noop: the no-op OS definition)
 #   /dev/log             an empty file (no syslog from the private node)
@@ -74,6 +76,8 @@ mount --bind "$T/root/etc/ovs-vif" /etc/ovs-vif
 mount -t overlay overlay -o "lowerdir=/var,upperdir=$T/root/var,workdir=$T/work-var" /var
 mount --bind "$T/varlib" /var/lib/ganeti
 mount --bind "$T/varlog" /var/log/ganeti
+mount -t overlay overlay -o "lowerdir=/root,upperdir=$T/root/root,workdir=$T/work-root" /root
+mkdir -p /root/.ssh
 mount --bind "$T/ssh" /root/.ssh
 mount -t tmpfs -o mode=0755 tmpfs /srv
 mount -t overlay overlay -o "lowerdir=/usr,upperdir=$T/root/usr,workdir=$T/work-usr" /usr

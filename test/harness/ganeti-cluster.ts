@@ -192,7 +192,7 @@ function nsRunner(initPid: number, namespaces: string[]) {
  * the ovs-vif package as dpkg and ovs-vif-setup --ganeti leave it, /etc/hosts,
  * /etc/ssh with fresh host keys. */
 async function prepareNodeDir(dir: string, count: number): Promise<number> {
-  for (const d of ["varlib", "varlog", "ssh", "work-etc", "work-usr", "work-var", "root/usr", "root/var"]) mkdirSync(join(dir, d), { recursive: true });
+  for (const d of ["varlib", "varlog", "ssh", "work-etc", "work-usr", "work-var", "work-root", "root/usr", "root/var", "root/root"]) mkdirSync(join(dir, d), { recursive: true });
   cpSync("/etc/ganeti", join(dir, "root/etc/ganeti"), { recursive: true, verbatimSymlinks: true });
   // As an operator installs it: the package, then its setup step for Ganeti.
   const inst = await installDebInto(join(dir, "root"));
