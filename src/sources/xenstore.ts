@@ -246,7 +246,8 @@ async function connectWithRetry(path: string, timeoutMs: number, events: StreamE
         const detail = code === "ETIMEDOUT" ? `xenstored socket ${path} did not accept within ${timeoutMs} ms` : `cannot connect to xenstored socket ${path}: ${(err as Error).message}`;
         throw new XenStoreError("connect", path, code, detail);
       }
-      await new Promise((r) => setTimeout(r, delay * (0.5 + Math.random())));
+      // Never past the retry budget: the last try is at its end.
+      await new Promise((r) => setTimeout(r, Math.min(delay * (0.5 + Math.random()), Math.max(0, end - Date.now()))));
     }
   }
 }

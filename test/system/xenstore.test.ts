@@ -231,7 +231,7 @@ test("missing socket path fails fast with ENOENT naming the path", async () => {
   assert.ok(ms < 1000, `took ${ms} ms`);
 });
 
-test("socket of a stopped xenstored fails fast with ECONNREFUSED", async () => {
+test("socket of a stopped xenstored: the open connection fails at once, a new one is refused (ECONNREFUSED) within its timeout", async () => {
   const d = await daemon();
   const c = await client(d.socketPath, 1000);
   await d.write("/x", "1");
@@ -242,11 +242,12 @@ test("socket of a stopped xenstored fails fast with ECONNREFUSED", async () => {
   const live = await rejection(c.read("/x"));
   assert.ok(["ECONNRESET", "EPIPE"].includes(live.err.code), live.err.code);
   assert.ok(live.ms < 1000, `took ${live.ms} ms`);
-  // and a new connection is refused
+  // and a new connection is refused: refused connects are retried (xenstored
+  // listens with a backlog of 1) until the timeout, not past it
   const { err, ms } = await rejection(openXenStore({ path: d.socketPath, timeoutMs: 1000 }));
   assert.is(err.code, "ECONNREFUSED");
   assert.match(err.message, d.socketPath);
-  assert.ok(ms < 1000, `took ${ms} ms`);
+  assert.ok(ms < 1100, `took ${ms} ms`);
 });
 
 test("a daemon that never answers times out with ETIMEDOUT, not a hang", async () => {
