@@ -11,6 +11,7 @@ import {
   LACP_TIMES,
   SPEC_VERSION,
   type BondSpec,
+  type FailMode,
   type LacpTime,
   type NodeGroupSpec,
   type Spec,
@@ -168,17 +169,22 @@ function parseOverrides(c: Checker, path: string, value: unknown, switchName: st
       const uplinks = parseUplinks(c, keyPath(p, "uplinks"), ov.uplinks, switchName);
       if (uplinks) entry.uplinks = uplinks;
     }
-    if (ov.mtu !== undefined) {
-      const mtu = c.integer(keyPath(p, "mtu"), ov.mtu, 68, 65535, "an MTU");
-      if (mtu !== undefined) entry.mtu = mtu;
-    }
-    if (ov.fail_mode !== undefined) {
-      const fm = c.oneOf(keyPath(p, "fail_mode"), ov.fail_mode, FAIL_MODES);
-      if (fm) entry.failMode = fm;
-    }
+    parseMtuAndFailMode(c, p, ov, entry);
     out[key] = entry;
   }
   return out;
+}
+
+/** `mtu` and `fail_mode`, which a switch and each of its overrides take alike. */
+function parseMtuAndFailMode(c: Checker, path: string, o: Record<string, unknown>, into: { mtu?: number; failMode?: FailMode }): void {
+  if (o.mtu !== undefined) {
+    const mtu = c.integer(keyPath(path, "mtu"), o.mtu, 68, 65535, "an MTU");
+    if (mtu !== undefined) into.mtu = mtu;
+  }
+  if (o.fail_mode !== undefined) {
+    const fm = c.oneOf(keyPath(path, "fail_mode"), o.fail_mode, FAIL_MODES);
+    if (fm) into.failMode = fm;
+  }
 }
 
 const SWITCH_KEYS = ["name", "mtu", "fail_mode", "datapath_type", "managed", "uplinks", "networks", "overrides"];
@@ -189,14 +195,7 @@ function parseSwitch(c: Checker, path: string, value: unknown): SwitchSpec | und
   c.keys(path, o, SWITCH_KEYS);
   const name = o.name === undefined ? c.missing(keyPath(path, "name")) : c.valid(keyPath(path, "name"), o.name, parseBridgeName, "a bridge name (string)");
   const sw: SwitchSpec = { name: name ?? "", managed: false, uplinks: [], networks: [], groupOverrides: {}, nodeOverrides: {} };
-  if (o.mtu !== undefined) {
-    const mtu = c.integer(keyPath(path, "mtu"), o.mtu, 68, 65535, "an MTU");
-    if (mtu !== undefined) sw.mtu = mtu;
-  }
-  if (o.fail_mode !== undefined) {
-    const fm = c.oneOf(keyPath(path, "fail_mode"), o.fail_mode, FAIL_MODES);
-    if (fm) sw.failMode = fm;
-  }
+  parseMtuAndFailMode(c, path, o, sw);
   if (o.datapath_type !== undefined) {
     const dp = c.oneOf(keyPath(path, "datapath_type"), o.datapath_type, DATAPATH_TYPES);
     if (dp) sw.datapathType = dp;
