@@ -6,7 +6,7 @@ import { connectOvsdb, out, withOvsdb } from "../src/context.ts";
 import { InputError } from "../src/errors.ts";
 import { instanceAction, instanceFromHookEnv, SWITCH_HOOK_PATHS } from "../src/ganeti/hook-env.ts";
 import { localNodeName } from "../src/ganeti/node.ts";
-import { findNic, networkTagsOf, queryInstance } from "../src/ganeti/query.ts";
+import { findNic, networkTagsOf, noHotplugOptions, queryInstance } from "../src/ganeti/query.ts";
 import { collectOrphanQos, collectStalePorts, ganetiPorts, networkTagsFrom, reconcileGanetiPorts, reportOutcomes } from "../src/ganeti/reconcile.ts";
 import { editVlan, parseVlanEdit, parseVlanEditArgs } from "../src/ganeti/vlan-edit.ts";
 import { run as runCommand } from "../src/exec.ts";
@@ -79,7 +79,7 @@ async function vlan({ args, ctx, log }: Invocation): Promise<number> {
   if (before === after) return 0;
   if (!ctx.print) {
     // Ganeti stores "" as no VLAN; modify needs the key with an empty value then.
-    await runCommand("gnt-instance", ["modify", "--net", `${nic.index}:modify,vlan=${after}`, instance], { timeoutMs: 300_000 });
+    await runCommand("gnt-instance", ["modify", ...(await noHotplugOptions()), "--net", `${nic.index}:modify,vlan=${after}`, instance], { timeoutMs: 300_000 });
     log.info("vlan changed in Ganeti", { instance, nic: nic.index, before, after });
   }
   const db = await connectOvsdb(ctx).catch(() => undefined);

@@ -110,3 +110,14 @@ export async function addTags(instance: string, tags: string[]): Promise<void> {
 export async function removeTags(instance: string, tags: string[]): Promise<void> {
   if (tags.length) await run("gnt-instance", ["remove-tags", instance, ...tags], { timeoutMs: 120_000 });
 }
+
+/** What keeps a NIC change made with `gnt-instance modify` out of the running
+ * instance, so that ovs-vif changes the running port in place: Ganeti 3.1
+ * and later hotplug by default, and hot-modify a NIC by removing it from the
+ * guest and adding a new one (the guest loses the link and its addresses on
+ * it); they take --no-hotplug. Ganeti 3.0 changes only the configuration
+ * unless told --hotplug, and knows no --no-hotplug. Asked of the CLI itself. */
+export async function noHotplugOptions(): Promise<string[]> {
+  const r = await run("gnt-instance", ["modify", "--help"], { timeoutMs: 60_000, reject: false });
+  return /(^|\s)--no-hotplug\b/m.test(r.stdout) ? ["--no-hotplug"] : [];
+}

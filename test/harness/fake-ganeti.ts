@@ -1,6 +1,9 @@
-// A stand-in for Ganeti's CLI (gnt-instance list/add-tags/remove-tags,
+// A stand-in for Ganeti's CLI (gnt-instance list/add-tags/remove-tags/modify,
 // gnt-network list, gnt-node list, gnt-cluster command/copyfile) for tests
-// that need no cluster. It is written in Python
+// that need no cluster. `release` picks how `gnt-instance modify` treats a
+// running instance's NIC: 3.0 changes the configuration only (--hotplug to
+// hotplug; no --no-hotplug), 3.1 hot-modifies by default and, without -f and
+// without a terminal, exits 1 at its question printing nothing. It is written in Python
 // so list fields print exactly as Ganeti 3.0 prints them (checked against
 // the real CLI): str() of a Python list for nic.uuids/names/vlans and
 // nic.networks.names, comma-joined for the fields Ganeti's gnt-instance
@@ -31,6 +34,8 @@ export interface FakeState {
   nodes?: { name: string; group: string; offline?: boolean }[];
   /** Nodes where gnt-cluster copyfile fails. */
   copyFails?: string[];
+  /** The Ganeti release whose CLI behaviour is faked (default 3.0). */
+  release?: "3.0" | "3.1";
   calls: string[][];
 }
 
@@ -90,7 +95,19 @@ elif prog == "gnt-instance" and args[0] in ("add-tags", "remove-tags"):
                 sys.stderr.write("Failure: prerequisites not met for this operation:\nTag(s) '%s' not found\n" % t); save(); sys.exit(1)
             inst["tags"].remove(t)
 elif prog == "gnt-instance" and args[0] == "modify":
-    # gnt-instance modify --net IDX:modify,key=value[,key=value] INSTANCE
+    # gnt-instance modify [--no-hotplug] --net IDX:modify,key=value[,key=value] INSTANCE
+    release = st.get("release", "3.0")
+    if "--help" in args:
+        print("  --no-hotplug            Hotplug supported devices (NICs and Disks)" if release != "3.0" else "  --hotplug               Hotplug supported devices (NICs and Disks)")
+        save(); sys.exit(0)
+    hotplug = release != "3.0"
+    if "--no-hotplug" in args:
+        if release == "3.0":
+            sys.stderr.write("Usage: gnt-instance modify ...\n\ngnt-instance: error: no such option: --no-hotplug\n"); save(); sys.exit(2)
+        args.remove("--no-hotplug"); hotplug = False
+    if hotplug and "-f" not in args and ":modify," in " ".join(args):
+        # "You are about to hot-modify a NIC ... Continue?" with no terminal.
+        save(); sys.exit(1)
     spec = opt("--net")
     inst = [i for i in st["instances"] if i["name"] == args[1]][0]
     idx, rest = spec.split(":", 1)
