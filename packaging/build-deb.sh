@@ -67,7 +67,7 @@ umask 022
 S=$WORK/debian/ovs-vif
 DOC=$S/usr/share/doc/ovs-vif
 
-install -d "$S/usr/lib/ovs-vif" "$S/usr/sbin" "$S/lib/systemd/system" "$S/usr/share/man/man8" \
+install -d "$S/usr/lib/ovs-vif" "$S/usr/sbin" "$S/usr/lib/systemd/system" "$S/usr/share/man/man8" \
   "$DOC/examples" "$S/usr/share/lintian/overrides" "$S/etc/ovs-vif" "$S/var/lib/ovs-vif" "$S/DEBIAN"
 install -m 0755 "$BINARY" "$S/usr/lib/ovs-vif/ovs-vif"
 # xl's script= takes this path; the name selects the Xen hook.
@@ -78,7 +78,9 @@ ln -s ../lib/ovs-vif/ovs-vif "$S/usr/sbin/ovs-vif"
 # install.sh, which runs links-only under this name.
 sed '1s|^#!/usr/bin/env bash$|#!/bin/bash|' "$REPO/install.sh" >"$S/usr/sbin/ovs-vif-setup"
 chmod 0755 "$S/usr/sbin/ovs-vif-setup"
-install -m 0644 "$PKG/ovs-vif-gc.service" "$PKG/ovs-vif-watch.service" "$S/lib/systemd/system/"
+# /usr/lib/systemd/system: where Debian 13's lintian wants them (/lib is an
+# alias there) and Debian 12's systemd and lintian accept them too.
+install -m 0644 "$PKG"/ovs-vif-{gc,watch}.{service,path} "$S/usr/lib/systemd/system/"
 
 # Man pages from the programs' own --help texts.
 "$BUN" "$PKG/manpage.ts" --binary "$S/usr/lib/ovs-vif/ovs-vif" --setup "$S/usr/sbin/ovs-vif-setup" \

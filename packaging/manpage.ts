@@ -222,8 +222,9 @@ const FILES: [string, string][] = [
   ["/etc/ovs-vif/ovn.json", "The node's OVN settings (absent: no OVN mode)."],
   ["/var/lib/ovs-vif/", "ovs-vif's state: ganeti.json, Ganeti's view, copied here from the master (qos set, reconcile --cluster, status); last-reconcile."],
   ["/var/log/xen/xen-hotplug.log", "The Xen hooks' lines are appended here too."],
-  ["/lib/systemd/system/ovs-vif-gc.service", "Runs ovs-vif gc once at boot, after Open vSwitch and before Xen's and Ganeti's services: the ports of VMs that ran before a crash or reboot go before a new VM can reuse their names."],
-  ["/lib/systemd/system/ovs-vif-watch.service", "Runs ovs-vif watch. Both units are skipped without /run/openvswitch/db.sock; for a remote OVSDB give them --db in a drop-in (systemctl edit)."],
+  ["/usr/lib/systemd/system/ovs-vif-gc.service", "Runs ovs-vif gc once at boot, after Open vSwitch and before Xen's and Ganeti's services: the ports of VMs that ran before a crash or reboot go before a new VM can reuse their names."],
+  ["/usr/lib/systemd/system/ovs-vif-watch.service", "Runs ovs-vif watch. Both units are skipped without /run/openvswitch/db.sock; for a remote OVSDB give them --db in a drop-in (systemctl edit)."],
+  ["/usr/lib/systemd/system/ovs-vif-gc.path, ovs-vif-watch.path", "Start the two services once /run/openvswitch/db.sock exists: an Open vSwitch started after boot (or installed after ovs-vif) gets its stale ports collected and its watcher."],
 ];
 
 const EXIT: [string, string][] = [

@@ -36,8 +36,15 @@ onExit(() => {
 
 /** Builds the .deb from the binary under test, once per process, with
  * packaging/build-deb.sh (gzip: the contents are those of `npm run package`,
- * which compresses with xz, in a fraction of the time). Returns its path. */
+ * which compresses with xz, in a fraction of the time). Returns its path.
+ * OVS_VIF_DEB names one built already: CI builds it once, on Debian 12, and
+ * both legs install that same package. */
 export function buildDeb(): Promise<string> {
+  const given = process.env.OVS_VIF_DEB;
+  if (given) {
+    if (!existsSync(given)) throw new Error(`OVS_VIF_DEB=${given}: no such file`);
+    built ??= Promise.resolve(given);
+  }
   built ??= (async () => {
     buildDir = mkdtempSync(join(tmpdir(), "ovs-vif-deb-"));
     const r = await sh(join(ROOT, "packaging/build-deb.sh"), ["--binary", BINARY, "--out", buildDir, "--compression", "gzip"], { timeoutMs: 300_000 });

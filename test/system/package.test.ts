@@ -76,8 +76,10 @@ function hostRun(file: string, args: string[]): string {
 const FILES: Record<string, string> = {
   [BIN]: "-rwxr-xr-x",
   "/usr/sbin/ovs-vif-setup": "-rwxr-xr-x",
-  "/lib/systemd/system/ovs-vif-gc.service": "-rw-r--r--",
-  "/lib/systemd/system/ovs-vif-watch.service": "-rw-r--r--",
+  "/usr/lib/systemd/system/ovs-vif-gc.service": "-rw-r--r--",
+  "/usr/lib/systemd/system/ovs-vif-watch.service": "-rw-r--r--",
+  "/usr/lib/systemd/system/ovs-vif-gc.path": "-rw-r--r--",
+  "/usr/lib/systemd/system/ovs-vif-watch.path": "-rw-r--r--",
   "/usr/share/man/man8/ovs-vif.8.gz": "-rw-r--r--",
   "/usr/share/man/man8/ovs-vif-setup.8.gz": "-rw-r--r--",
   "/usr/share/doc/ovs-vif/copyright": "-rw-r--r--",
@@ -137,7 +139,12 @@ test("dpkg-deb -I: version from package.json, run-time dependencies, maintainer 
   assert.ok(readFileSync(join(ctl, "postrm"), "utf8").includes(`for link in ${listed.join(" ")}; do`));
 });
 
-test("lintian: no tag but the overridden ones, each override with its reason", async () => {
+/** Overrides the package needs for one lintian release that another does
+ * not report at all (the same .deb is checked on Debian 12 and 13): lintian
+ * 2.122 no longer finds misspellings inside this binary. */
+const NOT_REPORTED_BY: Record<string, string[]> = { "2.122": ["spelling-error-in-binary"] };
+
+test("lintian --pedantic: no tag but the overridden ones, each override with its reason", async () => {
   if (skip("lintian")) return;
   if (!existsSync("/usr/bin/lintian")) {
     console.log("  skipped: no lintian (Debian package lintian)");
@@ -150,7 +157,10 @@ test("lintian: no tag but the overridden ones, each override with its reason", a
   const shown = await sh("lintian", ["--pedantic", "--display-info", "--show-overrides", deb], { timeoutMs: 600_000 });
   const overridden = lines(shown.stdout).filter((l) => l.startsWith("O: "));
   console.log(`  lintian: clean, ${overridden.length} overridden tags, ${((Date.now() - t) / 1000).toFixed(1)} s`);
-  // Every override line in the file is preceded by a comment (its reason), and is used.
+  // Every override line in the file is preceded by a comment (its reason), and is used
+  // by this lintian, but for those a release of lintian no longer reports.
+  const version = /v?([0-9]+\.[0-9]+)/.exec((await sh("lintian", ["--version"])).stdout)?.[1] ?? "";
+  const notReported = NOT_REPORTED_BY[version] ?? [];
   const file = readFileSync(join(ROOT, "packaging/lintian-overrides"), "utf8").split("\n");
   file.forEach((l, i) => {
     if (!l.startsWith("ovs-vif: ")) return;
@@ -158,11 +168,14 @@ test("lintian: no tag but the overridden ones, each override with its reason", a
     while (j >= 0 && file[j]!.startsWith("ovs-vif: ")) j--;
     assert.ok(j >= 0 && file[j]!.startsWith("# "), `override "${l}" has a reason above it`);
     const tag = l.split(" ")[1]!;
-    assert.ok(overridden.some((o) => o.split(" ")[2] === tag), `override ${tag} is used`);
+    const used = overridden.some((o) => o.split(" ")[2] === tag);
+    if (notReported.includes(tag)) assert.not.ok(used, `lintian ${version} reports ${tag} after all: drop it from NOT_REPORTED_BY`);
+    else assert.ok(used, `override ${tag} is used by lintian ${version}`);
   });
+  console.log(`  lintian ${version}: every override used${notReported.length ? ` but ${notReported.join(", ")}, which this release does not report` : ""}`);
   // The misspellings are the runtime's, not ovs-vif's.
   const words = overridden.filter((o) => o.includes("spelling-error-in-binary")).map((o) => o.split(" ")[3]!);
-  assert.ok(words.length > 0);
+  assert.ok(words.length > 0 || notReported.includes("spelling-error-in-binary"));
   const sources = ["src", "hooks"].flatMap((d) => lines(hostRun("find", [join(ROOT, d), "-name", "*.ts"]))).map((f) => readFileSync(f, "utf8")).join("\n");
   for (const w of words) assert.not.match(sources, new RegExp(`\\b${w.replace(/[^A-Za-z]/g, "")}\\b`), `"${w}" is not in ovs-vif's sources`);
 });
@@ -226,7 +239,24 @@ test("the example specs are valid", async () => {
 
 // ------------------------------------------------------------------ installed
 
-test("dpkg -i into a private root: the files, both units enabled, no hook enabled, the host untouched", async () => {
+/** Where the units are enabled: each service in multi-user.target, each path unit in paths.target. */
+const ENABLEMENT: Record<string, string> = {
+  "ovs-vif-gc.service": "multi-user.target.wants",
+  "ovs-vif-watch.service": "multi-user.target.wants",
+  "ovs-vif-gc.path": "paths.target.wants",
+  "ovs-vif-watch.path": "paths.target.wants",
+};
+const enablementLinks = () => Object.entries(ENABLEMENT).map(([unit, wants]) => `/etc/systemd/system/${wants}/${unit}`);
+
+/** An enablement link names the unit the package installed: deb-systemd-helper
+ * writes /lib/systemd/system/UNIT on Debian 12 (where /lib is /usr/lib) and
+ * /usr/lib/systemd/system/UNIT on Debian 13; both are the same file. */
+function assertEnabled(root: string, unit: string): void {
+  const target = readlinkSync(join(root, "etc/systemd/system", ENABLEMENT[unit]!, unit));
+  assert.ok([`/lib/systemd/system/${unit}`, `/usr/lib/systemd/system/${unit}`].includes(target), `${unit} enabled (-> ${target})`);
+}
+
+test("dpkg -i into a private root: the files, the four units enabled, no hook enabled, the host untouched", async () => {
   if (skip("install")) return;
   const hostBefore = ["/usr/lib/ovs-vif", "/etc/systemd/system/multi-user.target.wants/ovs-vif-gc.service", "/var/lib/ovs-vif"].map(existsSync);
   const r = await inPrivateRoot(root, "dpkg", ["-i", deb], { timeoutMs: 300_000 });
@@ -241,12 +271,10 @@ test("dpkg -i into a private root: the files, both units enabled, no hook enable
     assert.ok(listed.includes(d), `${d} is the package's`);
     assert.is((await inPrivateRoot(root, "test", ["-d", d])).code, 0, `${d} exists`);
   }
-  for (const unit of ["ovs-vif-gc.service", "ovs-vif-watch.service"]) {
-    assert.is(readlinkSync(join(root, "etc/systemd/system/multi-user.target.wants", unit)), `/lib/systemd/system/${unit}`, `${unit} enabled`);
-  }
+  for (const unit of Object.keys(ENABLEMENT)) assertEnabled(root, unit);
   // No hook: nothing in /etc but the enablement links.
   const etc = lines(hostRun("find", [join(root, "etc"), "-mindepth", "1", "-not", "-type", "d"])).map((p) => p.slice(root.length));
-  assert.equal(etc.sort(), ["/etc/systemd/system/multi-user.target.wants/ovs-vif-gc.service", "/etc/systemd/system/multi-user.target.wants/ovs-vif-watch.service"]);
+  assert.equal(etc.sort(), enablementLinks().sort());
   assert.not.ok(existsSync(join(root, "etc/ganeti")));
   assert.equal(["/usr/lib/ovs-vif", "/etc/systemd/system/multi-user.target.wants/ovs-vif-gc.service", "/var/lib/ovs-vif"].map(existsSync), hostBefore, "the host is untouched");
   const status = await mustInPrivateRoot(root, "dpkg-query", ["-W", "-f", "${Status} ${Version}", "ovs-vif"]);
@@ -254,9 +282,9 @@ test("dpkg -i into a private root: the files, both units enabled, no hook enable
   assert.is((await mustInPrivateRoot(root, "ovs-vif", ["--version"])).trim(), `ovs-vif ${VERSION}`);
 });
 
-test("systemd-analyze verify accepts both units (with their ExecStart installed)", async () => {
+test("systemd-analyze verify accepts the four units (with their ExecStart installed)", async () => {
   if (skip("systemd-analyze")) return;
-  const r = await inPrivateRoot(root, "systemd-analyze", ["verify", "/lib/systemd/system/ovs-vif-gc.service", "/lib/systemd/system/ovs-vif-watch.service"]);
+  const r = await inPrivateRoot(root, "systemd-analyze", ["verify", ...Object.keys(ENABLEMENT).map((u) => `/usr/lib/systemd/system/${u}`)]);
   assert.is(r.code, 0, r.stderr);
   assert.not.match(r.stdout + r.stderr, /ovs-vif/, `nothing said about our units: ${r.stderr}`);
 });
