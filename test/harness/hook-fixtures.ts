@@ -1,14 +1,22 @@
 // Ganeti hook environments captured from the real cluster
 // (test/system/ganeti-cluster-lifecycle.test.ts writes them with
 // OVS_VIF_UPDATE_FIXTURES=1 and otherwise checks the committed files against
-// what Ganeti sends): test/fixtures/ganeti-hooks/PATH-PHASE.env, one
+// what Ganeti sends): test/fixtures/ganeti-hooks/RELEASE/PATH-PHASE.env, one
 // KEY=value line per variable, sorted, exactly what the hook process got.
+// One set per Ganeti release (3.0 on Debian 12, 3.1 on Debian 13: their
+// defaults differ, e.g. vhost_net and disk_discard).
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 // The repository root (no OVS harness needed here).
 const ROOT = join(import.meta.dirname, "..", "..");
 
-export const FIXTURE_DIR = join(ROOT, "test/fixtures/ganeti-hooks");
+/** The Ganeti releases fixtures were captured from. */
+export const GANETI_RELEASES = ["3.0", "3.1"] as const;
+export type GanetiRelease = (typeof GANETI_RELEASES)[number];
+
+export function fixtureDir(release: string): string {
+  return join(ROOT, "test/fixtures/ganeti-hooks", release);
+}
 
 /** The hook paths captured (node-add needs a second node: not captured). */
 export const CAPTURED_PATHS = ["instance-start", "instance-stop", "instance-modify", "instance-reboot", "network-connect", "network-disconnect"] as const;
@@ -29,8 +37,8 @@ export function parseEnvFile(text: string, what = "env file"): Record<string, st
   return env;
 }
 
-export function loadFixture(path: string, phase: string): Record<string, string> {
-  const file = join(FIXTURE_DIR, fixtureName(path, phase));
+export function loadFixture(path: string, phase: string, release: string = "3.0"): Record<string, string> {
+  const file = join(fixtureDir(release), fixtureName(path, phase));
   return parseEnvFile(readFileSync(file, "utf8"), file);
 }
 

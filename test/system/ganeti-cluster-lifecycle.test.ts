@@ -18,10 +18,10 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { GanetiCluster, NODE, OVS_BRIDGE, UPLINK, startGanetiCluster, unavailable } from "../harness/ganeti-cluster.ts";
+import { GanetiCluster, NODE, OVS_BRIDGE, UPLINK, ganetiRelease, startGanetiCluster, unavailable, configOnly } from "../harness/ganeti-cluster.ts";
 import { listRows, portView, type PortView } from "../harness/oracle.ts";
 import type { OvsHandle } from "../harness/ovs.ts";
-import { CAPTURED_PATHS, FIXTURE_DIR, PHASES, fixtureName, formatEnvFile, normalizeHookValue, parseEnvFile } from "../harness/hook-fixtures.ts";
+import { CAPTURED_PATHS, fixtureDir, PHASES, fixtureName, formatEnvFile, normalizeHookValue, parseEnvFile } from "../harness/hook-fixtures.ts";
 
 const INST1 = "inst1.ovsvif.test";
 const INST2 = "inst2.ovsvif.test";
@@ -299,7 +299,7 @@ if (why) {
     const tap = t1[0]!;
     const pid = await qemuPid(INST1);
     const before = await port(tap);
-    const out = await gnt("gnt-instance", "modify", "--net", "0:modify,vlan=.4", INST1);
+    const out = await gnt("gnt-instance", "modify", ...configOnly(), "--net", "0:modify,vlan=.4", INST1);
     assertHookOk(out, "instance-modify");
     assert.is(await vlans(INST1), "['.4', '', '']");
     const after = await port(tap);
@@ -358,8 +358,9 @@ if (why) {
   });
 
   // ------------------------------------------------------------------ fixtures
-  test("the hook environments Ganeti sent are the committed fixtures test/fixtures/ganeti-hooks/*.env (UUIDs and tag order aside)", () => {
+  test("the hook environments Ganeti sent are the committed fixtures test/fixtures/ganeti-hooks/RELEASE/*.env of the running release (UUIDs and tag order aside)", () => {
     const update = process.env.OVS_VIF_UPDATE_FIXTURES === "1";
+    const FIXTURE_DIR = fixtureDir(ganetiRelease());
     if (update) mkdirSync(FIXTURE_DIR, { recursive: true });
     for (const path of CAPTURED_PATHS) {
       for (const phase of PHASES) {
@@ -375,7 +376,7 @@ if (why) {
         const file = join(FIXTURE_DIR, name);
         if (update) {
           writeFileSync(file, formatEnvFile(env));
-          console.log(`  wrote ${name}: ${Object.keys(env).length} variables (${runs.length} run(s) captured)`);
+          console.log(`  wrote ${FIXTURE_DIR}/${name}: ${Object.keys(env).length} variables (${runs.length} run(s) captured)`);
           continue;
         }
         assert.ok(existsSync(file), `${file} missing: run with OVS_VIF_UPDATE_FIXTURES=1`);

@@ -7,7 +7,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { readdirSync } from "node:fs";
 import { instanceAction, instanceFromHookEnv } from "../../src/ganeti/hook-env.ts";
-import { CAPTURED_PATHS, FIXTURE_DIR, PHASES, fixtureName, loadFixture } from "../harness/hook-fixtures.ts";
+import { CAPTURED_PATHS, GANETI_RELEASES, PHASES, fixtureDir, fixtureName, loadFixture } from "../harness/hook-fixtures.ts";
 
 // As Ganeti 3.0 builds it for instance-migrate (post phase): POST_ values
 // describe the instance after the operation; OLD/NEW_PRIMARY name the nodes.
@@ -97,12 +97,12 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const INSTANCE_PATHS = CAPTURED_PATHS.filter((p) => p.startsWith("instance-"));
 const NETWORK_PATHS = CAPTURED_PATHS.filter((p) => p.startsWith("network-"));
 
-test("the captured fixtures: one file per path and phase, only PATH and GANETI_* (Ganeti clears the environment), each naming its own path and phase", () => {
+test("the captured fixtures of each Ganeti release: one file per path and phase, only PATH and GANETI_* (Ganeti clears the environment), each naming its own path and phase", () => {
   const want = CAPTURED_PATHS.flatMap((p) => PHASES.map((ph) => fixtureName(p, ph))).sort();
-  assert.equal(readdirSync(FIXTURE_DIR).filter((f) => f.endsWith(".env")).sort(), want);
-  for (const path of CAPTURED_PATHS) {
+  for (const release of GANETI_RELEASES) assert.equal(readdirSync(fixtureDir(release)).filter((f) => f.endsWith(".env")).sort(), want, release);
+  for (const release of GANETI_RELEASES) for (const path of CAPTURED_PATHS) {
     for (const phase of PHASES) {
-      const env = loadFixture(path, phase);
+      const env = loadFixture(path, phase, release);
       assert.equal(Object.keys(env).filter((k) => k !== "PATH" && !k.startsWith("GANETI_")), [], `${path}-${phase}`);
       assert.is(env.GANETI_HOOKS_PATH, path);
       assert.is(env.GANETI_HOOKS_PHASE, phase, "lower case");
@@ -114,78 +114,80 @@ test("the captured fixtures: one file per path and phase, only PATH and GANETI_*
   }
 });
 
-test("captured instance-start post: the instance after the start is read from GANETI_POST_INSTANCE_* (NICs, tags, the network NIC's network and its tags) and reconciled on the primary", () => {
-  const env = loadFixture("instance-start", "post");
-  const ctx = instanceFromHookEnv(env)!;
-  assert.ok(ctx);
-  assert.is(ctx.path, "instance-start");
-  assert.is(ctx.phase, "post");
-  assert.is(ctx.opCode, "OP_INSTANCE_STARTUP");
-  assert.is(ctx.instance.name, INSTANCE);
-  assert.is(ctx.instance.primary, NODE);
-  assert.equal([...ctx.instance.tags].sort(), ["ovs-vif:nic:1:rate:10M", "ovs-vif:rate:100M"]);
-  assert.is(ctx.instance.nics.length, 3);
-  const expect: [string, string, string | undefined][] = [
-    ["aa:00:00:00:00:01", ".3", undefined],
-    ["aa:00:00:00:00:02", "", undefined],
-    ["aa:00:00:00:00:03", "", "net1"],
-  ];
-  for (const [i, [mac, vlan, network]] of expect.entries()) {
-    const nic = ctx.instance.nics[i]!;
-    assert.is(nic.index, i);
-    assert.match(nic.uuid, UUID);
-    assert.is(nic.uuid, env[`GANETI_POST_INSTANCE_NIC${i}_UUID`]);
-    assert.is(nic.mac, mac);
-    assert.is(nic.mode, "openvswitch", "the network NIC's mode comes from the group's connection");
-    assert.is(nic.link, "gntbr");
-    assert.is(nic.vlan, vlan);
-    assert.is(nic.network, network);
-    assert.is(nic.name, undefined, "no NIC names given");
-  }
-  assert.equal(ctx.instance.networkTags.get(0), []);
-  assert.equal(ctx.instance.networkTags.get(2), ["ovs-vif:rate:1G"]);
-  assert.equal(instanceAction(ctx, NODE), { action: "reconcile", why: "primary" });
-  assert.is(instanceAction(ctx, OTHER).action, "none");
-});
-
-test("captured instance-modify post: the NIC's new vlan (.3:20, from `ovs-vif vlan add`) is read and reconciled on the primary", () => {
-  const ctx = instanceFromHookEnv(loadFixture("instance-modify", "post"))!;
-  assert.is(ctx.opCode, "OP_INSTANCE_SET_PARAMS");
-  assert.is(ctx.instance.nics[0]!.vlan, ".3:20");
-  assert.equal(ctx.instance.tags, ["ovs-vif:nic:0:rate:50M"]);
-  assert.equal(instanceAction(ctx, NODE), { action: "reconcile", why: "primary" });
-});
-
-test("captured instance-reboot post reconciles and instance-stop post collects, on the primary only", () => {
-  const reboot = instanceFromHookEnv(loadFixture("instance-reboot", "post"))!;
-  assert.is(reboot.opCode, "OP_INSTANCE_REBOOT");
-  assert.is(reboot.instance.nics.length, 3);
-  assert.is(reboot.instance.nics[0]!.vlan, ".4");
-  assert.equal(instanceAction(reboot, NODE), { action: "reconcile", why: "primary" });
-  const stop = instanceFromHookEnv(loadFixture("instance-stop", "post"))!;
-  assert.is(stop.opCode, "OP_INSTANCE_SHUTDOWN");
-  assert.is(stop.instance.nics.length, 3);
-  assert.equal(instanceAction(stop, NODE), { action: "collect", why: "primary" });
-  for (const ctx of [reboot, stop]) assert.is(instanceAction(ctx, OTHER).action, "none");
-  // Neither is a migration: no old/new primary.
-  assert.is(stop.oldPrimary, undefined);
-  assert.is(stop.newPrimary, undefined);
-});
-
-test("captured instance pre phases: the instance is read from GANETI_INSTANCE_* and nothing is done", () => {
-  for (const path of INSTANCE_PATHS) {
-    const ctx = instanceFromHookEnv(loadFixture(path, "pre"))!;
-    assert.ok(ctx, path);
+for (const release of GANETI_RELEASES) {
+  test(`Ganeti ${release}: captured instance-start post: the instance after the start is read from GANETI_POST_INSTANCE_* (NICs, tags, the network NIC's network and its tags) and reconciled on the primary`, () => {
+    const env = loadFixture("instance-start", "post", release);
+    const ctx = instanceFromHookEnv(env)!;
+    assert.ok(ctx);
+    assert.is(ctx.path, "instance-start");
+    assert.is(ctx.phase, "post");
+    assert.is(ctx.opCode, "OP_INSTANCE_STARTUP");
     assert.is(ctx.instance.name, INSTANCE);
+    assert.is(ctx.instance.primary, NODE);
+    assert.equal([...ctx.instance.tags].sort(), ["ovs-vif:nic:1:rate:10M", "ovs-vif:rate:100M"]);
     assert.is(ctx.instance.nics.length, 3);
-    assert.equal(instanceAction(ctx, NODE), { action: "none", why: "pre phase" }, path);
-  }
-});
+    const expect: [string, string, string | undefined][] = [
+      ["aa:00:00:00:00:01", ".3", undefined],
+      ["aa:00:00:00:00:02", "", undefined],
+      ["aa:00:00:00:00:03", "", "net1"],
+    ];
+    for (const [i, [mac, vlan, network]] of expect.entries()) {
+      const nic = ctx.instance.nics[i]!;
+      assert.is(nic.index, i);
+      assert.match(nic.uuid, UUID);
+      assert.is(nic.uuid, env[`GANETI_POST_INSTANCE_NIC${i}_UUID`]);
+      assert.is(nic.mac, mac);
+      assert.is(nic.mode, "openvswitch", "the network NIC's mode comes from the group's connection");
+      assert.is(nic.link, "gntbr");
+      assert.is(nic.vlan, vlan);
+      assert.is(nic.network, network);
+      assert.is(nic.name, undefined, "no NIC names given");
+    }
+    assert.equal(ctx.instance.networkTags.get(0), []);
+    assert.equal(ctx.instance.networkTags.get(2), ["ovs-vif:rate:1G"]);
+    assert.equal(instanceAction(ctx, NODE), { action: "reconcile", why: "primary" });
+    assert.is(instanceAction(ctx, OTHER).action, "none");
+  });
 
-test("captured network hooks are not instance hooks", () => {
-  for (const phase of PHASES) {
-    for (const path of NETWORK_PATHS) assert.is(instanceFromHookEnv(loadFixture(path, phase)), undefined, path);
-  }
-});
+  test(`Ganeti ${release}: captured instance-modify post: the NIC's new vlan (.3:20, from ovs-vif vlan add) is read and reconciled on the primary`, () => {
+    const ctx = instanceFromHookEnv(loadFixture("instance-modify", "post", release))!;
+    assert.is(ctx.opCode, "OP_INSTANCE_SET_PARAMS");
+    assert.is(ctx.instance.nics[0]!.vlan, ".3:20");
+    assert.equal(ctx.instance.tags, ["ovs-vif:nic:0:rate:50M"]);
+    assert.equal(instanceAction(ctx, NODE), { action: "reconcile", why: "primary" });
+  });
+
+  test(`Ganeti ${release}: captured instance-reboot post reconciles and instance-stop post collects, on the primary only`, () => {
+    const reboot = instanceFromHookEnv(loadFixture("instance-reboot", "post", release))!;
+    assert.is(reboot.opCode, "OP_INSTANCE_REBOOT");
+    assert.is(reboot.instance.nics.length, 3);
+    assert.is(reboot.instance.nics[0]!.vlan, ".4");
+    assert.equal(instanceAction(reboot, NODE), { action: "reconcile", why: "primary" });
+    const stop = instanceFromHookEnv(loadFixture("instance-stop", "post", release))!;
+    assert.is(stop.opCode, "OP_INSTANCE_SHUTDOWN");
+    assert.is(stop.instance.nics.length, 3);
+    assert.equal(instanceAction(stop, NODE), { action: "collect", why: "primary" });
+    for (const ctx of [reboot, stop]) assert.is(instanceAction(ctx, OTHER).action, "none");
+    // Neither is a migration: no old/new primary.
+    assert.is(stop.oldPrimary, undefined);
+    assert.is(stop.newPrimary, undefined);
+  });
+
+  test(`Ganeti ${release}: captured instance pre phases: the instance is read from GANETI_INSTANCE_* and nothing is done`, () => {
+    for (const path of INSTANCE_PATHS) {
+      const ctx = instanceFromHookEnv(loadFixture(path, "pre", release))!;
+      assert.ok(ctx, path);
+      assert.is(ctx.instance.name, INSTANCE);
+      assert.is(ctx.instance.nics.length, 3);
+      assert.equal(instanceAction(ctx, NODE), { action: "none", why: "pre phase" }, path);
+    }
+  });
+
+  test(`Ganeti ${release}: captured network hooks are not instance hooks`, () => {
+    for (const phase of PHASES) {
+      for (const path of NETWORK_PATHS) assert.is(instanceFromHookEnv(loadFixture(path, phase, release)), undefined, path);
+    }
+  });
+}
 
 test.run();
