@@ -1,4 +1,4 @@
-// A real Ganeti 3.0 cluster (KVM, diskless, TCG) of one or two nodes for
+// A real Ganeti cluster (3.0 on Debian 12, 3.1 on Debian 13; KVM, diskless, TCG) of one or two nodes for
 // tests, each node entirely inside its own mount + network + UTS + PID
 // namespaces (see ganeti-cluster.sh for what is made private and how), with
 // its own sshd (fresh host keys) and its own OVS at the default paths with
@@ -51,6 +51,36 @@ export const LINUX_BRIDGE = "gntlb";
 export const UPLINK = "gntup0";
 const MGMT_DEV = "gntv0";
 const HUB_BRIDGE = "gnthub";
+
+/** The cluster's KVM parameters: TCG, no kernel of its own, no VNC; and,
+ * where this machine has no /dev/vhost-net, vhost_net pinned off (Ganeti
+ * 3.1 turns it on by default and every start would fail opening it). */
+export const CLUSTER_KVM_PARAMS = [
+  "kvm_flag=disabled",
+  "kvm_path=/usr/bin/qemu-system-x86_64",
+  "kernel_path=",
+  "initrd_path=",
+  "vnc_bind_address=",
+  ...(existsSync("/dev/vhost-net") ? [] : ["vhost_net=False"]),
+].join(",");
+
+/** The installed Ganeti's release, e.g. "3.0" or "3.1" (hook environments,
+ * defaults and CLI options differ between them). */
+export function ganetiRelease(): string {
+  const v = spawnSync("dpkg-query", ["-W", "-f=${Version}", "ganeti"], { encoding: "utf8" }).stdout;
+  const m = /^(?:[0-9]+:)?([0-9]+\.[0-9]+)/.exec(v);
+  if (!m) throw new Error(`cannot read the installed Ganeti's version (dpkg-query: ${JSON.stringify(v)})`);
+  return m[1]!;
+}
+
+/** `gnt-instance modify` options for a NIC change that goes to Ganeti's
+ * configuration only (the running instance keeps its NIC; ovs-vif's
+ * instance-modify hook changes the port): Ganeti 3.1 hotplugs by default,
+ * 3.0 does not and knows no --no-hotplug. */
+export function configOnly(): string[] {
+  const [major, minor] = ganetiRelease().split(".").map(Number) as [number, number];
+  return major > 3 || (major === 3 && minor >= 1) ? ["--no-hotplug"] : [];
+}
 
 const CLEAN_ENV = { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", HOME: "/root", LC_ALL: "C.UTF-8" };
 const SCRIPT = join(ROOT, "test/harness/ganeti-cluster.sh");
@@ -331,7 +361,7 @@ export async function startGanetiCluster(log: (line: string) => void = () => und
         "--nic-parameters",
         `mode=openvswitch,link=${OVS_BRIDGE}`,
         "-H",
-        "kvm:kvm_flag=disabled,kvm_path=/usr/bin/qemu-system-x86_64,kernel_path=,initrd_path=,vnc_bind_address=",
+        `kvm:${CLUSTER_KVM_PARAMS}`,
         CLUSTER,
       ],
       180000,

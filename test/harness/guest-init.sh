@@ -11,7 +11,8 @@ mkdir -p /proc /sys /dev
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
-for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci failover net_failover virtio_net llc stp garp mrp 8021q; do
+# The modules guest.ts put there, in order (the kernel has the others built in).
+for m in $(cat /lib/modules/load); do
   insmod "/lib/modules/$m.ko" || echo "ovsvif-guest: insmod $m failed"
 done
 ip link set lo up

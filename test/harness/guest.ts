@@ -4,22 +4,32 @@
 // addresses of the kernel command line on eth0 and VLAN subinterfaces.
 //
 // Built at test time with `apt-get download` + `dpkg -x` and busybox's own
-// `cpio -o -H newc -R 0:0` into .cache/guest/KEY/ (git ignores .cache/), KEY
-// naming the package versions and the init script's hash; reused when there.
+// `cpio -o -H newc -R 0:0` into .cache/guest/CODENAME/KEY/ (git ignores
+// .cache/), KEY naming the package versions and the init script's hash;
+// reused when there. Each Debian release keeps its own image (CI runs both
+// from one checkout). The packages' paths are found, not assumed: Debian 13
+// is usr-merged in its packages (/usr/bin/busybox, /usr/lib/modules) and
+// compresses kernel modules (.ko.xz), which busybox's insmod cannot load, so
+// they are unpacked into the initramfs.
 import { createHash } from "node:crypto";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT } from "./ovs.ts";
 import { must } from "./proc.ts";
 
-/** Loaded in this order by the guest's /init (dependencies first). */
+/** Loaded in this order by the guest's /init (dependencies first), those
+ * of them the kernel has as modules; button: ACPI power-button events. */
 export const GUEST_MODULES = [
   "virtio_ring", "virtio", "virtio_pci_legacy_dev", "virtio_pci_modern_dev", "virtio_pci",
   "failover", "net_failover", "virtio_net",
-  "llc", "stp", "garp", "mrp", "8021q",
+  "llc", "stp", "garp", "mrp", "8021q", "button",
 ];
 const INIT = join(ROOT, "test/harness/guest-init.sh");
-const CACHE = join(ROOT, ".cache/guest");
+/** The image cache of this Debian release (bookworm, trixie). */
+function cacheDir(): string {
+  const codename = /^VERSION_CODENAME=(.*)$/m.exec(readFileSync("/etc/os-release", "utf8"))?.[1]?.replace(/"/g, "") || "unknown";
+  return join(ROOT, ".cache/guest", codename);
+}
 
 export interface GuestImage {
   kernel: string;
@@ -60,6 +70,7 @@ export async function guestImage(): Promise<GuestImage> {
   const packages = pkgs.map(([p, v]) => `${p} ${v}`).join(", ");
   const initHash = createHash("sha256").update(readFileSync(INIT)).update(GUEST_MODULES.join(" ")).digest("hex").slice(0, 12);
   const key = `${pkgs.map(([p, v]) => `${p}_${v.replace(/[^A-Za-z0-9.+-]/g, "_")}`).join("+")}+init-${initHash}`;
+  const CACHE = cacheDir();
   const dir = join(CACHE, key);
   const image = { kernel: join(dir, "vmlinuz"), initrd: join(dir, "initrd.img"), packages };
   if (existsSync(image.kernel) && existsSync(image.initrd)) return { ...image, built: false };
@@ -75,14 +86,28 @@ export async function guestImage(): Promise<GuestImage> {
     const ird = join(tmp, "initramfs");
     mkdirSync(join(ird, "bin"), { recursive: true });
     mkdirSync(join(ird, "lib/modules"), { recursive: true });
-    cpSync(join(x, "bin/busybox"), join(ird, "bin/busybox"));
+    const busybox = ["usr/bin/busybox", "bin/busybox"].map((p) => join(x, p)).find((p) => existsSync(p));
+    if (!busybox) throw new Error("busybox-static: no /usr/bin/busybox or /bin/busybox");
+    cpSync(busybox, join(ird, "bin/busybox"));
     cpSync(INIT, join(ird, "init"));
-    const modules = (await must("find", [join(x, "lib/modules"), "-name", "*.ko"])).split("\n").filter(Boolean);
+    const moduleRoots = ["usr/lib/modules", "lib/modules"].map((p) => join(x, p)).filter((p) => existsSync(p));
+    const modules = (await must("find", [...moduleRoots, "-name", "*.ko", "-o", "-name", "*.ko.xz"])).split("\n").filter(Boolean);
+    const builtin = (await must("find", [...moduleRoots, "-name", "modules.builtin"])).split("\n").filter(Boolean).flatMap((f) => readFileSync(f, "utf8").split("\n"));
+    // Loaded by the guest's /init in this order: the modules this kernel has
+    // as files (Debian 13's builds the virtio core in).
+    const load: string[] = [];
     for (const m of GUEST_MODULES) {
-      const file = modules.find((f) => f.endsWith(`/${m}.ko`));
-      if (!file) throw new Error(`${kernelPkg}: no module ${m}.ko`);
-      cpSync(file, join(ird, "lib/modules", `${m}.ko`));
+      const file = modules.find((f) => f.endsWith(`/${m}.ko`) || f.endsWith(`/${m}.ko.xz`));
+      if (!file) {
+        if (builtin.some((l) => l.endsWith(`/${m}.ko`))) continue;
+        throw new Error(`${kernelPkg}: no module ${m}.ko or ${m}.ko.xz, and not built in`);
+      }
+      const to = join(ird, "lib/modules", `${m}.ko`);
+      if (file.endsWith(".xz")) await must("bash", ["-c", 'xz -dc "$1" >"$2"', "-", file, to]);
+      else cpSync(file, to);
+      load.push(m);
     }
+    writeFileSync(join(ird, "lib/modules/load"), `${load.join("\n")}\n`);
     const vmlinuz = readdirSync(join(x, "boot")).find((f) => f.startsWith("vmlinuz-"));
     if (!vmlinuz) throw new Error(`${kernelPkg}: no /boot/vmlinuz-*`);
     const out = join(tmp, "out");

@@ -32,13 +32,27 @@ export interface PortView {
   bridge: string | null;
 }
 
+/** Several whole tables read in one ovs-vsctl call (one transaction: a
+ * port removed meanwhile is gone from all of them or from none). */
+export async function listTables(ovs: OvsHandle, tables: string[]): Promise<Record<string, J>[][]> {
+  const out = await ovs.vsctl("-f", "json", ...tables.flatMap((t, i) => [...(i ? ["--"] : []), "list", t]));
+  return out
+    .split("\n")
+    .filter((l) => l.trim() !== "")
+    .map((l) => {
+      const parsed = JSON.parse(l) as { headings: string[]; data: J[][] };
+      return parsed.data.map((row) => Object.fromEntries(parsed.headings.map((h, i) => [h, decode(row[i])])));
+    });
+}
+
 export async function portView(ovs: OvsHandle, name: string): Promise<PortView | undefined> {
-  const ports = (await listRows(ovs, "Port")).filter((p) => p.name === name);
+  const [allPorts, ifaces, bridges] = (await listTables(ovs, ["Port", "Interface", "Bridge"])) as [Record<string, J>[], Record<string, J>[], Record<string, J>[]];
+  const ports = allPorts.filter((p) => p.name === name);
   if (ports.length === 0) return undefined;
   if (ports.length > 1) throw new Error(`${ports.length} ports named ${name}`);
   const port = ports[0]!;
-  const iface = (await listRows(ovs, "Interface", name))[0]!;
-  const bridges = await listRows(ovs, "Bridge");
+  const iface = ifaces.find((i) => i.name === name);
+  if (!iface) throw new Error(`port ${name} has no Interface row of its name`);
   const holder = bridges.find((b) => (Array.isArray(b.ports) ? b.ports : [b.ports]).includes(port._uuid));
   const one = (v: J) => (Array.isArray(v) ? ((v[0] as number | undefined) ?? null) : (v as number));
   return {

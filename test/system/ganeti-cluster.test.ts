@@ -7,7 +7,7 @@
 // namespaces (test/harness/ganeti-cluster.*); nothing of the host changes.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { GanetiCluster, LINUX_BRIDGE, NODE, OVS_BRIDGE, UPLINK, startGanetiCluster, unavailable } from "../harness/ganeti-cluster.ts";
+import { GanetiCluster, LINUX_BRIDGE, NODE, OVS_BRIDGE, UPLINK, startGanetiCluster, unavailable, configOnly } from "../harness/ganeti-cluster.ts";
 import { listRows, portView, type PortView } from "../harness/oracle.ts";
 import type { OvsHandle } from "../harness/ovs.ts";
 
@@ -150,7 +150,7 @@ if (why) {
 
   test("a VLAN Ganeti accepts but OVS cannot carry (.5000): gnt-instance start fails with our one line in the job error", async () => {
     await gnt("gnt-instance", "stop", "--timeout=0", INSTANCE);
-    await gnt("gnt-instance", "modify", "--net", "0:modify,vlan=.5000", INSTANCE);
+    await gnt("gnt-instance", "modify", ...configOnly(), "--net", "0:modify,vlan=.5000", INSTANCE);
     const r = await cluster!.run("gnt-instance", ["start", INSTANCE], 180000);
     assert.ok(r.code !== 0, "start must fail");
     const text = r.stdout + r.stderr;
@@ -159,7 +159,7 @@ if (why) {
     assert.is(await status(), "ERROR_down");
     console.log(`  gnt-instance start failed as it should: ${text.trim().split("\n").filter((l) => l.includes("kvm-vif-bridge")).pop()?.trim()}`);
     // Back to a good VLAN: starts again.
-    await gnt("gnt-instance", "modify", "--net", "0:modify,vlan=.4", INSTANCE);
+    await gnt("gnt-instance", "modify", ...configOnly(), "--net", "0:modify,vlan=.4", INSTANCE);
     await gnt("gnt-instance", "start", INSTANCE);
     assert.is(await status(), "running");
     const t = await taps();

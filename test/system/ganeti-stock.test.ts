@@ -138,12 +138,14 @@ const runOurs = (ns: string, env: Record<string, string>) => inTwin(ns, { ...OUR
 /** Ganeti 4.0's down action for the NIC (`ovs-vif ganeti-nic down`). */
 const runDown = (ns: string, env: Record<string, string>) => inTwin(ns, { ...OURS_ENV(), ...env }, BINARY, ["ganeti-nic", "down"]);
 
-/** The NIC-relevant state of a namespace, normalised (ifindexes, running timers). */
+/** The NIC-relevant state of a namespace, normalised (ifindexes, running
+ * timers, and the count of addresses the bridge learned, which iproute2 6.15
+ * of Debian 13 shows and traffic changes). */
 async function state(ns: string): Promise<string> {
   const parts: string[] = [];
   const q = async (label: string, file: string, args: string[]) => {
     const r = await sh("ip", ["netns", "exec", ns, file, ...args]);
-    parts.push(`## ${label}\n${(r.stdout + r.stderr).replace(/^\d+: /gm, "").replace(/@if\d+/g, "").replace(/ (\w+_timer) +[\d.]+/g, " $1 T").replace(/ +$/gm, "").trim()}`);
+    parts.push(`## ${label}\n${(r.stdout + r.stderr).replace(/^\d+: /gm, "").replace(/@if\d+/g, "").replace(/ (\w+_timer) +[\d.]+/g, " $1 T").replace(/ fdb_n_learned \d+/g, " fdb_n_learned N").replace(/ +$/gm, "").trim()}`);
   };
   for (const dev of ["tap0", "br0", "brp", "up0"]) await q(`ip -d link show ${dev}`, "ip", ["-d", "link", "show", dev]);
   await q("bridge -d vlan show", "bridge", ["-d", "vlan", "show"]);

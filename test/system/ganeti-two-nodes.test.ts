@@ -31,7 +31,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { OVS_BRIDGE, UPLINK, ensureBridge, oracleOf, startGanetiCluster, startWatch, unavailable, type GanetiCluster, type GanetiNode } from "../harness/ganeti-cluster.ts";
+import { OVS_BRIDGE, UPLINK, ensureBridge, oracleOf, startGanetiCluster, startWatch, unavailable, type GanetiCluster, type GanetiNode, configOnly } from "../harness/ganeti-cluster.ts";
 import { instancePorts, instancePortsLeftOn, nicTap, portColumns, qemuPid, type LeftPort } from "../harness/ganeti-instance.ts";
 import { GUEST_CLUSTER_HV, guestHvParams, guestImage, type GuestImage } from "../harness/guest.ts";
 import { listRows, type PortView } from "../harness/oracle.ts";
@@ -148,8 +148,11 @@ if (why) {
     return p;
   }
 
+  /** Reachable: answered within 5 s (right after a port change the peer's
+   * ARP and the bridges' MAC learning start over); unreachable: three pings
+   * unanswered. */
   async function assertReach(peer: string, target: string, expect: boolean, what: string): Promise<void> {
-    const ok = await ping(peers[peer]!, target);
+    const ok = expect ? await waitForPing(peers[peer]!, target, 5000).then(() => true, () => false) : await ping(peers[peer]!, target);
     assert.is(ok, expect, `${what}: ${peer} (VLAN ${peers[peer]!.vlan}) -> ${target} ${expect ? "answered" : "unreachable"}`);
   }
 
@@ -424,7 +427,7 @@ exit 1`;
   scenario("from the master, gnt-instance modify --net 0:modify,vlan=.4 for the instance on node2: applied in place on node2 by the instance-modify hook (same Port row, same QEMU); untagged now in VLAN 4", async () => {
     const pid = await qemuPid(n2, INST);
     const [before] = await instancePorts(n2, INST);
-    const out = await gnt("gnt-instance", "modify", "--net", "0:modify,vlan=.4", INST);
+    const out = await gnt("gnt-instance", "modify", ...configOnly(), "--net", "0:modify,vlan=.4", INST);
     assertHookOk(out, "instance-modify");
     assert.is(await vlans(), "['.4']");
     const [after, ...more] = await instancePorts(n2, INST);
@@ -518,7 +521,7 @@ exit 1`;
         const doc = await show("link removed on node2", ["doctor", "--cluster"], 1);
         assert.match(doc, new RegExp(`${n2.name}: fail .*${MODIFY_LINK.replace(/[.]/g, "\\.")}`));
         assert.not.match(doc, new RegExp(`${n1.name}: fail`));
-        assertHookOk(await gnt("gnt-instance", "modify", "--net", "0:modify,vlan=.9", INST), "instance-modify");
+        assertHookOk(await gnt("gnt-instance", "modify", ...configOnly(), "--net", "0:modify,vlan=.9", INST), "instance-modify");
         const [stale] = await instancePorts(n2, INST);
         assert.is(stale!.tag, 4, "without the hook the running port keeps VLAN 4");
         const st = await show("VLAN changed without the hook", ["status", "--cluster"], 1);
