@@ -1,7 +1,7 @@
 // Ganeti's KVM NIC scripts:
-//   kvm-vif-bridge        Ganeti 3.0: /usr/lib/ganeti/kvm-ifup execs
+//   kvm-vif-bridge        Ganeti 3.0 and 3.1: /usr/lib/ganeti/kvm-ifup execs
 //                         /etc/ganeti/kvm-vif-bridge before the VM starts (action up)
-//   network/MODE/up|down  Ganeti 4.0: kvm-nic-setup execs
+//   network/MODE/up|down  Ganeti 3.2: kvm-nic-setup execs
 //                         /etc/ganeti/network/MODE/ACTION (ACTION, MIGRATION_PHASE)
 //   ovs-vif ganeti-nic [up|down]   the same by hand (MODE from the environment)
 // The NIC comes from the environment (INSTANCE, MAC, MODE, LINK, VLAN,
@@ -14,8 +14,8 @@ import { ganetiNicDown, ganetiNicUp } from "../src/modes/index.ts";
 import { nodeDefaultsLevel } from "../src/sources/defaults.ts";
 import { envVars, isCommunicationTap, NIC_MODES, parseMode, parseScriptNic, type NicAction, type NicMode } from "../src/sources/ganeti.ts";
 
-const HELP = `usage: kvm-vif-bridge                      (Ganeti 3.0, as /etc/ganeti/kvm-vif-bridge)
-       /etc/ganeti/network/MODE/up|down    (Ganeti 4.0, MODE = openvswitch, bridged, routed)
+const HELP = `usage: kvm-vif-bridge                      (Ganeti 3.0 and 3.1, as /etc/ganeti/kvm-vif-bridge)
+       /etc/ganeti/network/MODE/up|down    (Ganeti 3.2, MODE = openvswitch, bridged, routed)
        ovs-vif ganeti-nic [up|down] [options]
 
 Sets up (or tears down) one Ganeti KVM NIC from the environment Ganeti
@@ -31,7 +31,9 @@ INTERFACE_UUID, INTERFACE_NAME, IP, TAGS, NETWORK_*, ACTION, MIGRATION_PHASE.
   routed       as Ganeti: ip rule/route in table LINK (or main), proxy_arp,
                proxy_ndp, forwarding
 'down' undoes 'up' (port removed, routes and rules removed, bridge port
-released) and is harmless when the device is gone. gnt.com.* taps are left
+released) once the device is gone; while it still exists (Ganeti 3.2 runs
+down right after asking the guest to power off, while it may still be
+shutting down) everything is left to go with the device. gnt.com.* taps are left
 to Ganeti's kvm-ifup-os.
 
 ${GLOBAL_HELP}`;
@@ -75,16 +77,16 @@ async function runNic({ args, ctx, env }: Invocation, how: How): Promise<number>
   const nic = parseScriptNic(envVars(env), { ...(how.dirMode ? { mode: how.dirMode } : {}), lenient: action === "down" });
   const fields =
     action === "up"
-      ? await ganetiNicUp(nic, ctx, { deviceField: "INTERFACE", tail: (bridge) => [nodeDefaultsLevel(bridge)], ...(env.MIGRATION_PHASE ? { migrationPhase: env.MIGRATION_PHASE } : {}) })
-      : await ganetiNicDown({ device: nic.device, mode: nic.mode, ...(nic.link ? { link: nic.link } : {}), ...(nic.ip ? { ip: nic.ip } : {}), ...(nic.uuid ? { uuid: nic.uuid } : {}) }, ctx);
+      ? await ganetiNicUp(nic, ctx, { deviceField: "INTERFACE", tail: (bridge) => [nodeDefaultsLevel(bridge)] })
+      : await ganetiNicDown({ device: nic.device, mode: nic.mode, ...(nic.link ? { link: nic.link } : {}), ...(nic.ip ? { ip: nic.ip } : {}), ...(nic.uuid ? { uuid: nic.uuid } : {}) }, ctx, { keepLiveDevice: true });
   if (!ctx.print) ctx.log.info(`${action} ok`, { instance: nic.instance || undefined, nic: nic.index, ...fields, migration: env.MIGRATION_PHASE || undefined, ms: Date.now() - started });
   return 0;
 }
 
-/** Ganeti 3.0: always up. */
+/** Ganeti 3.0 and 3.1: always up. */
 export const kvmVifBridge: EntryPoint = { tag: "kvm-vif-bridge", help: HELP, run: (inv) => runNic(inv, { action: "up" }) };
 
-/** Ganeti 4.0: invoked as .../network/MODE/up or .../down. */
+/** Ganeti 3.2: invoked as .../network/MODE/up or .../down. */
 export function ganetiNicByPath(path: string): EntryPoint {
   // Split by hand: node:path costs ~0.7 ms to load.
   const parts = path.split("/");

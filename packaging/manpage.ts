@@ -177,7 +177,7 @@ const HOOK_NAMES: Record<string, string> = {
   "vif-openvswitch":
     "Xen's vif hotplug script (ovs-vif xen-vif). xl runs the package's link with script=/usr/lib/ovs-vif/vif-openvswitch in a vif, or for every vif with vif.default.script in /etc/xen/xl.conf; Xen's own /etc/xen/scripts/vif-openvswitch becomes it only with ovs-vif-setup --replace-vif-openvswitch.",
   "kvm-vif-bridge": "Ganeti 3.0's KVM NIC script: /usr/lib/ganeti/kvm-ifup execs it when it is executable (ovs-vif ganeti-nic up).",
-  up: "Ganeti 4.0's NIC scripts, network/MODE/up and down: the directory names the mode (openvswitch, bridged or routed).",
+  up: "Ganeti 3.2's NIC scripts, network/MODE/up and down: the directory names the mode (openvswitch, bridged or routed).",
   "vif-custom": "Ganeti on Xen: vif-ganeti execs it with Xen's arguments; the NIC file Ganeti wrote says the rest (ovs-vif vif-custom).",
   "qemu-ifup": "QEMU's -netdev tap script= and downscript= (ovs-vif qemu-ifup and qemu-ifdown).",
   "ovs-vif": "Ganeti's post hooks: run with GANETI_HOOKS_PATH set and no command, the binary is the Ganeti hook (ovs-vif ganeti-hook).",

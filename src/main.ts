@@ -20,7 +20,7 @@ Commands:
   detach --iface DEV                                 remove a device's port
   xen-vif online|offline|add|remove ...              the Xen hotplug script (also as vif-openvswitch)
   kvm-vif-bridge                                     Ganeti 3.0 KVM NIC script (as /etc/ganeti/kvm-vif-bridge)
-  ganeti-nic [up|down]                               Ganeti 4.0 NIC script (as /etc/ganeti/network/MODE/up|down)
+  ganeti-nic [up|down]                               Ganeti 3.2 NIC script (as /etc/ganeti/network/MODE/up|down)
   vif-custom online|offline|add|remove ...           Ganeti on Xen (as /etc/xen/scripts/vif-custom)
   qemu-ifup TAP / qemu-ifdown TAP                    plain QEMU -netdev tap script/downscript (OVS_VIF_BRIDGE)
   switch plan|apply|show|remove|check|hook [SWITCH]  node-group vSwitches and bonds from /etc/ovs-vif/switches.json

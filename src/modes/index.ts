@@ -2,7 +2,7 @@
 // first change; the log fields describe what was done.
 import type { RunContext } from "../context.ts";
 import type { Fields } from "../log.ts";
-import { runSteps } from "../netdev.ts";
+import { deviceExists, runSteps } from "../netdev.ts";
 import { exists } from "../files.ts";
 import { connectOvsdb } from "../context.ts";
 import { loadOvnConfig, ovnConfigPath, type OvnConfig } from "../ovn/config.ts";
@@ -40,8 +40,6 @@ export interface NicUpOptions {
   xenBackend?: boolean;
   /** The device's current name, when the plug renames it (Xen vifname). */
   currentDevice?: string;
-  /** Ganeti 4.0's MIGRATION_PHASE ("pre" on a migration's target). */
-  migrationPhase?: string;
 }
 
 export async function ganetiNicUp(nic: ScriptNic, ctx: RunContext, o: NicUpOptions): Promise<Fields> {
@@ -50,7 +48,7 @@ export async function ganetiNicUp(nic: ScriptNic, ctx: RunContext, o: NicUpOptio
   switch (nic.mode) {
     case "openvswitch": {
       const ovn = nodeOvnConfig();
-      const ovnPort = ovnPortOf(nic, ovn, o.migrationPhase);
+      const ovnPort = ovnPortOf(nic, ovn);
       // An OVN NIC's VLAN is its logical switch: the port itself is untagged.
       const desired = ganetiDesiredPort(ovnPort ? { ...nic, vlan: "" } : nic, device, o.tail ? o.tail(nic.link!) : []);
       Object.assign(desired.interfaceIds, o.extraIds ?? {});
@@ -123,8 +121,25 @@ export interface NicDownTarget {
   ip?: string;
 }
 
-export async function ganetiNicDown(t: NicDownTarget, ctx: RunContext): Promise<Fields> {
+export interface NicDownOptions {
+  /** A device that still exists keeps its port, bridge membership and
+   * routes: they go with the device. For Ganeti 3.2's KVM `down`, which
+   * runs right after Ganeti asks the guest to power off (ACPI) while the
+   * guest may still be shutting down, again on every retry, and on a
+   * migration's source before QEMU is killed: cutting the network there
+   * would cut a clean shutdown's (network file systems, DHCP release,
+   * cluster leave). When QEMU exits the tap goes, and with it the port
+   * (ovs-vif watch at once; else the instance's post hook, gc, or the
+   * NIC's next plug). */
+  keepLiveDevice?: boolean;
+}
+
+export async function ganetiNicDown(t: NicDownTarget, ctx: RunContext, o: NicDownOptions = {}): Promise<Fields> {
   const fields: Fields = { mode: t.mode ?? "unknown", device: t.device };
+  if (o.keepLiveDevice && deviceExists(t.device)) {
+    fields.kept = "the device still exists (a guest still shutting down, or a migration's source): its port goes with it";
+    return fields;
+  }
   if (t.mode === "openvswitch") {
     const ovn = nodeOvnConfig();
     if (ovn && t.link === ovn.bridge && t.uuid !== undefined) {

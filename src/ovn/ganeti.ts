@@ -19,7 +19,7 @@ export function switchTag(tags: string[]): { tag: string; ls: string } | undefin
 }
 
 /** The NIC's OVN port, or undefined for a NIC that is not on OVN. */
-export function ovnPortOf(nic: ScriptNic, config: OvnConfig | undefined, migrationPhase?: string): OvnPort | undefined {
+export function ovnPortOf(nic: ScriptNic, config: OvnConfig | undefined): OvnPort | undefined {
   const tag = switchTag(nic.networkTags);
   const onOvn = config !== undefined && nic.link === config.bridge;
   if (!onOvn) {
@@ -37,6 +37,5 @@ export function ovnPortOf(nic: ScriptNic, config: OvnConfig | undefined, migrati
     lsp: { name: nic.uuid, ls: tag?.ls ?? nic.network.name, address: nic.ip ? `${nic.mac} ${nic.ip}` : nic.mac, externalIds: ids },
     lsField: tag ? `network tag ${JSON.stringify(tag.tag)}` : nicField(nic, "NETWORK_NAME"),
   };
-  if (migrationPhase === "pre") port.migrating = true;
   return port;
 }

@@ -107,11 +107,14 @@ export function upsertLspOps(d: DesiredLsp, s: LspState, p: Placement): Json[] {
 
 /** The placement of a port now being plugged on `me`: alone, unless another
  * chassis still has it (requested-chassis names it first: a live migration
- * to here), then both, this one waiting for the VM's RARP. */
-export function placementFor(me: string, current: Record<string, string> | undefined, migrating?: boolean): Placement {
+ * to here), then both, this one waiting for the VM's RARP. Read from the
+ * port alone: no Ganeti release tells a NIC script of an openvswitch NIC
+ * that it runs for an incoming migration (3.2's MIGRATION_PHASE is for
+ * routed and ext NICs only). */
+export function placementFor(me: string, current: Record<string, string> | undefined): Placement {
   const now = (current?.["requested-chassis"] ?? "").split(",").filter(Boolean);
   const source = now[0];
-  if (source !== undefined && source !== me && (migrating ?? true)) return { chassis: [source, me], activation: "rarp" };
+  if (source !== undefined && source !== me) return { chassis: [source, me], activation: "rarp" };
   return { chassis: [me] };
 }
 

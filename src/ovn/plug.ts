@@ -20,9 +20,6 @@ export interface OvnPort {
   lsp: DesiredLsp;
   /** How the caller names the switch in messages (NETWORK_NAME, --ovn-switch). */
   lsField: string;
-  /** A live migration to here (Ganeti 4.0's MIGRATION_PHASE=pre); undefined:
-   * inferred from the port's current placement (Ganeti 3.0 says nothing). */
-  migrating?: boolean;
 }
 
 /** This node's OVN chassis name (Open_vSwitch external_ids:system-id). */
@@ -60,7 +57,7 @@ export async function ovnPlug(req: PlugRequest, port: OvnPort, config: OvnConfig
   try {
     // Read and checked now (a missing switch fails here), committed after the OVS checks.
     let state = await readLsp(nb, port.lsp.name, port.lsp.ls, ctx.deadline, port.lsField);
-    let placement = placementFor(chassis, state.lsp?.options, port.migrating);
+    let placement = placementFor(chassis, state.lsp?.options);
     if (ctx.print) dryRunOf(ctx).dryRun?.([nb.database, ...upsertLspOps(port.lsp, state, placement)]);
     let fresh = true;
     const commitNb = () =>
@@ -68,7 +65,7 @@ export async function ovnPlug(req: PlugRequest, port: OvnPort, config: OvnConfig
         // A guard that failed (a concurrent change): read again.
         if (!fresh) {
           state = await readLsp(nb, port.lsp.name, port.lsp.ls, ctx.deadline, port.lsField);
-          placement = placementFor(chassis, state.lsp?.options, port.migrating);
+          placement = placementFor(chassis, state.lsp?.options);
         }
         fresh = false;
         return { ops: upsertLspOps(port.lsp, state, placement), done: () => undefined };

@@ -23,7 +23,7 @@ export interface Check {
 }
 
 export const LIBDIR = "/usr/lib/ovs-vif";
-const GANETI_HOOK_PATHS = ["instance-start", "instance-reboot", "instance-stop", "instance-remove", "instance-migrate", "instance-failover", "instance-modify", "network-connect", "network-disconnect", "node-add"];
+const GANETI_HOOK_PATHS = ["instance-start", "instance-reboot", "instance-stop", "instance-remove", "instance-migrate", "instance-failover", "instance-modify", "network-rename", "network-connect", "network-disconnect", "node-add"];
 const MODES = ["openvswitch", "bridged", "routed"];
 
 interface Env {
@@ -138,10 +138,16 @@ function sameContent(a: string, b: string): boolean {
 function ganetiChecks(e: Env): Check[] {
   if (!existsSync(at(e, "/usr/lib/ganeti/kvm-ifup")) && !existsSync(at(e, "/etc/ganeti"))) return [];
   const hint = "ovs-vif-setup --ganeti (or install.sh --ganeti)";
-  const checks = [kvmScriptCheck(e, hint)];
+  // Ganeti 3.0 and 3.1: kvm-ifup execs /etc/ganeti/kvm-vif-bridge. Ganeti
+  // 3.2: kvm-nic-setup execs /etc/ganeti/network/MODE/ACTION instead and no
+  // longer runs kvm-vif-bridge (it still copies it to every node).
+  const nicSetup = existsSync(at(e, "/usr/lib/ganeti/kvm-nic-setup"));
+  const checks = nicSetup
+    ? [{ check: "ganeti kvm-vif-bridge", result: "ok" as const, detail: "not run by this Ganeti (3.2: /usr/lib/ganeti/kvm-nic-setup runs /etc/ganeti/network/MODE/ACTION)" }]
+    : [kvmScriptCheck(e, hint)];
   for (const p of GANETI_HOOK_PATHS) checks.push(linkCheck(e, `ganeti hook ${p}`, `/etc/ganeti/hooks/${p}-post.d/ovs-vif`, hint));
-  // Ganeti 4.0 dispatches to network/MODE/ACTION.
-  if (existsSync(at(e, "/usr/lib/ganeti/kvm-nic-setup"))) for (const m of MODES) for (const a of ["up", "down"]) checks.push(linkCheck(e, `ganeti network/${m}/${a}`, `/etc/ganeti/network/${m}/${a}`, hint));
+  checks.push(linkCheck(e, "ganeti hook network-rename (pre)", "/etc/ganeti/hooks/network-rename-pre.d/ovs-vif", hint));
+  if (nicSetup) for (const m of MODES) for (const a of ["up", "down"]) checks.push(linkCheck(e, `ganeti network/${m}/${a}`, `/etc/ganeti/network/${m}/${a}`, hint));
   return checks;
 }
 

@@ -1,6 +1,6 @@
 // Ganeti's KVM NIC scripts on a real (private) OVS, driven with exactly the
 // environment Ganeti gives them: kvm-vif-bridge (Ganeti 3.0, kvm-ifup execs
-// it, action up) and /etc/ganeti/network/MODE/{up,down} (Ganeti 4.0,
+// it, action up) and /etc/ganeti/network/MODE/{up,down} (Ganeti 3.2,
 // kvm-nic-setup execs it with ACTION and MIGRATION_PHASE). The compiled
 // binary runs through symlinks of those names.
 import { test } from "uvu";
@@ -21,7 +21,7 @@ test.before(async () => {
   await ovs.addBridge("sw1");
   await ovs.vsctl("set", "interface", "sw1", "mtu_request=1400");
   await ovs.addBridge("sw2");
-  // Ganeti 4.0's layout: network/MODE/ACTION, each a symlink to the binary.
+  // Ganeti 3.2's layout: network/MODE/ACTION, each a symlink to the binary.
   scripts = mkdtempSync(join(tmpdir(), "ovs-vif-gnt-net-"));
   for (const mode of ["openvswitch", "bridged", "routed"]) {
     mkdirSync(join(scripts, "network", mode), { recursive: true });
@@ -38,7 +38,7 @@ test.after(async () => {
   if (scripts) rmSync(scripts, { recursive: true, force: true });
 });
 
-/** The environment Ganeti's hv_base.ConfigureNIC builds (plus 4.0's ACTION/MIGRATION_PHASE). */
+/** The environment Ganeti's hv_base.ConfigureNIC builds (plus 3.2's ACTION/MIGRATION_PHASE). */
 function nicEnv(tap: string, n: number, extra: Record<string, string> = {}): Record<string, string> {
   return {
     INSTANCE: `inst${n}.example.com`,
@@ -99,26 +99,31 @@ test("kvm-vif-bridge (Ganeti 3.0): vlan forms give explicit vlan_mode/tag/trunks
   }
 });
 
-test("Ganeti 4.0 network/openvswitch/{up,down}: ACTION and MIGRATION_PHASE; down removes the port, is idempotent, and works when the tap is gone", async () => {
+test("Ganeti 3.2 network/openvswitch/{up,down}: down while the tap exists (a guest asked to power off) leaves the port as it is, again on a retry; down once the tap is gone removes it, and again is harmless", async () => {
   await ovs.addTap("tap20");
   const env = nicEnv("tap20", 20, { VLAN: ".5" });
-  let r = await network("openvswitch", "up", { ...env, ACTION: "up", MIGRATION_PHASE: "pre" });
+  let r = await network("openvswitch", "up", { ...env, ACTION: "up" });
   assert.is(r.code, 0, r.stderr);
-  assert.match(r.stderr, /network\/openvswitch\/up: up ok .* migration=pre/);
-  assert.is((await portView(ovs, "tap20"))!.tag, 5);
-  r = await network("openvswitch", "down", { ...env, ACTION: "down", MIGRATION_PHASE: "post" });
-  assert.is(r.code, 0, r.stderr);
-  assert.match(r.stderr, /down ok .*removed=1 bridge=sw1/);
-  assert.is(await portView(ovs, "tap20"), undefined);
-  assert.not.match((await ovs.inNs("ip", ["-o", "link", "show", "tap20"])).stdout, /[<,]UP[,>]/, "tap down");
-  r = await network("openvswitch", "down", { ...env, ACTION: "down" });
-  assert.is(r.code, 0, `second down: ${r.stderr}`);
-  // Up again, then the tap vanishes (the VM stopped) before down runs.
-  assert.is((await network("openvswitch", "up", { ...env, ACTION: "up" })).code, 0);
+  assert.match(r.stderr, /network\/openvswitch\/up: up ok .*vlan_mode=access/);
+  const up = (await portView(ovs, "tap20"))!;
+  assert.is(up.tag, 5);
+  const before = await ovs.dump();
+  for (const attempt of ["first", "retry"]) {
+    r = await network("openvswitch", "down", { ...env, ACTION: "down" });
+    assert.is(r.code, 0, r.stderr);
+    assert.match(r.stderr, /down ok .*kept="the device still exists/, `${attempt} down`);
+    assert.is(await ovs.dump(), before, `${attempt} down: OVSDB unchanged`);
+    assert.match((await ovs.inNs("ip", ["-o", "link", "show", "tap20"])).stdout, /[<,]UP[,>]/, `${attempt} down: tap still up`);
+  }
+  // QEMU exits: the tap goes; the next down (a retry, a forced stop) removes the port.
   await ovs.inNs("ip", ["link", "del", "tap20"]);
   r = await network("openvswitch", "down", { ...env, ACTION: "down" });
   assert.is(r.code, 0, r.stderr);
+  assert.match(r.stderr, /down ok .*removed=1 bridge=sw1/);
   assert.is(await portView(ovs, "tap20"), undefined, "port of a vanished tap removed");
+  r = await network("openvswitch", "down", { ...env, ACTION: "down" });
+  assert.is(r.code, 0, `second down: ${r.stderr}`);
+  assert.match(r.stderr, /down ok .*removed=0/);
 });
 
 test("the action comes from the script name when ACTION is unset; ACTION wins when set", async () => {
@@ -126,6 +131,7 @@ test("the action comes from the script name when ACTION is unset; ACTION wins wh
   const env = nicEnv("tap21", 21);
   assert.is((await network("openvswitch", "up", env)).code, 0);
   assert.ok(await portView(ovs, "tap21"));
+  await ovs.inNs("ip", ["link", "del", "tap21"]);
   const r = await network("openvswitch", "up", { ...env, ACTION: "down" });
   assert.is(r.code, 0, r.stderr);
   assert.is(await portView(ovs, "tap21"), undefined, "ACTION=down ran down");
@@ -250,16 +256,21 @@ test("a NIC moved from openvswitch to bridged or routed leaves no OVS port behin
   assert.match(r.stderr, /ovs_port_removed=1/);
   assert.is(await portView(ovs, "tap60"), undefined, "old OVS port removed");
   assert.match((await ovs.inNs("ip", ["-d", "-o", "link", "show", "tap60"])).stdout, /master lb0/, "tap on the Linux bridge");
-  // And back: bridged down releases it; openvswitch up takes it.
+  // And back: bridged down leaves a live tap on its bridge (it goes with the
+  // device); the next start brings a new tap, which openvswitch up takes.
   r = await network("bridged", "down", { ...env, MODE: "bridged", LINK: "lb0", ACTION: "down" });
   assert.is(r.code, 0, r.stderr);
-  assert.not.match((await ovs.inNs("ip", ["-d", "-o", "link", "show", "tap60"])).stdout, /master/);
+  assert.match((await ovs.inNs("ip", ["-d", "-o", "link", "show", "tap60"])).stdout, /master lb0/);
+  await ovs.inNs("ip", ["link", "del", "tap60"]);
+  await ovs.addTap("tap60");
   assert.is((await kvmVifBridge(env)).code, 0);
   // To routed.
   r = await network("routed", "up", { ...env, MODE: "routed", LINK: "", IP: "192.0.2.60", ACTION: "up" });
   assert.is(r.code, 0, r.stderr);
   assert.is(await portView(ovs, "tap60"), undefined, "old OVS port removed");
   assert.match((await ovs.inNs("ip", ["route", "show", "192.0.2.60"])).stdout, /192\.0\.2\.60 dev tap60 proto static/);
+  // The routed NIC stops: its route goes with the tap.
+  await ovs.inNs("ip", ["link", "del", "tap60"]);
   r = await network("routed", "down", { ...env, MODE: "routed", LINK: "", IP: "192.0.2.60", ACTION: "down" });
   assert.is(r.code, 0, r.stderr);
   assert.is((await ovs.inNs("ip", ["route", "show", "192.0.2.60"])).stdout.trim(), "");

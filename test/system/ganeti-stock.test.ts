@@ -135,7 +135,7 @@ function inTwin(ns: string, env: Record<string, string>, file: string, args: str
 const runStock = (ns: string, env: Record<string, string>) => inTwin(ns, env, stock.driver);
 const OURS_ENV = () => ({ OVS_VIF_SYSLOG: "0", OVS_RUNDIR: join(dir, "no-ovs") });
 const runOurs = (ns: string, env: Record<string, string>) => inTwin(ns, { ...OURS_ENV(), ...env }, bin);
-/** Ganeti 4.0's down action for the NIC (`ovs-vif ganeti-nic down`). */
+/** Ganeti 3.2's down action for the NIC (`ovs-vif ganeti-nic down`). */
 const runDown = (ns: string, env: Record<string, string>) => inTwin(ns, { ...OURS_ENV(), ...env }, BINARY, ["ganeti-nic", "down"]);
 
 /** The NIC-relevant state of a namespace, normalised (ifindexes, running
@@ -207,32 +207,37 @@ test("same end state as Ganeti's net-common: bridged (VLAN forms, plain bridge) 
   }
 });
 
-test("down undoes up: routes and rules removed (also rules of a tap that is gone), bridge port released; harmless twice", async () => {
+test("down while the tap exists (Ganeti 3.2 asked the guest to power off) leaves routes, rules and the bridge port to go with the device; once it is gone, down removes the detached rules; harmless twice", async () => {
   const [a, b] = await twin();
   delNs(a);
   const routed = { ...BASE_ENV, MODE: "routed", LINK: "100", IP: "192.0.2.20", VLAN: "" };
   assert.is((await runOurs(b, routed)).code, 0);
+  const up = await state(b);
   let r = await runDown(b, routed);
   assert.is(r.code, 0, r.stderr);
-  assert.is((await ip(b, "route", "show", "table", "100")).trim(), "");
-  assert.not.match(await ip(b, "rule", "show"), /tap0/);
-  // Rules survive their device ("[detached]") and would catch the next tap0.
-  assert.is((await runOurs(b, routed)).code, 0);
+  assert.match(r.stderr, /kept="the device still exists/);
+  assert.is(await state(b), up, "routed: nothing changed while the tap exists");
+  // QEMU exits: the route goes with the tap, the rules stay "[detached]" and
+  // would catch the next tap0; down removes them.
   await ip(b, "link", "del", "tap0");
   assert.match(await ip(b, "rule", "show"), /iif tap0 \[detached\] lookup 100/);
-  r = await runDown(b, routed);
-  assert.is(r.code, 0, r.stderr);
+  for (let i = 0; i < 2; i++) {
+    r = await runDown(b, routed);
+    assert.is(r.code, 0, r.stderr);
+  }
   assert.not.match(await ip(b, "rule", "show"), /tap0/, "detached rules removed");
-  // Bridged: the port is released (its VLAN entries go with it); twice is fine.
+  assert.is((await ip(b, "route", "show", "table", "100")).trim(), "");
+  // Bridged: the port stays on the bridge while the tap exists; the kernel
+  // takes a deleted device off its bridge (its VLAN entries with it).
   await ip(b, "tuntap", "add", "dev", "tap0", "mode", "tap");
   const bridged = { ...BASE_ENV, MODE: "bridged", LINK: "br0", VLAN: ".3" };
   assert.is((await runOurs(b, bridged)).code, 0);
-  assert.match(await ip(b, "-d", "link", "show", "tap0"), /master br0/);
-  for (let i = 0; i < 2; i++) {
-    r = await runDown(b, bridged);
-    assert.is(r.code, 0, r.stderr);
-  }
-  assert.not.match(await ip(b, "-d", "link", "show", "tap0"), /master/);
+  r = await runDown(b, bridged);
+  assert.is(r.code, 0, r.stderr);
+  assert.match(await ip(b, "-d", "link", "show", "tap0"), /master br0/, "bridged: still on br0 while the tap exists");
+  await ip(b, "link", "del", "tap0");
+  r = await runDown(b, bridged);
+  assert.is(r.code, 0, r.stderr);
   assert.match(await ip(b, "-d", "link", "show", "up0"), /master br0/, "uplink stays");
   delNs(b);
 });

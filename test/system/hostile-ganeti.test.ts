@@ -1,5 +1,5 @@
 // Hostile input on the Ganeti side: the KVM NIC scripts' environment
-// (kvm-vif-bridge, Ganeti 4.0 network/MODE/up), the commands that write to
+// (kvm-vif-bridge, Ganeti 3.2 network/MODE/up), the commands that write to
 // Ganeti (qos set, vlan), reconcile --from with a damaged export, and the
 // instance hook. Every refusal exits non-zero without a signal, prints one
 // line naming the field and the value, leaves OVSDB and the taps as they
@@ -64,7 +64,7 @@ interface Call {
   env?: Record<string, string>;
   /** true: refused before any Ganeti call (nothing in it needs Ganeti's data). */
   noGanetiCall?: boolean;
-  /** Run this path (a link to the binary) instead, as Ganeti 4.0 execs network/MODE/ACTION. */
+  /** Run this path (a link to the binary) instead, as Ganeti 3.2 execs network/MODE/ACTION. */
   exec?: string;
 }
 
@@ -129,7 +129,7 @@ const nicScriptCases: Gen = (r) => {
   const env = nicEnv({ ...extra, [key]: value });
   const mentions = [key === "TAGS" ? "tag" : key, quoted(shown)];
   if (script === "kvm-vif-bridge") return { label: `kvm-vif-bridge ${key}=${JSON.stringify(value)}`, args: [], name: "kvm-vif-bridge", env, mentions, noGanetiCall: true };
-  // Ganeti 4.0 execs the script by its full path.
+  // Ganeti 3.2 execs the script by its full path.
   return { label: `network/openvswitch/up ${key}=${JSON.stringify(value)}`, args: [], exec: join(dir, "network/openvswitch/up"), env: key === "MODE" ? env : { ...env, ACTION: "up" }, mentions, noGanetiCall: true };
 };
 

@@ -2,11 +2,12 @@
 // node can have: exact, VLAN drift, QoS drift, stale (tap deleted), foreign,
 // a Xen domain's (compared with xenstore), and an orphaned QoS row.
 import { test } from "uvu";
+import { execFileSync } from "node:child_process";
 import * as assert from "uvu/assert";
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BINARY, runBinary, startOvs, type OvsHandle } from "../harness/ovs.ts";
+import { BINARY, ROOT, runBinary, startOvs, type OvsHandle } from "../harness/ovs.ts";
 import { makeXenVif, xenHotplug } from "../harness/xen-domain.ts";
 import { startXenstored, type XenstoredHandle } from "../harness/xenstore.ts";
 import { KVM_SCRIPT_TEXT } from "../harness/kvm-script.ts";
@@ -158,7 +159,9 @@ test("doctor: every check a line; a missing Ganeti hook link fails and is named"
   // As ovs-vif-setup --ganeti leaves kvm-vif-bridge: a script Ganeti can copy to every node.
   symlinkSync("ovs-vif", join(root, "/usr/lib/ovs-vif/kvm-vif-bridge"));
   writeFileSync(join(root, "/etc/ganeti/kvm-vif-bridge"), KVM_SCRIPT_TEXT, { mode: 0o755 });
-  const links = [...["instance-start", "instance-reboot", "instance-stop", "instance-remove", "instance-migrate", "instance-failover", "instance-modify", "network-connect", "network-disconnect", "node-add"].map((p) => `/etc/ganeti/hooks/${p}-post.d/ovs-vif`)];
+  // Every Ganeti hook link ovs-vif-setup --ganeti makes, as install.sh lists them.
+  const links = execFileSync(join(ROOT, "install.sh"), ["--list"], { encoding: "utf8" }).split("\n").filter((l) => /^ganeti \/etc\/ganeti\/hooks\//.test(l)).map((l) => l.slice("ganeti ".length));
+  assert.ok(links.length > 10, links.join(" "));
   for (const l of links) {
     mkdirSync(join(root, l, ".."), { recursive: true });
     symlinkSync("/usr/lib/ovs-vif/ovs-vif", join(root, l));
@@ -191,6 +194,27 @@ test("doctor: kvm-vif-bridge as a link warns (Ganeti copies what it points at to
   rmSync(bridge);
   copyFileSync(BINARY, bridge);
   assert.match((await line()) ?? "", /: fail ganeti kvm-vif-bridge: \/etc\/ganeti\/kvm-vif-bridge is a copy of the ovs-vif binary .*no upgrade reaches it/);
+});
+
+test("doctor on Ganeti 3.2's layout (kvm-nic-setup): kvm-vif-bridge is not run there; each /etc/ganeti/network/MODE/ACTION is checked, a missing one fails", async () => {
+  const root = join(dir, "root-32");
+  for (const d of ["/usr/lib/ganeti", "/etc/ganeti", "/usr/lib/ovs-vif"]) mkdirSync(join(root, d), { recursive: true });
+  writeFileSync(join(root, "/usr/lib/ganeti/kvm-nic-setup"), "");
+  symlinkSync(BINARY, join(root, "/usr/lib/ovs-vif/ovs-vif"));
+  const links = execFileSync(join(ROOT, "install.sh"), ["--list"], { encoding: "utf8" }).split("\n").filter((l) => /^ganeti \/etc\/ganeti\/(hooks|network)\//.test(l)).map((l) => l.slice("ganeti ".length));
+  for (const l of links) {
+    mkdirSync(join(root, l, ".."), { recursive: true });
+    symlinkSync("/usr/lib/ovs-vif/ovs-vif", join(root, l));
+  }
+  const doctor = () => runBinary(ovs, ["doctor", "--root", root, "--from", snapshot, "--node", "node1.example.com"]);
+  const r = await doctor();
+  assert.match(r.stdout, /: ok   ganeti kvm-vif-bridge: not run by this Ganeti \(3\.2: \/usr\/lib\/ganeti\/kvm-nic-setup runs \/etc\/ganeti\/network\/MODE\/ACTION\)/, r.stdout);
+  for (const m of ["openvswitch", "bridged", "routed"]) for (const a of ["up", "down"]) assert.match(r.stdout, new RegExp(`: ok   ganeti network/${m}/${a}: /etc/ganeti/network/${m}/${a} -> ovs-vif`), r.stdout);
+  assert.not.match(r.stdout, /: fail +ganeti/, r.stdout);
+  rmSync(join(root, "/etc/ganeti/network/openvswitch/down"));
+  const bad = await doctor();
+  assert.is(bad.code, 1);
+  assert.match(bad.stdout, /: fail ganeti network\/openvswitch\/down: \/etc\/ganeti\/network\/openvswitch\/down is missing/);
 });
 
 test.run();
