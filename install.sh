@@ -41,7 +41,7 @@ BACKUP_SUFFIX=.ovs-vif-orig
 
 XEN_LINKS=(/etc/xen/scripts/vif-openvswitch)
 GANETI_HOOKPATHS=(instance-start instance-reboot instance-stop instance-remove
-  instance-migrate instance-failover instance-modify network-connect
+  instance-migrate instance-failover instance-modify network-rename network-connect
   network-disconnect node-add)
 GANETI_LINKS=(/etc/ganeti/kvm-vif-bridge)
 for _mode in openvswitch bridged routed; do
@@ -51,6 +51,8 @@ GANETI_LINKS+=(/etc/xen/scripts/vif-custom)
 for _hp in "${GANETI_HOOKPATHS[@]}"; do
   GANETI_LINKS+=("/etc/ganeti/hooks/$_hp-post.d/ovs-vif")
 done
+# A pre hook too: it refuses a network name that another OVN logical switch has.
+GANETI_LINKS+=(/etc/ganeti/hooks/network-rename-pre.d/ovs-vif)
 unset _mode _hp
 QEMU_LINKS=(/etc/ovs-vif/qemu-ifup /etc/ovs-vif/qemu-ifdown)
 
@@ -68,7 +70,8 @@ maintainer scripts never enable anything.
 
   --ganeti       /etc/ganeti/kvm-vif-bridge, /etc/ganeti/network/{openvswitch,
                  bridged,routed}/{up,down}, /etc/xen/scripts/vif-custom,
-                 /etc/ganeti/hooks/HOOKPATH-post.d/ovs-vif
+                 /etc/ganeti/hooks/HOOKPATH-post.d/ovs-vif,
+                 /etc/ganeti/hooks/network-rename-pre.d/ovs-vif
   --qemu         /etc/ovs-vif/qemu-ifup, /etc/ovs-vif/qemu-ifdown
   --xen          changes nothing: prints the xl setting that runs ovs-vif,
                  vif.default.script="$XEN_SCRIPT"
@@ -101,7 +104,8 @@ $SBIN_LINK symlink, plus hook symlinks for the selected integrations:
   --xen          /etc/xen/scripts/vif-openvswitch
   --ganeti       /etc/ganeti/kvm-vif-bridge, /etc/ganeti/network/{openvswitch,
                  bridged,routed}/{up,down}, /etc/xen/scripts/vif-custom,
-                 /etc/ganeti/hooks/HOOKPATH-post.d/ovs-vif
+                 /etc/ganeti/hooks/HOOKPATH-post.d/ovs-vif,
+                 /etc/ganeti/hooks/network-rename-pre.d/ovs-vif
   --qemu         /etc/ovs-vif/qemu-ifup, /etc/ovs-vif/qemu-ifdown
 
 A file already at a hook location is moved to NAME$BACKUP_SUFFIX first

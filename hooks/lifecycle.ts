@@ -41,7 +41,9 @@ const HOOK_HELP = `usage: ovs-vif ganeti-hook [--node NAME]     (as /etc/ganeti/
 
 The Ganeti hook, reading GANETI_* from the environment: instance paths bring
 this node's ports of the instance in line or collect them; network-connect,
-network-disconnect and node-add set up switches (docs/switches.md).
+network-disconnect and node-add set up switches (docs/switches.md);
+network-rename (Ganeti 3.1) renames the network's OVN logical switch with it
+(on the master; its pre phase refuses a name another logical switch has).
 --node (or OVS_VIF_NODE_NAME) is this node's name (default: hostname --fqdn).
 
 ${GLOBAL_HELP}`;
@@ -108,6 +110,10 @@ async function ganetiHook({ args, ctx, env, failure }: Invocation): Promise<numb
   const path = env.GANETI_HOOKS_PATH ?? "";
   failure.prefix = path || "hook";
   const node = args.string("node") ?? env.OVS_VIF_NODE_NAME;
+  if (path === "network-rename") {
+    const { networkRenameHook } = await import("../src/ovn/rename.ts");
+    return networkRenameHook(env, ctx, node);
+  }
   if ((SWITCH_HOOK_PATHS as readonly string[]).includes(path)) {
     // Loaded only here: the instance paths (VM start, migration) do not pay for it.
     const { runSwitchHook } = await import("../src/switch/hook.ts");

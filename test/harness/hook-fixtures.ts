@@ -20,6 +20,11 @@ export function fixtureDir(release: string): string {
 
 /** The hook paths captured (node-add needs a second node: not captured). */
 export const CAPTURED_PATHS = ["instance-start", "instance-stop", "instance-modify", "instance-reboot", "network-connect", "network-disconnect"] as const;
+
+/** The paths captured from a release: 3.1 added network-rename. */
+export function capturedPaths(release: string): string[] {
+  return release === "3.0" ? [...CAPTURED_PATHS] : [...CAPTURED_PATHS, "network-rename"];
+}
 export const PHASES = ["pre", "post"] as const;
 
 export const fixtureName = (path: string, phase: string) => `${path}-${phase}.env`;

@@ -21,7 +21,7 @@ import { join } from "node:path";
 import { GanetiCluster, NODE, OVS_BRIDGE, UPLINK, ganetiRelease, startGanetiCluster, unavailable, configOnly } from "../harness/ganeti-cluster.ts";
 import { listRows, portView, type PortView } from "../harness/oracle.ts";
 import type { OvsHandle } from "../harness/ovs.ts";
-import { CAPTURED_PATHS, fixtureDir, PHASES, fixtureName, formatEnvFile, normalizeHookValue, parseEnvFile } from "../harness/hook-fixtures.ts";
+import { capturedPaths, fixtureDir, PHASES, fixtureName, formatEnvFile, normalizeHookValue, parseEnvFile } from "../harness/hook-fixtures.ts";
 
 const INST1 = "inst1.ovsvif.test";
 const INST2 = "inst2.ovsvif.test";
@@ -55,7 +55,7 @@ if (why) {
     // (the node's private /etc/ganeti/hooks, bind-mounted from the temp dir).
     captureDir = join(cluster.dir, "varlog/hook-env");
     mkdirSync(captureDir, { recursive: true });
-    for (const path of CAPTURED_PATHS) {
+    for (const path of capturedPaths(ganetiRelease())) {
       for (const phase of PHASES) {
         const dir = join(cluster.dir, "root/etc/ganeti/hooks", `${path}-${phase}.d`);
         mkdirSync(dir, { recursive: true });
@@ -65,7 +65,7 @@ if (why) {
     }
     const bin = (await cluster.must("readlink", ["-f", "/usr/sbin/ovs-vif"])).trim();
     assert.is(bin, "/usr/lib/ovs-vif/ovs-vif");
-    console.log(`  capture hooks in /etc/ganeti/hooks/{${CAPTURED_PATHS.join(",")}}-{pre,post}.d; ovs-vif on the node's PATH: /usr/sbin/ovs-vif -> ${bin}`);
+    console.log(`  capture hooks in /etc/ganeti/hooks/{${capturedPaths(ganetiRelease()).join(",")}}-{pre,post}.d; ovs-vif on the node's PATH: /usr/sbin/ovs-vif -> ${bin}`);
   });
 
   test.after(async () => {
@@ -340,6 +340,23 @@ if (why) {
     console.log(`  after stop: ovs-vsctl list-ports ${OVS_BRIDGE}: ${all.join(",")} (no port of ${INST1})`);
   });
 
+  test("gnt-network rename (Ganeti 3.1): the network-rename hooks (pre and post) exit 0 without OVN here, every VLAN port stays as it is, the NIC's network follows the name", async () => {
+    if (ganetiRelease() === "3.0") {
+      console.log("  Ganeti 3.0 has no gnt-network rename: nothing to try");
+      return;
+    }
+    const before = await cluster!.vsctl("--format=json", "--columns=_uuid,name,tag,trunks,vlan_mode,external_ids", "list", "Port");
+    const renamed = `${NET}-renamed`;
+    const out = await gnt("gnt-network", "rename", NET, renamed);
+    for (const phase of ["pre", "post"]) assert.not.match(out, new RegExp(`script network-rename-${phase}\\.d/ovs-vif failed`), out);
+    assert.match(await gnt("gnt-instance", "list", "--no-headers", "-o", "nic.networks.names", INST2), new RegExp(renamed));
+    assert.is(await cluster!.vsctl("--format=json", "--columns=_uuid,name,tag,trunks,vlan_mode,external_ids", "list", "Port"), before, "every port unchanged");
+    const env = captured("network-rename", "post")[0]!;
+    assert.equal([env.GANETI_OLD_NAME, env.GANETI_NEW_NAME], [NET, renamed]);
+    await gnt("gnt-network", "rename", renamed, NET);
+    console.log(`  gnt-network rename ${NET} ${renamed} and back: hooks exit 0 (GANETI_OLD_NAME, GANETI_NEW_NAME), ports unchanged`);
+  });
+
   test("instances removed, gnt-network disconnect: the network-disconnect hook leaves the bridge (not managed, no spec) and exits 0", async () => {
     await gnt("gnt-instance", "remove", "-f", "--shutdown-timeout=0", INST1);
     await gnt("gnt-instance", "remove", "-f", "--shutdown-timeout=0", INST2);
@@ -362,7 +379,7 @@ if (why) {
     const update = process.env.OVS_VIF_UPDATE_FIXTURES === "1";
     const FIXTURE_DIR = fixtureDir(ganetiRelease());
     if (update) mkdirSync(FIXTURE_DIR, { recursive: true });
-    for (const path of CAPTURED_PATHS) {
+    for (const path of capturedPaths(ganetiRelease())) {
       for (const phase of PHASES) {
         // The first run of each: inst1's start, the modify of `vlan add`.
         const runs = captured(path, phase);

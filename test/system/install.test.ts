@@ -30,7 +30,7 @@ const ALL = ["--xen", "--ganeti", "--qemu"];
 
 const HOOKPATHS = [
   "instance-start", "instance-reboot", "instance-stop", "instance-remove", "instance-migrate",
-  "instance-failover", "instance-modify", "network-connect", "network-disconnect", "node-add",
+  "instance-failover", "instance-modify", "network-rename", "network-connect", "network-disconnect", "node-add",
 ];
 const XEN_LINKS = ["/etc/xen/scripts/vif-openvswitch"];
 const GANETI_LINKS = [
@@ -38,6 +38,7 @@ const GANETI_LINKS = [
   ...["openvswitch", "bridged", "routed"].flatMap((m) => [`/etc/ganeti/network/${m}/up`, `/etc/ganeti/network/${m}/down`]),
   "/etc/xen/scripts/vif-custom",
   ...HOOKPATHS.map((h) => `/etc/ganeti/hooks/${h}-post.d/ovs-vif`),
+  "/etc/ganeti/hooks/network-rename-pre.d/ovs-vif",
 ];
 const QEMU_LINKS = ["/etc/ovs-vif/qemu-ifup", "/etc/ovs-vif/qemu-ifdown"];
 const ALL_LINKS = ["/usr/sbin/ovs-vif", KVM_TARGET, ...XEN_LINKS, ...GANETI_LINKS, ...QEMU_LINKS];
@@ -160,7 +161,7 @@ test("fresh install --xen --ganeti --qemu creates the binary and every link", ()
   assert.is(sha(installed), sha(env.bin));
   assert.match(execFileSync(installed, { encoding: "utf8" }), /^fake ovs-vif v1 /);
 
-  assert.is(ALL_LINKS.length, 23);
+  assert.is(ALL_LINKS.length, 25);
   const script = join(env.root, KVM_SCRIPT);
   assert.is(readFileSync(script, "utf8"), KVM_SCRIPT_TEXT);
   assert.is(lstatSync(script).mode & 0o777, 0o755);
@@ -175,7 +176,7 @@ test("fresh install --xen --ganeti --qemu creates the binary and every link", ()
   const out = lines(r.stdout);
   for (const l of out) assert.match(l, /^(mkdir -p|install -m 0755|ln -sfn|write|mv|rm -f|rmdir) /);
   assert.ok(out.includes(`install -m 0755 ${env.bin} ${installed}`));
-  assert.is(out.filter((l) => l.startsWith("ln -sfn ")).length, 22);
+  assert.is(out.filter((l) => l.startsWith("ln -sfn ")).length, 24);
   for (const l of ALL_LINKS.filter((x) => x !== KVM_SCRIPT)) assert.ok(out.includes(`ln -sfn ${BIN} ${env.root}${l}`), `announced ${l}`);
   assert.ok(out.includes(`write ${env.root}${KVM_SCRIPT} (exec ${KVM_TARGET})`));
   assert.is(r.stderr, "");
@@ -260,7 +261,7 @@ test("--dry-run changes nothing but prints exactly what a real run does", () => 
   const out = lines(dry.stdout);
   assert.ok(out.includes(`install -m 0755 ${env.bin} ${env.root}${BIN}`));
   assert.ok(out.includes(`mv ${env.root}/etc/xen/scripts/vif-openvswitch ${env.root}/etc/xen/scripts/vif-openvswitch.ovs-vif-orig`));
-  assert.is(out.filter((l) => l.startsWith("ln -sfn ")).length, 22);
+  assert.is(out.filter((l) => l.startsWith("ln -sfn ")).length, 24);
   assert.ok(out.includes(`mkdir -p ${env.root}/etc/ovs-vif`));
   assert.is(new Set(out).size, out.length, "no action printed twice");
 
@@ -284,7 +285,7 @@ test("--uninstall leaves no link of ours and restores the original tree", () => 
   const env = setup();
   const before = listing(env.root);
   ok(env, ...ALL);
-  assert.is(ourLinks(env.root).length, 23);
+  assert.is(ourLinks(env.root).length, 25);
   const u = ok(env, "--uninstall");
   assert.equal(ourLinks(env.root), []);
   assert.not.ok(existsSync(join(env.root, BIN)));

@@ -7,11 +7,13 @@
 // RARP, promoted by the post hook.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { longestGap, startOvn, type Chassis, type OvnHandle, type Vm } from "../harness/ovn.ts";
 import { must } from "../harness/proc.ts";
 import { runBinary } from "../harness/ovs.ts";
+import { installFakeGaneti } from "../harness/fake-ganeti.ts";
 
 const report = (what: string) => console.log(`  ovn: ${what}`);
 const t0 = performance.now();
@@ -91,12 +93,23 @@ test("port security drops a forged source MAC and a forged source IP; real frame
   report(`port security: real 10/10, forged MAC ${mac}/10, forged IP ${ip}/10 reached the peer`);
 });
 
-test("unplug removes the OVS port and releases the chassis (the logical port stays); re-plug binds again", async () => {
-  const r = await down(c1, nicEnv(a, A));
+test("down while the device exists (a guest asked to power off) keeps the port and the binding; once it is gone, down removes the OVS port and releases the chassis (the logical port stays); re-plug binds again", async () => {
+  const nb = await nbDump();
+  const ovs = await c1.ovs.dump();
+  let r = await down(c1, nicEnv(a, A));
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stderr, /kept="the device still exists/);
+  assert.equal([await nbDump(), await c1.ovs.dump()], [nb, ovs], "NB and OVS unchanged");
+  assert.is((await ovn.ping(a, B.ip, { count: 3 })).received, 3, "the guest still has its network");
+  // QEMU exits: the device goes; the next down (Ganeti's retry, a forced stop) cleans up.
+  await must("ip", ["netns", "exec", c1.ovs.ns, "ip", "link", "del", a.hostIf]);
+  r = await down(c1, nicEnv(a, A));
   assert.is(r.code, 0, r.stderr);
   assert.is((await c1.vsctl("--if-exists", "get", "Interface", a.hostIf, "name")).trim(), "", "OVS port gone");
   assert.match(await ovn.nbctl("lsp-list", "net1"), new RegExp(A.uuid), "the logical port stays");
   assert.is((await ovn.nbctl("--if-exists", "get", "Logical_Switch_Port", A.uuid, "options:requested-chassis")).trim(), "", "c1 released");
+  // The guest starts again (a new device, the same NIC).
+  a = await ovn.addVm(c1, "a", A);
   const again = await kvm(c1, nicEnv(a, A));
   assert.is(again.code, 0, again.stderr);
   assert.is((await ovn.ping(a, B.ip, { count: 3 })).received, 3);
@@ -225,6 +238,59 @@ test("NB over ssl: with the node's key, certificate and CA (as ovn-nbctl takes t
   }
 });
 
+test("network-rename (Ganeti 3.1) on the master: the pre hook refuses a name another logical switch has; the post hook renames the network's switch, and NICs plug by the new name; a tagged network's switch and every OVS port stay; other nodes do nothing", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "ovs-vif-ovn-rename-"));
+  const gnt = installFakeGaneti(dir, { instances: [], networks: [{ name: "net1", tags: [] }, { name: "net9", tags: [] }] });
+  const hook = (phase: string, oldName: string, newName: string, node = "n1") =>
+    runBinary(c1.ovs, [], {
+      env: { ...gnt.env, OVS_VIF_OVN: config, OVS_VIF_NODE_NAME: node, GANETI_HOOKS_VERSION: "2", GANETI_HOOKS_PHASE: phase, GANETI_HOOKS_PATH: "network-rename", GANETI_OBJECT_TYPE: "NETWORK", GANETI_MASTER: "n1", GANETI_OLD_NAME: oldName, GANETI_NEW_NAME: newName },
+    });
+  try {
+    const ovsBefore = await c1.ovs.dump();
+    // Another switch has the new name: the rename would move net1's NICs onto it.
+    await ovn.nbctl("ls-add", "net8");
+    let nb = await nbDump();
+    let r = await hook("pre", "net1", "net8");
+    assert.is(r.code, 1, r.stderr);
+    assert.is(r.stderr.trim().split("\n").length, 1, r.stderr);
+    assert.match(r.stderr.trim(), /^ovs-vif: error: network-rename: GANETI_NEW_NAME "net8": a logical switch of that name exists already in unix:.*: the network's OVN NICs \(on logical switch net1\) would move onto it/);
+    assert.is(await nbDump(), nb, "NB unchanged");
+    await ovn.nbctl("ls-del", "net8");
+    nb = await nbDump();
+    // Not the master: nothing; the pre phase only checks.
+    for (const [phase, node] of [["post", "n2"], ["pre", "n1"]] as const) {
+      r = await hook(phase, "net1", "net9", node);
+      assert.is(r.code, 0, r.stderr);
+      assert.is(await nbDump(), nb, `${phase} on ${node}: NB unchanged`);
+    }
+    r = await hook("post", "net1", "net9");
+    assert.is(r.code, 0, r.stderr);
+    assert.match(r.stderr, /network-rename post: renamed logical switch net1 to net9/);
+    assert.match(await ovn.nbctl("lsp-list", "net9"), new RegExp(A.uuid), "the network's logical ports moved with the name");
+    assert.is(await c1.ovs.dump(), ovsBefore, "no OVS port changed by the hooks");
+    const replug = await kvm(c1, nicEnv(a, A, { NETWORK_NAME: "net9" }));
+    assert.is(replug.code, 0, replug.stderr);
+    assert.match(replug.stderr, new RegExp(`lsp=${A.uuid} ls=net9`));
+    assert.is((await ovn.ping(a, B.ip, { count: 3 })).received, 3, "a answers after the rename");
+    const ovsReplugged = await c1.ovs.dump();
+    // A network whose tag names its switch: the switch keeps its name.
+    gnt.setState({ ...gnt.state(), networks: [{ name: "net1", tags: ["ovs-vif:ovn-switch:net9"] }] });
+    nb = await nbDump();
+    r = await hook("post", "net9", "net1");
+    assert.is(r.code, 0, r.stderr);
+    assert.match(r.stderr, /its logical switch is net9 \(tag ovs-vif:ovn-switch:net9\): nothing to rename/);
+    assert.is(await nbDump(), nb, "tagged: NB unchanged");
+    // Back to net1 for the tests after this one.
+    gnt.setState({ ...gnt.state(), networks: [{ name: "net1", tags: [] }] });
+    assert.is((await hook("post", "net9", "net1")).code, 0);
+    assert.match(await ovn.nbctl("lsp-list", "net1"), new RegExp(A.uuid));
+    assert.is(await c1.ovs.dump(), ovsReplugged, "no OVS port changed by the hooks");
+    report("network-rename: refused onto an existing switch (NB unchanged), renamed net1 -> net9 on the master, re-plugged by the new name, tagged network left alone");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("instance-remove: its logical port goes with it", async () => {
   const hook = {
     OVS_VIF_OVN: config, GANETI_HOOKS_VERSION: "2", GANETI_HOOKS_PHASE: "post", GANETI_HOOKS_PATH: "instance-remove", GANETI_OBJECT_TYPE: "INSTANCE",
@@ -233,7 +299,7 @@ test("instance-remove: its logical port goes with it", async () => {
   await must("ip", ["netns", "exec", c1.ovs.ns, "ip", "link", "del", a.hostIf]);
   const r = await runBinary(c1.ovs, [], { env: hook });
   assert.is(r.code, 0, r.stderr + r.stdout);
-  assert.match(r.stdout, new RegExp(`removed logical port ${A.uuid} of inst-a`));
+  assert.match(r.stdout, new RegExp(`removed logical port ${A.uuid} of inst-a`), r.stdout + r.stderr);
   assert.not.match(await ovn.nbctl("lsp-list", "net1"), new RegExp(A.uuid));
 });
 

@@ -6,8 +6,9 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { readdirSync } from "node:fs";
+import { networkRenameFromEnv } from "../../src/ovn/rename.ts";
 import { instanceAction, instanceFromHookEnv } from "../../src/ganeti/hook-env.ts";
-import { CAPTURED_PATHS, GANETI_RELEASES, PHASES, fixtureDir, fixtureName, loadFixture } from "../harness/hook-fixtures.ts";
+import { CAPTURED_PATHS, GANETI_RELEASES, PHASES, capturedPaths, fixtureDir, fixtureName, loadFixture } from "../harness/hook-fixtures.ts";
 
 // As Ganeti 3.0 builds it for instance-migrate (post phase): POST_ values
 // describe the instance after the operation; OLD/NEW_PRIMARY name the nodes.
@@ -98,9 +99,9 @@ const INSTANCE_PATHS = CAPTURED_PATHS.filter((p) => p.startsWith("instance-"));
 const NETWORK_PATHS = CAPTURED_PATHS.filter((p) => p.startsWith("network-"));
 
 test("the captured fixtures of each Ganeti release: one file per path and phase, only PATH and GANETI_* (Ganeti clears the environment), each naming its own path and phase", () => {
-  const want = CAPTURED_PATHS.flatMap((p) => PHASES.map((ph) => fixtureName(p, ph))).sort();
-  for (const release of GANETI_RELEASES) assert.equal(readdirSync(fixtureDir(release)).filter((f) => f.endsWith(".env")).sort(), want, release);
-  for (const release of GANETI_RELEASES) for (const path of CAPTURED_PATHS) {
+  const want = (release: string) => capturedPaths(release).flatMap((p) => PHASES.map((ph) => fixtureName(p, ph))).sort();
+  for (const release of GANETI_RELEASES) assert.equal(readdirSync(fixtureDir(release)).filter((f) => f.endsWith(".env")).sort(), want(release), release);
+  for (const release of GANETI_RELEASES) for (const path of capturedPaths(release)) {
     for (const phase of PHASES) {
       const env = loadFixture(path, phase, release);
       assert.equal(Object.keys(env).filter((k) => k !== "PATH" && !k.startsWith("GANETI_")), [], `${path}-${phase}`);
@@ -189,5 +190,14 @@ for (const release of GANETI_RELEASES) {
     }
   });
 }
+
+test("Ganeti 3.1: the captured network-rename hooks are read as a rename of net1 on the master node1, pre and post; a name that is not a Ganeti name is refused naming the variable", () => {
+  for (const phase of PHASES) {
+    const r = networkRenameFromEnv(loadFixture("network-rename", phase, "3.1"));
+    assert.equal(r, { phase, oldName: "net1", newName: "net1-renamed", master: NODE });
+  }
+  assert.is(networkRenameFromEnv(loadFixture("network-connect", "post", "3.1")), undefined);
+  assert.throws(() => networkRenameFromEnv({ GANETI_HOOKS_PATH: "network-rename", GANETI_OLD_NAME: "net1", GANETI_NEW_NAME: "a b" }), /GANETI_NEW_NAME "a b": not a valid Ganeti group or network name/);
+});
 
 test.run();
