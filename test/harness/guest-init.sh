@@ -4,6 +4,11 @@
 # command line:
 #   ovsvif.ip=ADDR/LEN       on eth0 (untagged: the port's native VLAN)
 #   ovsvif.vlanN=ADDR/LEN    on eth0.N (tagged VLAN N)
+#   ovsvif.ip1=ADDR/LEN      on eth1 once it appears (a NIC hot-added later)
+#   ovsvif.shutdown=SECONDS  the ACPI power button (QMP system_powerdown)
+#                            shuts the guest down: it keeps answering for
+#                            SECONDS (as a clean shutdown takes its time),
+#                            then powers off
 # Then it idles; the test talks to it with pings only.
 /bin/busybox --install -s /bin
 export PATH=/bin
@@ -31,6 +36,26 @@ for arg in $(cat /proc/cmdline); do
     ip link add link eth0 name "eth0.$v" type vlan id "$v"
     ip addr add "${arg#*=}" dev "eth0.$v"
     ip link set "eth0.$v" up
+    ;;
+  esac
+done
+for arg in $(cat /proc/cmdline); do
+  case $arg in
+  ovsvif.ip1=*)
+    (
+      while ! ip link show eth1 >/dev/null 2>&1; do sleep 0.2; done
+      ip addr add "${arg#ovsvif.ip1=}" dev eth1
+      ip link set eth1 up
+      echo "ovsvif-guest: eth1 up"
+    ) &
+    ;;
+  ovsvif.shutdown=*)
+    # busybox acpid runs CONFDIR/PWRF/00000080 on the power button.
+    mkdir -p /etc/acpi/PWRF
+    printf '#!/bin/sh\necho "ovsvif-guest: power button: powering off in %s s" >/dev/console\nsleep %s\necho "ovsvif-guest: powering off" >/dev/console\npoweroff -f\n' "${arg#*=}" "${arg#*=}" >/etc/acpi/PWRF/00000080
+    chmod 0755 /etc/acpi/PWRF/00000080
+    mkdir -p /var/run
+    acpid -d -c /etc/acpi >/dev/console 2>&1 &
     ;;
   esac
 done

@@ -18,11 +18,12 @@ import { ROOT } from "./ovs.ts";
 import { must } from "./proc.ts";
 
 /** Loaded in this order by the guest's /init (dependencies first), those
- * of them the kernel has as modules; button: ACPI power-button events. */
+ * of them the kernel has as modules; button and evdev: ACPI power-button
+ * events on /dev/input (busybox acpid). */
 export const GUEST_MODULES = [
   "virtio_ring", "virtio", "virtio_pci_legacy_dev", "virtio_pci_modern_dev", "virtio_pci",
   "failover", "net_failover", "virtio_net",
-  "llc", "stp", "garp", "mrp", "8021q", "button",
+  "llc", "stp", "garp", "mrp", "8021q", "button", "evdev",
 ];
 const INIT = join(ROOT, "test/harness/guest-init.sh");
 /** The image cache of this Debian release (bookworm, trixie). */
@@ -129,6 +130,10 @@ export interface GuestNet {
   untagged?: string;
   /** VLAN id -> ADDR/LEN on eth0.ID (tagged). */
   vlans?: Record<number, string>;
+  /** ADDR/LEN on eth1 once it appears (a NIC hot-added later). */
+  second?: string;
+  /** Seconds a power-button shutdown takes (answering all the while); without it the guest ignores the button. */
+  shutdownSeconds?: number;
 }
 
 /** The guest's kernel command line for these addresses (see guest-init.sh). */
@@ -136,6 +141,8 @@ export function guestKernelArgs(net: GuestNet): string {
   const args = ["quiet"];
   if (net.untagged) args.push(`ovsvif.ip=${net.untagged}`);
   for (const [id, cidr] of Object.entries(net.vlans ?? {})) args.push(`ovsvif.vlan${id}=${cidr}`);
+  if (net.second) args.push(`ovsvif.ip1=${net.second}`);
+  if (net.shutdownSeconds !== undefined) args.push(`ovsvif.shutdown=${net.shutdownSeconds}`);
   return args.join(" ");
 }
 
