@@ -1,4 +1,4 @@
-// A real two-node Ganeti 3.0 cluster (KVM under TCG, diskless; see
+// A real two-node Ganeti cluster (3.0 on Debian 12, 3.1 on Debian 13) (KVM under TCG, diskless; see
 // harness/ganeti-cluster.*) with ovs-vif installed on both nodes by
 // install.sh --ganeti, one real guest (harness/guest.*) with one NIC
 // vlan=.3:10:20, and ping peers on node1 (harness/ping.ts) as access ports of
@@ -12,12 +12,15 @@
 //     -incoming (without and with `ovs-vif watch` on the target), and one
 //     whose target lacks the bridge: all fail, the source keeps working;
 //   - gnt-instance failover to node2;
-//   - gnt-instance modify --net 0:modify,vlan=.4, `ovs-vif vlan add`,
-//     `ovs-vif qos set/unset` and `reconcile --cluster` from the master for
-//     the instance on node2;
+//   - gnt-instance modify --net 0:modify,vlan=.4, `ovs-vif vlan add` (under
+//     a ping on the native VLAN), `ovs-vif qos set/unset` and `reconcile
+//     --cluster` from the master for the instance on node2;
 //   - status and doctor --cluster: ok; a hook link removed on node2 and a
 //     VLAN changed without it: doctor fails naming the link, status shows
 //     the drift naming tag; link restored and reconcile --cluster: ok;
+//   - a NIC hot-added (VLAN 31, the instance's QoS; the guest's eth1
+//     answers) and hot-removed (nothing left); `ovs-vif vlan set` against
+//     Ganeti's own hot-modify (-f), which replaces the guest's NIC;
 //   - stop and remove on node2;
 //   - gnt-network connect/disconnect of a new switch on the two-node group.
 // ovs-vsctl on each node is the oracle; pings are the data plane.
@@ -39,11 +42,13 @@ import { addPingPeer, continuousPing, ping, waitForPing, type PingPeer, type Pin
 
 const INST = "guest1.ovsvif.test";
 const MAC = "aa:00:00:00:00:01";
-const GUEST_NET = { untagged: "198.51.100.20/28", vlans: { 10: "198.51.100.36/28", 20: "198.51.100.52/28", 30: "198.51.100.68/28" } };
+const GUEST_NET = { untagged: "198.51.100.20/28", vlans: { 10: "198.51.100.36/28", 20: "198.51.100.52/28", 30: "198.51.100.68/28" }, second: "198.51.100.84/28" };
 const G3 = "198.51.100.20";
 const G10 = "198.51.100.36";
 const G20 = "198.51.100.52";
 const G30 = "198.51.100.68";
+/** eth1, a NIC hot-added on VLAN 31. */
+const G31 = "198.51.100.84";
 /** Bounds on a live migration under a ping every 50 ms (measured: see the log lines "migration ..."). */
 const MAX_LOST = 10;
 const MAX_GAP_MS = 2000;
@@ -103,7 +108,7 @@ if (why) {
       const t1 = Date.now();
       image = await img;
       console.log(`  guest image ${image.built ? "built" : "from the cache"} (${image.packages}): ${image.kernel}, ${image.initrd} (${secs(Date.now() - t1)} more)`);
-      for (const [ns, vlan, address] of [["pv3", 3, "198.51.100.17/28"], ["pv4", 4, "198.51.100.18/28"], ["pv10", 10, "198.51.100.33/28"], ["pv20", 20, "198.51.100.49/28"], ["pv30", 30, "198.51.100.65/28"]] as const) {
+      for (const [ns, vlan, address] of [["pv3", 3, "198.51.100.17/28"], ["pv4", 4, "198.51.100.18/28"], ["pv10", 10, "198.51.100.33/28"], ["pv20", 20, "198.51.100.49/28"], ["pv30", 30, "198.51.100.65/28"], ["pv31", 31, "198.51.100.81/28"], ["pv9", 9, "198.51.100.19/28"]] as const) {
         peers[ns] = await addPingPeer(n1, ns, vlan, address);
       }
       console.log(`  ping peers on ${n1.name}: ${Object.values(peers).map((p) => `${p.ns} VLAN ${p.vlan} ${p.address}`).join(", ")}`);
@@ -173,8 +178,8 @@ if (why) {
   }
 
   /** Runs `fn` under a ping every 50 ms on VLAN 3 and VLAN 10; the statistics of both. */
-  async function underPing<T>(fn: () => Promise<T>): Promise<{ result: T; v3: PingStats; v10: PingStats }> {
-    const p3 = continuousPing(peers.pv3!, G3);
+  async function underPing<T>(fn: () => Promise<T>, first: PingPeer = peers.pv3!): Promise<{ result: T; v3: PingStats; v10: PingStats }> {
+    const p3 = continuousPing(first, G3);
     const p10 = continuousPing(peers.pv10!, G10);
     await sleep(300);
     try {
@@ -450,9 +455,14 @@ exit 1`;
 
   scenario("from the master, ovs-vif vlan add INST 0 20 for the instance on node2: Ganeti has .4:20; node2's port changed in place by the hook; VLAN 20 answers", async () => {
     const [before] = await instancePorts(n2, INST);
-    const r = await n1.run("ovs-vif", ["vlan", "add", INST, "0", "20"], 120000);
+    const pid = await qemuPid(n2, INST);
+    // The native VLAN 4 under a ping every 50 ms while the trunk VLAN is added.
+    const { result: r, v3: v4 } = await underPing(() => n1.run("ovs-vif", ["vlan", "add", INST, "0", "20"], 120000), peers.pv4!);
     console.log(`  ovs-vif vlan add ${INST} 0 20 on ${n1.name}: exit ${r.code}; stdout: ${r.stdout.trim().split("\n").join(" | ") || "-"}; stderr: ${r.stderr.trim().split("\n").join(" | ") || "-"}`);
     assert.is(r.code, 0, r.stderr);
+    console.log(`  vlan add on the running guest: Port _uuid ${before!.uuid} before, ${(await instancePorts(n2, INST))[0]?.uuid} after; QEMU ${pid}; ping every 50 ms on VLAN 4 during it: ${describe(v4)}`);
+    assert.ok(v4.lost <= 1, `VLAN 4 during vlan add: ${describe(v4)}`);
+    assert.is(await qemuPid(n2, INST), pid, "same QEMU");
     assert.is(await vlans(), "['.4:20']");
     const [after, ...more] = await instancePorts(n2, INST);
     assert.equal(more, []);
@@ -542,6 +552,56 @@ exit 1`;
     } finally {
       for (const w of watches) await w.stop();
     }
+  });
+
+  // ------------------------------------------------------------------ hotplug on node2
+  /** Options that hotplug a NIC change into the running instance: Ganeti 3.0 does it when told, 3.1 by default. */
+  const hotplug = () => (configOnly().length > 0 ? [] : ["--hotplug"]);
+
+  scenario("a NIC hot-added to the running instance on node2 (gnt-instance modify --net add, hotplugged): its port has VLAN 31 and the instance's QoS; the guest's new eth1 answers", async () => {
+    const before = await instancePorts(n2, INST);
+    const out = await gnt("gnt-instance", "modify", ...hotplug(), "--net", `add:mode=openvswitch,link=${OVS_BRIDGE},vlan=.31,mac=aa:00:00:00:00:31`, INST);
+    assertHookOk(out, "instance-modify");
+    const tap = await nicTap(n2, INST, 1);
+    const added = (await instancePorts(n2, INST)).find((p) => p.name === tap);
+    assert.ok(added, `a port for the hot-added ${tap}: ${out}`);
+    assert.equal([added!.vlan_mode, added!.tag, `${added!.rate}/${added!.burst}`, added!.ifaceIds["attached-mac"]], ["access", 31, "100000/78125", "aa:00:00:00:00:31"]);
+    assert.equal((await instancePorts(n2, INST)).filter((p) => p.name !== tap).map((p) => p.uuid), before.map((p) => p.uuid), "NIC 0's port untouched");
+    const ms = await waitForPing(peers.pv31!, G31, 30000);
+    assert.equal(await instancePorts(n1, INST), []);
+    console.log(`  hot-add on ${n2.name}: ${tap} access VLAN 31, policing ${added!.rate}/${added!.burst} (instance tag); eth1 ${G31} answers from VLAN 31 after ${ms} ms`);
+  });
+
+  scenario("the same NIC hot-removed (gnt-instance modify --net 1:remove, hotplugged; no NIC script runs): its tap and port are gone, nothing left; NIC 0 still answers", async () => {
+    const tap = await nicTap(n2, INST, 1);
+    const out = await gnt("gnt-instance", "modify", ...hotplug(), "--net", "1:remove", INST);
+    assertHookOk(out, "instance-modify");
+    assert.is((await n2.run("ip", ["link", "show", "dev", tap])).code, 1, `${tap} gone`);
+    assert.equal((await instancePorts(n2, INST)).map((p) => p.name), [await nicTap(n2, INST, 0)], "only NIC 0's port");
+    assert.ok(!(await n2.vsctl("list-ports", OVS_BRIDGE)).split("\n").includes(tap), `${tap} not on ${OVS_BRIDGE}`);
+    assert.is(await ping(peers.pv31!, G31), false, "eth1 gone");
+    await assertReach("pv9", G3, true, "NIC 0 (access VLAN 9) after the hot-remove");
+    console.log(`  hot-remove on ${n2.name}: ${tap} and its port gone (the instance-modify post hook removed the port of the vanished tap); NIC 0 answers on VLAN 9`);
+  });
+
+  scenario("ovs-vif vlan set (--no-hotplug, the port changed in place) against Ganeti's own hot-modify (-f): the first keeps the guest's NIC, which answers on the new VLAN at once; the second removes the guest's NIC and adds a new one, whose eth0 has no address", async () => {
+    const [before] = await instancePorts(n2, INST);
+    const pid = await qemuPid(n2, INST);
+    const r = await n1.run("ovs-vif", ["vlan", "set", INST, "0", ".3"], 120000);
+    assert.is(r.code, 0, r.stderr);
+    const ours = await waitForPing(peers.pv3!, G3, 10000);
+    const [mid] = await instancePorts(n2, INST);
+    assert.equal([mid!.uuid, mid!.tag, await qemuPid(n2, INST)], [before!.uuid, 3, pid], "same port row, same QEMU");
+    console.log(`  ovs-vif vlan set .9 -> .3: Port _uuid ${before!.uuid} kept, tag ${mid!.tag}; VLAN 3 answers ${ours} ms after it returned`);
+    const out = await gnt("gnt-instance", "modify", ...hotplug(), "-f", "--net", "0:modify,vlan=.4", INST);
+    assertHookOk(out, "instance-modify");
+    const after = await instancePorts(n2, INST);
+    const answered = await waitForPing(peers.pv4!, G3, 10000).then(() => true, () => false);
+    console.log(`  Ganeti hot-modify .3 -> .4: port ${mid!.name} ${mid!.uuid} -> ${after.map((p) => `${p.name} ${p.uuid} tag ${p.tag}`).join(", ")}; QEMU ${await qemuPid(n2, INST)}; 10 s later VLAN 4 ${answered ? "answers" : "gets no answer (the guest's new NIC has no address)"}`);
+    assert.is(after.length, 1, "one port: the removed NIC's went");
+    assert.is(after[0]!.tag, 4, "the new NIC's port has the new VLAN");
+    assert.not.equal(after[0]!.uuid, mid!.uuid, "a new port for a new device");
+    assert.not.ok(answered, "the guest lost its interface configuration");
   });
 
   // ------------------------------------------------------------------ stop, remove on node2
