@@ -675,3 +675,13 @@ export async function guarded(what: string, body: () => Promise<number>, cleanup
   }
   return code;
 }
+
+/** Cold runs: how many, and the page cache dropped before each (as on a node
+ * under memory pressure, where the hook's binary and the stock script's
+ * interpreters and tools are read from disk again). Needs root. */
+export const COLD_RUNS = 8;
+
+export function dropPageCache(): void {
+  spawnSync("sync", []);
+  writeFileSync("/proc/sys/vm/drop_caches", "3\n");
+}

@@ -34,7 +34,9 @@ import {
   addInternalPorts,
   aptDownload,
   buildFloor,
+  COLD_RUNS,
   compileAsProduct,
+  dropPageCache,
   countSyslog,
   enterPrivateNamespaces,
   floorAndVersion,
@@ -217,6 +219,19 @@ async function reset(ovs: OvsHandle, xs: XenstoredHandle): Promise<void> {
   if (r.code !== 0) throw new Error(`reset: ip link set ${DEV} down: ${r.stderr.trim()}`);
 }
 
+/** Each run after the page cache was dropped (the order flips every round), timed as the warm ones. */
+async function coldPhase(ovs: OvsHandle, xs: XenstoredHandle, n: number, contenders: Contender[], logFile: string | undefined): Promise<void> {
+  for (let i = 0; i < COLD_RUNS; i++) {
+    for (const c of i % 2 === 0 ? contenders : [...contenders].reverse()) {
+      dropPageCache();
+      const run = await runIn(ovs, xs, c);
+      await verify(ovs, xs, c, run, logFile);
+      record(`cold-${c.key}@${n}`, run.ms);
+      await reset(ovs, xs);
+    }
+  }
+}
+
 async function measurePhase(ovs: OvsHandle, xs: XenstoredHandle, n: number, contenders: Contender[], logFile: string | undefined): Promise<Contender[]> {
   let live = [...contenders];
   // Warm-ups, verified: a contender that fails here is never timed.
@@ -315,6 +330,7 @@ function printReport(rss: Map<string, number | undefined>, stock: Stock | undefi
   const scaleWait = ratio(`ovsvif@${LARGE}`, `ovsvif@${SMALL}`);
   const scaleNoWait = ratio(`nowait@${LARGE}`, `nowait@${SMALL}`);
   lines.push(`  ovs-vif / stock             at ${SMALL} ports: ${fmt(r10, 3)}   at ${LARGE} ports: ${fmt(r1000, 3)}`);
+  lines.push(`  cold: ovs-vif / stock       at ${SMALL} ports: ${fmt(ratio(`cold-ovsvif@${SMALL}`, `cold-stock@${SMALL}`), 3)}   (the page cache dropped before each run; ovs-vif cold / warm: ${fmt(ratio(`cold-ovsvif@${SMALL}`, `ovsvif@${SMALL}`), 2)}, stock cold / warm: ${fmt(ratio(`cold-stock@${SMALL}`, `stock@${SMALL}`), 2)})`);
   lines.push(`  least Bun hook / stock      at ${SMALL} ports: ${fmt(ratio(`least@${SMALL}`, `stock@${SMALL}`), 3)}   at ${LARGE} ports: ${fmt(ratio(`least@${LARGE}`, `stock@${LARGE}`), 3)}   (the runtime's floor for a hook)`);
   lines.push(`  ovs-vif / least Bun hook    at ${SMALL} ports: ${fmt(ratio(`ovsvif@${SMALL}`, `least@${SMALL}`), 3)}   at ${LARGE} ports: ${fmt(ratio(`ovsvif@${LARGE}`, `least@${LARGE}`), 3)}`);
   lines.push(`  ovs-vif ${LARGE} / ${SMALL} ports     waited: ${fmt(scaleWait, 3)}   --no-wait: ${fmt(scaleNoWait, 3)}`);
@@ -466,6 +482,10 @@ async function main(): Promise<number> {
         LABELS.set("ip", `${ovs.ns ? "ip netns exec NS " : ""}ip link set dev ${DEV} down`);
         await contextRuns("ip", CONTEXT_RUNS, 2, ...inNamespace(ovs, "ip", ["link", "set", "dev", DEV, "down"]), penv);
         for (const c of live.filter((x) => x.key === "stock" || x.key === "ovsvif")) rss.set(`${c.label} [${n} ports]`, await peakRss(ovs, xs, c, tmp, xenLog));
+        const cold = live.filter((x) => x.key === "stock" || x.key === "ovsvif");
+        log(`cold: ${COLD_RUNS} runs each after dropping the page cache...`);
+        for (const c of cold) LABELS.set(`cold-${c.key}@${n}`, `${c.label} [${n} ports, page cache dropped]`);
+        await coldPhase(ovs, xs, n, cold, xenLog);
       }
     }
 

@@ -3,7 +3,7 @@
 import { writeFd } from "./files.ts";
 import type { Log } from "./log.ts";
 import { OvsdbClient, resolveEndpoint } from "./ovsdb/client.ts";
-import { Deadline } from "./ovsdb/transact.ts";
+import { Deadline } from "./deadline.ts";
 
 /** The options every entry point shares, validated (src/cli/args.ts). */
 export interface GlobalOptions {

@@ -14,7 +14,8 @@ import { OvsdbError } from "./errors.ts";
 import { collectOrphanQos, collectStalePorts, type Outcome } from "./ganeti/reconcile.ts";
 import type { OvsdbClient } from "./ovsdb/client.ts";
 import { listManagedPorts } from "./ovsdb/ports.ts";
-import { Deadline, GuardConflict } from "./ovsdb/transact.ts";
+import { GuardConflict } from "./ovsdb/transact.ts";
+import { Deadline } from "./deadline.ts";
 
 export interface WatchOptions {
   /** Between sweeps of every ovs-vif port (default 5 minutes). */

@@ -6,7 +6,7 @@ import { connectOvsdb, dryRunOf, type RunContext } from "../context.ts";
 import { AfterCommitError, OvsdbError } from "../errors.ts";
 import { resolveEndpoint, type OvsdbClient } from "../ovsdb/client.ts";
 import { detachPort } from "../ovsdb/ports.ts";
-import { Deadline } from "../ovsdb/transact.ts";
+import { Deadline } from "../deadline.ts";
 
 /** Connects only when an OVSDB is there: undefined (and a debug line) when
  * the socket is missing or refuses, so nodes without OVS keep working. */

@@ -8,7 +8,8 @@
 import { StateError } from "../errors.ts";
 import { OvsdbClient, type Endpoint } from "../ovsdb/client.ts";
 import type { Json, Row } from "../ovsdb/json.ts";
-import { checkResults, type Deadline } from "../ovsdb/transact.ts";
+import { checkResults } from "../ovsdb/transact.ts";
+import type { Deadline } from "../deadline.ts";
 import { map, mapEntries, set, uuid, uuidOf } from "../ovsdb/values.ts";
 
 export const NB_DATABASE = "OVN_Northbound";

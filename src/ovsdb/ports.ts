@@ -7,7 +7,8 @@ import type { Json, OperationResult, OvsdbClient, Row } from "./client.ts";
 import { attachOps, bumpNextCfg, detachOps, guard, removeManyOps, where, type AttachState } from "./port-ops.ts";
 import { ownQosFrom, ownQosGuards, ownQosSelects, portQosOf, reconcileShaping, type OwnQos } from "./port-qos.ts";
 import { diffRow, selectColumns } from "./port-columns.ts";
-import { checkResults, Deadline, nextCfgFrom, transactWithRetry, waitCommitted } from "./transact.ts";
+import { checkResults, nextCfgFrom, transactWithRetry, waitCommitted } from "./transact.ts";
+import { Deadline } from "../deadline.ts";
 import { mapEntries, optionalAtom, set, setItems, uuid, uuidOf } from "./values.ts";
 
 export interface ApplyOptions {

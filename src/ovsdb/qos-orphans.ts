@@ -5,7 +5,8 @@
 import type { OvsdbClient } from "./client.ts";
 import type { Json, Row } from "./json.ts";
 import { QOS_PORT_KEY } from "./port-qos.ts";
-import { checkResults, type Deadline } from "./transact.ts";
+import { checkResults } from "./transact.ts";
+import type { Deadline } from "../deadline.ts";
 import { mapEntries, setItems, uuid, uuidOf } from "./values.ts";
 
 export interface OrphanQos {

@@ -3,17 +3,8 @@
 import { AfterCommitError, DeviceError, OvsdbError } from "../errors.ts";
 import type { Json, OperationResult, OvsdbClient, Row } from "./client.ts";
 import { optionalAtom, setItems, uuid } from "./values.ts";
+import type { Deadline } from "../deadline.ts";
 
-/** Overall time budget shared by every step of one command. */
-export class Deadline {
-  readonly end: number;
-  constructor(readonly totalMs: number) {
-    this.end = Date.now() + totalMs;
-  }
-  left(): number {
-    return Math.max(1, this.end - Date.now());
-  }
-}
 
 /** A `wait` guard failed: something changed since the read (retry). */
 export class GuardConflict extends Error {

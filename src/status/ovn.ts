@@ -5,7 +5,8 @@
 import type { RunContext } from "../context.ts";
 import { OvsdbClient, parseRemote } from "../ovsdb/client.ts";
 import type { Json, Row } from "../ovsdb/json.ts";
-import { checkResults, Deadline } from "../ovsdb/transact.ts";
+import { checkResults } from "../ovsdb/transact.ts";
+import { Deadline } from "../deadline.ts";
 import { mapEntries, setItems, uuidOf } from "../ovsdb/values.ts";
 import type { OvnConfig } from "../ovn/config.ts";
 import { connectNb, requestedChassis } from "../ovn/nb.ts";

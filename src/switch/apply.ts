@@ -5,7 +5,8 @@
 import { StateError } from "../errors.ts";
 import type { Json, OperationResult, OvsdbClient } from "../ovsdb/client.ts";
 import { bumpNextCfg, guard, where } from "../ovsdb/port-ops.ts";
-import { checkResults, type Deadline, nextCfgFrom, transactWithRetry, waitCommitted } from "../ovsdb/transact.ts";
+import { checkResults, nextCfgFrom, transactWithRetry, waitCommitted } from "../ovsdb/transact.ts";
+import type { Deadline } from "../deadline.ts";
 import { optionalAtom, set, uuid } from "../ovsdb/values.ts";
 import { namesToRead, planSwitch, type SwitchPlan } from "./plan.ts";
 import type { DesiredSwitch } from "./spec-resolve.ts";

@@ -4,7 +4,8 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { run } from "../exec.ts";
-import { checkResults, type Deadline } from "../ovsdb/transact.ts";
+import { checkResults } from "../ovsdb/transact.ts";
+import type { Deadline } from "../deadline.ts";
 import type { Json, OvsdbClient } from "../ovsdb/client.ts";
 import { describePortVlans } from "./plan.ts";
 import { classifyPort, readSwitch, SWITCH_KEY, type IfaceState, type PortState } from "./state.ts";

@@ -3,7 +3,8 @@
 // elsewhere. Selects by name/uuid only (never whole tables).
 import type { Json, OvsdbClient, Row } from "../ovsdb/client.ts";
 import { where } from "../ovsdb/port-ops.ts";
-import { checkResults, type Deadline } from "../ovsdb/transact.ts";
+import { checkResults } from "../ovsdb/transact.ts";
+import type { Deadline } from "../deadline.ts";
 import { mapEntries, optionalAtom, setItems, uuid, uuidOf } from "../ovsdb/values.ts";
 import { OWNER_KEY } from "../port.ts";
 

@@ -4,7 +4,8 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import type { Json, OperationResult, OvsdbClient } from "../../src/ovsdb/client.ts";
-import { checkInterface, Deadline, watchCfg } from "../../src/ovsdb/transact.ts";
+import { checkInterface, watchCfg } from "../../src/ovsdb/transact.ts";
+import { Deadline } from "../../src/deadline.ts";
 
 const IFACE = "5a3e0c1e-0000-4000-8000-000000000001";
 const OTHER = "5a3e0c1e-0000-4000-8000-000000000002";
