@@ -4,13 +4,14 @@ import type { EntryPoint, Invocation } from "../src/cli/runner.ts";
 import { connectOvsdb } from "../src/context.ts";
 import { InputError, UsageError } from "../src/errors.ts";
 import { parseBridgeName, parseExternalId, parseInterfaceName, parseIpAddress, parseMac, parseMtu, parseOwner } from "../src/names.ts";
-import { loadOvnConfig, ovnConfigPath } from "../src/ovn/config.ts";
+import { loadOvnConfig } from "../src/ovn/config.ts";
 import { ovnPlug, type OvnPort } from "../src/ovn/plug.ts";
 import { plug, qosFields, unplug } from "../src/plug.ts";
 import type { DesiredPort } from "../src/port.ts";
 import { explicitLevel } from "../src/qos.ts";
 import { nodeDefaultsLevel } from "../src/sources/defaults.ts";
 import { describeVlan, parseVlanOption, vlanMode } from "../src/vlan.ts";
+import { ovnConfigPath } from "../src/paths.ts";
 
 const ATTACH_HELP = `usage: ovs-vif attach --bridge BR --iface DEV [--vlan SPEC] [--rate KBPS] [--burst KB]
                       [--rx-rate BITS] [--rx-burst BITS] [--mtu N] [--external-id K=V]...

@@ -4,7 +4,7 @@ import { GLOBAL_HELP } from "../src/cli/args.ts";
 import type { EntryPoint, Invocation } from "../src/cli/runner.ts";
 import { connectOvsdb, out, withOvsdb, type RunContext } from "../src/context.ts";
 import { StateError, UsageError } from "../src/errors.ts";
-import { copyToNodes, isLocalNode, noteReconciled, runOnNodes, runWithView, snapshotFile, type NodeAnswer } from "../src/ganeti/cluster.ts";
+import { copyToNodes, isLocalNode, noteReconciled, runOnNodes, runWithView, type NodeAnswer } from "../src/ganeti/cluster.ts";
 import { ganetiNicPort, nicParamsOf } from "../src/ganeti/nic-port.ts";
 import { addTags, findNic, networkTagsOf, queryInstance, queryInstances, removeTags, type GanetiInstance, type InstanceNic } from "../src/ganeti/query.ts";
 import { ganetiPorts, networkTagsFrom, reconcileGanetiPorts, reportOutcomes, type NetworkTags } from "../src/ganeti/reconcile.ts";
@@ -14,6 +14,7 @@ import { bridgeMtu, type ManagedPort } from "../src/ovsdb/ports.ts";
 import { DEFAULT_MTU, effectivePolicing, effectiveShaping } from "../src/port.ts";
 import { convertKind, parseQosTag, QOS_KINDS, type QosKind } from "../src/qos.ts";
 import { nodeDefaultsLevel } from "../src/sources/defaults.ts";
+import { snapshotFile } from "../src/paths.ts";
 
 const HELP = `usage: ovs-vif qos set INSTANCE NIC [--rate RATE [--burst BURST]] [--rx-rate RATE [--rx-burst BURST]]
        ovs-vif qos unset INSTANCE NIC
@@ -174,7 +175,6 @@ async function setOrUnset(action: "set" | "unset", { args, ctx }: Invocation): P
     return reportOutcomes(results, ctx, out, `qos ${action} `) ? 1 : 0;
   });
 }
-
 
 /** Node answers, each line prefixed by its node; true when one failed. */
 function reportAnswers(answers: NodeAnswer[], ctx: RunContext, what: string): boolean {

@@ -11,8 +11,9 @@ import { applySwitches, planOnly, removeSwitch } from "../src/switch/apply.ts";
 import { runSwitchHook, type SwitchHookOptions } from "../src/switch/hook.ts";
 import { outcomeLines, planLines, selectSwitches } from "../src/switch/session.ts";
 import { markedBridges, showSwitch, vswitchdTarget } from "../src/switch/show.ts";
-import { specPath } from "../src/switch/spec-types.ts";
+
 import { loadSpec } from "../src/switch/spec-validate.ts";
+import { specPath } from "../src/paths.ts";
 
 const HELP = `usage: ovs-vif switch plan   [SWITCH...] [--spec FILE] [--node NAME] [--group NAME]
        ovs-vif switch apply  [SWITCH...] [--spec FILE] [--node NAME] [--group NAME]

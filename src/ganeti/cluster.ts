@@ -6,17 +6,8 @@ import { GanetiOutputError, InputError } from "../errors.ts";
 import { run } from "../exec.ts";
 import { localNodeName } from "./node.ts";
 import { exportGanetiView, type GanetiSnapshot } from "./snapshot.ts";
+import { stateDir, snapshotFile } from "../paths.ts";
 
-/** Where ovs-vif keeps its state (the exported Ganeti view, the last
- * reconcile's time); OVS_VIF_STATE_DIR for tests. */
-export function stateDir(env: NodeJS.ProcessEnv = process.env): string {
-  return env.OVS_VIF_STATE_DIR || "/var/lib/ovs-vif";
-}
-
-/** Ganeti's view as the master exported it, at the same path on every node. */
-export function snapshotFile(env: NodeJS.ProcessEnv = process.env): string {
-  return `${stateDir(env)}/ganeti.json`;
-}
 
 /** Records when a reconcile last succeeded here (for status' metrics); best effort. */
 export function noteReconciled(env: NodeJS.ProcessEnv = process.env): void {

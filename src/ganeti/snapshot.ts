@@ -7,11 +7,11 @@ import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { Checker, keyPath, parseJson, readTextFile } from "../checker.ts";
 import { sha256 } from "../digest.ts";
-import { defaultsPath } from "../sources/defaults.ts";
-import { specPath } from "../switch/spec-types.ts";
+
 import { parseGanetiObjectName, parseGanetiTag, parseInstanceName, parseMac, parseNicUuid, parseNodeName } from "../names.ts";
 import { parseVlanSpec } from "../vlan.ts";
 import { queryInstances, queryNetworkTags, type GanetiInstance, type InstanceNic } from "./query.ts";
+import { specPath, defaultsPath } from "../paths.ts";
 
 export const SNAPSHOT_VERSION = 1;
 

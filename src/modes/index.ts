@@ -5,7 +5,7 @@ import type { Fields } from "../log.ts";
 import { deviceExists, runSteps } from "../netdev.ts";
 import { exists } from "../files.ts";
 import { connectOvsdb } from "../context.ts";
-import { loadOvnConfig, ovnConfigPath, type OvnConfig } from "../ovn/config.ts";
+import { loadOvnConfig, type OvnConfig } from "../ovn/config.ts";
 import { ovnPortOf } from "../ovn/ganeti.ts";
 import { plug, qosFields, unplug, type PlugRequest, type PlugResult } from "../plug.ts";
 import type { QosLevel } from "../qos.ts";
@@ -13,6 +13,7 @@ import { nicField, type ScriptNic } from "../sources/ganeti.ts";
 import { describeVlan, vlanMode } from "../vlan.ts";
 import { removeLeftoverOvsPort } from "./common.ts";
 import { ganetiDesiredPort } from "./openvswitch.ts";
+import { ovnConfigPath } from "../paths.ts";
 // bridged and routed are loaded when used: the openvswitch path (VM start
 // and migration downtime) does not pay for them.
 const bridgedMode = () => import("./bridged.ts");

@@ -7,8 +7,8 @@
 import { Checker, parseJson, readTextFile } from "../checker.ts";
 import { parseBridgeName } from "../names.ts";
 import { parseRemote, type Endpoint } from "../ovsdb/client.ts";
+import { ovnConfigPath } from "../paths.ts";
 
-export const OVN_CONFIG = "/etc/ovs-vif/ovn.json";
 
 export interface OvnConfig {
   file?: string;
@@ -17,9 +17,6 @@ export interface OvnConfig {
   bridge: string;
 }
 
-export function ovnConfigPath(env: NodeJS.ProcessEnv = process.env): string {
-  return env.OVS_VIF_OVN || OVN_CONFIG;
-}
 
 /** The node's OVN settings, undefined when it has none. `nb`: --ovn-nb. */
 export function loadOvnConfig(nbOption?: string, env: NodeJS.ProcessEnv = process.env): OvnConfig | undefined {

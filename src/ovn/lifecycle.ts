@@ -10,9 +10,10 @@ import type { OvsdbClient } from "../ovsdb/client.ts";
 import type { ManagedPort } from "../ovsdb/ports.ts";
 import type { Json } from "../ovsdb/json.ts";
 import { checkResults } from "../ovsdb/transact.ts";
-import { loadOvnConfig, ovnConfigPath, type OvnConfig } from "./config.ts";
+import { loadOvnConfig, type OvnConfig } from "./config.ts";
 import { connectNb, deleteLsps } from "./nb.ts";
 import { ovnPromote, ovnRelease } from "./plug.ts";
+import { ovnConfigPath } from "../paths.ts";
 
 export function nodeOvn(): OvnConfig | undefined {
   return process.env.OVN_NB_DB !== undefined || existsSync(ovnConfigPath()) ? loadOvnConfig() : undefined;

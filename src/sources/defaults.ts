@@ -3,12 +3,8 @@
 import { readTextFile } from "../checker.ts";
 import { InputError } from "../errors.ts";
 import { convertKind, QOS_KINDS, type QosKind, type QosLevel } from "../qos.ts";
+import { defaultsPath } from "../paths.ts";
 
-export const DEFAULTS_PATH = "/etc/ovs-vif/defaults.json";
-
-export function defaultsPath(env: NodeJS.ProcessEnv = process.env): string {
-  return env.OVS_VIF_DEFAULTS || DEFAULTS_PATH;
-}
 
 /** The node's defaults, undefined without a file. A file that cannot be
  * read (a directory, no permission) is an error naming the variable. */

@@ -9,9 +9,10 @@ import type { Json } from "../ovsdb/json.ts";
 import { checkResults, watchCfg } from "../ovsdb/transact.ts";
 import { Deadline } from "../deadline.ts";
 import { mapEntries, optionalAtom } from "../ovsdb/values.ts";
-import { defaultsPath, readNodeDefaults } from "../sources/defaults.ts";
-import { specPath } from "../switch/spec-types.ts";
+import { readNodeDefaults } from "../sources/defaults.ts";
+
 import type { GanetiView } from "./collect.ts";
+import { specPath, defaultsPath } from "../paths.ts";
 
 export type Verdict = "ok" | "warn" | "fail";
 

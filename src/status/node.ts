@@ -2,7 +2,7 @@
 // ports, its switches' drift, orphaned QoS rows, and a summary.
 import { existsSync } from "node:fs";
 import { withOvsdb, type RunContext } from "../context.ts";
-import { snapshotFile } from "../ganeti/cluster.ts";
+
 import { localNodeName } from "../ganeti/node.ts";
 import { networkTagsOf, queryInstances } from "../ganeti/query.ts";
 import { readSnapshot } from "../ganeti/snapshot.ts";
@@ -11,6 +11,7 @@ import type { OrphanQos } from "../ovsdb/qos-orphans.ts";
 import { openXenStore } from "../sources/xenstore.ts";
 import { mapEntries } from "../ovsdb/values.ts";
 import { collectPorts, PORT_STATES, type GanetiView, type PortState, type PortStatus } from "./collect.ts";
+import { snapshotFile, specPath } from "../paths.ts";
 
 export const STATUS_VERSION = 1;
 
@@ -63,7 +64,6 @@ export async function ganetiView(from: string | undefined, node: string): Promis
 /** What `switch plan` would change here, for the switches the spec gives this node. */
 async function switchDrift(ctx: RunContext, node: string): Promise<{ switches: SwitchStatus[]; note?: string }> {
   const { loadSpec } = await import("../switch/spec-validate.ts");
-  const { specPath } = await import("../switch/spec-types.ts");
   const spec = loadSpec(specPath(undefined), true);
   if (!spec) return { switches: [], note: `no switch spec ${specPath(undefined)}` };
   const { selectSwitches } = await import("../switch/session.ts");

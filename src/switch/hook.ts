@@ -23,15 +23,16 @@ import { InputError, StateError } from "../errors.ts";
 import { SWITCH_HOOK_PATHS } from "../ganeti/hook-env.ts";
 import type { Log } from "../log.ts";
 import { parseBridgeName, parseNodeName } from "../names.ts";
-import { defaultsPath } from "../sources/defaults.ts";
+
 import type { OvsdbClient } from "../ovsdb/client.ts";
 import { applySwitches, removeSwitch } from "./apply.ts";
 import { localNodeName } from "../ganeti/node.ts";
 import { needsNodeName, outcomeLines } from "./session.ts";
 import { checkDisjoint, groupOfNode, nodeMatches, resolveSwitch, switchForNetwork, type DesiredSwitch } from "./spec-resolve.ts";
 import type { Spec } from "./spec-types.ts";
-import { specPath } from "./spec-types.ts";
+
 import { loadSpec } from "./spec-validate.ts";
+import { specPath, defaultsPath } from "../paths.ts";
 
 /** Is this Ganeti hook invocation one for runSwitchHook? */
 export function isSwitchHook(env: NodeJS.ProcessEnv): boolean {

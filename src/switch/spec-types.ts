@@ -2,7 +2,6 @@
 // describes the vSwitches of every node group. Its types; validation is in
 // spec-validate.ts, resolution for one node in spec-resolve.ts.
 
-export const DEFAULT_SPEC_PATH = "/etc/ovs-vif/switches.json";
 export const SPEC_VERSION = 1;
 
 export type BondMode = "active-backup" | "balance-slb" | "balance-tcp";
@@ -77,7 +76,3 @@ export interface Spec {
   nodeGroups: Record<string, NodeGroupSpec>;
 }
 
-/** `--spec FILE`, else $OVS_VIF_SWITCHES, else /etc/ovs-vif/switches.json. */
-export function specPath(option: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  return option || env.OVS_VIF_SWITCHES || DEFAULT_SPEC_PATH;
-}

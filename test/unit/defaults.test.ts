@@ -10,7 +10,8 @@ import { catchInputError, expectInputError } from "../harness/assert.ts";
 import { DPATH, GOOD_DEFAULTS, GOOD_DEFAULTS_TEXT } from "../harness/qos-levels.ts";
 import { DEFAULT_MTU } from "../../src/port.ts";
 import { resolvePolicing, type Policing, type QosLevel } from "../../src/qos.ts";
-import { DEFAULTS_PATH, defaultsLevel, defaultsPath, nodeDefaultsLevel, parseNodeDefaults } from "../../src/sources/defaults.ts";
+import { defaultsLevel, nodeDefaultsLevel, parseNodeDefaults } from "../../src/sources/defaults.ts";
+import { DEFAULTS_PATH, defaultsPath } from "../../src/paths.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "ovs-vif-defaults-"));
 process.on("exit", () => rmSync(dir, { recursive: true, force: true }));

@@ -10,8 +10,9 @@ import { join } from "node:path";
 import { catchInputError } from "../harness/assert.ts";
 import { BAD_SPECS, EXAMPLE_SPEC, VALID_SPEC, bond, oneSwitch } from "../harness/switch-specs.ts";
 import { DocumentError } from "../../src/checker.ts";
-import { specPath } from "../../src/switch/spec-types.ts";
+
 import { loadSpec, parseSpecText, validateSpec } from "../../src/switch/spec-validate.ts";
+import { specPath } from "../../src/paths.ts";
 
 function problems(doc: unknown): string[] {
   try {
