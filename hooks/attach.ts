@@ -12,6 +12,7 @@ import { explicitLevel } from "../src/qos.ts";
 import { nodeDefaultsLevel } from "../src/sources/defaults.ts";
 import { describeVlan, parseVlanOption, vlanMode } from "../src/vlan.ts";
 import { ovnConfigPath } from "../src/paths.ts";
+import { ID } from "../src/ovsdb/keys.ts";
 
 const ATTACH_HELP = `usage: ovs-vif attach --bridge BR --iface DEV [--vlan SPEC] [--rate KBPS] [--burst KB]
                       [--rx-rate BITS] [--rx-burst BITS] [--mtu N] [--external-id K=V]...
@@ -75,7 +76,7 @@ async function attach({ args, ctx }: Invocation): Promise<number> {
   if (ls === undefined) {
     for (const o of ["lsp", "mac", "ip", "ovn-nb"]) if (args.has(o)) throw new UsageError(`--${o}`, args.string(o)!, "only with --ovn-switch");
     const res = await plug({ desired, device: desired.name, deviceField: "--iface" }, ctx);
-    if (!ctx.print) ctx.log.info("attach ok", { device: desired.name, bridge, vlan_mode: vlanMode(desired.vlan), vlan: describeVlan(desired.vlan), ...qosFields(res), ofport: res.ofport });
+    if (!ctx.dryRun) ctx.log.info("attach ok", { device: desired.name, bridge, vlan_mode: vlanMode(desired.vlan), vlan: describeVlan(desired.vlan), ...qosFields(res), ofport: res.ofport });
     return 0;
   }
   // OVN: a logical port on the switch, then the tap on the integration bridge.
@@ -87,13 +88,13 @@ async function attach({ args, ctx }: Invocation): Promise<number> {
   const ipRaw = args.string("ip");
   const ip = ipRaw === undefined ? undefined : parseIpAddress("--ip", ipRaw);
   const lsp = parseExternalId("--lsp", `iface-id=${args.string("lsp") ?? desired.name}`)[1];
-  desired.interfaceIds = { ...desired.interfaceIds, "iface-id": lsp, "attached-mac": mac };
-  const port: OvnPort = { lsp: { name: lsp, ls, address: ip ? `${mac} ${ip}` : mac, externalIds: { "ovs-vif-owner": desired.owner } }, lsField: "--ovn-switch" };
+  desired.interfaceIds = { ...desired.interfaceIds, [ID.ifaceId]: lsp, [ID.attachedMac]: mac };
+  const port: OvnPort = { lsp: { name: lsp, ls, address: ip ? `${mac} ${ip}` : mac, externalIds: { [ID.owner]: desired.owner } }, lsField: "--ovn-switch" };
   const db = connectOvsdb(ctx);
   db.catch(() => undefined);
   try {
     const res = await ovnPlug({ desired, device: desired.name, deviceField: "--iface" }, port, config, ctx, db);
-    if (!ctx.print) ctx.log.info("attach ok", { device: desired.name, bridge, lsp, ls, chassis: res.placement.chassis.join(","), ...qosFields(res), ofport: res.ofport });
+    if (!ctx.dryRun) ctx.log.info("attach ok", { device: desired.name, bridge, lsp, ls, chassis: res.placement.chassis.join(","), ...qosFields(res), ofport: res.ofport });
     return 0;
   } finally {
     await db.then((c) => c.close(), () => undefined);
@@ -104,7 +105,7 @@ async function detach({ args, ctx }: Invocation): Promise<number> {
   args.atMost(0, "detach takes options only");
   const name = parseInterfaceName("--iface", required(args.string("iface"), "--iface"));
   const res = await unplug(name, ctx);
-  if (!ctx.print) ctx.log.info("detach ok", { device: name, bridge: res.bridges.join(",") || undefined, removed: res.removed });
+  if (!ctx.dryRun) ctx.log.info("detach ok", { device: name, bridge: res.bridges.join(",") || undefined, removed: res.removed });
   return 0;
 }
 

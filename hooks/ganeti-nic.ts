@@ -79,7 +79,7 @@ async function runNic({ args, ctx, env }: Invocation, how: How): Promise<number>
     action === "up"
       ? await ganetiNicUp(nic, ctx, { deviceField: "INTERFACE", tail: (bridge) => [nodeDefaultsLevel(bridge)] })
       : await ganetiNicDown({ device: nic.device, mode: nic.mode, ...(nic.link ? { link: nic.link } : {}), ...(nic.ip ? { ip: nic.ip } : {}), ...(nic.uuid ? { uuid: nic.uuid } : {}) }, ctx, { keepLiveDevice: true });
-  if (!ctx.print) ctx.log.info(`${action} ok`, { instance: nic.instance || undefined, nic: nic.index, ...fields, migration: env.MIGRATION_PHASE || undefined, ms: Date.now() - started });
+  if (!ctx.dryRun) ctx.log.info(`${action} ok`, { instance: nic.instance || undefined, nic: nic.index, ...fields, migration: env.MIGRATION_PHASE || undefined, ms: Date.now() - started });
   return 0;
 }
 

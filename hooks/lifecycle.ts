@@ -12,6 +12,7 @@ import { editVlan, parseVlanEdit, parseVlanEditArgs } from "../src/ganeti/vlan-e
 import { run as runCommand } from "../src/exec.ts";
 import { parseInstanceName } from "../src/names.ts";
 import { listManagedPorts } from "../src/ovsdb/ports.ts";
+import { ID } from "../src/ovsdb/keys.ts";
 
 const GC_HELP = `usage: ovs-vif gc [--instance NAME] [--dry-run]
 
@@ -53,7 +54,7 @@ async function gc({ args, ctx }: Invocation): Promise<number> {
   const instance = args.string("instance");
   if (instance !== undefined) parseInstanceName("--instance", instance);
   return withOvsdb(ctx, async (db) => {
-    const ports = (await listManagedPorts(db, ctx.deadline)).filter((p) => instance === undefined || p.ifaceIds["ganeti-instance"] === instance);
+    const ports = (await listManagedPorts(db, ctx.deadline)).filter((p) => instance === undefined || p.ifaceIds[ID.instance] === instance);
     const results = await collectStalePorts(db, ctx, ports);
     // QoS rows are not an instance's: only a gc of the whole node takes them.
     if (instance === undefined) results.push(...(await collectOrphanQos(db, ctx)));
@@ -79,7 +80,7 @@ async function vlan({ args, ctx, log }: Invocation): Promise<number> {
   const { before, after } = editVlan(nic.vlan, edit_);
   out(`${instance} nic ${nic.index}: vlan ${JSON.stringify(before)} -> ${JSON.stringify(after)}\n`);
   if (before === after) return 0;
-  if (!ctx.print) {
+  if (!ctx.dryRun) {
     // Ganeti stores "" as no VLAN; modify needs the key with an empty value then.
     await runCommand("gnt-instance", ["modify", ...(await noHotplugOptions()), "--net", `${nic.index}:modify,vlan=${after}`, instance], { timeoutMs: 300_000 });
     log.info("vlan changed in Ganeti", { instance, nic: nic.index, before, after });
@@ -90,7 +91,7 @@ async function vlan({ args, ctx, log }: Invocation): Promise<number> {
     return 0;
   }
   try {
-    const ports = (await ganetiPorts(db, ctx, instance)).filter((p) => p.ifaceIds["ganeti-nic-uuid"] === nic.uuid);
+    const ports = (await ganetiPorts(db, ctx, instance)).filter((p) => p.ifaceIds[ID.nicUuid] === nic.uuid);
     if (ports.length === 0) {
       out(`${instance} nic ${nic.index}: no running port on this node (the instance-modify hook applies it where it runs)\n`);
       return 0;
@@ -152,7 +153,7 @@ async function ganetiHook({ args, ctx, env, failure }: Invocation): Promise<numb
       if (results.length === 0) ctx.log.info(`${hook.path}: no stale ports`, base);
       return reportOutcomes(results, ctx, out, `${hook.path} `) ? 1 : 0;
     }
-    const mine = ports.filter((p) => hook.instance.nics.some((n) => n.uuid === p.ifaceIds["ganeti-nic-uuid"] && n.mode === "openvswitch"));
+    const mine = ports.filter((p) => hook.instance.nics.some((n) => n.uuid === p.ifaceIds[ID.nicUuid] && n.mode === "openvswitch"));
     const gone = ports.filter((p) => !mine.includes(p));
     const results = await reconcileGanetiPorts(db, ctx, mine, [hook.instance], (_inst, nic) => hook.instance.networkTags.get(nic.index) ?? []);
     // The instance runs here: its logical ports are wanted on this chassis alone.

@@ -12,6 +12,7 @@ import type { DesiredPort } from "../src/port.ts";
 import { valueLevel } from "../src/qos.ts";
 import { nodeDefaultsLevel } from "../src/sources/defaults.ts";
 import { describeVlan, parseXenBridge, vlanMode } from "../src/vlan.ts";
+import { ID } from "../src/ovsdb/keys.ts";
 
 const HELP = `usage: qemu-ifup TAP      (QEMU -netdev tap,script=/etc/ovs-vif/qemu-ifup)
        qemu-ifdown TAP    (QEMU -netdev tap,downscript=/etc/ovs-vif/qemu-ifdown)
@@ -44,8 +45,8 @@ function desiredFromEnv(device: string, env: NodeJS.ProcessEnv): DesiredPort {
   if (spec === undefined || spec === "") throw new InputError("OVS_VIF_BRIDGE", "", "not set (export it to QEMU's environment: BR, BR.N, BR:A:B or BR.N:A:B)");
   const { bridge, vlan } = parseXenBridge("OVS_VIF_BRIDGE", spec);
   const ids: Record<string, string> = {};
-  if (env.OVS_VIF_MAC) ids["attached-mac"] = parseMac("OVS_VIF_MAC", env.OVS_VIF_MAC);
-  if (env.OVS_VIF_IFACE_ID) ids["iface-id"] = parseExternalId("OVS_VIF_IFACE_ID", `iface-id=${env.OVS_VIF_IFACE_ID}`)[1];
+  if (env.OVS_VIF_MAC) ids[ID.attachedMac] = parseMac("OVS_VIF_MAC", env.OVS_VIF_MAC);
+  if (env.OVS_VIF_IFACE_ID) ids[ID.ifaceId] = parseExternalId("OVS_VIF_IFACE_ID", `iface-id=${env.OVS_VIF_IFACE_ID}`)[1];
   const rx: Parameters<typeof valueLevel>[5] = { "rx-rate": [env.OVS_VIF_RX_RATE, "OVS_VIF_RX_RATE"], "rx-burst": [env.OVS_VIF_RX_BURST, "OVS_VIF_RX_BURST"] };
   const qos = [valueLevel("environment", env.OVS_VIF_RATE, env.OVS_VIF_BURST, "OVS_VIF_RATE", "OVS_VIF_BURST", rx), nodeDefaultsLevel(bridge)];
   return { bridge, bridgeField: "OVS_VIF_BRIDGE", name: device, vlan, interfaceIds: ids, owner: "qemu", qos };
@@ -56,7 +57,7 @@ async function ifup(inv: Invocation): Promise<number> {
   const started = Date.now();
   const desired = desiredFromEnv(device, inv.env);
   const res = await plug({ desired, device, deviceField: "argument 1 (tap)" }, inv.ctx);
-  if (!inv.ctx.print) {
+  if (!inv.ctx.dryRun) {
     inv.log.info("up ok", {
       device,
       bridge: desired.bridge,
@@ -75,7 +76,7 @@ async function ifdown(inv: Invocation): Promise<number> {
   const device = tapArgument(inv);
   const started = Date.now();
   const res = await unplug(device, inv.ctx);
-  if (!inv.ctx.print) inv.log.info("down ok", { device, bridge: res.bridges.join(",") || undefined, removed: res.removed, ms: Date.now() - started });
+  if (!inv.ctx.dryRun) inv.log.info("down ok", { device, bridge: res.bridges.join(",") || undefined, removed: res.removed, ms: Date.now() - started });
   return 0;
 }
 

@@ -10,11 +10,13 @@ import { addTags, findNic, networkTagsOf, queryInstance, queryInstances, removeT
 import { ganetiPorts, networkTagsFrom, reconcileGanetiPorts, reportOutcomes, type NetworkTags } from "../src/ganeti/reconcile.ts";
 import { exportGanetiView, readSnapshot } from "../src/ganeti/snapshot.ts";
 import { parseInstanceName } from "../src/names.ts";
-import { bridgeMtu, type ManagedPort } from "../src/ovsdb/ports.ts";
+import type { ManagedPort } from "../src/ovsdb/ports.ts";
 import { DEFAULT_MTU, effectivePolicing, effectiveShaping } from "../src/port.ts";
 import { convertKind, parseQosTag, QOS_KINDS, type QosKind } from "../src/qos.ts";
 import { nodeDefaultsLevel } from "../src/sources/defaults.ts";
 import { snapshotFile } from "../src/paths.ts";
+import { ID } from "../src/ovsdb/keys.ts";
+import { bridgeMtu } from "../src/ovsdb/select.ts";
 
 const HELP = `usage: ovs-vif qos set INSTANCE NIC [--rate RATE [--burst BURST]] [--rx-rate RATE [--rx-burst BURST]]
        ovs-vif qos unset INSTANCE NIC
@@ -102,9 +104,9 @@ async function reconcile({ args, ctx }: Invocation): Promise<number> {
       out("no Ganeti ports on this node\n");
       return 0;
     }
-    const names = [...new Set(ports.map((p) => p.ifaceIds["ganeti-instance"]).filter((n): n is string => !!n))].filter((n) => {
+    const names = [...new Set(ports.map((p) => p.ifaceIds[ID.instance]).filter((n): n is string => !!n))].filter((n) => {
       try {
-        return parseInstanceName("ganeti-instance", n) === n;
+        return parseInstanceName(ID.instance, n) === n;
       } catch {
         return false;
       }
@@ -124,7 +126,7 @@ async function reconcile({ args, ctx }: Invocation): Promise<number> {
     }
     const results = await reconcileGanetiPorts(db, ctx, ports, instances, networkTags);
     const failed = reportOutcomes(results, ctx, out, "reconcile ");
-    if (!failed && !ctx.print && only === undefined) noteReconciled();
+    if (!failed && !ctx.dryRun && only === undefined) noteReconciled();
     return failed ? 1 : 0;
   });
 }
@@ -156,7 +158,7 @@ async function setOrUnset(action: "set" | "unset", { args, ctx }: Invocation): P
   const after: GanetiInstance = { ...inst, tags: [...inst.tags.filter((t) => !remove.includes(t)), ...toAdd] };
   // Validated as the hook will read it, before Ganeti is changed.
   if (nic.mode === "openvswitch") await checkNicQos(after, nic, ctx);
-  if (ctx.print) {
+  if (ctx.dryRun) {
     out(`gnt-instance remove-tags ${instance} ${remove.join(" ") || "(none)"}\ngnt-instance add-tags ${instance} ${toAdd.join(" ") || "(none)"}\n`);
   } else {
     // Remove first: the old and new rate tags of one NIC would conflict.
@@ -166,7 +168,7 @@ async function setOrUnset(action: "set" | "unset", { args, ctx }: Invocation): P
   // Ganeti runs no hook on tag changes: the port is changed where the instance runs.
   if (!(await isLocalNode(inst.primary, args.string("node") ?? process.env.OVS_VIF_NODE_NAME))) return applyOnNode(inst.primary, instance, ctx, `qos ${action}`);
   return withOvsdb(ctx, async (db) => {
-    const ports = (await ganetiPorts(db, ctx, instance)).filter((p) => p.ifaceIds["ganeti-nic-uuid"] === nic.uuid);
+    const ports = (await ganetiPorts(db, ctx, instance)).filter((p) => p.ifaceIds[ID.nicUuid] === nic.uuid);
     if (ports.length === 0) {
       out(`${instance} nic ${nic.index}: tags set; no running port on this node (applied at the next start)\n`);
       return 0;
@@ -190,7 +192,7 @@ function reportAnswers(answers: NodeAnswer[], ctx: RunContext, what: string): bo
 async function applyOnNode(node: string, instance: string, ctx: RunContext, what: string): Promise<number> {
   const SNAPSHOT_FILE = snapshotFile();
   const remote = ["ovs-vif", "reconcile", "--instance", instance, "--from", SNAPSHOT_FILE];
-  if (ctx.print) {
+  if (ctx.dryRun) {
     out(`gnt-cluster copyfile -n ${node} ${SNAPSHOT_FILE}\ngnt-cluster command -n ${node} ${remote.join(" ")}\n`);
     return 0;
   }
@@ -205,7 +207,7 @@ async function applyOnNode(node: string, instance: string, ctx: RunContext, what
 /** Every node's Ganeti ports in line with Ganeti, from the master, in one command. */
 async function reconcileCluster(ctx: RunContext): Promise<number> {
   const SNAPSHOT_FILE = snapshotFile();
-  if (ctx.print) {
+  if (ctx.dryRun) {
     out(`gnt-cluster copyfile ${SNAPSHOT_FILE}\ngnt-cluster command ovs-vif reconcile --from ${SNAPSHOT_FILE}\n`);
     return 0;
   }
@@ -223,7 +225,7 @@ async function show({ args, ctx }: Invocation): Promise<number> {
   const networkTags = await networkTagsOf(instances);
   let live = new Map<string, ManagedPort>();
   try {
-    live = await withOvsdb(ctx, async (db) => new Map((await ganetiPorts(db, ctx)).map((p) => [p.ifaceIds["ganeti-nic-uuid"] ?? "", p])));
+    live = await withOvsdb(ctx, async (db) => new Map((await ganetiPorts(db, ctx)).map((p) => [p.ifaceIds[ID.nicUuid] ?? "", p])));
   } catch {
     // No OVSDB here: show the configured values only.
   }

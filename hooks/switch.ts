@@ -2,7 +2,7 @@
 // and bonds from the declarative spec (src/switch/).
 import { GLOBAL_HELP, type ParsedArgs } from "../src/cli/args.ts";
 import type { EntryPoint, Invocation } from "../src/cli/runner.ts";
-import { dryRunOf, out, withOvsdb, type RunContext } from "../src/context.ts";
+import { out, withOvsdb, type RunContext, applyOf } from "../src/context.ts";
 import { StateError, UsageError } from "../src/errors.ts";
 import { parseBridgeName, parseGanetiObjectName, parseNodeName } from "../src/names.ts";
 import { deviceExists } from "../src/netdev.ts";
@@ -72,8 +72,8 @@ async function planOrApply(action: "plan" | "apply", names: string[], w: Where, 
       for (const sw of sel.switches) out(planLines(await planOnly(db, sw, { deadline: ctx.deadline, deviceExists })).join("\n") + "\n");
       return 0;
     }
-    const outcomes = await applySwitches(db, sel.switches, { deadline: ctx.deadline, wait: ctx.opts.wait, deviceExists, ...dryRunOf(ctx) });
-    if (ctx.print) return 0;
+    const outcomes = await applySwitches(db, sel.switches, { ...applyOf(ctx), deviceExists });
+    if (ctx.dryRun) return 0;
     let failed = false;
     for (const o of outcomes) {
       out(outcomeLines(o).join("\n") + "\n");
@@ -110,8 +110,8 @@ async function remove(name: string, w: Where, ctx: RunContext): Promise<number> 
   const spec = loadSpec(specPath(w.spec), true);
   const managed = spec?.switches.find((s) => s.name === name)?.managed === true;
   return withOvsdb(ctx, async (db) => {
-    const r = await removeSwitch(db, name, { deadline: ctx.deadline, wait: ctx.opts.wait, requireMarker: !managed, ...dryRunOf(ctx) });
-    if (ctx.print && r.remaining.length === 0) return 0;
+    const r = await removeSwitch(db, name, { ...applyOf(ctx), requireMarker: !managed });
+    if (ctx.dryRun && r.remaining.length === 0) return 0;
     if (!r.present) {
       out(`${name}: not present on this node\n`);
       return 0;

@@ -24,6 +24,7 @@ import { readNicFile } from "../src/sources/nicfile.ts";
 import { parseXenInvocation, readXenVifKeys, reportXenFailure, targetDeviceName, xenDesiredPort, xenLogFile, xenMtu, xenRateLevel, xenVmIds, type XenInvocation, type XenVifKeys } from "../src/sources/xen.ts";
 import { openXenStore, type XenStore } from "../src/sources/xenstore.ts";
 import { describeVlan, parseXenBridge, vlanMode } from "../src/vlan.ts";
+import { ID } from "../src/ovsdb/keys.ts";
 
 const HELP = `usage: vif-custom online|offline|add|remove [type_if=vif|tap] [bridge=..] [options]
        ovs-vif vif-custom ...
@@ -101,8 +102,8 @@ async function up(inv: XenInvocation, found: FoundNic, ctx: RunContext): Promise
   }
   const { desired } = xenDesiredPort(inv, keys, device, (b) => [nodeDefaultsLevel(b)]);
   desired.owner = "ganeti";
-  if (found.instance !== undefined) desired.interfaceIds["ganeti-instance"] = found.instance;
-  desired.interfaceIds["ganeti-nic-index"] = String(found.devid);
+  if (found.instance !== undefined) desired.interfaceIds[ID.instance] = found.instance;
+  desired.interfaceIds[ID.nicIndex] = String(found.devid);
   const res = await plug({ desired, device: inv.device, deviceField: deviceField(inv), renameField: "vifname", xenBackend: true }, ctx);
   return {
     mode: "openvswitch",
@@ -144,7 +145,7 @@ async function run({ args, ctx, env, failure }: Invocation): Promise<number> {
     const found = await findNic(inv, xs);
     const isUp = inv.command === "online" || inv.command === "add";
     const fields = isUp ? await up(inv, found, ctx) : await down(found, ctx);
-    if (!ctx.print) {
+    if (!ctx.dryRun) {
       if (isUp) await xs.write(`${inv.xenbusPath}/hotplug-status`, "connected");
       ctx.log.info(`${inv.command} ok`, { instance: found.instance, nic: found.devid, ...fields, nic_file: found.vars ? undefined : "missing", ms: Date.now() - started });
     }

@@ -29,7 +29,7 @@ async function run({ args, ctx }: Invocation): Promise<number> {
     sweepMs: Number(raw) * 1000,
     stop: stopped,
     report: (o) => {
-      if (ctx.print) out(o.line + "\n");
+      if (ctx.dryRun) out(o.line + "\n");
       else ctx.log.info(`watch: ${o.line}`);
     },
   });

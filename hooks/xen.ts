@@ -10,6 +10,7 @@ import { openXenStore } from "../src/sources/xenstore.ts";
 import { loadDeviceCalls } from "../src/netdev.ts";
 import { mark } from "../src/trace.ts";
 import { describeVlan, vlanMode } from "../src/vlan.ts";
+import { ID } from "../src/ovsdb/keys.ts";
 
 const HELP = `usage: vif-openvswitch online|offline|add|remove [bridge=BR[.N][:A:B...]] [type_if=vif|tap] [options]
        ovs-vif xen-vif online|offline|add|remove ...
@@ -38,23 +39,23 @@ async function run({ args, ctx, env, failure }: Invocation): Promise<number> {
     const up = inv.command === "online" || inv.command === "add";
     const reading = readXenVifKeys(xs, inv.xenbusPath, up);
     // While xenstored answers: what the device steps need.
-    if (up && !ctx.print) loadDeviceCalls();
+    if (up && !ctx.dryRun) loadDeviceCalls();
     const keys = await reading;
     mark("xenstore read");
     const device = targetDeviceName(inv, keys);
     if (!up) {
       const res = await unplug(device, ctx, db);
-      if (!ctx.print) ctx.log.info(`${inv.command} ok`, { device, bridge: res.bridges.join(",") || undefined, removed: res.removed });
+      if (!ctx.dryRun) ctx.log.info(`${inv.command} ok`, { device, bridge: res.bridges.join(",") || undefined, removed: res.removed });
       return 0;
     }
     const started = Date.now();
     const { desired, vlanSource } = xenDesiredPort(inv, keys, device, (bridge) => [nodeDefaultsLevel(bridge)]);
     const res = await plug({ desired, device: inv.device, deviceField: inv.typeIf === "tap" ? "INTERFACE" : "vif", renameField: "vifname", xenBackend: true }, ctx, db);
-    if (ctx.print) return 0;
+    if (ctx.dryRun) return 0;
     await xs.write(`${inv.xenbusPath}/hotplug-status`, "connected");
     mark("hotplug-status written");
     ctx.log.info(`${inv.command} ok`, {
-      vm: desired.interfaceIds["xen-vm-name"],
+      vm: desired.interfaceIds[ID.xenVmName],
       device,
       bridge: desired.bridge,
       vlan_mode: vlanMode(desired.vlan),

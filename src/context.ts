@@ -4,6 +4,8 @@ import { writeFd } from "./files.ts";
 import type { Log } from "./log.ts";
 import { OvsdbClient, resolveEndpoint } from "./ovsdb/client.ts";
 import { Deadline } from "./deadline.ts";
+import type { DryRun } from "./dry-run.ts";
+import type { ApplyOptions } from "./ovsdb/ports.ts";
 
 /** The options every entry point shares, validated (src/cli/args.ts). */
 export interface GlobalOptions {
@@ -18,8 +20,8 @@ export interface RunContext {
   opts: GlobalOptions;
   log: Log;
   deadline: Deadline;
-  /** Dry run: where planned steps and transactions are printed. */
-  print?: (text: string) => void;
+  /** A dry run: where the changes that would be made are printed. */
+  dryRun?: DryRun;
 }
 
 /** Synchronous stdout: Bun's process.stdout stream costs ~10 ms to set up. */
@@ -29,8 +31,14 @@ export function out(text: string): void {
 
 export function makeContext(opts: GlobalOptions, log: Log): RunContext {
   const ctx: RunContext = { opts, log, deadline: new Deadline(opts.timeoutMs) };
-  if (opts.dryRun) ctx.print = (text) => out(text.endsWith("\n") ? text : text + "\n");
+  if (opts.dryRun) ctx.dryRun = { print: (text) => out(text.endsWith("\n") ? text : text + "\n") };
   return ctx;
+}
+
+/** What a write of this run is told: its budget, whether it waits for
+ * ovs-vswitchd, and its dry run (OVSDB writes print themselves there). */
+export function applyOf(ctx: Pick<RunContext, "opts" | "deadline" | "dryRun">): ApplyOptions {
+  return { deadline: ctx.deadline, wait: ctx.opts.wait, ...(ctx.dryRun ? { dryRun: ctx.dryRun } : {}) };
 }
 
 /** The OVSDB of this run (--db, else $OVS_RUNDIR/db.sock). */
@@ -46,15 +54,4 @@ export async function withOvsdb<T>(ctx: Pick<RunContext, "opts" | "deadline">, f
   } finally {
     db.close();
   }
-}
-
-/** How a dry run shows a transaction: the request that would be sent, on one line. */
-export function formatTransaction(txn: unknown): string {
-  return JSON.stringify({ method: "transact", params: txn });
-}
-
-/** The dryRun callback of the OVSDB operations, when this is a dry run. */
-export function dryRunOf(ctx: Pick<RunContext, "print">): { dryRun?: (txn: unknown[]) => void } {
-  const print = ctx.print;
-  return print ? { dryRun: (txn) => print(formatTransaction(txn)) } : {};
 }

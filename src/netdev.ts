@@ -9,6 +9,7 @@ import { exists, listDir, readFile, readLink, writeFile } from "./files.ts";
 import { run } from "./exec.ts";
 import { StateError } from "./errors.ts";
 import { openLibc } from "./libc.ts";
+import type { DryRun } from "./dry-run.ts";
 
 const SYSFS = "/sys/class/net";
 
@@ -219,10 +220,10 @@ export function describeStep(step: Step): string[] {
 }
 
 /** Runs steps in order; each ip/bridge step is one process (-batch). With
- * `print` (a dry run) they are only printed. */
-export async function runSteps(steps: Step[], o: { timeoutMs: number; print?: (line: string) => void }): Promise<void> {
-  if (o.print) {
-    for (const s of steps) for (const line of describeStep(s)) o.print(line);
+ * `dryRun` they are only printed. */
+export async function runSteps(steps: Step[], o: { timeoutMs: number; dryRun?: DryRun }): Promise<void> {
+  if (o.dryRun) {
+    for (const s of steps) for (const line of describeStep(s)) o.dryRun.print(line);
     return;
   }
   for (const step of steps) {

@@ -9,7 +9,7 @@
 // A failure after the commit rolls the port back out of OVSDB; the error
 // says whether that worked (AfterCommitError).
 import { AfterCommitError, OvsdbError } from "./errors.ts";
-import { connectOvsdb, dryRunOf, type RunContext } from "./context.ts";
+import { connectOvsdb, type RunContext, applyOf } from "./context.ts";
 import { deviceExists, prepareVirtualPort, requireDevice, requireFreeName, setLink } from "./netdev.ts";
 import type { Json, OvsdbClient } from "./ovsdb/client.ts";
 import { commitAttach, detachPort, planAttach, removePort, type DetachResult } from "./ovsdb/ports.ts";
@@ -18,9 +18,9 @@ import { Deadline } from "./deadline.ts";
 import type { DesiredPort } from "./port.ts";
 import { checkLevels, type Policing, type Shaping } from "./qos.ts";
 import { mark } from "./trace.ts";
+import { ID } from "./ovsdb/keys.ts";
+import { formatTransaction } from "./dry-run.ts";
 
-/** Interface external-id holding the Ganeti NIC's UUID. */
-export const NIC_UUID_KEY = "ganeti-nic-uuid";
 
 export interface PlugRequest {
   desired: DesiredPort;
@@ -57,7 +57,7 @@ export interface PlugResult {
 
 /** Ports of the same Ganeti NIC, other than `device`, whose device is gone. Read-only. */
 async function findStaleNicPorts(db: OvsdbClient, nicUuid: string, device: string, deadline: Deadline): Promise<string[]> {
-  const ops: Json[] = [{ op: "select", table: "Interface", where: [["external_ids", "includes", ["map", [[NIC_UUID_KEY, nicUuid]]]]], columns: ["name"] }];
+  const ops: Json[] = [{ op: "select", table: "Interface", where: [["external_ids", "includes", ["map", [[ID.nicUuid, nicUuid]]]]], columns: ["name"] }];
   const results = await db.transact(ops, deadline.left());
   checkResults(ops, results, `read ports of NIC ${nicUuid}`);
   return [...new Set((results[0]?.rows ?? []).map((r) => String(r.name)).filter((n) => n !== device && !deviceExists(n)))];
@@ -66,10 +66,10 @@ async function findStaleNicPorts(db: OvsdbClient, nicUuid: string, device: strin
 async function removeStale(db: OvsdbClient, names: string[], nicUuid: string, ctx: RunContext): Promise<string[]> {
   const removed: string[] = [];
   for (const name of names) {
-    const res = await detachPort(db, name, { deadline: ctx.deadline, wait: false, ...dryRunOf(ctx) });
+    const res = await detachPort(db, name, { ...applyOf(ctx), wait: false });
     if (res.removed > 0) removed.push(name);
   }
-  if (removed.length > 0 && !ctx.print) ctx.log.info("removed stale ports of the NIC", { nic_uuid: nicUuid, ports: removed.join(",") });
+  if (removed.length > 0 && !ctx.dryRun) ctx.log.info("removed stale ports of the NIC", { nic_uuid: nicUuid, ports: removed.join(",") });
   return removed;
 }
 
@@ -109,7 +109,7 @@ export async function plug(req: PlugRequest, ctx: RunContext, db?: Promise<Ovsdb
     planning.catch(() => undefined);
     // While OVSDB answers the read: the device checks (the first file call
     // loads libc, ~0.7 ms). Nothing has been changed either way.
-    if (!ctx.print) {
+    if (!ctx.dryRun) {
       requireDevice(req.deviceField, req.device);
       requireFreeName(req.renameField ?? `${req.deviceField} rename`, req.device, desired.name);
     }
@@ -119,10 +119,10 @@ export async function plug(req: PlugRequest, ctx: RunContext, db?: Promise<Ovsdb
     // same connection); they are removed only once the attach succeeded.
     const staleNames = req.nicUuid !== undefined ? findStaleNicPorts(client, req.nicUuid, desired.name, ctx.deadline) : Promise.resolve([] as string[]);
     staleNames.catch(() => undefined);
-    if (ctx.print) {
+    if (ctx.dryRun) {
       const stale = req.nicUuid !== undefined ? await removeStale(client, await staleNames, req.nicUuid, ctx) : [];
-      dryRunOf(ctx).dryRun?.([client.database, ...plan.ops]);
-      ctx.print(`ip link set dev ${desired.name} up`);
+      ctx.dryRun.print(formatTransaction(client.database, plan.ops));
+      ctx.dryRun.print(`ip link set dev ${desired.name} up`);
       return { ...base, stale };
     }
     await req.beforeChanges?.(client);
@@ -160,8 +160,8 @@ export async function plug(req: PlugRequest, ctx: RunContext, db?: Promise<Ovsdb
 export async function unplug(device: string, ctx: RunContext, db?: Promise<OvsdbClient>): Promise<DetachResult> {
   const client = await (db ?? connectOvsdb(ctx));
   try {
-    const res = await detachPort(client, device, { deadline: ctx.deadline, wait: ctx.opts.wait, ...dryRunOf(ctx) });
-    if (!ctx.print && deviceExists(device)) await setLink(device, "down").catch(() => undefined);
+    const res = await detachPort(client, device, applyOf(ctx));
+    if (!ctx.dryRun && deviceExists(device)) await setLink(device, "down").catch(() => undefined);
     return res;
   } finally {
     if (!db) client.close();

@@ -2,8 +2,7 @@
 // (xenstore, Ganeti environment, command line), and its OVSDB columns.
 import { NO_POLICING, resolvePolicing, resolveShaping, type Policing, type QosLevel, type QosResult, type Shaping, type ShapingResult } from "./qos.ts";
 import { portVlanColumns, type VlanSpec } from "./vlan.ts";
-/** Port external_ids key marking a port as created by ovs-vif (value: the caller). */
-export const OWNER_KEY = "ovs-vif-owner";
+import { ID } from "./ovsdb/keys.ts";
 
 export interface DesiredPort {
   bridge: string;
@@ -55,7 +54,7 @@ export function portColumns(desired: DesiredPort, bridgeMtu?: number): PortColum
   const { policing } = effectivePolicing(desired, bridgeMtu);
   const { shaping } = effectiveShaping(desired, bridgeMtu);
   const vlan = portVlanColumns(desired.vlan);
-  const port: PortColumns["port"] = { vlan_mode: vlan.vlan_mode, trunks: vlan.trunks, external_ids: { [OWNER_KEY]: desired.owner } };
+  const port: PortColumns["port"] = { vlan_mode: vlan.vlan_mode, trunks: vlan.trunks, external_ids: { [ID.owner]: desired.owner } };
   if (vlan.tag !== undefined) port.tag = vlan.tag;
   const iface: PortColumns["iface"] = {
     external_ids: { ...desired.interfaceIds },

@@ -6,6 +6,7 @@ import { ganetiLevels, type QosLevel } from "../qos.ts";
 import { parseVlanSpec } from "../vlan.ts";
 
 import type { GanetiInstance, InstanceNic } from "./query.ts";
+import { ID } from "../ovsdb/keys.ts";
 
 export interface NicParams {
   instance: string;
@@ -21,11 +22,11 @@ export interface NicParams {
 
 export function ganetiInterfaceIds(nic: NicParams): Record<string, string> {
   return {
-    "ganeti-instance": nic.instance,
-    "ganeti-nic-uuid": nic.uuid,
-    "ganeti-nic-index": String(nic.index),
-    "attached-mac": parseMac("MAC", nic.mac),
-    "iface-id": nic.uuid,
+    [ID.instance]: nic.instance,
+    [ID.nicUuid]: nic.uuid,
+    [ID.nicIndex]: String(nic.index),
+    [ID.attachedMac]: parseMac("MAC", nic.mac),
+    [ID.ifaceId]: nic.uuid,
   };
 }
 

@@ -1,6 +1,6 @@
 // Bringing this node's Ganeti ports in line with Ganeti's view of their
 // NICs (VLAN + QoS), in place; and collecting ports whose device is gone.
-import { dryRunOf, type RunContext } from "../context.ts";
+import { type RunContext, applyOf } from "../context.ts";
 import { deviceExists } from "../netdev.ts";
 import type { OvsdbClient } from "../ovsdb/client.ts";
 import { listManagedPorts, reconcilePort, removeManagedPorts, type ManagedPort } from "../ovsdb/ports.ts";
@@ -8,6 +8,7 @@ import { findOrphanQos, removeOrphanQos } from "../ovsdb/qos-orphans.ts";
 import { nodeDefaultsLevel } from "../sources/defaults.ts";
 import { ganetiNicPort, nicParamsOf } from "./nic-port.ts";
 import type { GanetiInstance, InstanceNic } from "./query.ts";
+import { ID } from "../ovsdb/keys.ts";
 
 export interface Outcome {
   line: string;
@@ -22,21 +23,21 @@ export function networkTagsFrom(tags: ReadonlyMap<string, string[]>): NetworkTag
 }
 
 export async function ganetiPorts(db: OvsdbClient, ctx: RunContext, instance?: string): Promise<ManagedPort[]> {
-  return (await listManagedPorts(db, ctx.deadline)).filter((p) => p.owner === "ganeti" && (instance === undefined || p.ifaceIds["ganeti-instance"] === instance));
+  return (await listManagedPorts(db, ctx.deadline)).filter((p) => p.owner === "ganeti" && (instance === undefined || p.ifaceIds[ID.instance] === instance));
 }
 
 export async function reconcileGanetiPorts(db: OvsdbClient, ctx: RunContext, ports: ManagedPort[], instances: GanetiInstance[], networkTags: NetworkTags): Promise<Outcome[]> {
   const byName = new Map(instances.map((i) => [i.name, i]));
   const out: Outcome[] = [];
   for (const port of ports) {
-    const instName = port.ifaceIds["ganeti-instance"] ?? "";
+    const instName = port.ifaceIds[ID.instance] ?? "";
     const inst = byName.get(instName);
     const label = `${instName || "?"} ${port.name}`;
     if (!inst) {
       out.push({ line: `${label}: skipped: Ganeti does not know instance ${JSON.stringify(instName)} (stale port? see ovs-vif gc)`, failed: false });
       continue;
     }
-    const nic = inst.nics.find((n) => n.uuid === port.ifaceIds["ganeti-nic-uuid"]);
+    const nic = inst.nics.find((n) => n.uuid === port.ifaceIds[ID.nicUuid]);
     if (!nic) {
       out.push({ line: `${label}: skipped: the instance has no such NIC any more`, failed: false });
       continue;
@@ -50,7 +51,7 @@ export async function reconcileGanetiPorts(db: OvsdbClient, ctx: RunContext, por
         link: `${inst.name} nic ${nic.index} link`,
         vlan: `${inst.name} nic ${nic.index} vlan`,
       });
-      const res = await reconcilePort(db, desired, { deadline: ctx.deadline, wait: ctx.opts.wait, ...dryRunOf(ctx) });
+      const res = await reconcilePort(db, desired, applyOf(ctx));
       const rate = res.policing ? ` rate=${res.policing.rate} burst=${res.policing.burst}` : "";
       out.push({ line: `${label}: ${res.status}${rate}${res.changes.length ? ` (${res.changes.join("; ")})` : ""}`, failed: false });
     } catch (err) {
@@ -68,12 +69,12 @@ export function isStale(p: ManagedPort): boolean {
 export async function collectStalePorts(db: OvsdbClient, ctx: RunContext, ports: ManagedPort[]): Promise<Outcome[]> {
   const stale = ports.filter(isStale);
   if (stale.length === 0) return [];
-  await removeManagedPorts(db, stale, { deadline: ctx.deadline, wait: ctx.opts.wait, ...dryRunOf(ctx) });
+  await removeManagedPorts(db, stale, applyOf(ctx));
   // An OVN port: this chassis no longer wants its logical port.
   const { releasePorts } = await import("../ovn/lifecycle.ts");
   const released = (await releasePorts(stale, ctx, db)).map((line) => ({ line: `released ${line}`, failed: false }));
   return [...stale.map((p) => ({
-    line: `${ctx.print ? "would remove" : "removed"} ${p.name} from ${p.bridge ?? "?"} (owner ${p.owner}${p.ifaceIds["ganeti-instance"] ? `, instance ${p.ifaceIds["ganeti-instance"]}` : ""}${p.ifaceIds["xen-vm-name"] ? `, vm ${p.ifaceIds["xen-vm-name"]}` : ""}): ${deviceExists(p.name) ? p.error : "device gone"}`,
+    line: `${ctx.dryRun ? "would remove" : "removed"} ${p.name} from ${p.bridge ?? "?"} (owner ${p.owner}${p.ifaceIds[ID.instance] ? `, instance ${p.ifaceIds[ID.instance]}` : ""}${p.ifaceIds[ID.xenVmName] ? `, vm ${p.ifaceIds[ID.xenVmName]}` : ""}): ${deviceExists(p.name) ? p.error : "device gone"}`,
     failed: false,
   })), ...released];
 }
@@ -81,8 +82,8 @@ export async function collectStalePorts(db: OvsdbClient, ctx: RunContext, ports:
 /** QoS/Queue rows ovs-vif made that no port uses any more. */
 export async function collectOrphanQos(db: OvsdbClient, ctx: RunContext): Promise<Outcome[]> {
   const orphans = await findOrphanQos(db, ctx.deadline);
-  await removeOrphanQos(db, orphans, ctx.deadline, dryRunOf(ctx).dryRun);
-  return orphans.map((o) => ({ line: `${ctx.print ? "would remove" : "removed"} orphaned ${o.table} row ${o.uuid} (made for port ${o.port}, which no longer uses it)`, failed: false }));
+  await removeOrphanQos(db, orphans, applyOf(ctx));
+  return orphans.map((o) => ({ line: `${ctx.dryRun ? "would remove" : "removed"} orphaned ${o.table} row ${o.uuid} (made for port ${o.port}, which no longer uses it)`, failed: false }));
 }
 
 /** Outcome lines on stdout and in the log; true when one failed. */

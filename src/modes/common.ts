@@ -2,7 +2,7 @@
 // vSwitch must not keep an OVS port of its device's name (Ganeti issue
 // 1412): ovs-vswitchd would grab the new device of that name.
 import { exists } from "../files.ts";
-import { connectOvsdb, dryRunOf, type RunContext } from "../context.ts";
+import { connectOvsdb, type RunContext, applyOf } from "../context.ts";
 import { AfterCommitError, OvsdbError } from "../errors.ts";
 import { resolveEndpoint, type OvsdbClient } from "../ovsdb/client.ts";
 import { detachPort } from "../ovsdb/ports.ts";
@@ -36,7 +36,7 @@ export async function removeLeftoverOvsPort(device: string, ctx: RunContext): Pr
     // Bounded: a stopped ovs-vswitchd holds no device, so not hearing from
     // it is no reason to fail a bridged or routed NIC.
     const deadline = new Deadline(Math.min(5000, ctx.deadline.left()));
-    const res = await detachPort(db, device, { deadline, wait: ctx.opts.wait, ...dryRunOf(ctx) }).catch((err: unknown) => {
+    const res = await detachPort(db, device, { ...applyOf(ctx), deadline }).catch((err: unknown) => {
       if (err instanceof AfterCommitError) {
         ctx.log.info("removed leftover OVS port; ovs-vswitchd did not confirm", { device });
         return { removed: 1, bridges: [] as string[] };

@@ -27,7 +27,7 @@ function nodeOvnConfig(): OvnConfig | undefined {
   return process.env.OVN_NB_DB !== undefined || exists(ovnConfigPath()) ? loadOvnConfig() : undefined;
 }
 
-const stepOptions = (ctx: RunContext) => ({ timeoutMs: ctx.deadline.left(), ...(ctx.print ? { print: ctx.print } : {}) });
+const stepOptions = (ctx: RunContext) => ({ timeoutMs: ctx.deadline.left(), ...(ctx.dryRun ? { dryRun: ctx.dryRun } : {}) });
 
 export interface NicUpOptions {
   /** The variable naming the device in messages (INTERFACE, vif, ifname). */

@@ -8,6 +8,7 @@ import { InputError } from "../errors.ts";
 import { nicField, type ScriptNic } from "../sources/ganeti.ts";
 import type { OvnConfig } from "./config.ts";
 import type { OvnPort } from "./plug.ts";
+import { ID } from "../ovsdb/keys.ts";
 
 export const OVN_SWITCH_TAG = /^ovs-vif:ovn-switch:(.+)$/;
 
@@ -30,9 +31,9 @@ export function ovnPortOf(nic: ScriptNic, config: OvnConfig | undefined): OvnPor
   if (!nic.network) throw new InputError(nicField(nic, "NETWORK_NAME"), "", `not set: a NIC on the OVN integration bridge ${config.bridge} needs a Ganeti network, which names its logical switch`);
   if (nic.uuid === undefined) throw new InputError(nicField(nic, "INTERFACE_UUID"), "", "not set (the logical port is named after it)");
   if (nic.mac === undefined) throw new InputError(nicField(nic, "MAC"), "", "not set (port security needs it)");
-  const ids: Record<string, string> = { "ovs-vif-owner": "ganeti", "ganeti-nic-uuid": nic.uuid };
-  if (nic.instance) ids["ganeti-instance"] = nic.instance;
-  if (nic.index !== undefined) ids["ganeti-nic-index"] = String(nic.index);
+  const ids: Record<string, string> = { [ID.owner]: "ganeti", [ID.nicUuid]: nic.uuid };
+  if (nic.instance) ids[ID.instance] = nic.instance;
+  if (nic.index !== undefined) ids[ID.nicIndex] = String(nic.index);
   const port: OvnPort = {
     lsp: { name: nic.uuid, ls: tag?.ls ?? nic.network.name, address: nic.ip ? `${nic.mac} ${nic.ip}` : nic.mac, externalIds: ids },
     lsField: tag ? `network tag ${JSON.stringify(tag.tag)}` : nicField(nic, "NETWORK_NAME"),

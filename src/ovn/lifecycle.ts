@@ -14,6 +14,7 @@ import { loadOvnConfig, type OvnConfig } from "./config.ts";
 import { connectNb, deleteLsps } from "./nb.ts";
 import { ovnPromote, ovnRelease } from "./plug.ts";
 import { ovnConfigPath } from "../paths.ts";
+import { ID } from "../ovsdb/keys.ts";
 
 export function nodeOvn(): OvnConfig | undefined {
   return process.env.OVN_NB_DB !== undefined || existsSync(ovnConfigPath()) ? loadOvnConfig() : undefined;
@@ -21,7 +22,7 @@ export function nodeOvn(): OvnConfig | undefined {
 
 /** The logical port of an OVS port on the integration bridge, if it is one. */
 export function lspOf(p: Pick<ManagedPort, "bridge" | "ifaceIds">, config: OvnConfig): string | undefined {
-  return p.bridge === config.bridge ? p.ifaceIds["iface-id"] : undefined;
+  return p.bridge === config.bridge ? p.ifaceIds[ID.ifaceId] : undefined;
 }
 
 async function each(what: string, names: string[], ctx: RunContext, fn: (name: string) => Promise<string | undefined>): Promise<string[]> {
@@ -60,11 +61,11 @@ export async function dropLsps(instance: string, keep: string[], ctx: RunContext
   if (!config) return [];
   const nb = await connectNb(config.nb, Math.min(ctx.deadline.left(), 5000));
   try {
-    const ops: Json[] = [{ op: "select", table: "Logical_Switch_Port", where: [["external_ids", "includes", ["map", [["ganeti-instance", instance], ["ovs-vif-owner", "ganeti"]]]]], columns: ["name"] }];
+    const ops: Json[] = [{ op: "select", table: "Logical_Switch_Port", where: [["external_ids", "includes", ["map", [[ID.instance, instance], [ID.owner, "ganeti"]]]]], columns: ["name"] }];
     const r = await nb.transact(ops, ctx.deadline.left());
     checkResults(ops, r, `read the logical ports of ${instance}`);
     const gone = (r[0]?.rows ?? []).map((row) => String(row.name)).filter((n) => !keep.includes(n));
-    if (ctx.print) return gone.map((n) => `would remove logical port ${n} of ${instance}`);
+    if (ctx.dryRun) return gone.map((n) => `would remove logical port ${n} of ${instance}`);
     return (await deleteLsps(nb, gone, ctx.deadline)).map((n) => `removed logical port ${n} of ${instance}`);
   } finally {
     nb.close();

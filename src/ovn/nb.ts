@@ -11,6 +11,7 @@ import type { Json, Row } from "../ovsdb/json.ts";
 import { checkResults } from "../ovsdb/transact.ts";
 import type { Deadline } from "../deadline.ts";
 import { map, mapEntries, set, uuid, uuidOf } from "../ovsdb/values.ts";
+import { LSP_OPTION } from "../ovsdb/keys.ts";
 
 export const NB_DATABASE = "OVN_Northbound";
 
@@ -66,9 +67,9 @@ export interface Placement {
 
 /** options:requested-chassis (and activation-strategy) set to `p`, other options kept. */
 function optionsMutation(target: Json, p: Placement): Json {
-  const keys = ["requested-chassis", "activation-strategy"];
-  const values: [string, string][] = [["requested-chassis", p.chassis.join(",")]];
-  if (p.activation) values.push(["activation-strategy", p.activation]);
+  const keys = [LSP_OPTION.requestedChassis, LSP_OPTION.activationStrategy];
+  const values: [string, string][] = [[LSP_OPTION.requestedChassis, p.chassis.join(",")]];
+  if (p.activation) values.push([LSP_OPTION.activationStrategy, p.activation]);
   return {
     op: "mutate",
     table: "Logical_Switch_Port",
@@ -89,7 +90,7 @@ export function upsertLspOps(d: DesiredLsp, s: LspState, p: Placement): Json[] {
   ];
   const cols = { addresses: set([d.address]), port_security: set([d.address]) };
   if (!s.lsp) {
-    const options: [string, string][] = [["requested-chassis", p.chassis.join(",")], ...(p.activation ? [["activation-strategy", p.activation] as [string, string]] : [])];
+    const options: [string, string][] = [[LSP_OPTION.requestedChassis, p.chassis.join(",")], ...(p.activation ? [[LSP_OPTION.activationStrategy, p.activation] as [string, string]] : [])];
     ops.push(
       { op: "insert", table: "Logical_Switch_Port", "uuid-name": "lsp", row: { name: d.name, ...cols, options: ["map", options], external_ids: map(d.externalIds) } },
       { op: "mutate", table: "Logical_Switch", where: [["_uuid", "==", uuid(s.lsUuid)]], mutations: [["ports", "insert", set([["named-uuid", "lsp"]])]] },
@@ -113,7 +114,7 @@ export function upsertLspOps(d: DesiredLsp, s: LspState, p: Placement): Json[] {
  * that it runs for an incoming migration (3.2's MIGRATION_PHASE is for
  * routed and ext NICs only). */
 export function placementFor(me: string, current: Record<string, string> | undefined): Placement {
-  const now = (current?.["requested-chassis"] ?? "").split(",").filter(Boolean);
+  const now = (current?.[LSP_OPTION.requestedChassis] ?? "").split(",").filter(Boolean);
   const source = now[0];
   if (source !== undefined && source !== me) return { chassis: [source, me], activation: "rarp" };
   return { chassis: [me] };
@@ -152,5 +153,5 @@ export async function deleteLsps(nb: OvsdbClient, names: string[], deadline: Dea
 
 /** The chassis a port's options name. */
 export function requestedChassis(options: Record<string, string> | undefined): string[] {
-  return (options?.["requested-chassis"] ?? "").split(",").filter(Boolean);
+  return (options?.[LSP_OPTION.requestedChassis] ?? "").split(",").filter(Boolean);
 }

@@ -6,7 +6,7 @@
 // (src/plug.ts), then a wait until ovn-controller says ovn-installed. And
 // the reverse: the OVS port goes; the logical port stays (the instance may
 // run elsewhere) but this chassis leaves its requested-chassis.
-import { dryRunOf, type RunContext } from "../context.ts";
+import { type RunContext } from "../context.ts";
 import { OvsdbError, StateError } from "../errors.ts";
 import type { OvsdbClient } from "../ovsdb/client.ts";
 import type { Json } from "../ovsdb/json.ts";
@@ -16,6 +16,8 @@ import { mapEntries, uuid } from "../ovsdb/values.ts";
 import { plug, unplug, type PlugRequest, type PlugResult } from "../plug.ts";
 import type { OvnConfig } from "./config.ts";
 import { connectNb, lspOptions, place, placementFor, readLsp, requestedChassis, upsertLspOps, type DesiredLsp, type Placement } from "./nb.ts";
+import { ID, LSP_OPTION } from "../ovsdb/keys.ts";
+import { formatTransaction } from "../dry-run.ts";
 
 export interface OvnPort {
   lsp: DesiredLsp;
@@ -28,7 +30,7 @@ export async function chassisName(db: OvsdbClient, deadline: Deadline): Promise<
   const ops: Json[] = [{ op: "select", table: "Open_vSwitch", where: [], columns: ["external_ids"] }];
   const r = await db.transact(ops, deadline.left());
   checkResults(ops, r, "read Open_vSwitch");
-  const id = mapEntries(r[0]?.rows?.[0]?.external_ids)["system-id"];
+  const id = mapEntries(r[0]?.rows?.[0]?.external_ids)[ID.systemId];
   if (!id) throw new StateError("Open_vSwitch external_ids:system-id", "", "not set: this node is no OVN chassis (ovn-controller reads its name there)");
   return id;
 }
@@ -39,7 +41,7 @@ async function untilInstalled(db: OvsdbClient, ifaceUuid: string, name: string, 
   for (let wait = 2; ; wait = Math.min(wait * 2, 50)) {
     const r = await db.transact(ops, deadline.left());
     checkResults(ops, r, `check ${name}`);
-    if (mapEntries(r[0]?.rows?.[0]?.external_ids)["ovn-installed"] === "true") return;
+    if (mapEntries(r[0]?.rows?.[0]?.external_ids)[ID.ovnInstalled] === "true") return;
     if (deadline.left() <= wait) throw new OvsdbError("vswitchd", `ovn-controller did not install ${name} within ${deadline.totalMs / 1000} s (no external_ids:ovn-installed; is ovn-controller running and the logical port's chassis this one?)`);
     await new Promise((r2) => setTimeout(r2, wait));
   }
@@ -59,7 +61,7 @@ export async function ovnPlug(req: PlugRequest, port: OvnPort, config: OvnConfig
     // Read and checked now (a missing switch fails here), committed after the OVS checks.
     let state = await readLsp(nb, port.lsp.name, port.lsp.ls, ctx.deadline, port.lsField);
     let placement = placementFor(chassis, state.lsp?.options);
-    if (ctx.print) dryRunOf(ctx).dryRun?.([nb.database, ...upsertLspOps(port.lsp, state, placement)]);
+    ctx.dryRun?.print(formatTransaction(nb.database, upsertLspOps(port.lsp, state, placement)));
     let fresh = true;
     const commitNb = () =>
       transactWithRetry(nb, ctx.deadline, `logical switch port ${port.lsp.name}`, async () => {
@@ -86,8 +88,8 @@ export async function ovnPromote(lsp: string, config: OvnConfig, ctx: RunContext
     const options = await lspOptions(nb, lsp, ctx.deadline);
     if (!options) return undefined;
     const now = requestedChassis(options);
-    if (now.length === 1 && now[0] === chassis && options["activation-strategy"] === undefined) return undefined;
-    if (!ctx.print) await place(nb, lsp, { chassis: [chassis] }, ctx.deadline);
+    if (now.length === 1 && now[0] === chassis && options[LSP_OPTION.activationStrategy] === undefined) return undefined;
+    if (!ctx.dryRun) await place(nb, lsp, { chassis: [chassis] }, ctx.deadline);
     return `${lsp}: requested-chassis ${now.join(",") || "none"} -> ${chassis}`;
   } finally {
     nb.close();
@@ -103,7 +105,7 @@ export async function ovnRelease(lsp: string, config: OvnConfig, ctx: RunContext
     const now = requestedChassis(options);
     if (!now.includes(chassis)) return undefined;
     const rest = now.filter((c) => c !== chassis);
-    if (!ctx.print) await place(nb, lsp, { chassis: rest }, ctx.deadline);
+    if (!ctx.dryRun) await place(nb, lsp, { chassis: rest }, ctx.deadline);
     return `${lsp}: requested-chassis ${now.join(",")} -> ${rest.join(",") || "none"}`;
   } finally {
     nb.close();

@@ -64,7 +64,7 @@ export async function renameNetworkSwitch(r: NetworkRename, config: OvnConfig, c
     if (old.length > 1) throw new StateError("GANETI_OLD_NAME", r.oldName, `${old.length} logical switches have that name in ${config.nb.text}: cannot tell which is the network's`);
     if (old.length === 0) return `network ${r.oldName} -> ${r.newName}: no logical switch ${r.oldName}${taken.length ? `; ${r.newName} exists and is used from now on` : ""}: nothing to rename`;
     if (r.phase !== "post") return `network ${r.oldName} -> ${r.newName}: logical switch ${r.oldName} can follow`;
-    if (ctx.print) return `would rename logical switch ${r.oldName} to ${r.newName}`;
+    if (ctx.dryRun) return `would rename logical switch ${r.oldName} to ${r.newName}`;
     const rename: Json[] = [
       { op: "wait", table: "Logical_Switch", where: byName(r.oldName), columns: ["_uuid"], until: "==", rows: [{ _uuid: ["uuid", old[0]!] }], timeout: 0 },
       { op: "wait", table: "Logical_Switch", where: byName(r.newName), columns: ["_uuid"], until: "==", rows: [], timeout: 0 },

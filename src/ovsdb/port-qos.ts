@@ -6,16 +6,15 @@
 import type { Shaping } from "../qos.ts";
 import type { Json, Row } from "./json.ts";
 import { map, mapEntries, set, setItems, uuid, uuidOf } from "./values.ts";
+import { ID } from "./keys.ts";
+import { marked, type Select } from "./select.ts";
 
-export const QOS_PORT_KEY = "ovs-vif-port";
-const OWNER = "ovs-vif-owner";
 
 /** Rows marked for a port name: what reads of that port also select. */
-export function ownQosSelects(name: string): Json[] {
-  const marked = [["external_ids", "includes", ["map", [[QOS_PORT_KEY, name]]]]];
+export function ownQosSelect(name: string): Select[] {
   return [
-    { op: "select", table: "QoS", where: marked, columns: ["_uuid", "queues", "other_config", "type"] },
-    { op: "select", table: "Queue", where: marked, columns: ["_uuid", "other_config"] },
+    { table: "QoS", where: marked({ [ID.qosPort]: name }), columns: ["_uuid", "queues", "other_config", "type"] },
+    { table: "Queue", where: marked({ [ID.qosPort]: name }), columns: ["_uuid", "other_config"] },
   ];
 }
 
@@ -32,10 +31,10 @@ const uuids = (rows: Row[]) => rows.map((r) => uuidOf(r._uuid));
 
 /** Guards: the marked rows are still exactly the ones read. */
 export function ownQosGuards(name: string, own: OwnQos): Json[] {
-  const marked = [["external_ids", "includes", ["map", [[QOS_PORT_KEY, name]]]]];
+  const where = marked({ [ID.qosPort]: name });
   return [
-    { op: "wait", table: "QoS", where: marked, columns: ["_uuid"], until: "==", rows: uuids(own.qos).map((u) => ({ _uuid: uuid(u) })), timeout: 0 },
-    { op: "wait", table: "Queue", where: marked, columns: ["_uuid"], until: "==", rows: uuids(own.queues).map((u) => ({ _uuid: uuid(u) })), timeout: 0 },
+    { op: "wait", table: "QoS", where, columns: ["_uuid"], until: "==", rows: uuids(own.qos).map((u) => ({ _uuid: uuid(u) })), timeout: 0 },
+    { op: "wait", table: "Queue", where, columns: ["_uuid"], until: "==", rows: uuids(own.queues).map((u) => ({ _uuid: uuid(u) })), timeout: 0 },
   ];
 }
 
@@ -54,7 +53,7 @@ function queueConfig(s: Shaping): Record<string, string> {
 
 /** Inserts the QoS and its queue; `ref` is the value for Port.qos. */
 export function insertShaping(name: string, owner: string, s: Shaping, tag = "rxqos"): { ops: Json[]; ref: Json } {
-  const ids = map({ [QOS_PORT_KEY]: name, [OWNER]: owner });
+  const ids = map({ [ID.qosPort]: name, [ID.owner]: owner });
   return {
     ops: [
       { op: "insert", table: "Queue", "uuid-name": `${tag}q`, row: { other_config: map(queueConfig(s)), external_ids: ids } },

@@ -1,22 +1,23 @@
-// attachPort / detachPort: read what is needed by name (never whole tables),
-// build one transaction, commit it, wait for ovs-vswitchd, verify.
+// VM ports in OVSDB: plan and commit an attach, detach by name, reconcile in
+// place, list and remove ovs-vif's ports. Each reads what it needs by name
+// (never whole tables on a hook's path), builds one transaction, and
+// commits it through commit() (transact.ts), which also prints it in a dry run.
 import { StateError } from "../errors.ts";
-import { effectivePolicing, effectiveShaping, OWNER_KEY, portColumns, type DesiredPort } from "../port.ts";
+import { effectivePolicing, effectiveShaping, portColumns, type DesiredPort } from "../port.ts";
 import type { Policing, Shaping } from "../qos.ts";
 import type { Json, OperationResult, OvsdbClient, Row } from "./client.ts";
-import { attachOps, bumpNextCfg, detachOps, guard, removeManyOps, where, type AttachState } from "./port-ops.ts";
-import { ownQosFrom, ownQosGuards, ownQosSelects, portQosOf, reconcileShaping, type OwnQos } from "./port-qos.ts";
+import { ID } from "./keys.ts";
+import { attachOps, bumpNextCfg, detachOps, guard, removeManyOps, type AttachState } from "./port-ops.ts";
 import { diffRow, selectColumns } from "./port-columns.ts";
-import { checkResults, nextCfgFrom, transactWithRetry, waitCommitted } from "./transact.ts";
-import { Deadline } from "../deadline.ts";
+import { ownQosFrom, ownQosGuards, ownQosSelect, portQosOf, reconcileShaping, type OwnQos } from "./port-qos.ts";
+import { bridgeMtuOf, bridgeMtuSelect, byName, byUuid, everyRow, read } from "./select.ts";
+import { commit, nextCfgFrom, transactWithRetry, waitCommitted, type WriteRun } from "./transact.ts";
+import type { Deadline } from "../deadline.ts";
 import { mapEntries, optionalAtom, set, setItems, uuid, uuidOf } from "./values.ts";
 
-export interface ApplyOptions {
-  deadline: Deadline;
-  /** Wait for ovs-vswitchd and check the device (ovs-vsctl's default). */
+/** A write and, unless told not to, the wait for ovs-vswitchd to apply it. */
+export interface ApplyOptions extends WriteRun {
   wait: boolean;
-  /** Print the write transaction instead of sending it. */
-  dryRun?: (transaction: Json[]) => void;
 }
 
 /** What an attach will do, read and built before anything changes: a
@@ -31,44 +32,26 @@ export interface AttachPlan {
 }
 
 async function readAttachState(client: OvsdbClient, desired: DesiredPort, deadline: Deadline): Promise<AttachState> {
-  const ops: Json[] = [
-    { op: "select", table: "Bridge", where: where("name", desired.bridge), columns: ["_uuid"] },
-    { op: "select", table: "Port", where: where("name", desired.name), columns: ["_uuid"] },
-    { op: "select", table: "Interface", where: where("name", desired.bridge), columns: ["mtu"] },
-    ...ownQosSelects(desired.name),
-  ];
-  const results = await client.transact(ops, deadline.left());
-  checkResults(ops, results, `read bridge ${desired.bridge}`);
-  const bridge = results[0]?.rows?.[0];
+  const [bridges, sameName, mtu, qos, queues] = await read(client, deadline, `read bridge ${desired.bridge}`, [
+    { table: "Bridge", where: byName(desired.bridge), columns: ["_uuid"] },
+    { table: "Port", where: byName(desired.name), columns: ["_uuid"] },
+    bridgeMtuSelect(desired.bridge),
+    ...ownQosSelect(desired.name),
+  ]);
+  const bridge = bridges![0];
   if (!bridge) throw new StateError(desired.bridgeField ?? "bridge", desired.bridge, "no such bridge in OVSDB");
-  const mtu = optionalAtom(results[2]?.rows?.[0]?.mtu);
-  const state: AttachState = {
-    bridgeUuid: uuidOf(bridge._uuid),
-    sameNamePorts: (results[1]?.rows ?? []).map((r) => uuidOf(r._uuid)),
-    own: ownQosFrom(results[3]?.rows, results[4]?.rows),
-  };
-  if (typeof mtu === "number") state.bridgeMtu = mtu;
+  const state: AttachState = { bridgeUuid: uuidOf(bridge._uuid), sameNamePorts: sameName!.map((r) => uuidOf(r._uuid)), own: ownQosFrom(qos, queues) };
+  const bridgeMtu = bridgeMtuOf(mtu!);
+  if (bridgeMtu !== undefined) state.bridgeMtu = bridgeMtu;
   return state;
-}
-
-/** The MTU of a bridge's internal interface, undefined when there is none. */
-export async function bridgeMtu(client: OvsdbClient, bridge: string, deadline: Deadline): Promise<number | undefined> {
-  const ops: Json[] = [{ op: "select", table: "Interface", where: where("name", bridge), columns: ["mtu"] }];
-  const results = await client.transact(ops, deadline.left());
-  checkResults(ops, results, `read bridge ${bridge}`);
-  const mtu = optionalAtom(results[0]?.rows?.[0]?.mtu);
-  return typeof mtu === "number" ? mtu : undefined;
-}
-
-export function attachComment(desired: DesiredPort): string {
-  return `ovs-vif: attach ${desired.name} to ${desired.bridge} (${desired.owner})`;
 }
 
 /** Reads what the attach depends on and builds its one transaction. */
 export async function planAttach(client: OvsdbClient, desired: DesiredPort, deadline: Deadline): Promise<AttachPlan> {
   const state = await readAttachState(client, desired, deadline);
   const { shaping } = effectiveShaping(desired, state.bridgeMtu);
-  return { state, ops: attachOps(desired, state, attachComment(desired)), policing: effectivePolicing(desired, state.bridgeMtu).policing, ...(shaping ? { shaping } : {}) };
+  const comment = `ovs-vif: attach ${desired.name} to ${desired.bridge} (${desired.owner})`;
+  return { state, ops: attachOps(desired, state, comment), policing: effectivePolicing(desired, state.bridgeMtu).policing, ...(shaping ? { shaping } : {}) };
 }
 
 function insertedUuid(ops: Json[], results: OperationResult[], table: string): string {
@@ -84,7 +67,8 @@ export interface CommittedAttach {
 }
 
 /** Sends the planned transaction; when a guard shows a concurrent change,
- * reads again and retries with a new plan. */
+ * reads again and retries with a new plan. (A dry run never gets here: the
+ * plug prints the plan with its device steps.) */
 export async function commitAttach(client: OvsdbClient, desired: DesiredPort, first: AttachPlan, deadline: Deadline): Promise<CommittedAttach> {
   let plan: AttachPlan | undefined = first;
   return transactWithRetry(client, deadline, `attach ${desired.name}`, async () => {
@@ -92,26 +76,24 @@ export async function commitAttach(client: OvsdbClient, desired: DesiredPort, fi
     plan = undefined;
     return {
       ops: p.ops,
-      done: (results: OperationResult[]) => ({ portUuid: insertedUuid(p.ops, results, "Port"), interfaceUuid: insertedUuid(p.ops, results, "Interface"), nextCfg: nextCfgFrom(results), plan: p }),
+      done: (results) => ({ portUuid: insertedUuid(p.ops, results!, "Port"), interfaceUuid: insertedUuid(p.ops, results!, "Interface"), nextCfg: nextCfgFrom(results!), plan: p }),
     };
   });
 }
 
 /** The QoS rows ovs-vif made for ports of these names, in one read. */
 async function readOwnQos(client: OvsdbClient, names: string[], deadline: Deadline): Promise<Map<string, OwnQos>> {
-  const ops = names.flatMap(ownQosSelects);
-  const results = ops.length > 0 ? await client.transact(ops, deadline.left()) : [];
-  checkResults(ops, results, "read QoS rows");
-  return new Map(names.map((n, i) => [n, ownQosFrom(results[2 * i]?.rows, results[2 * i + 1]?.rows)]));
+  const rows = await read(client, deadline, "read QoS rows", names.flatMap(ownQosSelect));
+  return new Map(names.map((n, i) => [n, ownQosFrom(rows[2 * i], rows[2 * i + 1])]));
 }
 
 /** Removes one port by its uuid, with its QoS rows (a port re-created
- * meanwhile is left alone: the guard fails). */
+ * meanwhile is left alone: the guard fails). A rollback: never a dry run. */
 export async function removePort(client: OvsdbClient, name: string, portUuid: string, deadline: Deadline): Promise<void> {
-  const own = (await readOwnQos(client, [name], deadline)).get(name)!;
-  const ops = detachOps(name, [portUuid], own, `ovs-vif: detach ${name}`);
-  const results = await client.transact(ops, deadline.left());
-  checkResults(ops, results, `detach ${name}`);
+  await commit(client, `detach ${name}`, async () => {
+    const own = (await readOwnQos(client, [name], deadline)).get(name)!;
+    return { ops: detachOps(name, [portUuid], own, `ovs-vif: detach ${name}`), done: () => undefined };
+  }, { deadline, tries: 1 });
 }
 
 export interface DetachResult {
@@ -119,36 +101,22 @@ export interface DetachResult {
   bridges: string[];
 }
 
+/** The committed change's next_cfg (none in a dry run or for an empty one). */
+const nextCfgOf = (ops: Json[], results: OperationResult[] | undefined) => (results && ops.length > 0 ? nextCfgFrom(results) : undefined);
+
 /** Removes every port named `name` (absent is fine). */
 export async function detachPort(client: OvsdbClient, name: string, opts: ApplyOptions): Promise<DetachResult> {
-  const { deadline } = opts;
-  const read = async () => {
-    const ops: Json[] = [{ op: "select", table: "Port", where: where("name", name), columns: ["_uuid"] }, ...ownQosSelects(name)];
-    const results = await client.transact(ops, deadline.left());
-    checkResults(ops, results, `read port ${name}`);
-    const ports = (results[0]?.rows ?? []).map((r) => uuidOf(r._uuid));
-    const own = ownQosFrom(results[1]?.rows, results[2]?.rows);
-    let bridges: string[] = [];
-    if (ports.length > 0) {
-      const bops: Json[] = [{ op: "select", table: "Bridge", where: [["ports", "includes", ["set", ports.map(uuid)]]], columns: ["name"] }];
-      const bres = await client.transact(bops, deadline.left());
-      checkResults(bops, bres, `read bridge of ${name}`);
-      bridges = (bres[0]?.rows ?? []).map((r) => String(r.name));
-    }
-    return { ports, bridges, own, nothing: ports.length === 0 && own.qos.length === 0 && own.queues.length === 0 };
-  };
-  if (opts.dryRun) {
-    const { ports, bridges, own, nothing } = await read();
-    if (!nothing) opts.dryRun([client.database, ...detachOps(name, ports, own, `ovs-vif: detach ${name}`)]);
-    return { removed: ports.length, bridges };
-  }
-  const outcome = await transactWithRetry(client, deadline, `detach ${name}`, async () => {
-    const { ports, bridges, own, nothing } = await read();
-    if (nothing) return { ops: [] as Json[], done: () => ({ removed: 0, bridges, nextCfg: undefined as number | undefined }) };
-    const ops = detachOps(name, ports, own, `ovs-vif: detach ${name}`);
-    return { ops, done: (results: OperationResult[]) => ({ removed: ports.length, bridges, nextCfg: nextCfgFrom(results) as number | undefined }) };
-  });
-  if (opts.wait && outcome.nextCfg !== undefined) await waitCommitted(client, outcome.nextCfg, deadline, `the removal of ${name}`);
+  const outcome = await commit(client, `detach ${name}`, async () => {
+    const [ports, qos, queues] = await read(client, opts.deadline, `read port ${name}`, [{ table: "Port", where: byName(name), columns: ["_uuid"] }, ...ownQosSelect(name)]);
+    const portUuids = ports!.map((r) => uuidOf(r._uuid));
+    const own = ownQosFrom(qos, queues);
+    const [holders] = portUuids.length > 0 ? await read(client, opts.deadline, `read bridge of ${name}`, [{ table: "Bridge", where: [["ports", "includes", set(portUuids.map(uuid))]], columns: ["name"] }]) : [[]];
+    const bridges = holders!.map((r) => String(r.name));
+    const nothing = portUuids.length === 0 && own.qos.length === 0 && own.queues.length === 0;
+    const ops = nothing ? [] : detachOps(name, portUuids, own, `ovs-vif: detach ${name}`);
+    return { ops, done: (results) => ({ removed: portUuids.length, bridges, nextCfg: nextCfgOf(ops, results) }) };
+  }, opts);
+  if (opts.wait && outcome.nextCfg !== undefined) await waitCommitted(client, outcome.nextCfg, opts.deadline, `the removal of ${name}`);
   return { removed: outcome.removed, bridges: outcome.bridges };
 }
 
@@ -161,75 +129,66 @@ export interface ReconcileResult {
   policing?: Policing;
 }
 
+interface ReconcilePlan {
+  ops: Json[];
+  changes: string[];
+  portUuid: string;
+  policing: Policing;
+}
+
+/** Reads the port as it is and builds the transaction that brings it to
+ * `desired`; undefined when there is no such port. */
+async function planReconcile(client: OvsdbClient, desired: DesiredPort, deadline: Deadline): Promise<ReconcilePlan | undefined> {
+  const [ports, ifaces, bridges, mtu, qos, queues] = await read(client, deadline, `read port ${desired.name}`, [
+    { table: "Port", where: byName(desired.name), columns: selectColumns("Port", ["interfaces", "qos"]) },
+    { table: "Interface", where: byName(desired.name), columns: selectColumns("Interface") },
+    { table: "Bridge", where: byName(desired.bridge), columns: ["_uuid"] },
+    bridgeMtuSelect(desired.bridge),
+    ...ownQosSelect(desired.name),
+  ]);
+  const port = ports![0];
+  const iface = ifaces![0];
+  if (!port || !iface) return undefined;
+  const bridge = bridges![0];
+  if (!bridge) throw new StateError(desired.bridgeField ?? "bridge", desired.bridge, "no such bridge in OVSDB");
+  const bridgeUuid = uuidOf(bridge._uuid);
+  const bridgeMtu = bridgeMtuOf(mtu!);
+  const portUuid = uuidOf(port._uuid);
+  const [holders] = await read(client, deadline, `read bridge of ${desired.name}`, [{ table: "Bridge", where: [["ports", "includes", uuid(portUuid)]], columns: ["_uuid", "name"] }]);
+  const holder = holders![0];
+  const cols = portColumns(desired, bridgeMtu);
+  const portDiff = diffRow("Port", port, cols);
+  const ifaceDiff = diffRow("Interface", iface, cols);
+  const own = ownQosFrom(qos, queues);
+  const rx = reconcileShaping({ name: desired.name, owner: desired.owner, portUuid, portQos: portQosOf(port), own, want: cols.shaping });
+  if (rx.foreign && cols.shaping) throw new StateError("port", desired.name, "has a QoS row ovs-vif did not create; remove it (ovs-vsctl clear port NAME qos) or lift the receive limit");
+  const changes = [...portDiff.changes, ...ifaceDiff.changes, ...rx.changes];
+  const ops: Json[] = [guard("Port", byName(desired.name), [portUuid]), guard("Bridge", byName(desired.bridge), [bridgeUuid]), ...ownQosGuards(desired.name, own)];
+  const holderUuid = holder ? uuidOf(holder._uuid) : undefined;
+  if (holderUuid !== bridgeUuid) {
+    changes.push(`bridge: ${holder ? String(holder.name) : "none"} -> ${desired.bridge}`);
+    if (holderUuid) ops.push({ op: "mutate", table: "Bridge", where: byUuid(holderUuid), mutations: [["ports", "delete", set([uuid(portUuid)])]] });
+    ops.push({ op: "mutate", table: "Bridge", where: byUuid(bridgeUuid), mutations: [["ports", "insert", set([uuid(portUuid)])]] });
+  }
+  if (Object.keys(portDiff.update).length) ops.push({ op: "update", table: "Port", where: byUuid(portUuid), row: portDiff.update });
+  if (Object.keys(ifaceDiff.update).length) ops.push({ op: "update", table: "Interface", where: byUuid(uuidOf(iface._uuid)), row: ifaceDiff.update });
+  ops.push(...rx.ops, ...bumpNextCfg(), { op: "comment", comment: `ovs-vif: reconcile ${desired.name} (${desired.owner})` });
+  return { ops: changes.length > 0 ? ops : [], changes, portUuid, policing: effectivePolicing(desired, bridgeMtu).policing };
+}
+
 /** Brings an existing port to the desired state in place: same Port and
  * Interface rows (same _uuid), one transaction, moved to another bridge only
  * if the desired bridge differs. A port that does not exist is left alone. */
 export async function reconcilePort(client: OvsdbClient, desired: DesiredPort, opts: ApplyOptions): Promise<ReconcileResult> {
-  const { deadline } = opts;
-  const read = async () => {
-    const ops: Json[] = [
-      { op: "select", table: "Port", where: where("name", desired.name), columns: selectColumns("Port", ["interfaces", "qos"]) },
-      { op: "select", table: "Interface", where: where("name", desired.name), columns: selectColumns("Interface") },
-      { op: "select", table: "Bridge", where: where("name", desired.bridge), columns: ["_uuid"] },
-      { op: "select", table: "Interface", where: where("name", desired.bridge), columns: ["mtu"] },
-      ...ownQosSelects(desired.name),
-    ];
-    const results = await client.transact(ops, deadline.left());
-    checkResults(ops, results, `read port ${desired.name}`);
-    return results;
-  };
-  const plan = async () => {
-    const results = await read();
-    const port = results[0]?.rows?.[0];
-    const iface = results[1]?.rows?.[0];
-    if (!port || !iface) return undefined;
-    const bridge = results[2]?.rows?.[0];
-    if (!bridge) throw new StateError(desired.bridgeField ?? "bridge", desired.bridge, "no such bridge in OVSDB");
-    const bridgeUuid = uuidOf(bridge._uuid);
-    const mtu = optionalAtom(results[3]?.rows?.[0]?.mtu);
-    const bridgeMtu = typeof mtu === "number" ? mtu : undefined;
-    const portUuid = uuidOf(port._uuid);
-    const ifaceUuid = uuidOf(iface._uuid);
-    const holderOps: Json[] = [{ op: "select", table: "Bridge", where: [["ports", "includes", uuid(portUuid)]], columns: ["_uuid", "name"] }];
-    const holderRes = await client.transact(holderOps, deadline.left());
-    checkResults(holderOps, holderRes, `read bridge of ${desired.name}`);
-    const holder = holderRes[0]?.rows?.[0];
-    const cols = portColumns(desired, bridgeMtu);
-    const portDiff = diffRow("Port", port, cols);
-    const ifaceDiff = diffRow("Interface", iface, cols);
-    const own = ownQosFrom(results[4]?.rows, results[5]?.rows);
-    const rx = reconcileShaping({ name: desired.name, owner: desired.owner, portUuid, portQos: portQosOf(port), own, want: cols.shaping });
-    if (rx.foreign && cols.shaping) throw new StateError("port", desired.name, "has a QoS row ovs-vif did not create; remove it (ovs-vsctl clear port NAME qos) or lift the receive limit");
-    const changes = [...portDiff.changes, ...ifaceDiff.changes, ...rx.changes];
-    const portUpdate = portDiff.update;
-    const ifaceUpdate = ifaceDiff.update;
-    const ops: Json[] = [guard("Port", where("name", desired.name), [portUuid]), guard("Bridge", where("name", desired.bridge), [bridgeUuid]), ...ownQosGuards(desired.name, own)];
-    const holderUuid = holder ? uuidOf(holder._uuid) : undefined;
-    if (holderUuid !== bridgeUuid) {
-      changes.push(`bridge: ${holder ? String(holder.name) : "none"} -> ${desired.bridge}`);
-      if (holderUuid) ops.push({ op: "mutate", table: "Bridge", where: where("_uuid", uuid(holderUuid)), mutations: [["ports", "delete", set([uuid(portUuid)])]] });
-      ops.push({ op: "mutate", table: "Bridge", where: where("_uuid", uuid(bridgeUuid)), mutations: [["ports", "insert", set([uuid(portUuid)])]] });
-    }
-    if (Object.keys(portUpdate).length) ops.push({ op: "update", table: "Port", where: where("_uuid", uuid(portUuid)), row: portUpdate });
-    if (Object.keys(ifaceUpdate).length) ops.push({ op: "update", table: "Interface", where: where("_uuid", uuid(ifaceUuid)), row: ifaceUpdate });
-    ops.push(...rx.ops, ...bumpNextCfg(), { op: "comment", comment: `ovs-vif: reconcile ${desired.name} (${desired.owner})` });
-    return { ops, changes, portUuid, policing: effectivePolicing(desired, bridgeMtu).policing };
-  };
-
-  if (opts.dryRun) {
-    const p = await plan();
-    if (!p) return { status: "absent", changes: [] };
-    if (p.changes.length) opts.dryRun([client.database, ...p.ops]);
-    return { status: p.changes.length ? "updated" : "unchanged", portUuid: p.portUuid, bridge: desired.bridge, changes: p.changes, policing: p.policing };
-  }
-  const outcome = await transactWithRetry(client, deadline, `reconcile ${desired.name}`, async () => {
-    const p = await plan();
-    if (!p || p.changes.length === 0) return { ops: [] as Json[], done: () => ({ p, nextCfg: undefined as number | undefined }) };
-    return { ops: p.ops, done: (results: OperationResult[]) => ({ p, nextCfg: nextCfgFrom(results) as number | undefined }) };
-  });
-  if (!outcome.p) return { status: "absent", changes: [] };
-  if (opts.wait && outcome.nextCfg !== undefined) await waitCommitted(client, outcome.nextCfg, deadline, `the change of ${desired.name}`);
-  return { status: outcome.p.changes.length ? "updated" : "unchanged", portUuid: outcome.p.portUuid, bridge: desired.bridge, changes: outcome.p.changes, policing: outcome.p.policing };
+  const outcome = await commit(client, `reconcile ${desired.name}`, async () => {
+    const p = await planReconcile(client, desired, opts.deadline);
+    const ops = p?.ops ?? [];
+    return { ops, done: (results) => ({ p, nextCfg: nextCfgOf(ops, results) }) };
+  }, opts);
+  const p = outcome.p;
+  if (!p) return { status: "absent", changes: [] };
+  if (opts.wait && outcome.nextCfg !== undefined) await waitCommitted(client, outcome.nextCfg, opts.deadline, `the change of ${desired.name}`);
+  return { status: p.changes.length ? "updated" : "unchanged", portUuid: p.portUuid, bridge: desired.bridge, changes: p.changes, policing: p.policing };
 }
 
 /** Ports ovs-vif created (Port external_ids ovs-vif-owner), with their
@@ -248,27 +207,23 @@ export interface ManagedPort {
 export async function listManagedPorts(client: OvsdbClient, deadline: Deadline, name?: string): Promise<ManagedPort[]> {
   // A map "includes" condition needs the value too, so the owner key is
   // filtered here; only names, ids and uuids travel, not statistics.
-  const q: Json[] = [
-    { op: "select", table: "Port", where: name === undefined ? [] : where("name", name), columns: ["_uuid", "name", "external_ids", "interfaces"] },
-    { op: "select", table: "Bridge", where: [], columns: ["name", "ports"] },
-  ];
-  const results = await client.transact(q, deadline.left());
-  checkResults(q, results, "list managed ports");
+  const [ports, bridges] = await read(client, deadline, "list managed ports", [
+    { table: "Port", where: name === undefined ? everyRow : byName(name), columns: ["_uuid", "name", "external_ids", "interfaces"] },
+    { table: "Bridge", where: everyRow, columns: ["name", "ports"] },
+  ]);
   const holder = new Map<string, string>();
-  for (const b of results[1]?.rows ?? []) for (const p of setItems(b.ports)) holder.set(uuidOf(p), String(b.name));
-  const managed = (results[0]?.rows ?? []).filter((r) => mapEntries(r.external_ids)[OWNER_KEY] !== undefined);
+  for (const b of bridges!) for (const p of setItems(b.ports)) holder.set(uuidOf(p), String(b.name));
+  const managed = ports!.filter((r) => mapEntries(r.external_ids)[ID.owner] !== undefined);
   if (managed.length === 0) return [];
   const ifaceUuids = managed.flatMap((r) => setItems(r.interfaces).map((u) => uuidOf(u)));
-  const iq: Json[] = ifaceUuids.map((u) => ({ op: "select", table: "Interface", where: where("_uuid", uuid(u)), columns: ["_uuid", "external_ids", "ofport", "error"] }));
-  const ires = await client.transact(iq, deadline.left());
-  checkResults(iq, ires, "read managed interfaces");
+  const rows = await read(client, deadline, "read managed interfaces", ifaceUuids.map((u) => ({ table: "Interface" as const, where: byUuid(u), columns: ["_uuid", "external_ids", "ofport", "error"] })));
   const ifaces = new Map<string, Row>();
-  for (const r of ires) for (const row of r?.rows ?? []) ifaces.set(uuidOf(row._uuid), row);
+  for (const r of rows) for (const row of r) ifaces.set(uuidOf(row._uuid), row);
   return managed.map((r) => {
     const portUuid = uuidOf(r._uuid);
     const first = setItems(r.interfaces)[0];
     const iface = first ? ifaces.get(uuidOf(first)) : undefined;
-    const out: ManagedPort = { name: String(r.name), portUuid, owner: mapEntries(r.external_ids)[OWNER_KEY]!, ifaceIds: mapEntries(iface?.external_ids) };
+    const out: ManagedPort = { name: String(r.name), portUuid, owner: mapEntries(r.external_ids)[ID.owner]!, ifaceIds: mapEntries(iface?.external_ids) };
     const bridge = holder.get(portUuid);
     if (bridge) out.bridge = bridge;
     const ofport = optionalAtom(iface?.ofport);
@@ -282,14 +237,11 @@ export async function listManagedPorts(client: OvsdbClient, deadline: Deadline, 
 /** Removes these ports in one transaction, each guarded by its uuid (a port
  * re-created meanwhile under the same name is left alone: retry re-reads). */
 export async function removeManagedPorts(client: OvsdbClient, ports: ManagedPort[], opts: ApplyOptions): Promise<void> {
-  const { deadline } = opts;
-  const own = await readOwnQos(client, [...new Set(ports.map((p) => p.name))], deadline);
-  const ops = removeManyOps(ports.map((p) => ({ name: p.name, portUuid: p.portUuid, own: own.get(p.name)! })), `ovs-vif: gc ${ports.map((p) => p.name).join(" ")}`);
-  if (opts.dryRun) {
-    opts.dryRun([client.database, ...ops]);
-    return;
-  }
-  const results = await client.transact(ops, deadline.left());
-  checkResults(ops, results, "remove stale ports");
-  if (opts.wait) await waitCommitted(client, nextCfgFrom(results), deadline, `the removal of ${ports.map((p) => p.name).join(", ")}`);
+  const names = ports.map((p) => p.name).join(" ");
+  const nextCfg = await commit(client, "remove stale ports", async () => {
+    const own = await readOwnQos(client, [...new Set(ports.map((p) => p.name))], opts.deadline);
+    const ops = removeManyOps(ports.map((p) => ({ name: p.name, portUuid: p.portUuid, own: own.get(p.name)! })), `ovs-vif: gc ${names}`);
+    return { ops, done: (results) => nextCfgOf(ops, results) };
+  }, { ...opts, tries: 1 });
+  if (opts.wait && nextCfg !== undefined) await waitCommitted(client, nextCfg, opts.deadline, `the removal of ${ports.map((p) => p.name).join(", ")}`);
 }

@@ -4,10 +4,10 @@
 // looked at twice.
 import type { OvsdbClient } from "./client.ts";
 import type { Json, Row } from "./json.ts";
-import { QOS_PORT_KEY } from "./port-qos.ts";
-import { checkResults } from "./transact.ts";
+import { checkResults, commit, type WriteRun } from "./transact.ts";
 import type { Deadline } from "../deadline.ts";
 import { mapEntries, setItems, uuid, uuidOf } from "./values.ts";
+import { ID } from "./keys.ts";
 
 export interface OrphanQos {
   table: "QoS" | "Queue";
@@ -25,7 +25,7 @@ export async function findOrphanQos(client: OvsdbClient, deadline: Deadline): Pr
   const results = await client.transact(ops, deadline.left());
   checkResults(ops, results, "read QoS rows");
   const used = new Set((results[2]?.rows ?? []).flatMap((r) => setItems(r.qos).map((u) => uuidOf(u))));
-  const mark = (r: Row) => mapEntries(r.external_ids)[QOS_PORT_KEY];
+  const mark = (r: Row) => mapEntries(r.external_ids)[ID.qosPort];
   const out: OrphanQos[] = [];
   const liveQueues = new Set<string>();
   for (const q of results[0]?.rows ?? []) {
@@ -41,12 +41,10 @@ export async function findOrphanQos(client: OvsdbClient, deadline: Deadline): Pr
   return out;
 }
 
-/** Deletes them in one transaction; a row that changed meanwhile fails it (retry later). */
-export async function removeOrphanQos(client: OvsdbClient, orphans: OrphanQos[], deadline: Deadline, dryRun?: (txn: Json[]) => void): Promise<void> {
+/** Deletes them in one transaction; a row that changed meanwhile fails it (the next gc sees it again). */
+export async function removeOrphanQos(client: OvsdbClient, orphans: OrphanQos[], run: WriteRun): Promise<void> {
   if (orphans.length === 0) return;
   // A QoS row still unused at commit (a Port taking it meanwhile fails the delete: the reference is strong).
   const ops: Json[] = [...orphans.map((o) => ({ op: "delete", table: o.table, where: [["_uuid", "==", uuid(o.uuid)]] })), { op: "comment", comment: `ovs-vif: gc ${orphans.length} orphaned QoS/Queue rows` }];
-  if (dryRun) return dryRun([client.database, ...ops]);
-  const results = await client.transact(ops, deadline.left());
-  checkResults(ops, results, "remove orphaned QoS rows");
+  await commit(client, "remove orphaned QoS rows", async () => ({ ops, done: () => undefined }), { ...run, tries: 1 });
 }

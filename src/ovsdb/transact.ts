@@ -4,6 +4,7 @@ import { AfterCommitError, DeviceError, OvsdbError } from "../errors.ts";
 import type { Json, OperationResult, OvsdbClient, Row } from "./client.ts";
 import { optionalAtom, setItems, uuid } from "./values.ts";
 import type { Deadline } from "../deadline.ts";
+import { formatTransaction, type DryRun } from "../dry-run.ts";
 
 
 /** A `wait` guard failed: something changed since the read (retry). */
@@ -25,12 +26,37 @@ export function checkResults(ops: Json[], results: OperationResult[], what: stri
   if (results.length < ops.length) throw new OvsdbError("transaction", `${what}: OVSDB answered ${results.length} of ${ops.length} operations`);
 }
 
+/** What a write needs of its run: its time budget and, in a dry run, where
+ * the transaction goes instead of OVSDB. */
+export interface WriteRun {
+  deadline: Deadline;
+  dryRun?: DryRun;
+}
+
+/** A write: read what it depends on and build its one transaction; `done`
+ * turns the results into the outcome (results undefined: a dry run). */
+export type Build<T> = () => Promise<{ ops: Json[]; done: (results: OperationResult[] | undefined) => T }>;
+
+/** The one way ovs-vif writes to OVSDB: build, commit, and when a guard
+ * shows a concurrent change, build again and retry. In a dry run the
+ * transaction is built once and printed instead. An empty one is not sent. */
+export async function commit<T>(client: OvsdbClient, what: string, build: Build<T>, run: WriteRun & { tries?: number }): Promise<T> {
+  if (run.dryRun) {
+    const { ops, done } = await build();
+    if (ops.length > 0) run.dryRun.print(formatTransaction(client.database, ops));
+    return done(undefined);
+  }
+  return transactWithRetry(client, run.deadline, what, build, run.tries);
+}
+
 /** Runs read+build+commit, retrying when a guard shows a concurrent change. */
 export async function transactWithRetry<T>(
   client: OvsdbClient,
   deadline: Deadline,
   what: string,
-  attempt: () => Promise<{ ops: Json[]; done: (results: OperationResult[]) => T }>,
+  attempt: Build<T>,
+  /** How many builds at most; 1: a conflict is the caller's to handle (it re-reads). */
+  maxTries = 20,
 ): Promise<T> {
   for (let tries = 1; ; tries++) {
     const { ops, done } = await attempt();
@@ -40,7 +66,7 @@ export async function transactWithRetry<T>(
       checkResults(ops, results, what);
       return done(results);
     } catch (err) {
-      if (!(err instanceof GuardConflict) || tries >= 20 || deadline.left() < 5) throw err;
+      if (!(err instanceof GuardConflict) || tries >= maxTries || deadline.left() < 5) throw err;
       await new Promise((r) => setTimeout(r, Math.min(deadline.left(), 2 + Math.random() * 10 * tries)));
     }
   }

@@ -6,6 +6,7 @@ import type { DesiredPort } from "../port.ts";
 import { parseXenRate, type QosLevel } from "../qos.ts";
 import { parseXenBridge, parseXlVlan, type VlanSpec } from "../vlan.ts";
 import { openXenStore, type XenStore } from "./xenstore.ts";
+import { ID } from "../ovsdb/keys.ts";
 
 export type XenCommand = "online" | "offline" | "add" | "remove";
 
@@ -154,7 +155,7 @@ export function xenDesiredPort(inv: XenInvocation, keys: XenVifKeys, device: str
     vlanSource = "vlan";
   }
   const ids = xenVmIds(keys);
-  if (keys.mac !== undefined) ids["attached-mac"] = parseMac(`${inv.xenbusPath}/mac`, keys.mac);
+  if (keys.mac !== undefined) ids[ID.attachedMac] = parseMac(`${inv.xenbusPath}/mac`, keys.mac);
   const desired: DesiredPort = { bridge: parsed.bridge, bridgeField, name: device, vlan, interfaceIds: ids, owner: "xen", qos: [xenRateLevel(inv, keys), ...extraLevels(parsed.bridge)] };
   const mtu = xenMtu(inv, keys);
   if (mtu !== undefined) desired.mtu = mtu;
@@ -171,8 +172,8 @@ export function xenRateLevel(inv: XenInvocation, keys: XenVifKeys): QosLevel {
 /** The domain's name and uuid, as Interface external-ids. */
 export function xenVmIds(keys: XenVifKeys): Record<string, string> {
   const ids: Record<string, string> = {};
-  if (keys.vmName !== undefined) ids["xen-vm-name"] = keys.vmName;
-  if (keys.vmUuid !== undefined) ids["xen-vm-uuid"] = keys.vmUuid;
+  if (keys.vmName !== undefined) ids[ID.xenVmName] = keys.vmName;
+  if (keys.vmUuid !== undefined) ids[ID.xenVmUuid] = keys.vmUuid;
   return ids;
 }
 

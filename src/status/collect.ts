@@ -9,11 +9,11 @@ import { deviceExists } from "../netdev.ts";
 import type { OvsdbClient } from "../ovsdb/client.ts";
 import type { Json, Row } from "../ovsdb/json.ts";
 import { portDrift } from "../ovsdb/port-drift.ts";
-import { ownQosFrom, QOS_PORT_KEY, shapingOf, portQosOf } from "../ovsdb/port-qos.ts";
+import { ownQosFrom, shapingOf, portQosOf } from "../ovsdb/port-qos.ts";
 import { findOrphanQos, type OrphanQos } from "../ovsdb/qos-orphans.ts";
 import { checkResults } from "../ovsdb/transact.ts";
 import { mapEntries, optionalAtom, setItems, uuidOf } from "../ovsdb/values.ts";
-import { OWNER_KEY, type DesiredPort } from "../port.ts";
+import { type DesiredPort } from "../port.ts";
 import { nodeDefaultsLevel } from "../sources/defaults.ts";
 import type { XenStore } from "../sources/xenstore.ts";
 
@@ -27,6 +27,7 @@ export interface OvnFacts {
   bound_to?: string;
 }
 import { readXenVifKeys, xenDesiredPort, type XenInvocation } from "../sources/xen.ts";
+import { ID } from "../ovsdb/keys.ts";
 
 export type PortState = "ok" | "drift" | "stale" | "foreign" | "unknown";
 export const PORT_STATES: readonly PortState[] = ["ok", "drift", "stale", "foreign", "unknown"];
@@ -111,9 +112,9 @@ interface Desired {
 
 function ganetiDesired(view: GanetiView, port: string, ids: Record<string, string>): Desired {
   if (view.source === "none") return { state: "unknown", note: `no Ganeti view to compare with (${view.why ?? "none"})` };
-  const inst = view.instances.find((i) => i.name === ids["ganeti-instance"]);
-  if (!inst) return { state: "stale", note: `Ganeti does not know instance ${JSON.stringify(ids["ganeti-instance"] ?? "")}` };
-  const nic = inst.nics.find((n) => n.uuid === ids["ganeti-nic-uuid"]);
+  const inst = view.instances.find((i) => i.name === ids[ID.instance]);
+  if (!inst) return { state: "stale", note: `Ganeti does not know instance ${JSON.stringify(ids[ID.instance] ?? "")}` };
+  const nic = inst.nics.find((n) => n.uuid === ids[ID.nicUuid]);
   if (!nic) return { state: "stale", note: "the instance has no such NIC any more" };
   if (nic.mode !== "openvswitch") return { state: "drift", note: `NIC ${nic.index} is now mode ${nic.mode}` };
   try {
@@ -167,11 +168,11 @@ export async function collectPorts(db: OvsdbClient, ctx: RunContext, input: Coll
     if (!iface || !VM_TYPES.has(String(optionalAtom(iface.type) ?? ""))) continue;
     const portIds = mapEntries(port.external_ids);
     const ids = mapEntries(iface.external_ids);
-    if (name === bridge || portIds["ovs-vif-uplink"] !== undefined) continue;
-    const owner = portIds[OWNER_KEY];
+    if (name === bridge || portIds[ID.uplink] !== undefined) continue;
+    const owner = portIds[ID.owner];
     if (owner === undefined && isUplinkDevice(name)) continue;
-    if (input.instance !== undefined && ids["ganeti-instance"] !== input.instance) continue;
-    const own = ownQosFrom(t.QoS!.filter((q) => mapEntries(q.external_ids)[QOS_PORT_KEY] === name), t.Queue!.filter((q) => mapEntries(q.external_ids)[QOS_PORT_KEY] === name));
+    if (input.instance !== undefined && ids[ID.instance] !== input.instance) continue;
+    const own = ownQosFrom(t.QoS!.filter((q) => mapEntries(q.external_ids)[ID.qosPort] === name), t.Queue!.filter((q) => mapEntries(q.external_ids)[ID.qosPort] === name));
     const qos = portQosOf(port);
     const shaping = qos !== undefined ? shapingOf(own, qos) : undefined;
     const ofport = optionalAtom(iface.ofport);
@@ -191,9 +192,10 @@ export async function collectPorts(db: OvsdbClient, ctx: RunContext, input: Coll
       drift: [],
     };
     if (owner !== undefined) row.owner = owner;
-    if (ids["ganeti-instance"]) row.instance = ids["ganeti-instance"];
-    if (ids["xen-vm-name"]) row.domain = ids["xen-vm-name"];
-    if (ids["ganeti-nic-index"] !== undefined && /^[0-9]+$/.test(ids["ganeti-nic-index"])) row.nic_index = Number(ids["ganeti-nic-index"]);
+    if (ids[ID.instance]) row.instance = ids[ID.instance];
+    if (ids[ID.xenVmName]) row.domain = ids[ID.xenVmName];
+    const nicIndex = ids[ID.nicIndex];
+    if (nicIndex !== undefined && /^[0-9]+$/.test(nicIndex)) row.nic_index = Number(nicIndex);
     if (typeof tag === "number") row.tag = tag;
     if (shaping) {
       row.rx_rate = shaping.rate;

@@ -13,6 +13,7 @@ import { readNodeDefaults } from "../sources/defaults.ts";
 
 import type { GanetiView } from "./collect.ts";
 import { specPath, defaultsPath } from "../paths.ts";
+import { ID } from "../ovsdb/keys.ts";
 
 export type Verdict = "ok" | "warn" | "fail";
 
@@ -228,10 +229,10 @@ async function ovnChecks(ctx: RunContext): Promise<Check[]> {
     const r = await db.transact(ops, 3000);
     checkResults(ops, r, "read Open_vSwitch");
     const ids = mapEntries(r[0]?.rows?.[0]?.external_ids);
-    const missing = ["system-id", "ovn-remote", "ovn-encap-ip"].filter((k) => !ids[k]);
-    checks.push(missing.length === 0 ? { check: "ovn chassis", result: "ok", detail: `chassis ${ids["system-id"]}, SB ${ids["ovn-remote"]}, encap ${ids["ovn-encap-type"] ?? "geneve"} ${ids["ovn-encap-ip"]}` } : { check: "ovn chassis", result: "fail", detail: `Open_vSwitch external_ids lacks ${missing.join(", ")}`, hint: "set them for ovn-controller (ovs-vsctl set open . external_ids:...)" });
+    const missing = [ID.systemId, ID.ovnRemote, ID.ovnEncapIp].filter((k) => !ids[k]);
+    checks.push(missing.length === 0 ? { check: "ovn chassis", result: "ok", detail: `chassis ${ids[ID.systemId]}, SB ${ids[ID.ovnRemote]}, encap ${ids[ID.ovnEncapType] ?? "geneve"} ${ids[ID.ovnEncapIp]}` } : { check: "ovn chassis", result: "fail", detail: `Open_vSwitch external_ids lacks ${missing.join(", ")}`, hint: "set them for ovn-controller (ovs-vsctl set open . external_ids:...)" });
     const vmMtu = optionalAtom(r[1]?.rows?.[0]?.mtu);
-    const encap = ids["ovn-encap-ip"];
+    const encap = ids[ID.ovnEncapIp];
     if (typeof vmMtu !== "number") checks.push({ check: "ovn bridge", result: "fail", detail: `no integration bridge ${config.bridge}`, hint: "ovn-controller creates it; is it running?" });
     else if (encap) {
       const under = underlayMtu(encap);

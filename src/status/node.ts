@@ -12,6 +12,7 @@ import { openXenStore } from "../sources/xenstore.ts";
 import { mapEntries } from "../ovsdb/values.ts";
 import { collectPorts, PORT_STATES, type GanetiView, type PortState, type PortStatus } from "./collect.ts";
 import { snapshotFile, specPath } from "../paths.ts";
+import { ID } from "../ovsdb/keys.ts";
 
 export const STATUS_VERSION = 1;
 
@@ -100,7 +101,7 @@ export async function nodeStatus(ctx: RunContext, o: { from?: string; instance?:
       if (ovn) {
         const { addOvnFacts } = await import("./ovn.ts");
         const ovs = await db.transact([{ op: "select", table: "Open_vSwitch", where: [], columns: ["external_ids"] }], ctx.deadline.left());
-        await addOvnFacts(got.ports, got.ifaceIds, mapEntries(ovs[0]?.rows?.[0]?.external_ids)["ovn-remote"], ovn, ctx);
+        await addOvnFacts(got.ports, got.ifaceIds, mapEntries(ovs[0]?.rows?.[0]?.external_ids)[ID.ovnRemote], ovn, ctx);
       }
       return got;
     });

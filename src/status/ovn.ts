@@ -11,6 +11,7 @@ import { mapEntries, setItems, uuidOf } from "../ovsdb/values.ts";
 import type { OvnConfig } from "../ovn/config.ts";
 import { connectNb, requestedChassis } from "../ovn/nb.ts";
 import type { OvnFacts, PortStatus } from "./collect.ts";
+import { ID } from "../ovsdb/keys.ts";
 
 async function readNb(config: OvnConfig, names: string[], deadline: Deadline): Promise<Map<string, Row>> {
   const nb = await connectNb(config.nb, Math.min(deadline.left(), 3000));
@@ -44,16 +45,16 @@ async function readSb(remote: string, config: OvnConfig, names: string[], deadli
 
 /** Adds the OVN facts to the OVN ports of `ports`; `ifaces` by port name. */
 export async function addOvnFacts(ports: PortStatus[], ifaceIds: Map<string, Record<string, string>>, sbRemote: string | undefined, config: OvnConfig, ctx: RunContext): Promise<void> {
-  const ovnPorts = ports.filter((p) => p.bridge === config.bridge && ifaceIds.get(p.port)?.["iface-id"]);
+  const ovnPorts = ports.filter((p) => p.bridge === config.bridge && ifaceIds.get(p.port)?.[ID.ifaceId]);
   if (ovnPorts.length === 0) return;
-  const names = ovnPorts.map((p) => ifaceIds.get(p.port)!["iface-id"]!);
+  const names = ovnPorts.map((p) => ifaceIds.get(p.port)![ID.ifaceId]!);
   const deadline = new Deadline(Math.min(ctx.deadline.left(), 5000));
   const nb = await readNb(config, names, deadline).catch((err: Error) => err);
   const sb = sbRemote ? await readSb(sbRemote, config, names, deadline).catch((err: Error) => err) : undefined;
   for (const p of ovnPorts) {
     const ids = ifaceIds.get(p.port)!;
-    const lsp = ids["iface-id"]!;
-    const facts: OvnFacts = { lsp, ovn_installed: ids["ovn-installed"] === "true" };
+    const lsp = ids[ID.ifaceId]!;
+    const facts: OvnFacts = { lsp, ovn_installed: ids[ID.ovnInstalled] === "true" };
     if (nb instanceof Map) {
       const row = nb.get(lsp);
       if (row) {

@@ -3,21 +3,18 @@
 // every uplink device got attached. And removing a whole switch, which only
 // happens when nothing but ovs-vif's own ports remain on it.
 import { StateError } from "../errors.ts";
-import type { Json, OperationResult, OvsdbClient } from "../ovsdb/client.ts";
+import type { Json, OvsdbClient } from "../ovsdb/client.ts";
 import { bumpNextCfg, guard, where } from "../ovsdb/port-ops.ts";
-import { checkResults, nextCfgFrom, transactWithRetry, waitCommitted } from "../ovsdb/transact.ts";
+import { checkResults, commit, nextCfgFrom, waitCommitted } from "../ovsdb/transact.ts";
+import type { ApplyOptions } from "../ovsdb/ports.ts";
 import type { Deadline } from "../deadline.ts";
 import { optionalAtom, set, uuid } from "../ovsdb/values.ts";
 import { namesToRead, planSwitch, type SwitchPlan } from "./plan.ts";
 import type { DesiredSwitch } from "./spec-resolve.ts";
 import { BRIDGE_COLUMNS, classifyPort, readSwitch, SWITCH_KEY, type PortKind, type SwitchState } from "./state.ts";
 
-export interface RunOptions {
-  deadline: Deadline;
-  /** Wait for ovs-vswitchd and check the uplink devices. */
-  wait: boolean;
-  /** Print the transaction instead of sending it. */
-  dryRun?: (transaction: Json[]) => void;
+/** The write options (wait: for ovs-vswitchd, then check the uplink devices). */
+export interface RunOptions extends ApplyOptions {
   deviceExists?: (name: string) => boolean;
 }
 
@@ -39,16 +36,10 @@ export async function applySwitches(client: OvsdbClient, switches: DesiredSwitch
   const outcomes: SwitchOutcome[] = [];
   let target: number | undefined;
   for (const desired of switches) {
-    if (opts.dryRun) {
+    const { plan, nextCfg } = await commit(client, `apply switch ${desired.name}`, async () => {
       const plan = await planOnly(client, desired, opts);
-      if (plan.ops.length > 0) opts.dryRun([client.database, ...plan.ops]);
-      outcomes.push({ plan, failures: [] });
-      continue;
-    }
-    const { plan, nextCfg } = await transactWithRetry(client, opts.deadline, `apply switch ${desired.name}`, async () => {
-      const plan = await planOnly(client, desired, opts);
-      return { ops: plan.ops, done: (results: OperationResult[]) => ({ plan, nextCfg: plan.ops.length > 0 ? nextCfgFrom(results) : undefined }) };
-    });
+      return { ops: plan.ops, done: (results) => ({ plan, nextCfg: results && plan.ops.length > 0 ? nextCfgFrom(results) : undefined }) };
+    }, opts);
     if (nextCfg !== undefined) target = Math.max(target ?? nextCfg, nextCfg);
     outcomes.push({ plan, failures: [] });
   }
@@ -104,15 +95,10 @@ export async function removeSwitch(client: OvsdbClient, name: string, opts: RunO
     if (remaining.length > 0) return { state, ops: [] as Json[], remaining };
     return { state, ops: removeOps(state), remaining };
   };
-  if (opts.dryRun) {
+  const r = await commit(client, `remove switch ${name}`, async () => {
     const r = await attempt();
-    if (r.ops.length > 0) opts.dryRun([client.database, ...r.ops]);
-    return { removed: false, remaining: r.remaining, present: r.state.bridge !== undefined };
-  }
-  const r = await transactWithRetry(client, opts.deadline, `remove switch ${name}`, async () => {
-    const r = await attempt();
-    return { ops: r.ops, done: (results: OperationResult[]) => ({ ...r, nextCfg: r.ops.length > 0 ? nextCfgFrom(results) : undefined }) };
-  });
+    return { ops: r.ops, done: (results) => ({ ...r, nextCfg: results && r.ops.length > 0 ? nextCfgFrom(results) : undefined }) };
+  }, opts);
   if (r.nextCfg !== undefined && opts.wait) await waitCommitted(client, r.nextCfg, opts.deadline, `the removal of ${name}`);
   return { removed: r.nextCfg !== undefined, remaining: r.remaining, present: r.state.bridge !== undefined };
 }

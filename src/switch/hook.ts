@@ -18,7 +18,7 @@
 // network-disconnect both carry GANETI_GROUP_NAME and
 // GANETI_GROUP_NETWORK_MODE/_LINK/_VLAN (plus GANETI_POST_GROUP_* copies in
 // the post phase); neither names the network (no GANETI_NETWORK_*).
-import { connectOvsdb, dryRunOf, type RunContext } from "../context.ts";
+import { connectOvsdb, type RunContext, applyOf } from "../context.ts";
 import { InputError, StateError } from "../errors.ts";
 import { SWITCH_HOOK_PATHS } from "../ganeti/hook-env.ts";
 import type { Log } from "../log.ts";
@@ -126,8 +126,8 @@ async function connect(ctx: SwitchHookRun): Promise<OvsdbClient> {
 async function applyAndReport(ctx: SwitchHookRun, what: string, switches: DesiredSwitch[]): Promise<number> {
   const db = await connect(ctx);
   try {
-    const outcomes = await applySwitches(db, switches, { deadline: ctx.run.deadline, wait: ctx.run.opts.wait, ...dryRunOf(ctx.run) });
-    if (ctx.run.print) return 0;
+    const outcomes = await applySwitches(db, switches, applyOf(ctx.run));
+    if (ctx.run.dryRun) return 0;
     let failed = false;
     for (const o of outcomes) {
       for (const line of outcomeLines(o)) ctx.log.info(`${what}: ${line}`);
@@ -189,7 +189,7 @@ async function networkDisconnect(ctx: SwitchHookRun): Promise<number> {
   }
   const db = await connect(ctx);
   try {
-    const r = await removeSwitch(db, link, { deadline: ctx.run.deadline, wait: ctx.run.opts.wait, requireMarker: false, ...dryRunOf(ctx.run) });
+    const r = await removeSwitch(db, link, { ...applyOf(ctx.run), requireMarker: false });
     if (!r.present) {
       ctx.log.info(`network-disconnect: ${link}: not present on this node, nothing to remove`);
       return 0;
@@ -199,7 +199,7 @@ async function networkDisconnect(ctx: SwitchHookRun): Promise<number> {
       ctx.log.error(`network-disconnect: ${link}: refusing to remove the switch: ports remain on it that ovs-vif does not own: ${list}; move or remove them, then run 'ovs-vif switch remove ${link}'`);
       return 1;
     }
-    if (ctx.run.print) return 0;
+    if (ctx.run.dryRun) return 0;
     ctx.log.info(`network-disconnect: ${link}: switch removed`);
     return 0;
   } finally {

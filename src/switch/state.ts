@@ -6,15 +6,15 @@ import { where } from "../ovsdb/port-ops.ts";
 import { checkResults } from "../ovsdb/transact.ts";
 import type { Deadline } from "../deadline.ts";
 import { mapEntries, optionalAtom, setItems, uuid, uuidOf } from "../ovsdb/values.ts";
-import { OWNER_KEY } from "../port.ts";
+import { ID } from "../ovsdb/keys.ts";
 
 /** Bridge external_ids key: how ovs-vif came to manage this bridge (managed | spec | bare). */
-export const SWITCH_KEY = "ovs-vif-switch";
+export const SWITCH_KEY = ID.switch;
 /** Port and Interface external_ids key marking an uplink ovs-vif created:
  * on the Port the switch's name, on the Interface the uplink (port) name. */
-export const UPLINK_KEY = "ovs-vif-uplink";
+export const UPLINK_KEY = ID.uplink;
 /** Interface external_ids keys that mark a VM's port (Xen, libvirt, Neutron). */
-export const VM_IFACE_KEYS = ["attached-mac", "iface-id", "vm-id", "vm-uuid", "xen-vm-uuid", "xen-vm-name"];
+export const VM_IFACE_KEYS = [ID.attachedMac, ID.ifaceId, "vm-id", "vm-uuid", ID.xenVmUuid, ID.xenVmName];
 
 export const BRIDGE_COLUMNS = ["name", "ports", "fail_mode", "datapath_type", "external_ids"];
 /** Configuration columns of a Port that the plan compares and guards. */
@@ -242,7 +242,7 @@ export function classifyPort(state: SwitchState, port: PortState): PortKind {
   const ifaces = port.interfaces.map((u) => state.ifaces.get(u)).filter((i): i is IfaceState => i !== undefined);
   if (port.name === state.name && ifaces.some((i) => i.name === state.name && i.type === "internal")) return "internal";
   if (port.externalIds[UPLINK_KEY] !== undefined) return "uplink";
-  if (port.externalIds[OWNER_KEY] !== undefined) return "instance";
+  if (port.externalIds[ID.owner] !== undefined) return "instance";
   if (ifaces.some((i) => VM_IFACE_KEYS.some((k) => i.externalIds[k] !== undefined))) return "instance";
   return "foreign";
 }

@@ -5,22 +5,23 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import type { Row } from "../../src/ovsdb/json.ts";
 import { describeValue, diffRow, insertRow, selectColumns, VM_PORT_COLUMNS } from "../../src/ovsdb/port-columns.ts";
-import { OWNER_KEY, type PortColumns } from "../../src/port.ts";
+import { type PortColumns } from "../../src/port.ts";
+import { ID } from "../../src/ovsdb/keys.ts";
 
 /** A hybrid port (native 3, trunks 10 and 20), policed, with a jumbo MTU. */
 const COLS: PortColumns = {
-  port: { vlan_mode: "native-untagged", tag: 3, trunks: [10, 20], external_ids: { [OWNER_KEY]: "xen" } },
+  port: { vlan_mode: "native-untagged", tag: 3, trunks: [10, 20], external_ids: { [ID.owner]: "xen" } },
   iface: { external_ids: { "xen-vm-name": "web", "attached-mac": "00:16:3e:aa:bb:cc" }, ingress_policing_rate: 10000, ingress_policing_burst: 8000, mtu_request: 9000 },
 };
 
 /** An untagged port without policing or MTU. */
 const PLAIN: PortColumns = {
-  port: { vlan_mode: "access", trunks: [], external_ids: { [OWNER_KEY]: "cli" } },
+  port: { vlan_mode: "access", trunks: [], external_ids: { [ID.owner]: "cli" } },
   iface: { external_ids: {}, ingress_policing_rate: 0, ingress_policing_burst: 0 },
 };
 
 /** The rows as OVSDB returns them for COLS: one-element sets as bare atoms, maps sorted. */
-const PORT_ROW: Row = { _uuid: ["uuid", "p-1"], vlan_mode: "native-untagged", tag: 3, trunks: ["set", [10, 20]], external_ids: ["map", [[OWNER_KEY, "xen"]]] };
+const PORT_ROW: Row = { _uuid: ["uuid", "p-1"], vlan_mode: "native-untagged", tag: 3, trunks: ["set", [10, 20]], external_ids: ["map", [[ID.owner, "xen"]]] };
 const IFACE_ROW: Row = {
   _uuid: ["uuid", "i-1"],
   external_ids: ["map", [["attached-mac", "00:16:3e:aa:bb:cc"], ["xen-vm-name", "web"]]],
@@ -30,7 +31,7 @@ const IFACE_ROW: Row = {
 };
 
 test("insertRow encodes every Port column, with the name, as OVSDB values", () => {
-  assert.equal(insertRow("Port", "vif5.0", COLS), { name: "vif5.0", vlan_mode: "native-untagged", tag: 3, trunks: ["set", [10, 20]], external_ids: ["map", [[OWNER_KEY, "xen"]]] });
+  assert.equal(insertRow("Port", "vif5.0", COLS), { name: "vif5.0", vlan_mode: "native-untagged", tag: 3, trunks: ["set", [10, 20]], external_ids: ["map", [[ID.owner, "xen"]]] });
 });
 
 test("insertRow encodes every Interface column; external_ids is a map sorted by key", () => {
@@ -44,7 +45,7 @@ test("insertRow encodes every Interface column; external_ids is a map sorted by 
 });
 
 test("insertRow writes an absent tag or MTU as the empty set, and empty trunks and maps as empty values", () => {
-  assert.equal(insertRow("Port", "tap0", PLAIN), { name: "tap0", vlan_mode: "access", tag: ["set", []], trunks: ["set", []], external_ids: ["map", [[OWNER_KEY, "cli"]]] });
+  assert.equal(insertRow("Port", "tap0", PLAIN), { name: "tap0", vlan_mode: "access", tag: ["set", []], trunks: ["set", []], external_ids: ["map", [[ID.owner, "cli"]]] });
   assert.equal(insertRow("Interface", "tap0", PLAIN), { name: "tap0", external_ids: ["map", []], ingress_policing_rate: 0, ingress_policing_burst: 0, mtu_request: ["set", []] });
 });
 
@@ -71,7 +72,7 @@ test("diffRow: OVSDB's forms of the same value are no change (bare atom = one-el
   const one: PortColumns = { ...COLS, port: { ...COLS.port, trunks: [10] } };
   assert.equal(diffRow("Port", { ...PORT_ROW, trunks: 10 }, one).changes, []);
   assert.equal(diffRow("Port", { ...PORT_ROW, trunks: ["set", [10]] }, one).changes, []);
-  assert.equal(diffRow("Port", { vlan_mode: "access", tag: ["set", []], trunks: ["set", []], external_ids: ["map", [[OWNER_KEY, "cli"]]] }, PLAIN).changes, []);
+  assert.equal(diffRow("Port", { vlan_mode: "access", tag: ["set", []], trunks: ["set", []], external_ids: ["map", [[ID.owner, "cli"]]] }, PLAIN).changes, []);
   assert.is(describeValue(["set", [7]]), describeValue(7));
   assert.is(describeValue(["set", []]), describeValue(undefined));
 });
@@ -94,7 +95,7 @@ test("diffRow names each changed column once, as column: old -> new, and updates
     'vlan_mode: "native-untagged" -> "access"',
     "tag: 3 -> []",
     "trunks: [10,20] -> []",
-    `external_ids: {"${OWNER_KEY}":"xen"} -> {"${OWNER_KEY}":"cli"}`,
+    `external_ids: {"${ID.owner}":"xen"} -> {"${ID.owner}":"cli"}`,
   ]);
   const iface = diffRow("Interface", IFACE_ROW, { ...COLS, iface: { ...COLS.iface, ingress_policing_rate: 5000, mtu_request: undefined } });
   assert.equal(iface.update, { ingress_policing_rate: 5000, mtu_request: ["set", []] });

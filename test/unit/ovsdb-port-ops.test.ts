@@ -5,9 +5,10 @@ import * as assert from "uvu/assert";
 import { BUMP, asOps, insertOp, opAt, rowOf, waitGuard } from "../harness/ovsdb-ops.ts";
 import type { Json } from "../../src/ovsdb/json.ts";
 import { attachOps, detachOps, type AttachState } from "../../src/ovsdb/port-ops.ts";
-import { OWNER_KEY, type DesiredPort } from "../../src/port.ts";
+import { type DesiredPort } from "../../src/port.ts";
 import { NO_POLICING } from "../../src/qos.ts";
 import type { VlanSpec } from "../../src/vlan.ts";
+import { ID } from "../../src/ovsdb/keys.ts";
 
 const IFACE_UUID = ["named-uuid", "iface"];
 const PORT_UUID = ["named-uuid", "port"];
@@ -51,7 +52,7 @@ for (const [label, vlan, mode, tag, trunks] of vlanForms) {
     assert.equal(row.trunks, trunks);
     assert.is(row.name, "vif5.0");
     assert.equal(row.interfaces, IFACE_UUID);
-    assert.equal(row.external_ids, ["map", [[OWNER_KEY, "xen"]]]);
+    assert.equal(row.external_ids, ["map", [[ID.owner, "xen"]]]);
     assert.is(port["uuid-name"], "port");
   });
 }
@@ -98,7 +99,7 @@ test("attachOps without same-name ports: guards, Interface and Port inserts, the
       vlan_mode: "native-untagged",
       tag: 3,
       trunks: ["set", [10, 20]],
-      external_ids: ["map", [[OWNER_KEY, "xen"]]],
+      external_ids: ["map", [[ID.owner, "xen"]]],
       interfaces: IFACE_UUID,
     },
     "uuid-name": "port",

@@ -4,8 +4,9 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { MTU_1500_KB, MTU_9000_KB, XEN_FIELD, envLevel, sw9Defaults, xenLevel } from "../harness/qos-levels.ts";
-import { effectivePolicing, OWNER_KEY, portColumns, type DesiredPort } from "../../src/port.ts";
+import { effectivePolicing, portColumns, type DesiredPort } from "../../src/port.ts";
 import { NO_POLICING, type Policing } from "../../src/qos.ts";
+import { ID } from "../../src/ovsdb/keys.ts";
 
 const basePort = (extra: Partial<DesiredPort>): DesiredPort => ({ bridge: "sw1", name: "tap0", vlan: { trunks: [] }, interfaceIds: {}, owner: "cli", ...extra });
 
@@ -51,7 +52,7 @@ test("effectivePolicing returns a copy: mutating it changes neither the port nor
 test("portColumns: VLAN columns and the owner key on the Port, interface ids copied to the Interface", () => {
   const ids = { "iface-id": "x" };
   const cols = portColumns(basePort({ vlan: { native: 7, trunks: [8] }, interfaceIds: ids, owner: "ganeti", policing: { rate: 10000, burst: 8000 } }), 9000);
-  assert.equal(cols.port, { vlan_mode: "native-untagged", tag: 7, trunks: [8], external_ids: { [OWNER_KEY]: "ganeti" } });
+  assert.equal(cols.port, { vlan_mode: "native-untagged", tag: 7, trunks: [8], external_ids: { [ID.owner]: "ganeti" } });
   assert.equal(cols.iface, { external_ids: { "iface-id": "x" }, ingress_policing_rate: 10000, ingress_policing_burst: 8000, mtu_request: 9000 });
   cols.iface.external_ids.extra = "y";
   assert.equal(ids, { "iface-id": "x" });
