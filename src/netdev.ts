@@ -69,6 +69,71 @@ export async function isVeth(dev: string): Promise<boolean> {
   return r.exitCode === 0 && r.stdout.trim().split("\n").filter(Boolean).length === 1;
 }
 
+/** A physical NIC (an uplink): a device behind it; taps, veths and Xen vifs
+ * (xen-backend devices, but named vif*) have none. */
+export function isHardwareNic(dev: string): boolean {
+  return exists(`${SYSFS}/${dev}/device`) && !/^vif[0-9]/.test(dev);
+}
+
+/** How many policy rules match `iif dev` (IPv4 or IPv6). */
+export async function iifRuleCount(dev: string, family: 4 | 6): Promise<number> {
+  const r = await run("ip", [`-${family}`, "-j", "rule", "show", "iif", dev], { reject: false });
+  if (r.exitCode !== 0) return 0;
+  try {
+    const rules = JSON.parse(r.stdout || "[]") as { iif?: string }[];
+    return rules.filter((x) => x.iif === dev).length;
+  } catch {
+    return 0;
+  }
+}
+
+/** The device holding a local address, with its MTU (doctor's Geneve check). */
+export async function deviceOfAddress(ip: string): Promise<{ dev: string; mtu: number } | undefined> {
+  const r = await run("ip", ["-j", "addr", "show"], { reject: false });
+  try {
+    const links = JSON.parse(r.stdout) as { ifname: string; mtu: number; addr_info?: { local: string }[] }[];
+    const l = links.find((x) => x.addr_info?.some((a) => a.local === ip));
+    return l ? { dev: l.ifname, mtu: l.mtu } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The kernel's link deletions as they happen (`ip -o monitor link`):
+ * `deleted` gets each deleted device's name; `ended` when the monitor exits
+ * (not after stop()). */
+export function monitorLinkDeletions(deleted: (name: string) => void, ended: () => void): { stop(): void } {
+  const { spawn } = require("node:child_process") as typeof import("node:child_process");
+  const child = spawn("ip", ["-o", "monitor", "link"], { stdio: ["ignore", "pipe", "ignore"] });
+  let stopped = false;
+  let buffer = "";
+  child.stdout!.on("data", (chunk: Buffer) => {
+    buffer += chunk.toString("utf8");
+    const lines = buffer.split("\n");
+    buffer = lines.pop() ?? "";
+    for (const line of lines) {
+      const name = deletedLink(line);
+      if (name !== undefined) deleted(name);
+    }
+  });
+  child.on("exit", () => {
+    if (!stopped) ended();
+  });
+  return {
+    stop() {
+      stopped = true;
+      child.kill();
+    },
+  };
+}
+
+/** A link's name from an `ip -o monitor link` deletion line, e.g.
+ * "Deleted 7: tap0: <BROADCAST,MULTICAST> mtu 1500 ..." (and "tap0@if3"). */
+export function deletedLink(line: string): string | undefined {
+  const m = /^Deleted (?:\d+: )?([^:@\s]+)(?:@[^:\s]*)?:/.exec(line.trim());
+  return m?.[1];
+}
+
 const SIOCSIFNAME = 0x8923;
 const SIOCGIFFLAGS = 0x8913;
 const SIOCSIFFLAGS = 0x8914;

@@ -8,8 +8,8 @@
 // Only ports ovs-vif created are touched, and only when their device is
 // gone; a port re-created meanwhile under the same name has another uuid and
 // is left alone (the removal is guarded by the uuid it saw).
-import type { ChildProcess } from "node:child_process";
 import { connectOvsdb, type RunContext } from "./context.ts";
+import { monitorLinkDeletions } from "./netdev.ts";
 import { OvsdbError } from "./errors.ts";
 import { collectOrphanQos, collectStalePorts, type Outcome } from "./ganeti/reconcile.ts";
 import type { OvsdbClient } from "./ovsdb/client.ts";
@@ -24,13 +24,6 @@ export interface WatchOptions {
   report: (line: Outcome) => void;
   /** Resolves when the watcher should stop (SIGTERM). */
   stop: Promise<void>;
-}
-
-/** A link's name from an `ip -o monitor link` deletion line, e.g.
- * "Deleted 7: tap0: <BROADCAST,MULTICAST> mtu 1500 ..." (and "tap0@if3"). */
-export function deletedLink(line: string): string | undefined {
-  const m = /^Deleted (?:\d+: )?([^:@\s]+)(?:@[^:\s]*)?:/.exec(line.trim());
-  return m?.[1];
 }
 
 class Watcher {
@@ -92,32 +85,21 @@ class Watcher {
 /** Runs until opts.stop resolves. */
 export async function watchDevices(ctx: RunContext, opts: WatchOptions): Promise<void> {
   const watcher = new Watcher(ctx, opts);
-  const { spawn } = require("node:child_process") as typeof import("node:child_process");
-  let monitor: ChildProcess | undefined;
+  let monitor: { stop(): void } | undefined;
   let stopping = false;
-  const start = () => {
-    const child = spawn("ip", ["-o", "monitor", "link"], { stdio: ["ignore", "pipe", "ignore"] });
-    let buffer = "";
-    child.stdout!.on("data", (chunk: Buffer) => {
-      buffer += chunk.toString("utf8");
-      const lines = buffer.split("\n");
-      buffer = lines.pop() ?? "";
-      for (const line of lines) {
-        const name = deletedLink(line);
-        if (name !== undefined) watcher.deleted(name);
-      }
-    });
-    child.on("exit", () => {
-      if (stopping) return;
-      ctx.log.warn("watch: ip monitor ended; restarting it and sweeping");
-      setTimeout(() => {
+  const start = (): { stop(): void } =>
+    monitorLinkDeletions(
+      (name) => watcher.deleted(name),
+      () => {
         if (stopping) return;
-        monitor = start();
-        void watcher.sweep();
-      }, 1000);
-    });
-    return child;
-  };
+        ctx.log.warn("watch: ip monitor ended; restarting it and sweeping");
+        setTimeout(() => {
+          if (stopping) return;
+          monitor = start();
+          void watcher.sweep();
+        }, 1000);
+      },
+    );
   monitor = start();
   // After the monitor runs: a device deleted now is seen by one or the other.
   await watcher.sweep();
@@ -126,6 +108,6 @@ export async function watchDevices(ctx: RunContext, opts: WatchOptions): Promise
   await opts.stop;
   stopping = true;
   clearInterval(timer);
-  monitor?.kill();
+  monitor?.stop();
   watcher.close();
 }

@@ -7,8 +7,7 @@
 // next device of that name).
 import { exists } from "../files.ts";
 import { StateError } from "../errors.ts";
-import { run } from "../exec.ts";
-import { deviceExists, renameStep, type Step } from "../netdev.ts";
+import { deviceExists, iifRuleCount, renameStep, type Step } from "../netdev.ts";
 
 export interface RoutedNic {
   device: string;
@@ -29,16 +28,7 @@ export interface RouteSys {
 
 export const realRouteSys: RouteSys = {
   exists: deviceExists,
-  async ruleCount(dev, family) {
-    const r = await run("ip", [`-${family}`, "-j", "rule", "show", "iif", dev], { reject: false });
-    if (r.exitCode !== 0) return 0;
-    try {
-      const rules = JSON.parse(r.stdout || "[]") as { iif?: string }[];
-      return rules.filter((x) => x.iif === dev).length;
-    } catch {
-      return 0;
-    }
-  },
+  ruleCount: iifRuleCount,
   hasConf: (family, dev) => exists(`/proc/sys/net/ipv${family}/conf/${dev}`),
 };
 

@@ -1,11 +1,10 @@
 // `ovs-vif status` on one node: every VM port on any bridge, compared with
 // what it should be (Ganeti's view for Ganeti's ports, xenstore for Xen's),
 // the switches' drift, and QoS rows nothing uses. Read-only.
-import { existsSync } from "node:fs";
 import type { RunContext } from "../context.ts";
 import type { GanetiInstance } from "../ganeti/query.ts";
 import { ganetiNicPort, nicParamsOf } from "../ganeti/nic-port.ts";
-import { deviceExists } from "../netdev.ts";
+import { deviceExists, isHardwareNic } from "../netdev.ts";
 import type { OvsdbClient } from "../ovsdb/client.ts";
 import type { Json, Row } from "../ovsdb/json.ts";
 import { portDrift } from "../ovsdb/port-drift.ts";
@@ -90,11 +89,6 @@ async function readTables(db: OvsdbClient, ctx: RunContext): Promise<Record<stri
 /** Device types that are VM ports here; the rest (internal, patch, tunnels) are not. */
 const VM_TYPES = new Set(["", "tap", "system"]);
 
-function isUplinkDevice(name: string): boolean {
-  // A physical NIC has a device behind it; taps, veths and Xen vifs do not (vifs: a xen-backend device, but named vif*).
-  return existsSync(`/sys/class/net/${name}/device`) && !/^vif[0-9]/.test(name);
-}
-
 export interface CollectInput {
   ganeti: GanetiView;
   /** xenstore, when there is one here: Xen's ports are compared with it. */
@@ -170,7 +164,7 @@ export async function collectPorts(db: OvsdbClient, ctx: RunContext, input: Coll
     const ids = mapEntries(iface.external_ids);
     if (name === bridge || portIds[ID.uplink] !== undefined) continue;
     const owner = portIds[ID.owner];
-    if (owner === undefined && isUplinkDevice(name)) continue;
+    if (owner === undefined && isHardwareNic(name)) continue;
     if (input.instance !== undefined && ids[ID.instance] !== input.instance) continue;
     const own = ownQosFrom(t.QoS!.filter((q) => mapEntries(q.external_ids)[ID.qosPort] === name), t.Queue!.filter((q) => mapEntries(q.external_ids)[ID.qosPort] === name));
     const qos = portQosOf(port);

@@ -14,6 +14,7 @@ import { readNodeDefaults } from "../sources/defaults.ts";
 import type { GanetiView } from "./collect.ts";
 import { specPath, defaultsPath } from "../paths.ts";
 import { ID } from "../ovsdb/keys.ts";
+import { deviceOfAddress } from "../netdev.ts";
 
 export type Verdict = "ok" | "warn" | "fail";
 
@@ -235,7 +236,7 @@ async function ovnChecks(ctx: RunContext): Promise<Check[]> {
     const encap = ids[ID.ovnEncapIp];
     if (typeof vmMtu !== "number") checks.push({ check: "ovn bridge", result: "fail", detail: `no integration bridge ${config.bridge}`, hint: "ovn-controller creates it; is it running?" });
     else if (encap) {
-      const under = underlayMtu(encap);
+      const under = await deviceOfAddress(encap);
       const overhead = 58;
       if (under === undefined) checks.push({ check: "ovn mtu", result: "warn", detail: `no device with the encap address ${encap} here: cannot check the MTU` });
       else if (vmMtu + overhead > under.mtu) checks.push({ check: "ovn mtu", result: "warn", detail: `VM ports get ${config.bridge}'s MTU ${vmMtu}; with Geneve (${overhead} bytes) that needs ${vmMtu + overhead} on ${under.dev}, which has ${under.mtu}: full-size frames are lost`, hint: `ovs-vsctl set interface ${config.bridge} mtu_request=${under.mtu - overhead} (or raise ${under.dev}'s MTU)` });
@@ -245,18 +246,6 @@ async function ovnChecks(ctx: RunContext): Promise<Check[]> {
     db.close();
   }
   return checks;
-}
-
-function underlayMtu(ip: string): { dev: string; mtu: number } | undefined {
-  const { spawnSync } = require("node:child_process") as typeof import("node:child_process");
-  const r = spawnSync("ip", ["-j", "addr", "show"], { encoding: "utf8" });
-  try {
-    const links = JSON.parse(r.stdout) as { ifname: string; mtu: number; addr_info?: { local: string }[] }[];
-    const l = links.find((x) => x.addr_info?.some((a) => a.local === ip));
-    return l ? { dev: l.ifname, mtu: l.mtu } : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 async function parseChecks(e: Env): Promise<Check[]> {
