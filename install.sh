@@ -39,22 +39,54 @@ KVM_SCRIPT_TEXT="#!/bin/sh
 exec $KVM_TARGET \"\$@\""
 BACKUP_SUFFIX=.ovs-vif-orig
 
-XEN_LINKS=(/etc/xen/scripts/vif-openvswitch)
-GANETI_HOOKPATHS=(instance-start instance-reboot instance-stop instance-remove
-  instance-migrate instance-failover instance-modify network-rename network-connect
-  network-disconnect node-add)
-GANETI_LINKS=(/etc/ganeti/kvm-vif-bridge)
-for _mode in openvswitch bridged routed; do
-  GANETI_LINKS+=("/etc/ganeti/network/$_mode/up" "/etc/ganeti/network/$_mode/down")
-done
-GANETI_LINKS+=(/etc/xen/scripts/vif-custom)
-for _hp in "${GANETI_HOOKPATHS[@]}"; do
-  GANETI_LINKS+=("/etc/ganeti/hooks/$_hp-post.d/ovs-vif")
-done
-# A pre hook too: it refuses a network name that another OVN logical switch has.
-GANETI_LINKS+=(/etc/ganeti/hooks/network-rename-pre.d/ovs-vif)
-unset _mode _hp
-QEMU_LINKS=(/etc/ovs-vif/qemu-ifup /etc/ovs-vif/qemu-ifdown)
+XEN_LINKS=() GANETI_LINKS=() QEMU_LINKS=()
+
+# The hook locations are the binary's (its role registry, src/roles.ts):
+# `ovs-vif hook-locations` prints "INTEGRATION PATH [script]" a line. Asked of
+# the binary being installed, else of the installed one; OVS_VIF_SETUP_BINARY
+# names another (the package build asks the binary it packages).
+# Undoing without a binary to ask (it was removed by hand): ovs-vif's own
+# links and kvm-vif-bridge script, and the backups beside them, wherever a
+# version of it put them.
+scan_locations() {
+  local f path
+  local -A seen=()
+  while IFS= read -r -d '' f; do
+    path=${f#"$ROOT"}
+    path=${path%"$BACKUP_SUFFIX"}
+    [[ $f == *"$BACKUP_SUFFIX" ]] || is_ours "$f" || continue
+    [[ -z ${seen[$path]+x} ]] || continue
+    seen[$path]=1
+    case $path in
+      /etc/xen/scripts/vif-openvswitch) XEN_LINKS+=("$path") ;;
+      /etc/ovs-vif/*) QEMU_LINKS+=("$path") ;;
+      *) GANETI_LINKS+=("$path") ;;
+    esac
+  done < <(find "$ROOT/etc/xen/scripts" "$ROOT/etc/ganeti" "$ROOT/etc/ovs-vif" \( -type l -o -type f \) -print0 2>/dev/null | sort -zu)
+}
+
+load_locations() {
+  local bin="" b integration path rest
+  for b in "${OVS_VIF_SETUP_BINARY:-}" "$@"; do
+    [[ -n $b && -f $b && -x $b ]] && { bin=$b; break; }
+  done
+  if [[ -z $bin ]]; then
+    ((UNINSTALL && !LIST)) && { scan_locations; return; }
+    die "cannot tell the hook locations: no ovs-vif binary at ${*} (run 'npm run build', pass --binary PATH, or install the package)"
+  fi
+  local listing
+  listing=$("$bin" hook-locations) || die "$bin hook-locations failed"
+  while read -r integration path rest; do
+    [[ $path == /* && $path != *..* ]] || die "$bin hook-locations: not an absolute path: $path"
+    case $integration in
+      xen) XEN_LINKS+=("$path") ;;
+      ganeti) GANETI_LINKS+=("$path") ;;
+      qemu) QEMU_LINKS+=("$path") ;;
+      *) die "$bin hook-locations: unknown integration $integration" ;;
+    esac
+  done <<<"$listing"
+  ((${#GANETI_LINKS[@]})) || die "$bin hook-locations: no Ganeti hook location"
+}
 
 usage() {
   if ((LINKS_ONLY)); then
@@ -171,17 +203,30 @@ while (($#)); do
 done
 
 if ((HELP)); then usage; exit 0; fi
-if ((LIST)); then
-  for l in "${XEN_LINKS[@]}"; do echo "xen $l"; done
-  for l in "${GANETI_LINKS[@]}"; do echo "ganeti $l"; done
-  for l in "${QEMU_LINKS[@]}"; do echo "qemu $l"; done
-  exit 0
-fi
 
 if ((ROOT_SET)); then
   [[ -n $ROOT && -d $ROOT ]] || die "--root $ROOT: not a directory"
   ROOT=$(cd -- "$ROOT" && pwd)
   [[ $ROOT == / ]] && ROOT=""
+fi
+
+# The locations of this run's binary: the installed one for the links, the
+# one being installed (else the installed one) from a checkout.
+locations() {
+  if ((LINKS_ONLY)); then
+    load_locations "$ROOT$BIN_TARGET"
+  elif ((UNINSTALL)); then
+    load_locations "$ROOT$BIN_TARGET" "$BINARY"
+  else
+    load_locations "$BINARY" "$ROOT$BIN_TARGET"
+  fi
+}
+if ((LIST)); then
+  locations
+  for l in "${XEN_LINKS[@]}"; do echo "xen $l"; done
+  for l in "${GANETI_LINKS[@]}"; do echo "ganeti $l"; done
+  for l in "${QEMU_LINKS[@]}"; do echo "qemu $l"; done
+  exit 0
 fi
 
 if ((LINKS_ONLY)); then
@@ -315,6 +360,7 @@ would_be_empty() {
 
 LINKS=()
 # Links only: Xen's own script is replaced only on request (--replace-vif-openvswitch).
+locations
 if ((SEL_XEN && (!LINKS_ONLY || REPLACE_XEN || UNINSTALL))); then LINKS+=("${XEN_LINKS[@]}"); fi
 ((SEL_GANETI)) && LINKS+=("${GANETI_LINKS[@]}")
 ((SEL_QEMU)) && LINKS+=("${QEMU_LINKS[@]}")

@@ -137,6 +137,7 @@ async function doctorCmd(inv: Invocation): Promise<number> {
   const view = await ganetiView(args.string("from"), node);
   const from = view.file !== undefined ? readSnapshot("Ganeti view", view.file) : undefined;
   const checks = await doctor(ctx, {
+    locations: inv.hookLocations,
     root: (args.string("root") ?? "").replace(/\/+$/, ""),
     binary: realpathSync(process.execPath),
     view,

@@ -98,7 +98,7 @@ install -m 0644 "$PKG/lintian-overrides" "$S/usr/share/lintian/overrides/ovs-vif
 
 # ---------------------------------------------------------------- DEBIAN/
 install -m 0755 "$PKG/preinst" "$PKG/postinst" "$PKG/prerm" "$S/DEBIAN/"
-HOOK_LINKS=$("$S/usr/sbin/ovs-vif-setup" --list | cut -d' ' -f2 | tr '\n' ' ' | sed 's/ $//')
+HOOK_LINKS=$(OVS_VIF_SETUP_BINARY="$S/usr/lib/ovs-vif/ovs-vif" "$S/usr/sbin/ovs-vif-setup" --list | cut -d' ' -f2 | tr '\n' ' ' | sed 's/ $//')
 sed "s|@HOOK_LINKS@|$HOOK_LINKS|" "$PKG/postrm.in" >"$S/DEBIAN/postrm"
 chmod 0755 "$S/DEBIAN/postrm"
 

@@ -15,6 +15,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { ROLES } from "../src/roles.ts";
 
 // ------------------------------------------------------------------ roff
 
@@ -132,8 +133,10 @@ export function renderBlocks(blocks: Block[]): string[] {
 // ------------------------------------------------------------------ sources
 
 function help(binary: string, args: string[]): string {
-  // A clean environment: no GANETI_HOOKS_PATH or OVS_VIF_* of the caller.
-  return execFileSync(binary, args, { encoding: "utf8", env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", LC_ALL: "C.UTF-8" } });
+  // A clean environment: no GANETI_HOOKS_PATH or OVS_VIF_* of the caller, but
+  // the binary ovs-vif-setup asks for the hook locations (the one being packaged).
+  const setupBinary = process.env.OVS_VIF_SETUP_BINARY;
+  return execFileSync(binary, args, { encoding: "utf8", env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", LC_ALL: "C.UTF-8", ...(setupBinary ? { OVS_VIF_SETUP_BINARY: setupBinary } : {}) } });
 }
 
 /** The commands `ovs-vif --help` lists, with their one-line summaries (the
@@ -172,19 +175,6 @@ function splitCommon(text: string): { own: string; common?: string } {
 
 // ------------------------------------------------------------------ what no --help says
 
-/** The names the binary answers to at a hook location (src/main.ts), by basename. */
-const HOOK_NAMES: Record<string, string> = {
-  "vif-openvswitch":
-    "Xen's vif hotplug script (ovs-vif xen-vif). xl runs the package's link with script=/usr/lib/ovs-vif/vif-openvswitch in a vif, or for every vif with vif.default.script in /etc/xen/xl.conf; Xen's own /etc/xen/scripts/vif-openvswitch becomes it only with ovs-vif-setup --replace-vif-openvswitch.",
-  "kvm-vif-bridge": "Ganeti 3.0's KVM NIC script: /usr/lib/ganeti/kvm-ifup execs it when it is executable (ovs-vif ganeti-nic up).",
-  up: "Ganeti 3.2's NIC scripts, network/MODE/up and down: the directory names the mode (openvswitch, bridged or routed).",
-  "vif-custom": "Ganeti on Xen: vif-ganeti execs it with Xen's arguments; the NIC file Ganeti wrote says the rest (ovs-vif vif-custom).",
-  "qemu-ifup": "QEMU's -netdev tap script= and downscript= (ovs-vif qemu-ifup and qemu-ifdown).",
-  "ovs-vif": "Ganeti's post hooks: run with GANETI_HOOKS_PATH set and no command, the binary is the Ganeti hook (ovs-vif ganeti-hook).",
-};
-/** Hook locations the package itself ships (ovs-vif-setup --list has the others). */
-const PACKAGE_HOOKS: Record<string, string[]> = { "vif-openvswitch": ["/usr/lib/ovs-vif/vif-openvswitch"], "kvm-vif-bridge": ["/usr/lib/ovs-vif/kvm-vif-bridge"] };
-const HOOK_ALIASES: Record<string, string> = { down: "up", "qemu-ifdown": "qemu-ifup" };
 
 const ENVIRONMENT: [string, string][] = [
   ["OVS_RUNDIR", "Open vSwitch's run directory; the default OVSDB socket is $OVS_RUNDIR/db.sock (default /var/run/openvswitch)."],
@@ -279,13 +269,10 @@ export function ovsVifPage(binary: string, setup: string, version: string, date:
   if (common === undefined) throw new Error("no command --help has a Common options: block");
   checkEnvironment(texts);
 
-  const hookPaths = help(setup, ["--list"]).trim().split("\n").map((l) => l.split(" ")[1]!);
-  const byName = new Map<string, string[]>();
-  for (const p of hookPaths) {
-    const key = HOOK_ALIASES[basename(p)] ?? basename(p);
-    if (!HOOK_NAMES[key]) throw new Error(`ovs-vif-setup --list: no HOOK NAMES entry for ${p} (packaging/manpage.ts)`);
-    byName.set(key, [...(byName.get(key) ?? PACKAGE_HOOKS[key] ?? []), p]);
-  }
+  // The hook roles of the registry, with what ovs-vif-setup --list says (the same list, asked of the binary).
+  const listed = new Set(help(setup, ["--list"]).trim().split("\n").map((l) => l.split(" ")[1]!));
+  const hookRoles = ROLES.filter((r) => r.hook);
+  for (const p of listed) if (!hookRoles.some((r) => r.hook!.locations.some((l) => l.path === p))) throw new Error(`ovs-vif-setup --list: ${p} is no role's hook location (src/roles.ts)`);
 
   const usage = parseHelp(main)[0];
   const out = [
@@ -310,14 +297,10 @@ export function ovsVifPage(binary: string, setup: string, version: string, date:
     roffText("Every command and hook takes these (a hook's caller fixes its arguments: use the environment there)."),
     ...renderBlocks(parseHelp(common).filter((b) => !(b.kind === "para" && b.text === COMMON))),
     ".SH HOOK NAMES",
-    ...[...byName].flatMap(([key, paths]) => [
-      ".TP",
-      [...new Set(paths.map((p) => basename(p)))].map(bold).join(", "),
-      ".nf",
-      ...paths.map(roffText),
-      ".fi",
-      roffText(HOOK_NAMES[key]!),
-    ]),
+    ...hookRoles.flatMap((r) => {
+      const paths = [...(r.hook!.packageLinks ?? []), ...r.hook!.locations.map((l) => l.path)];
+      return [".TP", [...new Set([...(r.names ?? []), ...paths.map((p) => basename(p))])].map(bold).join(", "), ".nf", ...paths.map(roffText), ".fi", roffText(r.hook!.description)];
+    }),
     ".SH ENVIRONMENT",
     ...defList(ENVIRONMENT),
     ".SH FILES",
@@ -409,6 +392,7 @@ function main(argv: string[]): void {
     return v;
   };
   const [binary, setup, version, date, dir] = ["binary", "setup", "version", "date", "out"].map(opt) as [string, string, string, string, string];
+  process.env.OVS_VIF_SETUP_BINARY = binary;
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, "ovs-vif.8"), ovsVifPage(binary, setup, version, date));
   writeFileSync(join(dir, "ovs-vif-setup.8"), setupPage(setup, version, date));

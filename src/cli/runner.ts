@@ -9,6 +9,13 @@ import { makeLog, type Fields, type Log } from "../log.ts";
 import { makeContext, type GlobalOptions, type RunContext } from "../context.ts";
 import { globalOptions, parseArgs, type OptionSpec, type ParsedArgs } from "./args.ts";
 
+/** A hook location of the role registry (src/roles.ts), as main hands it over. */
+export interface HookLocation {
+  integration: string;
+  path: string;
+  kind?: string;
+}
+
 export interface Invocation {
   args: ParsedArgs;
   opts: GlobalOptions;
@@ -19,6 +26,8 @@ export interface Invocation {
   /** What the failure line says before and after the error, once known
    * (Xen: "online failed: ..." and device=vif5.0). */
   failure: { prefix?: string; fields?: Fields };
+  /** Every hook location (doctor checks them): the registry's, from main. */
+  hookLocations: readonly HookLocation[];
 }
 
 export interface EntryPoint {
@@ -47,7 +56,7 @@ function debugStack(err: unknown, env: NodeJS.ProcessEnv): void {
 }
 
 /** Runs an entry point; never throws; returns the exit code. */
-export async function runEntry(entry: EntryPoint, argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export async function runEntry(entry: EntryPoint, argv: readonly string[], env: NodeJS.ProcessEnv = process.env, hookLocations: readonly HookLocation[] = []): Promise<number> {
   const failure: Invocation["failure"] = {};
   let log: Log | undefined;
   let dryRun = false;
@@ -60,7 +69,7 @@ export async function runEntry(entry: EntryPoint, argv: readonly string[], env: 
     log = makeLog(entry.tag, args.flag("verbose"), entry.logFile?.(env), env);
     dryRun = args.flag("dry-run");
     const opts = globalOptions(args, env);
-    return await entry.run({ args, opts, log, ctx: makeContext(opts, log), env, tag: entry.tag, failure });
+    return await entry.run({ args, opts, log, ctx: makeContext(opts, log), env, tag: entry.tag, failure, hookLocations });
   } catch (err) {
     const message = formatError(err);
     (log ?? makeLog(entry.tag, false, entry.logFile?.(env), env)).error([failure.prefix, message].filter(Boolean).join(": "), failure.fields);

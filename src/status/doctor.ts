@@ -27,8 +27,23 @@ export interface Check {
 }
 
 export const LIBDIR = "/usr/lib/ovs-vif";
-const GANETI_HOOK_PATHS = ["instance-start", "instance-reboot", "instance-stop", "instance-remove", "instance-migrate", "instance-failover", "instance-modify", "network-rename", "network-connect", "network-disconnect", "node-add"];
 const MODES = ["openvswitch", "bridged", "routed"];
+
+/** A hook location of the role registry (src/roles.ts), as the doctor
+ * command hands it over. */
+export interface Location {
+  integration: string;
+  path: string;
+  kind?: string;
+}
+
+/** A check's name for a Ganeti hook location: "ganeti hook instance-start",
+ * "ganeti hook network-rename (pre)", "ganeti network/openvswitch/up". */
+function locationCheck(path: string): string {
+  const hook = /^\/etc\/ganeti\/hooks\/(.+)-(post|pre)\.d\/ovs-vif$/.exec(path);
+  if (hook) return `ganeti hook ${hook[1]}${hook[2] === "pre" ? " (pre)" : ""}`;
+  return `ganeti ${path.replace(/^\/etc\/ganeti\//, "")}`;
+}
 
 interface Env {
   root: string;
@@ -139,19 +154,23 @@ function sameContent(a: string, b: string): boolean {
   }
 }
 
-function ganetiChecks(e: Env): Check[] {
+function ganetiChecks(e: Env, locations: readonly Location[]): Check[] {
   if (!existsSync(at(e, "/usr/lib/ganeti/kvm-ifup")) && !existsSync(at(e, "/etc/ganeti"))) return [];
   const hint = "ovs-vif-setup --ganeti (or install.sh --ganeti)";
   // Ganeti 3.0 and 3.1: kvm-ifup execs /etc/ganeti/kvm-vif-bridge. Ganeti
   // 3.2: kvm-nic-setup execs /etc/ganeti/network/MODE/ACTION instead and no
   // longer runs kvm-vif-bridge (it still copies it to every node).
   const nicSetup = existsSync(at(e, "/usr/lib/ganeti/kvm-nic-setup"));
-  const checks = nicSetup
-    ? [{ check: "ganeti kvm-vif-bridge", result: "ok" as const, detail: "not run by this Ganeti (3.2: /usr/lib/ganeti/kvm-nic-setup runs /etc/ganeti/network/MODE/ACTION)" }]
-    : [kvmScriptCheck(e, hint)];
-  for (const p of GANETI_HOOK_PATHS) checks.push(linkCheck(e, `ganeti hook ${p}`, `/etc/ganeti/hooks/${p}-post.d/ovs-vif`, hint));
-  checks.push(linkCheck(e, "ganeti hook network-rename (pre)", "/etc/ganeti/hooks/network-rename-pre.d/ovs-vif", hint));
-  if (nicSetup) for (const m of MODES) for (const a of ["up", "down"]) checks.push(linkCheck(e, `ganeti network/${m}/${a}`, `/etc/ganeti/network/${m}/${a}`, hint));
+  const checks: Check[] = [];
+  for (const l of locations.filter((x) => x.integration === "ganeti")) {
+    if (l.kind === "script") {
+      checks.push(nicSetup ? { check: "ganeti kvm-vif-bridge", result: "ok", detail: "not run by this Ganeti (3.2: /usr/lib/ganeti/kvm-nic-setup runs /etc/ganeti/network/MODE/ACTION)" } : kvmScriptCheck(e, hint));
+    } else if (l.path.startsWith("/etc/ganeti/network/")) {
+      if (nicSetup) checks.push(linkCheck(e, locationCheck(l.path), l.path, hint));
+    } else if (l.path.startsWith("/etc/ganeti/")) {
+      checks.push(linkCheck(e, locationCheck(l.path), l.path, hint));
+    }
+  }
   return checks;
 }
 
@@ -285,6 +304,8 @@ function watcherCheck(): Check {
 }
 
 export interface DoctorOptions {
+  /** Every hook location (the role registry's). */
+  locations: readonly Location[];
   root: string;
   binary: string;
   view: GanetiView;
@@ -297,7 +318,7 @@ export async function doctor(ctx: RunContext, o: DoctorOptions): Promise<Check[]
   return [
     ...(await ovsChecks(ctx)),
     ...(await ovnChecks(ctx)),
-    ...ganetiChecks(e),
+    ...ganetiChecks(e, o.locations),
     ...xenChecks(e),
     ...modeChecks(o.view),
     ...(await parseChecks(e)),

@@ -23,6 +23,7 @@ import { dirname, join, resolve } from "node:path";
 import { createHash } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { KVM_SCRIPT_TEXT, KVM_TARGET } from "../harness/kvm-script.ts";
+import { BINARY } from "../harness/ovs.ts";
 
 const SCRIPT = fileURLToPath(new URL("../../install.sh", import.meta.url));
 const BIN = "/usr/lib/ovs-vif/ovs-vif";
@@ -52,7 +53,10 @@ const tempDirs: string[] = [];
 interface Env { base: string; root: string; bin: string }
 
 /** A fresh temp dir holding root/ (the --root) and a fake binary beside it. */
-function setup(binText = "#!/bin/sh\necho \"fake ovs-vif v1 $0\"\n"): Env {
+/** A stand-in binary: says which it is, and answers hook-locations as the real one does (install.sh asks it). */
+const fakeBinary = (version: string) => `#!/bin/sh\n[ "$1" = hook-locations ] && exec ${BINARY} hook-locations\necho "fake ovs-vif ${version} $0"\n`;
+
+function setup(binText = fakeBinary("v1")): Env {
   const base = mkdtempSync(join(tmpdir(), "ovs-vif-install-"));
   tempDirs.push(base);
   const root = join(base, "root");
@@ -238,7 +242,7 @@ test("a changed binary is replaced atomically; links are left as they are", () =
   const env = setup();
   ok(env, ...ALL);
   const before = listing(env.root);
-  writeFileSync(env.bin, "#!/bin/sh\necho \"fake ovs-vif v2 $0\"\n");
+  writeFileSync(env.bin, fakeBinary("v2"));
   const r = ok(env, ...ALL);
   const installed = join(env.root, BIN);
   assert.equal(lines(r.stdout), [`install -m 0755 ${env.bin} ${installed}`]);
@@ -420,7 +424,7 @@ const SETUP_MANIFEST = "/var/lib/ovs-vif/setup-created-dirs";
 function packagedRoot(): Env {
   const env = setup();
   mkdirSync(join(env.root, "usr/lib/ovs-vif"), { recursive: true });
-  writeFileSync(join(env.root, BIN), "#!/bin/sh\necho packaged\n");
+  writeFileSync(join(env.root, BIN), fakeBinary("packaged"));
   chmodSync(join(env.root, BIN), 0o755);
   mkdirSync(join(env.root, "usr/sbin"), { recursive: true });
   symlinkSync("../lib/ovs-vif/ovs-vif", join(env.root, "usr/sbin/ovs-vif"));

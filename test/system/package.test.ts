@@ -19,6 +19,7 @@ import { BINARY, ROOT, startOvs, type OvsHandle } from "../harness/ovs.ts";
 import { sh } from "../harness/proc.ts";
 import { parseNodeDefaults } from "../../src/sources/defaults.ts";
 import { KVM_SCRIPT_TEXT, KVM_TARGET } from "../harness/kvm-script.ts";
+import { ROLES } from "../../src/roles.ts";
 
 const why = debUnavailable();
 const VERSION = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string }).version;
@@ -210,10 +211,8 @@ test("man ovs-vif and ovs-vif-setup: no warnings at 80 columns, every command, h
   assert.ok(commands.length >= 14, commands.join(" "));
   const subsections = [...man.matchAll(/^ {3}(\S.*)$/gm)].flatMap((m) => m[1]!.split(", "));
   for (const c of [...commands, "qemu-ifdown"]) assert.ok(subsections.includes(c), `command ${c} has its section`);
-  // Every name the binary answers to (src/main.ts byName) and every hook location.
-  const main = readFileSync(join(ROOT, "src/main.ts"), "utf8");
-  const byName = main.slice(main.indexOf("const byName"), main.indexOf("const subcommands"));
-  const names = [...byName.matchAll(/^ {2}"?([a-z-]+)"?: async/gm)].map((m) => m[1]!);
+  // Every name the binary answers to and every hook location, from the role registry.
+  const names = ROLES.flatMap((r) => r.names ?? []);
   assert.ok(names.length >= 7, names.join(" "));
   const hooks = section("HOOK NAMES");
   for (const n of names) assert.match(hooks, new RegExp(`^ {7}(\\S+, )*${n}(,|$)`, "m"), `hook name ${n}`);
