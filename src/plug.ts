@@ -20,6 +20,8 @@ import { checkLevels, type Policing, type Shaping } from "./qos.ts";
 import { mark } from "./trace.ts";
 import { ID } from "./ovsdb/keys.ts";
 import { formatTransaction } from "./dry-run.ts";
+import type { Fields } from "./log.ts";
+import { describeVlan, vlanMode } from "./vlan.ts";
 
 
 export interface PlugRequest {
@@ -69,7 +71,7 @@ async function removeStale(db: OvsdbClient, names: string[], nicUuid: string, ct
     const res = await detachPort(db, name, { ...applyOf(ctx), wait: false });
     if (res.removed > 0) removed.push(name);
   }
-  if (removed.length > 0 && !ctx.dryRun) ctx.log.info("removed stale ports of the NIC", { nic_uuid: nicUuid, ports: removed.join(",") });
+  if (removed.length > 0) ctx.log.info("removed stale ports of the NIC", { nic_uuid: nicUuid, ports: removed.join(",") });
   return removed;
 }
 
@@ -166,6 +168,16 @@ export async function unplug(device: string, ctx: RunContext, db?: Promise<Ovsdb
   } finally {
     if (!db) client.close();
   }
+}
+
+/** What a plug made, as the fields of its log line. */
+export function plugFields(desired: DesiredPort, res: PlugResult): Fields {
+  return { device: desired.name, bridge: desired.bridge, vlan_mode: vlanMode(desired.vlan), vlan: describeVlan(desired.vlan), mtu: desired.mtu ?? res.bridgeMtu, ...qosFields(res), ofport: res.ofport };
+}
+
+/** What an unplug removed, as the fields of its log line. */
+export function unplugFields(device: string, res: DetachResult): Fields {
+  return { device, bridge: res.bridges.join(",") || undefined, removed: res.removed };
 }
 
 /** The QoS a plug applied, as log fields. */

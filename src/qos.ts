@@ -9,6 +9,7 @@
 // so what is applied is never more than what was asked. "0" or "unlimited"
 // lifts a limit.
 import { InputError } from "./errors.ts";
+import type { NicIdentity } from "./nic.ts";
 
 /** OVS Interface policing: rate in kbps (1000 bit/s), burst in kb (1024 bit); 0 disables. */
 export interface Policing {
@@ -146,12 +147,6 @@ export function convertKind(kind: QosKind, field: string, raw: string): number {
   }
 }
 
-export interface NicIdentity {
-  index?: number;
-  name?: string;
-  uuid?: string;
-}
-
 const PREFIX = "ovs-vif:";
 
 type TagHit = Pick<QosTag, "tag" | "kind" | "value">;
@@ -175,6 +170,20 @@ export function parseQosTag(field: string, tag: string): QosTag | undefined {
   if (m[1] !== undefined) hit.nic = m[1];
   validateValue(field, tag, hit.kind, hit.value);
   return hit;
+}
+
+/** A NIC's own QoS tag, as `ovs-vif qos set` writes it (the parser's form). */
+export function formatQosTag(nic: number | string, kind: QosKind, value: string): string {
+  return `${PREFIX}nic:${nic}:${kind}:${value}`;
+}
+
+/** The tags of a list that are this NIC's own QoS tags of the given kinds,
+ * under any of its ids. */
+export function nicQosTagsOf(tags: readonly string[], nic: NicIdentity, kinds: readonly QosKind[]): string[] {
+  return tags.filter((t) => {
+    const hit = parseQosTag("instance tag", t);
+    return hit?.nic !== undefined && tagNamesNic(hit.nic, nic) && kinds.includes(hit.kind);
+  });
 }
 
 /** Does a per-NIC tag's id name this NIC? */

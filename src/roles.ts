@@ -7,6 +7,8 @@
 // Data and loaders only: main.ts imports this file at every start, so it
 // imports nothing itself; each entry point is loaded when it runs.
 import type { EntryPoint } from "./cli/runner.ts";
+// Each a directory of Ganeti 3.2's network/MODE/ACTION.
+import { NIC_MODES } from "./nic.ts";
 
 export type Integration = "xen" | "ganeti" | "qemu";
 
@@ -48,8 +50,6 @@ export const GANETI_HOOK_PATHS = [
 /** Those that also run as pre hooks (to refuse before Ganeti acts). */
 export const GANETI_PRE_HOOK_PATHS = ["network-rename"] as const;
 
-/** The NIC modes ovs-vif sets up, each a directory of Ganeti 3.2's network/MODE/ACTION. */
-export const NIC_MODES = ["openvswitch", "bridged", "routed"] as const;
 
 const ganeti = (path: string, kind?: "script"): HookLocation => ({ integration: "ganeti", path, ...(kind ? { kind } : {}) });
 
@@ -58,9 +58,9 @@ export const ROLES: readonly Role[] = [
     command: "attach",
     usage: "attach --bridge BR --iface DEV [--vlan SPEC] ...",
     summary: "attach a device (one OVSDB transaction)",
-    load: async () => (await import("../hooks/attach.ts")).attachCommand,
+    load: async () => (await import("../commands/attach.ts")).attachCommand,
   },
-  { command: "detach", usage: "detach --iface DEV", summary: "remove a device's port", load: async () => (await import("../hooks/attach.ts")).detachCommand },
+  { command: "detach", usage: "detach --iface DEV", summary: "remove a device's port", load: async () => (await import("../commands/attach.ts")).detachCommand },
   {
     command: "xen-vif",
     usage: "xen-vif online|offline|add|remove ...",
@@ -132,25 +132,25 @@ export const ROLES: readonly Role[] = [
     command: "switch",
     usage: "switch plan|apply|show|remove|check|hook [SWITCH]",
     summary: "node-group vSwitches and bonds from /etc/ovs-vif/switches.json",
-    load: async () => (await import("../hooks/switch.ts")).switchCommand,
+    load: async () => (await import("../commands/switch.ts")).switchCommand,
   },
-  { command: "qos", usage: "qos set|unset|show ...", summary: "per-NIC QoS via Ganeti tags, applied live", load: async () => (await import("../hooks/qos.ts")).qosCommand },
+  { command: "qos", usage: "qos set|unset|show ...", summary: "per-NIC QoS via Ganeti tags, applied live", load: async () => (await import("../commands/qos.ts")).qosCommand },
   {
     command: "reconcile",
     usage: "reconcile [--instance NAME] [--export|--from FILE] | --cluster",
     summary: "re-apply VLAN + QoS to this node's (or every node's) Ganeti ports",
-    load: async () => (await import("../hooks/qos.ts")).reconcileCommand,
+    load: async () => (await import("../commands/qos.ts")).reconcileCommand,
   },
-  { command: "vlan", usage: "vlan add|remove|set INSTANCE NIC VLAN...", summary: "change a Ganeti NIC's vlan, applied to the running port", load: async () => (await import("../hooks/lifecycle.ts")).vlanCommand },
-  { command: "gc", usage: "gc [--instance NAME] [--dry-run]", summary: "remove ovs-vif's ports whose device is gone", load: async () => (await import("../hooks/lifecycle.ts")).gcCommand },
-  { command: "watch", usage: "watch [--sweep SECONDS]", summary: "the service removing a port as soon as its device is deleted", load: async () => (await import("../hooks/watch.ts")).watchCommand },
+  { command: "vlan", usage: "vlan add|remove|set INSTANCE NIC VLAN...", summary: "change a Ganeti NIC's vlan, applied to the running port", load: async () => (await import("../commands/vlan.ts")).vlanCommand },
+  { command: "gc", usage: "gc [--instance NAME] [--dry-run]", summary: "remove ovs-vif's ports whose device is gone", load: async () => (await import("../commands/gc.ts")).gcCommand },
+  { command: "watch", usage: "watch [--sweep SECONDS]", summary: "the service removing a port as soon as its device is deleted", load: async () => (await import("../commands/watch.ts")).watchCommand },
   {
     command: "status",
     usage: "status [--json] [--prometheus FILE] [--cluster]",
     summary: "this node's ports: ok, drift, stale, foreign; switches; orphaned rows",
-    load: async () => (await import("../hooks/status.ts")).statusCommand,
+    load: async () => (await import("../commands/status.ts")).statusCommand,
   },
-  { command: "doctor", usage: "doctor [--json] [--cluster]", summary: "is this node set up right (OVS, hook links, spec, Xen scripts)", load: async () => (await import("../hooks/status.ts")).doctorCommand },
+  { command: "doctor", usage: "doctor [--json] [--cluster]", summary: "is this node set up right (OVS, hook links, spec, Xen scripts)", load: async () => (await import("../commands/status.ts")).doctorCommand },
   {
     command: "ganeti-hook",
     usage: "ganeti-hook",
@@ -162,7 +162,7 @@ export const ROLES: readonly Role[] = [
         ...GANETI_PRE_HOOK_PATHS.map((p) => ganeti(`/etc/ganeti/hooks/${p}-pre.d/ovs-vif`)),
       ],
     },
-    load: async () => (await import("../hooks/lifecycle.ts")).ganetiHookEntry,
+    load: async () => (await import("../hooks/ganeti-hook.ts")).ganetiHookEntry,
   },
 ];
 

@@ -22,8 +22,6 @@ export interface PortVlanColumns {
   trunks: number[];
 }
 
-export const UNTAGGED: VlanSpec = Object.freeze({ trunks: [] as number[] }) as VlanSpec;
-
 function parseVlanId(field: string, whole: string, digits: string): number {
   if (digits === "") throw new InputError(field, whole, "empty VLAN id");
   if (digits.startsWith(".")) throw new InputError(field, whole, "empty VLAN id (two '.' in a row)");
@@ -31,6 +29,21 @@ function parseVlanId(field: string, whole: string, digits: string): number {
   const id = digits.length > 4 ? Infinity : Number(digits);
   if (id < 1 || id > 4094) throw new InputError(field, whole, `VLAN id ${digits} out of range 1..4094`);
   return id;
+}
+
+/** The accepted VLAN forms, written once for every help text and message. */
+export const VLAN_FORMS = ".N, :A:B or .N:A:B";
+
+/** The VLAN forms as a help text lists them; `prefix` is what stands before
+ * the VLAN part ("BR" in a Xen bridge string). */
+export function vlanFormsHelp(prefix = "", indent = 2): string {
+  const rows: [string, string][] = [
+    [prefix || "(none)", "untagged only: the VM cannot send tagged frames"],
+    [`${prefix}.N`, "access: VLAN N, untagged"],
+    [`${prefix}:A:B`, "trunk: VLANs A and B, tagged only"],
+    [`${prefix}.N:A:B`, "hybrid: N untagged, A and B tagged"],
+  ];
+  return rows.map(([form, what]) => `${" ".repeat(indent)}${form.padEnd(10)} ${what}`).join("\n");
 }
 
 /**
@@ -52,7 +65,7 @@ export function parseVlanSpec(field: string, value: string, whole = value): Vlan
   }
   const trunks = new Set<number>();
   if (rest !== "") {
-    if (!rest.startsWith(":")) throw new InputError(field, whole, `unexpected ${JSON.stringify(rest[0])} (expected .N, :A:B or .N:A:B)`);
+    if (!rest.startsWith(":")) throw new InputError(field, whole, `unexpected ${JSON.stringify(rest[0])} (expected ${VLAN_FORMS})`);
     for (const part of rest.slice(1).split(":")) trunks.add(parseVlanId(field, whole, part));
   }
   if (native !== undefined && trunks.has(native)) throw new InputError(field, whole, `VLAN ${native} is both the native (untagged) VLAN and a tagged one`);

@@ -11,7 +11,8 @@
 import { connectOvsdb, type RunContext } from "./context.ts";
 import { monitorLinkDeletions } from "./netdev.ts";
 import { OvsdbError } from "./errors.ts";
-import { collectOrphanQos, collectStalePorts, type Outcome } from "./ganeti/reconcile.ts";
+import { collectOrphanQos, collectStalePorts } from "./stale.ts";
+import { type Outcome } from "./outcome.ts";
 import type { OvsdbClient } from "./ovsdb/client.ts";
 import { listManagedPorts } from "./ovsdb/ports.ts";
 import { GuardConflict } from "./ovsdb/transact.ts";

@@ -62,11 +62,13 @@ export class ParsedArgs {
     return this.values.has(name);
   }
 
-  /** Refuses options that this action does not take (actions share one parse). */
+  /** Refuses options that this mode of a command does not take (its modes
+   * share one parse); the message lists what the mode takes. */
   onlyOptions(allowed: readonly string[], context: string): void {
     for (const { name, value } of this.given) {
       if (name in GLOBAL_OPTIONS || allowed.includes(name)) continue;
-      throw new UsageError(`--${name}`, value, `not an option of ${context}`);
+      const takes = allowed.length > 0 ? `${allowed.map((o) => `--${o}`).join(", ")} and the common options` : "only the common options";
+      throw new UsageError(`--${name}`, value, `not an option of ${context} (it takes ${takes})`);
     }
   }
 

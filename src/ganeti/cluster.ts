@@ -2,12 +2,12 @@
 // master: `gnt-cluster copyfile` (a file to the same path on nodes) and
 // `gnt-cluster command` (a command on nodes, over Ganeti's own SSH). No
 // fan-out of our own: the nodes, their SSH keys and ports are Ganeti's.
+import { out, type RunContext } from "../context.ts";
 import { GanetiOutputError, InputError } from "../errors.ts";
 import { run } from "../exec.ts";
 import { localNodeName } from "./node.ts";
 import { exportGanetiView, type GanetiSnapshot } from "./snapshot.ts";
 import { stateDir, snapshotFile } from "../paths.ts";
-
 
 /** Records when a reconcile last succeeded here (for status' metrics); best effort. */
 export function noteReconciled(env: NodeJS.ProcessEnv = process.env): void {
@@ -111,15 +111,38 @@ export async function isLocalNode(node: string, option?: string): Promise<boolea
   return (await localNodeName(option)) === node;
 }
 
-/** On the master: Ganeti's view exported, copied to the online nodes, then
- * `argv --from VIEW` run on each. A node the copy did not reach answers 255
- * saying so; it is not run on a stale copy. */
-export async function runWithView(argv: string[]): Promise<{ snapshot: GanetiSnapshot; answers: NodeAnswer[] }> {
+/** The one fan-out, on the master: Ganeti's view exported, copied to the
+ * given nodes (default: every online node), then `argv --from VIEW` run on
+ * each. A node the copy did not reach answers 255 saying so; it is not run
+ * on a stale copy. */
+export async function runWithView(argv: string[], only?: string[]): Promise<{ snapshot: GanetiSnapshot; answers: NodeAnswer[] }> {
   const file = snapshotFile();
   const snapshot = await exportGanetiView(file);
-  const nodes = await onlineNodes();
-  const missed = new Set(await copyToNodes(file));
+  const nodes = only ?? (await onlineNodes());
+  const missed = new Set(await copyToNodes(file, only));
   const answers = await runOnNodes([...argv, "--from", file], nodes.filter((n) => !missed.has(n)));
   for (const node of missed) answers.push({ node, output: `copying ${file} there failed (is ovs-vif installed there, with ${stateDir()}?)`, code: 255 });
   return { snapshot, answers };
+}
+
+/** The one JSON line a node printed (its other lines are log lines), or
+ * undefined when it printed none. */
+export function jsonAnswer<T>(a: NodeAnswer, prefix: string): T | undefined {
+  const line = a.output.split("\n").find((l) => l.startsWith(prefix));
+  if (!line) return undefined;
+  try {
+    return JSON.parse(line) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Node answers on stdout, each line prefixed by its node; a failed node
+ * logged. True when one failed. */
+export function reportAnswers(answers: NodeAnswer[], ctx: RunContext, what: string): boolean {
+  for (const a of answers) {
+    for (const line of a.output.split("\n").filter(Boolean)) out(`${a.node}: ${line}\n`);
+    if (a.code !== 0) ctx.log.error(`${what}: ${a.node}: exit ${a.code}`);
+  }
+  return answers.some((a) => a.code !== 0);
 }

@@ -1,5 +1,6 @@
 // What a Ganeti hook gets in its environment (GANETI_*), for instance hooks.
-import type { GanetiInstance, InstanceNic } from "./query.ts";
+import type { InstanceNic } from "../nic.ts";
+import type { GanetiInstance } from "./query.ts";
 
 /** Hook paths handled by the switch code (src/switch/hook.ts), which is
  * loaded only for them. */

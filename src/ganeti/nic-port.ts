@@ -5,20 +5,9 @@ import type { DesiredPort } from "../port.ts";
 import { ganetiLevels, type QosLevel } from "../qos.ts";
 import { parseVlanSpec } from "../vlan.ts";
 
-import type { GanetiInstance, InstanceNic } from "./query.ts";
+import type { InstanceNic, NicParams } from "../nic.ts";
+import type { GanetiInstance } from "./query.ts";
 import { ID } from "../ovsdb/keys.ts";
-
-export interface NicParams {
-  instance: string;
-  index: number;
-  uuid: string;
-  name?: string;
-  mac: string;
-  link: string;
-  vlan: string;
-  tags: string[];
-  networkTags: string[];
-}
 
 export function ganetiInterfaceIds(nic: NicParams): Record<string, string> {
   return {

@@ -2,19 +2,8 @@
 // Ganeti CLI does not answer elsewhere).
 import { run } from "../exec.ts";
 import { GanetiOutputError, InputError } from "../errors.ts";
+import type { InstanceNic } from "../nic.ts";
 import { parsePyList, type PyValue } from "./pylist.ts";
-
-/** A NIC of an instance, as Ganeti's configuration describes it. */
-export interface InstanceNic {
-  index: number;
-  uuid: string;
-  name?: string;
-  mac: string;
-  mode: string;
-  link: string;
-  vlan: string;
-  network?: string;
-}
 
 export interface GanetiInstance {
   name: string;

@@ -10,7 +10,8 @@ import { sha256 } from "../digest.ts";
 
 import { parseGanetiObjectName, parseGanetiTag, parseInstanceName, parseMac, parseNicUuid, parseNodeName } from "../names.ts";
 import { parseVlanSpec } from "../vlan.ts";
-import { queryInstances, queryNetworkTags, type GanetiInstance, type InstanceNic } from "./query.ts";
+import type { InstanceNic } from "../nic.ts";
+import { queryInstances, queryNetworkTags, type GanetiInstance } from "./query.ts";
 import { specPath, defaultsPath } from "../paths.ts";
 
 export const SNAPSHOT_VERSION = 1;

@@ -1,7 +1,7 @@
 // `ovs-vif vlan add|remove|set`: the new Ganeti vlan string for a NIC, from
 // its current one. Pure; every refusal names the NIC's string and the VLAN.
 import { InputError, UsageError } from "../errors.ts";
-import { formatVlanSpec, parseVlanOption, parseVlanSpec, type VlanSpec } from "../vlan.ts";
+import { formatVlanSpec, parseVlanOption, parseVlanSpec, VLAN_FORMS, type VlanSpec } from "../vlan.ts";
 
 export type VlanEditKind = "add" | "remove" | "set";
 
@@ -17,7 +17,7 @@ export function parseVlanEdit(field: string, value: string): VlanEditKind {
  * Ganeti string (or "none") for set. Never numbers in another base. */
 export function parseVlanEditArgs(kind: VlanEditKind, args: string[]): VlanEdit {
   if (kind === "set") {
-    if (args.length !== 1) throw new UsageError("VLAN", args.join(" "), "set takes one Ganeti vlan string (.N, :A:B, .N:A:B, N, or none)");
+    if (args.length !== 1) throw new UsageError("VLAN", args.join(" "), `set takes one Ganeti vlan string (${VLAN_FORMS}, or none)`);
     return { kind, spec: parseVlanOption("VLAN", args[0]!) };
   }
   if (args.length === 0) throw new UsageError("VLAN", "", "no VLAN given");

@@ -9,7 +9,8 @@ import { loadOvnConfig, type OvnConfig } from "../ovn/config.ts";
 import { ovnPortOf } from "../ovn/ganeti.ts";
 import { plug, qosFields, unplug, type PlugRequest, type PlugResult } from "../plug.ts";
 import type { QosLevel } from "../qos.ts";
-import { nicField, type ScriptNic } from "../sources/ganeti.ts";
+import { nodeDefaultsLevel } from "../sources/defaults.ts";
+import { nicField, type NicRequest, type ScriptNic } from "../sources/ganeti.ts";
 import { describeVlan, vlanMode } from "../vlan.ts";
 import { removeLeftoverOvsPort } from "./common.ts";
 import { ganetiDesiredPort } from "./openvswitch.ts";
@@ -111,16 +112,9 @@ export async function ganetiNicUp(nic: ScriptNic, ctx: RunContext, o: NicUpOptio
   }
 }
 
-/** What `down` needs to know; the mode may be unknown (Xen offline after
- * the NIC file is gone): then every mode's leftovers are removed. */
-export interface NicDownTarget {
-  device: string;
-  /** The NIC's UUID (an OVN NIC's logical port). */
-  uuid?: string;
-  mode?: ScriptNic["mode"];
-  link?: string;
-  ip?: string;
-}
+/** What `down` needs to know of a NIC; the mode may be unknown (Xen offline
+ * after the NIC file is gone): then every mode's leftovers are removed. */
+export type NicDownTarget = Pick<ScriptNic, "device" | "uuid" | "link" | "ip"> & { mode?: ScriptNic["mode"] };
 
 export interface NicDownOptions {
   /** A device that still exists keeps its port, bridge membership and
@@ -133,6 +127,13 @@ export interface NicDownOptions {
    * (ovs-vif watch at once; else the instance's post hook, gc, or the
    * NIC's next plug). */
   keepLiveDevice?: boolean;
+}
+
+/** One KVM NIC script run (Ganeti 3.2's down keeps a device that still
+ * exists: see NicDownOptions). */
+export function ganetiNic(req: NicRequest, ctx: RunContext): Promise<Fields> {
+  if (req.action === "up") return ganetiNicUp(req.nic, ctx, { deviceField: "INTERFACE", tail: (bridge) => [nodeDefaultsLevel(bridge)] });
+  return ganetiNicDown(req.nic, ctx, { keepLiveDevice: true });
 }
 
 export async function ganetiNicDown(t: NicDownTarget, ctx: RunContext, o: NicDownOptions = {}): Promise<Fields> {

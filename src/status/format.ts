@@ -1,6 +1,7 @@
 // How status is shown: aligned columns for people (colour only on a
 // terminal), the node_exporter textfile format for Prometheus.
-import { renameSync, writeFileSync } from "node:fs";
+import { renameSync, rmSync, writeFileSync } from "node:fs";
+import { StateError } from "../errors.ts";
 import type { PortState, PortStatus } from "./collect.ts";
 import type { NodeStatus } from "./node.ts";
 
@@ -93,9 +94,21 @@ export function formatPrometheus(s: NodeStatus, lastReconcile?: number): string 
   return lines.join("\n") + "\n";
 }
 
-/** Written beside the target and renamed over it: the collector reads the old file or the new one. */
-export function writeAtomically(path: string, text: string): void {
+/** Written beside the target and renamed over it: the collector reads the
+ * old file or the new one; a failure leaves neither a temporary file nor a
+ * changed target, and names the file. */
+export function writeAtomically(field: string, path: string, text: string): void {
   const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
+  try {
+    writeFileSync(tmp, text);
+    renameSync(tmp, path);
+  } catch (err) {
+    try {
+      rmSync(tmp, { force: true });
+    } catch {
+      // not ours to remove (a directory of that name)
+    }
+    const e = err as NodeJS.ErrnoException;
+    throw new StateError(field, path, `cannot be written (${e.code ?? e.message})`);
+  }
 }

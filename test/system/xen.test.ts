@@ -277,13 +277,14 @@ test("QoS: the backend rate key (xl rate=) becomes ingress policing; node defaul
   assert.is(await ovs.dump(), before);
 });
 
-test("--dry-run prints the one transaction (explicit vlan_mode, guards, next_cfg) and changes nothing", async () => {
+test("--dry-run prints the one transaction (explicit vlan_mode, guards, next_cfg), the link step and the hotplug-status write, and changes nothing", async () => {
   const vif = await makeXenVif(ovs, xs, 66, { bridge: "sw1.3:10:20" });
   const before = await ovs.dump();
   const r = await xenHotplug(ovs, xs, vif, "online", ["--dry-run"]);
   assert.is(r.code, 0, r.stderr);
-  const [line, linkStep, ...more] = r.stdout.trimEnd().split("\n");
+  const [line, linkStep, statusStep, ...more] = r.stdout.trimEnd().split("\n");
   assert.is(linkStep, "ip link set dev vif66.0 up", "then the link step");
+  assert.is(statusStep, `xenstore-write ${vif.backend}/hotplug-status connected`, "then Xen is told");
   assert.equal(more, []);
   const txn = JSON.parse(line!) as { method: string; params: unknown[] };
   assert.is(txn.method, "transact");

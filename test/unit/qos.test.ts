@@ -31,11 +31,11 @@ import {
   rxBurstBits,
   rxRateBits,
   tagNamesNic,
-  type NicIdentity,
   NO_POLICING,
   type Policing,
   type QosLevel,
 } from "../../src/qos.ts";
+import type { NicIdentity } from "../../src/nic.ts";
 
 /** Exact arithmetic reference: floor(VALUE / div) for a decimal VALUE with an optional k/M/G suffix. */
 function exactFloor(raw: string, div: bigint): bigint {

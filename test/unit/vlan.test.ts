@@ -4,7 +4,6 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { expectInputError } from "../harness/assert.ts";
 import {
-  UNTAGGED,
   describeVlan,
   formatVlanSpec,
   parseVlanSpec,
@@ -282,8 +281,8 @@ for (const [input, reason] of xlBad) {
 // --- columns and descriptions -----------------------------------------------
 
 test("vlanMode/portVlanColumns follow the ovs-vif mapping and never leave vlan_mode empty", () => {
-  assert.is(vlanMode(UNTAGGED), "access");
-  assert.equal(portVlanColumns(UNTAGGED), { vlan_mode: "access", trunks: [] });
+  assert.is(vlanMode({ trunks: [] }), "access");
+  assert.equal(portVlanColumns({ trunks: [] }), { vlan_mode: "access", trunks: [] });
   assert.equal(portVlanColumns({ native: 3, trunks: [] }), { vlan_mode: "access", tag: 3, trunks: [] });
   assert.equal(portVlanColumns({ trunks: [10, 20] }), { vlan_mode: "trunk", trunks: [10, 20] });
   assert.equal(portVlanColumns({ native: 3, trunks: [10, 20] }), { vlan_mode: "native-untagged", tag: 3, trunks: [10, 20] });
@@ -303,11 +302,6 @@ test("portVlanColumns copies trunks (mutating the result leaves the spec alone)"
   const cols = portVlanColumns(spec);
   cols.trunks.push(30);
   assert.equal(spec.trunks, [10, 20]);
-});
-
-test("UNTAGGED is the frozen untagged spec (no native VLAN, no trunks)", () => {
-  assert.ok(Object.isFrozen(UNTAGGED));
-  assert.equal(UNTAGGED, { trunks: [] });
 });
 
 test("describeVlan names the four port kinds: untagged, access N, trunk A,B, hybrid N+A,B", () => {

@@ -1,11 +1,8 @@
-// `ovs-vif watch`: the service that removes ovs-vif's port of a device that
-// disappears without any hook (src/watch.ts). Run by systemd
-// (ovs-vif-watch.service) on every node.
+// `ovs-vif watch` (src/actions/watch.ts, src/watch.ts).
 import { GLOBAL_HELP } from "../src/cli/args.ts";
 import type { EntryPoint, Invocation } from "../src/cli/runner.ts";
-import { out } from "../src/context.ts";
 import { InputError } from "../src/errors.ts";
-import { watchDevices } from "../src/watch.ts";
+import { watchUntilStopped } from "../src/actions/watch.ts";
 
 const HELP = `usage: ovs-vif watch [--sweep SECONDS] [options]
 
@@ -22,18 +19,7 @@ async function run({ args, ctx }: Invocation): Promise<number> {
   args.atMost(0, "watch takes options only");
   const raw = args.string("sweep") ?? "300";
   if (!/^[0-9]{1,6}$/.test(raw) || Number(raw) < 1) throw new InputError("--sweep", raw, "expected whole seconds, at least 1");
-  let stop!: () => void;
-  const stopped = new Promise<void>((resolve) => (stop = resolve));
-  for (const sig of ["SIGTERM", "SIGINT"] as const) process.once(sig, () => stop());
-  await watchDevices(ctx, {
-    sweepMs: Number(raw) * 1000,
-    stop: stopped,
-    report: (o) => {
-      if (ctx.dryRun) out(o.line + "\n");
-      else ctx.log.info(`watch: ${o.line}`);
-    },
-  });
-  return 0;
+  return watchUntilStopped(ctx, Number(raw));
 }
 
 export const watchCommand: EntryPoint = { tag: "ovs-vif watch", help: HELP, options: { sweep: "string" }, run };

@@ -1,18 +1,14 @@
-// `ovs-vif attach` / `ovs-vif detach`: the core transaction by hand.
-import { GLOBAL_HELP } from "../src/cli/args.ts";
+// `ovs-vif attach` / `ovs-vif detach`: one device by hand (src/actions/attach.ts).
+import { GLOBAL_HELP, type ParsedArgs } from "../src/cli/args.ts";
 import type { EntryPoint, Invocation } from "../src/cli/runner.ts";
-import { connectOvsdb } from "../src/context.ts";
-import { InputError, UsageError } from "../src/errors.ts";
+import { UsageError } from "../src/errors.ts";
+import { attach, type OvnAttach } from "../src/actions/attach.ts";
 import { parseBridgeName, parseExternalId, parseInterfaceName, parseIpAddress, parseMac, parseMtu, parseOwner } from "../src/names.ts";
-import { loadOvnConfig } from "../src/ovn/config.ts";
-import { ovnPlug, type OvnPort } from "../src/ovn/plug.ts";
-import { plug, qosFields, unplug } from "../src/plug.ts";
+import { unplug, unplugFields } from "../src/plug.ts";
 import type { DesiredPort } from "../src/port.ts";
 import { explicitLevel } from "../src/qos.ts";
 import { nodeDefaultsLevel } from "../src/sources/defaults.ts";
-import { describeVlan, parseVlanOption, vlanMode } from "../src/vlan.ts";
-import { ovnConfigPath } from "../src/paths.ts";
-import { ID } from "../src/ovsdb/keys.ts";
+import { parseVlanOption, vlanFormsHelp } from "../src/vlan.ts";
 
 const ATTACH_HELP = `usage: ovs-vif attach --bridge BR --iface DEV [--vlan SPEC] [--rate KBPS] [--burst KB]
                       [--rx-rate BITS] [--rx-burst BITS] [--mtu N] [--external-id K=V]...
@@ -21,9 +17,9 @@ const ATTACH_HELP = `usage: ovs-vif attach --bridge BR --iface DEV [--vlan SPEC]
                       [--lsp NAME] [--ovn-nb REMOTE] [QoS and MTU options]
 
 Attaches DEV to bridge BR in one OVSDB transaction (a port of the same name
-on any bridge is replaced). SPEC is Ganeti's vlan syntax: .N (access),
-:A:B (trunk, tagged only), .N:A:B (N untagged + A,B tagged), N (= .N);
-none: untagged only. --rate/--burst set ingress policing (what DEV sends):
+on any bridge is replaced). SPEC is Ganeti's vlan syntax (N alone is .N):
+${vlanFormsHelp()}
+--rate/--burst set ingress policing (what DEV sends):
 a bare number is in OVS units (kbps / kb), a suffixed one in bit/s or bits
 (100M, 1.5G, 800k); 0 = off. --rx-rate/--rx-burst limit what DEV receives
 (a linux-htb QoS row on the port; bit/s and bits, SI suffixes; no burst:
@@ -48,23 +44,23 @@ Removes the port DEV from whatever bridge holds it (absent is fine).
 
 ${GLOBAL_HELP}`;
 
-function required(value: string | undefined, option: string): string {
-  if (value === undefined) throw new UsageError(option, "", "required");
+function required(args: ParsedArgs, option: string): string {
+  const value = args.string(option);
+  if (value === undefined) throw new UsageError(`--${option}`, "", "required");
   return value;
 }
 
-async function attach({ args, ctx }: Invocation): Promise<number> {
-  args.atMost(0, "attach takes options only");
+function desiredOf(args: ParsedArgs): DesiredPort {
   const ids: Record<string, string> = {};
   for (const raw of args.list("external-id")) {
     const [k, v] = parseExternalId("--external-id", raw);
     ids[k] = v;
   }
-  const bridge = parseBridgeName("--bridge", required(args.string("bridge"), "--bridge"));
+  const bridge = parseBridgeName("--bridge", required(args, "bridge"));
   const desired: DesiredPort = {
     bridge,
     bridgeField: "--bridge",
-    name: parseInterfaceName("--iface", required(args.string("iface"), "--iface")),
+    name: parseInterfaceName("--iface", required(args, "iface")),
     vlan: parseVlanOption("--vlan", args.string("vlan")),
     interfaceIds: ids,
     owner: parseOwner("--owner", args.string("owner") ?? "cli"),
@@ -72,40 +68,41 @@ async function attach({ args, ctx }: Invocation): Promise<number> {
   };
   const mtu = args.string("mtu");
   if (mtu !== undefined) desired.mtu = parseMtu("--mtu", mtu);
+  return desired;
+}
+
+/** The OVN options: all or none of them go with --ovn-switch. */
+function ovnOf(args: ParsedArgs, device: string): OvnAttach | undefined {
   const ls = args.string("ovn-switch");
   if (ls === undefined) {
     for (const o of ["lsp", "mac", "ip", "ovn-nb"]) if (args.has(o)) throw new UsageError(`--${o}`, args.string(o)!, "only with --ovn-switch");
-    const res = await plug({ desired, device: desired.name, deviceField: "--iface" }, ctx);
-    if (!ctx.dryRun) ctx.log.info("attach ok", { device: desired.name, bridge, vlan_mode: vlanMode(desired.vlan), vlan: describeVlan(desired.vlan), ...qosFields(res), ofport: res.ofport });
-    return 0;
+    return undefined;
   }
-  // OVN: a logical port on the switch, then the tap on the integration bridge.
-  const config = loadOvnConfig(args.string("ovn-nb"));
-  if (!config) throw new UsageError("--ovn-switch", ls, `no OVN Northbound database: --ovn-nb REMOTE, OVN_NB_DB, or ${ovnConfigPath()}`);
-  if (bridge !== config.bridge) throw new InputError("--bridge", bridge, `an OVN port goes on the integration bridge ${config.bridge}`);
   if (args.has("vlan")) throw new UsageError("--vlan", args.string("vlan")!, "not with --ovn-switch (the logical switch is the network)");
-  const mac = parseMac("--mac", required(args.string("mac"), "--mac"));
-  const ipRaw = args.string("ip");
-  const ip = ipRaw === undefined ? undefined : parseIpAddress("--ip", ipRaw);
-  const lsp = parseExternalId("--lsp", `iface-id=${args.string("lsp") ?? desired.name}`)[1];
-  desired.interfaceIds = { ...desired.interfaceIds, [ID.ifaceId]: lsp, [ID.attachedMac]: mac };
-  const port: OvnPort = { lsp: { name: lsp, ls, address: ip ? `${mac} ${ip}` : mac, externalIds: { [ID.owner]: desired.owner } }, lsField: "--ovn-switch" };
-  const db = connectOvsdb(ctx);
-  db.catch(() => undefined);
-  try {
-    const res = await ovnPlug({ desired, device: desired.name, deviceField: "--iface" }, port, config, ctx, db);
-    if (!ctx.dryRun) ctx.log.info("attach ok", { device: desired.name, bridge, lsp, ls, chassis: res.placement.chassis.join(","), ...qosFields(res), ofport: res.ofport });
-    return 0;
-  } finally {
-    await db.then((c) => c.close(), () => undefined);
-  }
+  const ip = args.string("ip");
+  const nb = args.string("ovn-nb");
+  return {
+    ls,
+    lsp: parseExternalId("--lsp", `iface-id=${args.string("lsp") ?? device}`)[1],
+    mac: parseMac("--mac", required(args, "mac")),
+    ...(ip !== undefined ? { ip: parseIpAddress("--ip", ip) } : {}),
+    ...(nb !== undefined ? { nb } : {}),
+  };
+}
+
+async function run({ args, ctx }: Invocation): Promise<number> {
+  args.atMost(0, "attach takes options only");
+  const desired = desiredOf(args);
+  const fields = await attach(desired, ovnOf(args, desired.name), ctx);
+  ctx.log.info("attach ok", fields);
+  return 0;
 }
 
 async function detach({ args, ctx }: Invocation): Promise<number> {
   args.atMost(0, "detach takes options only");
-  const name = parseInterfaceName("--iface", required(args.string("iface"), "--iface"));
-  const res = await unplug(name, ctx);
-  if (!ctx.dryRun) ctx.log.info("detach ok", { device: name, bridge: res.bridges.join(",") || undefined, removed: res.removed });
+  const device = parseInterfaceName("--iface", required(args, "iface"));
+  const res = await unplug(device, ctx);
+  ctx.log.info("detach ok", unplugFields(device, res));
   return 0;
 }
 
@@ -113,7 +110,7 @@ export const attachCommand: EntryPoint = {
   tag: "ovs-vif",
   help: ATTACH_HELP,
   options: { bridge: "string", iface: "string", vlan: "string", rate: "string", burst: "string", "rx-rate": "string", "rx-burst": "string", mtu: "string", "external-id": "list", owner: "string", "ovn-switch": "string", lsp: "string", mac: "string", ip: "string", "ovn-nb": "string" },
-  run: attach,
+  run,
 };
 
 export const detachCommand: EntryPoint = { tag: "ovs-vif", help: DETACH_HELP, options: { iface: "string" }, run: detach };
