@@ -3,7 +3,7 @@
 // Built on node:child_process rather than execa: in the compiled binary,
 // importing execa cost 5-12 ms and each execa run ~2-4 ms more than a plain
 // spawn, on a path (VM start, migration) where the whole budget is ~14 ms.
-import { CommandError, InputError } from "./errors.ts";
+import { CommandError } from "./errors.ts";
 
 export interface RunResult {
   stdout: string;
@@ -54,10 +54,4 @@ export function run(file: string, args: string[], opts: RunOptions = {}): Promis
     });
     if (opts.input !== undefined) child.stdin?.end(opts.input);
   });
-}
-
-/** Rejects values that would read as an option to the tools we run. */
-export function noOption(field: string, value: string): string {
-  if (value.startsWith("-")) throw new InputError(field, value, "must not start with '-'");
-  return value;
 }

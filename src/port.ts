@@ -1,6 +1,6 @@
 // The desired state of one VM port, built from whatever the caller read
 // (xenstore, Ganeti environment, command line), and its OVSDB columns.
-import { NO_POLICING, resolvePolicing, resolveShaping, type Policing, type QosLevel, type QosResult, type Shaping, type ShapingResult } from "./qos.ts";
+import { resolvePolicing, resolveShaping, type QosLevel, type QosResult, type Shaping, type ShapingResult } from "./qos.ts";
 import { portVlanColumns, type VlanSpec } from "./vlan.ts";
 import { ID } from "./ovsdb/keys.ts";
 
@@ -15,10 +15,8 @@ export interface DesiredPort {
   interfaceIds: Record<string, string>;
   /** Who attached it: xen, ganeti, qemu, cli. Stored in the Port's external_ids. */
   owner: string;
-  /** QoS sources (both directions), most specific first (resolved against the port's MTU). */
+  /** QoS sources (both directions), most specific first (resolved against the port's MTU); none: no limits. */
   qos?: QosLevel[];
-  /** Fixed policing in OVS units, when there are no qos levels. */
-  policing?: Policing;
   /** Interface mtu_request; undefined means "the bridge's MTU". */
   mtu?: number;
 }
@@ -39,9 +37,7 @@ export const DEFAULT_MTU = 1500;
 
 /** The policing this port gets, and where it came from. */
 export function effectivePolicing(desired: DesiredPort, bridgeMtu?: number): QosResult {
-  if (desired.qos) return resolvePolicing(desired.qos, desired.mtu ?? bridgeMtu ?? DEFAULT_MTU);
-  const p = desired.policing ?? NO_POLICING;
-  return { policing: { ...p }, rateSource: p.rate ? "fixed" : "none", burstSource: p.burst ? "fixed" : "none" };
+  return resolvePolicing(desired.qos ?? [], desired.mtu ?? bridgeMtu ?? DEFAULT_MTU);
 }
 
 /** The receive limit this port gets, and where it came from. */

@@ -6,7 +6,7 @@ import { BUMP, asOps, insertOp, opAt, rowOf, waitGuard } from "../harness/ovsdb-
 import type { Json } from "../../src/ovsdb/json.ts";
 import { attachOps, detachOps, type AttachState } from "../../src/ovsdb/port-ops.ts";
 import { type DesiredPort } from "../../src/port.ts";
-import { NO_POLICING } from "../../src/qos.ts";
+import { explicitLevel } from "../../src/qos.ts";
 import type { VlanSpec } from "../../src/vlan.ts";
 import { ID } from "../../src/ovsdb/keys.ts";
 
@@ -28,7 +28,7 @@ function desiredPort(vlan: VlanSpec, extra: Partial<DesiredPort> = {}): DesiredP
     vlan,
     interfaceIds: { "xen-vm-name": "web", "attached-mac": "00:16:3e:aa:bb:cc" },
     owner: "xen",
-    policing: { rate: 10000, burst: 8000 },
+    qos: [explicitLevel("10000", "8000")],
     ...extra,
   };
 }
@@ -144,7 +144,7 @@ test("attachOps: mtu_request is the explicit MTU, else the bridge MTU, else the 
 });
 
 test("attachOps always sets the policing columns (0/0 when disabled) and writes external_ids as a sorted OVSDB map", () => {
-  const ops = asOps(attachOps(desiredPort({ trunks: [] }, { policing: { ...NO_POLICING }, interfaceIds: {} }), { bridgeUuid: "b", sameNamePorts: [], own: NO_OWN }, "c"));
+  const ops = asOps(attachOps(desiredPort({ trunks: [] }, { qos: [], interfaceIds: {} }), { bridgeUuid: "b", sameNamePorts: [], own: NO_OWN }, "c"));
   const row = rowOf(insertOp(ops, "Interface"));
   assert.is(row.ingress_policing_rate, 0);
   assert.is(row.ingress_policing_burst, 0);

@@ -1,11 +1,10 @@
 // The desired state of one VM port (src/port.ts): the policing it gets
-// (effectivePolicing: qos levels against the port's or the bridge's MTU, or
-// fixed policing) and its OVSDB columns (portColumns).
+// (effectivePolicing: qos levels against the port's or the bridge's MTU) and its OVSDB columns (portColumns).
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { MTU_1500_KB, MTU_9000_KB, XEN_FIELD, envLevel, sw9Defaults, xenLevel } from "../harness/qos-levels.ts";
 import { effectivePolicing, portColumns, type DesiredPort } from "../../src/port.ts";
-import { NO_POLICING, type Policing } from "../../src/qos.ts";
+import { explicitLevel, NO_POLICING, type Policing } from "../../src/qos.ts";
 import { ID } from "../../src/ovsdb/keys.ts";
 
 const basePort = (extra: Partial<DesiredPort>): DesiredPort => ({ bridge: "sw1", name: "tap0", vlan: { trunks: [] }, interfaceIds: {}, owner: "cli", ...extra });
@@ -15,12 +14,9 @@ const effective: Array<[string, DesiredPort, number | undefined, Policing, strin
   ["qos levels, the bridge's MTU", basePort({ qos: [envLevel("10k")] }), 9000, { rate: 10, burst: MTU_9000_KB }, "OVS_VIF_RATE=10k", "default: 80% of rate"],
   ["qos levels, the port's MTU over the bridge's", basePort({ qos: [envLevel("10k")], mtu: 1500 }), 9000, { rate: 10, burst: MTU_1500_KB }, "OVS_VIF_RATE=10k", "default: 80% of rate"],
   ["qos levels, the port's jumbo MTU", basePort({ qos: [envLevel("10k")], mtu: 9000 }), undefined, { rate: 10, burst: MTU_9000_KB }, "OVS_VIF_RATE=10k", "default: 80% of rate"],
-  ["qos levels win over fixed policing", basePort({ qos: [envLevel("100M")], policing: { rate: 5, burst: 50 } }), undefined, { rate: 100000, burst: 78125 }, "OVS_VIF_RATE=100M", "default: 80% of rate"],
   ["qos levels saying nothing: no policing", basePort({ qos: [envLevel()] }), undefined, { rate: 0, burst: 0 }, "none", "none"],
-  ["fixed policing", basePort({ policing: { rate: 1000, burst: 100 } }), undefined, { rate: 1000, burst: 100 }, "fixed", "fixed"],
-  ["fixed policing is taken as is (no MTU check)", basePort({ policing: { rate: 1000, burst: 1 } }), 9000, { rate: 1000, burst: 1 }, "fixed", "fixed"],
-  ["fixed policing, rate without burst", basePort({ policing: { rate: 1000, burst: 0 } }), undefined, { rate: 1000, burst: 0 }, "fixed", "none"],
-  ["neither: no policing", basePort({}), undefined, { rate: 0, burst: 0 }, "none", "none"],
+  ["no qos levels: no policing", basePort({}), undefined, { rate: 0, burst: 0 }, "none", "none"],
+  ["bare numbers are OVS units (kbps, kb)", basePort({ qos: [explicitLevel("1000", "100")] }), undefined, { rate: 1000, burst: 100 }, "command line", "command line"],
   ["Xen port as xenDesiredPort builds it", basePort({ owner: "xen", qos: [xenLevel("25000,20000"), sw9Defaults()] }), undefined, { rate: 10000, burst: 195 }, `xenstore ${XEN_FIELD}`, `xenstore ${XEN_FIELD}`],
 ];
 
@@ -34,12 +30,7 @@ for (const [label, desired, bridgeMtu, policing, rateSource, burstSource] of eff
   });
 }
 
-test("effectivePolicing returns a copy: mutating it changes neither the port nor NO_POLICING", () => {
-  const fixed = { rate: 1000, burst: 100 };
-  const desired = basePort({ policing: fixed });
-  const got = effectivePolicing(desired);
-  got.policing.rate = 1;
-  assert.equal(fixed, { rate: 1000, burst: 100 });
+test("effectivePolicing returns a copy: mutating it changes neither NO_POLICING nor the next answer", () => {
   const none = effectivePolicing(basePort({}));
   assert.is.not(none.policing, NO_POLICING);
   none.policing.rate = 5;
@@ -47,11 +38,12 @@ test("effectivePolicing returns a copy: mutating it changes neither the port nor
   const viaQos = effectivePolicing(basePort({ qos: [] }));
   viaQos.policing.burst = 9;
   assert.equal(NO_POLICING, { rate: 0, burst: 0 });
+  assert.equal(effectivePolicing(basePort({})).policing, { rate: 0, burst: 0 });
 });
 
 test("portColumns: VLAN columns and the owner key on the Port, interface ids copied to the Interface", () => {
   const ids = { "iface-id": "x" };
-  const cols = portColumns(basePort({ vlan: { native: 7, trunks: [8] }, interfaceIds: ids, owner: "ganeti", policing: { rate: 10000, burst: 8000 } }), 9000);
+  const cols = portColumns(basePort({ vlan: { native: 7, trunks: [8] }, interfaceIds: ids, owner: "ganeti", qos: [explicitLevel("10000", "8000")] }), 9000);
   assert.equal(cols.port, { vlan_mode: "native-untagged", tag: 7, trunks: [8], external_ids: { [ID.owner]: "ganeti" } });
   assert.equal(cols.iface, { external_ids: { "iface-id": "x" }, ingress_policing_rate: 10000, ingress_policing_burst: 8000, mtu_request: 9000 });
   cols.iface.external_ids.extra = "y";
@@ -59,7 +51,7 @@ test("portColumns: VLAN columns and the owner key on the Port, interface ids cop
 });
 
 test("portColumns leaves out tag without a native VLAN and mtu_request without any MTU", () => {
-  const plain = portColumns(basePort({ policing: { rate: 10000, burst: 8000 } }));
+  const plain = portColumns(basePort({ qos: [explicitLevel("10000", "8000")] }));
   assert.not.ok("tag" in plain.port);
   assert.not.ok("mtu_request" in plain.iface);
 });
