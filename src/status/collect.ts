@@ -27,6 +27,7 @@ export interface OvnFacts {
 }
 import { readXenVifKeys, xenDesiredPort, type XenInvocation } from "../sources/xen.ts";
 import { ID } from "../ovsdb/keys.ts";
+import { selectColumns } from "../ovsdb/port-columns.ts";
 
 export type PortState = "ok" | "drift" | "stale" | "foreign" | "unknown";
 export const PORT_STATES: readonly PortState[] = ["ok", "drift", "stale", "foreign", "unknown"];
@@ -75,8 +76,9 @@ export interface GanetiView {
 async function readTables(db: OvsdbClient, ctx: RunContext): Promise<Record<string, Row[]>> {
   const tables: [string, string[]][] = [
     ["Bridge", ["_uuid", "name", "ports"]],
-    ["Port", ["_uuid", "name", "interfaces", "tag", "trunks", "vlan_mode", "external_ids", "qos", "interfaces"]],
-    ["Interface", ["_uuid", "name", "type", "external_ids", "ofport", "error", "link_state", "mtu", "mtu_request", "ingress_policing_rate", "ingress_policing_burst"]],
+    // Every column ovs-vif sets (compared by portDrift), and what status shows besides.
+    ["Port", selectColumns("Port", ["name", "interfaces", "qos"])],
+    ["Interface", selectColumns("Interface", ["name", "type", "ofport", "error", "link_state", "mtu"])],
     ["QoS", ["_uuid", "queues", "other_config", "type", "external_ids"]],
     ["Queue", ["_uuid", "other_config", "external_ids"]],
   ];

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { must, sh, type Result } from "./proc.ts";
 import { killPidfile, onExit } from "./teardown.ts";
+import { selectColumns } from "../../src/ovsdb/port-columns.ts";
 
 export const ROOT = join(import.meta.dirname, "..", "..");
 /** The binary under test; OVS_VIF_BINARY points elsewhere (e.g. a private build). */
@@ -46,11 +47,12 @@ function stopSync(h: OvsHandle): void {
   rmSync(h.dir, { recursive: true, force: true });
 }
 
+// Every column ovs-vif sets on a VM port (one list: src/ovsdb/port-columns.ts), and what ties them together.
 const DUMP_COLUMNS: Record<string, string[]> = {
   Open_vSwitch: ["next_cfg", "bridges"],
   Bridge: ["_uuid", "name", "ports"],
-  Port: ["_uuid", "name", "interfaces", "tag", "trunks", "vlan_mode", "external_ids"],
-  Interface: ["_uuid", "name", "type", "external_ids", "ingress_policing_rate", "ingress_policing_burst", "mtu_request"],
+  Port: selectColumns("Port", ["name", "interfaces", "qos"]),
+  Interface: selectColumns("Interface", ["name", "type"]),
 };
 
 export interface StartOptions {
