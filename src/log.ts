@@ -39,9 +39,13 @@ export function levelFrom(env: NodeJS.ProcessEnv, verbose: boolean): Level {
 
 export type Fields = Record<string, string | number | undefined>;
 
-/** A log for one run: level from --verbose / OVS_VIF_LOG_LEVEL, syslog unless OVS_VIF_SYSLOG=0. */
-export function makeLog(tag: string, verbose: boolean, file?: string, env: NodeJS.ProcessEnv = process.env): Log {
-  const opts: LogOptions = { tag, level: levelFrom(env, verbose), syslog: env.OVS_VIF_SYSLOG !== "0" };
+/** A log for one run: level from --verbose / OVS_VIF_LOG_LEVEL, syslog unless
+ * OVS_VIF_SYSLOG=0. A dry run changes nothing, so it logs no "done" lines:
+ * warnings and errors only, unless --verbose. */
+export function makeLog(tag: string, verbose: boolean, file?: string, env: NodeJS.ProcessEnv = process.env, dryRun = false): Log {
+  let level = levelFrom(env, verbose);
+  if (dryRun && !verbose && ORDER[level] > ORDER.warn) level = "warn";
+  const opts: LogOptions = { tag, level, syslog: env.OVS_VIF_SYSLOG !== "0" };
   if (file) opts.file = file;
   return new Log(opts);
 }

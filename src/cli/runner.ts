@@ -66,8 +66,8 @@ export async function runEntry(entry: EntryPoint, argv: readonly string[], env: 
       writeFd(1, entry.help + "\n");
       return 0;
     }
-    log = makeLog(entry.tag, args.flag("verbose"), entry.logFile?.(env), env);
     dryRun = args.flag("dry-run");
+    log = makeLog(entry.tag, args.flag("verbose"), entry.logFile?.(env), env, dryRun);
     const opts = globalOptions(args, env);
     return await entry.run({ args, opts, log, ctx: makeContext(opts, log), env, tag: entry.tag, failure, hookLocations });
   } catch (err) {
