@@ -21,7 +21,7 @@ export interface StormNode {
 }
 
 /** ovs-vsctl with time for a thousand ports. */
-export const vsctl = (ovs: OvsHandle, ...args: string[]): Promise<string> => ovs.vsctl("--timeout=120", ...args);
+const vsctl = (ovs: OvsHandle, ...args: string[]): Promise<string> => ovs.vsctl("--timeout=120", ...args);
 
 /** VMS taps (one `ip -batch`) and their vifs' xenstore keys (test/harness/xen-domain.ts), bridge key sw1.T:A:3000 each. */
 export async function createNics(ovs: OvsHandle, xs: XenstoredHandle, vms: number): Promise<Nic[]> {

@@ -1,10 +1,10 @@
 // bench/run.ts's contenders: the stock vif-openvswitch, ovs-vif as it (waited,
 // --no-wait, at error level) and the least Bun hook, each run as Xen runs a
 // hotplug script for the VM's vif.
+import { join } from "node:path";
 import type { OvsHandle } from "../../test/harness/ovs.ts";
 import type { XenVif } from "../../test/harness/xen-domain.ts";
 import type { XenstoredHandle } from "../../test/harness/xenstore.ts";
-import { join } from "node:path";
 import type { XenStock } from "../lib/xen-stock.ts";
 
 export interface Contender {
