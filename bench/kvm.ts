@@ -20,7 +20,7 @@
 // Before each timed run (untimed): the port is removed and the tap set
 // down, so every run does a fresh attach. Runs alternate between contenders.
 //
-// Production conditions (bench/lib.ts): the bench re-executes itself in a
+// Production conditions (bench/lib/): the bench re-executes itself in a
 // private mount + network namespace with a private OVS, contenders spawned
 // directly; /dev/log is a datagram socket read by the bench (both contenders
 // log as on a node: net-common's log_info and ovs-vif's sink; the lines are
@@ -30,34 +30,20 @@
 //
 // Prints median / min / max / p90, the ratio ovs-vif / stock and the target
 // (<= 0.3x at 10 ports; 1000 ports reported); exits 0 when every target holds.
-import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import {
-  aboveFloorLines,
-  addInternalPorts,
-  buildFloor,
-  COLD_RUNS,
-  countSyslog,
-  dropPageCache,
-  startWatcher,
-  enterPrivateNamespaces,
-  floorAndVersion,
-  fmt,
-  guarded,
-  productionOvsLogLevels,
-  productionSyslog,
-  removeTemp,
-  stats,
-  statsTable,
-  syslogTag,
-  targetLines,
-  timedSpawn,
-  versionTarget,
-  type SpawnRecord,
-  type Target,
-} from "./lib.ts";
+import { must } from "../test/harness/proc.ts";
+import { addInternalPorts, productionOvsLogLevels } from "./lib/bridge.ts";
+import { COLD_RUNS, dropPageCache, startWatcher } from "./lib/cold.ts";
+import { enterPrivateNamespaces, removeTemp } from "./lib/namespaces.ts";
+import { buildFloor } from "./lib/product-build.ts";
+import { productionSyslog } from "./lib/production-syslog.ts";
+import { guarded, targetLines, type Target } from "./lib/report.ts";
+import { aboveFloorLines, floorAndVersion, versionTarget } from "./lib/runtime-floor.ts";
+import { fmt, stats, statsTable } from "./lib/stats.ts";
+import { countSyslog, syslogTag, type SpawnRecord } from "./lib/syslog-count.ts";
+import { timedSpawn } from "./lib/timed-spawn.ts";
 
 const MARK = "OVS_VIF_BENCH_KVM_INNER";
 const RUNS = Math.max(10, Number(process.env.OVS_VIF_BENCH_RUNS ?? 20) || 20);
@@ -97,23 +83,16 @@ const tmp = mkdtempSync(join(tmpdir(), "ovs-vif-bench-kvm-"));
 const sys = await productionSyslog(tmp, true);
 const floor = buildFloor(tmp);
 const ovs = await startOvs({ netns: "current" });
-const ovsNote = productionOvsLogLevels(ovs.dir);
-const db = `unix:${ovs.dbSock}`;
+const ovsNote = await productionOvsLogLevels(ovs);
 
-function must(file: string, args: string[]): string {
-  const r = spawnSync(file, args, { encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`${file} ${args.join(" ")} failed: ${r.stderr || r.stdout}`);
-  return r.stdout;
+async function reset(): Promise<void> {
+  await ovs.vsctl("--if-exists", "del-port", TAP);
+  await must("ip", ["link", "set", "dev", TAP, "down"]);
 }
 
-function reset(): void {
-  must("ovs-vsctl", [`--db=${db}`, "--if-exists", "del-port", TAP]);
-  must("ip", ["link", "set", "dev", TAP, "down"]);
-}
-
-function check(key: string): void {
-  const tag = must("ovs-vsctl", [`--db=${db}`, "get", "port", TAP, "tag"]).trim();
-  const trunks = must("ovs-vsctl", [`--db=${db}`, "get", "port", TAP, "trunks"]).trim();
+async function check(key: string): Promise<void> {
+  const tag = (await ovs.vsctl("get", "port", TAP, "tag")).trim();
+  const trunks = (await ovs.vsctl("get", "port", TAP, "trunks")).trim();
   if (key === "nowait") return; // vswitchd may still be applying it
   if (tag !== "3" || trunks !== "[10, 20]") throw new Error(`${key}: port ${TAP} has tag ${tag} trunks ${trunks}`);
 }
@@ -157,9 +136,21 @@ const code = await guarded(
 
     const base = { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", OVS_RUNDIR: ovs.env.OVS_RUNDIR!, ...NIC_ENV };
     const contenders: Contender[] = [
-      { key: "stock", label: "stock kvm-ifup + net-common (openvswitch)", file: kvmIfup, env: { ...base, GANETI_ROOTDIR: join(tmp, "stock-root") }, ovsVif: false },
+      {
+        key: "stock",
+        label: "stock kvm-ifup + net-common (openvswitch)",
+        file: kvmIfup,
+        env: { ...base, GANETI_ROOTDIR: join(tmp, "stock-root") },
+        ovsVif: false,
+      },
       { key: "ovs-vif", label: "ovs-vif as kvm-vif-bridge", file: join(tmp, "kvm-vif-bridge"), env: base, ovsVif: true },
-      { key: "chain", label: "stock kvm-ifup exec'ing ovs-vif kvm-vif-bridge", file: kvmIfup, env: { ...base, GANETI_ROOTDIR: join(tmp, "chain-root") }, ovsVif: true },
+      {
+        key: "chain",
+        label: "stock kvm-ifup exec'ing ovs-vif kvm-vif-bridge",
+        file: kvmIfup,
+        env: { ...base, GANETI_ROOTDIR: join(tmp, "chain-root") },
+        ovsVif: true,
+      },
       { key: "nowait", label: "(info) ovs-vif kvm-vif-bridge --no-wait", file: join(tmp, "kvm-vif-bridge"), env: base, args: ["--no-wait"], ovsVif: true },
     ];
 
@@ -172,11 +163,11 @@ const code = await guarded(
       const samples = new Map<string, number[]>(contenders.map((c) => [c.key, []]));
       for (let i = 0; i < WARMUPS + RUNS; i++) {
         for (const c of contenders) {
-          reset();
+          await reset();
           const r = await timedSpawn(c.file, c.args ?? [], c.env);
           spawns.push({ key: c.key, start: r.start });
           if (r.code !== 0) throw new Error(`${c.label} failed (exit ${r.code}): ${r.stdout}${r.stderr}`);
-          check(c.key);
+          await check(c.key);
           if (i >= WARMUPS) samples.get(c.key)!.push(r.ms);
         }
       }
@@ -189,12 +180,12 @@ const code = await guarded(
         const cs = new Map<string, number[]>(coldOnes.map((c) => [c.key, []]));
         for (let i = 0; i < COLD_RUNS; i++) {
           for (const c of i % 2 === 0 ? coldOnes : [...coldOnes].reverse()) {
-            reset();
+            await reset();
             dropPageCache();
             const r = await timedSpawn(c.file, c.args ?? [], c.env);
             spawns.push({ key: c.key, start: r.start });
             if (r.code !== 0) throw new Error(`${c.label} (cold) failed (exit ${r.code}): ${r.stdout}${r.stderr}`);
-            check(c.key);
+            await check(c.key);
             cs.get(c.key)!.push(r.ms);
           }
         }
@@ -204,19 +195,22 @@ const code = await guarded(
         const watcher = await startWatcher(binary, { ...process.env, ...ovs.env });
         try {
           for (let i = 0; i < COLD_RUNS; i++) {
-            reset();
+            await reset();
             dropPageCache();
             const r = await timedSpawn(chain.file, chain.args ?? [], chain.env);
             spawns.push({ key: chain.key, start: r.start });
             if (r.code !== 0) throw new Error(`${chain.label} (cold, watcher running) failed (exit ${r.code}): ${r.stdout}${r.stderr}`);
-            check(chain.key);
+            await check(chain.key);
             watched.push(r.ms);
           }
         } finally {
           watcher.stop();
         }
         cold = {
-          rows: [...coldOnes.map((c) => ({ label: `${c.label}, page cache dropped`, xs: cs.get(c.key)! })), { label: `${chain.label}, page cache dropped, ovs-vif watch running`, xs: watched }],
+          rows: [
+            ...coldOnes.map((c) => ({ label: `${c.label}, page cache dropped`, xs: cs.get(c.key)! })),
+            { label: `${chain.label}, page cache dropped, ovs-vif watch running`, xs: watched },
+          ],
           ratio: stats(cs.get("chain")!).median / stats(cs.get("stock")!).median,
           watched: stats(watched).median / stats(cs.get("stock")!).median,
         };
@@ -228,7 +222,7 @@ const code = await guarded(
         ratio: med("ovs-vif") / med("stock"),
         chain: med("chain") / med("stock"),
         nowait: med("nowait") / med("stock"),
-        vlanMode: must("ovs-vsctl", [`--db=${db}`, "get", "port", TAP, "vlan_mode"]).trim(),
+        vlanMode: (await ovs.vsctl("get", "port", TAP, "vlan_mode")).trim(),
       });
     }
     process.stderr.write("bench: runtime floor and ovs-vif --version...\n");
@@ -251,11 +245,21 @@ const code = await guarded(
     for (const s of sizes) {
       lines.push("", `Ganeti KVM openvswitch NIC (VLAN .3:10:20), ${s.n} other ports on the bridge, ${RUNS} runs each (after ${WARMUPS} warm-ups), ms:`);
       lines.push(...statsTable(s.rows, "contender"));
-      lines.push("", `  ovs-vif / stock (ratio of medians) at ${s.n} ports: ${s.ratio.toFixed(3)}x   chain / stock: ${s.chain.toFixed(3)}x   no-wait / stock: ${s.nowait.toFixed(3)}x`);
+      lines.push(
+        "",
+        `  ovs-vif / stock (ratio of medians) at ${s.n} ports: ${s.ratio.toFixed(3)}x   chain / stock: ${s.chain.toFixed(3)}x   no-wait / stock: ${s.nowait.toFixed(3)}x`,
+      );
       lines.push(`  (stock leaves vlan_mode empty, so OVS ignores the trunks of a tagged port; ovs-vif sets it: last vlan_mode ${s.vlanMode || "[]"})`);
       if (s.cold) {
-        lines.push("", `cold, ${s.n} other ports: the page cache dropped before each run, ${COLD_RUNS} runs each, ms:`, ...statsTable(s.cold.rows, "contender"));
-        lines.push("", `  chain (what a node runs) / stock, cold: ${s.cold.ratio.toFixed(3)}x; with ovs-vif watch running (the package's service): ${s.cold.watched.toFixed(3)}x`);
+        lines.push(
+          "",
+          `cold, ${s.n} other ports: the page cache dropped before each run, ${COLD_RUNS} runs each, ms:`,
+          ...statsTable(s.cold.rows, "contender"),
+        );
+        lines.push(
+          "",
+          `  chain (what a node runs) / stock, cold: ${s.cold.ratio.toFixed(3)}x; with ovs-vif watch running (the package's service): ${s.cold.watched.toFixed(3)}x`,
+        );
       }
     }
     lines.push(
@@ -268,7 +272,10 @@ const code = await guarded(
     lines.push(
       "",
       ...aboveFloorLines(
-        [...sizes.flatMap((s) => s.rows.filter((r) => r.ovsVif).map((r) => ({ label: `${r.label} [${s.n} ports]`, xs: r.xs }))), { label: "ovs-vif --version", xs: fv.version }],
+        [
+          ...sizes.flatMap((s) => s.rows.filter((r) => r.ovsVif).map((r) => ({ label: `${r.label} [${s.n} ports]`, xs: r.xs }))),
+          { label: "ovs-vif --version", xs: fv.version },
+        ],
         fv.floor,
       ),
     );

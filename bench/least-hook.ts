@@ -76,7 +76,9 @@ let dbId = 0;
 function dbData(d: Uint8Array): void {
   dbText += dec.decode(d);
   for (;;) {
-    let depth = 0, inStr = false, end = -1;
+    let depth = 0,
+      inStr = false,
+      end = -1;
     for (let i = 0; i < dbText.length && end < 0; i++) {
       const c = dbText[i];
       if (inStr) {
@@ -146,13 +148,30 @@ onUpdate = (u) => {
   for (const r of Object.values<any>(u.Interface ?? {})) if (r.new?.name === dev && typeof r.new.ofport === "number") ofport = r.new.ofport;
   if (curCfg >= target && ofport > 0) wake();
 };
-const monitor = db(ovsdb, "monitor", ["Open_vSwitch", "m", { Open_vSwitch: { columns: ["cur_cfg"] }, Interface: { columns: ["name", "ofport"], select: { initial: false } } }]);
-const ids = ["map", [["attached-mac", mac], ["xs-vif-uuid", vmUuid], ["xs-vm-uuid", vmUuid], ["xen-vm-name", name]]];
+const monitor = db(ovsdb, "monitor", [
+  "Open_vSwitch",
+  "m",
+  { Open_vSwitch: { columns: ["cur_cfg"] }, Interface: { columns: ["name", "ofport"], select: { initial: false } } },
+]);
+const ids = [
+  "map",
+  [
+    ["attached-mac", mac],
+    ["xs-vif-uuid", vmUuid],
+    ["xs-vm-uuid", vmUuid],
+    ["xen-vm-name", name],
+  ],
+];
 const result = await db(ovsdb, "transact", [
   "Open_vSwitch",
   { op: "wait", table: "Port", where: [["name", "==", dev]], columns: ["_uuid"], until: "==", rows: [], timeout: 0 },
   { op: "insert", table: "Interface", row: { name: dev, external_ids: ids }, "uuid-name": "i" },
-  { op: "insert", table: "Port", row: { name: dev, interfaces: ["named-uuid", "i"], vlan_mode: "native-untagged", tag, trunks: ["set", trunks] }, "uuid-name": "p" },
+  {
+    op: "insert",
+    table: "Port",
+    row: { name: dev, interfaces: ["named-uuid", "i"], vlan_mode: "native-untagged", tag, trunks: ["set", trunks] },
+    "uuid-name": "p",
+  },
   { op: "mutate", table: "Bridge", where: [["_uuid", "==", brUuid]], mutations: [["ports", "insert", ["set", [["named-uuid", "p"]]]]] },
   { op: "mutate", table: "Open_vSwitch", where: [], mutations: [["next_cfg", "+=", 1]] },
   { op: "select", table: "Open_vSwitch", where: [], columns: ["next_cfg"] },

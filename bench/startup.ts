@@ -11,7 +11,10 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { buildFloor, compileAsProduct, fmt, removeTemp, ROOT, stats, statsTable, timedSpawn } from "./lib.ts";
+import { removeTemp } from "./lib/namespaces.ts";
+import { buildFloor, compileAsProduct, ROOT } from "./lib/product-build.ts";
+import { fmt, stats, statsTable } from "./lib/stats.ts";
+import { timedSpawn } from "./lib/timed-spawn.ts";
 
 const RUNS = Math.max(10, Number(process.env.OVS_VIF_BENCH_RUNS ?? 60) || 60);
 const WARMUPS = 3;
@@ -29,7 +32,10 @@ const PROGRAMS: [string, string][] = [
     'const f = require("bun:ffi");\nglobalThis.x = f.dlopen("libc.so.6", { getpid: { args: [], returns: f.FFIType.i32 }, close: { args: [f.FFIType.i32], returns: f.FFIType.i32 }, dup: { args: [f.FFIType.i32], returns: f.FFIType.i32 } });',
   ],
   ["require node:child_process", 'globalThis.x = require("node:child_process");'],
-  ["import the argument parser + parse", `import { parseArgs } from ${JSON.stringify(join(ROOT, "src", "cli", "args.ts"))};\nglobalThis.x = parseArgs(process.argv.slice(2));`],
+  [
+    "import the argument parser + parse",
+    `import { parseArgs } from ${JSON.stringify(join(ROOT, "src", "cli", "args.ts"))};\nglobalThis.x = parseArgs(process.argv.slice(2));`,
+  ],
   ["process.stdout.write", 'process.stdout.write("ovs-vif 0.1.0\\n");'],
 ];
 
@@ -57,7 +63,8 @@ try {
   const rows = variants.map((v) => ({ label: v.label, xs: samples.get(v.label)! }));
   const out = ["", `start-up per import, compiled as the product; ${RUNS} runs each, interleaved; wall clock spawn-to-exit (ms)`, ...statsTable(rows), ""];
   out.push(`above the floor (ms; the minimum is the steadier estimate on a busy machine):`, `  ${"".padEnd(44)} ${"median".padStart(8)} ${"min".padStart(8)}`);
-  for (const r of rows.slice(1)) out.push(`  ${r.label.padEnd(44)} ${fmt(stats(r.xs).median - floor.median).padStart(8)} ${fmt(stats(r.xs).min - floor.min).padStart(8)}`);
+  for (const r of rows.slice(1))
+    out.push(`  ${r.label.padEnd(44)} ${fmt(stats(r.xs).median - floor.median).padStart(8)} ${fmt(stats(r.xs).min - floor.min).padStart(8)}`);
   console.log(out.join("\n"));
 } catch (err) {
   console.log(`\nPROBLEMS\n  ! bench aborted: ${(err as Error).message}`);

@@ -1,5 +1,5 @@
 // What one syslog line costs a hook, per way of sending it, in a binary
-// compiled exactly as the product (bench/lib.ts compileAsProduct).
+// compiled exactly as the product (bench/lib/product-build.ts compileAsProduct).
 //
 //   node_modules/.bin/bun bench/syslog-options.ts     (npm run bench:syslog)
 //   OVS_VIF_BENCH_RUNS=40                              runs per variant (>= 10)
@@ -27,7 +27,11 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildFloor, compileAsProduct, fmt, removeTemp, startSyslogReceiver, stats, statsTable, timedSpawn, type SyslogReceiver } from "./lib.ts";
+import { removeTemp } from "./lib/namespaces.ts";
+import { buildFloor, compileAsProduct } from "./lib/product-build.ts";
+import { fmt, stats, statsTable } from "./lib/stats.ts";
+import { startSyslogReceiver, type SyslogReceiver } from "./lib/syslog-receiver.ts";
+import { timedSpawn } from "./lib/timed-spawn.ts";
 
 const RUNS = Math.max(10, Number(process.env.OVS_VIF_BENCH_RUNS ?? 40) || 40);
 const WARMUPS = 3;

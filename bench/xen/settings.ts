@@ -1,0 +1,16 @@
+// bench/run.ts's sizes and counts, and the VM NIC it plugs.
+
+/** Timed runs per contender and port count. */
+export const RUNS = Math.max(15, Number(process.env.OVS_VIF_BENCH_RUNS ?? 20) || 20);
+export const WARMUPS = 2;
+export const FLOOR_RUNS = 40;
+export const CONTEXT_RUNS = 20;
+/** Other ports on the bridge. */
+export const SMALL = 10;
+export const LARGE = 1000;
+export const TARGET_XEN = 0.2;
+
+/** Domain 7's first NIC: Xen names its backend device vif7.0. */
+export const VIF_DOMID = 7;
+export const VIF_DEVICE = `vif${VIF_DOMID}.0`;
+export const VIF_BRIDGE_KEY = "sw1.3:10:20";
