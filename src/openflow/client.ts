@@ -1,0 +1,253 @@
+// A native OpenFlow 1.4 client for one bridge's management socket
+// (<OVS_RUNDIR>/<bridge>.mgmt, the socket ovs-ofctl uses), over Bun's
+// sockets (src/stream.ts): flow changes as one atomic bundle, flows dumped
+// by cookie. Connect, hello and the whole bundle go out in one write; the
+// switch's answers come back in one round trip.
+//
+// MEASUREMENT (bench/openflow-client.ts) decides it over spawning
+// `ovs-ofctl --bundle add-flows`: see the figures at the end of this file's
+// header, printed by the bench.
+import { openStream, ConnectError, type Stream } from "../stream.ts";
+import { OpenFlowError } from "./errors.ts";
+import { flowText } from "./match.ts";
+import {
+  BUNDLE,
+  decodeBundleControl,
+  decodeError,
+  decodeFlowStatsReply,
+  encodeBundleAdd,
+  encodeBundleControl,
+  encodeEchoReply,
+  encodeFlowMod,
+  encodeFlowStatsRequest,
+  encodeHello,
+  errorName,
+  OFP_VERSION,
+  OFPT,
+  readHeader,
+  type DumpedFlow,
+  type FlowMod,
+} from "./wire.ts";
+
+/** The bridge's management socket: OVS_RUNDIR (default /var/run/openvswitch)/BRIDGE.mgmt. */
+export function mgmtSocketPath(bridge: string, env: NodeJS.ProcessEnv = process.env): string {
+  return `${(env.OVS_RUNDIR || "/var/run/openvswitch").replace(/\/+$/, "")}/${bridge}.mgmt`;
+}
+
+interface Waiter {
+  /** Called with each message of this xid; returns true when done. */
+  take(type: number, msg: Uint8Array): boolean;
+  fail(err: OpenFlowError): void;
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+export class OpenFlowClient {
+  private socket!: Stream;
+  private nextXid = 1;
+  private nextBundle = 1;
+  private buf: Uint8Array = new Uint8Array(0);
+  private helloSeen = false;
+  private failure: OpenFlowError | undefined;
+  private readonly waiters = new Map<number, Waiter>();
+  /** Errors per xid, for the bundle that is waiting for its commit. */
+  private readonly errors = new Map<number, { type: number; code: number }>();
+
+  private constructor(
+    readonly bridge: string,
+    readonly path: string,
+  ) {}
+
+  /** Connects and sends HELLO; requests may follow at once (the switch
+   * reads them after its own hello, in order). */
+  static async connect(bridge: string, opts: { path?: string; timeoutMs: number }): Promise<OpenFlowClient> {
+    const client = new OpenFlowClient(bridge, opts.path ?? mgmtSocketPath(bridge));
+    try {
+      client.socket = await openStream({ path: client.path }, opts.timeoutMs, {
+        data: (chunk) => client.receive(chunk),
+        end: (code, message) => client.fail(new OpenFlowError("closed", bridge, `connection to ${client.path}`, code === "ECONNRESET" ? "closed by the switch" : message)),
+      });
+    } catch (err) {
+      const code = err instanceof ConnectError ? err.code : String((err as Error).message);
+      const hint = code === "ENOENT" || code === "ECONNREFUSED" ? " (no such bridge, or ovs-vswitchd is not running)" : "";
+      throw new OpenFlowError(code === "ETIMEDOUT" ? "timeout" : "connect", bridge, `connect to ${client.path}`, `${code}${hint}`);
+    }
+    client.socket.write(encodeHello(client.xid()));
+    // Only an awaited exchange keeps the process alive.
+    client.socket.unref();
+    return client;
+  }
+
+  private xid(): number {
+    const x = this.nextXid;
+    this.nextXid = (this.nextXid % 0x7fffffff) + 1;
+    return x;
+  }
+
+  /**
+   * Applies `mods` as one atomic, ordered bundle and resolves once the
+   * switch has committed it: all of them, or (on any error) none. `what`
+   * names the change in errors ("replace the flows of ofport 5").
+   */
+  commitBundle(mods: FlowMod[], what: string, timeoutMs: number): Promise<void> {
+    const bundleId = this.nextBundle++;
+    const open = this.xid();
+    const addXids: number[] = [];
+    const parts: Uint8Array[] = [encodeBundleControl(open, bundleId, BUNDLE.OPEN_REQUEST)];
+    for (const mod of mods) {
+      const x = this.xid();
+      addXids.push(x);
+      parts.push(encodeBundleAdd(x, bundleId, encodeFlowMod(x, mod)));
+    }
+    const commit = this.xid();
+    parts.push(encodeBundleControl(commit, bundleId, BUNDLE.COMMIT_REQUEST));
+    const mine = [open, ...addXids, commit];
+    const describe = (x: number): string => {
+      if (x === open) return "bundle open";
+      const i = addXids.indexOf(x);
+      if (i < 0) return "commit";
+      const mod = mods[i]!;
+      return `flow ${i + 1} of ${mods.length} (${mod.command === "add" ? flowText(mod.flow) : `delete cookie=0x${mod.cookie.toString(16)}/0x${mod.cookieMask.toString(16)}`})`;
+    };
+    return this.exchange(concat(parts), what, timeoutMs, mine, (x, type, msg) => {
+      if (type === OFPT.BUNDLE_CONTROL && x === open) return false;
+      if (x !== commit) return false;
+      if (type === OFPT.BUNDLE_CONTROL && decodeBundleControl(msg).type === BUNDLE.COMMIT_REPLY) return true;
+      if (type === OFPT.ERROR) {
+        const e = decodeError(msg);
+        // The first message the switch refused says why; the commit's own
+        // error says that the bundle as a whole was not applied.
+        const first = mine.find((m) => m !== commit && this.errors.has(m));
+        const cause = first !== undefined ? `${describe(first)}: ${errorName(this.errors.get(first)!.type, this.errors.get(first)!.code)}; ` : "";
+        throw new OpenFlowError("rejected", this.bridge, what, `${cause}${errorName(e.type, e.code)}; nothing was changed`, first !== undefined ? this.errors.get(first)! : e);
+      }
+      throw new OpenFlowError("protocol", this.bridge, what, `unexpected message type ${type} for the commit`);
+    });
+  }
+
+  /** The flows (every table) whose cookie matches cookie/mask. */
+  async dumpFlows(cookie: bigint, cookieMask: bigint, timeoutMs: number): Promise<DumpedFlow[]> {
+    const x = this.xid();
+    const flows: DumpedFlow[] = [];
+    const what = `dump of the flows with cookie 0x${cookie.toString(16)}/0x${cookieMask.toString(16)}`;
+    await this.exchange(encodeFlowStatsRequest(x, cookie, cookieMask), what, timeoutMs, [x], (_x, type, msg) => {
+      if (type === OFPT.ERROR) {
+        const e = decodeError(msg);
+        throw new OpenFlowError("rejected", this.bridge, what, errorName(e.type, e.code), e);
+      }
+      if (type !== OFPT.MULTIPART_REPLY) throw new OpenFlowError("protocol", this.bridge, what, `unexpected message type ${type}`);
+      const part = decodeFlowStatsReply(msg);
+      flows.push(...part.flows);
+      return !part.more;
+    });
+    return flows;
+  }
+
+  close(): void {
+    this.failure ??= new OpenFlowError("closed", this.bridge, `connection to ${this.path}`, "closed by ovs-vif");
+    this.socket.close();
+    this.failAll(this.failure);
+  }
+
+  /** Sends `bytes` and feeds every answer to one of `xids` to `step` until it returns true. */
+  private exchange(bytes: Uint8Array, what: string, timeoutMs: number, xids: number[], step: (xid: number, type: number, msg: Uint8Array) => boolean): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise<void>((resolve, reject) => {
+      const done = (err?: OpenFlowError) => {
+        clearTimeout(timer);
+        for (const x of xids) {
+          this.waiters.delete(x);
+          this.errors.delete(x);
+        }
+        this.socket.unref();
+        if (err) reject(err);
+        else resolve();
+      };
+      const timer = setTimeout(() => {
+        done(new OpenFlowError("timeout", this.bridge, what, `no answer within ${timeoutMs} ms`));
+        this.close();
+      }, timeoutMs);
+      const waiter: Waiter = {
+        take: (type, msg) => {
+          const x = readHeader(msg)!.xid;
+          try {
+            if (step(x, type, msg)) done();
+          } catch (err) {
+            done(err instanceof OpenFlowError ? err : new OpenFlowError("protocol", this.bridge, what, (err as Error).message));
+          }
+          return true;
+        },
+        fail: (err) => done(new OpenFlowError(err.kind, this.bridge, what, err.reason, err.ofError)),
+      };
+      for (const x of xids) this.waiters.set(x, waiter);
+      this.socket.ref();
+      this.socket.write(bytes);
+    });
+  }
+
+  private receive(chunk: Uint8Array): void {
+    this.buf = this.buf.length === 0 ? chunk.slice() : concat([this.buf, chunk]);
+    let off = 0;
+    for (;;) {
+      const h = readHeader(this.buf, off);
+      if (!h || this.buf.length - off < h.length) break;
+      if (h.length < 8) {
+        this.fail(new OpenFlowError("protocol", this.bridge, `reading from ${this.path}`, `message length ${h.length}`));
+        return;
+      }
+      const msg = this.buf.subarray(off, off + h.length);
+      off += h.length;
+      this.dispatch(h.version, h.type, h.xid, msg);
+      if (this.failure) return;
+    }
+    this.buf = off === this.buf.length ? new Uint8Array(0) : this.buf.slice(off);
+  }
+
+  private dispatch(version: number, type: number, xid: number, msg: Uint8Array): void {
+    if (!this.helloSeen) {
+      // The switch's hello first. Offering 1.4 alone, either it agrees or it
+      // says HELLO_FAILED and hangs up.
+      if (type === OFPT.HELLO) {
+        this.helloSeen = true;
+        return;
+      }
+      if (type === OFPT.ERROR && msg.length >= 12 && decodeError(msg).type === 0) {
+        this.fail(new OpenFlowError("version", this.bridge, `OpenFlow handshake on ${this.path}`, "the switch does not allow OpenFlow 1.4 on this bridge (Bridge protocols)"));
+        return;
+      }
+    }
+    if (version !== OFP_VERSION && type !== OFPT.HELLO) {
+      this.fail(new OpenFlowError("version", this.bridge, `reading from ${this.path}`, `message of version 0x${version.toString(16)}, expected 0x05 (OpenFlow 1.4)`));
+      return;
+    }
+    if (type === OFPT.ECHO_REQUEST) {
+      this.socket.write(encodeEchoReply(xid, msg.subarray(8)));
+      return;
+    }
+    if (type === OFPT.ERROR) this.errors.set(xid, decodeError(msg));
+    this.waiters.get(xid)?.take(type, msg);
+  }
+
+  private fail(err: OpenFlowError): void {
+    if (this.failure) return;
+    this.failure = err;
+    this.socket.close();
+    this.failAll(err);
+  }
+
+  private failAll(err: OpenFlowError): void {
+    for (const w of new Set(this.waiters.values())) w.fail(err);
+    this.waiters.clear();
+  }
+}
+
+export type { DumpedFlow, FlowMod } from "./wire.ts";
+export type { Flow } from "./match.ts";
