@@ -73,11 +73,14 @@ export interface Flow {
 export const NORMAL: Actions = Object.freeze({ kind: "normal" });
 export const DROP: Actions = Object.freeze({ kind: "drop" });
 
+/** Numeric fields are 1, 2 or 4 bytes. */
 function uint(bytes: number, n: number): Uint8Array {
   const out = new Uint8Array(bytes);
-  for (let i = bytes - 1; i >= 0; i--) {
-    out[i] = n & 0xff;
-    n = Math.floor(n / 256);
+  out[bytes - 1] = n & 0xff;
+  if (bytes >= 2) out[bytes - 2] = (n >>> 8) & 0xff;
+  if (bytes === 4) {
+    out[0] = n >>> 24;
+    out[1] = (n >>> 16) & 0xff;
   }
   return out;
 }
@@ -89,7 +92,14 @@ export function field(name: FieldName, value: number | Uint8Array, mask?: Uint8A
   const bytes = typeof value === "number" ? uint(info.bytes, value) : value;
   if (bytes.length !== info.bytes) throw new Error(`${name}: ${bytes.length} bytes, expected ${info.bytes}`);
   const f: MatchField = { oxmClass: OXM_BASIC, field: info.id, value: bytes };
-  if (mask && !mask.every((b) => b === 0xff)) f.mask = mask;
+  if (mask) {
+    for (let i = 0; i < mask.length; i++) {
+      if (mask[i] !== 0xff) {
+        f.mask = mask;
+        break;
+      }
+    }
+  }
   return f;
 }
 

@@ -14,12 +14,20 @@ export interface IpPrefix {
   length: number;
 }
 
+// Plain loops, no Array/TypedArray methods with callbacks: on a hook's path
+// each of those is engine code compiled on first use (bench/openflow-client.ts).
 const OCTET = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+const HEXTET = /^[0-9a-fA-F]{1,4}$/;
 
 export function ipv4Bytes(text: string): Uint8Array | undefined {
   const parts = text.split(".");
-  if (parts.length !== 4 || !parts.every((p) => OCTET.test(p))) return undefined;
-  return Uint8Array.from(parts.map(Number));
+  if (parts.length !== 4) return undefined;
+  const out = new Uint8Array(4);
+  for (let i = 0; i < 4; i++) {
+    if (!OCTET.test(parts[i]!)) return undefined;
+    out[i] = Number(parts[i]);
+  }
+  return out;
 }
 
 export function ipv6Bytes(text: string): Uint8Array | undefined {
@@ -34,23 +42,41 @@ export function ipv6Bytes(text: string): Uint8Array | undefined {
   }
   const halves = head.split("::");
   if (halves.length > 2) return undefined;
-  const groups = halves.map((h) => (h === "" ? [] : h.split(":")));
-  if (!groups.every((g) => g.every((x) => /^[0-9a-fA-F]{1,4}$/.test(x)))) return undefined;
-  const n = groups[0]!.length + (groups[1]?.length ?? 0);
+  const left = halves[0] === "" ? [] : halves[0]!.split(":");
+  const right = halves.length < 2 || halves[1] === "" ? [] : halves[1]!.split(":");
+  const n = left.length + right.length;
   if (halves.length === 2 ? n > 7 : n !== 8) return undefined;
-  const words = halves.length === 2 ? [...groups[0]!, ...Array<string>(8 - n).fill("0"), ...groups[1]!] : groups[0]!;
   const out = new Uint8Array(16);
-  words.forEach((w, i) => {
-    const v = parseInt(w, 16);
-    out[2 * i] = v >> 8;
-    out[2 * i + 1] = v & 0xff;
-  });
+  const put = (words: string[], at: number): boolean => {
+    for (let i = 0; i < words.length; i++) {
+      if (!HEXTET.test(words[i]!)) return false;
+      const v = parseInt(words[i]!, 16);
+      out[2 * (at + i)] = v >> 8;
+      out[2 * (at + i) + 1] = v & 0xff;
+    }
+    return true;
+  };
+  if (!put(left, 0) || !put(right, 8 - right.length)) return undefined;
   if (tail) out.set(tail, 12);
   return out;
 }
 
+/** A MAC already checked by parseMac (xx:xx:xx:xx:xx:xx). */
 export function macBytes(mac: string): Uint8Array {
-  return Uint8Array.from(mac.split(":").map((x) => parseInt(x, 16)));
+  const out = new Uint8Array(6);
+  for (let i = 0; i < 6; i++) out[i] = parseInt(mac.slice(3 * i, 3 * i + 2), 16);
+  return out;
+}
+
+export function allZero(b: Uint8Array): boolean {
+  for (let i = 0; i < b.length; i++) if (b[i] !== 0) return false;
+  return true;
+}
+
+export function samePrefix(a: IpPrefix, b: IpPrefix): boolean {
+  if (a.family !== b.family || a.length !== b.length) return false;
+  for (let i = 0; i < a.bytes.length; i++) if (a.bytes[i] !== b.bytes[i]) return false;
+  return true;
 }
 
 export function maskOf(family: Family, length: number): Uint8Array {
@@ -88,9 +114,11 @@ export function parsePrefix(field: string, value: string, families: Family[] = [
     if (length === 0) throw new InputError(field, value, "a /0 prefix allows every source address (turn port security off instead)");
   }
   const mask = maskOf(family, length);
-  if (bytes.some((b, i) => (b & ~mask[i]!) !== 0)) {
-    const net = bytes.map((b, i) => b & mask[i]!);
-    throw new InputError(field, value, `host bits set (the prefix is ${prefixText({ family, bytes: net, length })})`);
+  for (let i = 0; i < bytes.length; i++) {
+    if ((bytes[i]! & ~mask[i]!) !== 0) {
+      const net = bytes.map((b, j) => b & mask[j]!);
+      throw new InputError(field, value, `host bits set (the prefix is ${prefixText({ family, bytes: net, length })})`);
+    }
   }
   return { family, bytes, length };
 }
@@ -103,20 +131,28 @@ export function unicastProblem(p: IpPrefix): string | undefined {
     if (b[0] === 0) return "in 0.0.0.0/8 (this network), not a source address";
     if (b[0] === 127) return "a loopback address";
     if (b[0]! >= 224 && b[0]! <= 239) return "a multicast address";
-    if (b.every((x) => x === 255)) return "the limited broadcast address";
+    if (b[0] === 255 && b[1] === 255 && b[2] === 255 && b[3] === 255) return "the limited broadcast address";
     if (b[0]! >= 240) return "in the reserved range 240.0.0.0/4";
     return undefined;
   }
-  if (b.every((x) => x === 0)) return "the unspecified address";
   if (b[0] === 0xff) return "a multicast address";
-  if (b.slice(0, 15).every((x) => x === 0) && b[15] === 1) return "the loopback address";
+  if (allZero(b.subarray(0, 15))) return b[15] === 0 ? "the unspecified address" : b[15] === 1 ? "the loopback address" : undefined;
   return undefined;
 }
 
 /** The interface identifier of modified EUI-64 (RFC 4291, appendix A):
  * the MAC with the universal/local bit flipped and ff:fe in the middle. */
 export function eui64(mac: Uint8Array): Uint8Array {
-  return Uint8Array.from([mac[0]! ^ 0x02, mac[1]!, mac[2]!, 0xff, 0xfe, mac[3]!, mac[4]!, mac[5]!]);
+  const out = new Uint8Array(8);
+  out[0] = mac[0]! ^ 0x02;
+  out[1] = mac[1]!;
+  out[2] = mac[2]!;
+  out[3] = 0xff;
+  out[4] = 0xfe;
+  out[5] = mac[3]!;
+  out[6] = mac[4]!;
+  out[7] = mac[5]!;
+  return out;
 }
 
 /** The EUI-64 address of `mac` in a /64 prefix. */
@@ -127,7 +163,7 @@ export function eui64Address(prefix: Uint8Array, mac: Uint8Array): Uint8Array {
   return out;
 }
 
-export const LINK_LOCAL_PREFIX = Uint8Array.from([0xfe, 0x80, 0, 0, 0, 0, 0, 0]);
+export const LINK_LOCAL_PREFIX = new Uint8Array([0xfe, 0x80, 0, 0, 0, 0, 0, 0]);
 
 export function host(family: Family, bytes: Uint8Array): IpPrefix {
   return { family, bytes, length: family === 4 ? 32 : 128 };

@@ -7,7 +7,7 @@ import { OpenFlowClient } from "../openflow/client.ts";
 import type { Flow } from "../openflow/match.ts";
 import type { FlowMod } from "../openflow/wire.ts";
 import { flowDrift, staleCookies, type FlowDrift, type LivePort, type StaleCookie } from "./drift.ts";
-import { ALL_PORTS_MASK, COOKIE_PREFIX, EXACT_MASK, ofportSelector, portCookie, portFlows } from "./flows.ts";
+import { ALL_PORTS_MASK, COOKIE_PREFIX, EXACT_MASK, portCookie, portFlows } from "./flows.ts";
 import { buildPolicy, type PolicyInput, type PortPolicy } from "./policy.ts";
 
 export interface PortRef {
@@ -20,13 +20,19 @@ export interface PortRef {
 
 /** The flows a port should have. */
 export function desiredFlows(policy: PortPolicy, port: PortRef): Flow[] {
-  return portFlows(policy, port.ofport, portCookie(port.ofport, port.name));
+  return portFlows(policy, port.ofport, portCookie(port.ofport));
 }
 
-/** Delete-by-ofport followed by the adds: what one bundle carries. */
-export function replaceMods(port: PortRef, flows: Flow[]): FlowMod[] {
-  const sel = ofportSelector(port.ofport);
-  return [{ command: "delete", cookie: sel.cookie, cookieMask: sel.mask }, ...flows.map((flow): FlowMod => ({ command: "add", flow }))];
+/** The delete of every flow of the ofport (exact cookie: OVS's index). */
+export function deleteMod(ofport: number): FlowMod {
+  return { command: "delete", cookie: portCookie(ofport), cookieMask: EXACT_MASK };
+}
+
+/** Delete-by-cookie followed by the adds: what one bundle carries. */
+export function replaceMods(port: Pick<PortRef, "ofport">, flows: Flow[]): FlowMod[] {
+  const mods: FlowMod[] = [deleteMod(port.ofport)];
+  for (const flow of flows) mods.push({ command: "add", flow });
+  return mods;
 }
 
 /** Replaces the port's flows with the policy's, atomically. */
@@ -36,17 +42,15 @@ export async function replacePortFlows(client: OpenFlowClient, port: PortRef, po
   return flows;
 }
 
-/** Removes every port-security flow of the ofport (any port name). */
+/** Removes every port-security flow of the ofport. */
 export async function removePortFlows(client: OpenFlowClient, port: Pick<PortRef, "name" | "ofport">, timeoutMs: number): Promise<void> {
-  const sel = ofportSelector(port.ofport);
-  await client.commitBundle([{ command: "delete", cookie: sel.cookie, cookieMask: sel.mask }], `remove the port-security flows of port ${port.name} (ofport ${port.ofport})`, timeoutMs);
+  await client.commitBundle([deleteMod(port.ofport)], `remove the port-security flows of port ${port.name} (ofport ${port.ofport})`, timeoutMs);
 }
 
 /** What differs between the port's flows in the table and the policy's
  * (policy undefined: port security off, so any flow of its ofport is extra). */
 export async function portDrift(client: OpenFlowClient, port: PortRef, policy: PortPolicy | undefined, timeoutMs: number): Promise<FlowDrift> {
-  const sel = ofportSelector(port.ofport);
-  const have = await client.dumpFlows(sel.cookie, sel.mask, timeoutMs);
+  const have = await client.dumpFlows(portCookie(port.ofport), EXACT_MASK, timeoutMs);
   return flowDrift(policy ? desiredFlows(policy, port) : [], have);
 }
 

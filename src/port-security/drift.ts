@@ -4,7 +4,7 @@
 // sides with another cookie or other actions is "different". And the
 // sweep: which of ovs-vif's flows belong to no ovs-vif port any more.
 import { actionsText, cookieText, flowKey, flowText, type Flow } from "../openflow/match.ts";
-import { cookieParts, nameHash } from "./flows.ts";
+import { cookieOfport } from "./flows.ts";
 
 export interface FlowDrift {
   /** Desired, not in the table. */
@@ -52,24 +52,19 @@ export interface StaleCookie {
   cookie: bigint;
   ofport: number;
   flows: number;
-  /** Why they are stale: "ofport 7 is no ovs-vif port" or "ofport 7 is now port tap9". */
-  reason: string;
 }
 
-/** ovs-vif's flows (dumped with ALL_PORTS_MASK) whose ofport is not, or no
- * longer, the ovs-vif port they were made for; `ports` are the ovs-vif
- * ports of the bridge with their ofports. Another owner's flow is never
- * listed. */
+/** ovs-vif's flows (dumped with ALL_PORTS_MASK) whose ofport is no
+ * ovs-vif port's (`ports`: the bridge's ovs-vif ports with their ofports).
+ * Another owner's flow is never listed. */
 export function staleCookies(dumped: Flow[], ports: LivePort[]): StaleCookie[] {
-  const byOfport = new Map(ports.map((p) => [p.ofport, p.name]));
+  const live = new Set(ports.map((p) => p.ofport));
   const counts = new Map<bigint, number>();
-  for (const f of dumped) if (cookieParts(f.cookie)) counts.set(f.cookie, (counts.get(f.cookie) ?? 0) + 1);
+  for (const f of dumped) if (cookieOfport(f.cookie) !== undefined) counts.set(f.cookie, (counts.get(f.cookie) ?? 0) + 1);
   const stale: StaleCookie[] = [];
   for (const [cookie, flows] of counts) {
-    const { ofport, nameHash: hash } = cookieParts(cookie)!;
-    const name = byOfport.get(ofport);
-    if (name === undefined) stale.push({ cookie, ofport, flows, reason: `ofport ${ofport} is no ovs-vif port` });
-    else if (nameHash(name) !== hash) stale.push({ cookie, ofport, flows, reason: `ofport ${ofport} is now port ${name}, not the port these flows were made for` });
+    const ofport = cookieOfport(cookie)!;
+    if (!live.has(ofport)) stale.push({ cookie, ofport, flows });
   }
   return stale.sort((a, b) => a.ofport - b.ofport);
 }

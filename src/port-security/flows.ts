@@ -18,16 +18,18 @@
 // with one MAC, one IPv4 address and two IPv6 addresses has 29.
 //
 // The cookie (64 bits): 0x6f767376 ("ovsv", ovs-vif's prefix) in the top
-// 32 bits, a 16-bit hash of the port's name, then the ofport in the low 16
-// bits (OVS numbers ports 1..65279). So:
-//   - a port's flows are found and removed knowing its ofport alone
-//     (cookie mask 0xffffffff0000ffff), whatever name they were made for;
+// 32 bits, zero (reserved) in bits 31..16, the ofport in the low 16 bits
+// (OVS numbers ports 1..65279). So:
+//   - a port's flows are found, replaced and removed knowing its ofport,
+//     with an exact cookie: OVS indexes flows by cookie only for an exact
+//     mask (any other mask walks the whole table: a replacement on a bridge
+//     of 1000 protected ports took ~9 ms more in bench/openflow-client.ts);
 //   - all of ovs-vif's flows are found with mask 0xffffffff00000000, and a
-//     sweep tells stale ones: flows whose ofport is no ovs-vif port's, or is
-//     a port of another name now (flows `in_port=N` are not removed with
-//     the port in OVS: checked on OVS 3.1.0 by
-//     test/system/port-security-flows.test.ts, so whoever installs them
-//     must remove them);
+//     sweep tells stale ones: flows whose ofport is no ovs-vif port's.
+//     Flows `in_port=N` are not removed with the port in OVS (checked on
+//     OVS 3.1.0 by test/system/port-security-flows.test.ts) and would apply
+//     to the next port given N, so whoever plugs a port at N removes the
+//     flows of N first (port security on or off) and unplug removes them;
 //   - no other owner's flow is touched: every delete carries the prefix.
 import { DROP, field, NORMAL, type Actions, type Flow, type MatchField } from "../openflow/match.ts";
 import { macBytes, maskOf, type IpPrefix } from "./addresses.ts";
@@ -36,8 +38,6 @@ import type { PortPolicy } from "./policy.ts";
 export const COOKIE_PREFIX = 0x6f767376n << 32n;
 /** Every port-security flow of ovs-vif. */
 export const ALL_PORTS_MASK = 0xffffffff00000000n;
-/** The flows of one ofport, whatever port name they were made for. */
-export const OFPORT_MASK = 0xffffffff0000ffffn;
 export const EXACT_MASK = 0xffffffffffffffffn;
 
 export const PRIORITY = { serverDrop: 40400, ndAllow: 40300, ndDrop: 40200, allow: 40100, dropAll: 40000 } as const;
@@ -45,36 +45,21 @@ export const PRIORITY = { serverDrop: 40400, ndAllow: 40300, ndDrop: 40200, allo
 /** OVS's largest OpenFlow port number for a port (OFPP_MAX - 1). */
 export const MAX_OFPORT = 0xfeff;
 
-/** FNV-1a over the name's UTF-8 bytes, folded to 16 bits. */
-export function nameHash(name: string): number {
-  let h = 0x811c9dc5;
-  for (const b of new TextEncoder().encode(name)) {
-    h ^= b;
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return ((h >>> 16) ^ h) & 0xffff;
-}
-
 function checkOfport(ofport: number): void {
   if (!Number.isInteger(ofport) || ofport < 1 || ofport > MAX_OFPORT) throw new RangeError(`ofport ${ofport} is not a port number 1..${MAX_OFPORT}`);
 }
 
-/** The cookie of the port-security flows of port `name` at `ofport`. */
-export function portCookie(ofport: number, name: string): bigint {
+/** The cookie of the port-security flows of the port at `ofport`. */
+export function portCookie(ofport: number): bigint {
   checkOfport(ofport);
-  return COOKIE_PREFIX | (BigInt(nameHash(name)) << 16n) | BigInt(ofport);
+  return COOKIE_PREFIX | BigInt(ofport);
 }
 
-/** Cookie and mask that select an ofport's flows (any port name). */
-export function ofportSelector(ofport: number): { cookie: bigint; mask: bigint } {
-  checkOfport(ofport);
-  return { cookie: COOKIE_PREFIX | BigInt(ofport), mask: OFPORT_MASK };
-}
-
-/** The parts of one of ovs-vif's cookies, or undefined for another owner's. */
-export function cookieParts(cookie: bigint): { ofport: number; nameHash: number } | undefined {
-  if ((cookie & ALL_PORTS_MASK) !== COOKIE_PREFIX) return undefined;
-  return { ofport: Number(cookie & 0xffffn), nameHash: Number((cookie >> 16n) & 0xffffn) };
+/** The ofport of one of ovs-vif's cookies, or undefined for another
+ * owner's cookie (or reserved bits set). */
+export function cookieOfport(cookie: bigint): number | undefined {
+  if ((cookie & ~0xffffn) !== COOKIE_PREFIX) return undefined;
+  return Number(cookie & 0xffffn);
 }
 
 const ETH_IPV4 = 0x0800;
@@ -91,40 +76,69 @@ function addr(name: "ipv4_src" | "arp_spa" | "ipv6_src" | "nd_target", p: IpPref
   return field(name, p.bytes, maskOf(p.family, p.length));
 }
 
-/** The flows for one port, highest priority first. */
+/** The flows for one port, highest priority first. Each shared match
+ * field is made once (this runs on a hook's path, cold). */
 export function portFlows(policy: PortPolicy, ofport: number, cookie: bigint): Flow[] {
   checkOfport(ofport);
   const flows: Flow[] = [];
-  const add = (priority: number, match: MatchField[], actions: Actions) => flows.push({ cookie, priority, match: [field("in_port", ofport), ...match], actions });
-  const icmp6 = (type: number) => [field("eth_type", ETH_IPV6), field("ip_proto", ICMPV6), field("icmpv6_type", type)];
+  const inPort = field("in_port", ofport);
+  const add = (priority: number, match: MatchField[], actions: Actions) => {
+    match.unshift(inPort);
+    flows.push({ cookie, priority, match, actions });
+  };
+  const ipv4 = field("eth_type", ETH_IPV4);
+  const ipv6 = field("eth_type", ETH_IPV6);
+  const udp = field("ip_proto", UDP);
+  const icmp6 = field("ip_proto", ICMPV6);
+  const ns = field("icmpv6_type", 135);
+  const na = field("icmpv6_type", 136);
+  const zeroLla = { sll: field("nd_sll", ZERO_MAC), tll: field("nd_tll", ZERO_MAC) };
 
   if (!policy.allowDhcpServer) {
-    add(PRIORITY.serverDrop, [field("eth_type", ETH_IPV4), field("ip_proto", UDP), field("udp_src", 67), field("udp_dst", 68)], DROP);
-    add(PRIORITY.serverDrop, [field("eth_type", ETH_IPV6), field("ip_proto", UDP), field("udp_src", 547), field("udp_dst", 546)], DROP);
+    add(PRIORITY.serverDrop, [ipv4, udp, field("udp_src", 67), field("udp_dst", 68)], DROP);
+    add(PRIORITY.serverDrop, [ipv6, udp, field("udp_src", 547), field("udp_dst", 546)], DROP);
   }
-  if (!policy.allowRouterAdv) for (const type of [134, 137, 138]) add(PRIORITY.serverDrop, icmp6(type), DROP);
-
-  const macs = [policy.mac, ...policy.extraMacs].map(macBytes);
-  for (const mac of macs) {
-    const src = field("eth_src", mac);
-    for (const lla of [mac, ZERO_MAC]) {
-      for (const s of policy.ipv6) add(PRIORITY.ndAllow, [src, ...icmp6(135), addr("ipv6_src", s), field("nd_sll", lla)], NORMAL);
-    }
-    for (const t of policy.ipv6) add(PRIORITY.ndAllow, [src, ...icmp6(135), field("ipv6_src", ZERO_V6), addr("nd_target", t), field("nd_sll", ZERO_MAC)], NORMAL);
-    for (const lla of [mac, ZERO_MAC]) {
-      for (const s of policy.ipv6) for (const t of policy.ipv6) add(PRIORITY.ndAllow, [src, ...icmp6(136), addr("ipv6_src", s), addr("nd_target", t), field("nd_tll", lla)], NORMAL);
-    }
+  if (!policy.allowRouterAdv) {
+    for (const type of [134, 137, 138]) add(PRIORITY.serverDrop, [ipv6, icmp6, field("icmpv6_type", type)], DROP);
   }
-  add(PRIORITY.ndDrop, icmp6(135), DROP);
-  add(PRIORITY.ndDrop, icmp6(136), DROP);
 
-  for (const mac of macs) {
+  const macs = [policy.mac, ...policy.extraMacs];
+  const v6src: MatchField[] = [];
+  const v6target: MatchField[] = [];
+  for (const a of policy.ipv6) {
+    v6src.push(addr("ipv6_src", a));
+    v6target.push(addr("nd_target", a));
+  }
+  const unspecified = field("ipv6_src", ZERO_V6);
+  for (const text of macs) {
+    const mac = macBytes(text);
     const src = field("eth_src", mac);
-    for (const a of [...policy.ipv4, { family: 4 as const, bytes: ZERO_V4, length: 32 }]) add(PRIORITY.allow, [src, field("eth_type", ETH_ARP), addr("arp_spa", a), field("arp_sha", mac)], NORMAL);
-    add(PRIORITY.allow, [src, field("eth_type", ETH_RARP), field("arp_sha", mac)], NORMAL);
-    add(PRIORITY.allow, [src, field("eth_type", ETH_IPV4), field("ipv4_src", ZERO_V4), field("ip_proto", UDP), field("udp_src", 68), field("udp_dst", 67)], NORMAL);
-    for (const a of policy.ipv4) add(PRIORITY.allow, [src, field("eth_type", ETH_IPV4), addr("ipv4_src", a)], NORMAL);
-    for (const a of policy.ipv6) add(PRIORITY.allow, [src, field("eth_type", ETH_IPV6), addr("ipv6_src", a)], NORMAL);
+    const own = { sll: field("nd_sll", mac), tll: field("nd_tll", mac) };
+    for (const lla of [own.sll, zeroLla.sll]) for (const s of v6src) add(PRIORITY.ndAllow, [src, ipv6, icmp6, s, ns, lla], NORMAL);
+    for (const t of v6target) add(PRIORITY.ndAllow, [src, ipv6, icmp6, unspecified, ns, t, zeroLla.sll], NORMAL);
+    for (const lla of [own.tll, zeroLla.tll]) for (const s of v6src) for (const t of v6target) add(PRIORITY.ndAllow, [src, ipv6, icmp6, s, na, t, lla], NORMAL);
+  }
+  add(PRIORITY.ndDrop, [ipv6, icmp6, ns], DROP);
+  add(PRIORITY.ndDrop, [ipv6, icmp6, na], DROP);
+
+  const v4src: MatchField[] = [];
+  const v4spa: MatchField[] = [field("arp_spa", ZERO_V4)];
+  for (const a of policy.ipv4) {
+    v4src.push(addr("ipv4_src", a));
+    v4spa.push(addr("arp_spa", a));
+  }
+  const arp = field("eth_type", ETH_ARP);
+  const rarp = field("eth_type", ETH_RARP);
+  const dhcpClient = [ipv4, field("ipv4_src", ZERO_V4), udp, field("udp_src", 68), field("udp_dst", 67)];
+  for (const text of macs) {
+    const mac = macBytes(text);
+    const src = field("eth_src", mac);
+    const sha = field("arp_sha", mac);
+    for (const spa of v4spa) add(PRIORITY.allow, [src, arp, spa, sha], NORMAL);
+    add(PRIORITY.allow, [src, rarp, sha], NORMAL);
+    add(PRIORITY.allow, [src, ...dhcpClient], NORMAL);
+    for (const s of v4src) add(PRIORITY.allow, [src, ipv4, s], NORMAL);
+    for (const s of v6src) add(PRIORITY.allow, [src, ipv6, s], NORMAL);
   }
   add(PRIORITY.dropAll, [], DROP);
   return flows;

@@ -28,7 +28,7 @@
 // VRRP virtual MAC, may send from any allowed address).
 import { InputError } from "../errors.ts";
 import { parseMac } from "../names.ts";
-import { eui64Address, host, ipv6Bytes, LINK_LOCAL_PREFIX, macBytes, parsePrefix, prefixText, unicastProblem, type IpPrefix } from "./addresses.ts";
+import { allZero, eui64Address, host, ipv6Bytes, LINK_LOCAL_PREFIX, macBytes, parsePrefix, prefixText, samePrefix, unicastProblem, type IpPrefix } from "./addresses.ts";
 
 /** A value as the caller got it, with the name an error should give it. */
 export interface FieldValue {
@@ -87,7 +87,7 @@ function unicastMac(field: string, value: string): string {
   const mac = parseMac(field, value);
   const b = macBytes(mac);
   if (b[0]! & 1) throw new InputError(field, value, "a multicast MAC cannot be a source address");
-  if (b.every((x) => x === 0)) throw new InputError(field, value, "the all-zero MAC cannot be a source address");
+  if (allZero(b)) throw new InputError(field, value, "the all-zero MAC cannot be a source address");
   return mac;
 }
 
@@ -110,8 +110,8 @@ export function parseAllowAddress(field: string, value: string): AllowedAddress 
 }
 
 function addUnique(list: IpPrefix[], p: IpPrefix): void {
-  const text = prefixText(p);
-  if (!list.some((q) => prefixText(q) === text)) list.push(p);
+  for (const q of list) if (samePrefix(p, q)) return;
+  list.push(p);
 }
 
 /** Validates every input (each error names its field and value) and
@@ -131,7 +131,7 @@ export function buildPolicy(input: PolicyInput): PortPolicy {
   if (prefixes.length > MAX_IPV6_PREFIXES) throw new InputError(prefixes[MAX_IPV6_PREFIXES]!.field, prefixes[MAX_IPV6_PREFIXES]!.value, `more than ${MAX_IPV6_PREFIXES} IPv6 prefixes for one NIC`);
   for (const fv of prefixes) {
     const p = parsePrefix(fv.field, fv.value, [6], { requireLength: true });
-    if (p.bytes[0] === 0xff || p.bytes.every((b) => b === 0)) throw new InputError(fv.field, fv.value, "a multicast or unspecified prefix, not a network's");
+    if (p.bytes[0] === 0xff || allZero(p.bytes)) throw new InputError(fv.field, fv.value, "a multicast or unspecified prefix, not a network's");
     if (p.length !== 64) {
       policy.skippedPrefixes.push({ field: fv.field, value: fv.value, reason: `a /${p.length}, not a /64: no EUI-64 address in it` });
       continue;
