@@ -31,7 +31,8 @@ import {
   decodeBundleControl,
   decodeError,
   decodeFlowStatsReply,
-  encodeBundle,
+  encodeBundleAdds,
+  encodeBundleControl,
   encodeEchoReply,
   encodeFlowStatsRequest,
   encodeHello,
@@ -46,6 +47,20 @@ import {
 /** The bridge's management socket: OVS_RUNDIR (default /var/run/openvswitch)/BRIDGE.mgmt. */
 export function mgmtSocketPath(bridge: string, env: NodeJS.ProcessEnv = process.env): string {
   return `${(env.OVS_RUNDIR || "/var/run/openvswitch").replace(/\/+$/, "")}/${bridge}.mgmt`;
+}
+
+/** Does the switch's HELLO offer 1.4: in its version bitmap when it has
+ * one, else by a header version of 1.4 or later (OpenFlow 1.4, 6.3.1)? */
+function helloOffers14(version: number, msg: Uint8Array): boolean {
+  const v = new DataView(msg.buffer, msg.byteOffset, msg.length);
+  for (let o = 8; o + 4 <= msg.length; ) {
+    const type = v.getUint16(o);
+    const len = v.getUint16(o + 2);
+    if (len < 4) break;
+    if (type === 1 && o + 8 <= msg.length) return (v.getUint32(o + 4) & (1 << OFP_VERSION)) !== 0;
+    o += (len + 7) & ~7;
+  }
+  return version >= OFP_VERSION;
 }
 
 interface Waiter {
@@ -72,8 +87,6 @@ export class OpenFlowClient {
   private helloSeen = false;
   private failure: OpenFlowError | undefined;
   private readonly waiters = new Map<number, Waiter>();
-  /** Errors per xid, for the bundle that is waiting for its commit. */
-  private readonly errors = new Map<number, { type: number; code: number }>();
 
   private constructor(
     readonly bridge: string,
@@ -108,37 +121,39 @@ export class OpenFlowClient {
 
   /**
    * Applies `mods` as one atomic, ordered bundle and resolves once the
-   * switch has committed it: all of them, or (on any error) none. `what`
-   * names the change in errors ("replace the flows of ofport 5").
+   * switch has committed it: all of them, or (on any error) none. Two
+   * round trips: open + adds + barrier, then commit (or discard, when the
+   * switch refused any message: OVS leaves a refused add out of the bundle
+   * and would commit the rest). `what` names the change in errors
+   * ("replace the flows of ofport 5").
    */
-  commitBundle(mods: FlowMod[], what: string, timeoutMs: number): Promise<void> {
+  async commitBundle(mods: FlowMod[], what: string, timeoutMs: number): Promise<void> {
     const bundleId = this.nextBundle++;
-    const open = this.xid();
-    const addXids: number[] = [];
-    for (let i = 0; i < mods.length; i++) addXids.push(this.xid());
-    const commit = this.xid();
-    const mine = [open, ...addXids, commit];
-    const describe = (x: number): string => {
-      if (x === open) return "bundle open";
-      const i = addXids.indexOf(x);
-      if (i < 0) return "commit";
-      const mod = mods[i]!;
-      return `flow ${i + 1} of ${mods.length} (${mod.command === "add" ? flowText(mod.flow) : `delete cookie=0x${mod.cookie.toString(16)}/0x${mod.cookieMask.toString(16)}`})`;
-    };
-    return this.exchange(encodeBundle(bundleId, mine, mods), what, timeoutMs, mine, (x, type, msg) => {
-      if (type === OFPT.BUNDLE_CONTROL && x === open) return false;
-      if (x !== commit) return false;
-      if (type === OFPT.BUNDLE_CONTROL && decodeBundleControl(msg).type === BUNDLE.COMMIT_REPLY) return true;
-      if (type === OFPT.ERROR) {
-        const e = decodeError(msg);
-        // The first message the switch refused says why; the commit's own
-        // error says that the bundle as a whole was not applied.
-        const first = mine.find((m) => m !== commit && this.errors.has(m));
-        const cause = first !== undefined ? `${describe(first)}: ${errorName(this.errors.get(first)!.type, this.errors.get(first)!.code)}; ` : "";
-        throw new OpenFlowError("rejected", this.bridge, what, `${cause}${errorName(e.type, e.code)}; nothing was changed`, first !== undefined ? this.errors.get(first)! : e);
-      }
-      throw new OpenFlowError("protocol", this.bridge, what, `unexpected message type ${type} for the commit`);
+    const xids: number[] = [];
+    for (let i = 0; i < mods.length + 2; i++) xids.push(this.xid());
+    const barrier = xids[xids.length - 1]!;
+    const refused = new Map<number, { type: number; code: number }>();
+    await this.exchange(encodeBundleAdds(bundleId, xids, mods), what, timeoutMs, xids, (x, type, msg) => {
+      if (type === OFPT.ERROR) refused.set(x, decodeError(msg));
+      return x === barrier && type === OFPT.BARRIER_REPLY;
     });
+    const first = xids.find((x) => refused.has(x));
+    const [end, endReply] = first === undefined ? [BUNDLE.COMMIT_REQUEST, BUNDLE.COMMIT_REPLY] : [BUNDLE.DISCARD_REQUEST, BUNDLE.DISCARD_REPLY];
+    const x = this.xid();
+    let failed: { type: number; code: number } | undefined;
+    await this.exchange(encodeBundleControl(x, bundleId, end), what, timeoutMs, [x], (_x, type, msg) => {
+      if (type === OFPT.ERROR) failed = decodeError(msg);
+      else if (type !== OFPT.BUNDLE_CONTROL || decodeBundleControl(msg).type !== endReply) throw new OpenFlowError("protocol", this.bridge, what, `unexpected message type ${type} for the bundle's ${end === BUNDLE.COMMIT_REQUEST ? "commit" : "discard"}`);
+      return true;
+    });
+    if (first !== undefined) {
+      const e = refused.get(first)!;
+      const i = xids.indexOf(first) - 1;
+      const mod = mods[i];
+      const which = first === xids[0] ? "bundle open" : mod ? `flow ${i + 1} of ${mods.length} (${mod.command === "add" ? flowText(mod.flow) : `delete cookie=0x${mod.cookie.toString(16)}/0x${mod.cookieMask.toString(16)}`})` : "barrier";
+      throw new OpenFlowError("rejected", this.bridge, what, `${which}: ${errorName(e.type, e.code)}; the bundle was discarded, nothing was changed`, e);
+    }
+    if (failed) throw new OpenFlowError("rejected", this.bridge, what, `commit: ${errorName(failed.type, failed.code)}; nothing was changed`, failed);
   }
 
   /** The flows (every table) whose cookie matches cookie/mask. */
@@ -173,7 +188,6 @@ export class OpenFlowClient {
         clearTimeout(timer);
         for (const x of xids) {
           this.waiters.delete(x);
-          this.errors.delete(x);
         }
         this.socket.unref();
         if (err) reject(err);
@@ -220,17 +234,16 @@ export class OpenFlowClient {
   }
 
   private dispatch(version: number, type: number, xid: number, msg: Uint8Array): void {
-    if (!this.helloSeen) {
-      // The switch's hello first. Offering 1.4 alone, either it agrees or it
-      // says HELLO_FAILED and hangs up.
-      if (type === OFPT.HELLO) {
-        this.helloSeen = true;
-        return;
-      }
-      if (type === OFPT.ERROR && msg.length >= 12 && decodeError(msg).type === 0) {
-        this.fail(new OpenFlowError("version", this.bridge, `OpenFlow handshake on ${this.path}`, "the switch does not allow OpenFlow 1.4 on this bridge (Bridge protocols)"));
-        return;
-      }
+    // The switch's hello comes first. This client offers 1.4 alone: the
+    // switch's hello must offer it too (else it says HELLO_FAILED and hangs up).
+    if (!this.helloSeen && type === OFPT.HELLO) {
+      this.helloSeen = true;
+      if (!helloOffers14(version, msg)) this.fail(this.versionError());
+      return;
+    }
+    if (type === OFPT.ERROR && msg.length >= 12 && decodeError(msg).type === 0) {
+      this.fail(this.versionError());
+      return;
     }
     if (version !== OFP_VERSION && type !== OFPT.HELLO) {
       this.fail(new OpenFlowError("version", this.bridge, `reading from ${this.path}`, `message of version 0x${version.toString(16)}, expected 0x05 (OpenFlow 1.4)`));
@@ -240,8 +253,11 @@ export class OpenFlowClient {
       this.socket.write(encodeEchoReply(xid, msg.subarray(8)));
       return;
     }
-    if (type === OFPT.ERROR) this.errors.set(xid, decodeError(msg));
     this.waiters.get(xid)?.take(type, msg);
+  }
+
+  private versionError(): OpenFlowError {
+    return new OpenFlowError("version", this.bridge, `OpenFlow handshake on ${this.path}`, "the switch does not allow OpenFlow 1.4 on this bridge (Bridge protocols)");
   }
 
   private fail(err: OpenFlowError): void {

@@ -15,10 +15,12 @@ export const OFPT = {
   FLOW_MOD: 14,
   MULTIPART_REQUEST: 18,
   MULTIPART_REPLY: 19,
+  BARRIER_REQUEST: 20,
+  BARRIER_REPLY: 21,
   BUNDLE_CONTROL: 33,
   BUNDLE_ADD_MESSAGE: 34,
 } as const;
-export const BUNDLE = { OPEN_REQUEST: 0, OPEN_REPLY: 1, COMMIT_REQUEST: 4, COMMIT_REPLY: 5 } as const;
+export const BUNDLE = { OPEN_REQUEST: 0, OPEN_REPLY: 1, COMMIT_REQUEST: 4, COMMIT_REPLY: 5, DISCARD_REQUEST: 6, DISCARD_REPLY: 7 } as const;
 /** OFPBF_ATOMIC | OFPBF_ORDERED: all or nothing, in the order sent. */
 export const BUNDLE_FLAGS = 0x3;
 const OFPFC_ADD = 0;
@@ -189,16 +191,22 @@ export function encodeBundleControl(xid: number, bundleId: number, type: number)
   return out;
 }
 
-/** A whole bundle in one buffer: open (xids[0]), one add per mod
- * (xids[1..n]), commit (xids[n+1]). */
-export function encodeBundle(bundleId: number, xids: number[], mods: FlowMod[]): Uint8Array {
+/** A bundle's filling in one buffer: open (xids[0]), one add per mod
+ * (xids[1..n]), then a barrier (xids[n+1]). OVS checks each message as it
+ * is added and leaves a refused one out of the bundle, which stays open:
+ * the barrier's reply says every add has been seen, so the caller commits
+ * only a bundle with no refused message (and discards any other). */
+export function encodeBundleAdds(bundleId: number, xids: number[], mods: FlowMod[]): Uint8Array {
   const lengths = flowModLengths(mods);
-  let size = 32;
+  let size = 16 + HEADER;
   for (const n of lengths) size += 16 + n;
   const out = new Uint8Array(size);
   let o = writeBundleControl(out, 0, xids[0]!, bundleId, BUNDLE.OPEN_REQUEST);
   o = writeFlowMods(out, o, mods, lengths, xids.slice(1, mods.length + 1), bundleId);
-  writeBundleControl(out, o, xids[mods.length + 1]!, bundleId, BUNDLE.COMMIT_REQUEST);
+  const v = new DataView(out.buffer, o, HEADER);
+  v.setUint16(0, (OFP_VERSION << 8) | OFPT.BARRIER_REQUEST);
+  v.setUint16(2, HEADER);
+  v.setUint32(4, xids[mods.length + 1]!);
   return out;
 }
 

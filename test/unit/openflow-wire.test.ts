@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DROP, field, flowKey, flowText, formatIpv6, matchText, NORMAL, prefixLength, type Flow } from "../../src/openflow/match.ts";
-import { decodeFlowStatsReply, decodeInstructions, decodeMatch, encodeBundle, encodeBundleControl, encodeFlowMod, encodeFlowStatsRequest, encodeHello, encodeMatch, errorName, readHeader } from "../../src/openflow/wire.ts";
+import { decodeFlowStatsReply, decodeInstructions, decodeMatch, encodeBundleAdds, encodeBundleControl, encodeFlowMod, encodeFlowStatsRequest, encodeHello, encodeMatch, errorName, readHeader } from "../../src/openflow/wire.ts";
 import { ipv6Bytes } from "../../src/port-security/addresses.ts";
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
@@ -65,24 +65,28 @@ test("a drop flow has no instruction", () => {
   assert.is(b.length, 112 - 24);
 });
 
-test("a bundle is open, one add per flow_mod carrying the add's xid, commit; OVS's decoder reads back every flow", () => {
+test("a bundle's filling is open, one add per flow_mod carrying the add's xid, a barrier; OVS's decoder reads back every flow", () => {
   const flows: Flow[] = [FLOW, { ...FLOW, priority: 40000, match: [field("in_port", 7)], actions: DROP }];
   const mods = [{ command: "delete" as const, cookie: FLOW.cookie, cookieMask: 0xffffffffffffffffn }, ...flows.map((flow) => ({ command: "add" as const, flow }))];
-  const bytes = encodeBundle(5, [10, 11, 12, 13, 14], mods);
+  const bytes = Buffer.concat([encodeBundleAdds(5, [10, 11, 12, 13, 14], mods), encodeBundleControl(15, 5, 4)]);
   const types: number[] = [];
+  const xids: number[] = [];
   for (let o = 0; o < bytes.length; ) {
     const h = readHeader(bytes, o)!;
     types.push(h.type);
+    xids.push(h.xid);
     if (h.type === 34) assert.is(readHeader(bytes, o + 16)!.xid, h.xid, "inner xid = add xid");
     o += h.length;
   }
-  assert.equal(types, [33, 34, 34, 34, 33]);
+  assert.equal(types, [33, 34, 34, 34, 20, 33]);
+  assert.equal(xids, [10, 11, 12, 13, 14, 15]);
   const dir = mkdtempSync(join(tmpdir(), "ovs-vif-ofparse-"));
   try {
     writeFileSync(join(dir, "msgs"), bytes);
     const r = spawnSync("ovs-ofctl", ["ofp-parse", join(dir, "msgs")], { encoding: "utf8" });
     assert.is(r.status, 0, r.stderr);
     assert.match(r.stdout, /OFPT_BUNDLE_CONTROL \(OF1\.4\).*\n\s*bundle_id=0x5 type=OPEN_REQUEST flags=atomic ordered/);
+    assert.match(r.stdout, /OFPT_BARRIER_REQUEST \(OF1\.4\) \(xid=0xe\)/);
     assert.match(r.stdout, /bundle_id=0x5 type=COMMIT_REQUEST flags=atomic ordered/);
     assert.match(r.stdout, /DEL .*cookie:0x6f76737600000007\/0xffffffffffffffff/);
     assert.match(r.stdout, /ADD priority=40100,ip,in_port=7,dl_src=aa:00:00:00:0a:0a,nw_src=198\.51\.100\.0\/24 cookie:0x6f76737600000007 actions=NORMAL/);
