@@ -4,8 +4,10 @@
 #
 #   forge.py send IFACE JSON
 #       sends JSON["count"] frames of JSON["kind"] (see FRAMES), then one
-#       fence frame (kind "udp4" with JSON["fence"] as its marker) unless
-#       JSON has no "fence"; optional "vlan" tags every frame (802.1Q).
+#       fence frame (kind "fence_kind", default "udp4", with JSON["fence"]
+#       as its marker, from "fence_mac"/"fence_ip" if given) unless JSON
+#       has no "fence";
+#       optional "vlan" tags every frame (802.1Q).
 #       Every frame carries JSON["marker"] (hex) where it is harmless: a UDP
 #       payload, the padding of an ARP frame, an experimental ND option
 #       (type 253, RFC 4727), a BOOTP server name.
@@ -161,7 +163,10 @@ def send(iface, spec):
     p = json.loads(spec)
     frames = [FRAMES[p["kind"]](p)] * int(p["count"])
     if p.get("fence"):
-        frames.append(udp4({**p, "marker": p["fence"], "src_mac": p["src_mac"]}))
+        # From the port's own MAC and address (fence_mac, fence_ip when the
+        # counted frames use others), so that the filter lets it through.
+        fence = {**p, "marker": p["fence"], "src_mac": p.get("fence_mac", p["src_mac"]), "src_ip": p.get("fence_ip", p["src_ip"])}
+        frames.append(FRAMES[p.get("fence_kind", "udp4")](fence))
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
     s.bind((iface, 0))
     for f in frames:

@@ -77,18 +77,20 @@ export function startCounter(at: Endpoint, marker: string, fence: string, second
 }
 
 /** Sends `spec` frames from `from` (no fence when fence is undefined). */
-export async function sendFrames(from: Endpoint, spec: FrameSpec & { count: number; marker: string; fence?: string }): Promise<void> {
+export async function sendFrames(from: Endpoint, spec: FrameSpec & { count: number; marker: string; fence?: string; fence_mac?: string; fence_ip?: string; fence_kind?: string }): Promise<void> {
   const r = await sh("ip", ["netns", "exec", from.ns, PYTHON, FORGE, "send", from.dev, JSON.stringify(spec)], { timeoutMs: 30000 });
   if (r.code !== 0) throw new Error(`forge.py send ${spec.kind} from ${from.ns}: ${r.stderr.trim()}`);
 }
 
-/** Sends `n` frames of `spec` from `from` and counts how many reach `to`. */
-export async function delivered(from: Endpoint, to: Endpoint, spec: FrameSpec, n: number): Promise<Delivery> {
+/** Sends `n` frames of `spec` from `from` and counts how many reach `to`;
+ * the fence goes from `fenceFrom` (the port's own MAC and address, and a
+ * kind the filter passes) when the counted frames use others. */
+export async function delivered(from: Endpoint, to: Endpoint, spec: FrameSpec, n: number, fenceFrom?: { mac: string; ip: string; kind?: string }): Promise<Delivery> {
   const marker = randomBytes(12).toString("hex");
   const fence = randomBytes(12).toString("hex");
   const counter = startCounter(to, marker, fence);
   await counter.ready;
-  await sendFrames(from, { ...spec, count: n, marker, fence });
+  await sendFrames(from, { ...spec, count: n, marker, fence, ...(fenceFrom ? { fence_mac: fenceFrom.mac, fence_ip: fenceFrom.ip, fence_kind: fenceFrom.kind ?? "udp4" } : {}) });
   const r = await counter.done;
   if (!r.fence) throw new Error(`${spec.kind} from ${from.ns} to ${to.ns}: the fence frame never arrived (${r.count} of ${n} counted); the count would be a guess`);
   return { sent: n, delivered: r.count };
