@@ -1,8 +1,8 @@
 // A native OpenFlow 1.4 client for one bridge's management socket
 // (<OVS_RUNDIR>/<bridge>.mgmt, the socket ovs-ofctl uses), over Bun's
 // sockets (src/stream.ts): flow changes as one atomic bundle, flows dumped
-// by cookie. Connect, hello and the whole bundle go out in one write; the
-// switch's answers come back in one round trip.
+// by cookie. Hello, bundle open, every add and a barrier go out in one
+// write; then the commit (see commitBundle): two round trips.
 //
 // Chosen over spawning `ovs-ofctl --bundle add-flows` by measurement
 // (bench/openflow-client.ts; 2-core test machine, OVS 3.1.0, one port's
@@ -10,19 +10,19 @@
 // 30, programs compiled as the product, minus the runtime floor, ms):
 //
 //   ports | ovs-ofctl | native | native after a hook's OVSDB work | ratio
-//      10 |     15.43 |   2.62 |                             1.64 | 5.9x
-//    1000 |     33.61 |   4.42 |                             4.13 | 7.6x
+//      10 |     14.73 |   2.49 |                             1.62 | 5.9x
+//    1000 |     32.48 |   5.33 |                             5.27 | 6.1x
 //
-// Of the native client's time at 10 ports, 0.93 ms (policy, connect)
-// needs no ofport and can overlap the wait for ovs-vswitchd; 0.85 ms
-// (flows, bundle, the commit reply) follows the ofport (2.36 ms at 1000
-// ports: the switch's commit into a 29000-flow table). The hook's budget,
-// 2 ms at 10 ports, holds in a process that has done a hook's OVSDB work
-// first (1.64 ms) but not for an empty program (2.62 ms: the first socket
-// and the first promises are paid here). Also measured: a masked-cookie
-// delete walks the whole table (+9 ms at 1000 ports; exact cookies use
-// OVS's index), and per-message helpers got the engine to compile them
-// mid-run (~0.9 ms; see wire.ts).
+// Of the native client's time at 10 ports, 0.88 ms (policy, connect)
+// needs no ofport and can overlap the wait for ovs-vswitchd; 0.97 ms
+// (flows, bundle, the commit reply) follows the ofport (3.53 ms at 1000
+// ports: two round trips to a busier ovs-vswitchd and its commit into a
+// 29000-flow table). The hook's budget, 2 ms at 10 ports, holds in a
+// process that has done a hook's OVSDB work first (1.62 ms), not in an
+// empty program (2.49 ms: its first socket and promises are paid here).
+// Also measured: a masked-cookie delete walks the whole table (+9 ms at
+// 1000 ports; exact cookies use OVS's index), and per-message helpers got
+// the engine to compile them mid-run (~0.9 ms; see wire.ts).
 import { openStream, ConnectError, type Stream } from "../stream.ts";
 import { OpenFlowError } from "./errors.ts";
 import { flowText } from "./match.ts";
