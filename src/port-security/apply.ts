@@ -70,7 +70,7 @@ export async function sweepStaleFlows(client: OpenFlowClient, ports: LivePort[],
  * flows; bad input fails before anything is contacted. */
 export async function applyPortSecurity(port: PortRef, input: PolicyInput, opts: { timeoutMs: number; mgmtPath?: string }): Promise<{ policy: PortPolicy; flows: Flow[] }> {
   const policy = buildPolicy(input);
-  desiredFlows(policy, port);
+  desiredFlows(policy, port); // the ofport is checked too, before the bridge is contacted
   const client = await OpenFlowClient.connect(port.bridge, { timeoutMs: opts.timeoutMs, ...(opts.mgmtPath !== undefined ? { path: opts.mgmtPath } : {}) });
   try {
     return { policy, flows: await replacePortFlows(client, port, policy, opts.timeoutMs) };

@@ -31,6 +31,7 @@
 //     to the next port given N, so whoever plugs a port at N removes the
 //     flows of N first (port security on or off) and unplug removes them;
 //   - no other owner's flow is touched: every delete carries the prefix.
+import { StateError } from "../errors.ts";
 import { DROP, field, NORMAL, type Actions, type Flow, type MatchField } from "../openflow/match.ts";
 import { macBytes, maskOf, type IpPrefix } from "./addresses.ts";
 import type { PortPolicy } from "./policy.ts";
@@ -45,8 +46,10 @@ export const PRIORITY = { serverDrop: 40400, ndAllow: 40300, ndDrop: 40200, allo
 /** OVS's largest OpenFlow port number for a port (OFPP_MAX - 1). */
 export const MAX_OFPORT = 0xfeff;
 
+/** An Interface.ofport from OVSDB: -1 (not attached) or anything out of
+ * OVS's range has no flows. */
 function checkOfport(ofport: number): void {
-  if (!Number.isInteger(ofport) || ofport < 1 || ofport > MAX_OFPORT) throw new RangeError(`ofport ${ofport} is not a port number 1..${MAX_OFPORT}`);
+  if (!Number.isInteger(ofport) || ofport < 1 || ofport > MAX_OFPORT) throw new StateError("ofport", String(ofport), `not a port number 1..${MAX_OFPORT}: the port has no OpenFlow number to filter`);
 }
 
 /** The cookie of the port-security flows of the port at `ofport`. */
