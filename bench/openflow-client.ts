@@ -24,7 +24,12 @@ import { portDrift, replacePortFlows } from "../src/port-security/apply.ts";
 import { driftCount } from "../src/port-security/drift.ts";
 import { EXACT_MASK, portCookie } from "../src/port-security/flows.ts";
 import { buildPolicy, type PolicyInput } from "../src/port-security/policy.ts";
-import { addInternalPorts, buildFloor, compileAsProduct, fmt, guarded, removeTemp, ROOT, stats, statsTable, targetLines, timedSpawn, type Target } from "./lib.ts";
+import { addInternalPorts } from "./lib/bridge.ts";
+import { removeTemp } from "./lib/namespaces.ts";
+import { buildFloor, compileAsProduct, ROOT } from "./lib/product-build.ts";
+import { guarded, targetLines, type Target } from "./lib/report.ts";
+import { fmt, stats, statsTable } from "./lib/stats.ts";
+import { timedSpawn } from "./lib/timed-spawn.ts";
 
 const RUNS = Math.max(10, Number(process.env.OVS_VIF_BENCH_RUNS ?? 30) || 30);
 const WARMUPS = 3;

@@ -18,7 +18,8 @@
 // instance's own both apply), and count only while it is on. At one level,
 // on and off together, or off with an allowance, are conflicting input.
 import { InputError } from "../errors.ts";
-import { tagNamesNic, type NicIdentity } from "../qos.ts";
+import type { NicIdentity } from "../nic.ts";
+import { tagNamesNic } from "../qos.ts";
 import { parseAllowAddress, type FieldValue } from "./policy.ts";
 
 const KEYWORDS = ["port-security", "allow-address", "allow-dhcp-server", "allow-router-adv"] as const;
