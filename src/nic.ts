@@ -30,5 +30,18 @@ export type InstanceNic = GanetiNic & Required<Pick<GanetiNic, "index" | "uuid" 
 /** What names a NIC in a per-NIC tag (ovs-vif:nic:ID:...). */
 export type NicIdentity = Pick<GanetiNic, "index" | "name" | "uuid">;
 
-/** A configured NIC with what its port's QoS is resolved from. */
-export type NicParams = Pick<InstanceNic, "index" | "uuid" | "name" | "mac" | "link" | "vlan"> & { instance: string; tags: string[]; networkTags: string[] };
+/** What ovs-vif uses of a Ganeti network: its tags (QoS, port security,
+ * the OVN switch) and its IPv6 prefix (port security's derived address). */
+export interface GanetiNetworkInfo {
+  tags: string[];
+  subnet6?: string;
+}
+
+/** A configured NIC with what its port's QoS and port security are resolved from. */
+export type NicParams = Pick<InstanceNic, "index" | "uuid" | "name" | "mac" | "link" | "vlan" | "ip"> & {
+  instance: string;
+  tags: string[];
+  networkTags: string[];
+  /** Its network's IPv6 prefix. */
+  networkSubnet6?: string;
+};

@@ -1,5 +1,5 @@
 // What a Ganeti hook gets in its environment (GANETI_*), for instance hooks.
-import type { InstanceNic } from "../nic.ts";
+import type { GanetiNetworkInfo, InstanceNic } from "../nic.ts";
 import type { GanetiInstance } from "./query.ts";
 
 /** Hook paths handled by the switch code (src/switch/hook.ts), which is
@@ -11,7 +11,8 @@ export interface InstanceHookContext {
   phase: string;
   opCode: string;
   /** The instance as it is after the operation (GANETI_POST_INSTANCE_* in post hooks). */
-  instance: GanetiInstance & { networkTags: Map<number, string[]> };
+  /** Each NIC's network (by NIC index), as the hook environment describes it. */
+  instance: GanetiInstance & { networks: Map<number, GanetiNetworkInfo> };
   oldPrimary?: string;
   newPrimary?: string;
 }
@@ -25,7 +26,7 @@ export function instanceFromHookEnv(env: NodeJS.ProcessEnv): InstanceHookContext
   if (!name) return undefined;
   const count = Number(env[`${p}NIC_COUNT`] ?? "0");
   const nics: InstanceNic[] = [];
-  const networkTags = new Map<number, string[]>();
+  const networks = new Map<number, GanetiNetworkInfo>();
   for (let i = 0; i < (Number.isInteger(count) ? count : 0); i++) {
     const k = (s: string) => env[`${p}NIC${i}_${s}`];
     const nic: InstanceNic = { index: i, uuid: k("UUID") ?? "", mac: k("MAC") ?? "", mode: k("MODE") ?? "", link: k("LINK") ?? "", vlan: k("VLAN") ?? "" };
@@ -33,14 +34,19 @@ export function instanceFromHookEnv(env: NodeJS.ProcessEnv): InstanceHookContext
     if (nicName) nic.name = nicName;
     const net = k("NETWORK_NAME");
     if (net) nic.network = net;
-    networkTags.set(i, (k("NETWORK_TAGS") ?? "").split(/\s+/).filter(Boolean));
+    const ip = k("IP");
+    if (ip) nic.ip = ip;
+    const info: GanetiNetworkInfo = { tags: (k("NETWORK_TAGS") ?? "").split(/\s+/).filter(Boolean) };
+    const subnet6 = k("NETWORK_SUBNET6");
+    if (subnet6) info.subnet6 = subnet6;
+    networks.set(i, info);
     nics.push(nic);
   }
   const ctx: InstanceHookContext = {
     path: env.GANETI_HOOKS_PATH ?? "",
     phase,
     opCode: env.GANETI_OP_CODE ?? "",
-    instance: { name, primary: env[`${p}PRIMARY`] ?? "", tags: (env[`${p}TAGS`] ?? "").split(/\s+/).filter(Boolean), nics, networkTags },
+    instance: { name, primary: env[`${p}PRIMARY`] ?? "", tags: (env[`${p}TAGS`] ?? "").split(/\s+/).filter(Boolean), nics, networks },
   };
   const oldP = env.GANETI_OLD_PRIMARY;
   const newP = env.GANETI_NEW_PRIMARY;

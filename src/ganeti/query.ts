@@ -2,7 +2,7 @@
 // Ganeti CLI does not answer elsewhere).
 import { run } from "../exec.ts";
 import { GanetiOutputError, InputError } from "../errors.ts";
-import type { InstanceNic } from "../nic.ts";
+import type { GanetiNetworkInfo, InstanceNic } from "../nic.ts";
 import { parsePyList, type PyValue } from "./pylist.ts";
 
 export interface GanetiInstance {
@@ -14,7 +14,7 @@ export interface GanetiInstance {
 
 // nic.networks.names, not nic.networks: Ganeti 3.0 prints network UUIDs for
 // the latter, and network tags are looked up by name.
-const FIELDS = ["name", "pnode", "tags", "nic.uuids", "nic.names", "nic.vlans", "nic.modes", "nic.links", "nic.networks.names", "nic.macs"];
+const FIELDS = ["name", "pnode", "tags", "nic.uuids", "nic.names", "nic.vlans", "nic.modes", "nic.links", "nic.networks.names", "nic.macs", "nic.ips"];
 
 const strOrNone = (v: PyValue | undefined): string | undefined => (typeof v === "string" ? v : undefined);
 
@@ -25,7 +25,7 @@ export function parseInstanceList(stdout: string): GanetiInstance[] {
     if (line.trim() === "") continue;
     const cols = line.split("|");
     if (cols.length !== FIELDS.length) throw new GanetiOutputError("gnt-instance list line", line, `expected ${FIELDS.length} fields (${FIELDS.join(",")})`);
-    const [name, pnode, tags, uuids, names, vlans, modes, links, networks, macs] = cols as [string, string, string, string, string, string, string, string, string, string];
+    const [name, pnode, tags, uuids, names, vlans, modes, links, networks, macs, ips] = cols as [string, string, string, string, string, string, string, string, string, string, string];
     const uuidList = parsePyList(uuids);
     const nameList = parsePyList(names);
     const vlanList = parsePyList(vlans);
@@ -34,12 +34,16 @@ export function parseInstanceList(stdout: string): GanetiInstance[] {
     const linkList = split(links);
     const netList = parsePyList(networks);
     const macList = split(macs);
+    // Comma-joined str() of each: "None" for a NIC without an IP.
+    const ipList = split(ips);
     const nics: InstanceNic[] = uuidList.map((u, index) => {
       const nic: InstanceNic = { index, uuid: String(u), mac: macList[index] ?? "", mode: modeList[index] ?? "", link: linkList[index] ?? "", vlan: strOrNone(vlanList[index]) ?? "" };
       const nm = strOrNone(nameList[index]);
       if (nm) nic.name = nm;
       const net = strOrNone(netList[index]);
       if (net) nic.network = net;
+      const ip = ipList[index];
+      if (ip && ip !== "None") nic.ip = ip;
       return nic;
     });
     out.push({ name, primary: pnode, tags: split(tags), nics });
@@ -58,31 +62,32 @@ export async function queryInstance(name: string): Promise<GanetiInstance> {
   return inst;
 }
 
-/** Network name -> tags, from `gnt-network list -o name,tags`. Ganeti 3.0
- * prints the tags comma-joined ("a,b", "" for none; tags cannot contain
- * commas); a Python list repr is read too. */
-export function parseNetworkList(stdout: string): Map<string, string[]> {
-  const out = new Map<string, string[]>();
+/** Network name -> its tags and IPv6 prefix, from `gnt-network list -o
+ * name,tags,network6`. Ganeti prints the tags comma-joined ("a,b", "" for
+ * none; tags cannot contain commas); a Python list repr is read too. No
+ * IPv6 prefix prints as "None" (or "-", or nothing). */
+export function parseNetworkList(stdout: string): Map<string, GanetiNetworkInfo> {
+  const out = new Map<string, GanetiNetworkInfo>();
   for (const line of stdout.split("\n")) {
     if (line.trim() === "") continue;
-    const sep = line.indexOf("|");
-    if (sep < 0) throw new GanetiOutputError("gnt-network list line", line, "expected NAME|TAGS");
-    const raw = line.slice(sep + 1).trim();
-    const tags = raw.startsWith("[") ? parsePyList(raw).map(String) : raw.split(",").filter(Boolean);
-    out.set(line.slice(0, sep), tags);
+    const cols = line.split("|");
+    if (cols.length !== 3) throw new GanetiOutputError("gnt-network list line", line, "expected NAME|TAGS|NETWORK6");
+    const [name, rawTags, rawSubnet6] = cols.map((c) => c.trim()) as [string, string, string];
+    const info: GanetiNetworkInfo = { tags: rawTags.startsWith("[") ? parsePyList(rawTags).map(String) : rawTags.split(",").filter(Boolean) };
+    if (rawSubnet6 !== "" && rawSubnet6 !== "None" && rawSubnet6 !== "-") info.subnet6 = rawSubnet6;
+    out.set(name, info);
   }
   return out;
 }
 
-export async function queryNetworkTags(): Promise<Map<string, string[]>> {
-  const r = await run("gnt-network", ["list", "--no-headers", "--separator=|", "-o", "name,tags"], { timeoutMs: 60_000 });
+export async function queryNetworks(): Promise<Map<string, GanetiNetworkInfo>> {
+  const r = await run("gnt-network", ["list", "--no-headers", "--separator=|", "-o", "name,tags,network6"], { timeoutMs: 60_000 });
   return parseNetworkList(r.stdout);
 }
 
-/** The tags of the networks these instances' NICs are in, asked only when
- * one of them is in a network. */
-export async function networkTagsOf(instances: GanetiInstance[]): Promise<Map<string, string[]>> {
-  return instances.some((i) => i.nics.some((n) => n.network)) ? queryNetworkTags() : new Map<string, string[]>();
+/** The networks these instances' NICs are in, asked only when one of them is in a network. */
+export async function networksOf(instances: GanetiInstance[]): Promise<Map<string, GanetiNetworkInfo>> {
+  return instances.some((i) => i.nics.some((n) => n.network)) ? queryNetworks() : new Map<string, GanetiNetworkInfo>();
 }
 
 /** NIC by index, name or UUID, as Ganeti's --net accepts. */

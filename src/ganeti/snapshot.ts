@@ -8,27 +8,29 @@ import { dirname } from "node:path";
 import { Checker, keyPath, parseJson, readTextFile } from "../checker.ts";
 import { sha256 } from "../digest.ts";
 
-import { parseGanetiObjectName, parseGanetiTag, parseInstanceName, parseMac, parseNicUuid, parseNodeName } from "../names.ts";
+import { parseGanetiObjectName, parseGanetiTag, parseInstanceName, parseIpAddress, parseMac, parseNicUuid, parseNodeName } from "../names.ts";
 import { parseVlanSpec } from "../vlan.ts";
-import type { InstanceNic } from "../nic.ts";
-import { queryInstances, queryNetworkTags, type GanetiInstance } from "./query.ts";
+import type { GanetiNetworkInfo, InstanceNic } from "../nic.ts";
+import { queryInstances, queryNetworks, type GanetiInstance } from "./query.ts";
 import { specPath, defaultsPath } from "../paths.ts";
 
-export const SNAPSHOT_VERSION = 1;
+/** 2: networks carry their IPv6 prefix, NICs their IP (port security).
+ * A version 1 file (tags only) is still read. */
+export const SNAPSHOT_VERSION = 2;
 
 export interface GanetiSnapshot {
-  version: 1;
+  version: 2;
   /** When it was taken (ISO 8601), by `reconcile --export`. */
   taken?: string;
   instances: GanetiInstance[];
-  /** Network name -> its tags. */
-  networks: Record<string, string[]>;
+  /** Network name -> its tags and IPv6 prefix. */
+  networks: Record<string, GanetiNetworkInfo>;
   /** sha256 of the master's switch spec and QoS defaults (absent: none there),
    * so a node can tell whether its copies are the master's. */
   files?: { spec?: string; defaults?: string };
 }
 
-const NIC_KEYS = ["index", "uuid", "name", "mac", "mode", "link", "vlan", "network"];
+const NIC_KEYS = ["index", "uuid", "name", "mac", "mode", "link", "vlan", "network", "ip"];
 
 function checkNic(c: Checker, path: string, raw: unknown, index: number): InstanceNic | undefined {
   const o = c.object(path, raw);
@@ -52,6 +54,10 @@ function checkNic(c: Checker, path: string, raw: unknown, index: number): Instan
     const net = c.valid(keyPath(path, "network"), o.network, parseGanetiObjectName);
     if (net) nic.network = net;
   }
+  if (o.ip !== undefined) {
+    const ip = c.valid(keyPath(path, "ip"), o.ip, parseIpAddress);
+    if (ip) nic.ip = ip;
+  }
   return nic;
 }
 
@@ -71,7 +77,7 @@ function checkInstance(c: Checker, path: string, raw: unknown): GanetiInstance |
 
 export function validateSnapshot(doc: unknown, file: string): GanetiSnapshot {
   const c = new Checker();
-  const snap: GanetiSnapshot = { version: 1, instances: [], networks: {} };
+  const snap: GanetiSnapshot = { version: 2, instances: [], networks: {} };
   const root = c.object("(top level)", doc);
   if (root) {
     c.keys("", root, ["version", "taken", "instances", "networks", "files"]);
@@ -89,7 +95,7 @@ export function validateSnapshot(doc: unknown, file: string): GanetiSnapshot {
         snap.files = files;
       }
     }
-    if (root.version !== SNAPSHOT_VERSION) c.fail("version", root.version, `expected ${SNAPSHOT_VERSION} (a file written by ovs-vif reconcile --export)`);
+    if (root.version !== SNAPSHOT_VERSION && root.version !== 1) c.fail("version", root.version, `expected ${SNAPSHOT_VERSION} or 1 (a file written by ovs-vif reconcile --export)`);
     if (root.taken !== undefined) {
       const taken = c.string("taken", root.taken, "an ISO 8601 time");
       if (taken !== undefined && Number.isNaN(Date.parse(taken))) c.fail("taken", taken, "expected an ISO 8601 time");
@@ -101,12 +107,17 @@ export function validateSnapshot(doc: unknown, file: string): GanetiSnapshot {
       if (inst) snap.instances.push(inst);
     });
     const nets = c.object("networks", root.networks);
-    for (const [name, tags] of Object.entries(nets ?? {})) {
+    for (const [name, raw] of Object.entries(nets ?? {})) {
       const p = keyPath("networks", name);
       c.valid(p, name, parseGanetiObjectName);
-      const list = c.strings(p, tags, "a tag");
-      list?.forEach((t, i) => c.valid(`${p}[${i}]`, t, parseGanetiTag));
-      if (list) snap.networks[name] = list;
+      const info = root.version === 1 ? { tags: raw } : c.object(p, raw);
+      if (!info) continue;
+      if (root.version !== 1) c.keys(p, info, ["tags", "subnet6"]);
+      const tagsPath = root.version === 1 ? p : keyPath(p, "tags");
+      const list = c.strings(tagsPath, info.tags, "a tag");
+      list?.forEach((t, i) => c.valid(`${tagsPath}[${i}]`, t, parseGanetiTag));
+      const subnet6 = info.subnet6 === undefined ? undefined : c.string(keyPath(p, "subnet6"), info.subnet6, "an IPv6 prefix");
+      if (list) snap.networks[name] = subnet6 ? { tags: list, subnet6 } : { tags: list };
     }
   }
   c.done(file);
@@ -130,8 +141,8 @@ export function writeSnapshot(path: string, snapshot: GanetiSnapshot): void {
  * answers), with the digests of the master's spec and defaults. */
 export async function exportGanetiView(path: string, only?: string): Promise<GanetiSnapshot> {
   const instances = await queryInstances(only ? [only] : []);
-  const networks = Object.fromEntries(await queryNetworkTags());
-  const snapshot: GanetiSnapshot = { version: 1, taken: new Date().toISOString(), instances, networks, files: masterFiles() };
+  const networks = Object.fromEntries(await queryNetworks());
+  const snapshot: GanetiSnapshot = { version: SNAPSHOT_VERSION, taken: new Date().toISOString(), instances, networks, files: masterFiles() };
   mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
   writeSnapshot(path, snapshot);
   return snapshot;

@@ -10,7 +10,7 @@
 // on a network's name: nothing to do for them.
 import type { RunContext } from "../context.ts";
 import { StateError } from "../errors.ts";
-import { queryNetworkTags } from "../ganeti/query.ts";
+import { queryNetworks } from "../ganeti/query.ts";
 import { parseGanetiObjectName } from "../names.ts";
 import type { Json } from "../ovsdb/json.ts";
 import { checkResults } from "../ovsdb/transact.ts";
@@ -45,8 +45,8 @@ const byName = (name: string): Json => [["name", "==", name]];
 export async function renameNetworkSwitch(r: NetworkRename, config: OvnConfig, ctx: RunContext): Promise<string> {
   // A network whose tag names its switch does not follow its name. The tag
   // is asked of Ganeti by either name: the pre phase sees the old one.
-  const tags = await queryNetworkTags();
-  const tag = switchTag(tags.get(r.newName) ?? tags.get(r.oldName) ?? []);
+  const networks = await queryNetworks();
+  const tag = switchTag((networks.get(r.newName) ?? networks.get(r.oldName))?.tags ?? []);
   if (tag) return `network ${r.oldName} -> ${r.newName}: its logical switch is ${tag.ls} (tag ${tag.tag}): nothing to rename`;
   const nb = await connectNb(config.nb, Math.min(ctx.deadline.left(), 5000));
   try {

@@ -20,6 +20,7 @@ export interface FakeNic {
   link: string;
   vlan: string;
   network?: string | null;
+  ip?: string | null;
 }
 export interface FakeInstance {
   name: string;
@@ -29,7 +30,7 @@ export interface FakeInstance {
 }
 export interface FakeState {
   instances: FakeInstance[];
-  networks: { name: string; tags: string[] }[];
+  networks: { name: string; tags: string[]; network6?: string }[];
   /** For gnt-node list and gnt-cluster: every node runs here. */
   nodes?: { name: string; group: string; offline?: boolean }[];
   /** Nodes where gnt-cluster copyfile fails. */
@@ -72,14 +73,14 @@ if prog == "gnt-instance" and args[0] == "list":
             sys.stderr.write("Failure: prerequisites not met for this operation:\nerror type: unknown_entity, error details:\nInstance(s) '%s' not known\n" % unknown[0])
             save(); sys.exit(1)
         insts = [i for i in insts if i["name"] in names]
-    joined = {"tags", "nic.modes", "nic.links", "nic.networks", "nic.macs"}
+    joined = {"tags", "nic.modes", "nic.links", "nic.networks", "nic.macs", "nic.ips"}
     def val(inst, f):
         nics = inst["nics"]
         v = {"name": inst["name"], "pnode": inst["pnode"], "tags": inst["tags"],
              "nic.uuids": [n["uuid"] for n in nics], "nic.names": [n.get("name") for n in nics],
              "nic.vlans": [n["vlan"] for n in nics], "nic.modes": [n["mode"] for n in nics],
              "nic.links": [n["link"] for n in nics], "nic.networks.names": [n.get("network") for n in nics],
-             "nic.macs": [n["mac"] for n in nics]}[f]
+             "nic.macs": [n["mac"] for n in nics], "nic.ips": [n.get("ip") for n in nics]}[f]
         if f in joined:
             return ",".join(str(x) for x in v)
         return str(v)
@@ -144,8 +145,10 @@ elif prog == "gnt-cluster" and args[0] in ("command", "copyfile"):
             sys.stdout.write(r.stdout + r.stderr)
             print("return code = %d" % r.returncode)
 elif prog == "gnt-network" and args[0] == "list":
+    fields = opt("-o").split(",") if "-o" in args else ["name", "tags"]
     for n in st["networks"]:
-        print("%s|%s" % (n["name"], ",".join(n["tags"])))
+        v = {"name": n["name"], "tags": ",".join(n["tags"]), "network6": str(n.get("network6"))}
+        print("|".join(v[f] for f in fields))
 else:
     sys.stderr.write("fake ganeti: unsupported: %s %s\n" % (prog, args)); save(); sys.exit(2)
 save()

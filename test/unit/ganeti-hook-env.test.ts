@@ -49,7 +49,7 @@ test("instanceFromHookEnv reads the instance, its NICs, tags and network tags fr
   assert.is(ctx.instance.nics.length, 2);
   assert.equal(ctx.instance.nics[0], { index: 0, uuid: "u0", mac: "aa:00:00:00:00:01", mode: "openvswitch", link: "sw1", vlan: ".3:20", network: "net1" });
   assert.equal(ctx.instance.nics[1]!.name, "eth1");
-  assert.equal(ctx.instance.networkTags.get(0), ["ovs-vif:rate:1G"]);
+  assert.equal(ctx.instance.networks.get(0), { tags: ["ovs-vif:rate:1G"] });
 });
 
 test("instanceAction: migrate reconciles on the new primary, collects on the old, does nothing elsewhere or in the pre phase", () => {
@@ -144,8 +144,8 @@ for (const release of GANETI_RELEASES) {
       assert.is(nic.network, network);
       assert.is(nic.name, undefined, "no NIC names given");
     }
-    assert.equal(ctx.instance.networkTags.get(0), []);
-    assert.equal(ctx.instance.networkTags.get(2), ["ovs-vif:rate:1G"]);
+    assert.equal(ctx.instance.networks.get(0), { tags: [] });
+    assert.equal(ctx.instance.networks.get(2)?.tags, ["ovs-vif:rate:1G"]);
     assert.equal(instanceAction(ctx, NODE), { action: "reconcile", why: "primary" });
     assert.is(instanceAction(ctx, OTHER).action, "none");
   });
