@@ -7,12 +7,14 @@ import { parseBridgeName, parseExternalId, parseInterfaceName, parseIpAddress, p
 import { unplug, unplugFields } from "../src/plug.ts";
 import type { DesiredPort } from "../src/port.ts";
 import { explicitLevel } from "../src/qos.ts";
-import { nodeDefaultsLevel } from "../src/sources/defaults.ts";
+import { nodeDefaultsLevel, nodePortSecurityLevel } from "../src/sources/defaults.ts";
+import { explicitLevel as explicitPortSecurity } from "../src/port-security/sources.ts";
 import { parseVlanOption, vlanFormsHelp } from "../src/vlan.ts";
 
 const ATTACH_HELP = `usage: ovs-vif attach --bridge BR --iface DEV [--vlan SPEC] [--rate KBPS] [--burst KB]
                       [--rx-rate BITS] [--rx-burst BITS] [--mtu N] [--external-id K=V]...
-                      [--owner NAME] [options]
+                      [--owner NAME] [--mac MAC] [--ip IP]... [--port-security on|off]
+                      [--allow-address ADDR]... [--allow-dhcp-server] [--allow-router-adv] [options]
        ovs-vif attach --bridge br-int --iface DEV --ovn-switch LS --mac MAC [--ip IP]
                       [--lsp NAME] [--ovn-nb REMOTE] [QoS and MTU options]
 
@@ -29,6 +31,15 @@ the burst is 80% of the rate (at least one frame). --owner (default cli)
 marks the port as ovs-vif's in the Port's external_ids (ovs-vif-owner), for
 reconcile and gc; a port attached as "ganeti" with ganeti-instance and
 ganeti-nic-uuid external ids is reconciled from Ganeti.
+
+--port-security on lets DEV send only from --mac and its --ip addresses
+(IPv4; repeatable), the IPv6 link-local address of its MAC, and each
+--allow-address (a MAC, an IP address or ADDRESS/LENGTH; repeatable), with
+ARP and neighbour discovery for those addresses only; DHCP server replies
+and router advertisements only with --allow-dhcp-server and
+--allow-router-adv. Its OpenFlow rules are in before DEV's link comes up.
+Without --port-security the node default applies (off unless
+defaults.json sets "port-security").
 
 With --ovn-switch: the logical switch port NAME (default DEV) on LS in OVN's
 Northbound database (--ovn-nb unix:PATH|tcp:H:P|ssl:H:P, else $OVN_NB_DB,
@@ -68,24 +79,34 @@ function desiredOf(args: ParsedArgs): DesiredPort {
   };
   const mtu = args.string("mtu");
   if (mtu !== undefined) desired.mtu = parseMtu("--mtu", mtu);
+  const mac = args.string("mac");
+  const portSecurity = args.string("port-security");
+  const explicit = explicitPortSecurity({ ...(portSecurity !== undefined ? { portSecurity } : {}), allowAddresses: args.list("allow-address"), allowDhcpServer: args.flag("allow-dhcp-server"), allowRouterAdv: args.flag("allow-router-adv") });
+  desired.portSecurity = {
+    levels: [explicit, nodePortSecurityLevel(bridge)],
+    macField: "--mac",
+    ipv4: args.list("ip").map((value) => ({ field: "--ip", value })),
+    ...(mac !== undefined ? { mac: { field: "--mac", value: mac } } : {}),
+  };
   return desired;
 }
 
-/** The OVN options: all or none of them go with --ovn-switch. */
+/** The OVN options: all or none of them go with --ovn-switch (OVN's own
+ * port security guards an OVN port). */
 function ovnOf(args: ParsedArgs, device: string): OvnAttach | undefined {
   const ls = args.string("ovn-switch");
   if (ls === undefined) {
-    for (const o of ["lsp", "mac", "ip", "ovn-nb"]) if (args.has(o)) throw new UsageError(`--${o}`, args.string(o)!, "only with --ovn-switch");
+    for (const o of ["lsp", "ovn-nb"]) if (args.has(o)) throw new UsageError(`--${o}`, args.string(o)!, "only with --ovn-switch");
     return undefined;
   }
-  if (args.has("vlan")) throw new UsageError("--vlan", args.string("vlan")!, "not with --ovn-switch (the logical switch is the network)");
-  const ip = args.string("ip");
+  for (const o of ["vlan", "port-security", "allow-address"]) if (args.has(o)) throw new UsageError(`--${o}`, args.list(o)[0]!, "not with --ovn-switch (the logical switch is the network, and guards the port)");
+  for (const o of ["allow-dhcp-server", "allow-router-adv"]) if (args.has(o)) throw new UsageError(`--${o}`, "", "not with --ovn-switch (the logical switch guards the port)");
   const nb = args.string("ovn-nb");
   return {
     ls,
     lsp: parseExternalId("--lsp", `iface-id=${args.string("lsp") ?? device}`)[1],
     mac: parseMac("--mac", required(args, "mac")),
-    ...(ip !== undefined ? { ip: parseIpAddress("--ip", ip) } : {}),
+    ips: args.list("ip").map((ip) => parseIpAddress("--ip", ip)),
     ...(nb !== undefined ? { nb } : {}),
   };
 }
@@ -93,7 +114,9 @@ function ovnOf(args: ParsedArgs, device: string): OvnAttach | undefined {
 async function run({ args, ctx }: Invocation): Promise<number> {
   args.atMost(0, "attach takes options only");
   const desired = desiredOf(args);
-  const fields = await attach(desired, ovnOf(args, desired.name), ctx);
+  const ovn = ovnOf(args, desired.name);
+  if (ovn) delete desired.portSecurity;
+  const fields = await attach(desired, ovn, ctx);
   ctx.log.info("attach ok", fields);
   return 0;
 }
@@ -109,7 +132,7 @@ async function detach({ args, ctx }: Invocation): Promise<number> {
 export const attachCommand: EntryPoint = {
   tag: "ovs-vif",
   help: ATTACH_HELP,
-  options: { bridge: "string", iface: "string", vlan: "string", rate: "string", burst: "string", "rx-rate": "string", "rx-burst": "string", mtu: "string", "external-id": "list", owner: "string", "ovn-switch": "string", lsp: "string", mac: "string", ip: "string", "ovn-nb": "string" },
+  options: { bridge: "string", iface: "string", vlan: "string", rate: "string", burst: "string", "rx-rate": "string", "rx-burst": "string", mtu: "string", "external-id": "list", owner: "string", "ovn-switch": "string", lsp: "string", mac: "string", ip: "list", "ovn-nb": "string", "port-security": "string", "allow-address": "list", "allow-dhcp-server": "flag", "allow-router-adv": "flag" },
   run,
 };
 

@@ -42,6 +42,12 @@ export function linkAttr(dev: string, attr: string): string | undefined {
   return readSys(`${SYSFS}/${dev}/${attr}`);
 }
 
+/** Is the device administratively up (IFF_UP in its flags)? */
+export function isLinkUp(dev: string): boolean {
+  const flags = linkAttr(dev, "flags");
+  return flags !== undefined && (Number.parseInt(flags, 16) & 1) === 1;
+}
+
 /** The bridge (or other master) a device is enslaved to, if any. */
 export function masterOf(dev: string): string | undefined {
   try {

@@ -10,12 +10,16 @@
 // says whether that worked (AfterCommitError).
 import { AfterCommitError, OvsdbError } from "./errors.ts";
 import { connectOvsdb, type RunContext, applyOf } from "./context.ts";
-import { deviceExists, prepareVirtualPort, requireDevice, requireFreeName, setLink } from "./netdev.ts";
+import { deviceExists, isLinkUp, prepareVirtualPort, requireDevice, requireFreeName, setLink } from "./netdev.ts";
 import type { Json, OvsdbClient } from "./ovsdb/client.ts";
 import { commitAttach, detachPort, planAttach, removePort, type DetachResult } from "./ovsdb/ports.ts";
 import { checkInterface, checkResults, watchCfg } from "./ovsdb/transact.ts";
 import { Deadline } from "./deadline.ts";
-import type { DesiredPort } from "./port.ts";
+import { describePortSecurity, portSecurityOf, type DesiredPort } from "./port.ts";
+import type { OpenFlowClient } from "./openflow/client.ts";
+// Loaded only for a port with flows, or on a bridge that carries them: a plug
+// without port security does not pay for the OpenFlow client.
+const portFlows = () => import("./port-security/port.ts");
 import { checkLevels, type Policing, type Shaping } from "./qos.ts";
 import { mark } from "./trace.ts";
 import { ID } from "./ovsdb/keys.ts";
@@ -46,6 +50,10 @@ export interface PlugRequest {
 }
 
 export interface PlugResult {
+  /** Port security: "off", or "on" and what the VM may send from. */
+  portSecurity: string;
+  /** Its flows on the bridge (port security on). */
+  flows?: number;
   bridgeMtu?: number;
   policing: Policing;
   /** The receive limit (bit/s, bits), when there is one. */
@@ -104,11 +112,21 @@ export async function plug(req: PlugRequest, ctx: RunContext, db?: Promise<Ovsdb
   const connecting = db ?? connectOvsdb(ctx);
   connecting.catch(() => undefined);
   if (desired.qos) checkLevels(desired.qos);
+  const security = portSecurityOf(desired);
+  const { policy } = security;
   const client = await connecting;
   mark("ovsdb connected");
+  // The bridge's OpenFlow socket: at once when the port gets flows (its
+  // latency overlaps OVSDB's); when it does not, only if the bridge
+  // carries ovs-vif's flows (known from the read), to clear its ofport's.
+  let flows: Promise<OpenFlowClient> | undefined;
   try {
-    const planning = planAttach(client, desired, ctx.deadline);
+    const planning = planAttach(client, desired, ctx.deadline, policy !== undefined);
     planning.catch(() => undefined);
+    if (policy && !ctx.dryRun) {
+      flows = portFlows().then((m) => m.connectFlows(desired.bridge, ctx));
+      flows.catch(() => undefined);
+    }
     // While OVSDB answers the read: the device checks (the first file call
     // loads libc, ~0.7 ms). Nothing has been changed either way.
     if (!ctx.dryRun) {
@@ -116,7 +134,11 @@ export async function plug(req: PlugRequest, ctx: RunContext, db?: Promise<Ovsdb
       requireFreeName(req.renameField ?? `${req.deviceField} rename`, req.device, desired.name);
     }
     const plan = await planning;
-    const base = { policing: plan.policing, replaced: plan.state.sameNamePorts.length, ...(plan.state.bridgeMtu !== undefined ? { bridgeMtu: plan.state.bridgeMtu } : {}), ...(plan.shaping ? { shaping: plan.shaping } : {}) };
+    if (!policy && plan.state.flows && !ctx.dryRun) {
+      flows = portFlows().then((m) => m.connectFlows(desired.bridge, ctx));
+      flows.catch(() => undefined);
+    }
+    const base = { portSecurity: describePortSecurity(security), policing: plan.policing, replaced: plan.state.sameNamePorts.length, ...(plan.state.bridgeMtu !== undefined ? { bridgeMtu: plan.state.bridgeMtu } : {}), ...(plan.shaping ? { shaping: plan.shaping } : {}) };
     // Looking for stale ports of this NIC goes out now (pipelined on the
     // same connection); they are removed only once the attach succeeded.
     const staleNames = req.nicUuid !== undefined ? findStaleNicPorts(client, req.nicUuid, desired.name, ctx.deadline) : Promise.resolve([] as string[]);
@@ -124,13 +146,20 @@ export async function plug(req: PlugRequest, ctx: RunContext, db?: Promise<Ovsdb
     if (ctx.dryRun) {
       const stale = req.nicUuid !== undefined ? await removeStale(client, await staleNames, req.nicUuid, ctx) : [];
       ctx.dryRun.print(formatTransaction(client.database, plan.ops));
+      if (policy || plan.state.flows) ctx.dryRun.print(`port-security flows of its ofport on ${desired.bridge}: ${base.portSecurity}`);
       ctx.dryRun.print(`ip link set dev ${desired.name} up`);
       return { ...base, stale };
     }
+    // Every check has passed, the OpenFlow socket included: the first change.
+    const flowClient = await flows;
     await req.beforeChanges?.(client);
     if (req.xenBackend) await prepareVirtualPort(req.device, desired.name === req.device ? undefined : desired.name);
+    // No frame of the VM's is forwarded before its flows are in: its device
+    // stays down until then (a Xen backend is down already).
+    else if (policy && isLinkUp(req.device)) await setLink(req.device, "down");
     mark("device prepared");
-    const watch = ctx.opts.wait ? watchCfg(client, ctx.deadline, { interfaces: true }) : undefined;
+    // Flows need the ofport: port security waits for ovs-vswitchd even with --no-wait.
+    const watch = ctx.opts.wait || flowClient ? watchCfg(client, ctx.deadline, { interfaces: true }) : undefined;
     const committed = await commitAttach(client, desired, plan, ctx.deadline);
     mark("committed");
     const result: PlugResult = { ...base, policing: committed.plan.policing, replaced: committed.plan.state.sameNamePorts.length, stale: [] };
@@ -142,10 +171,15 @@ export async function plug(req: PlugRequest, ctx: RunContext, db?: Promise<Ovsdb
         mark("vswitchd applied");
         result.ofport = await checkInterface(client, committed.interfaceUuid, desired.name, ctx.deadline, watch);
       }
+      if (flowClient && result.ofport !== undefined) {
+        result.flows = await (await portFlows()).settlePortFlows(flowClient, { bridge: desired.bridge, name: desired.name, ofport: result.ofport }, policy, ctx);
+        mark("flows set");
+      }
       await setLink(desired.name, "up");
       await req.untilReady?.(client, committed.interfaceUuid);
     } catch (err) {
       watch?.cancel();
+      if (flowClient && policy && result.ofport !== undefined) await (await portFlows()).removeFlowsQuietly(flowClient, { bridge: desired.bridge, name: desired.name, ofport: result.ofport }, ctx);
       throw await rollback(client, ctx, desired, committed.portUuid, err instanceof Error ? err : new Error(String(err)));
     }
     mark("attached");
@@ -154,16 +188,18 @@ export async function plug(req: PlugRequest, ctx: RunContext, db?: Promise<Ovsdb
     return result;
   } finally {
     if (!db) client.close();
+    flows?.then((c) => c.close(), () => undefined);
   }
 }
 
-/** Removes the device's port from whatever bridge holds it (absent is fine)
- * and sets a device that still exists down. */
+/** Removes the device's port from whatever bridge holds it (absent is fine),
+ * then its port-security flows, and sets a device that still exists down. */
 export async function unplug(device: string, ctx: RunContext, db?: Promise<OvsdbClient>): Promise<DetachResult> {
   const client = await (db ?? connectOvsdb(ctx));
   try {
     const res = await detachPort(client, device, applyOf(ctx));
     if (!ctx.dryRun && deviceExists(device)) await setLink(device, "down").catch(() => undefined);
+    if (res.flowPorts.length > 0) await (await portFlows()).removeFlowsAfterUnplug(res.flowPorts, ctx);
     return res;
   } finally {
     if (!db) client.close();
@@ -172,7 +208,17 @@ export async function unplug(device: string, ctx: RunContext, db?: Promise<Ovsdb
 
 /** What a plug made, as the fields of its log line. */
 export function plugFields(desired: DesiredPort, res: PlugResult): Fields {
-  return { device: desired.name, bridge: desired.bridge, vlan_mode: vlanMode(desired.vlan), vlan: describeVlan(desired.vlan), mtu: desired.mtu ?? res.bridgeMtu, ...qosFields(res), ofport: res.ofport };
+  return {
+    device: desired.name,
+    bridge: desired.bridge,
+    vlan_mode: vlanMode(desired.vlan),
+    vlan: describeVlan(desired.vlan),
+    mtu: desired.mtu ?? res.bridgeMtu,
+    ...qosFields(res),
+    ofport: res.ofport,
+    port_security: res.portSecurity === "off" ? undefined : res.portSecurity,
+    flows: res.flows,
+  };
 }
 
 /** What an unplug removed, as the fields of its log line. */

@@ -3,6 +3,9 @@
 import { resolvePolicing, resolveShaping, type QosLevel, type QosResult, type Shaping, type ShapingResult } from "./qos.ts";
 import { portVlanColumns, type VlanSpec } from "./vlan.ts";
 import { ID } from "./ovsdb/keys.ts";
+import { InputError } from "./errors.ts";
+import { buildPolicy, describePolicy, type FieldValue, type PortPolicy } from "./port-security/policy.ts";
+import { resolvePortSecurity, type PortSecurityLevel } from "./port-security/sources.ts";
 
 export interface DesiredPort {
   bridge: string;
@@ -19,6 +22,45 @@ export interface DesiredPort {
   qos?: QosLevel[];
   /** Interface mtu_request; undefined means "the bridge's MTU". */
   mtu?: number;
+  /** Port security's sources (none: off). */
+  portSecurity?: PortSecurityInput;
+}
+
+/** Where a port's port security comes from: its levels, most specific first
+ * (tags, the command line or Xen's ip key, the node default), and the NIC's
+ * own MAC and addresses the filter is built from. */
+export interface PortSecurityInput {
+  levels: PortSecurityLevel[];
+  /** The NIC's MAC: required once port security is on. */
+  mac?: FieldValue;
+  /** How to name the MAC when it is missing (MAC, --mac, OVS_VIF_MAC). */
+  macField: string;
+  ipv4?: FieldValue[];
+  /** The NIC's network's IPv6 prefixes (a /64 gives the MAC's address in it). */
+  ipv6Prefixes?: FieldValue[];
+}
+
+/** A port's port security: the policy when on; where on or off came from. */
+export interface PortSecurity {
+  policy?: PortPolicy;
+  source: string;
+}
+
+/** Resolves and checks a port's port security (every input error names its
+ * field and value); nothing is read or changed. */
+export function portSecurityOf(desired: DesiredPort): PortSecurity {
+  const ps = desired.portSecurity;
+  if (!ps) return { source: "none: off by default" };
+  const choice = resolvePortSecurity(ps.levels);
+  if (!choice.on) return { source: choice.source };
+  if (!ps.mac) throw new InputError(ps.macField, "", `required: port security is on (${choice.source}) and lets the VM send only from its own MAC`);
+  const policy = buildPolicy({ mac: ps.mac, ipv4: ps.ipv4 ?? [], ipv6Prefixes: ps.ipv6Prefixes ?? [], allowAddresses: choice.allowAddresses, allowDhcpServer: choice.allowDhcpServer, allowRouterAdv: choice.allowRouterAdv });
+  return { policy, source: choice.source };
+}
+
+/** "off", or "on" and what the VM may send from, for log lines and status. */
+export function describePortSecurity(c: PortSecurity): string {
+  return c.policy ? `on ${describePolicy(c.policy)}` : "off";
 }
 
 export interface PortColumns {

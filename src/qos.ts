@@ -160,12 +160,17 @@ export interface QosTag {
   value: string;
 }
 
-/** Reads a tag: undefined when it is not an ovs-vif tag; an ovs-vif tag
+/** The port-security tags (src/port-security/sources.ts reads them). */
+const OTHER_FAMILY = /^ovs-vif:(?:nic:.+?:)?(?:port-security|allow-address|allow-dhcp-server|allow-router-adv)(?::|$)/;
+
+/** Reads a tag: undefined when it is not an ovs-vif QoS tag; an ovs-vif tag
  * that does not parse, or whose value is not valid, is an error. */
 export function parseQosTag(field: string, tag: string): QosTag | undefined {
-  if (!tag.startsWith(PREFIX) || tag.startsWith(`${PREFIX}ovn-switch:`)) return undefined;
+  if (!tag.startsWith(PREFIX) || tag.startsWith(`${PREFIX}ovn-switch:`) || OTHER_FAMILY.test(tag)) return undefined;
   const m = /^ovs-vif:(?:nic:(.+):)?(rate|burst|rx-rate|rx-burst):([^:]+)$/.exec(tag);
-  if (!m) throw new InputError(field, tag, "not an ovs-vif tag (expected ovs-vif:[nic:ID:]KIND:VALUE, KIND rate, burst, rx-rate or rx-burst)");
+  if (!m) {
+    throw new InputError(field, tag, "not an ovs-vif tag (expected ovs-vif:[nic:ID:]KIND:VALUE, KIND rate, burst, rx-rate or rx-burst; or port-security:on|off, allow-address:ADDRESS, allow-dhcp-server, allow-router-adv)");
+  }
   const hit: QosTag = { tag, kind: m[2] as QosTag["kind"], value: m[3]! };
   if (m[1] !== undefined) hit.nic = m[1];
   validateValue(field, tag, hit.kind, hit.value);

@@ -9,6 +9,7 @@ import { ID } from "../ovsdb/keys.ts";
 import { ovnConfigPath } from "../paths.ts";
 import { plug, plugFields } from "../plug.ts";
 import type { DesiredPort } from "../port.ts";
+import { parseMac } from "../names.ts";
 
 export interface OvnAttach {
   /** The logical switch (--ovn-switch). */
@@ -16,7 +17,7 @@ export interface OvnAttach {
   /** Its logical port (default: the device's name). */
   lsp: string;
   mac: string;
-  ip?: string;
+  ips: string[];
   /** --ovn-nb, else OVN_NB_DB, else the node's OVN settings. */
   nb?: string;
 }
@@ -24,14 +25,16 @@ export interface OvnAttach {
 /** Plugs the port; the fields of its log line. */
 export async function attach(desired: DesiredPort, ovn: OvnAttach | undefined, ctx: RunContext): Promise<Fields> {
   if (!ovn) {
-    const res = await plug({ desired, device: desired.name, deviceField: "--iface" }, ctx);
-    return plugFields(desired, res);
+    const mac = desired.portSecurity?.mac;
+    const withMac: DesiredPort = mac ? { ...desired, interfaceIds: { ...desired.interfaceIds, [ID.attachedMac]: parseMac(mac.field, mac.value) } } : desired;
+    const res = await plug({ desired: withMac, device: desired.name, deviceField: "--iface" }, ctx);
+    return plugFields(withMac, res);
   }
   const config = loadOvnConfig(ovn.nb);
   if (!config) throw new UsageError("--ovn-switch", ovn.ls, `no OVN Northbound database: --ovn-nb REMOTE, OVN_NB_DB, or ${ovnConfigPath()}`);
   if (desired.bridge !== config.bridge) throw new InputError("--bridge", desired.bridge, `an OVN port goes on the integration bridge ${config.bridge}`);
   const withIds: DesiredPort = { ...desired, interfaceIds: { ...desired.interfaceIds, [ID.ifaceId]: ovn.lsp, [ID.attachedMac]: ovn.mac } };
-  const port: OvnPort = { lsp: { name: ovn.lsp, ls: ovn.ls, address: ovn.ip ? `${ovn.mac} ${ovn.ip}` : ovn.mac, externalIds: { [ID.owner]: desired.owner } }, lsField: "--ovn-switch" };
+  const port: OvnPort = { lsp: { name: ovn.lsp, ls: ovn.ls, address: [ovn.mac, ...ovn.ips].join(" "), externalIds: { [ID.owner]: desired.owner } }, lsField: "--ovn-switch" };
   const db = connectOvsdb(ctx);
   db.catch(() => undefined);
   try {

@@ -74,7 +74,7 @@ async function reconcileInstance(hook: InstanceHookContext, db: OvsdbClient, ctx
   const ports = await ganetiPorts(db, ctx, hook.instance.name);
   const mine = ports.filter((p) => hook.instance.nics.some((n) => n.uuid === p.ifaceIds[ID.nicUuid] && n.mode === "openvswitch"));
   const gone = ports.filter((p) => !mine.includes(p));
-  const results = await reconcileGanetiPorts(db, ctx, mine, [hook.instance], (_inst, nic) => hook.instance.networkTags.get(nic.index) ?? []);
+  const results = await reconcileGanetiPorts(db, ctx, mine, [hook.instance], (_inst, nic) => hook.instance.networks.get(nic.index));
   const ovn = await import("../ovn/lifecycle.ts");
   results.push(...(await ovn.promotePorts(mine, ctx, db)).map(line));
   const config = ovn.nodeOvn();

@@ -14,7 +14,7 @@ import { ganetiNicDown, ganetiNicUp } from "../modes/index.ts";
 import { parseInstanceName } from "../names.ts";
 import { isLinuxBridge } from "../netdev.ts";
 import { plug, plugFields } from "../plug.ts";
-import { nodeDefaultsLevel } from "../sources/defaults.ts";
+import { nodeDefaultsLevel, nodePortSecurityLevel } from "../sources/defaults.ts";
 import { fileVars, parseScriptNic, xenNicFilePath, type ScriptNic } from "../sources/ganeti.ts";
 import { readNicFile } from "../sources/nicfile.ts";
 import { readXenVifKeys, targetDeviceName, xenDesiredPort, xenMtu, xenRateLevel, xenVmIds, type XenInvocation, type XenVifKeys } from "../sources/xen.ts";
@@ -84,7 +84,7 @@ async function up(inv: XenInvocation, found: FoundNic, ctx: RunContext): Promise
     const nic: ScriptNic = { source: "xenstore", instance: found.instance ?? "", index: found.devid, mode: "bridged", link: bridge, vlan: "", tags: [], networkTags: [], device };
     return ganetiNicUp(nic, ctx, { deviceField: deviceField(inv), currentDevice: inv.device });
   }
-  const { desired } = xenDesiredPort(inv, keys, device, (b) => [nodeDefaultsLevel(b)]);
+  const { desired } = xenDesiredPort(inv, keys, device, (b) => [nodeDefaultsLevel(b)], (b) => [nodePortSecurityLevel(b)]);
   desired.owner = "ganeti";
   if (found.instance !== undefined) desired.interfaceIds[ID.instance] = found.instance;
   desired.interfaceIds[ID.nicIndex] = String(found.devid);

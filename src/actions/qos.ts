@@ -3,10 +3,10 @@
 // in place on the node where the instance runs.
 import { connectOvsdb, out, withOvsdb, type RunContext } from "../context.ts";
 import { isLocalNode, reportAnswers, runWithView } from "../ganeti/cluster.ts";
-import { ganetiNicPort, nicParamsOf } from "../ganeti/nic-port.ts";
-import { addTags, findNic, networkTagsOf, queryInstance, queryInstances, removeTags, type GanetiInstance } from "../ganeti/query.ts";
-import type { InstanceNic } from "../nic.ts";
-import { ganetiPorts, networkTagsFrom, reconcileGanetiPorts } from "../ganeti/reconcile.ts";
+import { configuredNicFields, ganetiNicPort, nicParamsOf } from "../ganeti/nic-port.ts";
+import { addTags, findNic, networksOf, queryInstance, queryInstances, removeTags, type GanetiInstance } from "../ganeti/query.ts";
+import type { GanetiNetworkInfo, InstanceNic } from "../nic.ts";
+import { ganetiPorts, networksFrom, reconcileGanetiPorts } from "../ganeti/reconcile.ts";
 import { reportOutcomes } from "../outcome.ts";
 import { ID } from "../ovsdb/keys.ts";
 import type { ManagedPort } from "../ovsdb/ports.ts";
@@ -33,15 +33,15 @@ const TX: readonly QosKind[] = ["rate", "burst"];
 const RX: readonly QosKind[] = ["rx-rate", "rx-burst"];
 
 /** The NIC's desired port with the instance's tags as they would be. */
-function desiredOf(inst: GanetiInstance, nic: InstanceNic, networkTags: string[], device: string) {
-  return ganetiNicPort(nicParamsOf(inst, nic, networkTags), device, [nodeDefaultsLevel(nic.link)]);
+function desiredOf(inst: GanetiInstance, nic: InstanceNic, network: GanetiNetworkInfo | undefined, device: string) {
+  return ganetiNicPort(nicParamsOf(inst, nic, network), device, [nodeDefaultsLevel(nic.link)], configuredNicFields(inst, nic));
 }
 
 /** The NIC's QoS with the new tags, resolved exactly as its NIC script will
  * (the bridge's MTU on this node, else Ganeti's default 1500): a value the
  * hook would refuse is refused before Ganeti is changed. */
 async function checkNicQos(inst: GanetiInstance, nic: InstanceNic, ctx: RunContext): Promise<void> {
-  const desired = desiredOf(inst, nic, (await networkTagsOf([inst])).get(nic.network ?? "") ?? [], "check");
+  const desired = desiredOf(inst, nic, (await networksOf([inst])).get(nic.network ?? ""), "check");
   const db = await connectOvsdb(ctx).catch(() => undefined);
   const mtu = db ? await bridgeMtu(db, nic.link, ctx.deadline).finally(() => db.close()).catch(() => undefined) : undefined;
   effectivePolicing(desired, mtu ?? DEFAULT_MTU);
@@ -77,7 +77,7 @@ export async function editNicQos(edit: QosEdit, ctx: RunContext): Promise<number
       out(`${instance} nic ${nic.index}: tags set; no running port on this node (applied at the next start)\n`);
       return 0;
     }
-    const results = await reconcileGanetiPorts(db, ctx, ports, [after], networkTagsFrom(await networkTagsOf([after])));
+    const results = await reconcileGanetiPorts(db, ctx, ports, [after], networksFrom(await networksOf([after])));
     return reportOutcomes(results, ctx, `qos ${action} `) ? 1 : 0;
   });
 }
@@ -99,7 +99,7 @@ async function applyOnNode(node: string, instance: string, ctx: RunContext, what
  * from, and its port on this node. */
 export async function showQos(names: string[], ctx: RunContext): Promise<number> {
   const instances = await queryInstances(names);
-  const networkTags = await networkTagsOf(instances);
+  const networks = await networksOf(instances);
   let live = new Map<string, ManagedPort>();
   try {
     live = await withOvsdb(ctx, async (db) => new Map((await ganetiPorts(db, ctx)).map((p) => [p.ifaceIds[ID.nicUuid] ?? "", p])));
@@ -113,7 +113,7 @@ export async function showQos(names: string[], ctx: RunContext): Promise<number>
         rows.push([inst.name, String(nic.index), nic.mode, ...Array<string>(9).fill("-")]);
         continue;
       }
-      const desired = desiredOf(inst, nic, networkTags.get(nic.network ?? "") ?? [], "show");
+      const desired = desiredOf(inst, nic, networks.get(nic.network ?? ""), "show");
       const q = effectivePolicing(desired);
       const rx = effectiveShaping(desired);
       const rxBurst = rx.shaping?.burst !== undefined ? String(rx.shaping.burst) : rx.shaping ? "default" : "0";

@@ -3,8 +3,8 @@
 // --cluster, on every node from the master in one command.
 import { out, withOvsdb, type RunContext } from "../context.ts";
 import { noteReconciled, reportAnswers, runWithView } from "../ganeti/cluster.ts";
-import { networkTagsOf, queryInstances, type GanetiInstance } from "../ganeti/query.ts";
-import { ganetiPorts, networkTagsFrom, reconcileGanetiPorts, type NetworkTags } from "../ganeti/reconcile.ts";
+import { networksOf, queryInstances, type GanetiInstance } from "../ganeti/query.ts";
+import { ganetiPorts, networksFrom, reconcileGanetiPorts, type NetworkOf } from "../ganeti/reconcile.ts";
 import { reportOutcomes } from "../outcome.ts";
 import { exportGanetiView, readSnapshot, type GanetiSnapshot } from "../ganeti/snapshot.ts";
 import { parseInstanceName } from "../names.ts";
@@ -19,16 +19,16 @@ export interface ReconcileRequest {
 }
 
 /** Ganeti's view of the named instances: the exported file, else the CLI. */
-async function instancesOf(names: string[], snapshot: GanetiSnapshot | undefined): Promise<{ instances: GanetiInstance[]; networkTags: NetworkTags }> {
+async function instancesOf(names: string[], snapshot: GanetiSnapshot | undefined): Promise<{ instances: GanetiInstance[]; networkOf: NetworkOf }> {
   if (snapshot) {
-    return { instances: snapshot.instances.filter((i) => names.includes(i.name)), networkTags: networkTagsFrom(new Map(Object.entries(snapshot.networks))) };
+    return { instances: snapshot.instances.filter((i) => names.includes(i.name)), networkOf: networksFrom(new Map(Object.entries(snapshot.networks))) };
   }
   const instances = await queryInstances(names).catch(async () => {
     // One unknown name fails the whole query: ask for the known ones.
     const all = await queryInstances();
     return all.filter((i) => names.includes(i.name));
   });
-  return { instances, networkTags: networkTagsFrom(await networkTagsOf(instances)) };
+  return { instances, networkOf: networksFrom(await networksOf(instances)) };
 }
 
 /** This node's Ganeti ports in line with Ganeti; the exit code. */
@@ -43,8 +43,8 @@ export async function reconcileNode(req: ReconcileRequest, ctx: RunContext): Pro
     }
     // Only instance names that are names (a foreign port's ids are not checked elsewhere).
     const names = [...new Set(ports.map((p) => p.ifaceIds[ID.instance]).filter((n): n is string => !!n && isInstanceName(n)))];
-    const { instances, networkTags } = await instancesOf(names, snapshot);
-    const results = await reconcileGanetiPorts(db, ctx, ports, instances, networkTags);
+    const { instances, networkOf } = await instancesOf(names, snapshot);
+    const results = await reconcileGanetiPorts(db, ctx, ports, instances, networkOf);
     const failed = reportOutcomes(results, ctx, "reconcile ");
     if (!failed && !ctx.dryRun && req.instance === undefined) noteReconciled();
     return failed ? 1 : 0;

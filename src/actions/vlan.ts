@@ -3,8 +3,8 @@
 import { connectOvsdb, out, type RunContext } from "../context.ts";
 import { InputError } from "../errors.ts";
 import { run } from "../exec.ts";
-import { findNic, networkTagsOf, noHotplugOptions, queryInstance } from "../ganeti/query.ts";
-import { ganetiPorts, networkTagsFrom, reconcileGanetiPorts } from "../ganeti/reconcile.ts";
+import { findNic, networksOf, noHotplugOptions, queryInstance } from "../ganeti/query.ts";
+import { ganetiPorts, networksFrom, reconcileGanetiPorts } from "../ganeti/reconcile.ts";
 import { reportOutcomes } from "../outcome.ts";
 import { editVlan, type VlanEdit } from "../ganeti/vlan-edit.ts";
 import { ID } from "../ovsdb/keys.ts";
@@ -34,7 +34,7 @@ export async function changeNicVlan(instance: string, nicId: string, edit: VlanE
       return 0;
     }
     const updated = { ...inst, nics: inst.nics.map((n) => (n.uuid === nic.uuid ? { ...n, vlan: after } : n)) };
-    const results = await reconcileGanetiPorts(db, ctx, ports, [updated], networkTagsFrom(await networkTagsOf([updated])));
+    const results = await reconcileGanetiPorts(db, ctx, ports, [updated], networksFrom(await networksOf([updated])));
     return reportOutcomes(results, ctx, "vlan ") ? 1 : 0;
   } finally {
     db.close();

@@ -4,7 +4,7 @@ import { connectOvsdb, type RunContext } from "../context.ts";
 import type { Fields } from "../log.ts";
 import { loadDeviceCalls } from "../netdev.ts";
 import { plug, plugFields, unplug, unplugFields } from "../plug.ts";
-import { nodeDefaultsLevel } from "../sources/defaults.ts";
+import { nodeDefaultsLevel, nodePortSecurityLevel } from "../sources/defaults.ts";
 import { readXenVifKeys, targetDeviceName, xenDesiredPort, type XenInvocation } from "../sources/xen.ts";
 import { openXenStore } from "../sources/xenstore.ts";
 import { mark } from "../trace.ts";
@@ -28,7 +28,7 @@ export async function xenVif(inv: XenInvocation, ctx: RunContext): Promise<Field
     const device = targetDeviceName(inv, keys);
     if (!up) return unplugFields(device, await unplug(device, ctx, db));
     const started = Date.now();
-    const { desired, vlanSource } = xenDesiredPort(inv, keys, device, (bridge) => [nodeDefaultsLevel(bridge)]);
+    const { desired, vlanSource } = xenDesiredPort(inv, keys, device, (bridge) => [nodeDefaultsLevel(bridge)], (bridge) => [nodePortSecurityLevel(bridge)]);
     const res = await plug({ desired, device: inv.device, deviceField: inv.typeIf === "tap" ? "INTERFACE" : "vif", renameField: "vifname", xenBackend: true }, ctx, db);
     if (ctx.dryRun) ctx.dryRun.print(`xenstore-write ${inv.xenbusPath}/hotplug-status connected`);
     else await xs.write(`${inv.xenbusPath}/hotplug-status`, "connected");

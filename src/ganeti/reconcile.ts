@@ -3,25 +3,27 @@
 import { type RunContext, applyOf } from "../context.ts";
 import type { OvsdbClient } from "../ovsdb/client.ts";
 import { listManagedPorts, reconcilePort, type ManagedPort } from "../ovsdb/ports.ts";
+import { describePortSecurity, portSecurityOf, type PortSecurity } from "../port.ts";
 import type { Outcome } from "../outcome.ts";
 import { nodeDefaultsLevel } from "../sources/defaults.ts";
-import { ganetiNicPort, nicParamsOf } from "./nic-port.ts";
-import type { InstanceNic } from "../nic.ts";
+import { configuredNicFields, ganetiNicPort, nicParamsOf } from "./nic-port.ts";
+import type { GanetiNetworkInfo, InstanceNic } from "../nic.ts";
 import type { GanetiInstance } from "./query.ts";
 import { ID } from "../ovsdb/keys.ts";
 
-export type NetworkTags = (inst: GanetiInstance, nic: InstanceNic) => string[];
+/** The network of an instance's NIC, as the caller knows it. */
+export type NetworkOf = (inst: GanetiInstance, nic: InstanceNic) => GanetiNetworkInfo | undefined;
 
-/** Network tags from a name -> tags map (the CLI's or a snapshot's). */
-export function networkTagsFrom(tags: ReadonlyMap<string, string[]>): NetworkTags {
-  return (_inst, nic) => (nic.network ? (tags.get(nic.network) ?? []) : []);
+/** Networks from a name -> network map (the CLI's or a snapshot's). */
+export function networksFrom(networks: ReadonlyMap<string, GanetiNetworkInfo>): NetworkOf {
+  return (_inst, nic) => (nic.network ? networks.get(nic.network) : undefined);
 }
 
 export async function ganetiPorts(db: OvsdbClient, ctx: RunContext, instance?: string): Promise<ManagedPort[]> {
   return (await listManagedPorts(db, ctx.deadline)).filter((p) => p.owner === "ganeti" && (instance === undefined || p.ifaceIds[ID.instance] === instance));
 }
 
-export async function reconcileGanetiPorts(db: OvsdbClient, ctx: RunContext, ports: ManagedPort[], instances: GanetiInstance[], networkTags: NetworkTags): Promise<Outcome[]> {
+export async function reconcileGanetiPorts(db: OvsdbClient, ctx: RunContext, ports: ManagedPort[], instances: GanetiInstance[], networkOf: NetworkOf): Promise<Outcome[]> {
   const byName = new Map(instances.map((i) => [i.name, i]));
   const out: Outcome[] = [];
   for (const port of ports) {
@@ -42,13 +44,12 @@ export async function reconcileGanetiPorts(db: OvsdbClient, ctx: RunContext, por
       continue;
     }
     try {
-      const desired = ganetiNicPort(nicParamsOf(inst, nic, networkTags(inst, nic)), port.name, [nodeDefaultsLevel(nic.link)], {
-        link: `${inst.name} nic ${nic.index} link`,
-        vlan: `${inst.name} nic ${nic.index} vlan`,
-      });
-      const res = await reconcilePort(db, desired, applyOf(ctx));
+      const desired = ganetiNicPort(nicParamsOf(inst, nic, networkOf(inst, nic)), port.name, [nodeDefaultsLevel(nic.link)], configuredNicFields(inst, nic));
+      const security = portSecurityOf(desired);
+      const res = await reconcilePort(db, desired, applyOf(ctx), security.policy !== undefined);
       const rate = res.policing ? ` rate=${res.policing.rate} burst=${res.policing.burst}` : "";
-      out.push({ line: `${label}: ${res.status}${rate}${res.changes.length ? ` (${res.changes.join("; ")})` : ""}`, failed: false });
+      const flows = await settleFlows(port, desired.bridge, security, ctx);
+      out.push({ line: `${label}: ${res.status}${rate}${res.changes.length ? ` (${res.changes.join("; ")})` : ""}${flows}`, failed: false });
     } catch (err) {
       out.push({ line: `${label}: failed: ${(err as Error).message}`, failed: true });
     }
@@ -56,3 +57,19 @@ export async function reconcileGanetiPorts(db: OvsdbClient, ctx: RunContext, por
   return out;
 }
 
+
+/** The port's port-security flows replaced in place as its policy says (or
+ * removed, on a bridge that carries ovs-vif's flows); a note for its line. */
+async function settleFlows(port: ManagedPort, bridge: string, security: PortSecurity, ctx: RunContext): Promise<string> {
+  if (!security.policy && !(port.bridgeFlows && port.bridge === bridge)) return "";
+  if (port.ofport === undefined || port.ofport < 1) return security.policy ? " port-security: no ofport yet, flows not set" : "";
+  if (ctx.dryRun) return ` port-security: would set ${describePortSecurity(security)}`;
+  const { connectFlows, settlePortFlows } = await import("../port-security/port.ts");
+  const client = await connectFlows(bridge, ctx);
+  try {
+    const n = await settlePortFlows(client, { bridge, name: port.name, ofport: port.ofport }, security.policy, ctx);
+    return security.policy ? ` port-security: ${n} flows` : "";
+  } finally {
+    client.close();
+  }
+}

@@ -25,9 +25,11 @@ export function ganetiDesiredPort(nic: ScriptNic, device: string, tail: QosLevel
       vlan: nic.vlan,
       tags: nic.tags,
       networkTags: nic.networkTags,
+      ...(nic.ip !== undefined ? { ip: nic.ip } : {}),
+      ...(nic.network?.subnet6 !== undefined ? { networkSubnet6: nic.network.subnet6 } : {}),
     },
     device,
     tail,
-    { link: F("LINK"), vlan: F("VLAN") },
+    { link: F("LINK"), vlan: F("VLAN"), mac: F("MAC"), ip: F("IP"), subnet6: F("NETWORK_SUBNET6") },
   );
 }

@@ -25,6 +25,10 @@ export const ID = {
   uplink: "ovs-vif-uplink",
   /** Bridge: a switch ovs-vif applied (value "managed" when the spec says so). */
   switch: "ovs-vif-switch",
+  /** Bridge: ovs-vif has put port-security flows on it (value "true"); a
+   * port plugged there with port security off has its ofport's flows
+   * removed, a bridge without it is never asked. */
+  portSecurity: "ovs-vif-port-security",
   /** Interface, written by ovn-controller: the port's flows are in place. */
   ovnInstalled: "ovn-installed",
   /** Open_vSwitch: this node's OVN chassis name. */

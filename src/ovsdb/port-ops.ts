@@ -4,7 +4,8 @@ import type { Json, Row } from "./json.ts";
 import { portColumns, type DesiredPort } from "../port.ts";
 import { insertRow } from "./port-columns.ts";
 import { deleteOwnQos, insertShaping, ownQosGuards, type OwnQos } from "./port-qos.ts";
-import { namedUuid, set, uuid } from "./values.ts";
+import { ID } from "./keys.ts";
+import { map, namedUuid, set, uuid } from "./values.ts";
 
 /** What the read phase found. */
 export interface AttachState {
@@ -14,6 +15,15 @@ export interface AttachState {
   bridgeMtu?: number;
   /** QoS/Queue rows ovs-vif made for a port of this name: replaced too. */
   own: OwnQos;
+  /** The bridge carries ovs-vif's port-security flows (its external_ids mark). */
+  flows?: boolean;
+  /** This port gets port-security flows: the bridge is marked in the same transaction. */
+  markFlows?: boolean;
+}
+
+/** Marks a bridge as carrying ovs-vif's port-security flows. */
+export function markFlowsOp(bridgeUuid: string): Json {
+  return { op: "mutate", table: "Bridge", where: where("_uuid", uuid(bridgeUuid)), mutations: [["external_ids", "insert", map({ [ID.portSecurity]: "true" })]] };
 }
 
 export const where = (column: string, value: Json): Json => [[column, "==", value]];
@@ -63,6 +73,7 @@ export function attachOps(desired: DesiredPort, state: AttachState, comment: str
     { op: "insert", table: "Interface", row: insertRow("Interface", desired.name, cols), "uuid-name": "iface" },
     { op: "insert", table: "Port", row: portRow, "uuid-name": "port" },
     { op: "mutate", table: "Bridge", where: where("_uuid", uuid(state.bridgeUuid)), mutations: [["ports", "insert", set([namedUuid("port")])]] },
+    ...(state.markFlows && !state.flows ? [markFlowsOp(state.bridgeUuid)] : []),
     ...bumpNextCfg(),
     { op: "comment", comment },
   );

@@ -7,7 +7,7 @@ import { effectivePolicing, effectiveShaping, portColumns, type DesiredPort } fr
 import type { Policing, Shaping } from "../qos.ts";
 import type { Json, OperationResult, OvsdbClient, Row } from "./client.ts";
 import { ID } from "./keys.ts";
-import { attachOps, bumpNextCfg, detachOps, guard, removeManyOps, type AttachState } from "./port-ops.ts";
+import { attachOps, bumpNextCfg, detachOps, guard, markFlowsOp, removeManyOps, type AttachState } from "./port-ops.ts";
 import { diffRow, selectColumns } from "./port-columns.ts";
 import { ownQosFrom, ownQosGuards, ownQosSelect, portQosOf, reconcileShaping, type OwnQos } from "./port-qos.ts";
 import { bridgeMtuOf, bridgeMtuSelect, byName, byUuid, everyRow, read } from "./select.ts";
@@ -31,24 +31,30 @@ export interface AttachPlan {
   shaping?: Shaping;
 }
 
-async function readAttachState(client: OvsdbClient, desired: DesiredPort, deadline: Deadline): Promise<AttachState> {
+async function readAttachState(client: OvsdbClient, desired: DesiredPort, deadline: Deadline, markFlows: boolean): Promise<AttachState> {
   const [bridges, sameName, mtu, qos, queues] = await read(client, deadline, `read bridge ${desired.bridge}`, [
-    { table: "Bridge", where: byName(desired.bridge), columns: ["_uuid"] },
+    { table: "Bridge", where: byName(desired.bridge), columns: ["_uuid", "external_ids"] },
     { table: "Port", where: byName(desired.name), columns: ["_uuid"] },
     bridgeMtuSelect(desired.bridge),
     ...ownQosSelect(desired.name),
   ]);
   const bridge = bridges![0];
   if (!bridge) throw new StateError(desired.bridgeField ?? "bridge", desired.bridge, "no such bridge in OVSDB");
-  const state: AttachState = { bridgeUuid: uuidOf(bridge._uuid), sameNamePorts: sameName!.map((r) => uuidOf(r._uuid)), own: ownQosFrom(qos, queues) };
+  const state: AttachState = { bridgeUuid: uuidOf(bridge._uuid), sameNamePorts: sameName!.map((r) => uuidOf(r._uuid)), own: ownQosFrom(qos, queues), flows: hasFlows(bridge), markFlows };
   const bridgeMtu = bridgeMtuOf(mtu!);
   if (bridgeMtu !== undefined) state.bridgeMtu = bridgeMtu;
   return state;
 }
 
-/** Reads what the attach depends on and builds its one transaction. */
-export async function planAttach(client: OvsdbClient, desired: DesiredPort, deadline: Deadline): Promise<AttachPlan> {
-  const state = await readAttachState(client, desired, deadline);
+/** Does the bridge carry ovs-vif's port-security flows (its mark)? */
+export function hasFlows(bridge: Row | undefined): boolean {
+  return mapEntries(bridge?.external_ids)[ID.portSecurity] === "true";
+}
+
+/** Reads what the attach depends on and builds its one transaction
+ * (`markFlows`: the port gets port-security flows, the bridge is marked). */
+export async function planAttach(client: OvsdbClient, desired: DesiredPort, deadline: Deadline, markFlows = false): Promise<AttachPlan> {
+  const state = await readAttachState(client, desired, deadline, markFlows);
   const { shaping } = effectiveShaping(desired, state.bridgeMtu);
   const comment = `ovs-vif: attach ${desired.name} to ${desired.bridge} (${desired.owner})`;
   return { state, ops: attachOps(desired, state, comment), policing: effectivePolicing(desired, state.bridgeMtu).policing, ...(shaping ? { shaping } : {}) };
@@ -72,7 +78,7 @@ export interface CommittedAttach {
 export async function commitAttach(client: OvsdbClient, desired: DesiredPort, first: AttachPlan, deadline: Deadline): Promise<CommittedAttach> {
   let plan: AttachPlan | undefined = first;
   return transactWithRetry(client, deadline, `attach ${desired.name}`, async () => {
-    const p = plan ?? (await planAttach(client, desired, deadline));
+    const p = plan ?? (await planAttach(client, desired, deadline, first.state.markFlows));
     plan = undefined;
     return {
       ops: p.ops,
@@ -99,6 +105,16 @@ export async function removePort(client: OvsdbClient, name: string, portUuid: st
 export interface DetachResult {
   removed: number;
   bridges: string[];
+  /** The removed ports' ofports on bridges that carry port-security flows:
+   * those flows go next (src/port-security/port.ts). */
+  flowPorts: FlowPort[];
+}
+
+/** A port whose ofport may have ovs-vif's port-security flows on its bridge. */
+export interface FlowPort {
+  bridge: string;
+  name: string;
+  ofport: number;
 }
 
 /** The committed change's next_cfg (none in a dry run or for an empty one). */
@@ -107,17 +123,23 @@ const nextCfgOf = (ops: Json[], results: OperationResult[] | undefined) => (resu
 /** Removes every port named `name` (absent is fine). */
 export async function detachPort(client: OvsdbClient, name: string, opts: ApplyOptions): Promise<DetachResult> {
   const outcome = await commit(client, `detach ${name}`, async () => {
-    const [ports, qos, queues] = await read(client, opts.deadline, `read port ${name}`, [{ table: "Port", where: byName(name), columns: ["_uuid"] }, ...ownQosSelect(name)]);
+    const [ports, ifaces, qos, queues] = await read(client, opts.deadline, `read port ${name}`, [
+      { table: "Port", where: byName(name), columns: ["_uuid"] },
+      { table: "Interface", where: byName(name), columns: ["ofport"] },
+      ...ownQosSelect(name),
+    ]);
     const portUuids = ports!.map((r) => uuidOf(r._uuid));
     const own = ownQosFrom(qos, queues);
-    const [holders] = portUuids.length > 0 ? await read(client, opts.deadline, `read bridge of ${name}`, [{ table: "Bridge", where: [["ports", "includes", set(portUuids.map(uuid))]], columns: ["name"] }]) : [[]];
+    const [holders] = portUuids.length > 0 ? await read(client, opts.deadline, `read bridge of ${name}`, [{ table: "Bridge", where: [["ports", "includes", set(portUuids.map(uuid))]], columns: ["name", "external_ids"] }]) : [[]];
     const bridges = holders!.map((r) => String(r.name));
+    const ofport = optionalAtom(ifaces![0]?.ofport);
+    const flowPorts = typeof ofport === "number" && ofport > 0 ? holders!.filter(hasFlows).map((b) => ({ bridge: String(b.name), name, ofport })) : [];
     const nothing = portUuids.length === 0 && own.qos.length === 0 && own.queues.length === 0;
     const ops = nothing ? [] : detachOps(name, portUuids, own, `ovs-vif: detach ${name}`);
-    return { ops, done: (results) => ({ removed: portUuids.length, bridges, nextCfg: nextCfgOf(ops, results) }) };
+    return { ops, done: (results) => ({ removed: portUuids.length, bridges, flowPorts, nextCfg: nextCfgOf(ops, results) }) };
   }, opts);
   if (opts.wait && outcome.nextCfg !== undefined) await waitCommitted(client, outcome.nextCfg, opts.deadline, `the removal of ${name}`);
-  return { removed: outcome.removed, bridges: outcome.bridges };
+  return { removed: outcome.removed, bridges: outcome.bridges, flowPorts: outcome.flowPorts };
 }
 
 export interface ReconcileResult {
@@ -138,11 +160,11 @@ interface ReconcilePlan {
 
 /** Reads the port as it is and builds the transaction that brings it to
  * `desired`; undefined when there is no such port. */
-async function planReconcile(client: OvsdbClient, desired: DesiredPort, deadline: Deadline): Promise<ReconcilePlan | undefined> {
+async function planReconcile(client: OvsdbClient, desired: DesiredPort, deadline: Deadline, markFlows: boolean): Promise<ReconcilePlan | undefined> {
   const [ports, ifaces, bridges, mtu, qos, queues] = await read(client, deadline, `read port ${desired.name}`, [
     { table: "Port", where: byName(desired.name), columns: selectColumns("Port", ["interfaces", "qos"]) },
     { table: "Interface", where: byName(desired.name), columns: selectColumns("Interface") },
-    { table: "Bridge", where: byName(desired.bridge), columns: ["_uuid"] },
+    { table: "Bridge", where: byName(desired.bridge), columns: ["_uuid", "external_ids"] },
     bridgeMtuSelect(desired.bridge),
     ...ownQosSelect(desired.name),
   ]);
@@ -170,6 +192,10 @@ async function planReconcile(client: OvsdbClient, desired: DesiredPort, deadline
     if (holderUuid) ops.push({ op: "mutate", table: "Bridge", where: byUuid(holderUuid), mutations: [["ports", "delete", set([uuid(portUuid)])]] });
     ops.push({ op: "mutate", table: "Bridge", where: byUuid(bridgeUuid), mutations: [["ports", "insert", set([uuid(portUuid)])]] });
   }
+  if (markFlows && !hasFlows(bridge)) {
+    changes.push(`bridge ${desired.bridge}: marked as carrying port-security flows`);
+    ops.push(markFlowsOp(bridgeUuid));
+  }
   if (Object.keys(portDiff.update).length) ops.push({ op: "update", table: "Port", where: byUuid(portUuid), row: portDiff.update });
   if (Object.keys(ifaceDiff.update).length) ops.push({ op: "update", table: "Interface", where: byUuid(uuidOf(iface._uuid)), row: ifaceDiff.update });
   ops.push(...rx.ops, ...bumpNextCfg(), { op: "comment", comment: `ovs-vif: reconcile ${desired.name} (${desired.owner})` });
@@ -179,9 +205,9 @@ async function planReconcile(client: OvsdbClient, desired: DesiredPort, deadline
 /** Brings an existing port to the desired state in place: same Port and
  * Interface rows (same _uuid), one transaction, moved to another bridge only
  * if the desired bridge differs. A port that does not exist is left alone. */
-export async function reconcilePort(client: OvsdbClient, desired: DesiredPort, opts: ApplyOptions): Promise<ReconcileResult> {
+export async function reconcilePort(client: OvsdbClient, desired: DesiredPort, opts: ApplyOptions, markFlows = false): Promise<ReconcileResult> {
   const outcome = await commit(client, `reconcile ${desired.name}`, async () => {
-    const p = await planReconcile(client, desired, opts.deadline);
+    const p = await planReconcile(client, desired, opts.deadline, markFlows);
     const ops = p?.ops ?? [];
     return { ops, done: (results) => ({ p, nextCfg: nextCfgOf(ops, results) }) };
   }, opts);
@@ -201,6 +227,8 @@ export interface ManagedPort {
   ifaceIds: Record<string, string>;
   ofport?: number;
   error?: string;
+  /** Its bridge carries ovs-vif's port-security flows. */
+  bridgeFlows?: boolean;
 }
 
 /** ovs-vif's ports (`name`: only the ports of that name). */
@@ -209,10 +237,11 @@ export async function listManagedPorts(client: OvsdbClient, deadline: Deadline, 
   // filtered here; only names, ids and uuids travel, not statistics.
   const [ports, bridges] = await read(client, deadline, "list managed ports", [
     { table: "Port", where: name === undefined ? everyRow : byName(name), columns: ["_uuid", "name", "external_ids", "interfaces"] },
-    { table: "Bridge", where: everyRow, columns: ["name", "ports"] },
+    { table: "Bridge", where: everyRow, columns: ["name", "ports", "external_ids"] },
   ]);
   const holder = new Map<string, string>();
   for (const b of bridges!) for (const p of setItems(b.ports)) holder.set(uuidOf(p), String(b.name));
+  const flowBridges = new Set(bridges!.filter(hasFlows).map((b) => String(b.name)));
   const managed = ports!.filter((r) => mapEntries(r.external_ids)[ID.owner] !== undefined);
   if (managed.length === 0) return [];
   const ifaceUuids = managed.flatMap((r) => setItems(r.interfaces).map((u) => uuidOf(u)));
@@ -226,12 +255,19 @@ export async function listManagedPorts(client: OvsdbClient, deadline: Deadline, 
     const out: ManagedPort = { name: String(r.name), portUuid, owner: mapEntries(r.external_ids)[ID.owner]!, ifaceIds: mapEntries(iface?.external_ids) };
     const bridge = holder.get(portUuid);
     if (bridge) out.bridge = bridge;
+    if (bridge && flowBridges.has(bridge)) out.bridgeFlows = true;
     const ofport = optionalAtom(iface?.ofport);
     if (typeof ofport === "number") out.ofport = ofport;
     const error = optionalAtom(iface?.error);
     if (typeof error === "string" && error) out.error = error;
     return out;
   });
+}
+
+/** The bridges that carry ovs-vif's port-security flows (their mark). */
+export async function flowBridges(client: OvsdbClient, deadline: Deadline): Promise<string[]> {
+  const [bridges] = await read(client, deadline, "read bridges", [{ table: "Bridge", where: everyRow, columns: ["name", "external_ids"] }]);
+  return bridges!.filter(hasFlows).map((b) => String(b.name));
 }
 
 /** Removes these ports in one transaction, each guarded by its uuid (a port

@@ -133,22 +133,33 @@ export interface ExplicitOptions {
   allowRouterAdv?: boolean;
 }
 
-/** Level 4 from `attach`'s options. */
-export function explicitLevel(opts: ExplicitOptions): PortSecurityLevel {
-  const level: PortSecurityLevel = { name: "command line", allow: [] };
+/** How the caller names the explicit settings (attach's options, QEMU's variables). */
+export interface ExplicitNames {
+  level: string;
+  portSecurity: string;
+  allowAddress: string;
+  allowDhcpServer: string;
+  allowRouterAdv: string;
+}
+
+const OPTION_NAMES: ExplicitNames = { level: "command line", portSecurity: "--port-security", allowAddress: "--allow-address", allowDhcpServer: "--allow-dhcp-server", allowRouterAdv: "--allow-router-adv" };
+
+/** Level 4 from `attach`'s options (or QEMU's variables, named by `names`). */
+export function explicitLevel(opts: ExplicitOptions, names: ExplicitNames = OPTION_NAMES): PortSecurityLevel {
+  const level: PortSecurityLevel = { name: names.level, allow: [] };
   if (opts.portSecurity !== undefined) {
-    const on = parseOnOff("--port-security", opts.portSecurity);
-    level.state = { on, source: `--port-security ${opts.portSecurity}`, field: "--port-security", shown: opts.portSecurity };
+    const on = parseOnOff(names.portSecurity, opts.portSecurity);
+    level.state = { on, source: `${names.portSecurity} ${opts.portSecurity}`, field: names.portSecurity, shown: opts.portSecurity };
   }
   for (const value of opts.allowAddresses ?? []) {
-    parseAllowAddress("--allow-address", value);
-    level.allow.push({ field: "--allow-address", value });
+    parseAllowAddress(names.allowAddress, value);
+    level.allow.push({ field: names.allowAddress, value });
   }
-  if (opts.allowDhcpServer) level.allowDhcpServer = "--allow-dhcp-server";
-  if (opts.allowRouterAdv) level.allowRouterAdv = "--allow-router-adv";
+  if (opts.allowDhcpServer) level.allowDhcpServer = names.allowDhcpServer;
+  if (opts.allowRouterAdv) level.allowRouterAdv = names.allowRouterAdv;
   if (level.state && !level.state.on) {
-    const [option, value] = level.allow.length ? ["--allow-address", level.allow[0]!.value] : opts.allowDhcpServer ? ["--allow-dhcp-server", ""] : opts.allowRouterAdv ? ["--allow-router-adv", ""] : [undefined, ""];
-    if (option) throw new InputError(option, value, "conflicts with --port-security off");
+    const [option, value] = level.allow.length ? [names.allowAddress, level.allow[0]!.value] : opts.allowDhcpServer ? [names.allowDhcpServer, ""] : opts.allowRouterAdv ? [names.allowRouterAdv, ""] : [undefined, ""];
+    if (option) throw new InputError(option, value, `conflicts with ${names.portSecurity} off`);
   }
   return level;
 }

@@ -7,6 +7,7 @@ import { parseXenRate, type QosLevel } from "../qos.ts";
 import { parseXenBridge, parseXlVlan, type VlanSpec } from "../vlan.ts";
 import { openXenStore, type XenStore } from "./xenstore.ts";
 import { ID } from "../ovsdb/keys.ts";
+import { xenIpLevel, type PortSecurityLevel } from "../port-security/sources.ts";
 
 export type XenCommand = "online" | "offline" | "add" | "remove";
 
@@ -82,6 +83,8 @@ export interface XenVifKeys {
   mtu?: string;
   vlan?: string;
   rate?: string;
+  /** xl's ip=: the vif's addresses, space-separated (port security). */
+  ip?: string;
   frontendId?: string;
   vmName?: string;
   vmUuid?: string;
@@ -91,11 +94,11 @@ export interface XenVifKeys {
  * normally the one in the backend path (.../backend/vif/DOMID/DEVID), so its
  * vm path is asked for in the first batch; frontend-id decides. */
 export async function readXenVifKeys(xs: XenStore, xenbusPath: string, withVm: boolean): Promise<XenVifKeys> {
-  const keys = ["bridge", "vifname", "mac", "mtu", "vlan", "rate", "frontend-id"] as const;
+  const keys = ["bridge", "vifname", "mac", "mtu", "vlan", "rate", "ip", "frontend-id"] as const;
   const guess = withVm ? /\/backend\/vif\/([0-9]+)\/[0-9]+$/.exec(xenbusPath)?.[1] : undefined;
   const reads = keys.map((k) => xs.read(`${xenbusPath}/${k}`));
   const guessed = guess !== undefined ? [xs.read(`/local/domain/${guess}/vm`), xs.read(`/local/domain/${guess}/name`)] : [];
-  const [bridge, vifname, mac, mtu, vlan, rate, frontendId] = await Promise.all(reads);
+  const [bridge, vifname, mac, mtu, vlan, rate, ip, frontendId] = await Promise.all(reads);
   const out: XenVifKeys = {};
   const set = <K extends keyof XenVifKeys>(k: K, v: string | undefined) => {
     if (v !== undefined && v !== "") out[k] = v;
@@ -106,6 +109,7 @@ export async function readXenVifKeys(xs: XenStore, xenbusPath: string, withVm: b
   set("mtu", mtu);
   set("vlan", vlan);
   set("rate", rate);
+  set("ip", ip);
   set("frontendId", frontendId);
   if (withVm && out.frontendId && /^[0-9]+$/.test(out.frontendId)) {
     const dom = `/local/domain/${out.frontendId}`;
@@ -142,8 +146,16 @@ export interface XenPort {
 
 /** Builds the desired port: `bridge` from xenstore, else the bridge=
  * argument; the backend's `vlan` key, when present, wins over the bridge
- * string's VLAN suffix. */
-export function xenDesiredPort(inv: XenInvocation, keys: XenVifKeys, device: string, extraLevels: (bridge: string) => QosLevel[] = () => []): XenPort {
+ * string's VLAN suffix. Port security is on when the vif has an `ip` key
+ * (as Xen's vif-bridge restricts such a vif), else as `tail` says (the
+ * node default). */
+export function xenDesiredPort(
+  inv: XenInvocation,
+  keys: XenVifKeys,
+  device: string,
+  extraLevels: (bridge: string) => QosLevel[] = () => [],
+  portSecurityTail: (bridge: string) => PortSecurityLevel[] = () => [],
+): XenPort {
   const bridgeField = keys.bridge !== undefined ? `${inv.xenbusPath}/bridge` : "bridge";
   const bridgeRaw = keys.bridge ?? inv.vars.bridge;
   if (bridgeRaw === undefined || bridgeRaw === "") throw new InputError(bridgeField, "", "no bridge given (xenstore bridge key or bridge= argument)");
@@ -156,7 +168,19 @@ export function xenDesiredPort(inv: XenInvocation, keys: XenVifKeys, device: str
   }
   const ids = xenVmIds(keys);
   if (keys.mac !== undefined) ids[ID.attachedMac] = parseMac(`${inv.xenbusPath}/mac`, keys.mac);
-  const desired: DesiredPort = { bridge: parsed.bridge, bridgeField, name: device, vlan, interfaceIds: ids, owner: "xen", qos: [xenRateLevel(inv, keys), ...extraLevels(parsed.bridge)] };
+  const ipField = `${inv.xenbusPath}/ip`;
+  const xenIp = xenIpLevel(ipField, keys.ip);
+  const macField = `${inv.xenbusPath}/mac`;
+  const desired: DesiredPort = {
+    bridge: parsed.bridge,
+    bridgeField,
+    name: device,
+    vlan,
+    interfaceIds: ids,
+    owner: "xen",
+    qos: [xenRateLevel(inv, keys), ...extraLevels(parsed.bridge)],
+    portSecurity: { levels: [xenIp.level, ...portSecurityTail(parsed.bridge)], macField, ipv4: xenIp.ipv4, ...(keys.mac !== undefined ? { mac: { field: macField, value: keys.mac } } : {}) },
+  };
   const mtu = xenMtu(inv, keys);
   if (mtu !== undefined) desired.mtu = mtu;
   return { desired, vlanSource };

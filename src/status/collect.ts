@@ -3,7 +3,7 @@
 // the switches' drift, and QoS rows nothing uses. Read-only.
 import type { RunContext } from "../context.ts";
 import type { GanetiInstance } from "../ganeti/query.ts";
-import { ganetiNicPort, nicParamsOf } from "../ganeti/nic-port.ts";
+import { configuredNicFields, ganetiNicPort, nicParamsOf } from "../ganeti/nic-port.ts";
 import { deviceExists, isHardwareNic } from "../netdev.ts";
 import type { OvsdbClient } from "../ovsdb/client.ts";
 import type { Json, Row } from "../ovsdb/json.ts";
@@ -13,7 +13,7 @@ import { findOrphanQos, type OrphanQos } from "../ovsdb/qos-orphans.ts";
 import { checkResults } from "../ovsdb/transact.ts";
 import { mapEntries, optionalAtom, setItems, uuidOf } from "../ovsdb/values.ts";
 import { type DesiredPort } from "../port.ts";
-import { nodeDefaultsLevel } from "../sources/defaults.ts";
+import { nodeDefaultsLevel, nodePortSecurityLevel } from "../sources/defaults.ts";
 import type { XenStore } from "../sources/xenstore.ts";
 
 /** What status knows of an OVN port (filled in by src/status/ovn.ts). */
@@ -28,6 +28,8 @@ export interface OvnFacts {
 import { readXenVifKeys, xenDesiredPort, type XenInvocation } from "../sources/xen.ts";
 import { ID } from "../ovsdb/keys.ts";
 import { selectColumns } from "../ovsdb/port-columns.ts";
+import type { GanetiNetworkInfo } from "../nic.ts";
+import { hasFlows } from "../ovsdb/ports.ts";
 
 export type PortState = "ok" | "drift" | "stale" | "foreign" | "unknown";
 export const PORT_STATES: readonly PortState[] = ["ok", "drift", "stale", "foreign", "unknown"];
@@ -57,6 +59,12 @@ export interface PortStatus {
   /** For drift: the differing fields, `column: now -> wanted`. */
   drift: string[];
   note?: string;
+  /** Port security as its desired state says (src/status/port-security.ts). */
+  port_security?: "on" | "off" | "unknown";
+  /** When on: what the VM may send from. */
+  filter?: string;
+  /** ovs-vif's flows of its ofport on the bridge. */
+  flows?: number;
   /** An OVN port's logical port and binding (src/status/ovn.ts). */
   ovn?: OvnFacts;
 }
@@ -65,7 +73,7 @@ export interface PortStatus {
 export interface GanetiView {
   source: "cli" | "file" | "none";
   instances: GanetiInstance[];
-  networks: Map<string, string[]>;
+  networks: Map<string, GanetiNetworkInfo>;
   file?: string;
   taken?: string;
   /** Why there is none. */
@@ -75,7 +83,7 @@ export interface GanetiView {
 /** The one read: every table status looks at, whole (status is not a hot path). */
 async function readTables(db: OvsdbClient, ctx: RunContext): Promise<Record<string, Row[]>> {
   const tables: [string, string[]][] = [
-    ["Bridge", ["_uuid", "name", "ports"]],
+    ["Bridge", ["_uuid", "name", "ports", "external_ids"]],
     // Every column ovs-vif sets (compared by portDrift), and what status shows besides.
     ["Port", selectColumns("Port", ["name", "interfaces", "qos"])],
     ["Interface", selectColumns("Interface", ["name", "type", "ofport", "error", "link_state", "mtu"])],
@@ -114,7 +122,7 @@ function ganetiDesired(view: GanetiView, port: string, ids: Record<string, strin
   if (!nic) return { state: "stale", note: "the instance has no such NIC any more" };
   if (nic.mode !== "openvswitch") return { state: "drift", note: `NIC ${nic.index} is now mode ${nic.mode}` };
   try {
-    const desired = ganetiNicPort(nicParamsOf(inst, nic, view.networks.get(nic.network ?? "") ?? []), port, [nodeDefaultsLevel(nic.link)], { link: `${inst.name} nic ${nic.index} link`, vlan: `${inst.name} nic ${nic.index} vlan` });
+    const desired = ganetiNicPort(nicParamsOf(inst, nic, view.networks.get(nic.network ?? "")), port, [nodeDefaultsLevel(nic.link)], configuredNicFields(inst, nic));
     return nic.name ? { desired, nicName: nic.name } : { desired };
   } catch (err) {
     return { state: "drift", note: `its Ganeti configuration cannot be applied: ${(err as Error).message}` };
@@ -142,19 +150,30 @@ async function xenDesired(xs: XenStore | undefined, port: string): Promise<Desir
   const keys = await readXenVifKeys(xs, path, true);
   const inv: XenInvocation = { command: "online", typeIf: port.endsWith("-emu") ? "tap" : "vif", device: port, xenbusPath: path, vars: {} };
   try {
-    return { desired: xenDesiredPort(inv, keys, port, (b) => [nodeDefaultsLevel(b)]).desired };
+    return { desired: xenDesiredPort(inv, keys, port, (b) => [nodeDefaultsLevel(b)], (b) => [nodePortSecurityLevel(b)]).desired };
   } catch (err) {
     return { state: "drift", note: `its xenstore keys cannot be applied: ${(err as Error).message}` };
   }
 }
 
-export async function collectPorts(db: OvsdbClient, ctx: RunContext, input: CollectInput): Promise<{ ports: PortStatus[]; orphans: OrphanQos[]; ifaceIds: Map<string, Record<string, string>> }> {
+export interface Collected {
+  ports: PortStatus[];
+  orphans: OrphanQos[];
+  ifaceIds: Map<string, Record<string, string>>;
+  /** Each compared port's desired state (port security is checked from it). */
+  desired: Map<string, DesiredPort>;
+  /** Bridges that carry ovs-vif's port-security flows. */
+  flowBridges: Set<string>;
+}
+
+export async function collectPorts(db: OvsdbClient, ctx: RunContext, input: CollectInput): Promise<Collected> {
   const t = await readTables(db, ctx);
   const ifaces = new Map(t.Interface!.map((r) => [uuidOf(r._uuid), r]));
   const holder = new Map<string, string>();
   for (const b of t.Bridge!) for (const p of setItems(b.ports)) holder.set(uuidOf(p), String(b.name));
   const bridgeMtu = new Map(t.Bridge!.map((b) => [String(b.name), optionalAtom(t.Interface!.find((i) => i.name === b.name)?.mtu)]));
   const out: PortStatus[] = [];
+  const desiredOf = new Map<string, DesiredPort>();
   for (const port of t.Port!) {
     const name = String(port.name);
     const bridge = holder.get(uuidOf(port._uuid));
@@ -209,6 +228,7 @@ export async function collectPorts(db: OvsdbClient, ctx: RunContext, input: Coll
     } else {
       const want = owner === "ganeti" ? ganetiDesired(input.ganeti, name, ids) : owner === "xen" ? await xenDesired(input.xs, name) : { note: "attached by hand: no desired state to compare with" };
       if (want.desired) {
+        desiredOf.set(name, want.desired);
         const mtuOfBridge = bridgeMtu.get(want.desired.bridge);
         row.drift = portDrift({ port, iface, bridge, own, ...(typeof mtuOfBridge === "number" ? { bridgeMtu: mtuOfBridge } : {}) }, want.desired);
         if (row.drift.length > 0) row.state = "drift";
@@ -221,6 +241,7 @@ export async function collectPorts(db: OvsdbClient, ctx: RunContext, input: Coll
     out.push(row);
   }
   out.sort((a, b) => (a.bridge === b.bridge ? (a.port < b.port ? -1 : 1) : a.bridge < b.bridge ? -1 : 1));
+  const flowBridges = new Set(t.Bridge!.filter(hasFlows).map((b) => String(b.name)));
   const ifaceIds = new Map(t.Interface!.map((i) => [String(i.name), mapEntries(i.external_ids)]));
-  return { ports: out, orphans: input.instance === undefined ? await findOrphanQos(db, ctx.deadline) : [], ifaceIds };
+  return { ports: out, orphans: input.instance === undefined ? await findOrphanQos(db, ctx.deadline) : [], ifaceIds, desired: desiredOf, flowBridges };
 }

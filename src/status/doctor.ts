@@ -8,7 +8,9 @@ import { sha256 } from "../digest.ts";
 import type { Json } from "../ovsdb/json.ts";
 import { checkResults, watchCfg } from "../ovsdb/transact.ts";
 import { Deadline } from "../deadline.ts";
-import { mapEntries, optionalAtom } from "../ovsdb/values.ts";
+import { mapEntries, optionalAtom, setItems } from "../ovsdb/values.ts";
+import type { OvsdbClient } from "../ovsdb/client.ts";
+import { hasFlows } from "../ovsdb/ports.ts";
 import { readNodeDefaults } from "../sources/defaults.ts";
 
 import type { GanetiView } from "./collect.ts";
@@ -102,10 +104,29 @@ async function ovsChecks(ctx: RunContext): Promise<Check[]> {
         checks.push({ check: "ovs-vswitchd", result: "fail", detail: `not applying changes (cur_cfg ${cur} < next_cfg ${next} for 2 s)`, hint: "is ovs-vswitchd running? (systemctl status ovs-vswitchd)" });
       }
     }
+    checks.push(...(await flowBridgeChecks(db)));
     return checks;
   } finally {
     db.close();
   }
+}
+
+/** Bridges that carry ovs-vif's port-security flows and another owner of
+ * their flow table: an OpenFlow controller may replace the flows, and
+ * fail_mode=secure means the table is someone else's to fill. */
+async function flowBridgeChecks(db: OvsdbClient): Promise<Check[]> {
+  const ops: Json[] = [{ op: "select", table: "Bridge", where: [], columns: ["name", "external_ids", "fail_mode", "controller"] }];
+  const results = await db.transact(ops, 3000);
+  checkResults(ops, results, "read bridges");
+  return (results[0]?.rows ?? []).filter(hasFlows).map((b) => {
+    const name = String(b.name);
+    const controllers = setItems(b.controller).length;
+    const failMode = optionalAtom(b.fail_mode);
+    const check = `port security on ${name}`;
+    if (controllers > 0) return { check, result: "warn" as const, detail: `${name} has ${controllers} OpenFlow controller(s), which may replace ovs-vif's port-security flows`, hint: `take its VMs' port security off, or the controller off ${name}` };
+    if (failMode === "secure") return { check, result: "warn" as const, detail: `${name} has fail_mode=secure: its flow table is another owner's (no NORMAL flow for unprotected ports)`, hint: `ovs-vsctl del-fail-mode ${name}, if nothing else manages it` };
+    return { check, result: "ok" as const, detail: `${name} carries ovs-vif's port-security flows, no controller, fail_mode ${typeof failMode === "string" ? failMode : "standalone (default)"}` };
+  });
 }
 
 function linkCheck(e: Env, check: string, path: string, missingHint: string): Check {

@@ -36,7 +36,7 @@ function qos(rate: number | undefined, unit: string): string {
 }
 
 export function formatHuman(s: NodeStatus, o: { headers: boolean; colour: boolean }): string {
-  const rows: string[][] = [["BRIDGE", "PORT", "OWNER", "INSTANCE/DOMAIN", "NIC", "VLAN", "SEND", "RECEIVE", "MTU", "OFPORT", "LINK", "STATE", "DETAIL"]];
+  const rows: string[][] = [["BRIDGE", "PORT", "OWNER", "INSTANCE/DOMAIN", "NIC", "VLAN", "SEND", "RECEIVE", "MTU", "OFPORT", "FILTER", "LINK", "STATE", "DETAIL"]];
   for (const p of s.ports) {
     rows.push([
       p.bridge,
@@ -49,9 +49,10 @@ export function formatHuman(s: NodeStatus, o: { headers: boolean; colour: boolea
       qos(p.rx_rate, ""),
       p.mtu === undefined ? "-" : String(p.mtu),
       p.ofport === undefined ? "-" : String(p.ofport),
+      p.port_security ?? (p.flows ? `${p.flows} flows` : "-"),
       p.link,
       colourState(p.state, o.colour),
-      [...p.drift, ...(p.note ? [p.note] : []), ...(p.ovn ? [ovnDetail(p.ovn)] : [])].join("; "),
+      [...p.drift, ...(p.note ? [p.note] : []), ...(p.filter ? [`sends from ${p.filter}`] : []), ...(p.ovn ? [ovnDetail(p.ovn)] : [])].join("; "),
     ]);
   }
   let text = s.ports.length > 0 ? table(rows, o.headers) : "no VM ports\n";

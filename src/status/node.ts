@@ -4,7 +4,7 @@ import { existsSync } from "node:fs";
 import { withOvsdb, type RunContext } from "../context.ts";
 
 import { localNodeName } from "../ganeti/node.ts";
-import { networkTagsOf, queryInstances } from "../ganeti/query.ts";
+import { networksOf, queryInstances } from "../ganeti/query.ts";
 import { readSnapshot } from "../ganeti/snapshot.ts";
 import { run } from "../exec.ts";
 import type { OrphanQos } from "../ovsdb/qos-orphans.ts";
@@ -55,7 +55,7 @@ export async function ganetiView(from: string | undefined, node: string): Promis
   const master = await run("gnt-cluster", ["getmaster"], { timeoutMs: 30_000, reject: false }).catch(() => undefined);
   if (master && master.exitCode === 0 && master.stdout.trim() === node) {
     const instances = await queryInstances();
-    return { source: "cli", instances, networks: await networkTagsOf(instances) };
+    return { source: "cli", instances, networks: await networksOf(instances) };
   }
   if (existsSync(snapshotFile())) return fromFile(snapshotFile());
   const why = master === undefined || master.exitCode !== 0 ? "not a Ganeti node, or Ganeti is not running" : `not the master (${master.stdout.trim()}), and no ${snapshotFile()}: run 'ovs-vif reconcile --cluster' on the master`;
@@ -98,6 +98,8 @@ export async function nodeStatus(ctx: RunContext, o: { from?: string; instance?:
     const ovn = nodeOvn();
     const { ports, orphans } = await withOvsdb(ctx, async (db) => {
       const got = await collectPorts(db, ctx, { ganeti, ...(xs ? { xs } : {}), ...(o.instance !== undefined ? { instance: o.instance } : {}) });
+      const { addPortSecurityFacts } = await import("./port-security.ts");
+      await addPortSecurityFacts(got.ports, got.desired, got.flowBridges, ctx);
       if (ovn) {
         const { addOvnFacts } = await import("./ovn.ts");
         const ovs = await db.transact([{ op: "select", table: "Open_vSwitch", where: [], columns: ["external_ids"] }], ctx.deadline.left());

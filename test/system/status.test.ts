@@ -97,7 +97,7 @@ test("status --json is one documented object (a schema check)", async () => {
   assert.equal(Object.keys(j).sort(), ["ganeti_view", "node", "orphaned_qos", "ports", "summary", "switch_note", "switches", "time", "version"]);
   assert.is(j.version, 1);
   assert.equal(j.ganeti_view, { source: "file", file: snapshot, taken: "2026-12-01T10:00:00.000Z" });
-  const allowed = new Set(["bridge", "port", "owner", "instance", "domain", "nic_index", "nic_name", "vlan_mode", "tag", "trunks", "rate_kbps", "burst_kb", "rx_rate", "rx_burst", "mtu", "ofport", "link", "state", "drift", "note", "ovn"]);
+  const allowed = new Set(["bridge", "port", "owner", "instance", "domain", "nic_index", "nic_name", "vlan_mode", "tag", "trunks", "rate_kbps", "burst_kb", "rx_rate", "rx_burst", "mtu", "ofport", "link", "state", "drift", "note", "ovn", "port_security", "filter", "flows"]);
   for (const p of j.ports) {
     for (const k of Object.keys(p)) assert.ok(allowed.has(k), `port field ${k} is documented`);
     for (const k of ["bridge", "port", "vlan_mode", "trunks", "rate_kbps", "burst_kb", "link", "state", "drift"]) assert.ok(k in p, `${p.port}: ${k} always there`);

@@ -3,10 +3,10 @@
 // the desired port from the backend's xenstore keys (xenDesiredPort).
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { expectInputError } from "../harness/assert.ts";
+import { catchInputError, expectInputError } from "../harness/assert.ts";
 import { asOps, insertOp, opAt, rowOf, waitGuard } from "../harness/ovsdb-ops.ts";
 import { attachOps } from "../../src/ovsdb/port-ops.ts";
-import { effectivePolicing } from "../../src/port.ts";
+import { effectivePolicing, portSecurityOf } from "../../src/port.ts";
 import { parseXenInvocation, targetDeviceName, xenDesiredPort, type XenInvocation, type XenVifKeys } from "../../src/sources/xen.ts";
 
 const BACKEND = "/local/domain/0/backend/vif/5/0";
@@ -98,11 +98,27 @@ test("targetDeviceName refuses a bad or too long vifname with an InputError on t
 
 // --- xenDesiredPort ------------------------------------------------------------
 
-test("xenDesiredPort takes the bridge and VLAN from the xenstore bridge key, with no policing by default", () => {
+test("xenDesiredPort takes the bridge and VLAN from the xenstore bridge key, with no policing and no port security by default", () => {
   const { desired, vlanSource } = xenDesiredPort(invocation("vif"), { bridge: "sw1.3:10:20" }, "vif5.0");
   assert.is(vlanSource, "bridge");
-  assert.equal(desired, { bridge: "sw1", bridgeField: "/local/domain/0/backend/vif/5/0/bridge", name: "vif5.0", vlan: { native: 3, trunks: [10, 20] }, interfaceIds: {}, owner: "xen", qos: [{ name: "xenstore /local/domain/0/backend/vif/5/0/rate" }] });
+  const { portSecurity, ...rest } = desired;
+  assert.equal(rest, { bridge: "sw1", bridgeField: "/local/domain/0/backend/vif/5/0/bridge", name: "vif5.0", vlan: { native: 3, trunks: [10, 20] }, interfaceIds: {}, owner: "xen", qos: [{ name: "xenstore /local/domain/0/backend/vif/5/0/rate" }] });
   assert.equal(effectivePolicing(desired).policing, { rate: 0, burst: 0 }, "no rate key, no defaults: no policing");
+  assert.equal(portSecurityOf(desired), { source: "none: off by default" }, "no ip key, no default: port security off");
+  assert.equal(portSecurity!.ipv4, []);
+});
+
+test("xenDesiredPort: an ip key (xl ip=) turns port security on for the vif's MAC and IPv4 addresses; a prefix or IPv6 address is an allowance", () => {
+  const keys = { bridge: "sw1.3", mac: "00:16:3e:00:00:05", ip: "198.51.100.5 198.51.100.6 2001:db8::5" };
+  const { policy, source } = portSecurityOf(xenDesiredPort(invocation("vif"), keys, "vif5.0").desired);
+  assert.is(source, "/local/domain/0/backend/vif/5/0/ip present");
+  assert.is(policy!.mac, "00:16:3e:00:00:05");
+  assert.equal(policy!.ipv4.length, 2);
+  assert.ok(policy!.ipv6.length >= 2, "the link-local address of the MAC and the allowed 2001:db8::5");
+  const noMac = catchInputError(() => portSecurityOf(xenDesiredPort(invocation("vif"), { bridge: "sw1", ip: "198.51.100.5" }, "vif5.0").desired), "");
+  assert.is(noMac.field, "/local/domain/0/backend/vif/5/0/mac");
+  const bad = catchInputError(() => xenDesiredPort(invocation("vif"), { bridge: "sw1", mac: "00:16:3e:00:00:05", ip: "198.51.100.300" }, "vif5.0"), "198.51.100.300");
+  assert.is(bad.field, "/local/domain/0/backend/vif/5/0/ip");
 });
 
 test("xenDesiredPort prefers the xenstore bridge key to the bridge= argument", () => {
