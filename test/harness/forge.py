@@ -11,6 +11,12 @@
 #       Every frame carries JSON["marker"] (hex) where it is harmless: a UDP
 #       payload, the padding of an ARP frame, an experimental ND option
 #       (type 253, RFC 4727), a BOOTP server name.
+#   forge.py flood IFACE JSON
+#       sends a JSON["kind"] frame (with JSON["marker"]) every millisecond
+#       until its stdin closes, printing "started" after the first one and
+#       the number sent at the end: frames that would slip through while a
+#       port is being plugged (a send the kernel refuses, a link that is
+#       down, is counted as not sent).
 #   forge.py count IFACE MARKER FENCE SECONDS
 #       prints "ready" once bound, then counts frames arriving on IFACE
 #       (not the ones it sends) that contain MARKER (hex), until a frame
@@ -174,6 +180,26 @@ def send(iface, spec):
         time.sleep(0.002)
 
 
+def flood(iface, spec):
+    p = json.loads(spec)
+    frame = FRAMES[p["kind"]](p)
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+    s.bind((iface, 0))
+    sent, started = 0, False
+    while True:
+        try:
+            s.send(frame)
+            sent += 1
+        except OSError:
+            pass
+        if not started:
+            print("started", flush=True)
+            started = True
+        if select.select([sys.stdin], [], [], 0.001)[0] and sys.stdin.read(1) == "":
+            break
+    print(json.dumps({"sent": sent}), flush=True)
+
+
 def count(iface, marker, fence, seconds):
     marker, fence = bytes.fromhex(marker), bytes.fromhex(fence)
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
@@ -197,10 +223,12 @@ def count(iface, marker, fence, seconds):
 def main(argv):
     if len(argv) == 3 and argv[0] == "send":
         send(argv[1], argv[2])
+    elif len(argv) == 3 and argv[0] == "flood":
+        flood(argv[1], argv[2])
     elif len(argv) == 5 and argv[0] == "count":
         count(*argv[1:])
     else:
-        raise SystemExit("usage: forge.py send IFACE JSON | count IFACE MARKER FENCE SECONDS")
+        raise SystemExit("usage: forge.py send IFACE JSON | flood IFACE JSON | count IFACE MARKER FENCE SECONDS")
 
 
 main(sys.argv[1:])

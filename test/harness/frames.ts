@@ -108,3 +108,42 @@ export async function countDuring(from: Endpoint, to: Endpoint, marker: string, 
   if (!r.fence) throw new Error(`counting at ${to.ns}: the fence frame never arrived (${r.count} counted)`);
   return r.count;
 }
+
+/** Sends `spec` frames from `from` every millisecond until stop(); resolves
+ * `started` after the first; stop() gives the number sent. */
+export function flood(from: Endpoint, spec: FrameSpec & { marker: string }): { started: Promise<void>; stop(): Promise<number> } {
+  const child = spawn("ip", ["netns", "exec", from.ns, PYTHON, FORGE, "flood", from.dev, JSON.stringify(spec)], { stdio: ["pipe", "pipe", "pipe"] });
+  let out = "";
+  let err = "";
+  let onStarted: () => void = () => undefined;
+  let onFail: (e: Error) => void = () => undefined;
+  const started = new Promise<void>((resolve, reject) => {
+    onStarted = resolve;
+    onFail = reject;
+  });
+  const ended = new Promise<number>((resolve, reject) => {
+    child.stdout.on("data", (d) => {
+      out += d;
+      if (out.startsWith("started\n")) onStarted();
+    });
+    child.stderr.on("data", (d) => (err += d));
+    child.on("close", (code) => {
+      const last = out.trim().split("\n").pop() ?? "";
+      if (code !== 0 || !last.startsWith("{")) {
+        const e = new Error(`flood from ${from.ns}/${from.dev} failed (exit ${code}): ${err.trim() || out.trim()}`);
+        onFail(e);
+        reject(e);
+        return;
+      }
+      resolve((JSON.parse(last) as { sent: number }).sent);
+    });
+  });
+  ended.catch(() => undefined);
+  return {
+    started,
+    stop: () => {
+      child.stdin.end();
+      return ended;
+    },
+  };
+}
