@@ -8,11 +8,12 @@
 // on none does, during the plug or after.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { mkdtempSync, rmSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { countDuring, delivered, flood, type FrameSpec } from "../harness/frames.ts";
-import { runBinary, startOvs, type OvsHandle } from "../harness/ovs.ts";
+import { BINARY, runBinary, startOvs, type OvsHandle } from "../harness/ovs.ts";
 import { must } from "../harness/proc.ts";
 import { addVmNetns, type VmNetns } from "../harness/vm.ts";
 import { makeXenVif, xenHotplug } from "../harness/xen-domain.ts";
@@ -216,6 +217,71 @@ test("status shows the filter, and drift when a flow is deleted by hand; doctor 
   }
   s = JSON.parse((await runBinary(ovs, ["status", "--json"])).stdout);
   assert.ok(s.ports.every((p) => p.port !== "nb0" || p.flows === undefined || p.flows === 0), "an unfiltered port has no flows");
+});
+
+/** Ganeti's view of inst1 with NIC 0 on tap91, exported for reconcile --from. */
+function ganetiView(ip: string, tags: string[]): string {
+  const file = join(xsDir, `view-${ip}.json`);
+  const nic = { index: 0, uuid: "44444444-0000-4000-8000-000000000000", mac: "aa:00:00:00:0c:01", mode: "openvswitch", link: "sw1", vlan: ".10", ip };
+  writeFileSync(file, JSON.stringify({ version: 2, instances: [{ name: "inst9", primary: "node1.example.com", tags, nics: [nic] }], networks: {} }));
+  return file;
+}
+
+test("reconcile from Ganeti's view replaces a port's flows in place: a new IP passes and the old one does not; status shows flows deleted by hand as drift, which reconcile repairs", async () => {
+  const g = await guest("tap91", "aa:00:00:00:0c:01", "198.51.100.121");
+  const env = { ...nicEnv("tap91", g.mac, g.ip, "ovs-vif:port-security:on"), INSTANCE: "inst9", INTERFACE_UUID: "44444444-0000-4000-8000-000000000000" };
+  let r = await runBinary(ovs, ["ganeti-nic", "up"], { env });
+  assert.is(r.code, 0, r.stderr);
+  const portUuid = (await ovs.vsctl("get", "port", "tap91", "_uuid")).trim();
+  // The NIC's IP changes in Ganeti (gnt-instance modify --net 0:ip=...): the guest moves to it.
+  await g.net.exec("ip", ["addr", "add", "198.51.100.122/24", "dev", "eth0"]);
+  r = await runBinary(ovs, ["reconcile", "--from", ganetiView("198.51.100.122", ["ovs-vif:port-security:on"])]);
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, /inst9 tap91: unchanged.* port-security: \d+ flows/);
+  assert.is((await ovs.vsctl("get", "port", "tap91", "_uuid")).trim(), portUuid, "the same Port row: changed in place");
+  assert.is((await delivered(ep(g.net), ep(neighbour), { ...frames(g, "udp4"), src_ip: "198.51.100.122" }, N)).delivered, N, "the new IP passes");
+  assert.is((await delivered(ep(g.net), ep(neighbour), frames(g, "udp4"), N, { mac: g.mac, ip: "198.51.100.122" })).delivered, 0, "the old one does not");
+  const view = ganetiView("198.51.100.122", ["ovs-vif:port-security:on"]);
+  const status = async () => (JSON.parse((await runBinary(ovs, ["status", "--json", "--from", view, "--node", "node1.example.com"])).stdout) as { ports: { port: string; state: string; drift: string[]; port_security?: string }[] }).ports.find((p) => p.port === "tap91")!;
+  let p = await status();
+  assert.equal([p.state, p.port_security], ["ok", "on"]);
+  const ofport = (await ovs.vsctl("get", "interface", "tap91", "ofport")).trim();
+  await must("ovs-ofctl", ["-O", "OpenFlow14", "del-flows", `unix:${join(ovs.dir, "sw1.mgmt")}`, `cookie=0x6f767376${Number(ofport).toString(16).padStart(8, "0")}/-1`]);
+  p = await status();
+  assert.is(p.state, "drift");
+  assert.ok(p.drift.some((d) => /port-security flows: \d+ missing, 0 extra, 0 different/.test(d)), p.drift.join("; "));
+  r = await runBinary(ovs, ["reconcile", "--from", view]);
+  assert.is(r.code, 0, r.stderr);
+  assert.is((await status()).state, "ok", "reconcile put them back");
+  // Port security taken off in Ganeti: reconcile removes the flows.
+  r = await runBinary(ovs, ["reconcile", "--from", ganetiView("198.51.100.122", ["ovs-vif:port-security:off"])]);
+  assert.is(r.code, 0, r.stderr);
+  assert.is(await flowsOf("tap91"), 0);
+});
+
+test("watch: a filtered port whose device is deleted goes with its flows at once", async () => {
+  const g = await guest("wt0", "aa:00:00:00:0d:01", "198.51.100.131");
+  const r = await runBinary(ovs, ["attach", "--bridge", "sw1", "--iface", "wt0", "--vlan", ".10", "--mac", g.mac, "--ip", g.ip, "--port-security", "on"]);
+  assert.is(r.code, 0, r.stderr);
+  const own = await flowsOf("wt0");
+  const before = await allOwnFlows();
+  let log = "";
+  const watcher = spawn("ip", ["netns", "exec", ovs.ns, BINARY, "watch", "--sweep", "600"], { env: { ...process.env, ...ovs.env }, stdio: ["ignore", "ignore", "pipe"] });
+  watcher.stderr!.on("data", (d) => (log += d));
+  try {
+    for (const t0 = Date.now(); !log.includes("watching link deletions"); ) {
+      if (Date.now() - t0 > 10000) throw new Error(`watch did not start: ${log}`);
+      await new Promise((res) => setTimeout(res, 20));
+    }
+    g.net.remove();
+    for (const t0 = Date.now(); !/removed the port-security flows of wt0/.test(log); ) {
+      if (Date.now() - t0 > 10000) throw new Error(`watch did not remove wt0's flows: ${log}`);
+      await new Promise((res) => setTimeout(res, 20));
+    }
+  } finally {
+    watcher.kill("SIGTERM");
+  }
+  assert.is(await allOwnFlows(), before - own);
 });
 
 test.run();
