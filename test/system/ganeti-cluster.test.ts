@@ -7,7 +7,8 @@
 // namespaces (test/harness/ganeti-cluster.*); nothing of the host changes.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { GanetiCluster, LINUX_BRIDGE, NODE, OVS_BRIDGE, UPLINK, startGanetiCluster, unavailable, configOnly } from "../harness/ganeti-cluster.ts";
+import { GanetiCluster, LINUX_BRIDGE, NODE, OVS_BRIDGE, UPLINK, startGanetiCluster, unavailable } from "../harness/ganeti-cluster.ts";
+import { configOnly } from "../harness/ganeti-release.ts";
 import { listRows, portView, type PortView } from "../harness/oracle.ts";
 import type { OvsHandle } from "../harness/ovs.ts";
 
