@@ -66,7 +66,9 @@ if (why) {
     }
     const bin = (await cluster.must("readlink", ["-f", "/usr/sbin/ovs-vif"])).trim();
     assert.is(bin, "/usr/lib/ovs-vif/ovs-vif");
-    console.log(`  capture hooks in /etc/ganeti/hooks/{${capturedPaths(ganetiRelease()).join(",")}}-{pre,post}.d; ovs-vif on the node's PATH: /usr/sbin/ovs-vif -> ${bin}`);
+    console.log(
+      `  capture hooks in /etc/ganeti/hooks/{${capturedPaths(ganetiRelease()).join(",")}}-{pre,post}.d; ovs-vif on the node's PATH: /usr/sbin/ovs-vif -> ${bin}`,
+    );
   });
 
   test.after(async () => {
@@ -120,7 +122,11 @@ if (why) {
   }
 
   async function trace(inPort: string, vlan?: number): Promise<string> {
-    const text = await cluster!.appctl("ofproto/trace", OVS_BRIDGE, `in_port=${inPort},dl_src=aa:00:00:00:00:99,dl_dst=ff:ff:ff:ff:ff:ff${vlan ? `,dl_vlan=${vlan}` : ""}`);
+    const text = await cluster!.appctl(
+      "ofproto/trace",
+      OVS_BRIDGE,
+      `in_port=${inPort},dl_src=aa:00:00:00:00:99,dl_dst=ff:ff:ff:ff:ff:ff${vlan ? `,dl_vlan=${vlan}` : ""}`,
+    );
     return /Datapath actions: (.*)/.exec(text)?.[1]?.trim() ?? "";
   }
 
@@ -157,12 +163,17 @@ if (why) {
     await gnt("gnt-network", "add-tags", NET, "ovs-vif:rate:1G");
     const out = await gnt("gnt-network", "connect", "--nic-parameters", `mode=openvswitch,link=${OVS_BRIDGE}`, NET, "default");
     assertHookOk(out, "network-connect");
-    assert.is((await gnt("gnt-network", "list", "--no-headers", "--separator=|", "-o", "name,tags,group_list", NET)).trim(), `${NET}|ovs-vif:rate:1G|default (openvswitch, ${OVS_BRIDGE}, )`);
+    assert.is(
+      (await gnt("gnt-network", "list", "--no-headers", "--separator=|", "-o", "name,tags,group_list", NET)).trim(),
+      `${NET}|ovs-vif:rate:1G|default (openvswitch, ${OVS_BRIDGE}, )`,
+    );
     const after = (await listRows(oracle, "Bridge", OVS_BRIDGE))[0]!;
     assert.is(String(after._uuid), bridgeUuid, "same Bridge row");
     assert.is(after.datapath_type, "netdev", "datapath_type untouched (no spec: a bare bridge keeps its settings)");
     assert.equal(await bridgePorts(), portsBefore, "ports untouched");
-    console.log(`  gnt-network connect ${NET} default (openvswitch, ${OVS_BRIDGE}): no hook failure in the job; bridge ${OVS_BRIDGE} kept (same _uuid, datapath_type netdev, ports ${portsBefore.join(",")})`);
+    console.log(
+      `  gnt-network connect ${NET} default (openvswitch, ${OVS_BRIDGE}): no hook failure in the job; bridge ${OVS_BRIDGE} kept (same _uuid, datapath_type netdev, ports ${portsBefore.join(",")})`,
+    );
     // What the installed hook did with that environment: the same
     // environment Ganeti gave it (captured above), run again by hand.
     const [env] = captured("network-connect", "post");
@@ -181,21 +192,51 @@ if (why) {
 
   test("instance tags + network tag at start: NIC 0 100M, NIC 1 10M (per-NIC tag), network NIC 100M (instance tag beats network tag), untagged instance in the network 1G", async () => {
     await gnt(
-      "gnt-instance", "add", "-t", "diskless", "--no-install", "-o", "noop", "--no-name-check", "--no-ip-check", "-n", NODE, "-B", "memory=128M,vcpus=1",
-      "--net", `0:mode=openvswitch,link=${OVS_BRIDGE},vlan=.3,mac=aa:00:00:00:00:01`,
-      "--net", `1:mode=openvswitch,link=${OVS_BRIDGE},mac=aa:00:00:00:00:02`,
-      "--net", `2:network=${NET},mac=aa:00:00:00:00:03`,
+      "gnt-instance",
+      "add",
+      "-t",
+      "diskless",
+      "--no-install",
+      "-o",
+      "noop",
+      "--no-name-check",
+      "--no-ip-check",
+      "-n",
+      NODE,
+      "-B",
+      "memory=128M,vcpus=1",
+      "--net",
+      `0:mode=openvswitch,link=${OVS_BRIDGE},vlan=.3,mac=aa:00:00:00:00:01`,
+      "--net",
+      `1:mode=openvswitch,link=${OVS_BRIDGE},mac=aa:00:00:00:00:02`,
+      "--net",
+      `2:network=${NET},mac=aa:00:00:00:00:03`,
       INST1,
     );
     await gnt("gnt-instance", "add-tags", INST1, "ovs-vif:rate:100M", "ovs-vif:nic:1:rate:10M");
     await gnt(
-      "gnt-instance", "add", "-t", "diskless", "--no-install", "-o", "noop", "--no-name-check", "--no-ip-check", "-n", NODE, "-B", "memory=128M,vcpus=1",
-      "--net", `0:network=${NET},mac=aa:00:00:00:00:11`,
+      "gnt-instance",
+      "add",
+      "-t",
+      "diskless",
+      "--no-install",
+      "-o",
+      "noop",
+      "--no-name-check",
+      "--no-ip-check",
+      "-n",
+      NODE,
+      "-B",
+      "memory=128M,vcpus=1",
+      "--net",
+      `0:network=${NET},mac=aa:00:00:00:00:11`,
       INST2,
     );
     // The network NICs take mode and link from the group's connection.
-    assert.is((await gnt("gnt-instance", "list", "--no-headers", "--separator=|", "-o", "nic.modes,nic.links,nic.networks.names", INST1, INST2)).trim(),
-      `openvswitch,openvswitch,openvswitch|${OVS_BRIDGE},${OVS_BRIDGE},${OVS_BRIDGE}|[None, None, '${NET}']\nopenvswitch|${OVS_BRIDGE}|['${NET}']`);
+    assert.is(
+      (await gnt("gnt-instance", "list", "--no-headers", "--separator=|", "-o", "nic.modes,nic.links,nic.networks.names", INST1, INST2)).trim(),
+      `openvswitch,openvswitch,openvswitch|${OVS_BRIDGE},${OVS_BRIDGE},${OVS_BRIDGE}|[None, None, '${NET}']\nopenvswitch|${OVS_BRIDGE}|['${NET}']`,
+    );
     assertHookOk(await gnt("gnt-instance", "start", INST1), "instance-start");
     assertHookOk(await gnt("gnt-instance", "start", INST2), "instance-start");
     assert.is(await status(INST1), "running");
@@ -218,8 +259,18 @@ if (why) {
     // Where each value comes from, as `ovs-vif qos show` reads Ganeti.
     const show = await ovsVif("qos", "show");
     assert.is(show.code, 0, show.stderr);
-    assert.match(show.stdout, new RegExp(`${INST1}\\s+2\\s+openvswitch\\s+100000\\s+78125\\s+instance tag "ovs-vif:rate:100M"\\s+default: 80% of rate\\s+0\\s+0\\s+none\\s+none\\s+${t1[2]}`));
-    assert.match(show.stdout, new RegExp(`${INST2}\\s+0\\s+openvswitch\\s+1000000\\s+781250\\s+network tag "ovs-vif:rate:1G"\\s+default: 80% of rate\\s+0\\s+0\\s+none\\s+none\\s+${t2[0]}`));
+    assert.match(
+      show.stdout,
+      new RegExp(
+        `${INST1}\\s+2\\s+openvswitch\\s+100000\\s+78125\\s+instance tag "ovs-vif:rate:100M"\\s+default: 80% of rate\\s+0\\s+0\\s+none\\s+none\\s+${t1[2]}`,
+      ),
+    );
+    assert.match(
+      show.stdout,
+      new RegExp(
+        `${INST2}\\s+0\\s+openvswitch\\s+1000000\\s+781250\\s+network tag "ovs-vif:rate:1G"\\s+default: 80% of rate\\s+0\\s+0\\s+none\\s+none\\s+${t2[0]}`,
+      ),
+    );
     console.log(`  ovs-vif qos show: ${INST2} NIC 0 rate from network tag "ovs-vif:rate:1G" (network ${NET} found by name)`);
   });
 
@@ -229,7 +280,12 @@ if (why) {
     const r = await ovsVif("reconcile");
     assert.is(r.code, 0, r.stderr + r.stdout);
     for (const line of r.stdout.trim().split("\n")) console.log(`  ovs-vif reconcile: ${line}`);
-    const want: [string, string][] = [[t1[0]!, "0/0"], [t1[1]!, "0/0"], [t1[2]!, "1000000/781250"], [t2[0]!, "1000000/781250"]];
+    const want: [string, string][] = [
+      [t1[0]!, "0/0"],
+      [t1[1]!, "0/0"],
+      [t1[2]!, "1000000/781250"],
+      [t2[0]!, "1000000/781250"],
+    ];
     for (const [tap, expect] of want) {
       const p = await port(tap);
       assert.is(rates(p), expect, tap);
@@ -248,7 +304,9 @@ if (why) {
     assert.is(rates(p), "50000/39062");
     assert.is(p.uuid, uuids[t1[0]!], "same Port _uuid");
     assert.is(rates(await port(t1[1]!)), "0/0", "NIC 1 untouched");
-    console.log(`  ovs-vif qos set ${INST1} 0 --rate 50M: gnt-instance list-tags -> ovs-vif:nic:0:rate:50M; ${t1[0]} ${rates(p)}, same Port _uuid (${r.stdout.trim()})`);
+    console.log(
+      `  ovs-vif qos set ${INST1} 0 --rate 50M: gnt-instance list-tags -> ovs-vif:nic:0:rate:50M; ${t1[0]} ${rates(p)}, same Port _uuid (${r.stdout.trim()})`,
+    );
   });
 
   // ------------------------------------------------------------------ VLAN
@@ -281,7 +339,9 @@ if (why) {
     assert.ok(forwarded !== "drop" && forwarded !== "", `VLAN 20 forwarded now: ${forwarded}`);
     const untagged = await trace(tap);
     assert.match(untagged, /push_vlan\(vid=3/, `untagged still into VLAN 3: ${untagged}`);
-    console.log(`  gnt-instance list -o nic.vlans: ['.3:20', '', '']; ${tap} vlan_mode=native-untagged tag=3 trunks=[20], same Port _uuid and ofport ${after.ofport}, QEMU pid ${pid} unchanged`);
+    console.log(
+      `  gnt-instance list -o nic.vlans: ['.3:20', '', '']; ${tap} vlan_mode=native-untagged tag=3 trunks=[20], same Port _uuid and ofport ${after.ofport}, QEMU pid ${pid} unchanged`,
+    );
     console.log(`  trace VLAN 20 from ${tap}: ${forwarded}; untagged: ${untagged}`);
   });
 
@@ -310,7 +370,9 @@ if (why) {
     assert.is(after.uuid, before.uuid, "same Port _uuid");
     assert.is(rates(after), "50000/39062", "QoS kept");
     assert.is(await qemuPid(INST1), pid, "same QEMU process");
-    console.log(`  gnt-instance modify --net 0:modify,vlan=.4: ${tap} vlan_mode=access tag=4 trunks=[] (by the instance-modify post hook), same Port _uuid, QEMU pid ${pid} unchanged`);
+    console.log(
+      `  gnt-instance modify --net 0:modify,vlan=.4: ${tap} vlan_mode=access tag=4 trunks=[] (by the instance-modify post hook), same Port _uuid, QEMU pid ${pid} unchanged`,
+    );
   });
 
   // ------------------------------------------------------------------ reboot, stop
@@ -329,7 +391,9 @@ if (why) {
     assert.is(p0.vlan_mode, "access");
     assert.is(rates(p0), "50000/39062");
     assert.is(rates(await port(t1[2]!)), "1000000/781250");
-    console.log(`  after reboot: QEMU pid ${pid} -> ${newPid}; ports on ${OVS_BRIDGE}: ${all.join(",")} (${INST1}: ${t1.join(",")}, one per NIC); ${t1[0]} tag=4 ${rates(p0)}`);
+    console.log(
+      `  after reboot: QEMU pid ${pid} -> ${newPid}; ports on ${OVS_BRIDGE}: ${all.join(",")} (${INST1}: ${t1.join(",")}, one per NIC); ${t1[0]} tag=4 ${rates(p0)}`,
+    );
   });
 
   test("gnt-instance stop --timeout=0: the instance-stop post hook removes the instance's ports (Ganeti 3.0 has no down script)", async () => {

@@ -59,7 +59,12 @@ const onOvs = (): PrivateRootOptions => ({ netns: ovs!.ns, binds: [[ovs!.dir, "/
 
 // ------------------------------------------------------------------ the .deb itself
 
-interface Entry { mode: string; owner: string; path: string; target?: string }
+interface Entry {
+  mode: string;
+  owner: string;
+  path: string;
+  target?: string;
+}
 
 function contents(): Entry[] {
   return lines(hostRun("dpkg-deb", ["-c", deb])).map((l) => {
@@ -92,7 +97,11 @@ const FILES: Record<string, string> = {
   "/usr/share/doc/ovs-vif/examples/defaults.json": "-rw-r--r--",
   "/usr/share/lintian/overrides/ovs-vif": "-rw-r--r--",
 };
-const LINKS: Record<string, string> = { "/usr/sbin/ovs-vif": "../lib/ovs-vif/ovs-vif", "/usr/lib/ovs-vif/vif-openvswitch": "ovs-vif", "/usr/lib/ovs-vif/kvm-vif-bridge": "ovs-vif" };
+const LINKS: Record<string, string> = {
+  "/usr/sbin/ovs-vif": "../lib/ovs-vif/ovs-vif",
+  "/usr/lib/ovs-vif/vif-openvswitch": "ovs-vif",
+  "/usr/lib/ovs-vif/kvm-vif-bridge": "ovs-vif",
+};
 
 test("dpkg-deb -c: the binary, its links, the setup tool, units, man pages, docs and examples, root-owned, with their modes", () => {
   if (skip("contents")) return;
@@ -106,12 +115,18 @@ test("dpkg-deb -c: the binary, its links, the setup tool, units, man pages, docs
   const dirs = entries.filter((e) => e.mode.startsWith("d")).map((e) => e.path);
   for (const d of ["/etc/ovs-vif", "/var/lib/ovs-vif"]) assert.ok(dirs.includes(d), `${d} is the package's`);
   // Nothing else in /etc: the package has no conffile, and no hook location is in it.
-  assert.equal(entries.filter((e) => e.path.startsWith("/etc/")).map((e) => e.path), ["/etc/ovs-vif"]);
+  assert.equal(
+    entries.filter((e) => e.path.startsWith("/etc/")).map((e) => e.path),
+    ["/etc/ovs-vif"],
+  );
   // The binary is the one under test, byte for byte.
   const x = join(base, "x");
   hostRun("dpkg-deb", ["-x", deb, x]);
   assert.is(sha(join(x, BIN)), sha(BINARY));
-  assert.is(readFileSync(join(x, "usr/sbin/ovs-vif-setup"), "utf8"), readFileSync(join(ROOT, "install.sh"), "utf8").replace(/^#!\/usr\/bin\/env bash\n/, "#!/bin/bash\n"));
+  assert.is(
+    readFileSync(join(x, "usr/sbin/ovs-vif-setup"), "utf8"),
+    readFileSync(join(ROOT, "install.sh"), "utf8").replace(/^#!\/usr\/bin\/env bash\n/, "#!/bin/bash\n"),
+  );
 });
 
 test("dpkg-deb -I: version from package.json, run-time dependencies, maintainer scripts, no conffiles", () => {
@@ -132,10 +147,20 @@ test("dpkg-deb -I: version from package.json, run-time dependencies, maintainer 
   // command running ovs-vif-setup is the prerm's undo of the Ganeti and QEMU
   // hooks; the postrm lists every hook location, to report leftovers.
   const commands = ["preinst", "postinst", "prerm", "postrm"].flatMap((script) =>
-    readFileSync(join(ctl, script), "utf8").split("\n").filter((l) => !/^\s*(#|echo )/.test(l)).map((l) => `${script}: ${l.trim()}`),
+    readFileSync(join(ctl, script), "utf8")
+      .split("\n")
+      .filter((l) => !/^\s*(#|echo )/.test(l))
+      .map((l) => `${script}: ${l.trim()}`),
   );
-  assert.equal(commands.filter((l) => l.includes("ovs-vif-setup")), ["prerm: out=$(ovs-vif-setup --undo --ganeti --qemu)"]);
-  assert.equal(commands.filter((l) => /\/etc\/xen\/scripts\/vif-openvswitch|\$xen/.test(l) && !/^\S+ (xen=|if \[ -L "\$xen" \]|for link in )/.test(l)), [], "Xen's script is only read");
+  assert.equal(
+    commands.filter((l) => l.includes("ovs-vif-setup")),
+    ["prerm: out=$(ovs-vif-setup --undo --ganeti --qemu)"],
+  );
+  assert.equal(
+    commands.filter((l) => /\/etc\/xen\/scripts\/vif-openvswitch|\$xen/.test(l) && !/^\S+ (xen=|if \[ -L "\$xen" \]|for link in )/.test(l)),
+    [],
+    "Xen's script is only read",
+  );
   const listed = lines(hostRun(join(ROOT, "install.sh"), ["--list"])).map((l) => l.split(" ")[1]!);
   assert.ok(readFileSync(join(ctl, "postrm"), "utf8").includes(`for link in ${listed.join(" ")}; do`));
 });
@@ -177,7 +202,10 @@ test("lintian --pedantic: no tag but the overridden ones, each override with its
   // The misspellings are the runtime's, not ovs-vif's.
   const words = overridden.filter((o) => o.includes("spelling-error-in-binary")).map((o) => o.split(" ")[3]!);
   assert.ok(words.length > 0 || notReported.includes("spelling-error-in-binary"));
-  const sources = ["src", "hooks"].flatMap((d) => lines(hostRun("find", [join(ROOT, d), "-name", "*.ts"]))).map((f) => readFileSync(f, "utf8")).join("\n");
+  const sources = ["src", "hooks"]
+    .flatMap((d) => lines(hostRun("find", [join(ROOT, d), "-name", "*.ts"])))
+    .map((f) => readFileSync(f, "utf8"))
+    .join("\n");
   for (const w of words) assert.not.match(sources, new RegExp(`\\b${w.replace(/[^A-Za-z]/g, "")}\\b`), `"${w}" is not in ovs-vif's sources`);
 });
 
@@ -219,12 +247,18 @@ test("man ovs-vif and ovs-vif-setup: no warnings at 80 columns, every command, h
   for (const l of lines(hostRun(join(ROOT, "install.sh"), ["--list"]))) assert.ok(hooks.includes(l.split(" ")[1]!), l);
   // Every variable the sources read.
   const env = section("ENVIRONMENT");
-  const sources = ["src", "hooks"].flatMap((d) => lines(hostRun("find", [join(ROOT, d), "-name", "*.ts"]))).map((f) => readFileSync(f, "utf8")).join("\n");
-  const vars = new Set([...sources.matchAll(/\b(OVS_VIF_[A-Z_]+|OVS_RUNDIR|OVN_NB_DB|XENSTORED_PATH|GANETI_HOOKS_PATH|GANETI_ROOTDIR|NO_COLOR)\b/g)].map((m) => m[1]!));
+  const sources = ["src", "hooks"]
+    .flatMap((d) => lines(hostRun("find", [join(ROOT, d), "-name", "*.ts"])))
+    .map((f) => readFileSync(f, "utf8"))
+    .join("\n");
+  const vars = new Set(
+    [...sources.matchAll(/\b(OVS_VIF_[A-Z_]+|OVS_RUNDIR|OVN_NB_DB|XENSTORED_PATH|GANETI_HOOKS_PATH|GANETI_ROOTDIR|NO_COLOR)\b/g)].map((m) => m[1]!),
+  );
   for (const v of vars) assert.ok(new RegExp(`\\b${v}\\b`).test(env), `variable ${v} in ENVIRONMENT`);
   for (const s of ["SYNOPSIS", "DESCRIPTION", "COMMANDS", "COMMON OPTIONS", "FILES", "EXIT STATUS", "SEE ALSO"]) assert.match(man, new RegExp(`^${s}$`, "m"));
   const setup = pages["ovs-vif-setup"]!;
-  for (const o of ["--ganeti", "--xen", "--qemu", "--replace-vif-openvswitch", "--undo", "--dry-run", "--root", "--list"]) assert.match(setup, new RegExp(`^ {7}${o}\\b`, "m"), o);
+  for (const o of ["--ganeti", "--xen", "--qemu", "--replace-vif-openvswitch", "--undo", "--dry-run", "--root", "--list"])
+    assert.match(setup, new RegExp(`^ {7}${o}\\b`, "m"), o);
 });
 
 test("the example specs are valid", async () => {
@@ -275,7 +309,11 @@ test("dpkg -i into a private root: the files, the four units enabled, no hook en
   const etc = lines(hostRun("find", [join(root, "etc"), "-mindepth", "1", "-not", "-type", "d"])).map((p) => p.slice(root.length));
   assert.equal(etc.sort(), enablementLinks().sort());
   assert.not.ok(existsSync(join(root, "etc/ganeti")));
-  assert.equal(["/usr/lib/ovs-vif", "/etc/systemd/system/multi-user.target.wants/ovs-vif-gc.service", "/var/lib/ovs-vif"].map(existsSync), hostBefore, "the host is untouched");
+  assert.equal(
+    ["/usr/lib/ovs-vif", "/etc/systemd/system/multi-user.target.wants/ovs-vif-gc.service", "/var/lib/ovs-vif"].map(existsSync),
+    hostBefore,
+    "the host is untouched",
+  );
   const status = await mustInPrivateRoot(root, "dpkg-query", ["-W", "-f", "${Status} ${Version}", "ovs-vif"]);
   assert.is(status, `install ok installed ${VERSION}`);
   assert.is((await mustInPrivateRoot(root, "ovs-vif", ["--version"])).trim(), `ovs-vif ${VERSION}`);
@@ -353,9 +391,15 @@ test("ovs-vif-setup --xen leaves Xen's vif-openvswitch and prints the xl line; t
 
 test("dpkg -i again (an upgrade): the enabled hooks and the units' enablement stay", async () => {
   if (skip("upgrade")) return;
-  const links = () => lines(hostRun("find", [join(root, "etc"), "-type", "l"])).sort().map((l) => `${l} -> ${readlinkSync(l)}`);
+  const links = () =>
+    lines(hostRun("find", [join(root, "etc"), "-type", "l"]))
+      .sort()
+      .map((l) => `${l} -> ${readlinkSync(l)}`);
   const before = links();
-  assert.ok(before.some((l) => l.endsWith(`/etc/ganeti/hooks/instance-start-post.d/ovs-vif -> ${BIN}`)), before.join("\n"));
+  assert.ok(
+    before.some((l) => l.endsWith(`/etc/ganeti/hooks/instance-start-post.d/ovs-vif -> ${BIN}`)),
+    before.join("\n"),
+  );
   assert.is(readFileSync(join(root, "etc/ganeti/kvm-vif-bridge"), "utf8"), KVM_SCRIPT_TEXT);
   const r = await inPrivateRoot(root, "dpkg", ["-i", deb], { timeoutMs: 300_000 });
   assert.is(r.code, 0, r.stdout + r.stderr);
@@ -376,7 +420,10 @@ test("ovs-vif-gc.service's ExecStart removes ovs-vif's stale ports and orphaned 
   const o = ovs!;
   const run = (file: string, args: string[]) => mustInPrivateRoot(root, file, args, { ...onOvs(), env: { ...unitEnv } });
   // Ports of VMs that ran before "the crash": attached by the packaged binary, then their taps vanish.
-  for (const [tap, args] of [["vif5.0", ["--owner", "xen", "--rx-rate", "20M"]], ["tap7", ["--owner", "qemu"]]] as const) {
+  for (const [tap, args] of [
+    ["vif5.0", ["--owner", "xen", "--rx-rate", "20M"]],
+    ["tap7", ["--owner", "qemu"]],
+  ] as const) {
     await o.addTap(tap);
     await run("ovs-vif", ["attach", "--bridge", "sw1", "--iface", tap, ...args]);
     await o.inNs("ip", ["link", "del", tap]);
@@ -401,7 +448,11 @@ test("ovs-vif-gc.service's ExecStart removes ovs-vif's stale ports and orphaned 
   assert.is(await portView(o, "tap7"), undefined);
   assert.ok(await portView(o, "foreign0"), "the foreign port stays");
   assert.ok(await portView(o, "tap0"), "the live port stays");
-  assert.equal((await listRows(o, "QoS")).map((q) => q._uuid), [foreignQos], "only the foreign QoS row is left");
+  assert.equal(
+    (await listRows(o, "QoS")).map((q) => q._uuid),
+    [foreignQos],
+    "only the foreign QoS row is left",
+  );
   assert.is((await listRows(o, "Queue")).length, 0, "vif5.0's queue went with its QoS row");
   assert.is((await run(exec![0]!, exec!.slice(1))).trim(), "no stale ports", "a second run finds nothing");
 });
@@ -433,7 +484,10 @@ test("dpkg -r refuses while Xen's script is replaced; after --undo --xen it remo
   const removed = await inPrivateRoot(root, "dpkg", ["-r", "ovs-vif"]);
   assert.is(removed.code, 0, removed.stdout + removed.stderr);
   assert.match(removed.stdout, /ovs-vif: disabling the hooks enabled with ovs-vif-setup:\nrm -f \/etc\/ganeti\/kvm-vif-bridge\n/);
-  const gone = await inPrivateRoot(root, "bash", ["-c", "for p in /etc/ganeti/kvm-vif-bridge /etc/ovs-vif/qemu-ifup /etc/ganeti/network /usr/lib/ovs-vif /usr/sbin/ovs-vif /usr/sbin/ovs-vif-setup; do [ -e $p ] || [ -L $p ] && echo $p; done; true"]);
+  const gone = await inPrivateRoot(root, "bash", [
+    "-c",
+    "for p in /etc/ganeti/kvm-vif-bridge /etc/ovs-vif/qemu-ifup /etc/ganeti/network /usr/lib/ovs-vif /usr/sbin/ovs-vif /usr/sbin/ovs-vif-setup; do [ -e $p ] || [ -L $p ] && echo $p; done; true",
+  ]);
   assert.is(gone.stdout, "", "hook links, their directories and the binary are gone after remove");
   assert.is(await mustInPrivateRoot(root, "dpkg-query", ["-W", "-f", "${Status}", "ovs-vif"]), "deinstall ok config-files");
   // Until the purge, dpkg still holds the scripts (and the walk below sees them).
@@ -467,14 +521,22 @@ test("installDebInto (for the Ganeti cluster harness) installs the package into 
   writeFileSync(join(node, "etc/ganeti/ssconf_cluster_name"), "cluster1\n");
   const r = await installDebInto(node, { deb });
   assert.match(r.dpkg, /Setting up ovs-vif/);
-  assert.ok(lines(r.setup).every((l) => /^(mkdir -p|ln -sfn|write) /.test(l)), r.setup);
-  for (const l of lines(hostRun(join(ROOT, "install.sh"), ["--list"])).filter((l) => l.startsWith("ganeti ")).map((l) => l.split(" ")[1]!)) {
+  assert.ok(
+    lines(r.setup).every((l) => /^(mkdir -p|ln -sfn|write) /.test(l)),
+    r.setup,
+  );
+  for (const l of lines(hostRun(join(ROOT, "install.sh"), ["--list"]))
+    .filter((l) => l.startsWith("ganeti "))
+    .map((l) => l.split(" ")[1]!)) {
     if (l === "/etc/ganeti/kvm-vif-bridge") assert.is(readFileSync(join(node, l), "utf8"), KVM_SCRIPT_TEXT, l);
     else assert.is(readlinkSync(join(node, l)), BIN, l);
   }
   assert.ok(lstatSync(join(node, BIN)).isFile());
   assert.ok(readFileSync(join(node, "etc/ganeti/ssconf_cluster_name"), "utf8") === "cluster1\n", "the node's own files stay");
-  assert.not.ok(readdirSync(join(base, "node1")).some((n) => n.startsWith(".ovs-vif-overlay-work-")), "no overlay work directory left beside the root");
+  assert.not.ok(
+    readdirSync(join(base, "node1")).some((n) => n.startsWith(".ovs-vif-overlay-work-")),
+    "no overlay work directory left beside the root",
+  );
 });
 
 /**
@@ -491,7 +553,13 @@ function leftovers(r: string): string[] {
   };
   // dpkg's database and log, man-db's and debconf's caches, and the log of
   // the Ganeti CLI that ovs-vif doctor asked.
-  const bookkeeping = [/^\/var\/lib\/dpkg\//, /^\/var\/log\/dpkg\.log$/, /^\/var\/cache\/man\//, /^\/var\/cache\/debconf\//, /^\/var\/log\/ganeti\/commands\.log$/];
+  const bookkeeping = [
+    /^\/var\/lib\/dpkg\//,
+    /^\/var\/log\/dpkg\.log$/,
+    /^\/var\/cache\/man\//,
+    /^\/var\/cache\/debconf\//,
+    /^\/var\/log\/ganeti\/commands\.log$/,
+  ];
   const out: string[] = [];
   const walk = (dir: string) => {
     for (const name of readdirSync(dir)) {
