@@ -25,15 +25,17 @@
 // drop the namespaces (veths, mounts). Every holder runs under `setpriv
 // --pdeathsig KILL` + `unshare --kill-child`, and the inits are also killed on
 // exit and signals, so even a killed test process takes the cluster down.
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+//
+// How the namespaces are made, entered and killed is ganeti-namespaces.ts;
+// the installed Ganeti's release is ganeti-release.ts, `ovs-vif watch` on a
+// node ganeti-watch.ts.
+import { spawnSync } from "node:child_process";
+import { appendFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { OvsHandle } from "./ovs.ts";
 import { installDebInto } from "./deb.ts";
-import { ROOT } from "./ovs.ts";
+import { claimCluster, nsRunner, startHolder, stopNamespaces } from "./ganeti-namespaces.ts";
 import { sh, type Result } from "./proc.ts";
-import { onExit } from "./teardown.ts";
 
 export const NODE = "node1.ovsvif.test";
 export const NODE_IP = "198.51.100.1";
@@ -63,27 +65,6 @@ export const CLUSTER_KVM_PARAMS = [
   "vnc_bind_address=",
   ...(existsSync("/dev/vhost-net") ? [] : ["vhost_net=False"]),
 ].join(",");
-
-/** The installed Ganeti's release, e.g. "3.0" or "3.1" (hook environments,
- * defaults and CLI options differ between them). */
-export function ganetiRelease(): string {
-  const v = spawnSync("dpkg-query", ["-W", "-f=${Version}", "ganeti"], { encoding: "utf8" }).stdout;
-  const m = /^(?:[0-9]+:)?([0-9]+\.[0-9]+)/.exec(v);
-  if (!m) throw new Error(`cannot read the installed Ganeti's version (dpkg-query: ${JSON.stringify(v)})`);
-  return m[1]!;
-}
-
-/** `gnt-instance modify` options for a NIC change that goes to Ganeti's
- * configuration only (the running instance keeps its NIC; ovs-vif's
- * instance-modify hook changes the port): Ganeti 3.1 hotplugs by default,
- * 3.0 does not and knows no --no-hotplug. */
-export function configOnly(): string[] {
-  const [major, minor] = ganetiRelease().split(".").map(Number) as [number, number];
-  return major > 3 || (major === 3 && minor >= 1) ? ["--no-hotplug"] : [];
-}
-
-const CLEAN_ENV = { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", HOME: "/root", LC_ALL: "C.UTF-8" };
-const SCRIPT = join(ROOT, "test/harness/ganeti-cluster.sh");
 
 export interface GanetiNode {
   /** 1-based, as in the name: node(1) is node1, the master. */
@@ -149,85 +130,20 @@ export function unavailable(): string | undefined {
   return undefined;
 }
 
-interface Holder {
-  child: ChildProcess;
-  initPid?: number;
-  exited: Promise<void>;
-}
-let live: { holders: Holder[]; dir: string } | undefined;
-
-function kill(pid: number | undefined): void {
-  if (!pid) return;
-  try {
-    process.kill(pid, "SIGKILL");
-  } catch {
-    /* gone */
-  }
-}
-
-function killNow(): void {
-  if (!live) return;
-  for (const h of live.holders) {
-    kill(h.initPid);
-    kill(h.child.pid);
-  }
-  rmSync(live.dir, { recursive: true, force: true });
-  live = undefined;
-}
-onExit(killNow);
-
-function childrenOf(pid: number): number[] {
-  try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
-}
-
-/** Starts `ganeti-cluster.sh ARGS` as the init of new namespaces; resolves once it printed READY. */
-async function startHolder(what: string, unshareFlags: string[], args: string[]): Promise<Holder> {
-  const child = spawn("setpriv", ["--pdeathsig", "KILL", "unshare", ...unshareFlags, "--fork", "--kill-child=SIGKILL", "--mount-proc", "--propagation", "private", "bash", SCRIPT, ...args], {
-    env: CLEAN_ENV,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const holder: Holder = { child, exited: new Promise<void>((resolve) => child.on("exit", () => resolve())) };
-  live!.holders.push(holder);
-  let out = "";
-  child.stdout!.on("data", (d) => (out += d));
-  child.stderr!.on("data", (d) => (out += d));
-  const end = Date.now() + 60000;
-  while (!out.includes("READY")) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${what}: namespace setup failed: ${out}`);
-    if (Date.now() > end) throw new Error(`${what}: namespace setup timed out: ${out}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  // setpriv execs unshare (same pid); unshare's child is the namespaces' init.
-  holder.initPid = childrenOf(child.pid!)[0];
-  if (!holder.initPid) throw new Error(`${what}: cannot find the namespace init process`);
-  return holder;
-}
-
-function nsRunner(initPid: number, namespaces: string[]) {
-  const enter = ["--target", String(initPid), ...namespaces, "--wd=/", "--"];
-  const run = (file: string, args: string[], timeoutMs = 120000) => sh("nsenter", [...enter, file, ...args], { env: CLEAN_ENV, timeoutMs });
-  const must = async (file: string, args: string[], timeoutMs?: number) => {
-    const r = await run(file, args, timeoutMs);
-    if (r.code !== 0) throw new Error(`${file} ${args.join(" ")} failed (exit ${r.code}): ${(r.stderr || r.stdout).trim()}`);
-    return r.stdout;
-  };
-  return { run, must };
-}
-
 /** The node's files before its namespaces exist: Ganeti's /etc/ganeti plus
  * the ovs-vif package as dpkg and ovs-vif-setup --ganeti leave it, /etc/hosts,
  * /etc/ssh with fresh host keys. */
 async function prepareNodeDir(dir: string, count: number): Promise<number> {
-  for (const d of ["varlib", "varlog", "ssh", "work-etc", "work-usr", "work-var", "work-root", "root/usr", "root/var", "root/root"]) mkdirSync(join(dir, d), { recursive: true });
+  for (const d of ["varlib", "varlog", "ssh", "work-etc", "work-usr", "work-var", "work-root", "root/usr", "root/var", "root/root"])
+    mkdirSync(join(dir, d), { recursive: true });
   cpSync("/etc/ganeti", join(dir, "root/etc/ganeti"), { recursive: true, verbatimSymlinks: true });
   // As an operator installs it: the package, then its setup step for Ganeti.
   const inst = await installDebInto(join(dir, "root"));
   const hosts = NODES.slice(0, count).map((n) => `${n.ip} ${n.name} ${n.name.split(".")[0]}`);
-  writeFileSync(join(dir, "root/etc/hosts"), `${readFileSync("/etc/hosts", "utf8").trimEnd()}\n${hosts.join("\n")}\n${CLUSTER_IP} ${CLUSTER} ${CLUSTER.split(".")[0]}\n`);
+  writeFileSync(
+    join(dir, "root/etc/hosts"),
+    `${readFileSync("/etc/hosts", "utf8").trimEnd()}\n${hosts.join("\n")}\n${CLUSTER_IP} ${CLUSTER} ${CLUSTER.split(".")[0]}\n`,
+  );
   const ssh = join(dir, "root/etc/ssh");
   cpSync("/etc/ssh", ssh, { recursive: true, verbatimSymlinks: true, filter: (src) => !/\/ssh_host_[^/]*$/.test(src) });
   const keys = await sh("ssh-keygen", ["-A", "-f", join(dir, "root")], { timeoutMs: 60000 });
@@ -239,45 +155,31 @@ async function prepareNodeDir(dir: string, count: number): Promise<number> {
  * --may-exist: also puts them back after a test removed the bridge. */
 export async function ensureBridge(node: GanetiNode): Promise<void> {
   await node.vsctl(
-    "--may-exist", "add-br", OVS_BRIDGE, "--", "set", "bridge", OVS_BRIDGE, "datapath_type=netdev",
-    "--", "--may-exist", "add-port", OVS_BRIDGE, UPLINK, "--", "set", "port", UPLINK, "vlan_mode=trunk",
+    "--may-exist",
+    "add-br",
+    OVS_BRIDGE,
+    "--",
+    "set",
+    "bridge",
+    OVS_BRIDGE,
+    "datapath_type=netdev",
+    "--",
+    "--may-exist",
+    "add-port",
+    OVS_BRIDGE,
+    UPLINK,
+    "--",
+    "set",
+    "port",
+    UPLINK,
+    "vlan_mode=trunk",
   );
-}
-
-export interface Watch {
-  /** What it logged so far. */
-  log(): string;
-  stop(): Promise<void>;
-}
-
-/** `ovs-vif watch` on the node as its service would run it: in the
- * background, pidfile /run/ovs-vif-watch.pid, log
- * /var/log/ganeti/ovs-vif-watch.log; resolves once it watches link deletions. */
-export async function startWatch(node: GanetiNode): Promise<Watch> {
-  const pidfile = "/run/ovs-vif-watch.pid";
-  const logfile = join(node.dir, "varlog/ovs-vif-watch.log");
-  await node.must("bash", ["-c", `ovs-vif watch </dev/null >/var/log/ganeti/ovs-vif-watch.log 2>&1 & echo $! >${pidfile}`]);
-  const log = () => (existsSync(logfile) ? readFileSync(logfile, "utf8") : "");
-  const stop = async () => {
-    await node.run("bash", ["-c", `[ -f ${pidfile} ] && kill "$(cat ${pidfile})"; rm -f ${pidfile}`], 10000);
-  };
-  const end = Date.now() + 20000;
-  while (!log().includes("watch: watching link deletions")) {
-    if (Date.now() > end || (await node.run("bash", ["-c", `kill -0 "$(cat ${pidfile})"`], 10000)).code !== 0) {
-      await stop();
-      throw new Error(`ovs-vif watch on ${node.name} did not start: ${log()}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return { log, stop };
 }
 
 export async function startGanetiCluster(log: (line: string) => void = () => undefined, options: ClusterOptions = {}): Promise<GanetiCluster> {
   const count = options.nodes ?? 1;
   if (count < 1 || count > NODES.length) throw new Error(`a cluster of 1..${NODES.length} nodes, not ${count}`);
-  if (live) throw new Error("one Ganeti cluster per test process");
-  const top = mkdtempSync(join(tmpdir(), "ovs-vif-ganeti-cluster-"));
-  live = { holders: [], dir: top };
+  const top = claimCluster();
   const nodes: GanetiNode[] = [];
   const nodeAddOutput: Record<string, string> = {};
   let stopped = false;
@@ -295,12 +197,15 @@ export async function startGanetiCluster(log: (line: string) => void = () => und
       await master.run("gnt-cluster", ["destroy", "--yes-do-it"], 60000).catch(() => undefined);
     }
     for (const n of nodes) {
-      await n.run("bash", ["-c", 'for f in /run/ganeti/*.pid /run/openvswitch/*.pid /run/*.pid; do [ -f "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null; done; true'], 10000).catch(() => undefined);
+      await n
+        .run(
+          "bash",
+          ["-c", 'for f in /run/ganeti/*.pid /run/openvswitch/*.pid /run/*.pid; do [ -f "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null; done; true'],
+          10000,
+        )
+        .catch(() => undefined);
     }
-    const holders = live?.holders ?? [];
-    for (const h of holders) kill(h.initPid);
-    await Promise.race([Promise.all(holders.map((h) => h.exited)), new Promise((r) => setTimeout(r, 10000))]);
-    killNow();
+    await stopNamespaces();
   };
 
   try {
@@ -310,9 +215,7 @@ export async function startGanetiCluster(log: (line: string) => void = () => und
     log(`the ovs-vif package (dpkg -i, ovs-vif-setup --ganeti) on ${count} node(s): ${actions.join(", ")} links`);
     const hub = await startHolder("hub", ["--net", "--mount", "--pid"], ["hub", HUB_BRIDGE]);
     const inHub = nsRunner(hub.initPid!, ["--net"]);
-    const holders = await Promise.all(
-      dirs.map((d, i) => startHolder(NODES[i]!.name, ["--mount", "--net", "--uts", "--pid"], ["node", d, NODES[i]!.name])),
-    );
+    const holders = await Promise.all(dirs.map((d, i) => startHolder(NODES[i]!.name, ["--mount", "--net", "--uts", "--pid"], ["node", d, NODES[i]!.name])));
     holders.forEach((h, i) => {
       const { run, must } = nsRunner(h.initPid!, ["--mount", "--net", "--uts", "--pid"]);
       nodes.push({
@@ -336,7 +239,20 @@ export async function startGanetiCluster(log: (line: string) => void = () => und
     }
     // VM network: the trunk uplink, between the nodes or to nowhere.
     if (count === 2) {
-      await inHub.must("ip", ["link", "add", UPLINK, "netns", String(nodes[0]!.initPid), "type", "veth", "peer", "name", UPLINK, "netns", String(nodes[1]!.initPid)]);
+      await inHub.must("ip", [
+        "link",
+        "add",
+        UPLINK,
+        "netns",
+        String(nodes[0]!.initPid),
+        "type",
+        "veth",
+        "peer",
+        "name",
+        UPLINK,
+        "netns",
+        String(nodes[1]!.initPid),
+      ]);
     } else {
       await nodes[0]!.must("ip", ["link", "add", UPLINK, "type", "veth", "peer", "name", "gntup1"]);
       await nodes[0]!.must("ip", ["link", "set", "gntup1", "up"]);

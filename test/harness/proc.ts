@@ -30,6 +30,12 @@ export function sh(file: string, args: string[], opts: { env?: NodeJS.ProcessEnv
   });
 }
 
+/** A command's stdout, or an error naming it and what it said. */
+export function checked(what: string, r: Result): string {
+  if (r.code !== 0) throw new Error(`${what} failed (exit ${r.code}): ${r.stderr.trim() || r.stdout.trim()}`);
+  return r.stdout;
+}
+
 /** Like sh, but throws with the command's stderr when it fails. */
 export async function must(file: string, args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {}): Promise<string> {
   const r = await sh(file, args, opts);

@@ -7,7 +7,8 @@
 // namespaces (test/harness/ganeti-cluster.*); nothing of the host changes.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { GanetiCluster, LINUX_BRIDGE, NODE, OVS_BRIDGE, UPLINK, startGanetiCluster, unavailable, configOnly } from "../harness/ganeti-cluster.ts";
+import { GanetiCluster, LINUX_BRIDGE, NODE, OVS_BRIDGE, UPLINK, startGanetiCluster, unavailable } from "../harness/ganeti-cluster.ts";
+import { configOnly } from "../harness/ganeti-release.ts";
 import { listRows, portView, type PortView } from "../harness/oracle.ts";
 import type { OvsHandle } from "../harness/ovs.ts";
 
@@ -75,7 +76,9 @@ if (why) {
       assert.is(p.ifaceIds["iface-id"], p.ifaceIds["ganeti-nic-uuid"]);
       assert.match(p.ifaceIds["attached-mac"] ?? "", /^aa:00:00:/);
       assert.ok((p.ofport ?? -1) > 0, "vswitchd attached the tap");
-      console.log(`  ${round}: NIC ${i} vlan=${vlan} -> port ${t[i]} vlan_mode=${p.vlan_mode} tag=${p.tag ?? "[]"} trunks=[${p.trunks.join(",")}] ofport=${p.ofport} ids ok`);
+      console.log(
+        `  ${round}: NIC ${i} vlan=${vlan} -> port ${t[i]} vlan_mode=${p.vlan_mode} tag=${p.tag ?? "[]"} trunks=[${p.trunks.join(",")}] ofport=${p.ofport} ids ok`,
+      );
     }
     // The bridged NIC: on the Linux bridge, MAC fe:..., no OVS port.
     const link = await cluster!.must("ip", ["-d", "-o", "link", "show", t[3]!]);
@@ -88,12 +91,27 @@ if (why) {
 
   test("gnt-instance add + start: instance running, one OVS port per openvswitch NIC with explicit VLAN settings", async () => {
     await gnt(
-      "gnt-instance", "add", "-t", "diskless", "--no-install", "-o", "noop", "--no-name-check", "--no-ip-check", "-n", NODE,
-      "-B", "memory=128M,vcpus=1",
-      "--net", `0:mode=openvswitch,link=${OVS_BRIDGE},vlan=.3,mac=aa:00:00:00:00:01`,
-      "--net", `1:mode=openvswitch,link=${OVS_BRIDGE},vlan=:10:20,mac=aa:00:00:00:00:02`,
-      "--net", `2:mode=openvswitch,link=${OVS_BRIDGE},vlan=.3:10:20,mac=aa:00:00:00:00:03`,
-      "--net", `3:mode=bridged,link=${LINUX_BRIDGE},mac=aa:00:00:00:00:04`,
+      "gnt-instance",
+      "add",
+      "-t",
+      "diskless",
+      "--no-install",
+      "-o",
+      "noop",
+      "--no-name-check",
+      "--no-ip-check",
+      "-n",
+      NODE,
+      "-B",
+      "memory=128M,vcpus=1",
+      "--net",
+      `0:mode=openvswitch,link=${OVS_BRIDGE},vlan=.3,mac=aa:00:00:00:00:01`,
+      "--net",
+      `1:mode=openvswitch,link=${OVS_BRIDGE},vlan=:10:20,mac=aa:00:00:00:00:02`,
+      "--net",
+      `2:mode=openvswitch,link=${OVS_BRIDGE},vlan=.3:10:20,mac=aa:00:00:00:00:03`,
+      "--net",
+      `3:mode=bridged,link=${LINUX_BRIDGE},mac=aa:00:00:00:00:04`,
       INSTANCE,
     );
     await gnt("gnt-instance", "start", INSTANCE);
@@ -105,7 +123,11 @@ if (why) {
   test("ofproto/trace on the running instance's ports: access, trunk and hybrid carry exactly their VLANs", async () => {
     const [access, trunk, hybrid] = await taps();
     const trace = async (port: string, vlan?: number) => {
-      const text = await cluster!.must("ovs-appctl", ["ofproto/trace", OVS_BRIDGE, `in_port=${port},dl_src=aa:00:00:00:00:99,dl_dst=ff:ff:ff:ff:ff:ff${vlan ? `,dl_vlan=${vlan}` : ""}`]);
+      const text = await cluster!.must("ovs-appctl", [
+        "ofproto/trace",
+        OVS_BRIDGE,
+        `in_port=${port},dl_src=aa:00:00:00:00:99,dl_dst=ff:ff:ff:ff:ff:ff${vlan ? `,dl_vlan=${vlan}` : ""}`,
+      ]);
       return /Datapath actions: (.*)/.exec(text)?.[1]?.trim() ?? "";
     };
     const cases: [string, string, number | undefined, RegExp | "drop"][] = [
@@ -157,7 +179,14 @@ if (why) {
     assert.ok(text.includes('kvm-vif-bridge: error: VLAN ".5000": VLAN id 5000 out of range 1..4094'), `job error: ${text}`);
     // Ganeti marks it as wanted up but not running.
     assert.is(await status(), "ERROR_down");
-    console.log(`  gnt-instance start failed as it should: ${text.trim().split("\n").filter((l) => l.includes("kvm-vif-bridge")).pop()?.trim()}`);
+    console.log(
+      `  gnt-instance start failed as it should: ${text
+        .trim()
+        .split("\n")
+        .filter((l) => l.includes("kvm-vif-bridge"))
+        .pop()
+        ?.trim()}`,
+    );
     // Back to a good VLAN: starts again.
     await gnt("gnt-instance", "modify", ...configOnly(), "--net", "0:modify,vlan=.4", INSTANCE);
     await gnt("gnt-instance", "start", INSTANCE);
