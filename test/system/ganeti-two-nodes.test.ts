@@ -12,6 +12,9 @@
 //     -incoming (without and with `ovs-vif watch` on the target), and one
 //     whose target lacks the bridge: all fail, the source keeps working;
 //   - gnt-instance failover to node2;
+//   - port security from Ganeti tags, applied by reconcile --cluster, moved
+//     by live migrations under a ping (flows on the new primary only) and
+//     taken away again;
 //   - gnt-instance modify --net 0:modify,vlan=.4, `ovs-vif vlan add` (under
 //     a ping on the native VLAN), `ovs-vif qos set/unset` and `reconcile
 //     --cluster` from the master for the instance on node2;
@@ -44,6 +47,7 @@ import { registerHotplug } from "./ganeti-two-nodes/hotplug.ts";
 import { registerStart, registerStopAndRemove } from "./ganeti-two-nodes/instance.ts";
 import { registerMigrations } from "./ganeti-two-nodes/migration.ts";
 import { registerNode2Changes } from "./ganeti-two-nodes/node2-changes.ts";
+import { registerPortSecurity } from "./ganeti-two-nodes/port-security.ts";
 import { registerNetworks, registerNodeAdd } from "./ganeti-two-nodes/switches.ts";
 import { secs, World } from "./ganeti-two-nodes/world.ts";
 
@@ -118,6 +122,7 @@ if (why) {
   registerNodeAdd(w);
   registerStart(w);
   registerMigrations(w);
+  registerPortSecurity(w);
   registerNode2Changes(w);
   registerHotplug(w);
   registerStopAndRemove(w);
