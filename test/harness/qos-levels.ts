@@ -1,3 +1,4 @@
+import type { NicIdentity } from "../../src/nic.ts";
 // Reference values and QoS levels shared by the policing tests (qos, node
 // defaults, port): one full frame in kb, Xen's rate key, the environment's
 // OVS_VIF_RATE/OVS_VIF_BURST level and a node defaults file.
@@ -34,3 +35,9 @@ export const GOOD_DEFAULTS: NodeDefaults = parseNodeDefaults(DPATH, GOOD_DEFAULT
 export const sw1Defaults = (): QosLevel => defaultsLevel(DPATH, GOOD_DEFAULTS, "sw1");
 /** The defaults level of a bridge without an entry (the node-wide 1G). */
 export const sw9Defaults = (): QosLevel => defaultsLevel(DPATH, GOOD_DEFAULTS, "sw9");
+
+/** Two NICs of one instance, as tags name them (index, name or UUID). */
+export const UUID0 = "9f3c1d2e-5b6a-4c7d-8e9f-0a1b2c3d4e5f";
+export const UUID1 = "1b2c3d4e-5f60-4718-892a-3b4c5d6e7f80";
+export const NIC0: NicIdentity = { index: 0, name: "eth0", uuid: UUID0 };
+export const NIC1: NicIdentity = { index: 1, name: "eth1", uuid: UUID1 };
