@@ -100,11 +100,10 @@ by linking their hook locations to $BIN_TARGET, which the
 ovs-vif package installs. Nothing else is changed, and the package's
 maintainer scripts never enable anything.
 
-  --ganeti       /etc/ganeti/kvm-vif-bridge, /etc/ganeti/network/{openvswitch,
-                 bridged,routed}/{up,down}, /etc/xen/scripts/vif-custom,
-                 /etc/ganeti/hooks/HOOKPATH-post.d/ovs-vif,
-                 /etc/ganeti/hooks/network-rename-pre.d/ovs-vif
-  --qemu         /etc/ovs-vif/qemu-ifup, /etc/ovs-vif/qemu-ifdown
+  --ganeti       Ganeti's NIC scripts (KVM: /etc/ganeti/kvm-vif-bridge and
+                 network/MODE/ACTION; Xen: /etc/xen/scripts/vif-custom) and
+                 its hooks (/etc/ganeti/hooks/PATH-post.d/ovs-vif)
+  --qemu         QEMU's -netdev tap scripts in /etc/ovs-vif
   --xen          changes nothing: prints the xl setting that runs ovs-vif,
                  vif.default.script="$XEN_SCRIPT"
                  in /etc/xen/xl.conf (or script= per vif)
@@ -133,12 +132,12 @@ Usage: $PROG [--root DIR] [--dry-run] [--uninstall] [--xen] [--ganeti] [--qemu]
 Installs the ovs-vif binary to $BIN_TARGET (atomically) with a
 $SBIN_LINK symlink, plus hook symlinks for the selected integrations:
 
-  --xen          /etc/xen/scripts/vif-openvswitch
-  --ganeti       /etc/ganeti/kvm-vif-bridge, /etc/ganeti/network/{openvswitch,
-                 bridged,routed}/{up,down}, /etc/xen/scripts/vif-custom,
-                 /etc/ganeti/hooks/HOOKPATH-post.d/ovs-vif,
-                 /etc/ganeti/hooks/network-rename-pre.d/ovs-vif
-  --qemu         /etc/ovs-vif/qemu-ifup, /etc/ovs-vif/qemu-ifdown
+  --xen          Xen's /etc/xen/scripts/vif-openvswitch
+  --ganeti       Ganeti's NIC scripts (KVM: /etc/ganeti/kvm-vif-bridge and
+                 network/MODE/ACTION; Xen: /etc/xen/scripts/vif-custom) and
+                 its hooks (/etc/ganeti/hooks/PATH-post.d/ovs-vif)
+  --qemu         QEMU's -netdev tap scripts in /etc/ovs-vif
+--list prints every location (the binary's role registry says which).
 
 A file already at a hook location is moved to NAME$BACKUP_SUFFIX first
 (only if no such backup exists) and restored by --uninstall.
