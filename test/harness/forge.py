@@ -32,15 +32,10 @@ import struct
 import sys
 import time
 
+from rawframe import checksum, mac  # beside this file
+
 ETH_P_ALL = 0x0003
 PACKET_OUTGOING = 4
-
-
-def mac(text):
-    b = bytes.fromhex(text.replace(":", ""))
-    if len(b) != 6:
-        raise SystemExit(f"bad MAC {text!r}")
-    return b
 
 
 def ip4(text):
@@ -49,15 +44,6 @@ def ip4(text):
 
 def ip6(text):
     return socket.inet_pton(socket.AF_INET6, text)
-
-
-def checksum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack(f"!{len(data) // 2}H", data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
 
 
 def ether(p, dst, ethertype, payload):

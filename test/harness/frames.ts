@@ -39,22 +39,22 @@ export interface Delivery {
   delivered: number;
 }
 
-/** Starts a counter of frames containing `marker` on `at`, until one with
- * `fence` arrives; resolves `ready` once it is bound. */
-export function startCounter(at: Endpoint, marker: string, fence: string, seconds = 10): { ready: Promise<void>; done: Promise<{ count: number; fence: boolean }> } {
-  const child = spawn("ip", ["netns", "exec", at.ns, PYTHON, FORGE, "count", at.dev, marker, fence, String(seconds)], { stdio: ["ignore", "pipe", "pipe"] });
+/** forge.py in a namespace, as a child: `signalled` once it printed
+ * `signal` on its first line, `result` its last line's JSON at exit. */
+function forgeChild<T>(at: Endpoint, args: string[], signal: string, what: string): { signalled: Promise<void>; result: Promise<T>; stdin: NodeJS.WritableStream } {
+  const child = spawn("ip", ["netns", "exec", at.ns, PYTHON, FORGE, ...args], { stdio: ["pipe", "pipe", "pipe"] });
   let out = "";
   let err = "";
-  let onReady: () => void = () => undefined;
+  let onSignal: () => void = () => undefined;
   let onFail: (e: Error) => void = () => undefined;
-  const ready = new Promise<void>((resolve, reject) => {
-    onReady = resolve;
+  const signalled = new Promise<void>((resolve, reject) => {
+    onSignal = resolve;
     onFail = reject;
   });
-  const done = new Promise<{ count: number; fence: boolean }>((resolve, reject) => {
+  const result = new Promise<T>((resolve, reject) => {
     child.stdout.on("data", (d) => {
       out += d;
-      if (out.startsWith("ready\n")) onReady();
+      if (out.startsWith(`${signal}\n`)) onSignal();
     });
     child.stderr.on("data", (d) => (err += d));
     child.on("error", (e) => {
@@ -64,16 +64,24 @@ export function startCounter(at: Endpoint, marker: string, fence: string, second
     child.on("close", (code) => {
       const last = out.trim().split("\n").pop() ?? "";
       if (code !== 0 || !last.startsWith("{")) {
-        const e = new Error(`counter on ${at.ns}/${at.dev} failed (exit ${code}): ${err.trim() || out.trim()}`);
+        const e = new Error(`${what} on ${at.ns}/${at.dev} failed (exit ${code}): ${err.trim() || out.trim()}`);
         onFail(e);
         reject(e);
         return;
       }
-      resolve(JSON.parse(last) as { count: number; fence: boolean });
+      resolve(JSON.parse(last) as T);
     });
   });
-  done.catch(() => undefined);
-  return { ready, done };
+  result.catch(() => undefined);
+  return { signalled, result, stdin: child.stdin };
+}
+
+/** Starts a counter of frames containing `marker` on `at`, until one with
+ * `fence` arrives; resolves `ready` once it is bound. */
+export function startCounter(at: Endpoint, marker: string, fence: string, seconds = 10): { ready: Promise<void>; done: Promise<{ count: number; fence: boolean }> } {
+  const c = forgeChild<{ count: number; fence: boolean }>(at, ["count", at.dev, marker, fence, String(seconds)], "ready", "counter");
+  c.stdin.end();
+  return { ready: c.signalled, done: c.result };
 }
 
 /** Sends `spec` frames from `from` (no fence when fence is undefined). */
@@ -112,38 +120,12 @@ export async function countDuring(from: Endpoint, to: Endpoint, marker: string, 
 /** Sends `spec` frames from `from` every millisecond until stop(); resolves
  * `started` after the first; stop() gives the number sent. */
 export function flood(from: Endpoint, spec: FrameSpec & { marker: string }): { started: Promise<void>; stop(): Promise<number> } {
-  const child = spawn("ip", ["netns", "exec", from.ns, PYTHON, FORGE, "flood", from.dev, JSON.stringify(spec)], { stdio: ["pipe", "pipe", "pipe"] });
-  let out = "";
-  let err = "";
-  let onStarted: () => void = () => undefined;
-  let onFail: (e: Error) => void = () => undefined;
-  const started = new Promise<void>((resolve, reject) => {
-    onStarted = resolve;
-    onFail = reject;
-  });
-  const ended = new Promise<number>((resolve, reject) => {
-    child.stdout.on("data", (d) => {
-      out += d;
-      if (out.startsWith("started\n")) onStarted();
-    });
-    child.stderr.on("data", (d) => (err += d));
-    child.on("close", (code) => {
-      const last = out.trim().split("\n").pop() ?? "";
-      if (code !== 0 || !last.startsWith("{")) {
-        const e = new Error(`flood from ${from.ns}/${from.dev} failed (exit ${code}): ${err.trim() || out.trim()}`);
-        onFail(e);
-        reject(e);
-        return;
-      }
-      resolve((JSON.parse(last) as { sent: number }).sent);
-    });
-  });
-  ended.catch(() => undefined);
+  const c = forgeChild<{ sent: number }>(from, ["flood", from.dev, JSON.stringify(spec)], "started", "flood");
   return {
-    started,
-    stop: () => {
-      child.stdin.end();
-      return ended;
+    started: c.signalled,
+    stop: async () => {
+      c.stdin.end();
+      return (await c.result).sent;
     },
   };
 }

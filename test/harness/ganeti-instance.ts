@@ -55,3 +55,17 @@ export async function qemuPid(node: GanetiNode, instance: string): Promise<numbe
   if (!cmdline[0]!.endsWith("qemu-system-x86_64") || !cmdline.includes(instance)) throw new Error(`pid ${pid} on ${node.name} is not QEMU of ${instance}: ${cmdline.join(" ")}`);
   return pid;
 }
+
+/** `gnt-instance add` of a test instance on `node`: diskless, no OS
+ * install, no name or IP check, 128 MB and one vCPU; `nics` as --net's
+ * values in order; `more` (e.g. -H for a real guest) before the name. */
+export function addInstanceArgs(name: string, node: string, nics: string[], more: string[] = []): string[] {
+  return [
+    "add",
+    ...["-t", "diskless", "--no-install", "-o", "noop", "--no-name-check", "--no-ip-check"],
+    ...["-n", node, "-B", "memory=128M,vcpus=1"],
+    ...more,
+    ...nics.flatMap((nic) => ["--net", nic]),
+    name,
+  ];
+}

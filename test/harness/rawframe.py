@@ -63,4 +63,5 @@ def main(argv):
         s.send(f)
 
 
-main(sys.argv[1:])
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -11,6 +11,7 @@ import { GanetiCluster, LINUX_BRIDGE, NODE, OVS_BRIDGE, UPLINK, startGanetiClust
 import { configOnly } from "../harness/ganeti-release.ts";
 import { listRows, portView, type PortView } from "../harness/oracle.ts";
 import type { OvsHandle } from "../harness/ovs.ts";
+import { addInstanceArgs } from "../harness/ganeti-instance.ts";
 
 const INSTANCE = "inst1.ovsvif.test";
 const why = unavailable();
@@ -90,30 +91,7 @@ if (why) {
   }
 
   test("gnt-instance add + start: instance running, one OVS port per openvswitch NIC with explicit VLAN settings", async () => {
-    await gnt(
-      "gnt-instance",
-      "add",
-      "-t",
-      "diskless",
-      "--no-install",
-      "-o",
-      "noop",
-      "--no-name-check",
-      "--no-ip-check",
-      "-n",
-      NODE,
-      "-B",
-      "memory=128M,vcpus=1",
-      "--net",
-      `0:mode=openvswitch,link=${OVS_BRIDGE},vlan=.3,mac=aa:00:00:00:00:01`,
-      "--net",
-      `1:mode=openvswitch,link=${OVS_BRIDGE},vlan=:10:20,mac=aa:00:00:00:00:02`,
-      "--net",
-      `2:mode=openvswitch,link=${OVS_BRIDGE},vlan=.3:10:20,mac=aa:00:00:00:00:03`,
-      "--net",
-      `3:mode=bridged,link=${LINUX_BRIDGE},mac=aa:00:00:00:00:04`,
-      INSTANCE,
-    );
+    await gnt("gnt-instance", ...addInstanceArgs(INSTANCE, NODE, [`0:mode=openvswitch,link=${OVS_BRIDGE},vlan=.3,mac=aa:00:00:00:00:01`, `1:mode=openvswitch,link=${OVS_BRIDGE},vlan=:10:20,mac=aa:00:00:00:00:02`, `2:mode=openvswitch,link=${OVS_BRIDGE},vlan=.3:10:20,mac=aa:00:00:00:00:03`, `3:mode=bridged,link=${LINUX_BRIDGE},mac=aa:00:00:00:00:04`]));
     await gnt("gnt-instance", "start", INSTANCE);
     assert.is(await status(), "running");
     console.log(`  instance ${INSTANCE} reached state running`);

@@ -4,7 +4,7 @@
 // them, which move and change the running guest.
 import * as assert from "uvu/assert";
 import { OVS_BRIDGE, UPLINK } from "../../harness/ganeti-cluster.ts";
-import { instancePorts, nicTap, portColumns } from "../../harness/ganeti-instance.ts";
+import { addInstanceArgs, instancePorts, nicTap, portColumns } from "../../harness/ganeti-instance.ts";
 import { guestHvParams } from "../../harness/guest.ts";
 import { waitForPing } from "../../harness/ping.ts";
 import { assertHookOk, BOOT_MS, G3, GUEST_NET, INST, MAC, secs, type World } from "./world.ts";
@@ -15,26 +15,7 @@ export function registerStart(w: World): void {
   w.scenario(
     "guest on node1, vlan=.3:10:20 and ovs-vif:rate:100M: the port's columns on node1, none on node2; pings on VLAN 3, 10, 20; VLAN 30 and 4 unreachable",
     async () => {
-      await w.gnt(
-        "gnt-instance",
-        "add",
-        "-t",
-        "diskless",
-        "--no-install",
-        "-o",
-        "noop",
-        "--no-name-check",
-        "--no-ip-check",
-        "-n",
-        w.n1.name,
-        "-B",
-        "memory=128M,vcpus=1",
-        "-H",
-        guestHvParams(w.image, GUEST_NET),
-        "--net",
-        `0:mode=openvswitch,link=${OVS_BRIDGE},vlan=.3:10:20,mac=${MAC}`,
-        INST,
-      );
+      await w.gnt("gnt-instance", ...addInstanceArgs(INST, w.n1.name, [`0:mode=openvswitch,link=${OVS_BRIDGE},vlan=.3:10:20,mac=${MAC}`], ["-H", guestHvParams(w.image, GUEST_NET)]));
       await w.gnt("gnt-instance", "add-tags", INST, "ovs-vif:rate:100M");
       const t0 = Date.now();
       assertHookOk(await w.gnt("gnt-instance", "start", INST), "instance-start");
