@@ -20,7 +20,7 @@ import { join } from "node:path";
 import { startOvs, type OvsHandle } from "../test/harness/ovs.ts";
 import { OpenFlowClient } from "../src/openflow/client.ts";
 import { cookieText } from "../src/openflow/match.ts";
-import { portDrift, replacePortFlows } from "../src/port-security/apply.ts";
+import { portDrift, replacePortFlows } from "../src/port-flows.ts";
 import { driftCount } from "../src/port-security/drift.ts";
 import { EXACT_MASK, portCookie } from "../src/port-security/flows.ts";
 import { buildPolicy, type PolicyInput } from "../src/port-security/policy.ts";

@@ -19,7 +19,7 @@ import { describePortSecurity, portSecurityOf, type DesiredPort } from "./port.t
 import type { OpenFlowClient } from "./openflow/client.ts";
 // Loaded only for a port with flows, or on a bridge that carries them: a plug
 // without port security does not pay for the OpenFlow client.
-const portFlows = () => import("./port-security/port.ts");
+const portFlows = () => import("./port-flows.ts");
 import { checkLevels, type Policing, type Shaping } from "./qos.ts";
 import { mark } from "./trace.ts";
 import { ID } from "./ovsdb/keys.ts";

@@ -24,7 +24,7 @@ export async function collectStalePorts(db: OvsdbClient, ctx: RunContext, ports:
   const released = (await releasePorts(stale, ctx, db)).map((line) => ({ line: `released ${line}`, failed: false }));
   // Their port-security flows would match the next port given their ofport.
   const flowPorts = stale.filter((p) => p.bridgeFlows && p.ofport !== undefined && p.ofport > 0).map((p) => ({ bridge: p.bridge!, name: p.name, ofport: p.ofport! }));
-  const flows = flowPorts.length > 0 ? await (await import("./port-security/port.ts")).removeFlowsOf(flowPorts, ctx) : [];
+  const flows = flowPorts.length > 0 ? await (await import("./port-flows.ts")).removeFlowsOf(flowPorts, ctx) : [];
   return [...stale.map((p) => ({
     line: `${ctx.dryRun ? "would remove" : "removed"} ${p.name} from ${p.bridge ?? "?"} (owner ${p.owner}${p.ifaceIds[ID.instance] ? `, instance ${p.ifaceIds[ID.instance]}` : ""}${p.ifaceIds[ID.xenVmName] ? `, vm ${p.ifaceIds[ID.xenVmName]}` : ""}): ${deviceExists(p.name) ? p.error : "device gone"}`,
     failed: false,
@@ -38,8 +38,7 @@ export async function collectStaleFlows(db: OvsdbClient, ctx: RunContext): Promi
   const ports = await listManagedPorts(db, ctx.deadline);
   const bridges = await flowBridges(db, ctx.deadline);
   if (bridges.length === 0) return [];
-  const { connectFlows } = await import("./port-security/port.ts");
-  const { sweepStaleFlows } = await import("./port-security/apply.ts");
+  const { connectFlows, sweepStaleFlows } = await import("./port-flows.ts");
   const out: Outcome[] = [];
   for (const bridge of bridges) {
     const live = ports.filter((p) => p.bridge === bridge && p.ofport !== undefined && p.ofport > 0).map((p) => ({ name: p.name, ofport: p.ofport! }));

@@ -64,7 +64,7 @@ async function settleFlows(port: ManagedPort, bridge: string, security: PortSecu
   if (!security.policy && !(port.bridgeFlows && port.bridge === bridge)) return "";
   if (port.ofport === undefined || port.ofport < 1) return security.policy ? " port-security: no ofport yet, flows not set" : "";
   if (ctx.dryRun) return ` port-security: would set ${describePortSecurity(security)}`;
-  const { connectFlows, settlePortFlows } = await import("../port-security/port.ts");
+  const { connectFlows, settlePortFlows } = await import("../port-flows.ts");
   const client = await connectFlows(bridge, ctx);
   try {
     const n = await settlePortFlows(client, { bridge, name: port.name, ofport: port.ofport }, security.policy, ctx);

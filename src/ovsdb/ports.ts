@@ -106,7 +106,7 @@ export interface DetachResult {
   removed: number;
   bridges: string[];
   /** The removed ports' ofports on bridges that carry port-security flows:
-   * those flows go next (src/port-security/port.ts). */
+   * those flows go next (src/port-flows.ts). */
   flowPorts: FlowPort[];
 }
 

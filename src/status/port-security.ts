@@ -6,11 +6,10 @@
 import type { RunContext } from "../context.ts";
 import type { OpenFlowClient } from "../openflow/client.ts";
 import { portSecurityOf, type DesiredPort } from "../port.ts";
-import { desiredFlows } from "../port-security/apply.ts";
+import { connectFlows, desiredFlows } from "../port-flows.ts";
 import { driftCount, flowDrift } from "../port-security/drift.ts";
 import { EXACT_MASK, portCookie } from "../port-security/flows.ts";
 import { describePolicy } from "../port-security/policy.ts";
-import { connectFlows } from "../port-security/port.ts";
 import type { PortStatus } from "./collect.ts";
 
 /** Adds each ovs-vif port's filter and flow count to its row; drift when

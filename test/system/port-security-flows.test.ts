@@ -10,7 +10,7 @@ import { InputError } from "../../src/errors.ts";
 import { OpenFlowClient } from "../../src/openflow/client.ts";
 import { OpenFlowError } from "../../src/openflow/errors.ts";
 import { field, flowText } from "../../src/openflow/match.ts";
-import { applyPortSecurity, desiredFlows, portDrift, removePortFlows, replaceMods, replacePortFlows, sweepStaleFlows, type PortRef } from "../../src/port-security/apply.ts";
+import { applyPortSecurity, desiredFlows, portDrift, removePortFlows, replaceMods, replacePortFlows, sweepStaleFlows, type PortRef } from "../../src/port-flows.ts";
 import { driftCount, driftLines } from "../../src/port-security/drift.ts";
 import { ALL_PORTS_MASK, COOKIE_PREFIX, portCookie } from "../../src/port-security/flows.ts";
 import { buildPolicy } from "../../src/port-security/policy.ts";

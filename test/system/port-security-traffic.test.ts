@@ -10,7 +10,7 @@ import * as assert from "uvu/assert";
 import { join } from "node:path";
 import { OpenFlowClient } from "../../src/openflow/client.ts";
 import { formatIpv6 } from "../../src/openflow/match.ts";
-import { removePortFlows, replacePortFlows, type PortRef } from "../../src/port-security/apply.ts";
+import { removePortFlows, replacePortFlows, type PortRef } from "../../src/port-flows.ts";
 import { eui64Address, LINK_LOCAL_PREFIX, ipv6Bytes, macBytes } from "../../src/port-security/addresses.ts";
 import { buildPolicy, type PolicyInput } from "../../src/port-security/policy.ts";
 import { countDuring, delivered, type FrameSpec } from "../harness/frames.ts";
