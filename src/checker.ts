@@ -133,32 +133,148 @@ export class Checker {
   }
 }
 
-function lineHint(text: string, err: Error): string {
-  const pos = /position (\d+)/.exec(err.message);
-  if (!pos) return "";
-  const before = text.slice(0, Number(pos[1]));
-  const line = before.split("\n").length;
-  const col = before.length - before.lastIndexOf("\n");
-  return ` (line ${line}, column ${col})`;
+/** The most a node file may hold, and how deep its JSON may nest: a file
+ * beyond either is refused, naming it, before anything walks it. */
+export const JSON_MAX_BYTES = 16 << 20;
+export const JSON_MAX_DEPTH = 64;
+
+function lineCol(text: string, pos: number): string {
+  const before = text.slice(0, pos);
+  return `line ${before.split("\n").length}, column ${pos - before.lastIndexOf("\n")}`;
 }
 
-export function parseJson(text: string, file: string): unknown {
+/** Where the nesting first goes deeper than `max`, or -1. */
+function tooDeep(text: string, max: number): number {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (inString) {
+      if (ch === 0x5c) i++;
+      else if (ch === 0x22) inString = false;
+    } else if (ch === 0x22) inString = true;
+    else if (ch === 0x5b || ch === 0x7b) {
+      if (++depth > max) return i;
+    } else if (ch === 0x5d || ch === 0x7d) depth--;
+  }
+  return -1;
+}
+
+/** What is wrong with text that JSON.parse refused, in our words (the
+ * runtime's message names neither the line nor the file). Nesting is
+ * bounded already, so the recursion is too. */
+export function jsonSyntaxError(text: string): string {
+  let i = 0;
+  const ws = () => {
+    while (i < text.length && " \t\n\r".includes(text[i]!)) i++;
+  };
+  const fail = (what: string): never => {
+    throw new Error(i >= text.length ? `${what}: the text ends at ${lineCol(text, text.length)}` : `${what}: ${show(text.slice(i, i + 12))} at ${lineCol(text, i)}`);
+  };
+  const value = (): void => {
+    ws();
+    const ch = text[i];
+    if (ch === "{" || ch === "[") {
+      const close = ch === "{" ? "}" : "]";
+      i++;
+      ws();
+      if (text[i] === close) {
+        i++;
+        return;
+      }
+      for (;;) {
+        if (close === "}") {
+          ws();
+          if (text[i] !== '"') fail("expected a key in double quotes");
+          string();
+          ws();
+          if (text[i] !== ":") fail("expected ':' after the key");
+          i++;
+        }
+        value();
+        ws();
+        if (text[i] === ",") {
+          i++;
+          continue;
+        }
+        if (text[i] === close) {
+          i++;
+          return;
+        }
+        fail(`expected ',' or '${close}'`);
+      }
+    }
+    if (ch === '"') return string();
+    const lit = /^(?:true|false|null|-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)/.exec(text.slice(i, i + 400));
+    if (!lit) fail("expected a value");
+    i += lit![0].length;
+  };
+  const string = (): void => {
+    i++;
+    for (;;) {
+      if (i >= text.length) fail("unterminated string");
+      const c = text.charCodeAt(i);
+      if (c === 0x22) {
+        i++;
+        return;
+      }
+      if (c < 0x20) fail("a control character inside a string (write it as \\uXXXX)");
+      if (c === 0x5c) {
+        const e = text[i + 1] ?? "";
+        if (e === "u" ? !/^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6)) : !'"\\/bfnrt'.includes(e) || e === "") fail("a bad escape in a string");
+        i += e === "u" ? 6 : 2;
+        continue;
+      }
+      i++;
+    }
+  };
   try {
-    return JSON.parse(text);
+    ws();
+    if (i >= text.length) return "empty";
+    value();
+    ws();
+    if (i < text.length) fail("more after the value");
+    return "not valid JSON";
   } catch (err) {
-    throw new DocumentError(file, [`not valid JSON: ${(err as Error).message}${lineHint(text, err as Error)}`]);
+    return (err as Error).message;
   }
 }
 
-/** Reads a file; undefined when it does not exist and `optional`. Any other
- * failure (a directory, no permission) names `field` and the path. */
-export function readTextFile(field: string, path: string, optional: boolean, hint = ""): string | undefined {
+/** Parses a node file's JSON: size and nesting bounded, any problem a
+ * DocumentError naming `file` (line and column, in our words). */
+export function parseJson(text: string, file: string): unknown {
+  if (text.length > JSON_MAX_BYTES) throw new DocumentError(file, [`larger than ${JSON_MAX_BYTES} bytes`]);
+  const deep = tooDeep(text, JSON_MAX_DEPTH);
+  if (deep >= 0) throw new DocumentError(file, [`nested deeper than ${JSON_MAX_DEPTH} levels (at ${lineCol(text, deep)})`]);
   try {
-    return readFile(path);
+    return JSON.parse(text);
+  } catch {
+    throw new DocumentError(file, [`not valid JSON: ${jsonSyntaxError(text)}`]);
+  }
+}
+
+const READ_FAILURE: Record<string, string> = {
+  EISDIR: "is a directory, not a file",
+  EACCES: "permission denied",
+  EPERM: "permission denied",
+  ELOOP: "a loop of symbolic links",
+  ENAMETOOLONG: "path too long",
+  EAGAIN: "not a regular file",
+  ENXIO: "not a regular file",
+  ENODEV: "not a regular file",
+  EIO: "input/output error",
+};
+
+/** Reads a file; undefined when it does not exist and `optional`. Any other
+ * failure (a directory, no permission, more than `maxBytes`) names `field`
+ * and the path. */
+export function readTextFile(field: string, path: string, optional: boolean, hint = "", maxBytes = JSON_MAX_BYTES): string | undefined {
+  try {
+    return readFile(path, maxBytes);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
+    const code = (err as NodeJS.ErrnoException).code ?? "";
     if ((code === "ENOENT" || code === "ENOTDIR") && optional) return undefined;
-    const why = code === "ENOENT" ? `no such file${hint}` : code === "EISDIR" ? "is a directory, not a file" : code === "EACCES" ? "permission denied" : `cannot read: ${(err as Error).message}`;
+    const why = code === "ENOENT" || code === "ENOTDIR" ? `no such file${hint}` : code === "EFBIG" ? `larger than ${maxBytes} bytes` : (READ_FAILURE[code] ?? `cannot be read${code ? ` (${code})` : ""}`);
     throw new InputError(field, path, why);
   }
 }
