@@ -10,6 +10,7 @@
 // this parser costs nothing above the runtime's start (DEVELOPERS.md).
 import type { GlobalOptions } from "../context.ts";
 import { InputError, UsageError } from "../errors.ts";
+import { resolveEndpoint } from "../remote.ts";
 
 /** string: one value; list: repeatable; flag: no value. */
 export type OptionKind = "string" | "list" | "flag";
@@ -145,6 +146,10 @@ export function globalOptions(args: ParsedArgs, env: NodeJS.ProcessEnv = process
   if (!/^[0-9]{1,4}(\.[0-9]{1,3})?$/.test(raw) || Number(raw) <= 0 || Number(raw) > 3600) throw new InputError(field, raw, "expected seconds, 0 < T <= 3600");
   const opts: GlobalOptions = { timeoutMs: Math.round(Number(raw) * 1000), dryRun: args.flag("dry-run"), wait: !args.flag("no-wait"), verbose: args.flag("verbose") };
   const db = args.string("db");
-  if (db !== undefined) opts.db = db;
+  if (db !== undefined) {
+    // Checked before the command runs: a remote that cannot be used fails here, naming --db.
+    resolveEndpoint(db, env);
+    opts.db = db;
+  }
   return opts;
 }

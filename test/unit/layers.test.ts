@@ -31,7 +31,7 @@ function importsOf(file: string): string[] {
 const GRAPH = new Map(FILES.map((f) => [f, importsOf(f)]));
 
 // files.ts and libc.ts stand where node:fs would: below everything.
-const CORE = new Set(["src/errors.ts", "src/deadline.ts", "src/dry-run.ts", "src/ovsdb/keys.ts", "src/names.ts", "src/vlan.ts", "src/qos.ts", "src/port.ts", "src/checker.ts", "src/trace.ts", "src/files.ts", "src/libc.ts"]);
+const CORE = new Set(["src/errors.ts", "src/deadline.ts", "src/dry-run.ts", "src/ovsdb/keys.ts", "src/names.ts", "src/vlan.ts", "src/qos.ts", "src/port.ts", "src/checker.ts", "src/remote.ts", "src/trace.ts", "src/files.ts", "src/libc.ts"]);
 type Layer = "entry" | "cli" | "adapter" | "ovsdb" | "core" | "data";
 
 function layerOf(file: string): Layer {
