@@ -83,9 +83,25 @@ export function parseIpAddress(field: string, value: string): string {
 }
 
 const MAC = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
-export function parseMac(field: string, value: string): string {
+
+/** A MAC address as written (xx:xx:xx:xx:xx:xx), any kind: for reading back
+ * what Ganeti or OVSDB already hold (a snapshot, a stored attached-mac),
+ * where a MAC that would now be refused must not stop the whole read. */
+export function parseMacSyntax(field: string, value: string): string {
   if (!MAC.test(value)) throw new InputError(field, value, "not a MAC address (xx:xx:xx:xx:xx:xx)");
   return value.toLowerCase();
+}
+
+/** A VM NIC's MAC, wherever one is taken (attach --mac, Ganeti's MAC, Xen's
+ * mac key, OVS_VIF_MAC): a unicast address. The zero MAC, the broadcast
+ * MAC and group (multicast) MACs are no NIC's address: in OVN's addresses
+ * and port security they would let the port send as a group. */
+export function parseMac(field: string, value: string): string {
+  const mac = parseMacSyntax(field, value);
+  if (mac === "00:00:00:00:00:00") throw new InputError(field, value, "the zero MAC is no NIC's address");
+  if (mac === "ff:ff:ff:ff:ff:ff") throw new InputError(field, value, "the broadcast MAC is no NIC's address");
+  if (parseInt(mac.slice(0, 2), 16) & 1) throw new InputError(field, value, "a group (multicast) MAC: the lowest bit of its first octet is set; a NIC's MAC is unicast");
+  return mac;
 }
 
 export function parseMtu(field: string, value: string): number {

@@ -6,7 +6,7 @@ import * as assert from "uvu/assert";
 import { InputError } from "../../src/errors.ts";
 import { expectInputError } from "../harness/assert.ts";
 import { isIP } from "node:net";
-import { isIpAddress, parseBridgeName, parseExternalId, parseGanetiObjectName, parseGanetiTag, parseInstanceName, parseInterfaceName, parseIpAddress, parseMac, parseMtu, parseNicUuid, parseNodeName, parseOwner } from "../../src/names.ts";
+import { isIpAddress, parseBridgeName, parseExternalId, parseGanetiObjectName, parseGanetiTag, parseInstanceName, parseInterfaceName, parseIpAddress, parseMac, parseMacSyntax, parseMtu, parseNicUuid, parseNodeName, parseOwner } from "../../src/names.ts";
 
 
 const FIFTEEN = "abcdefghijklmno";
@@ -187,6 +187,31 @@ for (const raw of macBad) {
     expectInputError(() => parseMac("MAC", raw), "MAC", raw, /MAC/);
   });
 }
+
+// A NIC's MAC is unicast: the zero, broadcast and group (multicast) MACs
+// are refused wherever a MAC is taken; reading back accepts any well-formed one.
+const macNotNic: Array<[string, RegExp]> = [
+  ["00:00:00:00:00:00", /zero MAC/],
+  ["ff:ff:ff:ff:ff:ff", /broadcast MAC/],
+  ["FF:FF:FF:FF:FF:FF", /broadcast MAC/],
+  ["01:00:5e:00:00:01", /group \(multicast\)/],
+  ["33:33:00:00:00:01", /group \(multicast\)/],
+  ["01:80:c2:00:00:00", /group \(multicast\)/],
+  ["03:00:00:00:00:00", /group \(multicast\)/],
+  ["ab:cd:ef:01:02:03", /group \(multicast\)/],
+];
+
+for (const [raw, reason] of macNotNic) {
+  test(`parseMac refuses ${raw} (no NIC's address); parseMacSyntax reads it back`, () => {
+    expectInputError(() => parseMac("MAC", raw), "MAC", raw, reason);
+    assert.is(parseMacSyntax("MAC", raw), raw.toLowerCase());
+  });
+}
+
+test("parseMac takes unicast MACs whose first octet is even, locally administered ones too", () => {
+  for (const raw of ["02:00:00:00:00:01", "00:00:00:00:00:01", "fe:ff:ff:ff:ff:ff", "aa:00:00:00:00:00"]) assert.is(parseMac("MAC", raw), raw);
+  expectInputError(() => parseMacSyntax("MAC", "00:16:3e:aa:bb"), "MAC", "00:16:3e:aa:bb", /not a MAC/);
+});
 
 // --- MTU ---------------------------------------------------------------------
 
