@@ -143,39 +143,51 @@ function lineCol(text: string, pos: number): string {
   return `line ${before.split("\n").length}, column ${pos - before.lastIndexOf("\n")}`;
 }
 
-/** Where the nesting first goes deeper than `max`, or -1. */
-function tooDeep(text: string, max: number): number {
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text.charCodeAt(i);
-    if (inString) {
-      if (ch === 0x5c) i++;
-      else if (ch === 0x22) inString = false;
-    } else if (ch === 0x22) inString = true;
-    else if (ch === 0x5b || ch === 0x7b) {
-      if (++depth > max) return i;
-    } else if (ch === 0x5d || ch === 0x7d) depth--;
-  }
-  return -1;
-}
-
-/** What is wrong with text that JSON.parse refused, in our words (the
- * runtime's message names neither the line nor the file). Nesting is
- * bounded already, so the recursion is too. */
-export function jsonSyntaxError(text: string): string {
+/** The first thing wrong with a node file's JSON text, in our words, with
+ * line and column; undefined when there is none. One pass, before
+ * JSON.parse and before anything walks the document: syntax, nesting deeper
+ * than `maxDepth` (the recursion stops there), and a key given twice in one
+ * object (JSON.parse keeps the last: one value would silently win). */
+export function jsonProblem(text: string, maxDepth = JSON_MAX_DEPTH): string | undefined {
   let i = 0;
   const ws = () => {
-    while (i < text.length && " \t\n\r".includes(text[i]!)) i++;
+    for (;;) {
+      const c = text.charCodeAt(i);
+      if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) return;
+      i++;
+    }
   };
-  const fail = (what: string): never => {
-    throw new Error(i >= text.length ? `${what}: the text ends at ${lineCol(text, text.length)}` : `${what}: ${show(text.slice(i, i + 12))} at ${lineCol(text, i)}`);
+  const stop = (message: string): never => {
+    throw new JsonStop(message);
   };
-  const value = (): void => {
+  const fail = (what: string): never => stop(`not valid JSON: ${i >= text.length ? `${what}: the text ends at ${lineCol(text, text.length)}` : `${what}: ${show(text.slice(i, i + 12))} at ${lineCol(text, i)}`}`);
+  const string = (): string => {
+    const start = ++i;
+    let plain = true;
+    for (;;) {
+      if (i >= text.length) fail("unterminated string");
+      const c = text.charCodeAt(i);
+      if (c === 0x22) break;
+      if (c < 0x20) fail("a control character inside a string (write it as \\uXXXX)");
+      if (c === 0x5c) {
+        plain = false;
+        const e = text[i + 1] ?? "";
+        if (e === "u" ? !/^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6)) : e === "" || !'"\\/bfnrt'.includes(e)) fail("a bad escape in a string");
+        i += e === "u" ? 6 : 2;
+        continue;
+      }
+      i++;
+    }
+    const raw = text.slice(start, i++);
+    return plain ? raw : (JSON.parse(`"${raw}"`) as string);
+  };
+  const value = (depth: number): void => {
     ws();
     const ch = text[i];
     if (ch === "{" || ch === "[") {
+      if (depth >= maxDepth) stop(`nested deeper than ${maxDepth} levels (at ${lineCol(text, i)})`);
       const close = ch === "{" ? "}" : "]";
+      const keys = ch === "{" ? new Set<string>() : undefined;
       i++;
       ws();
       if (text[i] === close) {
@@ -183,15 +195,18 @@ export function jsonSyntaxError(text: string): string {
         return;
       }
       for (;;) {
-        if (close === "}") {
+        if (keys) {
           ws();
           if (text[i] !== '"') fail("expected a key in double quotes");
-          string();
+          const at = i;
+          const key = string();
+          if (keys.has(key)) stop(`key ${show(key)} given twice in one object (${lineCol(text, at)}): one value would silently win`);
+          keys.add(key);
           ws();
           if (text[i] !== ":") fail("expected ':' after the key");
           i++;
         }
-        value();
+        value(depth + 1);
         ws();
         if (text[i] === ",") {
           i++;
@@ -204,52 +219,39 @@ export function jsonSyntaxError(text: string): string {
         fail(`expected ',' or '${close}'`);
       }
     }
-    if (ch === '"') return string();
+    if (ch === '"') {
+      string();
+      return;
+    }
     const lit = /^(?:true|false|null|-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)/.exec(text.slice(i, i + 400));
     if (!lit) fail("expected a value");
     i += lit![0].length;
   };
-  const string = (): void => {
-    i++;
-    for (;;) {
-      if (i >= text.length) fail("unterminated string");
-      const c = text.charCodeAt(i);
-      if (c === 0x22) {
-        i++;
-        return;
-      }
-      if (c < 0x20) fail("a control character inside a string (write it as \\uXXXX)");
-      if (c === 0x5c) {
-        const e = text[i + 1] ?? "";
-        if (e === "u" ? !/^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6)) : !'"\\/bfnrt'.includes(e) || e === "") fail("a bad escape in a string");
-        i += e === "u" ? 6 : 2;
-        continue;
-      }
-      i++;
-    }
-  };
   try {
     ws();
-    if (i >= text.length) return "empty";
-    value();
+    if (i >= text.length) return "not valid JSON: empty";
+    value(0);
     ws();
     if (i < text.length) fail("more after the value");
-    return "not valid JSON";
+    return undefined;
   } catch (err) {
-    return (err as Error).message;
+    if (err instanceof JsonStop) return err.message;
+    throw err;
   }
 }
 
-/** Parses a node file's JSON: size and nesting bounded, any problem a
- * DocumentError naming `file` (line and column, in our words). */
+class JsonStop extends Error {}
+
+/** Parses a node file's JSON: size and nesting bounded, keys unique, any
+ * problem a DocumentError naming `file` (line and column, in our words). */
 export function parseJson(text: string, file: string): unknown {
   if (text.length > JSON_MAX_BYTES) throw new DocumentError(file, [`larger than ${JSON_MAX_BYTES} bytes`]);
-  const deep = tooDeep(text, JSON_MAX_DEPTH);
-  if (deep >= 0) throw new DocumentError(file, [`nested deeper than ${JSON_MAX_DEPTH} levels (at ${lineCol(text, deep)})`]);
+  const problem = jsonProblem(text);
+  if (problem !== undefined) throw new DocumentError(file, [problem]);
   try {
     return JSON.parse(text);
   } catch {
-    throw new DocumentError(file, [`not valid JSON: ${jsonSyntaxError(text)}`]);
+    throw new DocumentError(file, ["not valid JSON"]);
   }
 }
 

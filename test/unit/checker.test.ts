@@ -7,7 +7,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DocumentError, JSON_MAX_BYTES, JSON_MAX_DEPTH, jsonSyntaxError, parseJson, readTextFile } from "../../src/checker.ts";
+import { DocumentError, JSON_MAX_BYTES, JSON_MAX_DEPTH, jsonProblem, parseJson, readTextFile } from "../../src/checker.ts";
 import { expectInputError } from "../harness/assert.ts";
 import { validateSpec } from "../../src/switch/spec-validate.ts";
 
@@ -40,6 +40,18 @@ test("parseJson: nesting to the bound is read; one level deeper is refused namin
   assert.equal(parseJson(JSON.stringify({ a: "[".repeat(500) }), FILE), { a: "[".repeat(500) });
 });
 
+test("parseJson: a key given twice in one object is refused (JSON.parse would keep the last), however it is spelled", () => {
+  for (const [text, key, at] of [
+    ['{"version":1,"default":{"rate":"1G","rate":"1M"}}', "rate", "line 1, column 37"],
+    ['{"a":1,\n"\\u0061":2}', "a", "line 2, column 1"],
+    ['[{"x":1},{"x":2,"y":{"z":1,"z":1}}]', "z", "line 1, column 28"],
+  ] as const) {
+    const err = documentError(() => parseJson(text, FILE));
+    assert.is(err.message, `${FILE}: key ${JSON.stringify(key)} given twice in one object (${at}): one value would silently win`);
+  }
+  assert.equal(parseJson('[{"x":1},{"x":2}]', FILE), [{ x: 1 }, { x: 2 }], "the same key in two objects is fine");
+});
+
 test("parseJson: more than the bound is refused naming the file", () => {
   const err = documentError(() => parseJson(" ".repeat(JSON_MAX_BYTES + 1), FILE));
   assert.is(err.message, `${FILE}: larger than ${JSON_MAX_BYTES} bytes`);
@@ -64,7 +76,7 @@ const syntax: Array<[string, string]> = [
 
 for (const [text, want] of syntax) {
   test(`parseJson refuses ${JSON.stringify(text)} in its own words`, () => {
-    assert.is(jsonSyntaxError(text), want);
+    assert.is(jsonProblem(text), `not valid JSON: ${want}`);
     const err = documentError(() => parseJson(text, FILE));
     assert.is(err.message, `${FILE}: not valid JSON: ${want}`);
     assert.not.match(err.message, /JSON Parse error|Unexpected token|SyntaxError/);
