@@ -145,6 +145,22 @@ export function parseGanetiTag(field: string, value: string): string {
   return value;
 }
 
+// OVN logical switch and port names as ovs-vif writes and looks them up:
+// what a Ganeti network name or tag can hold (a tag names a switch), no
+// whitespace, quotes or control characters, and no leading '-' (ovn-nbctl
+// would take it for an option).
+const OVN_NAME = /^[A-Za-z0-9_.+*/:@][A-Za-z0-9_.+*/:@-]{0,254}$/;
+
+export function parseLogicalSwitchName(field: string, value: string): string {
+  if (!OVN_NAME.test(value)) throw new InputError(field, value, `not a logical switch name ovs-vif uses (1..255 of letters, digits and _ . + * / : @ -, not starting with '-')${describeBadChar(value, /[A-Za-z0-9_.+*/:@-]/) ? `: ${describeBadChar(value, /[A-Za-z0-9_.+*/:@-]/)}` : ""}`);
+  return value;
+}
+
+export function parseLogicalPortName(field: string, value: string): string {
+  if (!OVN_NAME.test(value)) throw new InputError(field, value, `not a logical port name ovs-vif uses (1..255 of letters, digits and _ . + * / : @ -, not starting with '-')${describeBadChar(value, /[A-Za-z0-9_.+*/:@-]/) ? `: ${describeBadChar(value, /[A-Za-z0-9_.+*/:@-]/)}` : ""}`);
+  return value;
+}
+
 /** A Ganeti NIC's UUID (also the OVS iface-id). */
 export function parseNicUuid(field: string, value: string): string {
   if (!/^[A-Za-z0-9-]{1,64}$/.test(value)) throw new InputError(field, value, "not a NIC UUID");
