@@ -13,6 +13,16 @@ export type { Json, OperationResult, Row } from "./json.ts";
 export type { Endpoint } from "../remote.ts";
 export { parseRemote, resolveEndpoint } from "../remote.ts";
 
+/** An RPC error as ovsdb-server sends it ({"error": "unknown database",
+ * "details": "...", "syntax": the whole request}): its words, not the
+ * request echoed back. */
+function rpcError(error: Json): string {
+  if (error !== null && typeof error === "object" && !Array.isArray(error) && typeof error.error === "string") {
+    return typeof error.details === "string" && error.details !== "" ? `${error.error}: ${error.details}` : error.error;
+  }
+  return JSON.stringify(error);
+}
+
 interface Pending {
   resolve: (value: Json) => void;
   reject: (err: Error) => void;
@@ -134,7 +144,7 @@ export class OvsdbClient {
     this.pending.delete(msg.id);
     clearTimeout(p.timer);
     if (msg.error !== null && msg.error !== undefined) {
-      p.reject(new OvsdbError("rpc", `OVSDB ${this.endpoint.text}: ${p.method} failed: ${JSON.stringify(msg.error)}`, { details: msg.error }));
+      p.reject(new OvsdbError("rpc", `OVSDB ${this.endpoint.text}: ${p.method} failed: ${rpcError(msg.error)}`, { details: msg.error }));
     } else {
       p.resolve(msg.result ?? null);
     }

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { catchInputError, expectInputError } from "../harness/assert.ts";
 import { checkSslFiles, parseRemote, resolveEndpoint, type Endpoint } from "../../src/remote.ts";
 import { loadOvnConfig } from "../../src/ovn/config.ts";
+import { tlsProblem } from "../../src/stream.ts";
 
 const good: Array<[string, Partial<Endpoint>]> = [
   ["unix:/var/run/openvswitch/db.sock", { kind: "unix", path: "/var/run/openvswitch/db.sock" }],
@@ -190,6 +191,15 @@ test("loadOvnConfig: nb and the key files checked at load, naming ovn.json and t
   expectInputError(() => loadOvnConfig(undefined, { ...env, OVN_NB_DB: "tcp:[::1]:0" }), "OVN_NB_DB", "tcp:[::1]:0", /port "0"/);
   expectInputError(() => loadOvnConfig("unix:rel.sock", env), "--ovn-nb", "unix:rel.sock", /relative path/);
   assert.is(loadOvnConfig(undefined, { OVS_VIF_OVN: f("absent.json") }), undefined, "no file, no variable: no OVN");
+});
+
+test("a failed TLS handshake is told in our words, OpenSSL's verify code kept, the runtime's own codes and sentences not", () => {
+  assert.is(tlsProblem({ code: "SELF_SIGNED_CERT_IN_CHAIN", message: "self signed certificate in certificate chain" }), "the server's certificate does not verify against the CA certificate (SELF_SIGNED_CERT_IN_CHAIN)");
+  assert.is(tlsProblem({ code: "UNABLE_TO_VERIFY_LEAF_SIGNATURE" }), "the server's certificate does not verify against the CA certificate (UNABLE_TO_VERIFY_LEAF_SIGNATURE)");
+  assert.is(tlsProblem({ code: "CERT_HAS_EXPIRED" }), "the server's certificate has expired (CERT_HAS_EXPIRED)");
+  assert.is(tlsProblem({ code: "ECONNRESET", message: "Client network socket disconnected before secure TLS connection was established" }), "the server closed the connection during the handshake (no TLS there, or it refused this client's certificate)");
+  assert.is(tlsProblem({ code: "ERR_SSL_WRONG_VERSION_NUMBER", message: "wrong version number" }), "the handshake failed");
+  assert.is(tlsProblem(undefined), "the handshake failed");
 });
 
 test.run();
