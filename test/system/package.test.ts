@@ -365,6 +365,18 @@ test("dpkg -i again (an upgrade): the enabled hooks and the units' enablement st
   assert.is(readFileSync(join(root, "etc/ganeti/kvm-vif-bridge"), "utf8"), KVM_SCRIPT_TEXT);
 });
 
+test("install.sh on a node with the package refuses to remove or replace the package's binary (dpkg -S names its owner), and changes nothing", async () => {
+  if (skip("install.sh over the package")) return;
+  const before = lines(hostRun("find", [root, "-printf", "%p %y %s %l\\n"])).sort();
+  for (const args of [["--uninstall"], ["--qemu", "--binary", BINARY]]) {
+    const r = await inPrivateRoot(root, join(ROOT, "install.sh"), args);
+    assert.is(r.code, 1, r.stdout + r.stderr);
+    assert.is(r.stdout, "");
+    assert.match(r.stderr, /^install\.sh: \/usr\/lib\/ovs-vif\/ovs-vif belongs to the Debian package ovs-vif: install\.sh neither replaces nor removes it .*nothing changed\n$/);
+  }
+  assert.equal(lines(hostRun("find", [root, "-printf", "%p %y %s %l\\n"])).sort(), before, "the root as it was");
+});
+
 test("ovs-vif-gc.service's ExecStart removes ovs-vif's stale ports and orphaned QoS rows, and only those", async () => {
   if (skip("gc unit")) return;
   const unit = readFileSync(join(root, "usr/lib/systemd/system/ovs-vif-gc.service"), "utf8");
