@@ -106,7 +106,7 @@ function readFileNode(path: string, maxBytes: number): string {
       if (total > maxBytes) throw tooLarge(path, maxBytes);
       chunks.push(buf.subarray(0, n));
     }
-    return Buffer.concat(chunks).toString("utf8");
+    return decoder.decode(Buffer.concat(chunks));
   } finally {
     f.closeSync(fd);
   }
