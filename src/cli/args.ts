@@ -27,7 +27,8 @@ export const GLOBAL_OPTIONS: OptionSpec = {
 };
 
 export const GLOBAL_HELP = `Common options:
-  --db unix:PATH     OVSDB socket (default: $OVS_RUNDIR/db.sock, OVS_RUNDIR=/var/run/openvswitch)
+  --db unix:PATH     OVSDB socket, or tcp:HOST:PORT (default: $OVS_RUNDIR/db.sock,
+                     OVS_RUNDIR=/var/run/openvswitch)
   --timeout SECONDS  bound on the whole operation, including ovs-vswitchd
                      (default: $OVS_VIF_TIMEOUT, else 30)
   --no-wait          do not wait for ovs-vswitchd to apply the change
