@@ -118,7 +118,8 @@ async function undoLsp(nb: OvsdbClient, port: OvnPort, written: { before: LspSta
     detail = written.before.lsp ? `logical port ${name} put back as it was in ${nb.endpoint.text}` : `logical port ${name} removed from ${nb.endpoint.text} again`;
   } catch (err) {
     failed = true;
-    detail = `logical port ${name} stays in ${nb.endpoint.text} as this attach wrote it (its undo failed: ${(err as Error).message}); remove it with ovn-nbctl lsp-del ${name}`;
+    const why = `its undo failed: ${(err as Error).message}`;
+    detail = written.before.lsp ? `logical port ${name} keeps in ${nb.endpoint.text} what this attach wrote (${why})` : `logical port ${name} stays in ${nb.endpoint.text} (${why}); remove it with ovn-nbctl lsp-del ${name}`;
   }
   if (cause instanceof AfterCommitError) return new AfterCommitError(cause.cause, failed ? "committed" : cause.state, `${cause.detail}; ${detail}`);
   return new AfterCommitError(cause, failed ? "committed" : "rolled back", detail);
