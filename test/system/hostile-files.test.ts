@@ -192,6 +192,44 @@ test("a file over the bound is refused naming it, for each kind", async () => {
   }
 });
 
+test("a group MAC read back from Ganeti's export does not stop a reconcile: that NIC's port fails, named, and is left; the others are reconciled", async () => {
+  const U = (n: number) => `aaaaaaaa-0000-4000-8000-00000000000${n}`;
+  await ovs.addTap("tapa");
+  await ovs.addTap("tapb");
+  // Ports made before MACs were checked: the NIC of instb has a group MAC in Ganeti.
+  for (const [tap, inst, n, mac] of [
+    ["tapa", "insta", 1, "02:00:00:00:0a:01"],
+    ["tapb", "instb", 2, "01:00:5e:00:00:0b"],
+  ] as const) {
+    const ids = [`ganeti-instance=${inst}`, `ganeti-nic-uuid=${U(n)}`, "ganeti-nic-index=0", `attached-mac=${mac}`, `iface-id=${U(n)}`].flatMap((e) => [
+      "--external-id",
+      e,
+    ]);
+    const r = await runBinary(ovs, ["attach", "--bridge", "sw1", "--iface", tap, "--vlan", ".5", "--owner", "ganeti", ...ids]);
+    assert.is(r.code, 0, r.stderr);
+  }
+  const nic = (n: number, mac: string) => ({ index: 0, uuid: U(n), mac, mode: "openvswitch", link: "sw1", vlan: ".6" });
+  const file = write(
+    JSON.stringify({
+      version: 1,
+      networks: {},
+      instances: [
+        { name: "insta", primary: "node1", tags: [], nics: [nic(1, "02:00:00:00:0a:01")] },
+        { name: "instb", primary: "node1", tags: [], nics: [nic(2, "01:00:5e:00:00:0b")] },
+      ],
+    }),
+  );
+  const r = await runBinary(ovs, ["reconcile", "--from", file]);
+  assert.is(r.code, 1, `one port failed: ${r.stdout}${r.stderr}`);
+  assert.match(r.stdout, /^insta tapa: (changed|updated).*$/m, r.stdout);
+  assert.match(r.stdout, /^instb tapb: failed: MAC "01:00:5e:00:00:0b": a group \(multicast\) MAC/m, r.stdout);
+  assertCleanStderr(r.stdout + r.stderr, "reconcile");
+  assert.is((await ovs.vsctl("get", "Port", "tapa", "tag")).trim(), "6", "insta's port reconciled");
+  assert.is((await ovs.vsctl("get", "Port", "tapb", "tag")).trim(), "5", "instb's port left as it was");
+  for (const tap of ["tapa", "tapb"]) assert.is((await runBinary(ovs, ["detach", "--iface", tap])).code, 0);
+  await run.settle();
+});
+
 test("doctor names each broken node file in its check line, with no runtime message and no control character", async () => {
   const cases: [string, string, RegExp][] = [
     ["a directory", dir, new RegExp(`QoS defaults parse: defaults file "${dir}": is a directory, not a file`)],
