@@ -117,7 +117,8 @@ A file already at a hook location is moved to NAME$BACKUP_SUFFIX first
 
   --undo         remove our links (all of them if no --xen/--ganeti/--qemu),
                  put backups back, and remove the directories this command
-                 created once they are empty (also: --uninstall)
+                 created once they are empty (also: --uninstall); a file
+                 a Debian package owns (dpkg -S) is never removed
   --dry-run      print the actions, change nothing
   --root DIR     prefix every path with DIR (tests, images); DIR must exist
   --list         print every hook location, one "INTEGRATION PATH" a line
@@ -148,7 +149,9 @@ A file already at a hook location is moved to NAME$BACKUP_SUFFIX first
   --uninstall    remove our links (all of them if no --xen/--ganeti/--qemu),
                  restore backups, remove the binary once nothing links to it,
                  and remove now-empty directories this script created
-                 (also: --undo)
+                 (also: --undo); with the ovs-vif package installed (dpkg -S
+                 names it the binary's owner) it refuses: remove the package
+                 with apt, and a file any package owns is never removed
   --links-only   the links only, for a binary the Debian package installed
                  (what ovs-vif-setup runs; see --links-only --help)
   --list         print every hook location, one "INTEGRATION PATH" a line
@@ -156,9 +159,27 @@ A file already at a hook location is moved to NAME$BACKUP_SUFFIX first
 EOF
 }
 
-die() { echo "$PROG: $*" >&2; exit 1; }
-usage_error() { echo "$PROG: $* (see --help)" >&2; exit 2; }
-warn() { echo "$PROG: warning: $*" >&2; }
+# Every message is one line, its control characters escaped as ovs-vif's
+# own error lines have them (\n, \r, \t, \xHH; DEL, C1 and the bidirectional
+# controls too), whatever a path or an argument in it holds: a \r cannot hide
+# the message, a newline cannot add a line. Only messages pay for the perl
+# (Essential: perl-base).
+esc() {
+  if ! command -v perl >/dev/null 2>&1; then printf '%s' "$1"; return; fi
+  # Bytes, so that a name that is no valid UTF-8 is shown too; the C1 and
+  # bidirectional controls by their UTF-8 encodings.
+  printf '%s' "$1" | perl -0777 -pe '
+    sub cp { my @b = map { ord } split //, shift; return @b == 1 ? $b[0] : @b == 2 ? (($b[0] & 0x1f) << 6) | ($b[1] & 0x3f) : (($b[0] & 0x0f) << 12) | (($b[1] & 0x3f) << 6) | ($b[2] & 0x3f) }
+    s/(\xc2[\x80-\x9f]|\xd8\x9c|\xe2\x80[\x8e\x8f\xa8-\xae]|\xe2\x81[\xa6-\xa9]|[\x00-\x1f\x7f])/my $c = cp($1); $c == 10 ? "\\n" : $c == 13 ? "\\r" : $c == 9 ? "\\t" : $c < 0x100 ? sprintf("\\x%02x", $c) : sprintf("\\u%04x", $c)/ge'
+}
+die() { echo "$PROG: $(esc "$*")" >&2; exit 1; }
+usage_error() { echo "$PROG: $(esc "$*") (see --help)" >&2; exit 2; }
+# While the plan is made, warnings wait: a run that is refused says only why.
+PLANNING=0 WARNINGS=()
+warn() {
+  if ((PLANNING)); then WARNINGS+=("$*"); return; fi
+  echo "$PROG: warning: $(esc "$*")" >&2
+}
 
 # ---------------------------------------------------------------- options
 ROOT=""
@@ -202,6 +223,11 @@ while (($#)); do
 done
 
 if ((HELP)); then usage; exit 0; fi
+
+# A path with a control character in it is refused, not shown or used.
+has_control() { LC_ALL=C; [[ $1 == *[[:cntrl:]]* ]]; }
+if ((ROOT_SET)) && has_control "$ROOT"; then usage_error "--root $ROOT: contains a control character"; fi
+if ((BINARY_SET)) && has_control "$BINARY"; then usage_error "--binary $BINARY: contains a control character"; fi
 
 if ((ROOT_SET)); then
   [[ -n $ROOT && -d $ROOT ]] || die "--root $ROOT: not a directory"
@@ -357,7 +383,39 @@ would_be_empty() {
   return 0
 }
 
+# A file a Debian package owns (dpkg -S, with --root inside ROOT; no dpkg,
+# or no package database there: none) is never removed here: a removal that puts our backup
+# of it back (the undo of a replaced script) or replaces it with our link is
+# no removal. install.sh on a node with the package installed would take
+# the package's binary away, so there it refuses outright.
+declare -A OWNER=()
+query_owners() {
+  (($#)) || return 0
+  command -v dpkg >/dev/null 2>&1 || return 0
+  local out line
+  if [[ -n $ROOT ]]; then
+    # Without a package database under ROOT, dpkg finds nothing there.
+    out=$(dpkg --root="$ROOT" -S "$@" 2>/dev/null) || true
+  else
+    out=$(dpkg -S "$@" 2>/dev/null) || true
+  fi
+  while IFS= read -r line; do
+    # "pkg: PATH" or "pkg1, pkg2: PATH"; "diversion by ..." lines own nothing.
+    [[ $line == "diversion "* || $line != *": /"* ]] && continue
+    OWNER[/${line#*: /}]=${line%%: /*}
+  done <<<"$out"
+}
+# install.sh (not as ovs-vif-setup) on a node where a package owns the
+# binary: it would replace or remove the package's binary and links.
+if ((!LINKS_ONLY)); then
+  query_owners "$BIN_TARGET"
+  if [[ -n ${OWNER[$BIN_TARGET]+x} ]]; then
+    die "$BIN_TARGET belongs to the Debian package ${OWNER[$BIN_TARGET]}: install.sh neither replaces nor removes it (ovs-vif-setup manages the hooks of the package's binary; apt remove ${OWNER[$BIN_TARGET]} removes it); nothing changed"
+  fi
+fi
+
 LINKS=()
+PLANNING=1
 # Links only: Xen's own script is replaced only on request (--replace-vif-openvswitch).
 locations
 if ((SEL_XEN && (!LINKS_ONLY || REPLACE_XEN || UNINSTALL))); then LINKS+=("${XEN_LINKS[@]}"); fi
@@ -443,10 +501,35 @@ if ((UNINSTALL)); then
   fi
 fi
 
-if ((${#ERRORS[@]})); then
-  for e in "${ERRORS[@]}"; do echo "$PROG: $e" >&2; done
-  die "nothing changed"
+REMOVED=()
+declare -A REPLACED=()
+for i in "${!OPS[@]}"; do
+  case ${OPS[$i]} in restore | link) REPLACED[${ARG_B[$i]}]=1 ;; script) REPLACED[${ARG_A[$i]}]=1 ;; esac
+done
+for i in "${!OPS[@]}"; do
+  [[ ${OPS[$i]} == rm && -z ${REPLACED[${ARG_A[$i]}]+x} ]] && REMOVED+=("${ARG_A[$i]#"$ROOT"}")
+done
+query_owners ${REMOVED[@]+"${REMOVED[@]}"}
+OWNED=() OWNERS=()
+for path in ${REMOVED[@]+"${REMOVED[@]}"}; do
+  [[ -n ${OWNER[$path]+x} ]] || continue
+  OWNED+=("$path")
+  [[ " ${OWNERS[*]-} " == *" ${OWNER[$path]} "* ]] || OWNERS+=("${OWNER[$path]}")
+done
+if ((${#OWNED[@]})); then
+  pkgs=$(printf '%s, ' "${OWNERS[@]}")
+  pkgs=${pkgs%, }
+  if [[ " ${OWNERS[*]} " == *" ovs-vif "* ]]; then how="remove them with the package (apt remove ovs-vif)"
+  else how="a package's file is that package's to remove (apt remove ${OWNERS[*]}) or to put back (apt install --reinstall ${OWNERS[*]})"; fi
+  list=$(printf '%s, ' "${OWNED[@]}")
+  die "${list%, } belong$( ((${#OWNED[@]} == 1)) && echo s) to the Debian package$( ((${#OWNERS[@]} > 1)) && echo s) $pkgs: not removed here; $how; nothing changed"
 fi
+
+if ((${#ERRORS[@]})); then
+  die "$(printf '%s; ' "${ERRORS[@]}")nothing changed"
+fi
+PLANNING=0
+for w in ${WARNINGS[@]+"${WARNINGS[@]}"}; do warn "$w"; done
 
 # What --links-only says about Xen, after its actions (or their dry run).
 xen_advice() {

@@ -133,32 +133,150 @@ export class Checker {
   }
 }
 
-function lineHint(text: string, err: Error): string {
-  const pos = /position (\d+)/.exec(err.message);
-  if (!pos) return "";
-  const before = text.slice(0, Number(pos[1]));
-  const line = before.split("\n").length;
-  const col = before.length - before.lastIndexOf("\n");
-  return ` (line ${line}, column ${col})`;
+/** The most a node file may hold, and how deep its JSON may nest: a file
+ * beyond either is refused, naming it, before anything walks it. */
+export const JSON_MAX_BYTES = 16 << 20;
+export const JSON_MAX_DEPTH = 64;
+
+function lineCol(text: string, pos: number): string {
+  const before = text.slice(0, pos);
+  return `line ${before.split("\n").length}, column ${pos - before.lastIndexOf("\n")}`;
 }
 
-export function parseJson(text: string, file: string): unknown {
+/** The first thing wrong with a node file's JSON text, in our words, with
+ * line and column; undefined when there is none. One pass, before
+ * JSON.parse and before anything walks the document: syntax, nesting deeper
+ * than `maxDepth` (the recursion stops there), and a key given twice in one
+ * object (JSON.parse keeps the last: one value would silently win). */
+export function jsonProblem(text: string, maxDepth = JSON_MAX_DEPTH): string | undefined {
+  let i = 0;
+  const ws = () => {
+    for (;;) {
+      const c = text.charCodeAt(i);
+      if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) return;
+      i++;
+    }
+  };
+  const stop = (message: string): never => {
+    throw new JsonStop(message);
+  };
+  const fail = (what: string): never => stop(`not valid JSON: ${i >= text.length ? `${what}: the text ends at ${lineCol(text, text.length)}` : `${what}: ${show(text.slice(i, i + 12))} at ${lineCol(text, i)}`}`);
+  const string = (): string => {
+    const start = ++i;
+    let plain = true;
+    for (;;) {
+      if (i >= text.length) fail("unterminated string");
+      const c = text.charCodeAt(i);
+      if (c === 0x22) break;
+      if (c < 0x20) fail("a control character inside a string (write it as \\uXXXX)");
+      if (c === 0x5c) {
+        plain = false;
+        const e = text[i + 1] ?? "";
+        if (e === "u" ? !/^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6)) : e === "" || !'"\\/bfnrt'.includes(e)) fail("a bad escape in a string");
+        i += e === "u" ? 6 : 2;
+        continue;
+      }
+      i++;
+    }
+    const raw = text.slice(start, i++);
+    return plain ? raw : (JSON.parse(`"${raw}"`) as string);
+  };
+  const value = (depth: number): void => {
+    ws();
+    const ch = text[i];
+    if (ch === "{" || ch === "[") {
+      if (depth >= maxDepth) stop(`nested deeper than ${maxDepth} levels (at ${lineCol(text, i)})`);
+      const close = ch === "{" ? "}" : "]";
+      const keys = ch === "{" ? new Set<string>() : undefined;
+      i++;
+      ws();
+      if (text[i] === close) {
+        i++;
+        return;
+      }
+      for (;;) {
+        if (keys) {
+          ws();
+          if (text[i] !== '"') fail("expected a key in double quotes");
+          const at = i;
+          const key = string();
+          if (keys.has(key)) stop(`key ${show(key)} given twice in one object (${lineCol(text, at)}): one value would silently win`);
+          keys.add(key);
+          ws();
+          if (text[i] !== ":") fail("expected ':' after the key");
+          i++;
+        }
+        value(depth + 1);
+        ws();
+        if (text[i] === ",") {
+          i++;
+          continue;
+        }
+        if (text[i] === close) {
+          i++;
+          return;
+        }
+        fail(`expected ',' or '${close}'`);
+      }
+    }
+    if (ch === '"') {
+      string();
+      return;
+    }
+    const lit = /^(?:true|false|null|-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)/.exec(text.slice(i, i + 400));
+    if (!lit) fail("expected a value");
+    i += lit![0].length;
+  };
   try {
-    return JSON.parse(text);
+    ws();
+    if (i >= text.length) return "not valid JSON: empty";
+    value(0);
+    ws();
+    if (i < text.length) fail("more after the value");
+    return undefined;
   } catch (err) {
-    throw new DocumentError(file, [`not valid JSON: ${(err as Error).message}${lineHint(text, err as Error)}`]);
+    if (err instanceof JsonStop) return err.message;
+    throw err;
   }
 }
 
-/** Reads a file; undefined when it does not exist and `optional`. Any other
- * failure (a directory, no permission) names `field` and the path. */
-export function readTextFile(field: string, path: string, optional: boolean, hint = ""): string | undefined {
+class JsonStop extends Error {}
+
+/** Parses a node file's JSON: size and nesting bounded, keys unique, any
+ * problem a DocumentError naming `file` (line and column, in our words). */
+export function parseJson(text: string, file: string): unknown {
+  if (text.length > JSON_MAX_BYTES) throw new DocumentError(file, [`larger than ${JSON_MAX_BYTES} bytes`]);
+  const problem = jsonProblem(text);
+  if (problem !== undefined) throw new DocumentError(file, [problem]);
   try {
-    return readFile(path);
+    return JSON.parse(text);
+  } catch {
+    throw new DocumentError(file, ["not valid JSON"]);
+  }
+}
+
+const READ_FAILURE: Record<string, string> = {
+  EISDIR: "is a directory, not a file",
+  EACCES: "permission denied",
+  EPERM: "permission denied",
+  ELOOP: "a loop of symbolic links",
+  ENAMETOOLONG: "path too long",
+  EAGAIN: "not a regular file",
+  ENXIO: "not a regular file",
+  ENODEV: "not a regular file",
+  EIO: "input/output error",
+};
+
+/** Reads a file; undefined when it does not exist and `optional`. Any other
+ * failure (a directory, no permission, more than `maxBytes`) names `field`
+ * and the path. */
+export function readTextFile(field: string, path: string, optional: boolean, hint = "", maxBytes = JSON_MAX_BYTES): string | undefined {
+  try {
+    return readFile(path, maxBytes);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
+    const code = (err as NodeJS.ErrnoException).code ?? "";
     if ((code === "ENOENT" || code === "ENOTDIR") && optional) return undefined;
-    const why = code === "ENOENT" ? `no such file${hint}` : code === "EISDIR" ? "is a directory, not a file" : code === "EACCES" ? "permission denied" : `cannot read: ${(err as Error).message}`;
+    const why = code === "ENOENT" || code === "ENOTDIR" ? `no such file${hint}` : code === "EFBIG" ? `larger than ${maxBytes} bytes` : (READ_FAILURE[code] ?? `cannot be read${code ? ` (${code})` : ""}`);
     throw new InputError(field, path, why);
   }
 }

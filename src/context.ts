@@ -2,7 +2,8 @@
 // log, its time budget, and (in a dry run) where planned changes are printed.
 import { writeFd } from "./files.ts";
 import type { Log } from "./log.ts";
-import { OvsdbClient, resolveEndpoint } from "./ovsdb/client.ts";
+import { OvsdbClient } from "./ovsdb/client.ts";
+import { resolveEndpoint } from "./remote.ts";
 import { Deadline } from "./deadline.ts";
 import type { DryRun } from "./dry-run.ts";
 import type { ApplyOptions } from "./ovsdb/ports.ts";

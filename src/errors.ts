@@ -107,10 +107,32 @@ export class AfterCommitError extends Error {
   }
 }
 
-/** One line: the message with its line breaks folded. */
+// Characters that must never reach a terminal, a log or xenstore as they
+// are: C0 controls (a \r returns to the start of the line and hides what
+// came before it, an ESC starts a terminal sequence), DEL, C1 controls, the
+// Unicode line and paragraph separators, and the bidirectional controls
+// (which reorder what is shown).
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
+const SHORT: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+
+/** `text` with every control character written as an escape: \n, \r, \t,
+ * \xHH below 0x100, \uXXXX above. Text without any comes back as it is. */
+export function escapeControls(text: string): string {
+  if (!CONTROL.test(text)) return text;
+  CONTROL.lastIndex = 0;
+  return text.replace(CONTROL, (ch) => {
+    const code = ch.charCodeAt(0);
+    return SHORT[ch] ?? (code < 0x100 ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16).padStart(4, "0")}`);
+  });
+}
+
+/** One line: the message trimmed, every control character in it escaped
+ * (a value a caller put in as it was typed included), so it is one line on
+ * stderr, in the logs and in xenstore's hotplug-error. */
 export function formatError(err: unknown): string {
   const text = err instanceof Error ? err.message : String(err);
-  return text.replace(/\s*\n\s*/g, " ").trim();
+  return escapeControls(text.trim());
 }
 
 /** 2 for a command line of the wrong shape, 1 for everything else. */

@@ -17,12 +17,13 @@ const O_WRONLY = 1;
 const O_CREAT = 0o100;
 const O_TRUNC = 0o1000;
 const O_APPEND = 0o2000;
+const O_NONBLOCK = 0o4000;
 const O_CLOEXEC = 0o2000000;
 const EINTR = 4;
 
 const ERRNO_CODES: Record<number, string> = {
   1: "EPERM", 2: "ENOENT", 4: "EINTR", 5: "EIO", 6: "ENXIO", 9: "EBADF", 11: "EAGAIN", 13: "EACCES", 16: "EBUSY", 17: "EEXIST",
-  19: "ENODEV", 20: "ENOTDIR", 21: "EISDIR", 22: "EINVAL", 24: "EMFILE", 28: "ENOSPC", 30: "EROFS", 32: "EPIPE", 36: "ENAMETOOLONG", 40: "ELOOP",
+  19: "ENODEV", 20: "ENOTDIR", 21: "EISDIR", 22: "EINVAL", 24: "EMFILE", 27: "EFBIG", 28: "ENOSPC", 30: "EROFS", 32: "EPIPE", 36: "ENAMETOOLONG", 40: "ELOOP",
 };
 
 export interface FileError extends Error {
@@ -88,11 +89,37 @@ export function writeFile(path: string, text: string): void {
   writeWith(path, text, O_WRONLY | O_CREAT | O_TRUNC, 0o644);
 }
 
-/** A whole file as UTF-8. */
-export function readFile(path: string): string {
+const tooLarge = (path: string, max: number): FileError => Object.assign(new Error(`EFBIG: more than ${max} bytes in '${path}'`), { code: "EFBIG", errno: 27 });
+
+/** Bounded, without libc: node:fs a chunk at a time. */
+function readFileNode(path: string, maxBytes: number): string {
+  const f = fs();
+  const fd = f.openSync(path, f.constants.O_RDONLY | f.constants.O_NONBLOCK);
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const buf = Buffer.alloc(65536);
+      const n = f.readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      total += n;
+      if (total > maxBytes) throw tooLarge(path, maxBytes);
+      chunks.push(buf.subarray(0, n));
+    }
+    return decoder.decode(Buffer.concat(chunks));
+  } finally {
+    f.closeSync(fd);
+  }
+}
+
+/** A whole file as UTF-8. With `maxBytes`: a file that holds more (a device
+ * such as /dev/zero too) fails with code EFBIG once that much was read, and
+ * the file is opened non-blocking (a FIFO reads as empty instead of waiting
+ * for a writer). */
+export function readFile(path: string, maxBytes?: number): string {
   const c = openLibc();
-  if (!c) return fs().readFileSync(path, "utf8");
-  const fd = c.libc.open(c.ptr(cString(path)), O_RDONLY | O_CLOEXEC, 0);
+  if (!c) return maxBytes === undefined ? fs().readFileSync(path, "utf8") : readFileNode(path, maxBytes);
+  const fd = c.libc.open(c.ptr(cString(path)), O_RDONLY | O_CLOEXEC | (maxBytes === undefined ? 0 : O_NONBLOCK), 0);
   if (fd < 0) throw failure(c, "open", path);
   try {
     const chunks: Uint8Array[] = [];
@@ -107,6 +134,7 @@ export function readFile(path: string): string {
       if (n === 0) break;
       chunks.push(buf.subarray(0, n));
       total += n;
+      if (maxBytes !== undefined && total > maxBytes) throw tooLarge(path, maxBytes);
     }
     if (chunks.length === 1) return decoder.decode(chunks[0]);
     const all = new Uint8Array(total);

@@ -14,6 +14,7 @@
 // dropped: the hook never fails or waits for it. Only where bun:ffi cannot be
 // loaded (not on Bun, or OVS_VIF_NO_FFI=1 as for src/netdev.ts) does a
 // detached logger(1) carry the line.
+import { escapeControls } from "./errors.ts";
 import { appendFile, exists, writeFd } from "./files.ts";
 import { openLibc } from "./libc.ts";
 
@@ -76,7 +77,9 @@ export class Log {
 
   write(level: Level, message: string, fields: Fields = {}): void {
     if (!this.enabled(level)) return;
-    const text = [message, formatFields(fields)].filter(Boolean).join(" ");
+    // Every line, to every sink, with its control characters escaped: a
+    // value in a message or a field can neither break the line nor hide it.
+    const text = escapeControls([message, formatFields(fields)].filter(Boolean).join(" "));
     this.sinks ??= makeSinks(this.opts);
     for (const sink of this.sinks) sink(level, text);
   }

@@ -83,9 +83,25 @@ export function parseIpAddress(field: string, value: string): string {
 }
 
 const MAC = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
-export function parseMac(field: string, value: string): string {
+
+/** A MAC address as written (xx:xx:xx:xx:xx:xx), any kind: for reading back
+ * what Ganeti or OVSDB already hold (a snapshot, a stored attached-mac),
+ * where a MAC that would now be refused must not stop the whole read. */
+export function parseMacSyntax(field: string, value: string): string {
   if (!MAC.test(value)) throw new InputError(field, value, "not a MAC address (xx:xx:xx:xx:xx:xx)");
   return value.toLowerCase();
+}
+
+/** A VM NIC's MAC, wherever one is taken (attach --mac, Ganeti's MAC, Xen's
+ * mac key, OVS_VIF_MAC): a unicast address. The zero MAC, the broadcast
+ * MAC and group (multicast) MACs are no NIC's address: in OVN's addresses
+ * and port security they would let the port send as a group. */
+export function parseMac(field: string, value: string): string {
+  const mac = parseMacSyntax(field, value);
+  if (mac === "00:00:00:00:00:00") throw new InputError(field, value, "the zero MAC is no NIC's address");
+  if (mac === "ff:ff:ff:ff:ff:ff") throw new InputError(field, value, "the broadcast MAC is no NIC's address");
+  if (parseInt(mac.slice(0, 2), 16) & 1) throw new InputError(field, value, "a group (multicast) MAC: the lowest bit of its first octet is set; a NIC's MAC is unicast");
+  return mac;
 }
 
 export function parseMtu(field: string, value: string): number {
@@ -126,6 +142,22 @@ const GANETI_TAG = /^[\w.+*/:@-]{1,128}$/;
 
 export function parseGanetiTag(field: string, value: string): string {
   if (!GANETI_TAG.test(value)) throw new InputError(field, value, "not a Ganeti tag (1..128 of letters, digits and _ . + * / : @ -)");
+  return value;
+}
+
+// OVN logical switch and port names as ovs-vif writes and looks them up:
+// what a Ganeti network name or tag can hold (a tag names a switch), no
+// whitespace, quotes or control characters, and no leading '-' (ovn-nbctl
+// would take it for an option).
+const OVN_NAME = /^[A-Za-z0-9_.+*/:@][A-Za-z0-9_.+*/:@-]{0,254}$/;
+
+export function parseLogicalSwitchName(field: string, value: string): string {
+  if (!OVN_NAME.test(value)) throw new InputError(field, value, `not a logical switch name ovs-vif uses (1..255 of letters, digits and _ . + * / : @ -, not starting with '-')${describeBadChar(value, /[A-Za-z0-9_.+*/:@-]/) ? `: ${describeBadChar(value, /[A-Za-z0-9_.+*/:@-]/)}` : ""}`);
+  return value;
+}
+
+export function parseLogicalPortName(field: string, value: string): string {
+  if (!OVN_NAME.test(value)) throw new InputError(field, value, `not a logical port name ovs-vif uses (1..255 of letters, digits and _ . + * / : @ -, not starting with '-')${describeBadChar(value, /[A-Za-z0-9_.+*/:@-]/) ? `: ${describeBadChar(value, /[A-Za-z0-9_.+*/:@-]/)}` : ""}`);
   return value;
 }
 

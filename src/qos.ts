@@ -72,17 +72,33 @@ export function rxRateBits(field: string, raw: string): number {
   return Number(bits);
 }
 
-/** A VM-bound burst (rx-burst) in bits, rounded down; 0 means OVS's default. */
+/** One MTU-sized frame in bits. */
+export function frameBits(mtu: number): number {
+  return (mtu + 14) * 8;
+}
+
+/** The smallest MTU a port can have (names.ts parseMtu): no frame is smaller. */
+const MIN_MTU = 68;
+
+/** A VM-bound burst (rx-burst) in bits, rounded down; 0 (in any spelling:
+ * 0, 0.0, 0k, unlimited) means OVS's default. A burst that is not 0 but
+ * below the smallest frame of any port is refused here, whatever its
+ * spelling (0.5, 0.000000001k), as a sending burst below 1 kb is: it can
+ * only be less than one frame (the MTU's frame is checked at resolve). */
 export function rxBurstBits(field: string, raw: string): number {
   const { num, den } = parseExact(field, raw);
+  if (num === 0n) return 0;
   const bits = num / den;
+  if (bits < BigInt(frameBits(MIN_MTU))) throw new InputError(field, raw, `below one frame (${frameBits(MIN_MTU)} bits at the smallest MTU, ${MIN_MTU}): every frame would be dropped (0 or unlimited: OVS's default burst)`);
   if (bits > RX_RATE_MAX) throw new InputError(field, raw, `above the largest burst, ${RX_RATE_MAX} bits`);
   return Number(bits);
 }
 
-/** One MTU-sized frame in bits. */
-export function frameBits(mtu: number): number {
-  return (mtu + 14) * 8;
+/** The one rule for a burst of either direction, once the port's MTU is
+ * known: an explicit burst below one full frame is refused (policing would
+ * drop every full-size frame; HTB would quietly raise it). */
+function refuseBelowFrame(field: string, shown: string, what: string, burst: number, frame: number, unit: string, mtu: number): void {
+  if (burst < frame) throw new InputError(field, shown, `${what} ${burst} ${unit} is below one ${mtu}-byte frame (${frame} ${unit}): every full-size frame would be dropped`);
 }
 
 /** One MTU-sized frame in kb, rounded up: the least burst that passes a full frame. */
@@ -288,7 +304,7 @@ export function resolvePolicing(levels: QosLevel[], mtu: number): QosResult {
       continue;
     }
     if (burst === 0) return fallback;
-    if (burst < frame) throw new InputError(shown.field, shown.value, `burst ${burst} kb is below one ${mtu}-byte frame (${frame} kb): every full-size frame would be dropped`);
+    refuseBelowFrame(shown.field, shown.value, "burst", burst, frame, "kb", mtu);
     return { policing: { rate, burst }, rateSource, burstSource: source };
   }
   return fallback;
@@ -322,7 +338,7 @@ export function resolveShaping(levels: QosLevel[], mtu: number): ShapingResult {
     if (!b) continue;
     const burst = convert(b, "rx-burst");
     if (burst === 0) break;
-    if (burst < frameBits(mtu)) throw new InputError(b.field, b.shown ?? b.raw, `rx-burst ${burst} bits is below one ${mtu}-byte frame (${frameBits(mtu)} bits)`);
+    refuseBelowFrame(b.field, b.shown ?? b.raw, "rx-burst", burst, frameBits(mtu), "bits", mtu);
     return { shaping: { rate, burst }, rateSource: rateSourced.source, burstSource: b.source };
   }
   return { shaping: { rate }, rateSource: rateSourced.source, burstSource: "default: OVS's (one frame)" };

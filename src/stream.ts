@@ -42,6 +42,18 @@ function errCode(err: unknown, fallback: string): string {
   return typeof code === "string" && code !== "" ? code : fallback;
 }
 
+/** A failed handshake in our words (the runtime's message names neither
+ * the CA nor what to look at); OpenSSL's verify code kept in parentheses. */
+export function tlsProblem(error: { code?: string; message?: string } | null | undefined): string {
+  const code = typeof error?.code === "string" ? error.code : "";
+  const shown = code && !code.startsWith("ERR_") ? ` (${code})` : "";
+  if (code === "CERT_HAS_EXPIRED") return `the server's certificate has expired${shown}`;
+  if (code === "CERT_NOT_YET_VALID") return `the server's certificate is not valid yet${shown}`;
+  if (/CERT|ISSUER|SIGNATURE|UNABLE_TO_VERIFY/.test(code)) return `the server's certificate does not verify against the CA certificate${shown}`;
+  if (code === "ECONNRESET" || /disconnected|socket hang up|reset/i.test(error?.message ?? "")) return "the server closed the connection during the handshake (no TLS there, or it refused this client's certificate)";
+  return `the handshake failed${shown}`;
+}
+
 export function openStream(target: StreamTarget, timeoutMs: number, events: StreamEvents): Promise<Stream> {
   return typeof Bun !== "undefined" ? openBunStream(target, timeoutMs, events) : openNodeStream(target, timeoutMs, events);
 }
@@ -80,7 +92,7 @@ async function openBunStream(target: StreamTarget, timeoutMs: number, events: St
     handshaken = new Promise<void>((resolve, reject) => {
       handlers.handshake = (_s, ok, error) => {
         if (ok || error?.code === "ERR_TLS_CERT_ALTNAME_INVALID") resolve();
-        else reject(new ConnectError("ETLS", `TLS: ${error?.message ?? "handshake failed"}`));
+        else reject(new ConnectError("ETLS", `TLS: ${tlsProblem(error)}`));
       };
     });
     handshaken.catch(() => undefined);

@@ -17,6 +17,7 @@ import type { OvsdbClient } from "./ovsdb/client.ts";
 import { listManagedPorts } from "./ovsdb/ports.ts";
 import { GuardConflict } from "./ovsdb/transact.ts";
 import { Deadline } from "./deadline.ts";
+import { resolveEndpoint } from "./remote.ts";
 
 export interface WatchOptions {
   /** Between sweeps of every ovs-vif port (default 5 minutes). */
@@ -85,6 +86,9 @@ class Watcher {
 
 /** Runs until opts.stop resolves. */
 export async function watchDevices(ctx: RunContext, opts: WatchOptions): Promise<void> {
+  // Before anything starts waiting: a remote that can never be used (--db,
+  // OVS_RUNDIR) fails now, in one line, instead of a warning every sweep.
+  resolveEndpoint(ctx.opts.db);
   const watcher = new Watcher(ctx, opts);
   let monitor: { stop(): void } | undefined;
   let stopping = false;

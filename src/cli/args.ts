@@ -10,6 +10,7 @@
 // this parser costs nothing above the runtime's start (DEVELOPERS.md).
 import type { GlobalOptions } from "../context.ts";
 import { InputError, UsageError } from "../errors.ts";
+import { resolveEndpoint } from "../remote.ts";
 
 /** string: one value; list: repeatable; flag: no value. */
 export type OptionKind = "string" | "list" | "flag";
@@ -26,7 +27,8 @@ export const GLOBAL_OPTIONS: OptionSpec = {
 };
 
 export const GLOBAL_HELP = `Common options:
-  --db unix:PATH     OVSDB socket (default: $OVS_RUNDIR/db.sock, OVS_RUNDIR=/var/run/openvswitch)
+  --db unix:PATH     OVSDB socket, or tcp:HOST:PORT (default: $OVS_RUNDIR/db.sock,
+                     OVS_RUNDIR=/var/run/openvswitch)
   --timeout SECONDS  bound on the whole operation, including ovs-vswitchd
                      (default: $OVS_VIF_TIMEOUT, else 30)
   --no-wait          do not wait for ovs-vswitchd to apply the change
@@ -147,6 +149,10 @@ export function globalOptions(args: ParsedArgs, env: NodeJS.ProcessEnv = process
   if (!/^[0-9]{1,4}(\.[0-9]{1,3})?$/.test(raw) || Number(raw) <= 0 || Number(raw) > 3600) throw new InputError(field, raw, "expected seconds, 0 < T <= 3600");
   const opts: GlobalOptions = { timeoutMs: Math.round(Number(raw) * 1000), dryRun: args.flag("dry-run"), wait: !args.flag("no-wait"), verbose: args.flag("verbose") };
   const db = args.string("db");
-  if (db !== undefined) opts.db = db;
+  if (db !== undefined) {
+    // Checked before the command runs: a remote that cannot be used fails here, naming --db.
+    resolveEndpoint(db, env);
+    opts.db = db;
+  }
   return opts;
 }

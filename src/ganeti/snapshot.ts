@@ -8,7 +8,7 @@ import { dirname } from "node:path";
 import { Checker, keyPath, parseJson, readTextFile } from "../checker.ts";
 import { sha256 } from "../digest.ts";
 
-import { parseGanetiObjectName, parseGanetiTag, parseInstanceName, parseIpAddress, parseMac, parseNicUuid, parseNodeName } from "../names.ts";
+import { parseGanetiObjectName, parseGanetiTag, parseInstanceName, parseIpAddress, parseMacSyntax, parseNicUuid, parseNodeName } from "../names.ts";
 import { parseVlanSpec } from "../vlan.ts";
 import type { GanetiNetworkInfo, InstanceNic } from "../nic.ts";
 import { queryInstances, queryNetworks, type GanetiInstance } from "./query.ts";
@@ -39,7 +39,7 @@ function checkNic(c: Checker, path: string, raw: unknown, index: number): Instan
   const i = c.integer(keyPath(path, "index"), o.index, 0, 9999, "a NIC index");
   if (i !== undefined && i !== index) c.fail(keyPath(path, "index"), o.index, `expected ${index} (the NIC's position)`);
   const uuid = c.valid(keyPath(path, "uuid"), o.uuid, parseNicUuid);
-  const mac = c.valid(keyPath(path, "mac"), o.mac, parseMac);
+  const mac = c.valid(keyPath(path, "mac"), o.mac, parseMacSyntax);
   const mode = c.string(keyPath(path, "mode"), o.mode);
   const link = c.string(keyPath(path, "link"), o.link);
   const vlan = c.string(keyPath(path, "vlan"), o.vlan, 'a Ganeti vlan string (".3", ":10:20", "")');

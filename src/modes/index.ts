@@ -3,7 +3,6 @@
 import type { RunContext } from "../context.ts";
 import type { Fields } from "../log.ts";
 import { deviceExists, runSteps } from "../netdev.ts";
-import { exists } from "../files.ts";
 import { connectOvsdb } from "../context.ts";
 import { loadOvnConfig, type OvnConfig } from "../ovn/config.ts";
 import { ovnPortOf } from "../ovn/ganeti.ts";
@@ -14,7 +13,6 @@ import { nicField, type NicRequest, type ScriptNic } from "../sources/ganeti.ts"
 import { describeVlan, vlanMode } from "../vlan.ts";
 import { removeLeftoverOvsPort } from "./common.ts";
 import { ganetiDesiredPort } from "./openvswitch.ts";
-import { ovnConfigPath } from "../paths.ts";
 // bridged and routed are loaded when used: the openvswitch path (VM start
 // and migration downtime) does not pay for them.
 const bridgedMode = () => import("./bridged.ts");
@@ -23,9 +21,9 @@ const routedMode = () => import("./routed.ts");
 /** The rename a non-OVS mode starts with (Xen vifname). */
 const renamed = (o: NicUpOptions, device: string) => (o.currentDevice !== undefined && o.currentDevice !== device ? { renameFrom: o.currentDevice } : {});
 
-/** The node's OVN settings; the file is read only when it is there. */
+/** The node's OVN settings (none without the file, OVN_NB_DB or OVS_VIF_OVN). */
 function nodeOvnConfig(): OvnConfig | undefined {
-  return process.env.OVN_NB_DB !== undefined || exists(ovnConfigPath()) ? loadOvnConfig() : undefined;
+  return loadOvnConfig();
 }
 
 const stepOptions = (ctx: RunContext) => ({ timeoutMs: ctx.deadline.left(), ...(ctx.dryRun ? { dryRun: ctx.dryRun } : {}) });

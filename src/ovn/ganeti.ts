@@ -37,6 +37,7 @@ export function ovnPortOf(nic: ScriptNic, config: OvnConfig | undefined): OvnPor
   const port: OvnPort = {
     lsp: { name: nic.uuid, ls: tag?.ls ?? nic.network.name, address: nic.ip ? `${nic.mac} ${nic.ip}` : nic.mac, externalIds: ids },
     lsField: tag ? `network tag ${JSON.stringify(tag.tag)}` : nicField(nic, "NETWORK_NAME"),
+    lspField: nicField(nic, "INTERFACE_UUID"),
   };
   return port;
 }

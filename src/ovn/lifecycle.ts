@@ -4,7 +4,6 @@
 // migration source, a device deleted) this chassis is dropped from it; when
 // the instance is removed, or a NIC leaves OVN, its logical port goes. A
 // failure here is reported, never fatal: the OVS side is already done.
-import { existsSync } from "node:fs";
 import type { RunContext } from "../context.ts";
 import type { OvsdbClient } from "../ovsdb/client.ts";
 import type { ManagedPort } from "../ovsdb/ports.ts";
@@ -13,11 +12,10 @@ import { checkResults } from "../ovsdb/transact.ts";
 import { loadOvnConfig, type OvnConfig } from "./config.ts";
 import { connectNb, deleteLsps } from "./nb.ts";
 import { ovnPromote, ovnRelease } from "./plug.ts";
-import { ovnConfigPath } from "../paths.ts";
 import { ID } from "../ovsdb/keys.ts";
 
 export function nodeOvn(): OvnConfig | undefined {
-  return process.env.OVN_NB_DB !== undefined || existsSync(ovnConfigPath()) ? loadOvnConfig() : undefined;
+  return loadOvnConfig();
 }
 
 /** The logical port of an OVS port on the integration bridge, if it is one. */

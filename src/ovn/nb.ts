@@ -11,7 +11,7 @@ import type { Json, Row } from "../ovsdb/json.ts";
 import { checkResults } from "../ovsdb/transact.ts";
 import type { Deadline } from "../deadline.ts";
 import { map, mapEntries, set, uuid, uuidOf } from "../ovsdb/values.ts";
-import { LSP_OPTION } from "../ovsdb/keys.ts";
+import { ID, LSP_OPTION } from "../ovsdb/keys.ts";
 
 export const NB_DATABASE = "OVN_Northbound";
 
@@ -26,7 +26,15 @@ export interface DesiredLsp {
 
 export interface LspState {
   lsUuid: string;
-  lsp?: { uuid: string; options: Record<string, string>; holder?: string; externalIds: Record<string, string> };
+  lsp?: {
+    uuid: string;
+    type: string;
+    options: Record<string, string>;
+    holder?: string;
+    externalIds: Record<string, string>;
+    /** The columns an attach changes, as read: what an undo puts back. */
+    row: Row;
+  };
 }
 
 export function connectNb(nb: Endpoint, timeoutMs: number): Promise<OvsdbClient> {
@@ -35,27 +43,60 @@ export function connectNb(nb: Endpoint, timeoutMs: number): Promise<OvsdbClient>
 
 const byName = (name: string): Json => [["name", "==", name]];
 
-/** The switch (which must exist) and the port, with the switch now holding it. */
-export async function readLsp(nb: OvsdbClient, name: string, ls: string, deadline: Deadline, field = "logical switch"): Promise<LspState> {
+/** The columns of a logical port that a plug writes (and an undo restores). */
+const WRITTEN = ["addresses", "port_security", "options", "external_ids"];
+
+/** The switch (which must exist, and be the only one of its name) and the
+ * port, with the switch now holding it. A port that exists must be a VM's
+ * (type "") and ovs-vif's own (external_ids ovs-vif-owner): a router,
+ * localnet or other port, or one someone else made, is refused, naming
+ * `lspField`, before anything is changed. */
+export async function readLsp(nb: OvsdbClient, name: string, ls: string, deadline: Deadline, field = "logical switch", lspField = "logical port"): Promise<LspState> {
   const ops: Json[] = [
     { op: "select", table: "Logical_Switch", where: byName(ls), columns: ["_uuid"] },
-    { op: "select", table: "Logical_Switch_Port", where: byName(name), columns: ["_uuid", "options", "external_ids"] },
+    { op: "select", table: "Logical_Switch_Port", where: byName(name), columns: ["_uuid", "type", ...WRITTEN] },
   ];
   const r = await nb.transact(ops, deadline.left());
   checkResults(ops, r, `read logical switch port ${name}`);
-  const sw = r[0]?.rows?.[0];
+  const switches = r[0]?.rows ?? [];
+  const sw = switches[0];
   if (!sw) throw new StateError(field, ls, `no such logical switch in OVN's Northbound database ${nb.endpoint.text}`);
+  if (switches.length > 1) throw new StateError(field, ls, `${switches.length} logical switches have that name in ${nb.endpoint.text} (ovn-nbctl refuses such a name too): cannot tell which is meant; rename all but one`);
   const state: LspState = { lsUuid: uuidOf(sw._uuid) };
   const row = r[1]?.rows?.[0];
   if (row) {
     const id = uuidOf(row._uuid);
+    const type = typeof row.type === "string" ? row.type : "";
+    const externalIds = mapEntries(row.external_ids);
+    if (type !== "") throw new StateError(lspField, name, `names a logical port of type "${type}" in ${nb.endpoint.text}, not a VM's (type ""): ovs-vif changes only VM ports`);
+    if (!externalIds[ID.owner]) throw new StateError(lspField, name, `names a logical port in ${nb.endpoint.text} that ovs-vif did not make (no external_ids:${ID.owner}): ovs-vif changes only its own; remove it or name another port`);
     const hops: Json[] = [{ op: "select", table: "Logical_Switch", where: [["ports", "includes", uuid(id)]], columns: ["_uuid"] }];
     const h = await nb.transact(hops, deadline.left());
     checkResults(hops, h, `read the switch of ${name}`);
     const holder = h[0]?.rows?.[0];
-    state.lsp = { uuid: id, options: mapEntries(row.options), externalIds: mapEntries(row.external_ids), ...(holder ? { holder: uuidOf(holder._uuid) } : {}) };
+    const kept: Row = {};
+    for (const col of WRITTEN) if (row[col] !== undefined) kept[col] = row[col]!;
+    state.lsp = { uuid: id, type, options: mapEntries(row.options), externalIds, row: kept, ...(holder ? { holder: uuidOf(holder._uuid) } : {}) };
   }
   return state;
+}
+
+/** Undoes what upsertLspOps did (an attach that failed after it): the port
+ * it created goes again; a port that was there gets back its columns and
+ * its switch. `created`: the new port's uuid. */
+export function undoLspOps(d: DesiredLsp, before: LspState, created: string | undefined): Json[] {
+  if (!before.lsp) {
+    if (created === undefined) return [];
+    return [{ op: "mutate", table: "Logical_Switch", where: [["_uuid", "==", uuid(before.lsUuid)]], mutations: [["ports", "delete", set([uuid(created)])]] }];
+  }
+  const target = [["_uuid", "==", uuid(before.lsp.uuid)]];
+  const ops: Json[] = [{ op: "update", table: "Logical_Switch_Port", where: target, row: before.lsp.row }];
+  if (before.lsp.holder !== before.lsUuid) {
+    ops.push({ op: "mutate", table: "Logical_Switch", where: [["_uuid", "==", uuid(before.lsUuid)]], mutations: [["ports", "delete", set([uuid(before.lsp.uuid)])]] });
+    if (before.lsp.holder) ops.push({ op: "mutate", table: "Logical_Switch", where: [["_uuid", "==", uuid(before.lsp.holder)]], mutations: [["ports", "insert", set([uuid(before.lsp.uuid)])]] });
+  }
+  ops.push({ op: "comment", comment: `ovs-vif: undo the logical port ${d.name} of a failed attach` });
+  return ops;
 }
 
 /** Which chassis the port should be bound to, and how. */
@@ -86,7 +127,8 @@ function optionsMutation(target: Json, p: Placement): Json {
 export function upsertLspOps(d: DesiredLsp, s: LspState, p: Placement): Json[] {
   const ops: Json[] = [
     { op: "wait", table: "Logical_Switch", where: byName(d.ls), columns: ["name"], until: "==", rows: [{ name: d.ls }], timeout: 0 },
-    { op: "wait", table: "Logical_Switch_Port", where: byName(d.name), columns: ["_uuid"], until: "==", rows: s.lsp ? [{ _uuid: uuid(s.lsp.uuid) }] : [], timeout: 0 },
+    // The port as read (its kind and owner checked): a concurrent change fails the guard and is read again.
+    { op: "wait", table: "Logical_Switch_Port", where: byName(d.name), columns: ["_uuid", "type", "external_ids"], until: "==", rows: s.lsp ? [{ _uuid: uuid(s.lsp.uuid), type: s.lsp.type, external_ids: map(s.lsp.externalIds) }] : [], timeout: 0 },
   ];
   const cols = { addresses: set([d.address]), port_security: set([d.address]) };
   if (!s.lsp) {
@@ -122,11 +164,13 @@ export function placementFor(me: string, current: Record<string, string> | undef
 
 /** Reads a port's options by name; undefined when there is no such port. */
 export async function lspOptions(nb: OvsdbClient, name: string, deadline: Deadline): Promise<Record<string, string> | undefined> {
-  const ops: Json[] = [{ op: "select", table: "Logical_Switch_Port", where: byName(name), columns: ["options"] }];
+  const ops: Json[] = [{ op: "select", table: "Logical_Switch_Port", where: byName(name), columns: ["options", "type", "external_ids"] }];
   const r = await nb.transact(ops, deadline.left());
   checkResults(ops, r, `read logical switch port ${name}`);
   const row = r[0]?.rows?.[0];
-  return row ? mapEntries(row.options) : undefined;
+  // Only ovs-vif's own VM ports are placed; any other port of that name is left alone, as an absent one.
+  if (!row || (row.type !== undefined && row.type !== "") || !mapEntries(row.external_ids)[ID.owner]) return undefined;
+  return mapEntries(row.options);
 }
 
 /** Sets a port's placement (promotion after a migration, release at unplug). */

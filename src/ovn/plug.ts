@@ -7,22 +7,25 @@
 // the reverse: the OVS port goes; the logical port stays (the instance may
 // run elsewhere) but this chassis leaves its requested-chassis.
 import { type RunContext } from "../context.ts";
-import { OvsdbError, StateError } from "../errors.ts";
+import { AfterCommitError, OvsdbError, StateError } from "../errors.ts";
 import type { OvsdbClient } from "../ovsdb/client.ts";
 import type { Json } from "../ovsdb/json.ts";
 import { checkResults, transactWithRetry } from "../ovsdb/transact.ts";
 import { Deadline } from "../deadline.ts";
-import { mapEntries, uuid } from "../ovsdb/values.ts";
+import { mapEntries, uuid, uuidOf } from "../ovsdb/values.ts";
 import { plug, unplug, type PlugRequest, type PlugResult } from "../plug.ts";
 import type { OvnConfig } from "./config.ts";
-import { connectNb, lspOptions, place, placementFor, readLsp, requestedChassis, upsertLspOps, type DesiredLsp, type Placement } from "./nb.ts";
+import { connectNb, lspOptions, place, placementFor, readLsp, requestedChassis, undoLspOps, upsertLspOps, type DesiredLsp, type LspState, type Placement } from "./nb.ts";
 import { ID, LSP_OPTION } from "../ovsdb/keys.ts";
 import { formatTransaction } from "../dry-run.ts";
+import { parseLogicalPortName, parseLogicalSwitchName } from "../names.ts";
 
 export interface OvnPort {
   lsp: DesiredLsp;
   /** How the caller names the switch in messages (NETWORK_NAME, --ovn-switch). */
   lsField: string;
+  /** How the caller names the logical port (INTERFACE_UUID; default --lsp). */
+  lspField?: string;
 }
 
 /** This node's OVN chassis name (Open_vSwitch external_ids:system-id). */
@@ -52,32 +55,74 @@ export interface OvnPlugResult extends PlugResult {
   placement: Placement;
 }
 
-/** Plugs `req` (a port on the integration bridge, iface-id = the logical port). */
+/** Plugs `req` (a port on the integration bridge, iface-id = the logical port).
+ * A failure after the logical port was written undoes that too: a port it
+ * created goes again, a port that was there gets back what it held; the
+ * error says which (or that the logical port stays, if even that failed). */
 export async function ovnPlug(req: PlugRequest, port: OvnPort, config: OvnConfig, ctx: RunContext, db: Promise<OvsdbClient>): Promise<OvnPlugResult> {
+  const lspField = port.lspField ?? "--lsp";
+  parseLogicalSwitchName(port.lsField, port.lsp.ls);
+  parseLogicalPortName(lspField, port.lsp.name);
   const client = await db;
   const chassis = await chassisName(client, ctx.deadline);
   const nb = await connectNb(config.nb, Math.min(ctx.deadline.left(), 5000));
   try {
-    // Read and checked now (a missing switch fails here), committed after the OVS checks.
-    let state = await readLsp(nb, port.lsp.name, port.lsp.ls, ctx.deadline, port.lsField);
+    // Read and checked now (a missing or ambiguous switch, a port that is not
+    // ovs-vif's VM port fail here), committed after the OVS checks.
+    let state = await readLsp(nb, port.lsp.name, port.lsp.ls, ctx.deadline, port.lsField, lspField);
     let placement = placementFor(chassis, state.lsp?.options);
     ctx.dryRun?.print(formatTransaction(nb.database, upsertLspOps(port.lsp, state, placement)));
     let fresh = true;
+    /** Set once the logical port is written: what it was before, and the uuid of a new one. */
+    let written: { before: LspState; created?: string } | undefined;
     const commitNb = () =>
       transactWithRetry(nb, ctx.deadline, `logical switch port ${port.lsp.name}`, async () => {
         // A guard that failed (a concurrent change): read again.
         if (!fresh) {
-          state = await readLsp(nb, port.lsp.name, port.lsp.ls, ctx.deadline, port.lsField);
+          state = await readLsp(nb, port.lsp.name, port.lsp.ls, ctx.deadline, port.lsField, lspField);
           placement = placementFor(chassis, state.lsp?.options);
         }
         fresh = false;
-        return { ops: upsertLspOps(port.lsp, state, placement), done: () => undefined };
+        const ops = upsertLspOps(port.lsp, state, placement);
+        const insertAt = ops.findIndex((o) => (o as { op?: string }).op === "insert");
+        return {
+          ops,
+          done: (results) => {
+            const created = insertAt >= 0 ? results?.[insertAt]?.uuid : undefined;
+            written = { before: state, ...(created !== undefined ? { created: uuidOf(created) } : {}) };
+          },
+        };
       });
-    const res = await plug({ ...req, beforeChanges: commitNb, untilReady: (c, iface) => untilInstalled(c, iface, req.desired.name, ctx.deadline) }, ctx, db);
-    return { ...res, chassis, placement };
+    try {
+      const res = await plug({ ...req, beforeChanges: commitNb, untilReady: (c, iface) => untilInstalled(c, iface, req.desired.name, ctx.deadline) }, ctx, db);
+      return { ...res, chassis, placement };
+    } catch (err) {
+      if (!written) throw err;
+      throw await undoLsp(nb, port, written, err instanceof Error ? err : new Error(String(err)));
+    }
   } finally {
     nb.close();
   }
+}
+
+/** Takes back the logical port write of a failed attach; the error to throw. */
+async function undoLsp(nb: OvsdbClient, port: OvnPort, written: { before: LspState; created?: string }, cause: Error): Promise<AfterCommitError> {
+  const name = port.lsp.name;
+  const ops = undoLspOps(port.lsp, written.before, written.created);
+  let detail: string;
+  let failed = false;
+  try {
+    // The run's deadline may be spent (that may be why we are here).
+    const deadline = new Deadline(3000);
+    if (ops.length > 0) checkResults(ops, await nb.transact(ops, deadline.left()), `undo logical switch port ${name}`);
+    detail = written.before.lsp ? `logical port ${name} put back as it was in ${nb.endpoint.text}` : `logical port ${name} removed from ${nb.endpoint.text} again`;
+  } catch (err) {
+    failed = true;
+    const why = `its undo failed: ${(err as Error).message}`;
+    detail = written.before.lsp ? `logical port ${name} keeps in ${nb.endpoint.text} what this attach wrote (${why})` : `logical port ${name} stays in ${nb.endpoint.text} (${why}); remove it with ovn-nbctl lsp-del ${name}`;
+  }
+  if (cause instanceof AfterCommitError) return new AfterCommitError(cause.cause, failed ? "committed" : cause.state, `${cause.detail}; ${detail}`);
+  return new AfterCommitError(cause, failed ? "committed" : "rolled back", detail);
 }
 
 /** After a migration or failover to here: this chassis alone. */

@@ -2,7 +2,7 @@
 // Only what ovs-vif needs: transact, monitor updates, and answering the
 // server's echo probes (ovsdb-server drops clients that do not answer).
 import { OvsdbError } from "../errors.ts";
-import { readFile } from "../files.ts";
+import { checkSslFiles, type Endpoint } from "../remote.ts";
 import { ConnectError, openStream, type Stream, type StreamTarget } from "../stream.ts";
 import { JsonSplitter } from "./json-stream.ts";
 
@@ -10,38 +10,17 @@ import type { Json, OperationResult } from "./json.ts";
 
 export type { Json, OperationResult, Row } from "./json.ts";
 
-export interface Endpoint {
-  kind: "unix" | "tcp" | "ssl";
-  path?: string;
-  host?: string;
-  port?: number;
-  /** For ssl: the PEM files (private key, certificate, CA certificate). */
-  ssl?: { privateKey: string; certificate: string; caCert: string };
-  text: string;
-}
+export type { Endpoint } from "../remote.ts";
+export { parseRemote, resolveEndpoint } from "../remote.ts";
 
-/** A remote as OVSDB's tools write it: unix:PATH, tcp:HOST:PORT, ssl:HOST:PORT. */
-export function parseRemote(field: string, remote: string, ssl?: Endpoint["ssl"]): Endpoint {
-  if (remote.startsWith("unix:") && remote.length > 5) return { kind: "unix", path: remote.slice(5), text: remote };
-  const m = /^(tcp|ssl):([^:]+|\[[^\]]+\]):([0-9]{1,5})$/.exec(remote);
-  if (!m) throw new OvsdbError("endpoint", `${field} ${JSON.stringify(remote)}: expected unix:PATH, tcp:HOST:PORT or ssl:HOST:PORT`);
-  const ep: Endpoint = { kind: m[1] as "tcp" | "ssl", host: m[2]!.replace(/^\[|\]$/g, ""), port: Number(m[3]), text: remote };
-  if (ep.kind === "ssl") {
-    if (!ssl) throw new OvsdbError("endpoint", `${field} ${JSON.stringify(remote)}: an ssl: remote needs a private key, a certificate and a CA certificate`);
-    ep.ssl = ssl;
+/** An RPC error as ovsdb-server sends it ({"error": "unknown database",
+ * "details": "...", "syntax": the whole request}): its words, not the
+ * request echoed back. */
+function rpcError(error: Json): string {
+  if (error !== null && typeof error === "object" && !Array.isArray(error) && typeof error.error === "string") {
+    return typeof error.details === "string" && error.details !== "" ? `${error.error}: ${error.details}` : error.error;
   }
-  return ep;
-}
-
-/** `--db` value or OVS_RUNDIR (default /var/run/openvswitch) + db.sock. */
-export function resolveEndpoint(db: string | undefined, env: NodeJS.ProcessEnv = process.env): Endpoint {
-  if (db === undefined || db === "") {
-    const rundir = env.OVS_RUNDIR || "/var/run/openvswitch";
-    const path = `${rundir.replace(/\/+$/, "")}/db.sock`;
-    return { kind: "unix", path, text: `unix:${path}` };
-  }
-  if (db.startsWith("ssl:")) throw new OvsdbError("endpoint", `--db ${JSON.stringify(db)}: expected unix:PATH or tcp:HOST:PORT`);
-  return parseRemote("--db", db);
+  return JSON.stringify(error);
 }
 
 interface Pending {
@@ -73,14 +52,10 @@ export class OvsdbClient {
     if (endpoint.kind === "unix") target = { path: endpoint.path! };
     else target = { host: endpoint.host!, port: endpoint.port! };
     if (endpoint.ssl) {
-      const read = (what: string, file: string) => {
-        try {
-          return readFile(file);
-        } catch (err) {
-          throw new OvsdbError("endpoint", `${endpoint.text}: ${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-        }
-      };
-      target.tls = { key: read("private key", endpoint.ssl.privateKey), cert: read("certificate", endpoint.ssl.certificate), ca: read("CA certificate", endpoint.ssl.caCert) };
+      // Checked where the remote was read (naming its file); here only when a caller built it itself.
+      if (!endpoint.ssl.pem) checkSslFiles(endpoint, { privateKey: "private key", certificate: "certificate", caCert: "CA certificate" });
+      const pem = endpoint.ssl.pem!;
+      target.tls = { key: pem.key, cert: pem.cert, ca: pem.ca };
     }
     try {
       client.socket = await openStream(target, timeoutMs, {
@@ -169,7 +144,7 @@ export class OvsdbClient {
     this.pending.delete(msg.id);
     clearTimeout(p.timer);
     if (msg.error !== null && msg.error !== undefined) {
-      p.reject(new OvsdbError("rpc", `OVSDB ${this.endpoint.text}: ${p.method} failed: ${JSON.stringify(msg.error)}`, { details: msg.error }));
+      p.reject(new OvsdbError("rpc", `OVSDB ${this.endpoint.text}: ${p.method} failed: ${rpcError(msg.error)}`, { details: msg.error }));
     } else {
       p.resolve(msg.result ?? null);
     }

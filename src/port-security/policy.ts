@@ -83,14 +83,6 @@ function ipv6Text(value: string): boolean {
   return ipv6Bytes(value.split("/")[0]!) !== undefined;
 }
 
-function unicastMac(field: string, value: string): string {
-  const mac = parseMac(field, value);
-  const b = macBytes(mac);
-  if (b[0]! & 1) throw new InputError(field, value, "a multicast MAC cannot be a source address");
-  if (allZero(b)) throw new InputError(field, value, "the all-zero MAC cannot be a source address");
-  return mac;
-}
-
 function sourceAddress(fv: FieldValue, families: (4 | 6)[]): IpPrefix {
   const p = parsePrefix(fv.field, fv.value, families);
   const problem = unicastProblem(p);
@@ -103,7 +95,7 @@ export type AllowedAddress = { kind: "mac"; mac: string } | { kind: "ip"; prefix
 /** An allow-address value: a unicast MAC, or a unicast IPv4 / IPv6
  * address with an optional prefix length (host bits zero, not /0). */
 export function parseAllowAddress(field: string, value: string): AllowedAddress {
-  if (MAC_TEXT.test(value)) return { kind: "mac", mac: unicastMac(field, value) };
+  if (MAC_TEXT.test(value)) return { kind: "mac", mac: parseMac(field, value) };
   const addr = value.split("/")[0]!;
   if (!ipv6Bytes(addr) && !/^[0-9.]+$/.test(addr)) throw new InputError(field, value, "not a MAC (xx:xx:xx:xx:xx:xx), an IP address or ADDRESS/LENGTH");
   return { kind: "ip", prefix: sourceAddress({ field, value }, [4, 6]) };
@@ -117,7 +109,7 @@ function addUnique(list: IpPrefix[], p: IpPrefix): void {
 /** Validates every input (each error names its field and value) and
  * derives the IPv6 addresses. Nothing is read or changed. */
 export function buildPolicy(input: PolicyInput): PortPolicy {
-  const mac = unicastMac(input.mac.field, input.mac.value);
+  const mac = parseMac(input.mac.field, input.mac.value);
   const macB = macBytes(mac);
   const policy: PortPolicy = { mac, extraMacs: [], ipv4: [], ipv6: [], allowDhcpServer: input.allowDhcpServer === true, allowRouterAdv: input.allowRouterAdv === true, skippedPrefixes: [] };
   for (const fv of input.ipv4 ?? []) {

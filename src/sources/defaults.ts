@@ -1,18 +1,24 @@
 // The node's defaults file (/etc/ovs-vif/defaults.json): QoS and port
 // security, for the node or per bridge. Absent file: no default (port
 // security off).
-import { readTextFile } from "../checker.ts";
+import { DocumentError, parseJson, readTextFile, show } from "../checker.ts";
 import { InputError } from "../errors.ts";
+import { parseBridgeName } from "../names.ts";
 import { convertKind, QOS_KINDS, type QosKind, type QosLevel } from "../qos.ts";
 import { defaultsPath } from "../paths.ts";
 import { defaultLevel, parseOnOff, type PortSecurityLevel } from "../port-security/sources.ts";
 
 
 /** The node's defaults, undefined without a file. A file that cannot be
- * read (a directory, no permission) is an error naming the variable. */
+ * read (a directory, no permission) is an error naming the variable and
+ * the path. */
 export function readNodeDefaults(env: NodeJS.ProcessEnv = process.env): { path: string; defaults?: NodeDefaults } {
-  const path = defaultsPath(env);
-  const text = readTextFile(env.OVS_VIF_DEFAULTS ? "OVS_VIF_DEFAULTS" : "defaults file", path, true);
+  return readDefaultsAt(defaultsPath(env), env.OVS_VIF_DEFAULTS ? "OVS_VIF_DEFAULTS" : "defaults file", true);
+}
+
+/** The defaults file at `path` (`field` names it in errors). */
+export function readDefaultsAt(path: string, field: string, optional: boolean): { path: string; defaults?: NodeDefaults } {
+  const text = readTextFile(field, path, optional);
   return text === undefined ? { path } : { path, defaults: parseNodeDefaults(path, text) };
 }
 
@@ -37,27 +43,32 @@ export interface NodeDefaults {
 export function parseNodeDefaults(path: string, text: string): NodeDefaults {
   let data: unknown;
   try {
-    data = JSON.parse(text);
+    data = parseJson(text, path);
   } catch (err) {
-    throw new InputError(path, text.slice(0, 40), `not JSON: ${(err as Error).message}`);
+    if (err instanceof DocumentError) throw new InputError(path, text.slice(0, 40), err.problems.join("; "));
+    throw err;
   }
   const obj = data as Record<string, unknown>;
-  if (typeof obj !== "object" || obj === null || Array.isArray(obj)) throw new InputError(path, String(data), "expected an object");
+  if (typeof obj !== "object" || obj === null || Array.isArray(obj)) throw new InputError(path, show(data), "expected an object");
   if (obj.version !== 1) throw new InputError(`${path}: version`, String(obj.version), "expected 1");
   for (const key of Object.keys(obj)) if (!["version", "default", "bridges"].includes(key)) throw new InputError(`${path}: ${key}`, key, "unknown key (expected version, default, bridges)");
   const checkEntry = (where: string, e: unknown) => {
-    if (typeof e !== "object" || e === null || Array.isArray(e)) throw new InputError(`${path}: ${where}`, JSON.stringify(e), "expected an object with rate, burst, rx-rate, rx-burst and/or port-security");
+    if (typeof e !== "object" || e === null || Array.isArray(e)) throw new InputError(`${path}: ${where}`, show(e), "expected an object with rate, burst, rx-rate, rx-burst and/or port-security");
     for (const [k, v] of Object.entries(e)) {
       if (!ENTRY_KEYS.includes(k)) throw new InputError(`${path}: ${where}.${k}`, k, "unknown key (expected rate, burst, rx-rate, rx-burst, port-security)");
-      if (typeof v !== "string") throw new InputError(`${path}: ${where}.${k}`, JSON.stringify(v), k === PORT_SECURITY_KEY ? 'expected "on" or "off"' : 'expected a string like "100M"');
+      if (typeof v !== "string") throw new InputError(`${path}: ${where}.${k}`, show(v), k === PORT_SECURITY_KEY ? 'expected "on" or "off"' : 'expected a string like "100M"');
       if (k === PORT_SECURITY_KEY) parseOnOff(`${path}: ${where}.${k}`, v);
       else convertKind(k as QosKind, `${path}: ${where}.${k}`, v);
     }
   };
   if (obj.default !== undefined) checkEntry("default", obj.default);
   if (obj.bridges !== undefined) {
-    if (typeof obj.bridges !== "object" || obj.bridges === null || Array.isArray(obj.bridges)) throw new InputError(`${path}: bridges`, JSON.stringify(obj.bridges), "expected an object keyed by bridge name");
-    for (const [name, e] of Object.entries(obj.bridges)) checkEntry(`bridges.${name}`, e);
+    if (typeof obj.bridges !== "object" || obj.bridges === null || Array.isArray(obj.bridges)) throw new InputError(`${path}: bridges`, show(obj.bridges), "expected an object keyed by bridge name");
+    for (const [name, e] of Object.entries(obj.bridges)) {
+      // The same name rules as --bridge and LINK: a key no bridge can have is a mistake, not a default.
+      parseBridgeName(`${path}: bridges`, name);
+      checkEntry(`bridges.${name}`, e);
+    }
   }
   return obj as unknown as NodeDefaults;
 }

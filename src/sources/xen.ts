@@ -1,6 +1,6 @@
 // The Xen hotplug contract: arguments and environment of a vif script, the
 // backend's xenstore keys, and the desired port they describe.
-import { InputError } from "../errors.ts";
+import { escapeControls, InputError } from "../errors.ts";
 import { parseInterfaceName, parseMac, parseMtu } from "../names.ts";
 import type { DesiredPort } from "../port.ts";
 import { parseXenRate, type QosLevel } from "../qos.ts";
@@ -206,9 +206,10 @@ export function xenMtu(inv: XenInvocation, keys: XenVifKeys): number | undefined
   return keys.mtu === undefined ? undefined : parseMtu(`${inv.xenbusPath}/mtu`, keys.mtu);
 }
 
-/** What the toolstack shows the operator: hotplug-error, then hotplug-status=error. */
+/** What the toolstack shows the operator: hotplug-error (one line, its
+ * control characters escaped, as on stderr), then hotplug-status=error. */
 export async function reportHotplugError(xs: XenStore, xenbusPath: string, message: string): Promise<void> {
-  await xs.write(`${xenbusPath}/hotplug-error`, message).catch(() => undefined);
+  await xs.write(`${xenbusPath}/hotplug-error`, escapeControls(message)).catch(() => undefined);
   await xs.write(`${xenbusPath}/hotplug-status`, "error").catch(() => undefined);
 }
 

@@ -11,7 +11,7 @@ import { Deadline } from "../deadline.ts";
 import { mapEntries, optionalAtom, setItems } from "../ovsdb/values.ts";
 import type { OvsdbClient } from "../ovsdb/client.ts";
 import { hasFlows } from "../ovsdb/ports.ts";
-import { readNodeDefaults } from "../sources/defaults.ts";
+import { readDefaultsAt } from "../sources/defaults.ts";
 
 import type { GanetiView } from "./collect.ts";
 import { specPath, defaultsPath } from "../paths.ts";
@@ -218,6 +218,27 @@ function xenChecks(e: Env): Check[] {
   return checks;
 }
 
+/** A node file's sha256, undefined when there is none; a path that is not a
+ * readable file fails naming it (not with the runtime's EISDIR). */
+function digestOf(path: string): string | undefined {
+  let st;
+  try {
+    st = statSync(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return undefined;
+    throw new Error(`${path}: cannot be read (${code ?? "unknown error"})`);
+  }
+  if (st.isDirectory()) throw new Error(`${path}: is a directory, not a file`);
+  if (!st.isFile()) throw new Error(`${path}: not a regular file`);
+  try {
+    return sha256(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new Error(`${path}: ${code === "EACCES" || code === "EPERM" ? "permission denied" : `cannot be read (${code ?? "unknown error"})`}`);
+  }
+}
+
 function fileChecks(e: Env, view: GanetiView, master: boolean, taken?: { spec?: string; defaults?: string }): Check[] {
   const checks: Check[] = [];
   const files: [string, "spec" | "defaults", string][] = [
@@ -225,7 +246,13 @@ function fileChecks(e: Env, view: GanetiView, master: boolean, taken?: { spec?: 
     ["QoS defaults", "defaults", defaultsPath()],
   ];
   for (const [check, key, path] of files) {
-    const here = existsSync(at(e, path)) ? sha256(at(e, path)) : undefined;
+    let here: string | undefined;
+    try {
+      here = digestOf(at(e, path));
+    } catch (err) {
+      checks.push({ check: `${check} = master's`, result: "fail", detail: (err as Error).message, hint: "fix the file" });
+      continue;
+    }
     if (master || view.source === "cli") {
       checks.push({ check: `${check} (master's)`, result: "ok", detail: here ? `${path} sha256 ${here.slice(0, 12)}` : `no ${path}` });
       continue;
@@ -245,7 +272,12 @@ function fileChecks(e: Env, view: GanetiView, master: boolean, taken?: { spec?: 
 /** OVN: NB reachable, this node a chassis, and a VM's MTU that fits Geneve (58 bytes) on the underlay. */
 async function ovnChecks(ctx: RunContext): Promise<Check[]> {
   const { nodeOvn } = await import("../ovn/lifecycle.ts");
-  const config = nodeOvn();
+  let config;
+  try {
+    config = nodeOvn();
+  } catch (err) {
+    return [{ check: "ovn settings", result: "fail", detail: (err as Error).message, hint: "fix the file (or OVN_NB_DB)" }];
+  }
   if (!config) return [];
   const checks: Check[] = [];
   const { connectNb } = await import("../ovn/nb.ts");
@@ -298,8 +330,8 @@ async function parseChecks(e: Env): Promise<Check[]> {
     checks.push({ check: "switch spec parses", result: "fail", detail: (err as Error).message, hint: "fix the file (ovs-vif switch check)" });
   }
   try {
-    readNodeDefaults({ ...process.env, OVS_VIF_DEFAULTS: at(e, defaultsPath()) });
-    checks.push({ check: "QoS defaults parse", result: "ok", detail: "defaults file readable" });
+    const { defaults } = readDefaultsAt(at(e, defaultsPath()), "defaults file", true);
+    checks.push({ check: "QoS defaults parse", result: "ok", detail: defaults ? "defaults file readable" : "no defaults file (no node defaults)" });
   } catch (err) {
     checks.push({ check: "QoS defaults parse", result: "fail", detail: (err as Error).message, hint: "fix the file" });
   }

@@ -153,8 +153,14 @@ function parseUplinks(c: Checker, path: string, value: unknown, switchName: stri
 
 const OVERRIDE_KEYS = ["uplinks", "mtu", "fail_mode"];
 
+/** A record keyed by names from the file: without a prototype, so that a
+ * group or node called "__proto__" or "constructor" is a key like any other. */
+function byName<T>(): Record<string, T> {
+  return Object.create(null) as Record<string, T>;
+}
+
 function parseOverrides(c: Checker, path: string, value: unknown, switchName: string | undefined, what: "node group" | "node"): Record<string, SwitchOverride> {
-  const out: Record<string, SwitchOverride> = {};
+  const out = byName<SwitchOverride>();
   if (value === undefined) return out;
   const o = c.object(path, value);
   if (!o) return out;
@@ -194,7 +200,7 @@ function parseSwitch(c: Checker, path: string, value: unknown): SwitchSpec | und
   if (!o) return undefined;
   c.keys(path, o, SWITCH_KEYS);
   const name = o.name === undefined ? c.missing(keyPath(path, "name")) : c.valid(keyPath(path, "name"), o.name, parseBridgeName, "a bridge name (string)");
-  const sw: SwitchSpec = { name: name ?? "", managed: false, uplinks: [], networks: [], groupOverrides: {}, nodeOverrides: {} };
+  const sw: SwitchSpec = { name: name ?? "", managed: false, uplinks: [], networks: [], groupOverrides: byName(), nodeOverrides: byName() };
   parseMtuAndFailMode(c, path, o, sw);
   if (o.datapath_type !== undefined) {
     const dp = c.oneOf(keyPath(path, "datapath_type"), o.datapath_type, DATAPATH_TYPES);
@@ -224,7 +230,7 @@ function parseSwitch(c: Checker, path: string, value: unknown): SwitchSpec | und
 /** Validates a parsed JSON document; throws SpecError listing every problem. */
 export function validateSpec(doc: unknown, file: string): Spec {
   const c = new Checker();
-  const spec: Spec = { file, version: SPEC_VERSION, defaults: {}, switches: [], nodeGroups: {} };
+  const spec: Spec = { file, version: SPEC_VERSION, defaults: {}, switches: [], nodeGroups: byName() };
   const root = c.object("(top level)", doc);
   if (!root) {
     c.done(file);

@@ -39,10 +39,10 @@ for (const text of minimalDefaults) {
 }
 
 const badDefaults: Array<[string, string, string | undefined, RegExp?]> = [
-  ["", DPATH, "", /not JSON/],
-  ["{", DPATH, "{", /not JSON/],
-  ["{'version':1}", DPATH, "{'version':1}", /not JSON/],
-  ['{"version":1,}', DPATH, '{"version":1,}', /not JSON/],
+  ["", DPATH, "", /not valid JSON: empty/],
+  ["{", DPATH, "{", /not valid JSON: expected a key in double quotes: the text ends at line 1, column 2/],
+  ["{'version':1}", DPATH, "{'version':1}", /not valid JSON: expected a key in double quotes: "'version':1}" at line 1, column 2/],
+  ['{"version":1,}', DPATH, '{"version":1,}', /not valid JSON: expected a key in double quotes: "}" at line 1, column 14/],
   ["[]", DPATH, undefined, /object/],
   ["null", DPATH, undefined, /object/],
   ["42", DPATH, undefined, /object/],
@@ -72,6 +72,12 @@ const badDefaults: Array<[string, string, string | undefined, RegExp?]> = [
   ['{"version":1,"bridges":"sw1"}', `${DPATH}: bridges`, '"sw1"', /object/],
   ['{"version":1,"bridges":{"sw1":"100M"}}', `${DPATH}: bridges.sw1`, '"100M"', /object/],
 ];
+
+// Bridge names in the file follow the command line's rules (--bridge, LINK).
+for (const name of ["sw 1", "", "../x", "sw\u00001", "-sw", "x".repeat(16), "sw;1", "sw/1", "sw\n1", "."]) {
+  badDefaults.push([JSON.stringify({ version: 1, bridges: { [name]: { rate: "1M" } } }), `${DPATH}: bridges`, name, /bridge name/]);
+}
+badDefaults.push(["[".repeat(100) + "]".repeat(100), DPATH, "[".repeat(40), /^nested deeper than 64 levels/]);
 
 for (const [text, field, value, reason] of badDefaults) {
   test(`parseNodeDefaults refuses ${JSON.stringify(text)} (${field})`, () => {
@@ -180,7 +186,7 @@ test("nodeDefaultsLevel: a bad file is an InputError naming the file (and the ke
   writeFileSync(file, "rate=1G\n");
   const err = catchInputError(() => nodeDefaultsLevel("sw1", env), "not JSON");
   assert.is(err.field, file);
-  assert.match(err.reason, /not JSON/);
+  assert.match(err.reason, /^not valid JSON: expected a value: "rate=1G\\n" at line 1, column 1$/);
 });
 
 test("nodeDefaultsLevel: $OVS_VIF_DEFAULTS naming a directory is an InputError on the variable", () => {

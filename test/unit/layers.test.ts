@@ -38,7 +38,7 @@ const GRAPH = new Map(FILES.map((f) => [f, importsOf(f)]));
 const CORE = new Set([
   "src/port-security/policy.ts", "src/port-security/addresses.ts", "src/port-security/sources.ts", "src/port-security/flows.ts", "src/port-security/drift.ts",
   "src/openflow/match.ts", "src/openflow/wire.ts", "src/openflow/errors.ts",
-  "src/errors.ts", "src/nic.ts", "src/deadline.ts", "src/dry-run.ts", "src/ovsdb/keys.ts", "src/names.ts", "src/vlan.ts", "src/qos.ts", "src/port.ts", "src/checker.ts", "src/trace.ts", "src/files.ts", "src/libc.ts"]);
+  "src/errors.ts", "src/nic.ts", "src/deadline.ts", "src/dry-run.ts", "src/ovsdb/keys.ts", "src/names.ts", "src/vlan.ts", "src/qos.ts", "src/port.ts", "src/checker.ts", "src/remote.ts", "src/trace.ts", "src/files.ts", "src/libc.ts"]);
 type Layer = "entry" | "cli" | "action" | "adapter" | "ovsdb" | "core" | "data";
 
 function layerOf(file: string): Layer {

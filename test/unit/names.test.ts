@@ -6,7 +6,7 @@ import * as assert from "uvu/assert";
 import { InputError } from "../../src/errors.ts";
 import { expectInputError } from "../harness/assert.ts";
 import { isIP } from "node:net";
-import { isIpAddress, parseBridgeName, parseExternalId, parseGanetiObjectName, parseGanetiTag, parseInstanceName, parseInterfaceName, parseIpAddress, parseMac, parseMtu, parseNicUuid, parseNodeName, parseOwner } from "../../src/names.ts";
+import { isIpAddress, parseBridgeName, parseExternalId, parseGanetiObjectName, parseGanetiTag, parseInstanceName, parseInterfaceName, parseIpAddress, parseLogicalPortName, parseLogicalSwitchName, parseMac, parseMacSyntax, parseMtu, parseNicUuid, parseNodeName, parseOwner } from "../../src/names.ts";
 
 
 const FIFTEEN = "abcdefghijklmno";
@@ -185,6 +185,59 @@ const macBad = [
 for (const raw of macBad) {
   test(`parseMac rejects ${JSON.stringify(raw)}`, () => {
     expectInputError(() => parseMac("MAC", raw), "MAC", raw, /MAC/);
+  });
+}
+
+// A NIC's MAC is unicast: the zero, broadcast and group (multicast) MACs
+// are refused wherever a MAC is taken; reading back accepts any well-formed one.
+const macNotNic: Array<[string, RegExp]> = [
+  ["00:00:00:00:00:00", /zero MAC/],
+  ["ff:ff:ff:ff:ff:ff", /broadcast MAC/],
+  ["FF:FF:FF:FF:FF:FF", /broadcast MAC/],
+  ["01:00:5e:00:00:01", /group \(multicast\)/],
+  ["33:33:00:00:00:01", /group \(multicast\)/],
+  ["01:80:c2:00:00:00", /group \(multicast\)/],
+  ["03:00:00:00:00:00", /group \(multicast\)/],
+  ["ab:cd:ef:01:02:03", /group \(multicast\)/],
+];
+
+for (const [raw, reason] of macNotNic) {
+  test(`parseMac refuses ${raw} (no NIC's address); parseMacSyntax reads it back`, () => {
+    expectInputError(() => parseMac("MAC", raw), "MAC", raw, reason);
+    assert.is(parseMacSyntax("MAC", raw), raw.toLowerCase());
+  });
+}
+
+test("parseMac takes unicast MACs whose first octet is even, locally administered ones too", () => {
+  for (const raw of ["02:00:00:00:00:01", "00:00:00:00:00:01", "fe:ff:ff:ff:ff:ff", "aa:00:00:00:00:00"]) assert.is(parseMac("MAC", raw), raw);
+  expectInputError(() => parseMacSyntax("MAC", "00:16:3e:aa:bb"), "MAC", "00:16:3e:aa:bb", /not a MAC/);
+});
+
+// --- OVN logical switch and port names ----------------------------------------
+
+test("parseLogicalSwitchName and parseLogicalPortName take network names, tags' switch names and NIC UUIDs", () => {
+  for (const v of ["net1", "ls_a.b:c+d@e", "tenant/blue", "11111111-0000-4000-8000-000000000000", "x".repeat(255)]) {
+    assert.is(parseLogicalSwitchName("--ovn-switch", v), v);
+    assert.is(parseLogicalPortName("--lsp", v), v);
+  }
+});
+
+const ovnNameBad: Array<[string, RegExp]> = [
+  ["", /logical switch name/],
+  ["-net1", /not starting with '-'/],
+  ["net 1", /whitespace/],
+  ["net\u00001", /control character 0x00/],
+  ["net\r1", /control character 0x0d/],
+  ["net\"1", /"\\""/],
+  ["net;1", /";"/],
+  ["x".repeat(256), /1\.\.255/],
+  ["n\u00e9t", /"\u00e9"/],
+];
+
+for (const [raw, reason] of ovnNameBad) {
+  test(`parseLogicalSwitchName and parseLogicalPortName refuse ${JSON.stringify(raw.slice(0, 20))}`, () => {
+    expectInputError(() => parseLogicalSwitchName("--ovn-switch", raw), "--ovn-switch", raw, reason);
+    expectInputError(() => parseLogicalPortName("--lsp", raw), "--lsp", raw, new RegExp(reason.source.replace("logical switch name", "logical port name")));
   });
 }
 

@@ -70,10 +70,10 @@ test("address parsing agrees with the project's grammar: no leading zeros, one :
 
 // --- bad input: one line naming the field and the value ----------------------
 
-test("the MAC: malformed, multicast, all-zero", () => {
+test("the MAC: malformed, group (multicast), zero", () => {
   expectInputError(() => buildPolicy({ mac: { field: "MAC", value: "aa:00:00:00:0a" } }), "MAC", "aa:00:00:00:0a", /not a MAC/);
-  expectInputError(() => buildPolicy({ mac: { field: "MAC", value: "01:00:5e:00:00:01" } }), "MAC", "01:00:5e:00:00:01", /multicast/);
-  expectInputError(() => buildPolicy({ mac: { field: "MAC", value: "00:00:00:00:00:00" } }), "MAC", "00:00:00:00:00:00", /all-zero/);
+  expectInputError(() => buildPolicy({ mac: { field: "MAC", value: "01:00:5e:00:00:01" } }), "MAC", "01:00:5e:00:00:01", /group \(multicast\) MAC/);
+  expectInputError(() => buildPolicy({ mac: { field: "MAC", value: "00:00:00:00:00:00" } }), "MAC", "00:00:00:00:00:00", /the zero MAC/);
   expectInputError(() => buildPolicy({ mac: { field: "MAC", value: "" } }), "MAC", "", /not a MAC/);
 });
 
@@ -110,7 +110,7 @@ test("allow-address: malformed, /0, host bits, multicast MAC or address, the uns
   expectInputError(allow("198.51.100.0/0"), "--allow-address", "198.51.100.0/0", /\/0 prefix allows every source/);
   expectInputError(allow("198.51.100.1/24"), "--allow-address", "198.51.100.1/24", /host bits/);
   expectInputError(allow("198.51.100.0/33"), "--allow-address", "198.51.100.0/33", /1\.\.32/);
-  expectInputError(allow("01:00:5e:00:00:12"), "--allow-address", "01:00:5e:00:00:12", /multicast MAC/);
+  expectInputError(allow("01:00:5e:00:00:12"), "--allow-address", "01:00:5e:00:00:12", /group \(multicast\) MAC/);
   expectInputError(allow("ff02::1"), "--allow-address", "ff02::1", /multicast/);
   expectInputError(allow("::"), "--allow-address", "::", /unspecified/);
   const many = Array.from({ length: MAX_ALLOW_ADDRESSES + 1 }, (_, i) => ({ field: "--allow-address", value: `198.51.100.${i + 1}` }));

@@ -39,7 +39,7 @@ test("a valid spec becomes the typed spec: defaults, switches with bonds and VLA
   assert.equal(sw2!.uplinks, [{ name: "eth2", vlans: "all", untagged: false }]);
   assert.equal(sw2!.networks, ["net-b"]);
   assert.is(sw2!.managed, false);
-  assert.equal(spec.nodeGroups, { default: { switches: ["sw1", "sw2"], nodes: ["node1.example.com"] } });
+  assert.equal({ ...spec.nodeGroups }, { default: { switches: ["sw1", "sw2"], nodes: ["node1.example.com"] } });
 });
 
 test("the shipped example spec validates", () => {

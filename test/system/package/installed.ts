@@ -1,7 +1,8 @@
 // The package installed with dpkg -i into the node's private root: its
 // files and enabled units (the host untouched), systemd-analyze verify,
 // ovs-vif-setup and Ganeti's own kvm-ifup through the packaged binary,
-// doctor, the Xen hook path, an upgrade over itself, and the gc unit's
+// doctor, the Xen hook path, an upgrade over itself, install.sh refusing
+// the package's files, and the gc unit's
 // ExecStart against planted stale rows. Apart from the .deb's own checks
 // and from removal: these run in order on one installed root.
 import { test } from "uvu";
@@ -11,7 +12,7 @@ import { join } from "node:path";
 import { inPrivateRoot, mustInPrivateRoot } from "../../harness/deb.ts";
 import { KVM_SCRIPT_TEXT, KVM_TARGET } from "../../harness/kvm-script.ts";
 import { listRows, portView } from "../../harness/oracle.ts";
-import { startOvs } from "../../harness/ovs.ts";
+import { BINARY, ROOT, startOvs } from "../../harness/ovs.ts";
 import { BIN, hostRun, lines, skip, VERSION, type World } from "./world.ts";
 
 // ------------------------------------------------------------------ installed
@@ -152,6 +153,18 @@ export function registerInstalled(w: World): void {
     assert.not.match(r.stdout + r.stderr, /disabling the hooks/);
     assert.equal(links(), before);
     assert.is(readFileSync(join(w.root, "etc/ganeti/kvm-vif-bridge"), "utf8"), KVM_SCRIPT_TEXT);
+  });
+
+  test("install.sh on a node with the package refuses to remove or replace the package's binary (dpkg -S names its owner), and changes nothing", async () => {
+    if (skip("install.sh over the package")) return;
+    const before = lines(hostRun("find", [w.root, "-printf", "%p %y %s %l\\n"])).sort();
+    for (const args of [["--uninstall"], ["--qemu", "--binary", BINARY]]) {
+      const r = await inPrivateRoot(w.root, join(ROOT, "install.sh"), args);
+      assert.is(r.code, 1, r.stdout + r.stderr);
+      assert.is(r.stdout, "");
+      assert.match(r.stderr, /^install\.sh: \/usr\/lib\/ovs-vif\/ovs-vif belongs to the Debian package ovs-vif: install\.sh neither replaces nor removes it .*nothing changed\n$/);
+    }
+    assert.equal(lines(hostRun("find", [w.root, "-printf", "%p %y %s %l\\n"])).sort(), before, "the root as it was");
   });
 
   test("ovs-vif-gc.service's ExecStart removes ovs-vif's stale ports and orphaned QoS rows, and only those", async () => {
