@@ -1,7 +1,7 @@
 // `ovs-vif qos set|unset|show` (src/actions/qos.ts) and `ovs-vif reconcile`
 // (src/actions/reconcile.ts): QoS kept in Ganeti tags, applied to running
 // ports in place, on the node where they run.
-import { GLOBAL_HELP } from "../src/cli/args.ts";
+import { GLOBAL_HELP, nodeNameOption } from "../src/cli/args.ts";
 import type { EntryPoint, Invocation } from "../src/cli/runner.ts";
 import { out } from "../src/context.ts";
 import { UsageError } from "../src/errors.ts";
@@ -61,6 +61,7 @@ async function setOrUnset(action: "set" | "unset", { args, ctx, env }: Invocatio
   const instance = parseInstanceName("INSTANCE", args.required(1, "INSTANCE"));
   const nicId = args.required(2, "NIC", "required (index, name or UUID)");
   args.atMost(3, `qos ${action} INSTANCE NIC`);
+  const node = nodeNameOption(args, env);
   const given = QOS_KINDS.flatMap((k) => {
     const v = args.string(k);
     return v === undefined ? [] : [[k, v] as const];
@@ -71,7 +72,6 @@ async function setOrUnset(action: "set" | "unset", { args, ctx, env }: Invocatio
     if (args.has("rx-burst") && !args.has("rx-rate")) throw new UsageError("--rx-burst", args.string("rx-burst")!, "goes with --rx-rate");
     for (const [k, v] of given) convertKind(k, `--${k}`, v);
   }
-  const node = args.string("node") ?? env.OVS_VIF_NODE_NAME;
   return editNicQos({ action, instance, nicId, given, ...(node !== undefined ? { node } : {}) }, ctx);
 }
 

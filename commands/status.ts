@@ -1,9 +1,9 @@
 // `ovs-vif status` and `ovs-vif doctor` (src/actions/status.ts).
-import { GLOBAL_HELP, type ParsedArgs } from "../src/cli/args.ts";
+import { GLOBAL_HELP, nodeNameOption } from "../src/cli/args.ts";
 import type { EntryPoint, Invocation } from "../src/cli/runner.ts";
 import { runClusterDoctor, runDoctor, showClusterStatus, showStatus } from "../src/actions/status.ts";
 import { InputError } from "../src/errors.ts";
-import { parseInstanceName, parseNodeName } from "../src/names.ts";
+import { parseInstanceName } from "../src/names.ts";
 import { STATUS_VERSION } from "../src/status/node.ts";
 
 const STATUS_HELP = `usage: ovs-vif status [--instance NAME] [--json] [--prometheus FILE] [--no-headers] [--from FILE] [--node NAME]
@@ -42,13 +42,6 @@ system paths looked at.
 
 ${GLOBAL_HELP}`;
 
-/** --node, else OVS_VIF_NODE_NAME, checked as a node name. */
-function nodeOption(args: ParsedArgs, env: NodeJS.ProcessEnv): { node: string | undefined } {
-  const raw = args.string("node");
-  const node = raw ?? env.OVS_VIF_NODE_NAME;
-  return { node: node === undefined ? undefined : parseNodeName(raw !== undefined ? "--node" : "OVS_VIF_NODE_NAME", node) };
-}
-
 /** --root: an absolute directory path, without its trailing slashes ("" for /). */
 function rootOption(raw: string | undefined): string {
   if (raw === undefined) return "";
@@ -65,7 +58,7 @@ async function status({ args, ctx, env }: Invocation): Promise<number> {
     return showClusterStatus(shown);
   }
   const instance = args.string("instance");
-  return showStatus({ ...shown, ...nodeOption(args, env), instance: instance && parseInstanceName("--instance", instance), from: args.string("from"), prometheus: args.string("prometheus") }, ctx);
+  return showStatus({ ...shown, node: nodeNameOption(args, env), instance: instance && parseInstanceName("--instance", instance), from: args.string("from"), prometheus: args.string("prometheus") }, ctx);
 }
 
 async function doctorCmd({ args, ctx, env, hookLocations }: Invocation): Promise<number> {
@@ -75,7 +68,7 @@ async function doctorCmd({ args, ctx, env, hookLocations }: Invocation): Promise
     return runClusterDoctor(args.flag("json"));
   }
   const root = rootOption(args.string("root"));
-  return runDoctor({ json: args.flag("json"), root, locations: hookLocations, ...nodeOption(args, env), from: args.string("from") }, ctx);
+  return runDoctor({ json: args.flag("json"), root, locations: hookLocations, node: nodeNameOption(args, env), from: args.string("from") }, ctx);
 }
 
 export const statusCommand: EntryPoint = {

@@ -10,6 +10,7 @@
 // this parser costs nothing above the runtime's start (DEVELOPERS.md).
 import type { GlobalOptions } from "../context.ts";
 import { InputError, UsageError } from "../errors.ts";
+import { parseNodeName } from "../names.ts";
 import { resolveEndpoint } from "../remote.ts";
 
 /** string: one value; list: repeatable; flag: no value. */
@@ -155,4 +156,12 @@ export function globalOptions(args: ParsedArgs, env: NodeJS.ProcessEnv = process
     opts.db = db;
   }
   return opts;
+}
+
+/** This node's Ganeti name: --node, else OVS_VIF_NODE_NAME, checked as a
+ * node name before anything is asked of Ganeti (undefined: hostname --fqdn). */
+export function nodeNameOption(args: ParsedArgs, env: NodeJS.ProcessEnv): string | undefined {
+  const raw = args.string("node");
+  const node = raw ?? env.OVS_VIF_NODE_NAME;
+  return node === undefined ? undefined : parseNodeName(raw !== undefined ? "--node" : "OVS_VIF_NODE_NAME", node);
 }
