@@ -40,7 +40,11 @@ const BRIDGE = "sw1";
 /** The policy of port pN: its MAC and address from its number. */
 function policyInput(n: number): PolicyInput {
   const mac = `aa:00:00:00:${((n >> 8) & 0xff).toString(16).padStart(2, "0")}:${(n & 0xff).toString(16).padStart(2, "0")}`;
-  return { mac: { field: "mac", value: mac }, ipv4: [{ field: "ip", value: `198.51.100.${(n % 250) + 1}` }], ipv6Prefixes: [{ field: "subnet6", value: "2001:db8:1::/64" }] };
+  return {
+    mac: { field: "mac", value: mac },
+    ipv4: [{ field: "ip", value: `198.51.100.${(n % 250) + 1}` }],
+    ipv6Prefixes: [{ field: "subnet6", value: "2001:db8:1::/64" }],
+  };
 }
 
 // The native contender splits its work where a hook would: what needs no
@@ -131,81 +135,104 @@ async function checkPort(ovs: OvsHandle, ofport: number, after: string): Promise
 async function main(): Promise<number> {
   const tmp = mkdtempSync(join(tmpdir(), "ovs-vif-bench-openflow-"));
   let ovs: OvsHandle | undefined;
-  return guarded(
-    "openflow-client bench",
-    async () => {
-      log("compiling the floor and the two contenders with the product's build flags...");
-      for (const [name, src] of [["native", NATIVE_SRC], ["ofctl", OFCTL_SRC], ["hookfloor", HOOK_FLOOR_SRC], ["hooknative", HOOK_NATIVE_SRC]] as const) {
-        writeFileSync(join(tmp, `${name}.ts`), src);
-        compileAsProduct(join(tmp, `${name}.ts`), join(tmp, name));
-      }
-      const floor = buildFloor(tmp);
-      ovs = await startOvs();
-      await ovs.addBridge(BRIDGE);
-      const mgmt = join(ovs.dir, `${BRIDGE}.mgmt`);
-      const input = policyInput(1);
-      const portArgs = (ofport: number) => [BRIDGE, mgmt, "p1", String(ofport), input.mac.value, input.ipv4![0]!.value, input.ipv6Prefixes![0]!.value];
-      const contenders: Contender[] = [
-        { key: "floor", label: "floor: empty program, compiled as the product", file: floor, args: () => [] },
-        { key: "native", label: "(b) native client, compiled: policy + connect + bundle", file: join(tmp, "native"), args: portArgs },
-        { key: "ofctl", label: "(a) compiled program spawning ovs-ofctl --bundle", file: join(tmp, "ofctl"), args: portArgs },
-        { key: "hookfloor", label: "hook-like: OVSDB connect + select, then exit", file: join(tmp, "hookfloor"), args: portArgs },
-        { key: "hooknative", label: "hook-like: OVSDB connect + select, then (b)", file: join(tmp, "hooknative"), args: portArgs },
-      ];
-      let have = 0;
-      const env = { ...process.env, ...ovs.env };
-      for (const size of SIZES) {
-        log(`adding ports: ${have} -> ${size}, each with its port-security flows...`);
-        const t0 = performance.now();
-        await addInternalPorts(ovs.vsctl, BRIDGE, have + 1, size);
-        await installAll(ovs, have + 1, size);
-        have = size;
-        log(`${size} ports in ${((performance.now() - t0) / 1000).toFixed(1)} s; measuring ${WARMUPS} + ${RUNS} rounds...`);
-        const ofport = Number((await ovs.vsctl("get", "interface", "p1", "ofport")).trim());
-        for (let i = 0; i < WARMUPS + RUNS; i++) {
-          for (const c of i % 2 === 0 ? contenders : [...contenders].reverse()) {
-            const r = await timedSpawn(c.file, c.args(ofport), env);
-            if (r.code !== 0) throw new Error(`${c.label}: exit ${r.code}: ${r.stderr.trim()}`);
-            if (i >= WARMUPS) {
-              record(`${c.key}@${size}`, r.ms);
-              if (c.key === "native") {
-                const [before, after] = r.stdout.trim().split(" ").map(Number);
-                record(`prepare@${size}`, before!);
-                record(`after-ofport@${size}`, after!);
-              }
+  return guarded("openflow-client bench", async () => {
+    log("compiling the floor and the two contenders with the product's build flags...");
+    for (const [name, src] of [
+      ["native", NATIVE_SRC],
+      ["ofctl", OFCTL_SRC],
+      ["hookfloor", HOOK_FLOOR_SRC],
+      ["hooknative", HOOK_NATIVE_SRC],
+    ] as const) {
+      writeFileSync(join(tmp, `${name}.ts`), src);
+      compileAsProduct(join(tmp, `${name}.ts`), join(tmp, name));
+    }
+    const floor = buildFloor(tmp);
+    ovs = await startOvs();
+    await ovs.addBridge(BRIDGE);
+    const mgmt = join(ovs.dir, `${BRIDGE}.mgmt`);
+    const input = policyInput(1);
+    const portArgs = (ofport: number) => [BRIDGE, mgmt, "p1", String(ofport), input.mac.value, input.ipv4![0]!.value, input.ipv6Prefixes![0]!.value];
+    const contenders: Contender[] = [
+      { key: "floor", label: "floor: empty program, compiled as the product", file: floor, args: () => [] },
+      { key: "native", label: "(b) native client, compiled: policy + connect + bundle", file: join(tmp, "native"), args: portArgs },
+      { key: "ofctl", label: "(a) compiled program spawning ovs-ofctl --bundle", file: join(tmp, "ofctl"), args: portArgs },
+      { key: "hookfloor", label: "hook-like: OVSDB connect + select, then exit", file: join(tmp, "hookfloor"), args: portArgs },
+      { key: "hooknative", label: "hook-like: OVSDB connect + select, then (b)", file: join(tmp, "hooknative"), args: portArgs },
+    ];
+    let have = 0;
+    const env = { ...process.env, ...ovs.env };
+    for (const size of SIZES) {
+      log(`adding ports: ${have} -> ${size}, each with its port-security flows...`);
+      const t0 = performance.now();
+      await addInternalPorts(ovs.vsctl, BRIDGE, have + 1, size);
+      await installAll(ovs, have + 1, size);
+      have = size;
+      log(`${size} ports in ${((performance.now() - t0) / 1000).toFixed(1)} s; measuring ${WARMUPS} + ${RUNS} rounds...`);
+      const ofport = Number((await ovs.vsctl("get", "interface", "p1", "ofport")).trim());
+      for (let i = 0; i < WARMUPS + RUNS; i++) {
+        for (const c of i % 2 === 0 ? contenders : [...contenders].reverse()) {
+          const r = await timedSpawn(c.file, c.args(ofport), env);
+          if (r.code !== 0) throw new Error(`${c.label}: exit ${r.code}: ${r.stderr.trim()}`);
+          if (i >= WARMUPS) {
+            record(`${c.key}@${size}`, r.ms);
+            if (c.key === "native") {
+              const [before, after] = r.stdout.trim().split(" ").map(Number);
+              record(`prepare@${size}`, before!);
+              record(`after-ofport@${size}`, after!);
             }
-            if (c.key !== "floor" && c.key !== "hookfloor") await checkPort(ovs, ofport, `${c.label} at ${size} ports`);
           }
+          if (c.key !== "floor" && c.key !== "hookfloor") await checkPort(ovs, ofport, `${c.label} at ${size} ports`);
         }
       }
-      const rows = SIZES.flatMap((size) => contenders.map((c) => ({ label: `${c.label} [${size} ports]`, xs: samples.get(`${c.key}@${size}`)! })));
-      lines.push("", `one port's 29 port-security flows replaced (delete by cookie + adds, one bundle); ${RUNS} runs each, interleaved; spawn to exit (ms)`, ...statsTable(rows), "");
-      const inside = SIZES.flatMap((size) => [
-        { label: `policy + connect: needs no ofport [${size} ports]`, xs: samples.get(`prepare@${size}`)! },
-        { label: `flows + bundle + commit reply: after the ofport [${size} ports]`, xs: samples.get(`after-ofport@${size}`)! },
-      ]);
-      lines.push(...statsTable(inside, "inside (b), in-process (ms)"), "");
-      const targets: Target[] = [];
-      lines.push("added (median minus the floor's median, ms), and (a) / (b):");
-      for (const size of SIZES) {
-        const m = (k: string) => stats(samples.get(`${k}@${size}`)!).median;
-        const native = m("native") - m("floor");
-        const ofctl = m("ofctl") - m("floor");
-        const inHook = m("hooknative") - m("hookfloor");
-        lines.push(`  ${String(size).padStart(4)} ports:  native ${fmt(native)}   ovs-ofctl ${fmt(ofctl)}   ovs-ofctl / native ${fmt(ofctl / native, 1)}x   native after a hook's OVSDB work ${fmt(inHook)}`);
-        if (size === SIZES[0]) {
-          const after = m("after-ofport");
-          targets.push({ name: `native client adds at most ${BUDGET_MS} ms at ${size} ports, after a hook's OVSDB work`, value: `${fmt(inHook)} ms`, pass: inHook <= BUDGET_MS, gate: true });
-          targets.push({ name: `native client alone (empty program + it) at most ${BUDGET_MS} ms`, value: `${fmt(native)} ms`, pass: native <= BUDGET_MS, gate: false });
-          targets.push({ name: `after the ofport only (policy and connect overlapping the vswitchd wait) at most ${BUDGET_MS} ms`, value: `${fmt(after)} ms`, pass: after <= BUDGET_MS, gate: false });
-        }
+    }
+    const rows = SIZES.flatMap((size) => contenders.map((c) => ({ label: `${c.label} [${size} ports]`, xs: samples.get(`${c.key}@${size}`)! })));
+    lines.push(
+      "",
+      `one port's 29 port-security flows replaced (delete by cookie + adds, one bundle); ${RUNS} runs each, interleaved; spawn to exit (ms)`,
+      ...statsTable(rows),
+      "",
+    );
+    const inside = SIZES.flatMap((size) => [
+      { label: `policy + connect: needs no ofport [${size} ports]`, xs: samples.get(`prepare@${size}`)! },
+      { label: `flows + bundle + commit reply: after the ofport [${size} ports]`, xs: samples.get(`after-ofport@${size}`)! },
+    ]);
+    lines.push(...statsTable(inside, "inside (b), in-process (ms)"), "");
+    const targets: Target[] = [];
+    lines.push("added (median minus the floor's median, ms), and (a) / (b):");
+    for (const size of SIZES) {
+      const m = (k: string) => stats(samples.get(`${k}@${size}`)!).median;
+      const native = m("native") - m("floor");
+      const ofctl = m("ofctl") - m("floor");
+      const inHook = m("hooknative") - m("hookfloor");
+      lines.push(
+        `  ${String(size).padStart(4)} ports:  native ${fmt(native)}   ovs-ofctl ${fmt(ofctl)}   ovs-ofctl / native ${fmt(ofctl / native, 1)}x   native after a hook's OVSDB work ${fmt(inHook)}`,
+      );
+      if (size === SIZES[0]) {
+        const after = m("after-ofport");
+        targets.push({
+          name: `native client adds at most ${BUDGET_MS} ms at ${size} ports, after a hook's OVSDB work`,
+          value: `${fmt(inHook)} ms`,
+          pass: inHook <= BUDGET_MS,
+          gate: true,
+        });
+        targets.push({
+          name: `native client alone (empty program + it) at most ${BUDGET_MS} ms`,
+          value: `${fmt(native)} ms`,
+          pass: native <= BUDGET_MS,
+          gate: false,
+        });
+        targets.push({
+          name: `after the ofport only (policy and connect overlapping the vswitchd wait) at most ${BUDGET_MS} ms`,
+          value: `${fmt(after)} ms`,
+          pass: after <= BUDGET_MS,
+          gate: false,
+        });
       }
-      lines.push("", ...targetLines(targets));
-      console.log(lines.join("\n"));
-      return targets.every((t) => t.pass || !t.gate) ? 0 : 1;
-    },
-    [() => ovs?.stop(), () => removeTemp(tmp)],
-  );
+    }
+    lines.push("", ...targetLines(targets));
+    console.log(lines.join("\n"));
+    return targets.every((t) => t.pass || !t.gate) ? 0 : 1;
+  }, [() => ovs?.stop(), () => removeTemp(tmp)]);
 }
 
 process.exit(await main());
