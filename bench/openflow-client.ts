@@ -20,12 +20,13 @@ import { join } from "node:path";
 import { startOvs, type OvsHandle } from "../test/harness/ovs.ts";
 import { OpenFlowClient } from "../src/openflow/client.ts";
 import { cookieText } from "../src/openflow/match.ts";
-import { portDrift, replacePortFlows } from "../src/port-security/apply.ts";
+import { portDrift } from "../src/port-security/apply.ts";
 import { driftCount } from "../src/port-security/drift.ts";
 import { EXACT_MASK, portCookie } from "../src/port-security/flows.ts";
-import { buildPolicy, type PolicyInput } from "../src/port-security/policy.ts";
+import { buildPolicy } from "../src/port-security/policy.ts";
 import { addInternalPorts } from "./lib/bridge.ts";
 import { removeTemp } from "./lib/namespaces.ts";
+import { installOtherPortFlows, otherPortPolicy } from "./lib/port-security.ts";
 import { buildFloor, compileAsProduct, ROOT } from "./lib/product-build.ts";
 import { guarded, targetLines, type Target } from "./lib/report.ts";
 import { fmt, stats, statsTable } from "./lib/stats.ts";
@@ -36,16 +37,6 @@ const WARMUPS = 3;
 const SIZES = [10, 1000];
 const BUDGET_MS = 2;
 const BRIDGE = "sw1";
-
-/** The policy of port pN: its MAC and address from its number. */
-function policyInput(n: number): PolicyInput {
-  const mac = `aa:00:00:00:${((n >> 8) & 0xff).toString(16).padStart(2, "0")}:${(n & 0xff).toString(16).padStart(2, "0")}`;
-  return {
-    mac: { field: "mac", value: mac },
-    ipv4: [{ field: "ip", value: `198.51.100.${(n % 250) + 1}` }],
-    ipv6Prefixes: [{ field: "subnet6", value: "2001:db8:1::/64" }],
-  };
-}
 
 // The native contender splits its work where a hook would: what needs no
 // ofport (policy, connect) and what follows the ofport (flows, bundle,
@@ -108,22 +99,10 @@ const record = (key: string, ms: number) => samples.set(key, [...(samples.get(ke
 const lines: string[] = [];
 const log = (s: string) => process.stderr.write(`bench: ${s}\n`);
 
-async function installAll(ovs: OvsHandle, from: number, to: number): Promise<void> {
-  const client = await OpenFlowClient.connect(BRIDGE, { path: join(ovs.dir, `${BRIDGE}.mgmt`), timeoutMs: 30000 });
-  try {
-    for (let n = from; n <= to; n++) {
-      const ofport = Number((await ovs.vsctl("get", "interface", `p${n}`, "ofport")).trim());
-      await replacePortFlows(client, { bridge: BRIDGE, name: `p${n}`, ofport }, buildPolicy(policyInput(n)), 30000);
-    }
-  } finally {
-    client.close();
-  }
-}
-
 async function checkPort(ovs: OvsHandle, ofport: number, after: string): Promise<void> {
   const client = await OpenFlowClient.connect(BRIDGE, { path: join(ovs.dir, `${BRIDGE}.mgmt`), timeoutMs: 30000 });
   try {
-    const d = await portDrift(client, { bridge: BRIDGE, name: "p1", ofport }, buildPolicy(policyInput(1)), 30000);
+    const d = await portDrift(client, { bridge: BRIDGE, name: "p1", ofport }, buildPolicy(otherPortPolicy(1)), 30000);
     if (driftCount(d) !== 0) throw new Error(`after ${after}: port p1's flows differ from its policy (${driftCount(d)} flows)`);
     const all = await client.dumpFlows(portCookie(ofport), EXACT_MASK, 30000);
     if (all.length !== 29) throw new Error(`after ${after}: ${all.length} flows under ${cookieText(portCookie(ofport))}, expected 29`);
@@ -150,7 +129,7 @@ async function main(): Promise<number> {
     ovs = await startOvs();
     await ovs.addBridge(BRIDGE);
     const mgmt = join(ovs.dir, `${BRIDGE}.mgmt`);
-    const input = policyInput(1);
+    const input = otherPortPolicy(1);
     const portArgs = (ofport: number) => [BRIDGE, mgmt, "p1", String(ofport), input.mac.value, input.ipv4![0]!.value, input.ipv6Prefixes![0]!.value];
     const contenders: Contender[] = [
       { key: "floor", label: "floor: empty program, compiled as the product", file: floor, args: () => [] },
@@ -165,7 +144,7 @@ async function main(): Promise<number> {
       log(`adding ports: ${have} -> ${size}, each with its port-security flows...`);
       const t0 = performance.now();
       await addInternalPorts(ovs.vsctl, BRIDGE, have + 1, size);
-      await installAll(ovs, have + 1, size);
+      await installOtherPortFlows(ovs, BRIDGE, have + 1, size);
       have = size;
       log(`${size} ports in ${((performance.now() - t0) / 1000).toFixed(1)} s; measuring ${WARMUPS} + ${RUNS} rounds...`);
       const ofport = Number((await ovs.vsctl("get", "interface", "p1", "ofport")).trim());
