@@ -1,11 +1,12 @@
 // bench/run.ts's contenders: the stock vif-openvswitch, ovs-vif as it (waited,
-// --no-wait, at error level) and the least Bun hook, each run as Xen runs a
-// hotplug script for the VM's vif.
+// with port security on, --no-wait, at error level) and the least Bun hook,
+// each run as Xen runs a hotplug script for the VM's vif.
 import { join } from "node:path";
 import type { OvsHandle } from "../../test/harness/ovs.ts";
 import type { XenVif } from "../../test/harness/xen-domain.ts";
 import type { XenstoredHandle } from "../../test/harness/xenstore.ts";
 import type { XenStock } from "../lib/xen-stock.ts";
+import { VIF_IP } from "./settings.ts";
 
 export interface Contender {
   key: string;
@@ -21,6 +22,8 @@ export interface Contender {
   syslogPerRun?: number;
   /** Its syslog tag, where it is not ovs-vif's. */
   syslogTag?: string;
+  /** The vif's backend `ip` key (xl ip=) for its runs: port security on. Absent: no key, off. */
+  ip?: string;
 }
 
 /** The contenders in their order; the least hook needs /var/log/xen (LOGDIR, the private mount namespace), as the stock script does. */
@@ -42,6 +45,17 @@ export function xenContenders(o: { stock: XenStock | undefined; hook: string; le
     });
   contenders.push(
     { key: "ovsvif", label: "ovs-vif (as vif-openvswitch) online", file: o.hook, args: xenArgs, env: vifEnv, ovsVif: true, waits: true, syslogPerRun: 1 },
+    {
+      key: "pson",
+      label: "ovs-vif online, port security on (ip key)",
+      file: o.hook,
+      args: xenArgs,
+      env: vifEnv,
+      ovsVif: true,
+      waits: true,
+      syslogPerRun: 1,
+      ip: VIF_IP,
+    },
     {
       key: "nowait",
       label: "ovs-vif online --no-wait",
