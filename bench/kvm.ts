@@ -4,6 +4,8 @@
 //   node_modules/.bin/bun bench/kvm.ts   (npm run bench:kvm builds dist/ovs-vif first)
 //   OVS_VIF_BINARY=/path/to/ovs-vif     binary under test (default dist/ovs-vif)
 //   OVS_VIF_BENCH_RUNS=20                timed runs per contender (>= 10)
+//   OVS_VIF_BENCH_OTHER_BINARY=/path     another build as two more contenders
+//                                        (direct and chained; e.g. before a change)
 //
 // Contenders, for the same NIC (tap, MODE=openvswitch, LINK=sw1, VLAN=.3:10:20,
 // MAC, IP, the environment Ganeti's noded gives kvm-ifup):
@@ -16,6 +18,8 @@
 //               two-line script ovs-vif-setup writes (what a node runs)
 //   ps-on, chain-ps-on
 //               the same two with TAGS=ovs-vif:port-security:on
+//   other, chain-other
+//               the same two with OVS_VIF_BENCH_OTHER_BINARY, if set
 //   no-wait     (info) ovs-vif --no-wait: not waiting for ovs-vswitchd
 // at two sizes of the bridge: 10 and 1000 other ports (internal ports; the
 // stock script's ovs-vsctl reads whole tables, ovs-vif reads rows by name),
@@ -169,8 +173,9 @@ const code = await guarded(
   async () => {
     await ovs.addBridge("sw1");
     await ovs.addTap(TAP);
-    // GANETI_ROOTDIR trees: none has kvm-vif-bridge (stock), one has ours (chain).
+    // GANETI_ROOTDIR trees: none has kvm-vif-bridge (stock), the others have ours or the other binary (chain).
     mkdirSync(join(tmp, "stock-root/etc/ganeti"), { recursive: true });
+    const other = process.env.OVS_VIF_BENCH_OTHER_BINARY;
     const bridgeScript = (name: string, target: string) => {
       mkdirSync(join(tmp, `${name}/etc/ganeti`), { recursive: true });
       symlinkSync(target, join(tmp, name, "kvm-vif-bridge"));
@@ -180,6 +185,7 @@ const code = await guarded(
     };
     const ours = bridgeScript("chain-root", binary);
     header.push(`stock: ${process.env.BENCH_STOCK_SOURCE}`, `ovs-vif: ${binary}`);
+    if (other) header.push(`other binary: ${resolve(other)}`);
     header.push("syslog on (/dev/log a datagram socket read by the bench), default log level; contenders spawned directly in the bench's network namespace");
 
     const base = { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", OVS_RUNDIR: ovs.env.OVS_RUNDIR!, ...NIC_ENV };
@@ -203,8 +209,15 @@ const code = await guarded(
         ovsVif: true,
         portSecurity: true,
       },
-      { key: "nowait", label: "(info) ovs-vif kvm-vif-bridge --no-wait", file: ours.direct, env: base, args: ["--no-wait"], ovsVif: true },
     ];
+    if (other) {
+      const theirs = bridgeScript("other-root", resolve(other));
+      contenders.push(
+        { key: "other", label: "other binary as kvm-vif-bridge", file: theirs.direct, env: base, ovsVif: true },
+        { key: "chain-other", label: "chain (kvm-ifup exec'ing the other binary)", file: kvmIfup, env: { ...base, GANETI_ROOTDIR: theirs.root }, ovsVif: true },
+      );
+    }
+    contenders.push({ key: "nowait", label: "(info) ovs-vif kvm-vif-bridge --no-wait", file: ours.direct, env: base, args: ["--no-wait"], ovsVif: true });
 
     const sizes: SizeResult[] = [];
     let have = 0;
@@ -277,6 +290,10 @@ const code = await guarded(
         `  ovs-vif / stock (ratio of medians) at ${s.n} ports: ${ratio(s, "ovs-vif", "stock")}x   chain / stock: ${ratio(s, "chain", "stock")}x   no-wait / stock: ${ratio(s, "nowait", "stock")}x`,
         `  port security on / stock: ${ratio(s, "ps-on", "stock")}x, chained ${ratio(s, "chain-ps-on", "stock")}x;  on - off: ${fmt(diff(s, "ps-on", "ovs-vif"))} ms, chained ${fmt(diff(s, "chain-ps-on", "chain"))} ms`,
       );
+      if (other)
+        lines.push(
+          `  other binary / stock: ${ratio(s, "other", "stock")}x, chained ${ratio(s, "chain-other", "stock")}x;  ovs-vif / other: ${ratio(s, "ovs-vif", "other")}x, chained ${ratio(s, "chain", "chain-other")}x;  ovs-vif - other: ${fmt(diff(s, "ovs-vif", "other"))} ms, chained ${fmt(diff(s, "chain", "chain-other"))} ms`,
+        );
       lines.push(`  (stock leaves vlan_mode empty, so OVS ignores the trunks of a tagged port; ovs-vif sets it: last vlan_mode ${s.vlanMode || "[]"})`);
       if (s.cold) {
         lines.push(

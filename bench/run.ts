@@ -4,6 +4,7 @@
 //   node_modules/.bin/bun bench/run.ts          (npm run bench builds dist/ovs-vif first)
 //   OVS_VIF_BINARY=/path/to/ovs-vif             binary under test (default dist/ovs-vif)
 //   OVS_VIF_BENCH_RUNS=20                        timed runs per contender and port count (>= 15)
+//   OVS_VIF_BENCH_OTHER_BINARY=/path/to/ovs-vif  another build as one more contender (e.g. before a change)
 //
 // The stock script is Debian's xen-utils-common, fetched at run time with
 // `apt-get download` into a temp dir and unpacked with `dpkg -x`; it is never
@@ -132,7 +133,14 @@ async function main(): Promise<number> {
     mkdirSync(binDir);
     const hook = join(binDir, "vif-openvswitch");
     symlinkSync(binary, hook);
-    const contenders = xenContenders({ stock, hook, leastHook, logDir, tmp });
+    const other = process.env.OVS_VIF_BENCH_OTHER_BINARY;
+    const otherHook = other ? join(binDir, "other", "vif-openvswitch") : undefined;
+    if (other && otherHook) {
+      mkdirSync(join(binDir, "other"));
+      symlinkSync(resolve(other), otherHook);
+      notes.push(`other binary: ${resolve(other)}`);
+    }
+    const contenders = xenContenders({ stock, hook, otherHook, leastHook, logDir, tmp });
 
     const penv = { ...process.env, ...ovs.env };
     // Context: what merely launching a process costs here.

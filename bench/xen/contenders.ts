@@ -1,6 +1,7 @@
 // bench/run.ts's contenders: the stock vif-openvswitch, ovs-vif as it (waited,
-// with port security on, --no-wait, at error level) and the least Bun hook,
-// each run as Xen runs a hotplug script for the VM's vif.
+// with port security on, --no-wait, at error level), another ovs-vif binary
+// (OVS_VIF_BENCH_OTHER_BINARY, e.g. a build before a change) and the least Bun
+// hook, each run as Xen runs a hotplug script for the VM's vif.
 import { join } from "node:path";
 import type { OvsHandle } from "../../test/harness/ovs.ts";
 import type { XenVif } from "../../test/harness/xen-domain.ts";
@@ -27,7 +28,15 @@ export interface Contender {
 }
 
 /** The contenders in their order; the least hook needs /var/log/xen (LOGDIR, the private mount namespace), as the stock script does. */
-export function xenContenders(o: { stock: XenStock | undefined; hook: string; leastHook: string; logDir: string | undefined; tmp: string }): Contender[] {
+export function xenContenders(o: {
+  stock: XenStock | undefined;
+  hook: string;
+  /** OVS_VIF_BENCH_OTHER_BINARY linked as vif-openvswitch, if given. */
+  otherHook: string | undefined;
+  leastHook: string;
+  logDir: string | undefined;
+  tmp: string;
+}): Contender[] {
   const xenArgs = ["online", "type_if=vif"];
   // ovs-vif runs with its production defaults (log to /var/log/xen/xen-hotplug.log,
   // syslog to /dev/log); without the mount namespace its log goes to tmp.
@@ -56,6 +65,19 @@ export function xenContenders(o: { stock: XenStock | undefined; hook: string; le
       syslogPerRun: 1,
       ip: VIF_IP,
     },
+  );
+  if (o.otherHook)
+    contenders.push({
+      key: "other",
+      label: "other binary (OVS_VIF_BENCH_OTHER_BINARY) online",
+      file: o.otherHook,
+      args: xenArgs,
+      env: vifEnv,
+      ovsVif: true,
+      waits: true,
+      syslogPerRun: 1,
+    });
+  contenders.push(
     {
       key: "nowait",
       label: "ovs-vif online --no-wait",

@@ -95,11 +95,16 @@ export function printReport(r: XenReport): boolean {
     `  port security on / stock    at ${SMALL} ports: ${fmt(ratio(`pson@${SMALL}`, `stock@${SMALL}`), 3)}   at ${LARGE} ports: ${fmt(ratio(`pson@${LARGE}`, `stock@${LARGE}`), 3)}`,
     `  port security on - off      at ${SMALL} ports: ${fmt(psAdded)} ms   at ${LARGE} ports: ${fmt(diff(`pson@${LARGE}`, `ovsvif@${LARGE}`))} ms   (medians; on / off: ${fmt(ratio(`pson@${SMALL}`, `ovsvif@${SMALL}`), 3)}, ${fmt(ratio(`pson@${LARGE}`, `ovsvif@${LARGE}`), 3)})`,
   );
+  if (samples.get(`other@${SMALL}`))
+    lines.push(
+      `  other binary / stock        at ${SMALL} ports: ${fmt(ratio(`other@${SMALL}`, `stock@${SMALL}`), 3)}   at ${LARGE} ports: ${fmt(ratio(`other@${LARGE}`, `stock@${LARGE}`), 3)}`,
+      `  ovs-vif / other binary      at ${SMALL} ports: ${fmt(ratio(`ovsvif@${SMALL}`, `other@${SMALL}`), 3)}   at ${LARGE} ports: ${fmt(ratio(`ovsvif@${LARGE}`, `other@${LARGE}`), 3)}   (ovs-vif - other: ${fmt(diff(`ovsvif@${SMALL}`, `other@${SMALL}`))} ms, ${fmt(diff(`ovsvif@${LARGE}`, `other@${LARGE}`))} ms)`,
+    );
   lines.push(
     `  stock ${LARGE} / ${SMALL} ports: ${fmt(ratio(`stock@${LARGE}`, `stock@${SMALL}`), 3)}   ovs-vsctl list-ports ${LARGE} / ${SMALL}: ${fmt(ratio(`vsctl@${LARGE}`, `vsctl@${SMALL}`), 3)}`,
   );
   lines.push("");
-  const ours = samples.keys().filter((k) => /^(ovsvif|pson|nowait|logerr|least)@/.test(k));
+  const ours = samples.keys().filter((k) => /^(ovsvif|pson|other|nowait|logerr|least)@/.test(k));
   lines.push(...aboveFloorLines([...ours.map(row), { label: "ovs-vif --version", xs: fv.version }], fv.floor));
   if (r.rss.size > 0) {
     lines.push("");
