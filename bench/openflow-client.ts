@@ -4,7 +4,7 @@
 //       program compiled as the product (node:child_process, as src/exec.ts);
 //   (b) the native client (src/openflow/client.ts) over the bridge's
 //       management socket, from a program compiled as the product: build
-//       the policy, connect, one bundle, close (src/port-security/apply.ts).
+//       the policy, connect, one bundle, close (src/port-flows.ts).
 // Both replace the same 29 flows of one port, on a bridge with 10 and with
 // 1000 ports, every port carrying its own port-security flows (a host where
 // every NIC is protected). Timed from spawn to exit, interleaved, against
@@ -20,12 +20,13 @@ import { join } from "node:path";
 import { startOvs, type OvsHandle } from "../test/harness/ovs.ts";
 import { OpenFlowClient } from "../src/openflow/client.ts";
 import { cookieText } from "../src/openflow/match.ts";
-import { portDrift, replacePortFlows } from "../src/port-flows.ts";
+import { portDrift } from "../src/port-flows.ts";
 import { driftCount } from "../src/port-security/drift.ts";
 import { EXACT_MASK, portCookie } from "../src/port-security/flows.ts";
-import { buildPolicy, type PolicyInput } from "../src/port-security/policy.ts";
+import { buildPolicy } from "../src/port-security/policy.ts";
 import { addInternalPorts } from "./lib/bridge.ts";
 import { removeTemp } from "./lib/namespaces.ts";
+import { installOtherPortFlows, otherPortPolicy } from "./lib/port-security.ts";
 import { buildFloor, compileAsProduct, ROOT } from "./lib/product-build.ts";
 import { guarded, targetLines, type Target } from "./lib/report.ts";
 import { fmt, stats, statsTable } from "./lib/stats.ts";
@@ -37,17 +38,11 @@ const SIZES = [10, 1000];
 const BUDGET_MS = 2;
 const BRIDGE = "sw1";
 
-/** The policy of port pN: its MAC and address from its number. */
-function policyInput(n: number): PolicyInput {
-  const mac = `aa:00:00:00:${((n >> 8) & 0xff).toString(16).padStart(2, "0")}:${(n & 0xff).toString(16).padStart(2, "0")}`;
-  return { mac: { field: "mac", value: mac }, ipv4: [{ field: "ip", value: `198.51.100.${(n % 250) + 1}` }], ipv6Prefixes: [{ field: "subnet6", value: "2001:db8:1::/64" }] };
-}
-
 // The native contender splits its work where a hook would: what needs no
 // ofport (policy, connect) and what follows the ofport (flows, bundle,
 // commit reply); it prints both (ms) for the breakdown.
 const NATIVE_SRC = `import { OpenFlowClient } from ${JSON.stringify(join(ROOT, "src/openflow/client.ts"))};
-import { replacePortFlows } from ${JSON.stringify(join(ROOT, "src/port-security/apply.ts"))};
+import { replacePortFlows } from ${JSON.stringify(join(ROOT, "src/port-flows.ts"))};
 import { buildPolicy } from ${JSON.stringify(join(ROOT, "src/port-security/policy.ts"))};
 const t0 = performance.now();
 const [bridge, path, name, ofport, mac, ip, prefix] = process.argv.slice(2);
@@ -73,14 +68,14 @@ if (rows[0]?.rows?.length !== 1) throw new Error("no bridge " + bridgeName);
 db.close();
 `;
 const HOOK_FLOOR_SRC = OVSDB_PART;
-const HOOK_NATIVE_SRC = `${OVSDB_PART}import { applyPortSecurity } from ${JSON.stringify(join(ROOT, "src/port-security/apply.ts"))};
+const HOOK_NATIVE_SRC = `${OVSDB_PART}import { applyPortSecurity } from ${JSON.stringify(join(ROOT, "src/port-flows.ts"))};
 const [bridge, path, name, ofport, mac, ip, prefix] = process.argv.slice(2);
 await applyPortSecurity({ bridge, name, ofport: Number(ofport) }, { mac: { field: "mac", value: mac }, ipv4: [{ field: "ip", value: ip }], ipv6Prefixes: [{ field: "subnet6", value: prefix }] }, { timeoutMs: 5000, mgmtPath: path });
 `;
 
 const OFCTL_SRC = `import { spawn } from "node:child_process";
 import { buildPolicy } from ${JSON.stringify(join(ROOT, "src/port-security/policy.ts"))};
-import { desiredFlows } from ${JSON.stringify(join(ROOT, "src/port-security/apply.ts"))};
+import { desiredFlows } from ${JSON.stringify(join(ROOT, "src/port-flows.ts"))};
 import { portCookie } from ${JSON.stringify(join(ROOT, "src/port-security/flows.ts"))};
 import { flowText } from ${JSON.stringify(join(ROOT, "src/openflow/match.ts"))};
 const [bridge, path, name, ofport, mac, ip, prefix] = process.argv.slice(2);
@@ -104,22 +99,10 @@ const record = (key: string, ms: number) => samples.set(key, [...(samples.get(ke
 const lines: string[] = [];
 const log = (s: string) => process.stderr.write(`bench: ${s}\n`);
 
-async function installAll(ovs: OvsHandle, from: number, to: number): Promise<void> {
-  const client = await OpenFlowClient.connect(BRIDGE, { path: join(ovs.dir, `${BRIDGE}.mgmt`), timeoutMs: 30000 });
-  try {
-    for (let n = from; n <= to; n++) {
-      const ofport = Number((await ovs.vsctl("get", "interface", `p${n}`, "ofport")).trim());
-      await replacePortFlows(client, { bridge: BRIDGE, name: `p${n}`, ofport }, buildPolicy(policyInput(n)), 30000);
-    }
-  } finally {
-    client.close();
-  }
-}
-
 async function checkPort(ovs: OvsHandle, ofport: number, after: string): Promise<void> {
   const client = await OpenFlowClient.connect(BRIDGE, { path: join(ovs.dir, `${BRIDGE}.mgmt`), timeoutMs: 30000 });
   try {
-    const d = await portDrift(client, { bridge: BRIDGE, name: "p1", ofport }, buildPolicy(policyInput(1)), 30000);
+    const d = await portDrift(client, { bridge: BRIDGE, name: "p1", ofport }, buildPolicy(otherPortPolicy(1)), 30000);
     if (driftCount(d) !== 0) throw new Error(`after ${after}: port p1's flows differ from its policy (${driftCount(d)} flows)`);
     const all = await client.dumpFlows(portCookie(ofport), EXACT_MASK, 30000);
     if (all.length !== 29) throw new Error(`after ${after}: ${all.length} flows under ${cookieText(portCookie(ofport))}, expected 29`);
@@ -131,81 +114,104 @@ async function checkPort(ovs: OvsHandle, ofport: number, after: string): Promise
 async function main(): Promise<number> {
   const tmp = mkdtempSync(join(tmpdir(), "ovs-vif-bench-openflow-"));
   let ovs: OvsHandle | undefined;
-  return guarded(
-    "openflow-client bench",
-    async () => {
-      log("compiling the floor and the two contenders with the product's build flags...");
-      for (const [name, src] of [["native", NATIVE_SRC], ["ofctl", OFCTL_SRC], ["hookfloor", HOOK_FLOOR_SRC], ["hooknative", HOOK_NATIVE_SRC]] as const) {
-        writeFileSync(join(tmp, `${name}.ts`), src);
-        compileAsProduct(join(tmp, `${name}.ts`), join(tmp, name));
-      }
-      const floor = buildFloor(tmp);
-      ovs = await startOvs();
-      await ovs.addBridge(BRIDGE);
-      const mgmt = join(ovs.dir, `${BRIDGE}.mgmt`);
-      const input = policyInput(1);
-      const portArgs = (ofport: number) => [BRIDGE, mgmt, "p1", String(ofport), input.mac.value, input.ipv4![0]!.value, input.ipv6Prefixes![0]!.value];
-      const contenders: Contender[] = [
-        { key: "floor", label: "floor: empty program, compiled as the product", file: floor, args: () => [] },
-        { key: "native", label: "(b) native client, compiled: policy + connect + bundle", file: join(tmp, "native"), args: portArgs },
-        { key: "ofctl", label: "(a) compiled program spawning ovs-ofctl --bundle", file: join(tmp, "ofctl"), args: portArgs },
-        { key: "hookfloor", label: "hook-like: OVSDB connect + select, then exit", file: join(tmp, "hookfloor"), args: portArgs },
-        { key: "hooknative", label: "hook-like: OVSDB connect + select, then (b)", file: join(tmp, "hooknative"), args: portArgs },
-      ];
-      let have = 0;
-      const env = { ...process.env, ...ovs.env };
-      for (const size of SIZES) {
-        log(`adding ports: ${have} -> ${size}, each with its port-security flows...`);
-        const t0 = performance.now();
-        await addInternalPorts(ovs.vsctl, BRIDGE, have + 1, size);
-        await installAll(ovs, have + 1, size);
-        have = size;
-        log(`${size} ports in ${((performance.now() - t0) / 1000).toFixed(1)} s; measuring ${WARMUPS} + ${RUNS} rounds...`);
-        const ofport = Number((await ovs.vsctl("get", "interface", "p1", "ofport")).trim());
-        for (let i = 0; i < WARMUPS + RUNS; i++) {
-          for (const c of i % 2 === 0 ? contenders : [...contenders].reverse()) {
-            const r = await timedSpawn(c.file, c.args(ofport), env);
-            if (r.code !== 0) throw new Error(`${c.label}: exit ${r.code}: ${r.stderr.trim()}`);
-            if (i >= WARMUPS) {
-              record(`${c.key}@${size}`, r.ms);
-              if (c.key === "native") {
-                const [before, after] = r.stdout.trim().split(" ").map(Number);
-                record(`prepare@${size}`, before!);
-                record(`after-ofport@${size}`, after!);
-              }
+  return guarded("openflow-client bench", async () => {
+    log("compiling the floor and the two contenders with the product's build flags...");
+    for (const [name, src] of [
+      ["native", NATIVE_SRC],
+      ["ofctl", OFCTL_SRC],
+      ["hookfloor", HOOK_FLOOR_SRC],
+      ["hooknative", HOOK_NATIVE_SRC],
+    ] as const) {
+      writeFileSync(join(tmp, `${name}.ts`), src);
+      compileAsProduct(join(tmp, `${name}.ts`), join(tmp, name));
+    }
+    const floor = buildFloor(tmp);
+    ovs = await startOvs();
+    await ovs.addBridge(BRIDGE);
+    const mgmt = join(ovs.dir, `${BRIDGE}.mgmt`);
+    const input = otherPortPolicy(1);
+    const portArgs = (ofport: number) => [BRIDGE, mgmt, "p1", String(ofport), input.mac.value, input.ipv4![0]!.value, input.ipv6Prefixes![0]!.value];
+    const contenders: Contender[] = [
+      { key: "floor", label: "floor: empty program, compiled as the product", file: floor, args: () => [] },
+      { key: "native", label: "(b) native client, compiled: policy + connect + bundle", file: join(tmp, "native"), args: portArgs },
+      { key: "ofctl", label: "(a) compiled program spawning ovs-ofctl --bundle", file: join(tmp, "ofctl"), args: portArgs },
+      { key: "hookfloor", label: "hook-like: OVSDB connect + select, then exit", file: join(tmp, "hookfloor"), args: portArgs },
+      { key: "hooknative", label: "hook-like: OVSDB connect + select, then (b)", file: join(tmp, "hooknative"), args: portArgs },
+    ];
+    let have = 0;
+    const env = { ...process.env, ...ovs.env };
+    for (const size of SIZES) {
+      log(`adding ports: ${have} -> ${size}, each with its port-security flows...`);
+      const t0 = performance.now();
+      await addInternalPorts(ovs.vsctl, BRIDGE, have + 1, size);
+      await installOtherPortFlows(ovs, BRIDGE, have + 1, size);
+      have = size;
+      log(`${size} ports in ${((performance.now() - t0) / 1000).toFixed(1)} s; measuring ${WARMUPS} + ${RUNS} rounds...`);
+      const ofport = Number((await ovs.vsctl("get", "interface", "p1", "ofport")).trim());
+      for (let i = 0; i < WARMUPS + RUNS; i++) {
+        for (const c of i % 2 === 0 ? contenders : [...contenders].reverse()) {
+          const r = await timedSpawn(c.file, c.args(ofport), env);
+          if (r.code !== 0) throw new Error(`${c.label}: exit ${r.code}: ${r.stderr.trim()}`);
+          if (i >= WARMUPS) {
+            record(`${c.key}@${size}`, r.ms);
+            if (c.key === "native") {
+              const [before, after] = r.stdout.trim().split(" ").map(Number);
+              record(`prepare@${size}`, before!);
+              record(`after-ofport@${size}`, after!);
             }
-            if (c.key !== "floor" && c.key !== "hookfloor") await checkPort(ovs, ofport, `${c.label} at ${size} ports`);
           }
+          if (c.key !== "floor" && c.key !== "hookfloor") await checkPort(ovs, ofport, `${c.label} at ${size} ports`);
         }
       }
-      const rows = SIZES.flatMap((size) => contenders.map((c) => ({ label: `${c.label} [${size} ports]`, xs: samples.get(`${c.key}@${size}`)! })));
-      lines.push("", `one port's 29 port-security flows replaced (delete by cookie + adds, one bundle); ${RUNS} runs each, interleaved; spawn to exit (ms)`, ...statsTable(rows), "");
-      const inside = SIZES.flatMap((size) => [
-        { label: `policy + connect: needs no ofport [${size} ports]`, xs: samples.get(`prepare@${size}`)! },
-        { label: `flows + bundle + commit reply: after the ofport [${size} ports]`, xs: samples.get(`after-ofport@${size}`)! },
-      ]);
-      lines.push(...statsTable(inside, "inside (b), in-process (ms)"), "");
-      const targets: Target[] = [];
-      lines.push("added (median minus the floor's median, ms), and (a) / (b):");
-      for (const size of SIZES) {
-        const m = (k: string) => stats(samples.get(`${k}@${size}`)!).median;
-        const native = m("native") - m("floor");
-        const ofctl = m("ofctl") - m("floor");
-        const inHook = m("hooknative") - m("hookfloor");
-        lines.push(`  ${String(size).padStart(4)} ports:  native ${fmt(native)}   ovs-ofctl ${fmt(ofctl)}   ovs-ofctl / native ${fmt(ofctl / native, 1)}x   native after a hook's OVSDB work ${fmt(inHook)}`);
-        if (size === SIZES[0]) {
-          const after = m("after-ofport");
-          targets.push({ name: `native client adds at most ${BUDGET_MS} ms at ${size} ports, after a hook's OVSDB work`, value: `${fmt(inHook)} ms`, pass: inHook <= BUDGET_MS, gate: true });
-          targets.push({ name: `native client alone (empty program + it) at most ${BUDGET_MS} ms`, value: `${fmt(native)} ms`, pass: native <= BUDGET_MS, gate: false });
-          targets.push({ name: `after the ofport only (policy and connect overlapping the vswitchd wait) at most ${BUDGET_MS} ms`, value: `${fmt(after)} ms`, pass: after <= BUDGET_MS, gate: false });
-        }
+    }
+    const rows = SIZES.flatMap((size) => contenders.map((c) => ({ label: `${c.label} [${size} ports]`, xs: samples.get(`${c.key}@${size}`)! })));
+    lines.push(
+      "",
+      `one port's 29 port-security flows replaced (delete by cookie + adds, one bundle); ${RUNS} runs each, interleaved; spawn to exit (ms)`,
+      ...statsTable(rows),
+      "",
+    );
+    const inside = SIZES.flatMap((size) => [
+      { label: `policy + connect: needs no ofport [${size} ports]`, xs: samples.get(`prepare@${size}`)! },
+      { label: `flows + bundle + commit reply: after the ofport [${size} ports]`, xs: samples.get(`after-ofport@${size}`)! },
+    ]);
+    lines.push(...statsTable(inside, "inside (b), in-process (ms)"), "");
+    const targets: Target[] = [];
+    lines.push("added (median minus the floor's median, ms), and (a) / (b):");
+    for (const size of SIZES) {
+      const m = (k: string) => stats(samples.get(`${k}@${size}`)!).median;
+      const native = m("native") - m("floor");
+      const ofctl = m("ofctl") - m("floor");
+      const inHook = m("hooknative") - m("hookfloor");
+      lines.push(
+        `  ${String(size).padStart(4)} ports:  native ${fmt(native)}   ovs-ofctl ${fmt(ofctl)}   ovs-ofctl / native ${fmt(ofctl / native, 1)}x   native after a hook's OVSDB work ${fmt(inHook)}`,
+      );
+      if (size === SIZES[0]) {
+        const after = m("after-ofport");
+        targets.push({
+          name: `native client adds at most ${BUDGET_MS} ms at ${size} ports, after a hook's OVSDB work`,
+          value: `${fmt(inHook)} ms`,
+          pass: inHook <= BUDGET_MS,
+          gate: true,
+        });
+        targets.push({
+          name: `native client alone (empty program + it) at most ${BUDGET_MS} ms`,
+          value: `${fmt(native)} ms`,
+          pass: native <= BUDGET_MS,
+          gate: false,
+        });
+        targets.push({
+          name: `after the ofport only (policy and connect overlapping the vswitchd wait) at most ${BUDGET_MS} ms`,
+          value: `${fmt(after)} ms`,
+          pass: after <= BUDGET_MS,
+          gate: false,
+        });
       }
-      lines.push("", ...targetLines(targets));
-      console.log(lines.join("\n"));
-      return targets.every((t) => t.pass || !t.gate) ? 0 : 1;
-    },
-    [() => ovs?.stop(), () => removeTemp(tmp)],
-  );
+    }
+    lines.push("", ...targetLines(targets));
+    console.log(lines.join("\n"));
+    return targets.every((t) => t.pass || !t.gate) ? 0 : 1;
+  }, [() => ovs?.stop(), () => removeTemp(tmp)]);
 }
 
 process.exit(await main());

@@ -4,6 +4,7 @@
 //   node_modules/.bin/bun bench/run.ts          (npm run bench builds dist/ovs-vif first)
 //   OVS_VIF_BINARY=/path/to/ovs-vif             binary under test (default dist/ovs-vif)
 //   OVS_VIF_BENCH_RUNS=20                        timed runs per contender and port count (>= 15)
+//   OVS_VIF_BENCH_OTHER_BINARY=/path/to/ovs-vif  another build as one more contender (e.g. before a change)
 //
 // The stock script is Debian's xen-utils-common, fetched at run time with
 // `apt-get download` into a temp dir and unpacked with `dpkg -x`; it is never
@@ -23,6 +24,10 @@
 // The runtime floor, an empty program compiled exactly as the product, is
 // timed in the same run: "above floor" is what ovs-vif's own code costs.
 //
+// Port security: the bridge's other ports each carry their own flows
+// (bench/lib/port-security.ts), as on a node where it is on; one contender
+// plugs the vif with port security on (its `ip` key), the others with it off.
+//
 // The contenders are in bench/xen/contenders.ts, their runs and checks in
 // bench/xen/measure.ts, the report in bench/xen/report.ts. It prints a table
 // (median / min / max / p90 in ms), the ratios and the targets, and exits 0
@@ -35,6 +40,7 @@ import { addInternalPorts, productionOvsLogLevels } from "./lib/bridge.ts";
 import { COLD_RUNS } from "./lib/cold.ts";
 import { enterPrivateNamespaces, removeTemp } from "./lib/namespaces.ts";
 import { buildFloor, compileAsProduct } from "./lib/product-build.ts";
+import { allOwnFlowCount, BridgeMark, installOtherPortFlows } from "./lib/port-security.ts";
 import { productionSyslog, type ProductionSyslog } from "./lib/production-syslog.ts";
 import { floorAndVersion } from "./lib/runtime-floor.ts";
 import { Samples } from "./lib/samples.ts";
@@ -121,13 +127,20 @@ async function main(): Promise<number> {
     xs = await startXenstored(xsDir);
     await ovs.addBridge("sw1");
     const vif = await makeXenVif(ovs, xs, VIF_DOMID, { bridge: VIF_BRIDGE_KEY });
-    const rig: XenRig = { ovs, xs, vif, logFile: xenLog, samples, spawns, problems };
+    const rig: XenRig = { ovs, xs, vif, logFile: xenLog, samples, spawns, problems, mark: new BridgeMark(ovs, "sw1") };
 
     const binDir = join(tmp, "bin");
     mkdirSync(binDir);
     const hook = join(binDir, "vif-openvswitch");
     symlinkSync(binary, hook);
-    const contenders = xenContenders({ stock, hook, leastHook, logDir, tmp });
+    const other = process.env.OVS_VIF_BENCH_OTHER_BINARY;
+    const otherHook = other ? join(binDir, "other", "vif-openvswitch") : undefined;
+    if (other && otherHook) {
+      mkdirSync(join(binDir, "other"));
+      symlinkSync(resolve(other), otherHook);
+      notes.push(`other binary: ${resolve(other)}`);
+    }
+    const contenders = xenContenders({ stock, hook, otherHook, leastHook, logDir, tmp });
 
     const penv = { ...process.env, ...ovs.env };
     // Context: what merely launching a process costs here.
@@ -141,6 +154,7 @@ async function main(): Promise<number> {
     labels.set("true", "spawn /bin/true (baseline)");
 
     let live = contenders;
+    let ownFlows = 0;
     for (const n of [SMALL, LARGE]) {
       const have = await portCount(ovs);
       log(`adding ports: ${have} -> ${n}...`);
@@ -148,9 +162,12 @@ async function main(): Promise<number> {
       await addInternalPorts(ovs.vsctl, "sw1", have + 1, n);
       const count = await portCount(ovs);
       if (count !== n) throw new Error(`sw1 has ${count} ports, expected ${n}`);
-      log(`sw1 has ${count} other ports (added in ${((performance.now() - t0) / 1000).toFixed(1)} s); measuring...`);
+      ownFlows += await installOtherPortFlows(ovs, "sw1", have + 1, n);
+      log(`sw1 has ${count} other ports, ${ownFlows} port-security flows (added in ${((performance.now() - t0) / 1000).toFixed(1)} s); measuring...`);
       for (const c of contenders) labels.set(`${c.key}@${n}`, `${c.label} [${n} ports]`);
       live = await measurePhase(rig, n, live);
+      const left = await allOwnFlowCount(ovs, "sw1");
+      if (left !== ownFlows) throw new Error(`after the runs at ${n} ports sw1 has ${left} port-security flows, expected the other ports' ${ownFlows}`);
       labels.set(`vsctl@${n}`, `ovs-vsctl --no-wait list-ports sw1 [${n} ports]`);
       await contextRuns(samples, `vsctl@${n}`, CONTEXT_RUNS, 2, ...inNamespace(ovs, "ovs-vsctl", ["--no-wait", "list-ports", "sw1"]), penv, (r) => {
         if (r.stdout.trim().split("\n").length !== n) throw new Error(`list-ports: expected ${n} lines`);

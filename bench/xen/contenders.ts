@@ -1,11 +1,13 @@
 // bench/run.ts's contenders: the stock vif-openvswitch, ovs-vif as it (waited,
-// --no-wait, at error level) and the least Bun hook, each run as Xen runs a
-// hotplug script for the VM's vif.
+// with port security on, --no-wait, at error level), another ovs-vif binary
+// (OVS_VIF_BENCH_OTHER_BINARY, e.g. a build before a change) and the least Bun
+// hook, each run as Xen runs a hotplug script for the VM's vif.
 import { join } from "node:path";
 import type { OvsHandle } from "../../test/harness/ovs.ts";
 import type { XenVif } from "../../test/harness/xen-domain.ts";
 import type { XenstoredHandle } from "../../test/harness/xenstore.ts";
 import type { XenStock } from "../lib/xen-stock.ts";
+import { VIF_IP } from "./settings.ts";
 
 export interface Contender {
   key: string;
@@ -21,10 +23,20 @@ export interface Contender {
   syslogPerRun?: number;
   /** Its syslog tag, where it is not ovs-vif's. */
   syslogTag?: string;
+  /** The vif's backend `ip` key (xl ip=) for its runs: port security on. Absent: no key, off. */
+  ip?: string;
 }
 
 /** The contenders in their order; the least hook needs /var/log/xen (LOGDIR, the private mount namespace), as the stock script does. */
-export function xenContenders(o: { stock: XenStock | undefined; hook: string; leastHook: string; logDir: string | undefined; tmp: string }): Contender[] {
+export function xenContenders(o: {
+  stock: XenStock | undefined;
+  hook: string;
+  /** OVS_VIF_BENCH_OTHER_BINARY linked as vif-openvswitch, if given. */
+  otherHook: string | undefined;
+  leastHook: string;
+  logDir: string | undefined;
+  tmp: string;
+}): Contender[] {
   const xenArgs = ["online", "type_if=vif"];
   // ovs-vif runs with its production defaults (log to /var/log/xen/xen-hotplug.log,
   // syslog to /dev/log); without the mount namespace its log goes to tmp.
@@ -42,6 +54,30 @@ export function xenContenders(o: { stock: XenStock | undefined; hook: string; le
     });
   contenders.push(
     { key: "ovsvif", label: "ovs-vif (as vif-openvswitch) online", file: o.hook, args: xenArgs, env: vifEnv, ovsVif: true, waits: true, syslogPerRun: 1 },
+    {
+      key: "pson",
+      label: "ovs-vif online, port security on (ip key)",
+      file: o.hook,
+      args: xenArgs,
+      env: vifEnv,
+      ovsVif: true,
+      waits: true,
+      syslogPerRun: 1,
+      ip: VIF_IP,
+    },
+  );
+  if (o.otherHook)
+    contenders.push({
+      key: "other",
+      label: "other binary (OVS_VIF_BENCH_OTHER_BINARY) online",
+      file: o.otherHook,
+      args: xenArgs,
+      env: vifEnv,
+      ovsVif: true,
+      waits: true,
+      syslogPerRun: 1,
+    });
+  contenders.push(
     {
       key: "nowait",
       label: "ovs-vif online --no-wait",

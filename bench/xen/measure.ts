@@ -1,11 +1,13 @@
-// bench/run.ts's measurement: every run verified, then reset; warm-ups, timed
-// rounds, cold runs, peak RSS, and the context (what launching a process costs).
+// bench/run.ts's measurement: every run verified (port security's flows
+// included), then reset; warm-ups, timed rounds, cold runs, peak RSS, and the
+// context (what launching a process costs).
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { OvsHandle } from "../../test/harness/ovs.ts";
 import type { XenVif } from "../../test/harness/xen-domain.ts";
 import type { XenstoredHandle } from "../../test/harness/xenstore.ts";
 import { COLD_RUNS, dropPageCache, startWatcher } from "../lib/cold.ts";
+import { type BridgeMark, expectedFlows, portFlowCount, removeOfportFlows } from "../lib/port-security.ts";
 import type { Samples } from "../lib/samples.ts";
 import type { SpawnRecord } from "../lib/syslog-count.ts";
 import { timedSpawn, type Run } from "../lib/timed-spawn.ts";
@@ -22,9 +24,18 @@ export interface XenRig {
   samples: Samples;
   spawns: SpawnRecord[];
   problems: string[];
+  /** sw1's port-security mark, set for the contenders with port security on. */
+  mark: BridgeMark;
+}
+
+/** Untimed, before a run: the vif's ip key and the bridge's mark as the contender's node has them (the reset removed the key). */
+async function prepare(rig: XenRig, c: Contender): Promise<void> {
+  await rig.mark.set(c.ip !== undefined);
+  if (c.ip !== undefined) await rig.xs.write(`${rig.vif.backend}/ip`, c.ip);
 }
 
 async function runIn(rig: XenRig, c: Contender): Promise<Run> {
+  await prepare(rig, c);
   const run = await timedSpawn(...inNamespace(rig.ovs, c.file, c.args), contenderEnv(rig.ovs, rig.xs, rig.vif, c.env));
   rig.spawns.push({ key: c.key, start: run.start });
   return run;
@@ -71,12 +82,20 @@ async function verify(rig: XenRig, c: Contender, run: Run): Promise<void> {
   if (c.waits && !(Number(ofport) > 0)) fail(`ofport=${ofport} after a waited attach`);
   const status = await xs.read(`${backend}/hotplug-status`);
   if (status !== "connected") fail(`hotplug-status=${status}`);
+  // Port security: the port's flows are all in (on), or it has none (off).
+  if (Number(ofport) > 0) {
+    const want = c.ip !== undefined ? expectedFlows({ mac: { field: "mac", value: expectedMac }, ipv4: [{ field: "ip", value: c.ip }] }) : 0;
+    const have = await portFlowCount(ovs, "sw1", Number(ofport));
+    if (have !== want) fail(`${have} port-security flows under ofport ${ofport}'s cookie, expected ${want}`);
+  }
 }
 
-/** Untimed reset, the same for every contender: what `offline` does. */
+/** Untimed reset, the same for every contender: what `offline` does (the port's flows go with it). */
 async function reset(rig: XenRig): Promise<void> {
   const { device: dev, backend } = rig.vif;
-  await rig.ovs.vsctl("--if-exists", "del-port", dev);
+  const ofport = Number((await rig.ovs.vsctl("--if-exists", "get", "interface", dev, "ofport", "--", "--if-exists", "del-port", dev)).trim());
+  if (ofport > 0) await removeOfportFlows(rig.ovs, "sw1", ofport);
+  await rig.xs.rm(`${backend}/ip`).catch(() => undefined);
   await rig.xs.rm(`${backend}/hotplug-status`).catch(() => undefined);
   await rig.xs.rm(`${backend}/hotplug-error`).catch(() => undefined);
   const r = await rig.ovs.inNs("ip", ["link", "set", "dev", dev, "down"]);
@@ -142,6 +161,7 @@ export async function watchedColdPhase(rig: XenRig, n: number, ours: Contender, 
 export async function peakRss(rig: XenRig, c: Contender, tmp: string): Promise<number | undefined> {
   if (!existsSync("/usr/bin/time")) return undefined;
   const out = join(tmp, `rss-${c.key}.txt`);
+  await prepare(rig, c);
   const run = await timedSpawn(
     ...inNamespace(rig.ovs, "/usr/bin/time", ["-f", "%M", "-o", out, c.file, ...c.args]),
     contenderEnv(rig.ovs, rig.xs, rig.vif, c.env),

@@ -9,7 +9,7 @@ import { countSyslog, syslogTag, type SpawnRecord } from "../lib/syslog-count.ts
 import type { SyslogLine } from "../lib/syslog-receiver.ts";
 import type { XenStock } from "../lib/xen-stock.ts";
 import type { Contender } from "./contenders.ts";
-import { LARGE, RUNS, SMALL, TARGET_XEN, VIF_BRIDGE_KEY, VIF_DEVICE, WARMUPS } from "./settings.ts";
+import { LARGE, RUNS, SMALL, TARGET_PORT_SECURITY_MS, TARGET_XEN, VIF_BRIDGE_KEY, VIF_DEVICE, WARMUPS } from "./settings.ts";
 
 export type SyslogCounts = ReturnType<typeof countSyslog>;
 
@@ -85,11 +85,26 @@ export function printReport(r: XenReport): boolean {
     `  ovs-vif / least Bun hook    at ${SMALL} ports: ${fmt(ratio(`ovsvif@${SMALL}`, `least@${SMALL}`), 3)}   at ${LARGE} ports: ${fmt(ratio(`ovsvif@${LARGE}`, `least@${LARGE}`), 3)}`,
   );
   lines.push(`  ovs-vif ${LARGE} / ${SMALL} ports     waited: ${fmt(scaleWait, 3)}   --no-wait: ${fmt(scaleNoWait, 3)}`);
+  const diff = (a: string, b: string) => {
+    const ma = samples.median(a);
+    const mb = samples.median(b);
+    return ma === undefined || mb === undefined ? undefined : ma - mb;
+  };
+  const psAdded = diff(`pson@${SMALL}`, `ovsvif@${SMALL}`);
+  lines.push(
+    `  port security on / stock    at ${SMALL} ports: ${fmt(ratio(`pson@${SMALL}`, `stock@${SMALL}`), 3)}   at ${LARGE} ports: ${fmt(ratio(`pson@${LARGE}`, `stock@${LARGE}`), 3)}`,
+    `  port security on - off      at ${SMALL} ports: ${fmt(psAdded)} ms   at ${LARGE} ports: ${fmt(diff(`pson@${LARGE}`, `ovsvif@${LARGE}`))} ms   (medians; on / off: ${fmt(ratio(`pson@${SMALL}`, `ovsvif@${SMALL}`), 3)}, ${fmt(ratio(`pson@${LARGE}`, `ovsvif@${LARGE}`), 3)})`,
+  );
+  if (samples.get(`other@${SMALL}`))
+    lines.push(
+      `  other binary / stock        at ${SMALL} ports: ${fmt(ratio(`other@${SMALL}`, `stock@${SMALL}`), 3)}   at ${LARGE} ports: ${fmt(ratio(`other@${LARGE}`, `stock@${LARGE}`), 3)}`,
+      `  ovs-vif / other binary      at ${SMALL} ports: ${fmt(ratio(`ovsvif@${SMALL}`, `other@${SMALL}`), 3)}   at ${LARGE} ports: ${fmt(ratio(`ovsvif@${LARGE}`, `other@${LARGE}`), 3)}   (ovs-vif - other: ${fmt(diff(`ovsvif@${SMALL}`, `other@${SMALL}`))} ms, ${fmt(diff(`ovsvif@${LARGE}`, `other@${LARGE}`))} ms)`,
+    );
   lines.push(
     `  stock ${LARGE} / ${SMALL} ports: ${fmt(ratio(`stock@${LARGE}`, `stock@${SMALL}`), 3)}   ovs-vsctl list-ports ${LARGE} / ${SMALL}: ${fmt(ratio(`vsctl@${LARGE}`, `vsctl@${SMALL}`), 3)}`,
   );
   lines.push("");
-  const ours = samples.keys().filter((k) => /^(ovsvif|nowait|logerr|least)@/.test(k));
+  const ours = samples.keys().filter((k) => /^(ovsvif|pson|other|nowait|logerr|least)@/.test(k));
   lines.push(...aboveFloorLines([...ours.map(row), { label: "ovs-vif --version", xs: fv.version }], fv.floor));
   if (r.rss.size > 0) {
     lines.push("");
@@ -109,6 +124,12 @@ export function printReport(r: XenReport): boolean {
       name: `Xen online at ${SMALL} ports <= ${TARGET_XEN}x stock (waited)`,
       value: r10 === undefined ? "stock not measured" : `${r10.toFixed(3)}x`,
       pass: r10 !== undefined && r10 <= TARGET_XEN,
+      gate: true,
+    },
+    {
+      name: `port security adds at most ${TARGET_PORT_SECURITY_MS} ms at ${SMALL} ports`,
+      value: `${fmt(psAdded)} ms`,
+      pass: psAdded !== undefined && psAdded <= TARGET_PORT_SECURITY_MS,
       gate: true,
     },
     versionTarget(fv.version, fv.floor),

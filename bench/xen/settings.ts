@@ -14,3 +14,7 @@ export const TARGET_XEN = 0.2;
 export const VIF_DOMID = 7;
 export const VIF_DEVICE = `vif${VIF_DOMID}.0`;
 export const VIF_BRIDGE_KEY = "sw1.3:10:20";
+/** Its backend's `ip` key for the port-security contender (xl ip=). */
+export const VIF_IP = "198.51.100.7";
+/** Port security adds at most this much at SMALL ports (ms, difference of medians). */
+export const TARGET_PORT_SECURITY_MS = 2;
