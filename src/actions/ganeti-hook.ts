@@ -8,6 +8,7 @@ import { localNodeName } from "../ganeti/node.ts";
 import { ganetiPorts, reconcileGanetiPorts } from "../ganeti/reconcile.ts";
 import { collectStalePorts } from "../stale.ts";
 import { reportOutcomes, type Outcome } from "../outcome.ts";
+import { loadOvnConfig } from "../ovn/config.ts";
 import type { OvsdbClient } from "../ovsdb/client.ts";
 import { ID } from "../ovsdb/keys.ts";
 
@@ -77,7 +78,7 @@ async function reconcileInstance(hook: InstanceHookContext, db: OvsdbClient, ctx
   const results = await reconcileGanetiPorts(db, ctx, mine, [hook.instance], (_inst, nic) => hook.instance.networks.get(nic.index));
   const ovn = await import("../ovn/lifecycle.ts");
   results.push(...(await ovn.promotePorts(mine, ctx, db)).map(line));
-  const config = ovn.nodeOvn();
+  const config = loadOvnConfig();
   if (config && hook.path === "instance-modify") {
     const onOvn = hook.instance.nics.filter((n) => n.mode === "openvswitch" && n.link === config.bridge).map((n) => n.uuid);
     results.push(...(await ovn.dropLsps(hook.instance.name, onOvn, ctx)).map(line));

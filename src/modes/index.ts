@@ -4,7 +4,7 @@ import type { RunContext } from "../context.ts";
 import type { Fields } from "../log.ts";
 import { deviceExists, runSteps } from "../netdev.ts";
 import { connectOvsdb } from "../context.ts";
-import { loadOvnConfig, type OvnConfig } from "../ovn/config.ts";
+import { loadOvnConfig } from "../ovn/config.ts";
 import { ovnPortOf } from "../ovn/ganeti.ts";
 import { plug, qosFields, unplug, type PlugRequest, type PlugResult } from "../plug.ts";
 import type { QosLevel } from "../qos.ts";
@@ -20,11 +20,6 @@ const routedMode = () => import("./routed.ts");
 
 /** The rename a non-OVS mode starts with (Xen vifname). */
 const renamed = (o: NicUpOptions, device: string) => (o.currentDevice !== undefined && o.currentDevice !== device ? { renameFrom: o.currentDevice } : {});
-
-/** The node's OVN settings (none without the file, OVN_NB_DB or OVS_VIF_OVN). */
-function nodeOvnConfig(): OvnConfig | undefined {
-  return loadOvnConfig();
-}
 
 const stepOptions = (ctx: RunContext) => ({ timeoutMs: ctx.deadline.left(), ...(ctx.dryRun ? { dryRun: ctx.dryRun } : {}) });
 
@@ -47,7 +42,7 @@ export async function ganetiNicUp(nic: ScriptNic, ctx: RunContext, o: NicUpOptio
   const fields: Fields = { mode: nic.mode, device, link: nic.link };
   switch (nic.mode) {
     case "openvswitch": {
-      const ovn = nodeOvnConfig();
+      const ovn = loadOvnConfig();
       const ovnPort = ovnPortOf(nic, ovn);
       // An OVN NIC's VLAN is its logical switch: the port itself is untagged.
       const desired = ganetiDesiredPort(ovnPort ? { ...nic, vlan: "" } : nic, device, o.tail ? o.tail(nic.link!) : []);
@@ -141,7 +136,7 @@ export async function ganetiNicDown(t: NicDownTarget, ctx: RunContext, o: NicDow
     return fields;
   }
   if (t.mode === "openvswitch") {
-    const ovn = nodeOvnConfig();
+    const ovn = loadOvnConfig();
     if (ovn && t.link === ovn.bridge && t.uuid !== undefined) {
       const { ovnUnplug } = await import("../ovn/plug.ts");
       const res = await ovnUnplug(t.device, t.uuid, ovn, ctx);

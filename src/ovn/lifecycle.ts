@@ -14,10 +14,6 @@ import { connectNb, deleteLsps } from "./nb.ts";
 import { ovnPromote, ovnRelease } from "./plug.ts";
 import { ID } from "../ovsdb/keys.ts";
 
-export function nodeOvn(): OvnConfig | undefined {
-  return loadOvnConfig();
-}
-
 /** The logical port of an OVS port on the integration bridge, if it is one. */
 export function lspOf(p: Pick<ManagedPort, "bridge" | "ifaceIds">, config: OvnConfig): string | undefined {
   return p.bridge === config.bridge ? p.ifaceIds[ID.ifaceId] : undefined;
@@ -38,7 +34,7 @@ async function each(what: string, names: string[], ctx: RunContext, fn: (name: s
 
 /** Ports just removed from this node: this chassis leaves their logical ports. */
 export async function releasePorts(ports: ManagedPort[], ctx: RunContext, db: OvsdbClient): Promise<string[]> {
-  const config = nodeOvn();
+  const config = loadOvnConfig();
   if (!config) return [];
   const lsps = ports.map((p) => lspOf(p, config)).filter((n): n is string => n !== undefined);
   return each("release", lsps, ctx, (n) => ovnRelease(n, config, ctx, db));
@@ -46,7 +42,7 @@ export async function releasePorts(ports: ManagedPort[], ctx: RunContext, db: Ov
 
 /** The instance runs here now: these logical ports are requested on this chassis alone. */
 export async function promotePorts(ports: ManagedPort[], ctx: RunContext, db: OvsdbClient): Promise<string[]> {
-  const config = nodeOvn();
+  const config = loadOvnConfig();
   if (!config) return [];
   const lsps = ports.map((p) => lspOf(p, config)).filter((n): n is string => n !== undefined);
   return each("promote", lsps, ctx, (n) => ovnPromote(n, config, ctx, db));
@@ -55,7 +51,7 @@ export async function promotePorts(ports: ManagedPort[], ctx: RunContext, db: Ov
 /** The instance's logical ports (ovs-vif made, external_ids ganeti-instance)
  * other than `keep`: those of NICs that left OVN, or all when it is removed. */
 export async function dropLsps(instance: string, keep: string[], ctx: RunContext): Promise<string[]> {
-  const config = nodeOvn();
+  const config = loadOvnConfig();
   if (!config) return [];
   const nb = await connectNb(config.nb, Math.min(ctx.deadline.left(), 5000));
   try {

@@ -15,7 +15,7 @@ import { parseGanetiObjectName } from "../names.ts";
 import type { Json } from "../ovsdb/json.ts";
 import { checkResults } from "../ovsdb/transact.ts";
 import { uuidOf } from "../ovsdb/values.ts";
-import type { OvnConfig } from "./config.ts";
+import { loadOvnConfig, type OvnConfig } from "./config.ts";
 import { switchTag } from "./ganeti.ts";
 import { connectNb } from "./nb.ts";
 
@@ -82,8 +82,7 @@ export async function renameNetworkSwitch(r: NetworkRename, config: OvnConfig, c
  * cluster's), and only where OVN is set up. Exit code. */
 export async function networkRenameHook(env: NodeJS.ProcessEnv, ctx: RunContext, node?: string): Promise<number> {
   const r = networkRenameFromEnv(env)!;
-  const { nodeOvn } = await import("./lifecycle.ts");
-  const config = nodeOvn();
+  const config = loadOvnConfig();
   if (!config) {
     ctx.log.debug("network-rename: no OVN settings on this node: nothing to do", { old: r.oldName, new: r.newName });
     return 0;

@@ -271,10 +271,10 @@ function fileChecks(e: Env, view: GanetiView, master: boolean, taken?: { spec?: 
 
 /** OVN: NB reachable, this node a chassis, and a VM's MTU that fits Geneve (58 bytes) on the underlay. */
 async function ovnChecks(ctx: RunContext): Promise<Check[]> {
-  const { nodeOvn } = await import("../ovn/lifecycle.ts");
+  const { loadOvnConfig } = await import("../ovn/config.ts");
   let config;
   try {
-    config = nodeOvn();
+    config = loadOvnConfig();
   } catch (err) {
     return [{ check: "ovn settings", result: "fail", detail: (err as Error).message, hint: "fix the file (or OVN_NB_DB)" }];
   }

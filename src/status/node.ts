@@ -94,8 +94,8 @@ export async function nodeStatus(ctx: RunContext, o: { from?: string; instance?:
   const ganeti = await ganetiView(o.from, node);
   const xs = existsSync(process.env.XENSTORED_PATH ?? "/var/run/xenstored/socket") ? await openXenStore({ timeoutMs: 2000 }).catch(() => undefined) : undefined;
   try {
-    const { nodeOvn } = await import("../ovn/lifecycle.ts");
-    const ovn = nodeOvn();
+    const { loadOvnConfig } = await import("../ovn/config.ts");
+    const ovn = loadOvnConfig();
     const { ports, orphans } = await withOvsdb(ctx, async (db) => {
       const got = await collectPorts(db, ctx, { ganeti, ...(xs ? { xs } : {}), ...(o.instance !== undefined ? { instance: o.instance } : {}) });
       const { addPortSecurityFacts } = await import("./port-security.ts");
