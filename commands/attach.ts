@@ -75,13 +75,21 @@ function desiredOf(args: ParsedArgs): DesiredPort {
     vlan: parseVlanOption("--vlan", args.string("vlan")),
     interfaceIds: ids,
     owner: parseOwner("--owner", args.string("owner") ?? "cli"),
-    qos: [explicitLevel(args.string("rate"), args.string("burst"), { rate: args.string("rx-rate"), burst: args.string("rx-burst") }), nodeDefaultsLevel(bridge)],
+    qos: [
+      explicitLevel(args.string("rate"), args.string("burst"), { rate: args.string("rx-rate"), burst: args.string("rx-burst") }),
+      nodeDefaultsLevel(bridge),
+    ],
   };
   const mtu = args.string("mtu");
   if (mtu !== undefined) desired.mtu = parseMtu("--mtu", mtu);
   const mac = args.string("mac");
   const portSecurity = args.string("port-security");
-  const explicit = explicitPortSecurity({ ...(portSecurity !== undefined ? { portSecurity } : {}), allowAddresses: args.list("allow-address"), allowDhcpServer: args.flag("allow-dhcp-server"), allowRouterAdv: args.flag("allow-router-adv") });
+  const explicit = explicitPortSecurity({
+    ...(portSecurity !== undefined ? { portSecurity } : {}),
+    allowAddresses: args.list("allow-address"),
+    allowDhcpServer: args.flag("allow-dhcp-server"),
+    allowRouterAdv: args.flag("allow-router-adv"),
+  });
   desired.portSecurity = {
     levels: [explicit, nodePortSecurityLevel(bridge)],
     macField: "--mac",
@@ -99,8 +107,10 @@ function ovnOf(args: ParsedArgs, device: string): OvnAttach | undefined {
     for (const o of ["lsp", "ovn-nb"]) if (args.has(o)) throw new UsageError(`--${o}`, args.string(o)!, "only with --ovn-switch");
     return undefined;
   }
-  for (const o of ["vlan", "port-security", "allow-address"]) if (args.has(o)) throw new UsageError(`--${o}`, args.list(o)[0]!, "not with --ovn-switch (the logical switch is the network, and guards the port)");
-  for (const o of ["allow-dhcp-server", "allow-router-adv"]) if (args.has(o)) throw new UsageError(`--${o}`, "", "not with --ovn-switch (the logical switch guards the port)");
+  for (const o of ["vlan", "port-security", "allow-address"])
+    if (args.has(o)) throw new UsageError(`--${o}`, args.list(o)[0]!, "not with --ovn-switch (the logical switch is the network, and guards the port)");
+  for (const o of ["allow-dhcp-server", "allow-router-adv"])
+    if (args.has(o)) throw new UsageError(`--${o}`, "", "not with --ovn-switch (the logical switch guards the port)");
   const nb = args.string("ovn-nb");
   return {
     ls,
@@ -132,7 +142,27 @@ async function detach({ args, ctx }: Invocation): Promise<number> {
 export const attachCommand: EntryPoint = {
   tag: "ovs-vif",
   help: ATTACH_HELP,
-  options: { bridge: "string", iface: "string", vlan: "string", rate: "string", burst: "string", "rx-rate": "string", "rx-burst": "string", mtu: "string", "external-id": "list", owner: "string", "ovn-switch": "string", lsp: "string", mac: "string", ip: "list", "ovn-nb": "string", "port-security": "string", "allow-address": "list", "allow-dhcp-server": "flag", "allow-router-adv": "flag" },
+  options: {
+    bridge: "string",
+    iface: "string",
+    vlan: "string",
+    rate: "string",
+    burst: "string",
+    "rx-rate": "string",
+    "rx-burst": "string",
+    mtu: "string",
+    "external-id": "list",
+    owner: "string",
+    "ovn-switch": "string",
+    lsp: "string",
+    mac: "string",
+    ip: "list",
+    "ovn-nb": "string",
+    "port-security": "string",
+    "allow-address": "list",
+    "allow-dhcp-server": "flag",
+    "allow-router-adv": "flag",
+  },
   run,
 };
 

@@ -83,12 +83,25 @@ async function qos(inv: Invocation): Promise<number> {
   }
   if (action === "show") {
     inv.args.onlyOptions([], "qos show");
-    return showQos(inv.args.positionals.slice(1).map((n) => parseInstanceName("INSTANCE", n)), inv.ctx);
+    return showQos(
+      inv.args.positionals.slice(1).map((n) => parseInstanceName("INSTANCE", n)),
+      inv.ctx,
+    );
   }
   if (action === "set" || action === "unset") return setOrUnset(action, inv);
   throw new UsageError("qos action", action, "expected set, unset or show");
 }
 
-export const qosCommand: EntryPoint = { tag: "ovs-vif", help: HELP, options: { rate: "string", burst: "string", "rx-rate": "string", "rx-burst": "string", node: "string" }, run: qos };
+export const qosCommand: EntryPoint = {
+  tag: "ovs-vif",
+  help: HELP,
+  options: { rate: "string", burst: "string", "rx-rate": "string", "rx-burst": "string", node: "string" },
+  run: qos,
+};
 
-export const reconcileCommand: EntryPoint = { tag: "ovs-vif", help: HELP, options: { instance: "string", export: "string", from: "string", cluster: "flag" }, run: reconcile };
+export const reconcileCommand: EntryPoint = {
+  tag: "ovs-vif",
+  help: HELP,
+  options: { instance: "string", export: "string", from: "string", cluster: "flag" },
+  run: reconcile,
+};

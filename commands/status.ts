@@ -58,7 +58,16 @@ async function status({ args, ctx, env }: Invocation): Promise<number> {
     return showClusterStatus(shown);
   }
   const instance = args.string("instance");
-  return showStatus({ ...shown, node: nodeNameOption(args, env), instance: instance && parseInstanceName("--instance", instance), from: args.string("from"), prometheus: args.string("prometheus") }, ctx);
+  return showStatus(
+    {
+      ...shown,
+      node: nodeNameOption(args, env),
+      instance: instance && parseInstanceName("--instance", instance),
+      from: args.string("from"),
+      prometheus: args.string("prometheus"),
+    },
+    ctx,
+  );
 }
 
 async function doctorCmd({ args, ctx, env, hookLocations }: Invocation): Promise<number> {

@@ -212,7 +212,9 @@ function dropReason(text: string): string {
 async function traces(ovs: OvsHandle, vmPorts: Set<string>, vmOf: Map<string, string>): Promise<void> {
   const odp = await datapathPorts(ovs);
   for (const t of TRACES) {
-    const flow = [`in_port=${t.from}`, "dl_src=00:16:3e:aa:bb:cc", "dl_dst=ff:ff:ff:ff:ff:ff", ...(t.vlan === undefined ? [] : [`dl_vlan=${t.vlan}`])].join(",");
+    const flow = [`in_port=${t.from}`, "dl_src=00:16:3e:aa:bb:cc", "dl_dst=ff:ff:ff:ff:ff:ff", ...(t.vlan === undefined ? [] : [`dl_vlan=${t.vlan}`])].join(
+      ",",
+    );
     const { actions, text } = await ovs.trace(BRIDGE, flow);
     if (!actions) fail(`ofproto/trace ${flow}`, `no "Datapath actions" line in:\n${text}`);
     const verdict = traceVerdict(actions, t.vlan, odp);
@@ -221,7 +223,9 @@ async function traces(ovs: OvsHandle, vmPorts: Set<string>, vmOf: Map<string, st
     const want = describeExpect(t.expect);
     const what = `${t.from} ${(vmOf.get(t.from) ?? "").padEnd(7)} ${t.vlan === undefined ? "untagged" : `VLAN ${t.vlan}`}`;
     const result =
-      verdict.outputs.length === 0 ? `dropped: ${dropReason(text)}` : `-> ${verdict.outputs.map((o) => `${o.port}${o.vlan === undefined ? "" : `[${o.vlan}]`}`).join(" ")}`;
+      verdict.outputs.length === 0
+        ? `dropped: ${dropReason(text)}`
+        : `-> ${verdict.outputs.map((o) => `${o.port}${o.vlan === undefined ? "" : `[${o.vlan}]`}`).join(" ")}`;
     say(`  ${got === want ? "ok  " : "FAIL"} ${what.padEnd(25)} ${result}${t.note ? `   (${t.note})` : ""}`);
     if (got !== want) fail("data plane", `${what}: VM ports reached "${got || "none"}", expected "${want || "none"}" (datapath actions: ${actions})`);
   }
@@ -252,7 +256,21 @@ async function main(): Promise<void> {
       firstLog ??= logLine(r);
     }
     await ovs.addTap(QEMU_TAP.name);
-    const attachArgs = ["attach", "--bridge", BRIDGE, "--iface", QEMU_TAP.name, "--vlan", QEMU_TAP.vlan, "--rate", QEMU_TAP.rate, "--burst", QEMU_TAP.burst, "--external-id", `attached-mac=${QEMU_TAP.mac}`];
+    const attachArgs = [
+      "attach",
+      "--bridge",
+      BRIDGE,
+      "--iface",
+      QEMU_TAP.name,
+      "--vlan",
+      QEMU_TAP.vlan,
+      "--rate",
+      QEMU_TAP.rate,
+      "--burst",
+      QEMU_TAP.burst,
+      "--external-id",
+      `attached-mac=${QEMU_TAP.mac}`,
+    ];
     expectOk(`ovs-vif ${attachArgs.join(" ")}`, await runBinary(ovs, attachArgs));
     say(`  ${"(qemu)".padEnd(8)} ${QEMU_TAP.name.padEnd(8)} ovs-vif ${attachArgs.slice(0, 11).join(" ")}  exit 0`);
     say(`  log line (stderr, syslog, xen-hotplug.log): ${firstLog ?? ""}`);

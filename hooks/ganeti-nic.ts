@@ -46,7 +46,13 @@ async function runNic({ args, ctx, env }: Invocation, how: NicInvocation): Promi
     return 0;
   }
   const fields = await ganetiNic(req, ctx);
-  ctx.log.info(`${req.action} ok`, { instance: req.nic.instance || undefined, nic: req.nic.index, ...fields, migration: env.MIGRATION_PHASE || undefined, ms: Date.now() - started });
+  ctx.log.info(`${req.action} ok`, {
+    instance: req.nic.instance || undefined,
+    nic: req.nic.index,
+    ...fields,
+    migration: env.MIGRATION_PHASE || undefined,
+    ms: Date.now() - started,
+  });
   return 0;
 }
 

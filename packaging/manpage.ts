@@ -24,7 +24,10 @@ function help(binary: string, args: string[]): string {
   // A clean environment: no GANETI_HOOKS_PATH or OVS_VIF_* of the caller, but
   // the binary ovs-vif-setup asks for the hook locations (the one being packaged).
   const setupBinary = process.env.OVS_VIF_SETUP_BINARY;
-  return execFileSync(binary, args, { encoding: "utf8", env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", LC_ALL: "C.UTF-8", ...(setupBinary ? { OVS_VIF_SETUP_BINARY: setupBinary } : {}) } });
+  return execFileSync(binary, args, {
+    encoding: "utf8",
+    env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", LC_ALL: "C.UTF-8", ...(setupBinary ? { OVS_VIF_SETUP_BINARY: setupBinary } : {}) },
+  });
 }
 
 /** The commands `ovs-vif --help` lists, with their one-line summaries (the
@@ -63,7 +66,6 @@ function splitCommon(text: string): { own: string; common?: string } {
 
 // ------------------------------------------------------------------ what no --help says
 
-
 const ENVIRONMENT: [string, string][] = [
   ["OVS_RUNDIR", "Open vSwitch's run directory; the default OVSDB socket is $OVS_RUNDIR/db.sock (default /var/run/openvswitch)."],
   ["OVS_VIF_TIMEOUT", "The default of --timeout in seconds (30), for the hooks, whose arguments the caller fixes."],
@@ -82,7 +84,10 @@ const ENVIRONMENT: [string, string][] = [
   ["OVS_VIF_BRIDGE", "qemu-ifup: the bridge and VLANs of the NIC (see qemu-ifup above)."],
   ["OVS_VIF_RATE, OVS_VIF_BURST, OVS_VIF_RX_RATE, OVS_VIF_RX_BURST", "qemu-ifup: the NIC's limits (see qemu-ifup above)."],
   ["OVS_VIF_MAC, OVS_VIF_IFACE_ID", "qemu-ifup: the guest MAC and the iface-id stored in the Interface's external_ids."],
-  ["OVS_VIF_PORT_SECURITY, OVS_VIF_IP, OVS_VIF_ALLOW_ADDRESS", "qemu-ifup: port security on or off for the NIC, its IP addresses and the extra addresses it may send from (space-separated lists; README.md, Port security)."],
+  [
+    "OVS_VIF_PORT_SECURITY, OVS_VIF_IP, OVS_VIF_ALLOW_ADDRESS",
+    "qemu-ifup: port security on or off for the NIC, its IP addresses and the extra addresses it may send from (space-separated lists; README.md, Port security).",
+  ],
   ["GANETI_HOOKS_PATH", "Set by Ganeti for its hooks: with no command, the binary is the Ganeti hook."],
   ["GANETI_ROOTDIR", "The prefix of the NIC file vif-custom reads (Ganeti's own variable)."],
   ["INTERFACE, MODE, LINK, VLAN, INSTANCE, MAC, TAGS, ...", "Ganeti's NIC environment for kvm-vif-bridge and network/MODE/up|down (see kvm-vif-bridge above)."],
@@ -95,20 +100,35 @@ const ENVIRONMENT: [string, string][] = [
 const FILES: [string, string][] = [
   ["/usr/lib/ovs-vif/ovs-vif", "The binary; every hook location but one is a symbolic link to it."],
   ["/usr/lib/ovs-vif/vif-openvswitch", "A link to it for xl's script= (the name selects the Xen hook)."],
-  ["/usr/lib/ovs-vif/kvm-vif-bridge", "A link to it that /etc/ganeti/kvm-vif-bridge runs: that one is a two-line script, because Ganeti copies its content to every node (gnt-node add, gnt-cluster redist-conf)."],
+  [
+    "/usr/lib/ovs-vif/kvm-vif-bridge",
+    "A link to it that /etc/ganeti/kvm-vif-bridge runs: that one is a two-line script, because Ganeti copies its content to every node (gnt-node add, gnt-cluster redist-conf).",
+  ],
   ["/etc/ovs-vif/switches.json", "The node-group switch spec (ovs-vif switch); the same file on every node (gnt-cluster copyfile)."],
   ["/etc/ovs-vif/defaults.json", "The node's QoS and port-security defaults (absent: none, port security off)."],
   ["/etc/ovs-vif/ovn.json", "The node's OVN settings (absent: no OVN mode)."],
   ["/var/lib/ovs-vif/", "ovs-vif's state: ganeti.json, Ganeti's view, copied here from the master (qos set, reconcile --cluster, status); last-reconcile."],
   ["/var/log/xen/xen-hotplug.log", "The Xen hooks' lines are appended here too."],
-  ["/usr/lib/systemd/system/ovs-vif-gc.service", "Runs ovs-vif gc once at boot, after Open vSwitch and before Xen's and Ganeti's services: the ports of VMs that ran before a crash or reboot go before a new VM can reuse their names."],
-  ["/usr/lib/systemd/system/ovs-vif-watch.service", "Runs ovs-vif watch. Both units are skipped without /run/openvswitch/db.sock; for a remote OVSDB give them --db in a drop-in (systemctl edit)."],
-  ["/usr/lib/systemd/system/ovs-vif-gc.path, ovs-vif-watch.path", "Start the two services once /run/openvswitch/db.sock exists: an Open vSwitch started after boot (or installed after ovs-vif) gets its stale ports collected and its watcher."],
+  [
+    "/usr/lib/systemd/system/ovs-vif-gc.service",
+    "Runs ovs-vif gc once at boot, after Open vSwitch and before Xen's and Ganeti's services: the ports of VMs that ran before a crash or reboot go before a new VM can reuse their names.",
+  ],
+  [
+    "/usr/lib/systemd/system/ovs-vif-watch.service",
+    "Runs ovs-vif watch. Both units are skipped without /run/openvswitch/db.sock; for a remote OVSDB give them --db in a drop-in (systemctl edit).",
+  ],
+  [
+    "/usr/lib/systemd/system/ovs-vif-gc.path, ovs-vif-watch.path",
+    "Start the two services once /run/openvswitch/db.sock exists: an Open vSwitch started after boot (or installed after ovs-vif) gets its stale ports collected and its watcher.",
+  ],
 ];
 
 const EXIT: [string, string][] = [
   ["0", "Done; also the calls that have nothing to do, and detaching an absent port."],
-  ["1", "Failed: one line on standard error naming the field and the value, or the cause. Nothing was changed, or the line says what OVSDB holds (rolled back, or committed)."],
+  [
+    "1",
+    "Failed: one line on standard error naming the field and the value, or the cause. Nothing was changed, or the line says what OVSDB holds (rolled back, or committed).",
+  ],
   ["2", "A command line of the wrong shape: no or an unknown command, an unknown option, an option without its value, a missing or surplus argument."],
 ];
 
@@ -159,9 +179,16 @@ export function ovsVifPage(binary: string, setup: string, version: string, date:
   checkEnvironment(texts);
 
   // The hook roles of the registry, with what ovs-vif-setup --list says (the same list, asked of the binary).
-  const listed = new Set(help(setup, ["--list"]).trim().split("\n").map((l) => l.split(" ")[1]!));
+  const listed = new Set(
+    help(setup, ["--list"])
+      .trim()
+      .split("\n")
+      .map((l) => l.split(" ")[1]!),
+  );
   const hookRoles = ROLES.filter((r) => r.hook);
-  for (const p of listed) if (!hookRoles.some((r) => r.hook!.locations.some((l) => l.path === p))) throw new Error(`ovs-vif-setup --list: ${p} is no role's hook location (src/roles.ts)`);
+  for (const p of listed)
+    if (!hookRoles.some((r) => r.hook!.locations.some((l) => l.path === p)))
+      throw new Error(`ovs-vif-setup --list: ${p} is no role's hook location (src/roles.ts)`);
 
   const usage = parseHelp(main)[0];
   const out = [
@@ -188,7 +215,14 @@ export function ovsVifPage(binary: string, setup: string, version: string, date:
     ".SH HOOK NAMES",
     ...hookRoles.flatMap((r) => {
       const paths = [...(r.hook!.packageLinks ?? []), ...r.hook!.locations.map((l) => l.path)];
-      return [".TP", [...new Set([...(r.names ?? []), ...paths.map((p) => basename(p))])].map(bold).join(", "), ".nf", ...paths.map(roffText), ".fi", roffText(r.hook!.description)];
+      return [
+        ".TP",
+        [...new Set([...(r.names ?? []), ...paths.map((p) => basename(p))])].map(bold).join(", "),
+        ".nf",
+        ...paths.map(roffText),
+        ".fi",
+        roffText(r.hook!.description),
+      ];
     }),
     ".SH ENVIRONMENT",
     ...defList(ENVIRONMENT),
@@ -217,7 +251,10 @@ export function setupPage(setup: string, version: string, date: string): string 
   const description = rest.filter((b) => b.kind === "para");
   const options = rest.filter((b) => b.kind === "list");
   const hooks = new Map<string, string[]>();
-  for (const [integration, path] of help(setup, ["--list"]).trim().split("\n").map((l) => l.split(" ") as [string, string])) {
+  for (const [integration, path] of help(setup, ["--list"])
+    .trim()
+    .split("\n")
+    .map((l) => l.split(" ") as [string, string])) {
     hooks.set(integration, [...(hooks.get(integration) ?? []), path]);
   }
   const out = [
@@ -258,7 +295,7 @@ export function setupPage(setup: string, version: string, date: string): string 
     ".RS 4",
     ".EX",
     "ovs\\-vif\\-setup \\-\\-xen",
-    "vif.default.script=\"/usr/lib/ovs\\-vif/vif\\-openvswitch\"",
+    'vif.default.script="/usr/lib/ovs\\-vif/vif\\-openvswitch"',
     ".EE",
     ".RE",
     ".SH EXIT STATUS",

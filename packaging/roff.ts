@@ -105,7 +105,7 @@ export function renderBlocks(blocks: Block[]): string[] {
     } else {
       for (const it of b.items) {
         if (it.term !== undefined) out.push(".TP", bold(it.term), roffText(it.text));
-        else out.push(".IP \"\" 4", roffText(it.text));
+        else out.push('.IP "" 4', roffText(it.text));
       }
     }
   }

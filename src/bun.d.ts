@@ -29,6 +29,12 @@ interface BunSocketHandlers {
   error?(socket: BunSocket, error: Error): void;
   handshake?(socket: BunSocket, success: boolean, authorizationError: (Error & { code?: string }) | null): void;
 }
-declare const Bun: undefined | {
-  connect(options: ({ unix: string } | { hostname: string; port: number; tls?: { key: string; cert: string; ca: string; rejectUnauthorized: boolean } }) & { socket: BunSocketHandlers }): Promise<BunSocket>;
-};
+declare const Bun:
+  | undefined
+  | {
+      connect(
+        options: ({ unix: string } | { hostname: string; port: number; tls?: { key: string; cert: string; ca: string; rejectUnauthorized: boolean } }) & {
+          socket: BunSocketHandlers;
+        },
+      ): Promise<BunSocket>;
+    };

@@ -160,7 +160,10 @@ export function jsonProblem(text: string, maxDepth = JSON_MAX_DEPTH): string | u
   const stop = (message: string): never => {
     throw new JsonStop(message);
   };
-  const fail = (what: string): never => stop(`not valid JSON: ${i >= text.length ? `${what}: the text ends at ${lineCol(text, text.length)}` : `${what}: ${show(text.slice(i, i + 12))} at ${lineCol(text, i)}`}`);
+  const fail = (what: string): never =>
+    stop(
+      `not valid JSON: ${i >= text.length ? `${what}: the text ends at ${lineCol(text, text.length)}` : `${what}: ${show(text.slice(i, i + 12))} at ${lineCol(text, i)}`}`,
+    );
   const string = (): string => {
     const start = ++i;
     let plain = true;
@@ -276,7 +279,12 @@ export function readTextFile(field: string, path: string, optional: boolean, hin
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? "";
     if ((code === "ENOENT" || code === "ENOTDIR") && optional) return undefined;
-    const why = code === "ENOENT" || code === "ENOTDIR" ? `no such file${hint}` : code === "EFBIG" ? `larger than ${maxBytes} bytes` : (READ_FAILURE[code] ?? `cannot be read${code ? ` (${code})` : ""}`);
+    const why =
+      code === "ENOENT" || code === "ENOTDIR"
+        ? `no such file${hint}`
+        : code === "EFBIG"
+          ? `larger than ${maxBytes} bytes`
+          : (READ_FAILURE[code] ?? `cannot be read${code ? ` (${code})` : ""}`);
     throw new InputError(field, path, why);
   }
 }

@@ -22,8 +22,27 @@ const O_CLOEXEC = 0o2000000;
 const EINTR = 4;
 
 const ERRNO_CODES: Record<number, string> = {
-  1: "EPERM", 2: "ENOENT", 4: "EINTR", 5: "EIO", 6: "ENXIO", 9: "EBADF", 11: "EAGAIN", 13: "EACCES", 16: "EBUSY", 17: "EEXIST",
-  19: "ENODEV", 20: "ENOTDIR", 21: "EISDIR", 22: "EINVAL", 24: "EMFILE", 27: "EFBIG", 28: "ENOSPC", 30: "EROFS", 32: "EPIPE", 36: "ENAMETOOLONG", 40: "ELOOP",
+  1: "EPERM",
+  2: "ENOENT",
+  4: "EINTR",
+  5: "EIO",
+  6: "ENXIO",
+  9: "EBADF",
+  11: "EAGAIN",
+  13: "EACCES",
+  16: "EBUSY",
+  17: "EEXIST",
+  19: "ENODEV",
+  20: "ENOTDIR",
+  21: "EISDIR",
+  22: "EINVAL",
+  24: "EMFILE",
+  27: "EFBIG",
+  28: "ENOSPC",
+  30: "EROFS",
+  32: "EPIPE",
+  36: "ENAMETOOLONG",
+  40: "ELOOP",
 };
 
 export interface FileError extends Error {

@@ -96,7 +96,6 @@ export class Log {
   debug(message: string, fields?: Fields): void {
     this.write("debug", message, fields);
   }
-
 }
 
 type Sink = (level: Level, text: string) => void;

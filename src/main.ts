@@ -34,7 +34,11 @@ function resolve(argv: string[]): { role: Role; argv: string[]; byHand: boolean 
   }
   // For install.sh / ovs-vif-setup and the package build: "INTEGRATION PATH [script]".
   if (command === "hook-locations" && rest.length === 0) {
-    out(hookLocations().map((l) => `${l.integration} ${l.path}${l.kind ? ` ${l.kind}` : ""}`).join("\n") + "\n");
+    out(
+      hookLocations()
+        .map((l) => `${l.integration} ${l.path}${l.kind ? ` ${l.kind}` : ""}`)
+        .join("\n") + "\n",
+    );
     return 0;
   }
   const role = byCommand(command);

@@ -10,7 +10,8 @@ function describeBadChar(value: string, allowed: RegExp): string | undefined {
   for (const ch of value) {
     if (!allowed.test(ch)) {
       const code = ch.codePointAt(0) ?? 0;
-      const shown = code < 0x20 || code === 0x7f ? `control character 0x${code.toString(16).padStart(2, "0")}` : /\s/.test(ch) ? "whitespace" : JSON.stringify(ch);
+      const shown =
+        code < 0x20 || code === 0x7f ? `control character 0x${code.toString(16).padStart(2, "0")}` : /\s/.test(ch) ? "whitespace" : JSON.stringify(ch);
       return `contains ${shown}`;
     }
   }
@@ -100,7 +101,8 @@ export function parseMac(field: string, value: string): string {
   const mac = parseMacSyntax(field, value);
   if (mac === "00:00:00:00:00:00") throw new InputError(field, value, "the zero MAC is no NIC's address");
   if (mac === "ff:ff:ff:ff:ff:ff") throw new InputError(field, value, "the broadcast MAC is no NIC's address");
-  if (parseInt(mac.slice(0, 2), 16) & 1) throw new InputError(field, value, "a group (multicast) MAC: the lowest bit of its first octet is set; a NIC's MAC is unicast");
+  if (parseInt(mac.slice(0, 2), 16) & 1)
+    throw new InputError(field, value, "a group (multicast) MAC: the lowest bit of its first octet is set; a NIC's MAC is unicast");
   return mac;
 }
 
@@ -152,12 +154,22 @@ export function parseGanetiTag(field: string, value: string): string {
 const OVN_NAME = /^[A-Za-z0-9_.+*/:@][A-Za-z0-9_.+*/:@-]{0,254}$/;
 
 export function parseLogicalSwitchName(field: string, value: string): string {
-  if (!OVN_NAME.test(value)) throw new InputError(field, value, `not a logical switch name ovs-vif uses (1..255 of letters, digits and _ . + * / : @ -, not starting with '-')${describeBadChar(value, /[A-Za-z0-9_.+*/:@-]/) ? `: ${describeBadChar(value, /[A-Za-z0-9_.+*/:@-]/)}` : ""}`);
+  if (!OVN_NAME.test(value))
+    throw new InputError(
+      field,
+      value,
+      `not a logical switch name ovs-vif uses (1..255 of letters, digits and _ . + * / : @ -, not starting with '-')${describeBadChar(value, /[A-Za-z0-9_.+*/:@-]/) ? `: ${describeBadChar(value, /[A-Za-z0-9_.+*/:@-]/)}` : ""}`,
+    );
   return value;
 }
 
 export function parseLogicalPortName(field: string, value: string): string {
-  if (!OVN_NAME.test(value)) throw new InputError(field, value, `not a logical port name ovs-vif uses (1..255 of letters, digits and _ . + * / : @ -, not starting with '-')${describeBadChar(value, /[A-Za-z0-9_.+*/:@-]/) ? `: ${describeBadChar(value, /[A-Za-z0-9_.+*/:@-]/)}` : ""}`);
+  if (!OVN_NAME.test(value))
+    throw new InputError(
+      field,
+      value,
+      `not a logical port name ovs-vif uses (1..255 of letters, digits and _ . + * / : @ -, not starting with '-')${describeBadChar(value, /[A-Za-z0-9_.+*/:@-]/) ? `: ${describeBadChar(value, /[A-Za-z0-9_.+*/:@-]/)}` : ""}`,
+    );
   return value;
 }
 

@@ -209,7 +209,9 @@ function hasAddresses(io: Ioctl, dev: string): boolean {
   ifr[16] = 2; // AF_INET
   if (io.call(SIOCGIFADDR, ifr) >= 0) return true;
   try {
-    return readFile("/proc/net/if_inet6").split("\n").some((l) => l.trim().split(/\s+/)[5] === dev);
+    return readFile("/proc/net/if_inet6")
+      .split("\n")
+      .some((l) => l.trim().split(/\s+/)[5] === dev);
   } catch {
     return false;
   }

@@ -27,7 +27,6 @@ import { formatTransaction } from "./dry-run.ts";
 import type { Fields } from "./log.ts";
 import { describeVlan, vlanMode } from "./vlan.ts";
 
-
 export interface PlugRequest {
   desired: DesiredPort;
   /** The device as it is now (desired.name once a Xen vifname rename is done). */
@@ -101,7 +100,11 @@ async function rollback(db: OvsdbClient, ctx: RunContext, desired: DesiredPort, 
     return new AfterCommitError(cause, "rolled back", `port ${desired.name} removed from ${desired.bridge} again`);
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
-    return new AfterCommitError(cause, "committed", `port ${desired.name} stays on ${desired.bridge} with its full configuration (rollback failed: ${why}); remove it with 'ovs-vif detach --iface ${desired.name}'`);
+    return new AfterCommitError(
+      cause,
+      "committed",
+      `port ${desired.name} stays on ${desired.bridge} with its full configuration (rollback failed: ${why}); remove it with 'ovs-vif detach --iface ${desired.name}'`,
+    );
   }
 }
 
@@ -138,7 +141,13 @@ export async function plug(req: PlugRequest, ctx: RunContext, db?: Promise<Ovsdb
       flows = portFlows().then((m) => m.connectFlows(desired.bridge, ctx));
       flows.catch(() => undefined);
     }
-    const base = { portSecurity: describePortSecurity(security), policing: plan.policing, replaced: plan.state.sameNamePorts.length, ...(plan.state.bridgeMtu !== undefined ? { bridgeMtu: plan.state.bridgeMtu } : {}), ...(plan.shaping ? { shaping: plan.shaping } : {}) };
+    const base = {
+      portSecurity: describePortSecurity(security),
+      policing: plan.policing,
+      replaced: plan.state.sameNamePorts.length,
+      ...(plan.state.bridgeMtu !== undefined ? { bridgeMtu: plan.state.bridgeMtu } : {}),
+      ...(plan.shaping ? { shaping: plan.shaping } : {}),
+    };
     // Looking for stale ports of this NIC goes out now (pipelined on the
     // same connection); they are removed only once the attach succeeded.
     const staleNames = req.nicUuid !== undefined ? findStaleNicPorts(client, req.nicUuid, desired.name, ctx.deadline) : Promise.resolve([] as string[]);
@@ -172,14 +181,20 @@ export async function plug(req: PlugRequest, ctx: RunContext, db?: Promise<Ovsdb
         result.ofport = await checkInterface(client, committed.interfaceUuid, desired.name, ctx.deadline, watch);
       }
       if (flowClient && result.ofport !== undefined) {
-        result.flows = await (await portFlows()).settlePortFlows(flowClient, { bridge: desired.bridge, name: desired.name, ofport: result.ofport }, policy, ctx);
+        result.flows = await (await portFlows()).settlePortFlows(
+          flowClient,
+          { bridge: desired.bridge, name: desired.name, ofport: result.ofport },
+          policy,
+          ctx,
+        );
         mark("flows set");
       }
       await setLink(desired.name, "up");
       await req.untilReady?.(client, committed.interfaceUuid);
     } catch (err) {
       watch?.cancel();
-      if (flowClient && policy && result.ofport !== undefined) await (await portFlows()).removeFlowsQuietly(flowClient, { bridge: desired.bridge, name: desired.name, ofport: result.ofport }, ctx);
+      if (flowClient && policy && result.ofport !== undefined)
+        await (await portFlows()).removeFlowsQuietly(flowClient, { bridge: desired.bridge, name: desired.name, ofport: result.ofport }, ctx);
       throw await rollback(client, ctx, desired, committed.portUuid, err instanceof Error ? err : new Error(String(err)));
     }
     mark("attached");
@@ -188,7 +203,10 @@ export async function plug(req: PlugRequest, ctx: RunContext, db?: Promise<Ovsdb
     return result;
   } finally {
     if (!db) client.close();
-    flows?.then((c) => c.close(), () => undefined);
+    flows?.then(
+      (c) => c.close(),
+      () => undefined,
+    );
   }
 }
 

@@ -76,7 +76,11 @@ export async function sweepStaleFlows(client: OpenFlowClient, ports: LivePort[],
 
 /** Checks the input, then connects to the bridge and replaces the port's
  * flows; bad input fails before anything is contacted. */
-export async function applyPortSecurity(port: PortRef, input: PolicyInput, opts: { timeoutMs: number; mgmtPath?: string }): Promise<{ policy: PortPolicy; flows: Flow[] }> {
+export async function applyPortSecurity(
+  port: PortRef,
+  input: PolicyInput,
+  opts: { timeoutMs: number; mgmtPath?: string },
+): Promise<{ policy: PortPolicy; flows: Flow[] }> {
   const policy = buildPolicy(input);
   desiredFlows(policy, port); // the ofport is checked too, before the bridge is contacted
   const client = await OpenFlowClient.connect(port.bridge, { timeoutMs: opts.timeoutMs, ...(opts.mgmtPath !== undefined ? { path: opts.mgmtPath } : {}) });
@@ -95,7 +99,12 @@ export function connectFlows(bridge: string, ctx: Pick<RunContext, "deadline">):
 /** The port's flows as its policy says, in one atomic bundle: the policy's
  * in place of whatever its ofport had (on), or none (off). The number of
  * flows it has now. */
-export async function settlePortFlows(client: OpenFlowClient, port: FlowPort, policy: PortPolicy | undefined, ctx: Pick<RunContext, "deadline">): Promise<number> {
+export async function settlePortFlows(
+  client: OpenFlowClient,
+  port: FlowPort,
+  policy: PortPolicy | undefined,
+  ctx: Pick<RunContext, "deadline">,
+): Promise<number> {
   if (policy) return (await replacePortFlows(client, port, policy, ctx.deadline.left())).length;
   await removePortFlows(client, port, ctx.deadline.left());
   return 0;
@@ -117,7 +126,11 @@ export async function removeFlowsOf(ports: FlowPort[], ctx: RunContext): Promise
     try {
       const client = await connectFlows(bridge, ctx);
       try {
-        await client.commitBundle(list.map((p) => deleteMod(p.ofport)), `remove the port-security flows of ${what}`, ctx.deadline.left());
+        await client.commitBundle(
+          list.map((p) => deleteMod(p.ofport)),
+          `remove the port-security flows of ${what}`,
+          ctx.deadline.left(),
+        );
       } finally {
         client.close();
       }

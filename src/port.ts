@@ -54,7 +54,14 @@ export function portSecurityOf(desired: DesiredPort): PortSecurity {
   const choice = resolvePortSecurity(ps.levels);
   if (!choice.on) return { source: choice.source };
   if (!ps.mac) throw new InputError(ps.macField, "", `required: port security is on (${choice.source}) and lets the VM send only from its own MAC`);
-  const policy = buildPolicy({ mac: ps.mac, ipv4: ps.ipv4 ?? [], ipv6Prefixes: ps.ipv6Prefixes ?? [], allowAddresses: choice.allowAddresses, allowDhcpServer: choice.allowDhcpServer, allowRouterAdv: choice.allowRouterAdv });
+  const policy = buildPolicy({
+    mac: ps.mac,
+    ipv4: ps.ipv4 ?? [],
+    ipv6Prefixes: ps.ipv6Prefixes ?? [],
+    allowAddresses: choice.allowAddresses,
+    allowDhcpServer: choice.allowDhcpServer,
+    allowRouterAdv: choice.allowRouterAdv,
+  });
   return { policy, source: choice.source };
 }
 

@@ -44,7 +44,8 @@ function toOvsUnits(field: string, raw: string, unitBits: bigint, what: string, 
   const { num, den } = parseExact(field, raw);
   if (num === 0n) return 0;
   const units = num / (den * unitBits);
-  if (units < 1n) throw new InputError(field, raw, `below OVS's smallest ${what}, 1 ${unit}${what === "rate" ? " (use 0 or unlimited for no limit)" : " (1024 bits)"}`);
+  if (units < 1n)
+    throw new InputError(field, raw, `below OVS's smallest ${what}, 1 ${unit}${what === "rate" ? " (use 0 or unlimited for no limit)" : " (1024 bits)"}`);
   if (units > BigInt(OVS_MAX)) throw new InputError(field, raw, `above OVS's largest ${what}, ${OVS_MAX} ${unit}`);
   return Number(units);
 }
@@ -89,7 +90,12 @@ export function rxBurstBits(field: string, raw: string): number {
   const { num, den } = parseExact(field, raw);
   if (num === 0n) return 0;
   const bits = num / den;
-  if (bits < BigInt(frameBits(MIN_MTU))) throw new InputError(field, raw, `below one frame (${frameBits(MIN_MTU)} bits at the smallest MTU, ${MIN_MTU}): every frame would be dropped (0 or unlimited: OVS's default burst)`);
+  if (bits < BigInt(frameBits(MIN_MTU)))
+    throw new InputError(
+      field,
+      raw,
+      `below one frame (${frameBits(MIN_MTU)} bits at the smallest MTU, ${MIN_MTU}): every frame would be dropped (0 or unlimited: OVS's default burst)`,
+    );
   if (bits > RX_RATE_MAX) throw new InputError(field, raw, `above the largest burst, ${RX_RATE_MAX} bits`);
   return Number(bits);
 }
@@ -98,7 +104,8 @@ export function rxBurstBits(field: string, raw: string): number {
  * known: an explicit burst below one full frame is refused (policing would
  * drop every full-size frame; HTB would quietly raise it). */
 function refuseBelowFrame(field: string, shown: string, what: string, burst: number, frame: number, unit: string, mtu: number): void {
-  if (burst < frame) throw new InputError(field, shown, `${what} ${burst} ${unit} is below one ${mtu}-byte frame (${frame} ${unit}): every full-size frame would be dropped`);
+  if (burst < frame)
+    throw new InputError(field, shown, `${what} ${burst} ${unit} is below one ${mtu}-byte frame (${frame} ${unit}): every full-size frame would be dropped`);
 }
 
 /** One MTU-sized frame in kb, rounded up: the least burst that passes a full frame. */
@@ -144,10 +151,10 @@ export type QosKind = (typeof QOS_KINDS)[number];
 
 /** One precedence level: what was found at that level. */
 export type QosLevel = { name: string } & Partial<Record<QosKind, Sourced>> & {
-  /** Already in OVS units (the Xen rate key, --rate KBPS). A derived burst
-   * (Xen's credit) is raised to one frame; an explicit one below it is refused. */
-  ovs?: { rate?: number; burst?: number; burstDerived?: boolean; burstField?: string };
-};
+    /** Already in OVS units (the Xen rate key, --rate KBPS). A derived burst
+     * (Xen's credit) is raised to one frame; an explicit one below it is refused. */
+    ovs?: { rate?: number; burst?: number; burstDerived?: boolean; burstField?: string };
+  };
 
 /** VALUE of one kind in its OVS unit (kbps, kb, bit/s, bits). */
 export function convertKind(kind: QosKind, field: string, raw: string): number {
@@ -185,7 +192,11 @@ export function parseQosTag(field: string, tag: string): QosTag | undefined {
   if (!tag.startsWith(PREFIX) || tag.startsWith(`${PREFIX}ovn-switch:`) || OTHER_FAMILY.test(tag)) return undefined;
   const m = /^ovs-vif:(?:nic:(.+):)?(rate|burst|rx-rate|rx-burst):([^:]+)$/.exec(tag);
   if (!m) {
-    throw new InputError(field, tag, "not an ovs-vif tag (expected ovs-vif:[nic:ID:]KIND:VALUE, KIND rate, burst, rx-rate or rx-burst; or port-security:on|off, allow-address:ADDRESS, allow-dhcp-server, allow-router-adv)");
+    throw new InputError(
+      field,
+      tag,
+      "not an ovs-vif tag (expected ovs-vif:[nic:ID:]KIND:VALUE, KIND rate, burst, rx-rate or rx-burst; or port-security:on|off, allow-address:ADDRESS, allow-dhcp-server, allow-router-adv)",
+    );
   }
   const hit: QosTag = { tag, kind: m[2] as QosTag["kind"], value: m[3]! };
   if (m[1] !== undefined) hit.nic = m[1];
@@ -209,7 +220,11 @@ export function nicQosTagsOf(tags: readonly string[], nic: NicIdentity, kinds: r
 
 /** Does a per-NIC tag's id name this NIC? */
 export function tagNamesNic(id: string, nic: NicIdentity): boolean {
-  return (nic.index !== undefined && id === String(nic.index)) || (nic.name !== undefined && nic.name !== "" && id === nic.name) || (nic.uuid !== undefined && id === nic.uuid);
+  return (
+    (nic.index !== undefined && id === String(nic.index)) ||
+    (nic.name !== undefined && nic.name !== "" && id === nic.name) ||
+    (nic.uuid !== undefined && id === nic.uuid)
+  );
 }
 
 /** The `ovs-vif:` tags of a tag list that set rate or burst: instance-wide
@@ -348,12 +363,23 @@ export function resolveShaping(levels: QosLevel[], mtu: number): ShapingResult {
 export function ganetiLevels(instanceTags: string[], networkTags: string[], nic: NicIdentity): QosLevel[] {
   const inst = qosTags("instance", instanceTags, nic);
   const net = qosTags("network", networkTags, nic);
-  return [levelFromTags("instance tag (NIC)", "instance tag", inst.nic), levelFromTags("instance tag", "instance tag", inst.all), levelFromTags("network tag", "network tag", net.all)];
+  return [
+    levelFromTags("instance tag (NIC)", "instance tag", inst.nic),
+    levelFromTags("instance tag", "instance tag", inst.all),
+    levelFromTags("network tag", "network tag", net.all),
+  ];
 }
 
 /** A level from VALUE strings (OVS_VIF_RATE / OVS_VIF_BURST), or with
  * `values` for any kind keyed by kind: [value, field]. */
-export function valueLevel(name: string, rate: string | undefined, burst: string | undefined, rateField: string, burstField: string, more: Partial<Record<QosKind, [string | undefined, string]>> = {}): QosLevel {
+export function valueLevel(
+  name: string,
+  rate: string | undefined,
+  burst: string | undefined,
+  rateField: string,
+  burstField: string,
+  more: Partial<Record<QosKind, [string | undefined, string]>> = {},
+): QosLevel {
   const level: QosLevel = { name };
   const all: Partial<Record<QosKind, [string | undefined, string]>> = { rate: [rate, rateField], burst: [burst, burstField], ...more };
   for (const kind of QOS_KINDS) {
@@ -365,13 +391,20 @@ export function valueLevel(name: string, rate: string | undefined, burst: string
 
 /** --rate / --burst of `ovs-vif attach`: a bare whole number is already in
  * OVS units (kbps / kb), a suffixed one is converted. */
-export function explicitLevel(rate: string | undefined, burst: string | undefined, rx: { rate?: string | undefined; burst?: string | undefined } = {}): QosLevel {
+export function explicitLevel(
+  rate: string | undefined,
+  burst: string | undefined,
+  rx: { rate?: string | undefined; burst?: string | undefined } = {},
+): QosLevel {
   const level: QosLevel = { name: "command line" };
   // Receive limits are in bits already: a bare number is bit/s or bits.
   if (rx.rate !== undefined) level["rx-rate"] = { raw: rx.rate, source: `--rx-rate ${rx.rate}`, field: "--rx-rate" };
   if (rx.burst !== undefined) level["rx-burst"] = { raw: rx.burst, source: `--rx-burst ${rx.burst}`, field: "--rx-burst" };
   const ovs: NonNullable<QosLevel["ovs"]> = {};
-  for (const [kind, raw] of [["rate", rate], ["burst", burst]] as const) {
+  for (const [kind, raw] of [
+    ["rate", rate],
+    ["burst", burst],
+  ] as const) {
     if (raw === undefined) continue;
     const field = `--${kind}`;
     if (/^[0-9]+$/.test(raw)) {

@@ -44,12 +44,20 @@ export const BIN_TARGET = "/usr/lib/ovs-vif/ovs-vif";
 
 /** The Ganeti hook paths ovs-vif acts on (post hooks; network-rename also pre). */
 export const GANETI_HOOK_PATHS = [
-  "instance-start", "instance-reboot", "instance-stop", "instance-remove", "instance-migrate", "instance-failover", "instance-modify",
-  "network-rename", "network-connect", "network-disconnect", "node-add",
+  "instance-start",
+  "instance-reboot",
+  "instance-stop",
+  "instance-remove",
+  "instance-migrate",
+  "instance-failover",
+  "instance-modify",
+  "network-rename",
+  "network-connect",
+  "network-disconnect",
+  "node-add",
 ] as const;
 /** Those that also run as pre hooks (to refuse before Ganeti acts). */
 export const GANETI_PRE_HOOK_PATHS = ["network-rename"] as const;
-
 
 const ganeti = (path: string, kind?: "script"): HookLocation => ({ integration: "ganeti", path, ...(kind ? { kind } : {}) });
 
@@ -60,7 +68,12 @@ export const ROLES: readonly Role[] = [
     summary: "attach a device (one OVSDB transaction)",
     load: async () => (await import("../commands/attach.ts")).attachCommand,
   },
-  { command: "detach", usage: "detach --iface DEV", summary: "remove a device's port", load: async () => (await import("../commands/attach.ts")).detachCommand },
+  {
+    command: "detach",
+    usage: "detach --iface DEV",
+    summary: "remove a device's port",
+    load: async () => (await import("../commands/attach.ts")).detachCommand,
+  },
   {
     command: "xen-vif",
     usage: "xen-vif online|offline|add|remove ...",
@@ -117,7 +130,10 @@ export const ROLES: readonly Role[] = [
     usage: "qemu-ifup TAP",
     summary: "plain QEMU -netdev tap script= (OVS_VIF_BRIDGE)",
     names: ["qemu-ifup"],
-    hook: { description: "QEMU's -netdev tap script=: attaches the tap QEMU opened (ovs-vif qemu-ifup).", locations: [{ integration: "qemu", path: "/etc/ovs-vif/qemu-ifup" }] },
+    hook: {
+      description: "QEMU's -netdev tap script=: attaches the tap QEMU opened (ovs-vif qemu-ifup).",
+      locations: [{ integration: "qemu", path: "/etc/ovs-vif/qemu-ifup" }],
+    },
     load: async () => (await import("../hooks/qemu.ts")).qemuIfup,
   },
   {
@@ -125,7 +141,10 @@ export const ROLES: readonly Role[] = [
     usage: "qemu-ifdown TAP",
     summary: "plain QEMU -netdev tap downscript=",
     names: ["qemu-ifdown"],
-    hook: { description: "QEMU's -netdev tap downscript=: removes the tap's port (ovs-vif qemu-ifdown).", locations: [{ integration: "qemu", path: "/etc/ovs-vif/qemu-ifdown" }] },
+    hook: {
+      description: "QEMU's -netdev tap downscript=: removes the tap's port (ovs-vif qemu-ifdown).",
+      locations: [{ integration: "qemu", path: "/etc/ovs-vif/qemu-ifdown" }],
+    },
     load: async () => (await import("../hooks/qemu.ts")).qemuIfdown,
   },
   {
@@ -134,23 +153,48 @@ export const ROLES: readonly Role[] = [
     summary: "node-group vSwitches and bonds from /etc/ovs-vif/switches.json",
     load: async () => (await import("../commands/switch.ts")).switchCommand,
   },
-  { command: "qos", usage: "qos set|unset|show ...", summary: "per-NIC QoS via Ganeti tags, applied live", load: async () => (await import("../commands/qos.ts")).qosCommand },
+  {
+    command: "qos",
+    usage: "qos set|unset|show ...",
+    summary: "per-NIC QoS via Ganeti tags, applied live",
+    load: async () => (await import("../commands/qos.ts")).qosCommand,
+  },
   {
     command: "reconcile",
     usage: "reconcile [--instance NAME] [--export|--from FILE] | --cluster",
     summary: "re-apply VLAN + QoS to this node's (or every node's) Ganeti ports",
     load: async () => (await import("../commands/qos.ts")).reconcileCommand,
   },
-  { command: "vlan", usage: "vlan add|remove|set INSTANCE NIC VLAN...", summary: "change a Ganeti NIC's vlan, applied to the running port", load: async () => (await import("../commands/vlan.ts")).vlanCommand },
-  { command: "gc", usage: "gc [--instance NAME] [--dry-run]", summary: "remove ovs-vif's ports whose device is gone", load: async () => (await import("../commands/gc.ts")).gcCommand },
-  { command: "watch", usage: "watch [--sweep SECONDS]", summary: "the service removing a port as soon as its device is deleted", load: async () => (await import("../commands/watch.ts")).watchCommand },
+  {
+    command: "vlan",
+    usage: "vlan add|remove|set INSTANCE NIC VLAN...",
+    summary: "change a Ganeti NIC's vlan, applied to the running port",
+    load: async () => (await import("../commands/vlan.ts")).vlanCommand,
+  },
+  {
+    command: "gc",
+    usage: "gc [--instance NAME] [--dry-run]",
+    summary: "remove ovs-vif's ports whose device is gone",
+    load: async () => (await import("../commands/gc.ts")).gcCommand,
+  },
+  {
+    command: "watch",
+    usage: "watch [--sweep SECONDS]",
+    summary: "the service removing a port as soon as its device is deleted",
+    load: async () => (await import("../commands/watch.ts")).watchCommand,
+  },
   {
     command: "status",
     usage: "status [--json] [--prometheus FILE] [--cluster]",
     summary: "this node's ports: ok, drift, stale, foreign; switches; orphaned rows",
     load: async () => (await import("../commands/status.ts")).statusCommand,
   },
-  { command: "doctor", usage: "doctor [--json] [--cluster]", summary: "is this node set up right (OVS, hook links, spec, Xen scripts)", load: async () => (await import("../commands/status.ts")).doctorCommand },
+  {
+    command: "doctor",
+    usage: "doctor [--json] [--cluster]",
+    summary: "is this node set up right (OVS, hook links, spec, Xen scripts)",
+    load: async () => (await import("../commands/status.ts")).doctorCommand,
+  },
   {
     command: "ganeti-hook",
     usage: "ganeti-hook",

@@ -23,12 +23,18 @@ export async function collectStalePorts(db: OvsdbClient, ctx: RunContext, ports:
   const { releasePorts } = await import("./ovn/lifecycle.ts");
   const released = (await releasePorts(stale, ctx, db)).map((line) => ({ line: `released ${line}`, failed: false }));
   // Their port-security flows would match the next port given their ofport.
-  const flowPorts = stale.filter((p) => p.bridgeFlows && p.ofport !== undefined && p.ofport > 0).map((p) => ({ bridge: p.bridge!, name: p.name, ofport: p.ofport! }));
+  const flowPorts = stale
+    .filter((p) => p.bridgeFlows && p.ofport !== undefined && p.ofport > 0)
+    .map((p) => ({ bridge: p.bridge!, name: p.name, ofport: p.ofport! }));
   const flows = flowPorts.length > 0 ? await (await import("./port-flows.ts")).removeFlowsOf(flowPorts, ctx) : [];
-  return [...stale.map((p) => ({
-    line: `${ctx.dryRun ? "would remove" : "removed"} ${p.name} from ${p.bridge ?? "?"} (owner ${p.owner}${p.ifaceIds[ID.instance] ? `, instance ${p.ifaceIds[ID.instance]}` : ""}${p.ifaceIds[ID.xenVmName] ? `, vm ${p.ifaceIds[ID.xenVmName]}` : ""}): ${deviceExists(p.name) ? p.error : "device gone"}`,
-    failed: false,
-  })), ...released, ...flows];
+  return [
+    ...stale.map((p) => ({
+      line: `${ctx.dryRun ? "would remove" : "removed"} ${p.name} from ${p.bridge ?? "?"} (owner ${p.owner}${p.ifaceIds[ID.instance] ? `, instance ${p.ifaceIds[ID.instance]}` : ""}${p.ifaceIds[ID.xenVmName] ? `, vm ${p.ifaceIds[ID.xenVmName]}` : ""}): ${deviceExists(p.name) ? p.error : "device gone"}`,
+      failed: false,
+    })),
+    ...released,
+    ...flows,
+  ];
 }
 
 /** ovs-vif's port-security flows whose ofport is no ovs-vif port's any more
@@ -46,7 +52,11 @@ export async function collectStaleFlows(db: OvsdbClient, ctx: RunContext): Promi
       const client = await connectFlows(bridge, ctx);
       try {
         const stale = await sweepStaleFlows(client, live, { timeoutMs: ctx.deadline.left(), ...(ctx.dryRun ? { dryRun: true } : {}) });
-        for (const c of stale) out.push({ line: `${ctx.dryRun ? "would remove" : "removed"} ${c.flows} port-security flow(s) of ofport ${c.ofport} from ${bridge} (no ovs-vif port has it)`, failed: false });
+        for (const c of stale)
+          out.push({
+            line: `${ctx.dryRun ? "would remove" : "removed"} ${c.flows} port-security flow(s) of ofport ${c.ofport} from ${bridge} (no ovs-vif port has it)`,
+            failed: false,
+          });
       } finally {
         client.close();
       }
@@ -61,6 +71,8 @@ export async function collectStaleFlows(db: OvsdbClient, ctx: RunContext): Promi
 export async function collectOrphanQos(db: OvsdbClient, ctx: RunContext): Promise<Outcome[]> {
   const orphans = await findOrphanQos(db, ctx.deadline);
   await removeOrphanQos(db, orphans, applyOf(ctx));
-  return orphans.map((o) => ({ line: `${ctx.dryRun ? "would remove" : "removed"} orphaned ${o.table} row ${o.uuid} (made for port ${o.port}, which no longer uses it)`, failed: false }));
+  return orphans.map((o) => ({
+    line: `${ctx.dryRun ? "would remove" : "removed"} orphaned ${o.table} row ${o.uuid} (made for port ${o.port}, which no longer uses it)`,
+    failed: false,
+  }));
 }
-

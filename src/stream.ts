@@ -50,7 +50,8 @@ export function tlsProblem(error: { code?: string; message?: string } | null | u
   if (code === "CERT_HAS_EXPIRED") return `the server's certificate has expired${shown}`;
   if (code === "CERT_NOT_YET_VALID") return `the server's certificate is not valid yet${shown}`;
   if (/CERT|ISSUER|SIGNATURE|UNABLE_TO_VERIFY/.test(code)) return `the server's certificate does not verify against the CA certificate${shown}`;
-  if (code === "ECONNRESET" || /disconnected|socket hang up|reset/i.test(error?.message ?? "")) return "the server closed the connection during the handshake (no TLS there, or it refused this client's certificate)";
+  if (code === "ECONNRESET" || /disconnected|socket hang up|reset/i.test(error?.message ?? ""))
+    return "the server closed the connection during the handshake (no TLS there, or it refused this client's certificate)";
   return `the handshake failed${shown}`;
 }
 
@@ -97,21 +98,29 @@ async function openBunStream(target: StreamTarget, timeoutMs: number, events: St
     });
     handshaken.catch(() => undefined);
   }
-  const options = target.path !== undefined ? { unix: target.path, socket: handlers } : { hostname: target.host!, port: target.port!, socket: handlers, ...(target.tls ? { tls: { ...target.tls, rejectUnauthorized: false } } : {}) };
+  const options =
+    target.path !== undefined
+      ? { unix: target.path, socket: handlers }
+      : { hostname: target.host!, port: target.port!, socket: handlers, ...(target.tls ? { tls: { ...target.tls, rejectUnauthorized: false } } : {}) };
   let timer: ReturnType<typeof setTimeout> | undefined;
   const connecting = bun.connect(options);
   const socket = await Promise.race([
     connecting,
     new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        connecting.then((s) => s.terminate(), () => undefined);
+        connecting.then(
+          (s) => s.terminate(),
+          () => undefined,
+        );
         reject(new ConnectError("ETIMEDOUT", `${describe(target)}: no connection within ${timeoutMs} ms`));
       }, timeoutMs);
     }),
-  ]).catch((err: unknown) => {
-    if (err instanceof ConnectError) throw err;
-    throw new ConnectError(errCode(err, "EIO"), `${describe(target)}: ${errCode(err, (err as Error).message)}`);
-  }).finally(() => clearTimeout(timer));
+  ])
+    .catch((err: unknown) => {
+      if (err instanceof ConnectError) throw err;
+      throw new ConnectError(errCode(err, "EIO"), `${describe(target)}: ${errCode(err, (err as Error).message)}`);
+    })
+    .finally(() => clearTimeout(timer));
   if (handshaken) {
     let hsTimer: ReturnType<typeof setTimeout> | undefined;
     const late = new Promise<never>((_, reject) => {
@@ -154,7 +163,14 @@ async function openNodeStream(target: StreamTarget, timeoutMs: number, events: S
       target.path !== undefined
         ? connect({ path: target.path })
         : tls && target.tls
-          ? tls.connect({ host: target.host!, port: target.port!, key: target.tls.key, cert: target.tls.cert, ca: target.tls.ca, checkServerIdentity: () => undefined })
+          ? tls.connect({
+              host: target.host!,
+              port: target.port!,
+              key: target.tls.key,
+              cert: target.tls.cert,
+              ca: target.tls.ca,
+              checkServerIdentity: () => undefined,
+            })
           : connect({ host: target.host!, port: target.port! });
     let ended = false;
     const finish = (code: string, message: string) => {

@@ -48,7 +48,8 @@ class Watcher {
     const run: RunContext = { ...this.ctx, deadline: new Deadline(this.ctx.opts.timeoutMs) };
     try {
       const db = await this.client();
-      const ports = names === undefined ? await listManagedPorts(db, run.deadline) : (await Promise.all(names.map((n) => listManagedPorts(db, run.deadline, n)))).flat();
+      const ports =
+        names === undefined ? await listManagedPorts(db, run.deadline) : (await Promise.all(names.map((n) => listManagedPorts(db, run.deadline, n)))).flat();
       for (const line of await collectStalePorts(db, run, ports)) this.opts.report(line);
       if (names === undefined) for (const line of await collectOrphanQos(db, run)) this.opts.report(line);
     } catch (err) {

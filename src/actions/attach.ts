@@ -34,13 +34,19 @@ export async function attach(desired: DesiredPort, ovn: OvnAttach | undefined, c
   if (!config) throw new UsageError("--ovn-switch", ovn.ls, `no OVN Northbound database: --ovn-nb REMOTE, OVN_NB_DB, or ${ovnConfigPath()}`);
   if (desired.bridge !== config.bridge) throw new InputError("--bridge", desired.bridge, `an OVN port goes on the integration bridge ${config.bridge}`);
   const withIds: DesiredPort = { ...desired, interfaceIds: { ...desired.interfaceIds, [ID.ifaceId]: ovn.lsp, [ID.attachedMac]: ovn.mac } };
-  const port: OvnPort = { lsp: { name: ovn.lsp, ls: ovn.ls, address: [ovn.mac, ...ovn.ips].join(" "), externalIds: { [ID.owner]: desired.owner } }, lsField: "--ovn-switch" };
+  const port: OvnPort = {
+    lsp: { name: ovn.lsp, ls: ovn.ls, address: [ovn.mac, ...ovn.ips].join(" "), externalIds: { [ID.owner]: desired.owner } },
+    lsField: "--ovn-switch",
+  };
   const db = connectOvsdb(ctx);
   db.catch(() => undefined);
   try {
     const res = await ovnPlug({ desired: withIds, device: desired.name, deviceField: "--iface" }, port, config, ctx, db);
     return { ...plugFields(withIds, res), lsp: ovn.lsp, ls: ovn.ls, chassis: res.placement.chassis.join(",") };
   } finally {
-    await db.then((c) => c.close(), () => undefined);
+    await db.then(
+      (c) => c.close(),
+      () => undefined,
+    );
   }
 }

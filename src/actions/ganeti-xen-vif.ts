@@ -81,10 +81,26 @@ async function up(inv: XenInvocation, found: FoundNic, ctx: RunContext): Promise
   ctx.log.info("NIC file missing, using xenstore's bridge (Ganeti issue 944)", { nic_file: found.nicPath, bridge: bridgeRaw });
   const { bridge } = parseXenBridge(keys.bridge !== undefined ? `${inv.xenbusPath}/bridge` : "bridge", bridgeRaw);
   if (isLinuxBridge(bridge)) {
-    const nic: ScriptNic = { source: "xenstore", instance: found.instance ?? "", index: found.devid, mode: "bridged", link: bridge, vlan: "", tags: [], networkTags: [], device };
+    const nic: ScriptNic = {
+      source: "xenstore",
+      instance: found.instance ?? "",
+      index: found.devid,
+      mode: "bridged",
+      link: bridge,
+      vlan: "",
+      tags: [],
+      networkTags: [],
+      device,
+    };
     return ganetiNicUp(nic, ctx, { deviceField: deviceField(inv), currentDevice: inv.device });
   }
-  const { desired } = xenDesiredPort(inv, keys, device, (b) => [nodeDefaultsLevel(b)], (b) => [nodePortSecurityLevel(b)]);
+  const { desired } = xenDesiredPort(
+    inv,
+    keys,
+    device,
+    (b) => [nodeDefaultsLevel(b)],
+    (b) => [nodePortSecurityLevel(b)],
+  );
   desired.owner = "ganeti";
   if (found.instance !== undefined) desired.interfaceIds[ID.instance] = found.instance;
   desired.interfaceIds[ID.nicIndex] = String(found.devid);

@@ -43,7 +43,11 @@ function desiredOf(inst: GanetiInstance, nic: InstanceNic, network: GanetiNetwor
 async function checkNicQos(inst: GanetiInstance, nic: InstanceNic, ctx: RunContext): Promise<void> {
   const desired = desiredOf(inst, nic, (await networksOf([inst])).get(nic.network ?? ""), "check");
   const db = await connectOvsdb(ctx).catch(() => undefined);
-  const mtu = db ? await bridgeMtu(db, nic.link, ctx.deadline).finally(() => db.close()).catch(() => undefined) : undefined;
+  const mtu = db
+    ? await bridgeMtu(db, nic.link, ctx.deadline)
+        .finally(() => db.close())
+        .catch(() => undefined)
+    : undefined;
   effectivePolicing(desired, mtu ?? DEFAULT_MTU);
   effectiveShaping(desired, mtu ?? DEFAULT_MTU);
 }
@@ -106,7 +110,22 @@ export async function showQos(names: string[], ctx: RunContext): Promise<number>
   } catch {
     // No OVSDB here: show the configured values only.
   }
-  const rows: string[][] = [["instance", "nic", "mode", "rate kbps", "burst kb", "rate from", "burst from", "rx-rate bit/s", "rx-burst bits", "rx-rate from", "rx-burst from", "port here"]];
+  const rows: string[][] = [
+    [
+      "instance",
+      "nic",
+      "mode",
+      "rate kbps",
+      "burst kb",
+      "rate from",
+      "burst from",
+      "rx-rate bit/s",
+      "rx-burst bits",
+      "rx-rate from",
+      "rx-burst from",
+      "port here",
+    ],
+  ];
   for (const inst of instances) {
     for (const nic of inst.nics) {
       if (nic.mode !== "openvswitch") {
@@ -117,7 +136,20 @@ export async function showQos(names: string[], ctx: RunContext): Promise<number>
       const q = effectivePolicing(desired);
       const rx = effectiveShaping(desired);
       const rxBurst = rx.shaping?.burst !== undefined ? String(rx.shaping.burst) : rx.shaping ? "default" : "0";
-      rows.push([inst.name, String(nic.index), nic.mode, String(q.policing.rate), String(q.policing.burst), q.rateSource, q.burstSource, rx.shaping ? String(rx.shaping.rate) : "0", rxBurst, rx.rateSource, rx.burstSource, live.get(nic.uuid)?.name ?? "-"]);
+      rows.push([
+        inst.name,
+        String(nic.index),
+        nic.mode,
+        String(q.policing.rate),
+        String(q.policing.burst),
+        q.rateSource,
+        q.burstSource,
+        rx.shaping ? String(rx.shaping.rate) : "0",
+        rxBurst,
+        rx.rateSource,
+        rx.burstSource,
+        live.get(nic.uuid)?.name ?? "-",
+      ]);
     }
   }
   out(table(rows, true));

@@ -82,7 +82,14 @@ export async function runDoctor(req: DoctorRequest, ctx: RunContext): Promise<nu
   const node = await localNodeName(req.node);
   const view = await ganetiView(req.from, node);
   const from = view.file !== undefined ? readSnapshot("Ganeti view", view.file) : undefined;
-  const checks = await doctor(ctx, { locations: req.locations, root: req.root, binary: realpathSync(process.execPath), view, master: view.source === "cli", ...(from?.files ? { files: from.files } : {}) });
+  const checks = await doctor(ctx, {
+    locations: req.locations,
+    root: req.root,
+    binary: realpathSync(process.execPath),
+    view,
+    master: view.source === "cli",
+    ...(from?.files ? { files: from.files } : {}),
+  });
   const failed = checks.filter((c) => c.result === "fail").length;
   const warned = checks.filter((c) => c.result === "warn").length;
   if (req.json) out(JSON.stringify({ version: STATUS_VERSION, node, checks }) + "\n");

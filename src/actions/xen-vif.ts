@@ -28,14 +28,27 @@ export async function xenVif(inv: XenInvocation, ctx: RunContext): Promise<Field
     const device = targetDeviceName(inv, keys);
     if (!up) return unplugFields(device, await unplug(device, ctx, db));
     const started = Date.now();
-    const { desired, vlanSource } = xenDesiredPort(inv, keys, device, (bridge) => [nodeDefaultsLevel(bridge)], (bridge) => [nodePortSecurityLevel(bridge)]);
-    const res = await plug({ desired, device: inv.device, deviceField: inv.typeIf === "tap" ? "INTERFACE" : "vif", renameField: "vifname", xenBackend: true }, ctx, db);
+    const { desired, vlanSource } = xenDesiredPort(
+      inv,
+      keys,
+      device,
+      (bridge) => [nodeDefaultsLevel(bridge)],
+      (bridge) => [nodePortSecurityLevel(bridge)],
+    );
+    const res = await plug(
+      { desired, device: inv.device, deviceField: inv.typeIf === "tap" ? "INTERFACE" : "vif", renameField: "vifname", xenBackend: true },
+      ctx,
+      db,
+    );
     if (ctx.dryRun) ctx.dryRun.print(`xenstore-write ${inv.xenbusPath}/hotplug-status connected`);
     else await xs.write(`${inv.xenbusPath}/hotplug-status`, "connected");
     mark("hotplug-status written");
     return { vm: desired.interfaceIds[ID.xenVmName], ...plugFields(desired, res), vlan_from: vlanSource, ms: Date.now() - started };
   } finally {
     xs.close();
-    await db.then((c) => c.close(), () => undefined);
+    await db.then(
+      (c) => c.close(),
+      () => undefined,
+    );
   }
 }

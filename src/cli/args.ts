@@ -148,7 +148,12 @@ export function globalOptions(args: ParsedArgs, env: NodeJS.ProcessEnv = process
   const field = given === undefined ? "OVS_VIF_TIMEOUT" : "--timeout";
   const raw = given ?? env.OVS_VIF_TIMEOUT ?? "30";
   if (!/^[0-9]{1,4}(\.[0-9]{1,3})?$/.test(raw) || Number(raw) <= 0 || Number(raw) > 3600) throw new InputError(field, raw, "expected seconds, 0 < T <= 3600");
-  const opts: GlobalOptions = { timeoutMs: Math.round(Number(raw) * 1000), dryRun: args.flag("dry-run"), wait: !args.flag("no-wait"), verbose: args.flag("verbose") };
+  const opts: GlobalOptions = {
+    timeoutMs: Math.round(Number(raw) * 1000),
+    dryRun: args.flag("dry-run"),
+    wait: !args.flag("no-wait"),
+    verbose: args.flag("verbose"),
+  };
   const db = args.string("db");
   if (db !== undefined) {
     // Checked before the command runs: a remote that cannot be used fails here, naming --db.

@@ -56,7 +56,12 @@ function debugStack(err: unknown, env: NodeJS.ProcessEnv): void {
 }
 
 /** Runs an entry point; never throws; returns the exit code. */
-export async function runEntry(entry: EntryPoint, argv: readonly string[], env: NodeJS.ProcessEnv = process.env, hookLocations: readonly HookLocation[] = []): Promise<number> {
+export async function runEntry(
+  entry: EntryPoint,
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+  hookLocations: readonly HookLocation[] = [],
+): Promise<number> {
   const failure: Invocation["failure"] = {};
   let log: Log | undefined;
   let dryRun = false;

@@ -120,7 +120,10 @@ export async function runWithView(argv: string[], only?: string[]): Promise<{ sn
   const snapshot = await exportGanetiView(file);
   const nodes = only ?? (await onlineNodes());
   const missed = new Set(await copyToNodes(file, only));
-  const answers = await runOnNodes([...argv, "--from", file], nodes.filter((n) => !missed.has(n)));
+  const answers = await runOnNodes(
+    [...argv, "--from", file],
+    nodes.filter((n) => !missed.has(n)),
+  );
   for (const node of missed) answers.push({ node, output: `copying ${file} there failed (is ovs-vif installed there, with ${stateDir()}?)`, code: 255 });
   return { snapshot, answers };
 }

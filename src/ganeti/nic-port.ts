@@ -56,7 +56,16 @@ export function ganetiNicPort(nic: NicParams, device: string, tail: QosLevel[], 
 
 /** The parameters of an instance's NIC as Ganeti's configuration has them. */
 export function nicParamsOf(inst: GanetiInstance, nic: InstanceNic, network: GanetiNetworkInfo | undefined): NicParams {
-  const p: NicParams = { instance: inst.name, index: nic.index, uuid: nic.uuid, mac: nic.mac, link: nic.link, vlan: nic.vlan, tags: inst.tags, networkTags: network?.tags ?? [] };
+  const p: NicParams = {
+    instance: inst.name,
+    index: nic.index,
+    uuid: nic.uuid,
+    mac: nic.mac,
+    link: nic.link,
+    vlan: nic.vlan,
+    tags: inst.tags,
+    networkTags: network?.tags ?? [],
+  };
   if (nic.name) p.name = nic.name;
   if (nic.ip) p.ip = nic.ip;
   if (network?.subnet6) p.networkSubnet6 = network.subnet6;

@@ -28,7 +28,8 @@ export async function provisionNode(node: string, files: ProvisionFiles, log: Lo
     }
     const ours = sha256(file);
     const theirs = (await digestsOn(file, [node])).get(node);
-    if (theirs !== undefined && theirs !== ours) log.warn(`node-add: ${node}: its ${file} differed from the master's (sha256 ${theirs.slice(0, 12)} != ${ours.slice(0, 12)}); replaced by the master's`);
+    if (theirs !== undefined && theirs !== ours)
+      log.warn(`node-add: ${node}: its ${file} differed from the master's (sha256 ${theirs.slice(0, 12)} != ${ours.slice(0, 12)}); replaced by the master's`);
     const copyFailed = await copyToNodes(file, [node]);
     if (copyFailed.length > 0) {
       log.error(`node-add: ${node}: copying ${file} failed (does ${file.replace(/\/[^/]+$/, "")} exist there? install ovs-vif on the node first)`);

@@ -25,7 +25,19 @@ export function parseInstanceList(stdout: string): GanetiInstance[] {
     if (line.trim() === "") continue;
     const cols = line.split("|");
     if (cols.length !== FIELDS.length) throw new GanetiOutputError("gnt-instance list line", line, `expected ${FIELDS.length} fields (${FIELDS.join(",")})`);
-    const [name, pnode, tags, uuids, names, vlans, modes, links, networks, macs, ips] = cols as [string, string, string, string, string, string, string, string, string, string, string];
+    const [name, pnode, tags, uuids, names, vlans, modes, links, networks, macs, ips] = cols as [
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+    ];
     const uuidList = parsePyList(uuids);
     const nameList = parsePyList(names);
     const vlanList = parsePyList(vlans);
@@ -37,7 +49,14 @@ export function parseInstanceList(stdout: string): GanetiInstance[] {
     // Comma-joined str() of each: "None" for a NIC without an IP.
     const ipList = split(ips);
     const nics: InstanceNic[] = uuidList.map((u, index) => {
-      const nic: InstanceNic = { index, uuid: String(u), mac: macList[index] ?? "", mode: modeList[index] ?? "", link: linkList[index] ?? "", vlan: strOrNone(vlanList[index]) ?? "" };
+      const nic: InstanceNic = {
+        index,
+        uuid: String(u),
+        mac: macList[index] ?? "",
+        mode: modeList[index] ?? "",
+        link: linkList[index] ?? "",
+        vlan: strOrNone(vlanList[index]) ?? "",
+      };
       const nm = strOrNone(nameList[index]);
       if (nm) nic.name = nm;
       const net = strOrNone(netList[index]);

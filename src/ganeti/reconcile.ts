@@ -23,7 +23,13 @@ export async function ganetiPorts(db: OvsdbClient, ctx: RunContext, instance?: s
   return (await listManagedPorts(db, ctx.deadline)).filter((p) => p.owner === "ganeti" && (instance === undefined || p.ifaceIds[ID.instance] === instance));
 }
 
-export async function reconcileGanetiPorts(db: OvsdbClient, ctx: RunContext, ports: ManagedPort[], instances: GanetiInstance[], networkOf: NetworkOf): Promise<Outcome[]> {
+export async function reconcileGanetiPorts(
+  db: OvsdbClient,
+  ctx: RunContext,
+  ports: ManagedPort[],
+  instances: GanetiInstance[],
+  networkOf: NetworkOf,
+): Promise<Outcome[]> {
   const byName = new Map(instances.map((i) => [i.name, i]));
   const out: Outcome[] = [];
   for (const port of ports) {
@@ -56,7 +62,6 @@ export async function reconcileGanetiPorts(db: OvsdbClient, ctx: RunContext, por
   }
   return out;
 }
-
 
 /** The port's port-security flows replaced in place as its policy says (or
  * removed, on a bridge that carries ovs-vif's flows); a note for its line. */

@@ -95,7 +95,8 @@ export function validateSnapshot(doc: unknown, file: string): GanetiSnapshot {
         snap.files = files;
       }
     }
-    if (root.version !== SNAPSHOT_VERSION && root.version !== 1) c.fail("version", root.version, `expected ${SNAPSHOT_VERSION} or 1 (a file written by ovs-vif reconcile --export)`);
+    if (root.version !== SNAPSHOT_VERSION && root.version !== 1)
+      c.fail("version", root.version, `expected ${SNAPSHOT_VERSION} or 1 (a file written by ovs-vif reconcile --export)`);
     if (root.taken !== undefined) {
       const taken = c.string("taken", root.taken, "an ISO 8601 time");
       if (taken !== undefined && Number.isNaN(Date.parse(taken))) c.fail("taken", taken, "expected an ISO 8601 time");

@@ -45,7 +45,11 @@ export function editVlan(current: string, edit: VlanEdit): { before: string; aft
   let native = now.native;
   if (edit.kind === "add") {
     if (native === undefined && trunks.size === 0) {
-      throw new InputError("VLAN", edit.raw, `the NIC is untagged (vlan ""): tagged VLANs would stop its untagged traffic; use 'vlan set' with the whole string, e.g. :${ids.join(":")}`);
+      throw new InputError(
+        "VLAN",
+        edit.raw,
+        `the NIC is untagged (vlan ""): tagged VLANs would stop its untagged traffic; use 'vlan set' with the whole string, e.g. :${ids.join(":")}`,
+      );
     }
     for (const id of ids) {
       if (id === native) throw new InputError("VLAN", String(id), `already the native VLAN of ${JSON.stringify(before)}`);
@@ -59,7 +63,11 @@ export function editVlan(current: string, edit: VlanEdit): { before: string; aft
       else throw new InputError("VLAN", String(id), `not carried by ${JSON.stringify(before)}`);
     }
     if (now.native === undefined && now.trunks.length > 0 && trunks.size === 0) {
-      throw new InputError("VLAN", edit.raw, `removing the last VLAN of trunk ${JSON.stringify(before)} would make it an untagged NIC; use 'vlan set' to say so`);
+      throw new InputError(
+        "VLAN",
+        edit.raw,
+        `removing the last VLAN of trunk ${JSON.stringify(before)} would make it an untagged NIC; use 'vlan set' to say so`,
+      );
     }
   }
   const spec: VlanSpec = { trunks: [...trunks].sort((a, b) => a - b) };

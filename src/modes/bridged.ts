@@ -67,9 +67,11 @@ export async function planBridgedUp(nic: BridgedNic, sys: BridgeSys = realBridge
   const { device, link } = nic;
   const current = nic.renameFrom ?? device;
   if (!sys.exists(current)) throw new StateError(nic.fields.device, current, "no such network device");
-  if (current !== device && sys.exists(device)) throw new StateError(`${nic.fields.device} rename`, device, `cannot rename ${current}: a device with that name already exists`);
+  if (current !== device && sys.exists(device))
+    throw new StateError(`${nic.fields.device} rename`, device, `cannot rename ${current}: a device with that name already exists`);
   if (!sys.exists(link)) throw new StateError(nic.fields.link, link, "no such bridge (no network device of that name)");
-  if (!sys.isBridge(link)) throw new StateError(nic.fields.link, link, "not a Linux bridge (bridged NICs need one; an Open vSwitch bridge needs mode=openvswitch)");
+  if (!sys.isBridge(link))
+    throw new StateError(nic.fields.link, link, "not a Linux bridge (bridged NICs need one; an Open vSwitch bridge needs mode=openvswitch)");
   const mtu = sys.mtu(link);
   if (mtu === undefined || !/^[0-9]+$/.test(mtu)) throw new StateError(nic.fields.link, link, "cannot read the bridge's MTU");
 

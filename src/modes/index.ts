@@ -48,7 +48,13 @@ export async function ganetiNicUp(nic: ScriptNic, ctx: RunContext, o: NicUpOptio
       const desired = ganetiDesiredPort(ovnPort ? { ...nic, vlan: "" } : nic, device, o.tail ? o.tail(nic.link!) : []);
       Object.assign(desired.interfaceIds, o.extraIds ?? {});
       if (o.mtu !== undefined) desired.mtu = o.mtu;
-      const req: PlugRequest = { desired, device: o.currentDevice ?? device, deviceField: o.deviceField, ...(o.xenBackend ? { xenBackend: true, renameField: "vifname" } : {}), ...(nic.uuid ? { nicUuid: nic.uuid } : {}) };
+      const req: PlugRequest = {
+        desired,
+        device: o.currentDevice ?? device,
+        deviceField: o.deviceField,
+        ...(o.xenBackend ? { xenBackend: true, renameField: "vifname" } : {}),
+        ...(nic.uuid ? { nicUuid: nic.uuid } : {}),
+      };
       let res: PlugResult;
       if (ovnPort && ovn) {
         const { ovnPlug } = await import("../ovn/plug.ts");
@@ -59,7 +65,10 @@ export async function ganetiNicUp(nic: ScriptNic, ctx: RunContext, o: NicUpOptio
           Object.assign(fields, { lsp: ovnPort.lsp.name, ls: ovnPort.lsp.ls, chassis: r.placement.chassis.join(","), activation: r.placement.activation });
           res = r;
         } finally {
-          await db.then((c) => c.close(), () => undefined);
+          await db.then(
+            (c) => c.close(),
+            () => undefined,
+          );
         }
       } else {
         res = await plug(req, ctx);
@@ -94,7 +103,13 @@ export async function ganetiNicUp(nic: ScriptNic, ctx: RunContext, o: NicUpOptio
     }
     case "routed": {
       const { planRoutedUp } = await routedMode();
-      const steps = await planRoutedUp({ device, ...renamed(o, device), ...(nic.ip ? { ip: nic.ip } : {}), ...(nic.link ? { table: nic.link } : {}), fields: { device: o.deviceField, ip: nicField(nic, "IP") } });
+      const steps = await planRoutedUp({
+        device,
+        ...renamed(o, device),
+        ...(nic.ip ? { ip: nic.ip } : {}),
+        ...(nic.link ? { table: nic.link } : {}),
+        fields: { device: o.deviceField, ip: nicField(nic, "IP") },
+      });
       const removed = await removeLeftoverOvsPort(device, ctx);
       await runSteps(steps, stepOptions(ctx));
       fields.ip = nic.ip;
@@ -156,7 +171,15 @@ export async function ganetiNicDown(t: NicDownTarget, ctx: RunContext, o: NicDow
   }
   if (t.mode === undefined || t.mode === "routed") {
     const { planRoutedDown } = await routedMode();
-    await runSteps(await planRoutedDown({ device: t.device, ...(t.ip ? { ip: t.ip } : {}), ...(t.link && t.mode === "routed" ? { table: t.link } : {}), fields: { device: "INTERFACE", ip: "IP" } }), stepOptions(ctx));
+    await runSteps(
+      await planRoutedDown({
+        device: t.device,
+        ...(t.ip ? { ip: t.ip } : {}),
+        ...(t.link && t.mode === "routed" ? { table: t.link } : {}),
+        fields: { device: "INTERFACE", ip: "IP" },
+      }),
+      stepOptions(ctx),
+    );
   }
   return fields;
 }

@@ -37,7 +37,8 @@ export async function planRoutedUp(nic: RoutedNic, sys: RouteSys = realRouteSys)
   if (ip === undefined) throw new StateError(nic.fields.ip, "", "not set: a routed NIC needs an IP address");
   const current = nic.renameFrom ?? device;
   if (!sys.exists(current)) throw new StateError(nic.fields.device, current, "no such network device");
-  if (current !== device && sys.exists(device)) throw new StateError(`${nic.fields.device} rename`, device, `cannot rename ${current}: a device with that name already exists`);
+  if (current !== device && sys.exists(device))
+    throw new StateError(`${nic.fields.device} rename`, device, `cannot rename ${current}: a device with that name already exists`);
   const lines = [`link set dev ${device} up`];
   if (table !== undefined) {
     const old = await sys.ruleCount(device, 4);

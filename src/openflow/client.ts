@@ -100,7 +100,8 @@ export class OpenFlowClient {
     try {
       client.socket = await openStream({ path: client.path }, opts.timeoutMs, {
         data: (chunk) => client.receive(chunk),
-        end: (code, message) => client.fail(new OpenFlowError("closed", bridge, `connection to ${client.path}`, code === "ECONNRESET" ? "closed by the switch" : message)),
+        end: (code, message) =>
+          client.fail(new OpenFlowError("closed", bridge, `connection to ${client.path}`, code === "ECONNRESET" ? "closed by the switch" : message)),
       });
     } catch (err) {
       const code = err instanceof ConnectError ? err.code : String((err as Error).message);
@@ -143,14 +144,25 @@ export class OpenFlowClient {
     let failed: { type: number; code: number } | undefined;
     await this.exchange(encodeBundleControl(x, bundleId, end), what, timeoutMs, [x], (_x, type, msg) => {
       if (type === OFPT.ERROR) failed = decodeError(msg);
-      else if (type !== OFPT.BUNDLE_CONTROL || decodeBundleControl(msg).type !== endReply) throw new OpenFlowError("protocol", this.bridge, what, `unexpected message type ${type} for the bundle's ${end === BUNDLE.COMMIT_REQUEST ? "commit" : "discard"}`);
+      else if (type !== OFPT.BUNDLE_CONTROL || decodeBundleControl(msg).type !== endReply)
+        throw new OpenFlowError(
+          "protocol",
+          this.bridge,
+          what,
+          `unexpected message type ${type} for the bundle's ${end === BUNDLE.COMMIT_REQUEST ? "commit" : "discard"}`,
+        );
       return true;
     });
     if (first !== undefined) {
       const e = refused.get(first)!;
       const i = xids.indexOf(first) - 1;
       const mod = mods[i];
-      const which = first === xids[0] ? "bundle open" : mod ? `flow ${i + 1} of ${mods.length} (${mod.command === "add" ? flowText(mod.flow) : `delete cookie=0x${mod.cookie.toString(16)}/0x${mod.cookieMask.toString(16)}`})` : "barrier";
+      const which =
+        first === xids[0]
+          ? "bundle open"
+          : mod
+            ? `flow ${i + 1} of ${mods.length} (${mod.command === "add" ? flowText(mod.flow) : `delete cookie=0x${mod.cookie.toString(16)}/0x${mod.cookieMask.toString(16)}`})`
+            : "barrier";
       throw new OpenFlowError("rejected", this.bridge, what, `${which}: ${errorName(e.type, e.code)}; the bundle was discarded, nothing was changed`, e);
     }
     if (failed) throw new OpenFlowError("rejected", this.bridge, what, `commit: ${errorName(failed.type, failed.code)}; nothing was changed`, failed);
@@ -181,7 +193,13 @@ export class OpenFlowClient {
   }
 
   /** Sends `bytes` and feeds every answer to one of `xids` to `step` until it returns true. */
-  private exchange(bytes: Uint8Array, what: string, timeoutMs: number, xids: number[], step: (xid: number, type: number, msg: Uint8Array) => boolean): Promise<void> {
+  private exchange(
+    bytes: Uint8Array,
+    what: string,
+    timeoutMs: number,
+    xids: number[],
+    step: (xid: number, type: number, msg: Uint8Array) => boolean,
+  ): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise<void>((resolve, reject) => {
       const done = (err?: OpenFlowError) => {
@@ -246,7 +264,9 @@ export class OpenFlowClient {
       return;
     }
     if (version !== OFP_VERSION && type !== OFPT.HELLO) {
-      this.fail(new OpenFlowError("version", this.bridge, `reading from ${this.path}`, `message of version 0x${version.toString(16)}, expected 0x05 (OpenFlow 1.4)`));
+      this.fail(
+        new OpenFlowError("version", this.bridge, `reading from ${this.path}`, `message of version 0x${version.toString(16)}, expected 0x05 (OpenFlow 1.4)`),
+      );
       return;
     }
     if (type === OFPT.ECHO_REQUEST) {
@@ -257,7 +277,12 @@ export class OpenFlowClient {
   }
 
   private versionError(): OpenFlowError {
-    return new OpenFlowError("version", this.bridge, `OpenFlow handshake on ${this.path}`, "the switch does not allow OpenFlow 1.4 on this bridge (Bridge protocols)");
+    return new OpenFlowError(
+      "version",
+      this.bridge,
+      `OpenFlow handshake on ${this.path}`,
+      "the switch does not allow OpenFlow 1.4 on this bridge (Bridge protocols)",
+    );
   }
 
   private fail(err: OpenFlowError): void {

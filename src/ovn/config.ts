@@ -36,19 +36,24 @@ export function loadOvnConfig(nbOption?: string, env: NodeJS.ProcessEnv = proces
       if (typeof root.nb === "string") c.valid("nb", root.nb, (field, raw) => parseRemote(field, raw, { privateKey: "", certificate: "", caCert: "" }));
       if (root.bridge !== undefined) c.valid("bridge", root.bridge, parseBridgeName);
       const given = SSL_KEYS.filter((k) => root[k] !== undefined);
-      if (given.length > 0 && given.length < SSL_KEYS.length) for (const k of SSL_KEYS.filter((x) => root[x] === undefined)) c.missing(k, `required with ${given.join(" and ")} (an ssl: remote needs all three)`);
+      if (given.length > 0 && given.length < SSL_KEYS.length)
+        for (const k of SSL_KEYS.filter((x) => root[x] === undefined)) c.missing(k, `required with ${given.join(" and ")} (an ssl: remote needs all three)`);
       doc = root;
     }
     c.done(file);
   }
-  const [field, remote] = nbOption !== undefined ? ["--ovn-nb", nbOption] : env.OVN_NB_DB ? ["OVN_NB_DB", env.OVN_NB_DB] : [`${file}: nb`, doc.nb as string | undefined];
+  const [field, remote] =
+    nbOption !== undefined ? ["--ovn-nb", nbOption] : env.OVN_NB_DB ? ["OVN_NB_DB", env.OVN_NB_DB] : [`${file}: nb`, doc.nb as string | undefined];
   if (remote === undefined) {
     if (text === undefined) return undefined;
     throw new InputError(`${file}: nb`, "", "not set, and neither is OVN_NB_DB: the Northbound database, e.g. ssl:10.0.0.1:6641");
   }
   const hasSsl = doc.private_key !== undefined;
   const ssl = hasSsl ? { privateKey: doc.private_key as string, certificate: doc.certificate as string, caCert: doc.ca_cert as string } : undefined;
-  const hint = text === undefined ? `an ssl: remote needs the key files of ${file} (private_key, certificate, ca_cert), and there is no such file` : `an ssl: remote needs private_key, certificate and ca_cert in ${file}`;
+  const hint =
+    text === undefined
+      ? `an ssl: remote needs the key files of ${file} (private_key, certificate, ca_cert), and there is no such file`
+      : `an ssl: remote needs private_key, certificate and ca_cert in ${file}`;
   const nb = parseRemote(field, remote, ssl, hint);
   if (nb.kind === "ssl") checkSslFiles(nb, { privateKey: `${file}: private_key`, certificate: `${file}: certificate`, caCert: `${file}: ca_cert` });
   const config: OvnConfig = { nb, bridge: (doc.bridge as string | undefined) ?? "br-int" };

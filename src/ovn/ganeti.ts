@@ -24,11 +24,26 @@ export function ovnPortOf(nic: ScriptNic, config: OvnConfig | undefined): OvnPor
   const tag = switchTag(nic.networkTags);
   const onOvn = config !== undefined && nic.link === config.bridge;
   if (!onOvn) {
-    if (tag) throw new InputError("network tag", tag.tag, `names an OVN logical switch, but ${nicField(nic, "LINK")} ${JSON.stringify(nic.link ?? "")} is not the OVN integration bridge${config ? ` ${config.bridge}` : " (no OVN settings on this node: /etc/ovs-vif/ovn.json)"}`);
+    if (tag)
+      throw new InputError(
+        "network tag",
+        tag.tag,
+        `names an OVN logical switch, but ${nicField(nic, "LINK")} ${JSON.stringify(nic.link ?? "")} is not the OVN integration bridge${config ? ` ${config.bridge}` : " (no OVN settings on this node: /etc/ovs-vif/ovn.json)"}`,
+      );
     return undefined;
   }
-  if (nic.vlan !== "") throw new InputError(nicField(nic, "VLAN"), nic.vlan, `a NIC on the OVN integration bridge ${config.bridge} carries no VLAN: its logical switch (the Ganeti network) is its network`);
-  if (!nic.network) throw new InputError(nicField(nic, "NETWORK_NAME"), "", `not set: a NIC on the OVN integration bridge ${config.bridge} needs a Ganeti network, which names its logical switch`);
+  if (nic.vlan !== "")
+    throw new InputError(
+      nicField(nic, "VLAN"),
+      nic.vlan,
+      `a NIC on the OVN integration bridge ${config.bridge} carries no VLAN: its logical switch (the Ganeti network) is its network`,
+    );
+  if (!nic.network)
+    throw new InputError(
+      nicField(nic, "NETWORK_NAME"),
+      "",
+      `not set: a NIC on the OVN integration bridge ${config.bridge} needs a Ganeti network, which names its logical switch`,
+    );
   if (nic.uuid === undefined) throw new InputError(nicField(nic, "INTERFACE_UUID"), "", "not set (the logical port is named after it)");
   if (nic.mac === undefined) throw new InputError(nicField(nic, "MAC"), "", "not set (port security needs it)");
   const ids: Record<string, string> = { [ID.owner]: "ganeti", [ID.nicUuid]: nic.uuid };

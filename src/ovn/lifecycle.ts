@@ -55,7 +55,26 @@ export async function dropLsps(instance: string, keep: string[], ctx: RunContext
   if (!config) return [];
   const nb = await connectNb(config.nb, Math.min(ctx.deadline.left(), 5000));
   try {
-    const ops: Json[] = [{ op: "select", table: "Logical_Switch_Port", where: [["external_ids", "includes", ["map", [[ID.instance, instance], [ID.owner, "ganeti"]]]]], columns: ["name"] }];
+    const ops: Json[] = [
+      {
+        op: "select",
+        table: "Logical_Switch_Port",
+        where: [
+          [
+            "external_ids",
+            "includes",
+            [
+              "map",
+              [
+                [ID.instance, instance],
+                [ID.owner, "ganeti"],
+              ],
+            ],
+          ],
+        ],
+        columns: ["name"],
+      },
+    ];
     const r = await nb.transact(ops, ctx.deadline.left());
     checkResults(ops, r, `read the logical ports of ${instance}`);
     const gone = (r[0]?.rows ?? []).map((row) => String(row.name)).filter((n) => !keep.includes(n));

@@ -51,7 +51,14 @@ const WRITTEN = ["addresses", "port_security", "options", "external_ids"];
  * (type "") and ovs-vif's own (external_ids ovs-vif-owner): a router,
  * localnet or other port, or one someone else made, is refused, naming
  * `lspField`, before anything is changed. */
-export async function readLsp(nb: OvsdbClient, name: string, ls: string, deadline: Deadline, field = "logical switch", lspField = "logical port"): Promise<LspState> {
+export async function readLsp(
+  nb: OvsdbClient,
+  name: string,
+  ls: string,
+  deadline: Deadline,
+  field = "logical switch",
+  lspField = "logical port",
+): Promise<LspState> {
   const ops: Json[] = [
     { op: "select", table: "Logical_Switch", where: byName(ls), columns: ["_uuid"] },
     { op: "select", table: "Logical_Switch_Port", where: byName(name), columns: ["_uuid", "type", ...WRITTEN] },
@@ -61,15 +68,30 @@ export async function readLsp(nb: OvsdbClient, name: string, ls: string, deadlin
   const switches = r[0]?.rows ?? [];
   const sw = switches[0];
   if (!sw) throw new StateError(field, ls, `no such logical switch in OVN's Northbound database ${nb.endpoint.text}`);
-  if (switches.length > 1) throw new StateError(field, ls, `${switches.length} logical switches have that name in ${nb.endpoint.text} (ovn-nbctl refuses such a name too): cannot tell which is meant; rename all but one`);
+  if (switches.length > 1)
+    throw new StateError(
+      field,
+      ls,
+      `${switches.length} logical switches have that name in ${nb.endpoint.text} (ovn-nbctl refuses such a name too): cannot tell which is meant; rename all but one`,
+    );
   const state: LspState = { lsUuid: uuidOf(sw._uuid) };
   const row = r[1]?.rows?.[0];
   if (row) {
     const id = uuidOf(row._uuid);
     const type = typeof row.type === "string" ? row.type : "";
     const externalIds = mapEntries(row.external_ids);
-    if (type !== "") throw new StateError(lspField, name, `names a logical port of type "${type}" in ${nb.endpoint.text}, not a VM's (type ""): ovs-vif changes only VM ports`);
-    if (!externalIds[ID.owner]) throw new StateError(lspField, name, `names a logical port in ${nb.endpoint.text} that ovs-vif did not make (no external_ids:${ID.owner}): ovs-vif changes only its own; remove it or name another port`);
+    if (type !== "")
+      throw new StateError(
+        lspField,
+        name,
+        `names a logical port of type "${type}" in ${nb.endpoint.text}, not a VM's (type ""): ovs-vif changes only VM ports`,
+      );
+    if (!externalIds[ID.owner])
+      throw new StateError(
+        lspField,
+        name,
+        `names a logical port in ${nb.endpoint.text} that ovs-vif did not make (no external_ids:${ID.owner}): ovs-vif changes only its own; remove it or name another port`,
+      );
     const hops: Json[] = [{ op: "select", table: "Logical_Switch", where: [["ports", "includes", uuid(id)]], columns: ["_uuid"] }];
     const h = await nb.transact(hops, deadline.left());
     checkResults(hops, h, `read the switch of ${name}`);
@@ -92,8 +114,19 @@ export function undoLspOps(d: DesiredLsp, before: LspState, created: string | un
   const target = [["_uuid", "==", uuid(before.lsp.uuid)]];
   const ops: Json[] = [{ op: "update", table: "Logical_Switch_Port", where: target, row: before.lsp.row }];
   if (before.lsp.holder !== before.lsUuid) {
-    ops.push({ op: "mutate", table: "Logical_Switch", where: [["_uuid", "==", uuid(before.lsUuid)]], mutations: [["ports", "delete", set([uuid(before.lsp.uuid)])]] });
-    if (before.lsp.holder) ops.push({ op: "mutate", table: "Logical_Switch", where: [["_uuid", "==", uuid(before.lsp.holder)]], mutations: [["ports", "insert", set([uuid(before.lsp.uuid)])]] });
+    ops.push({
+      op: "mutate",
+      table: "Logical_Switch",
+      where: [["_uuid", "==", uuid(before.lsUuid)]],
+      mutations: [["ports", "delete", set([uuid(before.lsp.uuid)])]],
+    });
+    if (before.lsp.holder)
+      ops.push({
+        op: "mutate",
+        table: "Logical_Switch",
+        where: [["_uuid", "==", uuid(before.lsp.holder)]],
+        mutations: [["ports", "insert", set([uuid(before.lsp.uuid)])]],
+      });
   }
   ops.push({ op: "comment", comment: `ovs-vif: undo the logical port ${d.name} of a failed attach` });
   return ops;
@@ -115,10 +148,7 @@ function optionsMutation(target: Json, p: Placement): Json {
     op: "mutate",
     table: "Logical_Switch_Port",
     where: target,
-    mutations: [
-      ["options", "delete", set(keys)],
-      ...(p.chassis.length > 0 ? [["options", "insert", ["map", values]]] : []),
-    ],
+    mutations: [["options", "delete", set(keys)], ...(p.chassis.length > 0 ? [["options", "insert", ["map", values]]] : [])],
   };
 }
 
@@ -128,22 +158,47 @@ export function upsertLspOps(d: DesiredLsp, s: LspState, p: Placement): Json[] {
   const ops: Json[] = [
     { op: "wait", table: "Logical_Switch", where: byName(d.ls), columns: ["name"], until: "==", rows: [{ name: d.ls }], timeout: 0 },
     // The port as read (its kind and owner checked): a concurrent change fails the guard and is read again.
-    { op: "wait", table: "Logical_Switch_Port", where: byName(d.name), columns: ["_uuid", "type", "external_ids"], until: "==", rows: s.lsp ? [{ _uuid: uuid(s.lsp.uuid), type: s.lsp.type, external_ids: map(s.lsp.externalIds) }] : [], timeout: 0 },
+    {
+      op: "wait",
+      table: "Logical_Switch_Port",
+      where: byName(d.name),
+      columns: ["_uuid", "type", "external_ids"],
+      until: "==",
+      rows: s.lsp ? [{ _uuid: uuid(s.lsp.uuid), type: s.lsp.type, external_ids: map(s.lsp.externalIds) }] : [],
+      timeout: 0,
+    },
   ];
   const cols = { addresses: set([d.address]), port_security: set([d.address]) };
   if (!s.lsp) {
-    const options: [string, string][] = [[LSP_OPTION.requestedChassis, p.chassis.join(",")], ...(p.activation ? [[LSP_OPTION.activationStrategy, p.activation] as [string, string]] : [])];
+    const options: [string, string][] = [
+      [LSP_OPTION.requestedChassis, p.chassis.join(",")],
+      ...(p.activation ? [[LSP_OPTION.activationStrategy, p.activation] as [string, string]] : []),
+    ];
     ops.push(
-      { op: "insert", table: "Logical_Switch_Port", "uuid-name": "lsp", row: { name: d.name, ...cols, options: ["map", options], external_ids: map(d.externalIds) } },
+      {
+        op: "insert",
+        table: "Logical_Switch_Port",
+        "uuid-name": "lsp",
+        row: { name: d.name, ...cols, options: ["map", options], external_ids: map(d.externalIds) },
+      },
       { op: "mutate", table: "Logical_Switch", where: [["_uuid", "==", uuid(s.lsUuid)]], mutations: [["ports", "insert", set([["named-uuid", "lsp"]])]] },
     );
     return ops;
   }
   const target = [["_uuid", "==", uuid(s.lsp.uuid)]];
-  ops.push({ op: "update", table: "Logical_Switch_Port", where: target, row: { ...cols, external_ids: map({ ...s.lsp.externalIds, ...d.externalIds }) } }, optionsMutation(target, p));
+  ops.push(
+    { op: "update", table: "Logical_Switch_Port", where: target, row: { ...cols, external_ids: map({ ...s.lsp.externalIds, ...d.externalIds }) } },
+    optionsMutation(target, p),
+  );
   if (s.lsp.holder !== s.lsUuid) {
     // Moved to another switch (the NIC's network changed): in one transaction, so it is never unreferenced.
-    if (s.lsp.holder) ops.push({ op: "mutate", table: "Logical_Switch", where: [["_uuid", "==", uuid(s.lsp.holder)]], mutations: [["ports", "delete", set([uuid(s.lsp.uuid)])]] });
+    if (s.lsp.holder)
+      ops.push({
+        op: "mutate",
+        table: "Logical_Switch",
+        where: [["_uuid", "==", uuid(s.lsp.holder)]],
+        mutations: [["ports", "delete", set([uuid(s.lsp.uuid)])]],
+      });
     ops.push({ op: "mutate", table: "Logical_Switch", where: [["_uuid", "==", uuid(s.lsUuid)]], mutations: [["ports", "insert", set([uuid(s.lsp.uuid)])]] });
   }
   return ops;

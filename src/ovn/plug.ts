@@ -15,7 +15,19 @@ import { Deadline } from "../deadline.ts";
 import { mapEntries, uuid, uuidOf } from "../ovsdb/values.ts";
 import { plug, unplug, type PlugRequest, type PlugResult } from "../plug.ts";
 import type { OvnConfig } from "./config.ts";
-import { connectNb, lspOptions, place, placementFor, readLsp, requestedChassis, undoLspOps, upsertLspOps, type DesiredLsp, type LspState, type Placement } from "./nb.ts";
+import {
+  connectNb,
+  lspOptions,
+  place,
+  placementFor,
+  readLsp,
+  requestedChassis,
+  undoLspOps,
+  upsertLspOps,
+  type DesiredLsp,
+  type LspState,
+  type Placement,
+} from "./nb.ts";
 import { ID, LSP_OPTION } from "../ovsdb/keys.ts";
 import { formatTransaction } from "../dry-run.ts";
 import { parseLogicalPortName, parseLogicalSwitchName } from "../names.ts";
@@ -45,7 +57,11 @@ async function untilInstalled(db: OvsdbClient, ifaceUuid: string, name: string, 
     const r = await db.transact(ops, deadline.left());
     checkResults(ops, r, `check ${name}`);
     if (mapEntries(r[0]?.rows?.[0]?.external_ids)[ID.ovnInstalled] === "true") return;
-    if (deadline.left() <= wait) throw new OvsdbError("vswitchd", `ovn-controller did not install ${name} within ${deadline.totalMs / 1000} s (no external_ids:ovn-installed; is ovn-controller running and the logical port's chassis this one?)`);
+    if (deadline.left() <= wait)
+      throw new OvsdbError(
+        "vswitchd",
+        `ovn-controller did not install ${name} within ${deadline.totalMs / 1000} s (no external_ids:ovn-installed; is ovn-controller running and the logical port's chassis this one?)`,
+      );
     await new Promise((r2) => setTimeout(r2, wait));
   }
 }
@@ -115,11 +131,15 @@ async function undoLsp(nb: OvsdbClient, port: OvnPort, written: { before: LspSta
     // The run's deadline may be spent (that may be why we are here).
     const deadline = new Deadline(3000);
     if (ops.length > 0) checkResults(ops, await nb.transact(ops, deadline.left()), `undo logical switch port ${name}`);
-    detail = written.before.lsp ? `logical port ${name} put back as it was in ${nb.endpoint.text}` : `logical port ${name} removed from ${nb.endpoint.text} again`;
+    detail = written.before.lsp
+      ? `logical port ${name} put back as it was in ${nb.endpoint.text}`
+      : `logical port ${name} removed from ${nb.endpoint.text} again`;
   } catch (err) {
     failed = true;
     const why = `its undo failed: ${(err as Error).message}`;
-    detail = written.before.lsp ? `logical port ${name} keeps in ${nb.endpoint.text} what this attach wrote (${why})` : `logical port ${name} stays in ${nb.endpoint.text} (${why}); remove it with ovn-nbctl lsp-del ${name}`;
+    detail = written.before.lsp
+      ? `logical port ${name} keeps in ${nb.endpoint.text} what this attach wrote (${why})`
+      : `logical port ${name} stays in ${nb.endpoint.text} (${why}); remove it with ovn-nbctl lsp-del ${name}`;
   }
   if (cause instanceof AfterCommitError) return new AfterCommitError(cause.cause, failed ? "committed" : cause.state, `${cause.detail}; ${detail}`);
   return new AfterCommitError(cause, failed ? "committed" : "rolled back", detail);
@@ -158,7 +178,12 @@ export async function ovnRelease(lsp: string, config: OvnConfig, ctx: RunContext
 }
 
 /** Unplugs an OVN port: the OVS port goes, then this chassis leaves the logical port. */
-export async function ovnUnplug(device: string, lsp: string, config: OvnConfig, ctx: RunContext): Promise<{ removed: number; bridges: string[]; released?: string }> {
+export async function ovnUnplug(
+  device: string,
+  lsp: string,
+  config: OvnConfig,
+  ctx: RunContext,
+): Promise<{ removed: number; bridges: string[]; released?: string }> {
   const { connectOvsdb } = await import("../context.ts");
   const db = await connectOvsdb(ctx);
   try {

@@ -59,10 +59,20 @@ export async function renameNetworkSwitch(r: NetworkRename, config: OvnConfig, c
     const old = (res[0]?.rows ?? []).map((row) => uuidOf(row._uuid));
     const taken = (res[1]?.rows ?? []).map((row) => uuidOf(row._uuid));
     if (taken.length > 0 && old.length > 0) {
-      throw new StateError("GANETI_NEW_NAME", r.newName, `a logical switch of that name exists already in ${config.nb.text}: the network's OVN NICs (on logical switch ${r.oldName}) would move onto it; rename or remove that switch first, or tag the network ovs-vif:ovn-switch:${r.oldName}`);
+      throw new StateError(
+        "GANETI_NEW_NAME",
+        r.newName,
+        `a logical switch of that name exists already in ${config.nb.text}: the network's OVN NICs (on logical switch ${r.oldName}) would move onto it; rename or remove that switch first, or tag the network ovs-vif:ovn-switch:${r.oldName}`,
+      );
     }
-    if (old.length > 1) throw new StateError("GANETI_OLD_NAME", r.oldName, `${old.length} logical switches have that name in ${config.nb.text}: cannot tell which is the network's`);
-    if (old.length === 0) return `network ${r.oldName} -> ${r.newName}: no logical switch ${r.oldName}${taken.length ? `; ${r.newName} exists and is used from now on` : ""}: nothing to rename`;
+    if (old.length > 1)
+      throw new StateError(
+        "GANETI_OLD_NAME",
+        r.oldName,
+        `${old.length} logical switches have that name in ${config.nb.text}: cannot tell which is the network's`,
+      );
+    if (old.length === 0)
+      return `network ${r.oldName} -> ${r.newName}: no logical switch ${r.oldName}${taken.length ? `; ${r.newName} exists and is used from now on` : ""}: nothing to rename`;
     if (r.phase !== "post") return `network ${r.oldName} -> ${r.newName}: logical switch ${r.oldName} can follow`;
     if (ctx.dryRun) return `would rename logical switch ${r.oldName} to ${r.newName}`;
     const rename: Json[] = [

@@ -61,10 +61,16 @@ export class OvsdbClient {
       client.socket = await openStream(target, timeoutMs, {
         data: (chunk) => client.receive(chunk),
         end: (code, message) =>
-          client.fail(new OvsdbError(code === "ECONNRESET" ? "closed" : "socket", code === "ECONNRESET" ? `OVSDB ${endpoint.text}: connection closed by the server` : `OVSDB ${endpoint.text}: ${message}`)),
+          client.fail(
+            new OvsdbError(
+              code === "ECONNRESET" ? "closed" : "socket",
+              code === "ECONNRESET" ? `OVSDB ${endpoint.text}: connection closed by the server` : `OVSDB ${endpoint.text}: ${message}`,
+            ),
+          ),
       });
     } catch (err) {
-      if (err instanceof ConnectError && err.code === "ETIMEDOUT") throw new OvsdbError("timeout", `OVSDB ${endpoint.text}: no connection within ${timeoutMs} ms`);
+      if (err instanceof ConnectError && err.code === "ETIMEDOUT")
+        throw new OvsdbError("timeout", `OVSDB ${endpoint.text}: no connection within ${timeoutMs} ms`);
       const code = err instanceof ConnectError ? err.code : (err as Error).message;
       if (code === "ETLS") throw new OvsdbError("connect", `OVSDB ${endpoint.text}: ${(err as Error).message}`, { cause: err });
       const hint = code === "ENOENT" || code === "ECONNREFUSED" ? " (is ovsdb-server running?)" : "";

@@ -23,7 +23,12 @@ export interface AttachState {
 
 /** Marks a bridge as carrying ovs-vif's port-security flows. */
 export function markFlowsOp(bridgeUuid: string): Json {
-  return { op: "mutate", table: "Bridge", where: where("_uuid", uuid(bridgeUuid)), mutations: [["external_ids", "insert", map({ [ID.portSecurity]: "true" })]] };
+  return {
+    op: "mutate",
+    table: "Bridge",
+    where: where("_uuid", uuid(bridgeUuid)),
+    mutations: [["external_ids", "insert", map({ [ID.portSecurity]: "true" })]],
+  };
 }
 
 export const where = (column: string, value: Json): Json => [[column, "==", value]];
@@ -83,7 +88,13 @@ export function attachOps(desired: DesiredPort, state: AttachState, comment: str
 /** Remove ports by uuid from every bridge (unreferenced rows are
  * collected), with the QoS rows ovs-vif made for that name. */
 export function detachOps(name: string, portUuids: string[], own: OwnQos, comment: string): Json[] {
-  return [guard("Port", where("name", name), portUuids), ...ownQosGuards(name, own), ...removePortsOps(portUuids, own), ...bumpNextCfg(), { op: "comment", comment }];
+  return [
+    guard("Port", where("name", name), portUuids),
+    ...ownQosGuards(name, own),
+    ...removePortsOps(portUuids, own),
+    ...bumpNextCfg(),
+    { op: "comment", comment },
+  ];
 }
 
 /** Several ports at once (gc, the watcher, a hook's collection), each
@@ -92,7 +103,10 @@ export function removeManyOps(ports: { name: string; portUuid: string; own: OwnQ
   const all: OwnQos = { qos: ports.flatMap((p) => p.own.qos), queues: ports.flatMap((p) => p.own.queues) };
   return [
     ...ports.flatMap((p) => [guard("Port", where("name", p.name), [p.portUuid]), ...ownQosGuards(p.name, p.own)]),
-    ...removePortsOps(ports.map((p) => p.portUuid), all),
+    ...removePortsOps(
+      ports.map((p) => p.portUuid),
+      all,
+    ),
     ...bumpNextCfg(),
     { op: "comment", comment },
   ];

@@ -9,7 +9,6 @@ import { map, mapEntries, set, setItems, uuid, uuidOf } from "./values.ts";
 import { ID } from "./keys.ts";
 import { marked, type Select } from "./select.ts";
 
-
 /** Rows marked for a port name: what reads of that port also select. */
 export function ownQosSelect(name: string): Select[] {
   return [
@@ -57,7 +56,12 @@ export function insertShaping(name: string, owner: string, s: Shaping, tag = "rx
   return {
     ops: [
       { op: "insert", table: "Queue", "uuid-name": `${tag}q`, row: { other_config: map(queueConfig(s)), external_ids: ids } },
-      { op: "insert", table: "QoS", "uuid-name": tag, row: { type: "linux-htb", other_config: map({ "max-rate": String(s.rate) }), queues: ["map", [[0, ["named-uuid", `${tag}q`]]]], external_ids: ids } },
+      {
+        op: "insert",
+        table: "QoS",
+        "uuid-name": tag,
+        row: { type: "linux-htb", other_config: map({ "max-rate": String(s.rate) }), queues: ["map", [[0, ["named-uuid", `${tag}q`]]]], external_ids: ids },
+      },
     ],
     ref: ["named-uuid", tag],
   };
@@ -86,7 +90,11 @@ function queuesOf(row: Row): string[] {
  * new ones when there were none, removed when the limit is lifted. Marked
  * rows the port does not use (left by a crash) go too. A QoS row on the port
  * that ovs-vif did not create is left alone (`foreign`). */
-export function reconcileShaping(o: { name: string; owner: string; portUuid: string; portQos: string | undefined; own: OwnQos; want: Shaping | undefined }): { ops: Json[]; changes: string[]; foreign: boolean } {
+export function reconcileShaping(o: { name: string; owner: string; portUuid: string; portQos: string | undefined; own: OwnQos; want: Shaping | undefined }): {
+  ops: Json[];
+  changes: string[];
+  foreign: boolean;
+} {
   const foreign = o.portQos !== undefined && !uuids(o.own.qos).includes(o.portQos);
   if (foreign) return { ops: [], changes: [], foreign };
   const ops: Json[] = [];
@@ -97,7 +105,8 @@ export function reconcileShaping(o: { name: string; owner: string; portUuid: str
   if (o.want && kept !== undefined) {
     if (changes.length > 0) {
       ops.push({ op: "update", table: "QoS", where: [["_uuid", "==", uuid(kept)]], row: { other_config: map({ "max-rate": String(o.want.rate) }) } });
-      for (const q of queuesOf(o.own.qos.find((r) => uuidOf(r._uuid) === kept)!)) ops.push({ op: "update", table: "Queue", where: [["_uuid", "==", uuid(q)]], row: { other_config: map(queueConfig(o.want)) } });
+      for (const q of queuesOf(o.own.qos.find((r) => uuidOf(r._uuid) === kept)!))
+        ops.push({ op: "update", table: "Queue", where: [["_uuid", "==", uuid(q)]], row: { other_config: map(queueConfig(o.want)) } });
     }
   } else if (o.want) {
     const ins = insertShaping(o.name, o.owner, o.want);

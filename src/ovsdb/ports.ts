@@ -40,7 +40,13 @@ async function readAttachState(client: OvsdbClient, desired: DesiredPort, deadli
   ]);
   const bridge = bridges![0];
   if (!bridge) throw new StateError(desired.bridgeField ?? "bridge", desired.bridge, "no such bridge in OVSDB");
-  const state: AttachState = { bridgeUuid: uuidOf(bridge._uuid), sameNamePorts: sameName!.map((r) => uuidOf(r._uuid)), own: ownQosFrom(qos, queues), flows: hasFlows(bridge), markFlows };
+  const state: AttachState = {
+    bridgeUuid: uuidOf(bridge._uuid),
+    sameNamePorts: sameName!.map((r) => uuidOf(r._uuid)),
+    own: ownQosFrom(qos, queues),
+    flows: hasFlows(bridge),
+    markFlows,
+  };
   const bridgeMtu = bridgeMtuOf(mtu!);
   if (bridgeMtu !== undefined) state.bridgeMtu = bridgeMtu;
   return state;
@@ -82,7 +88,12 @@ export async function commitAttach(client: OvsdbClient, desired: DesiredPort, fi
     plan = undefined;
     return {
       ops: p.ops,
-      done: (results) => ({ portUuid: insertedUuid(p.ops, results!, "Port"), interfaceUuid: insertedUuid(p.ops, results!, "Interface"), nextCfg: nextCfgFrom(results!), plan: p }),
+      done: (results) => ({
+        portUuid: insertedUuid(p.ops, results!, "Port"),
+        interfaceUuid: insertedUuid(p.ops, results!, "Interface"),
+        nextCfg: nextCfgFrom(results!),
+        plan: p,
+      }),
     };
   });
 }
@@ -96,10 +107,15 @@ async function readOwnQos(client: OvsdbClient, names: string[], deadline: Deadli
 /** Removes one port by its uuid, with its QoS rows (a port re-created
  * meanwhile is left alone: the guard fails). A rollback: never a dry run. */
 export async function removePort(client: OvsdbClient, name: string, portUuid: string, deadline: Deadline): Promise<void> {
-  await commit(client, `detach ${name}`, async () => {
-    const own = (await readOwnQos(client, [name], deadline)).get(name)!;
-    return { ops: detachOps(name, [portUuid], own, `ovs-vif: detach ${name}`), done: () => undefined };
-  }, { deadline, tries: 1 });
+  await commit(
+    client,
+    `detach ${name}`,
+    async () => {
+      const own = (await readOwnQos(client, [name], deadline)).get(name)!;
+      return { ops: detachOps(name, [portUuid], own, `ovs-vif: detach ${name}`), done: () => undefined };
+    },
+    { deadline, tries: 1 },
+  );
 }
 
 export interface DetachResult {
@@ -122,22 +138,32 @@ const nextCfgOf = (ops: Json[], results: OperationResult[] | undefined) => (resu
 
 /** Removes every port named `name` (absent is fine). */
 export async function detachPort(client: OvsdbClient, name: string, opts: ApplyOptions): Promise<DetachResult> {
-  const outcome = await commit(client, `detach ${name}`, async () => {
-    const [ports, ifaces, qos, queues] = await read(client, opts.deadline, `read port ${name}`, [
-      { table: "Port", where: byName(name), columns: ["_uuid"] },
-      { table: "Interface", where: byName(name), columns: ["ofport"] },
-      ...ownQosSelect(name),
-    ]);
-    const portUuids = ports!.map((r) => uuidOf(r._uuid));
-    const own = ownQosFrom(qos, queues);
-    const [holders] = portUuids.length > 0 ? await read(client, opts.deadline, `read bridge of ${name}`, [{ table: "Bridge", where: [["ports", "includes", set(portUuids.map(uuid))]], columns: ["name", "external_ids"] }]) : [[]];
-    const bridges = holders!.map((r) => String(r.name));
-    const ofport = optionalAtom(ifaces![0]?.ofport);
-    const flowPorts = typeof ofport === "number" && ofport > 0 ? holders!.filter(hasFlows).map((b) => ({ bridge: String(b.name), name, ofport })) : [];
-    const nothing = portUuids.length === 0 && own.qos.length === 0 && own.queues.length === 0;
-    const ops = nothing ? [] : detachOps(name, portUuids, own, `ovs-vif: detach ${name}`);
-    return { ops, done: (results) => ({ removed: portUuids.length, bridges, flowPorts, nextCfg: nextCfgOf(ops, results) }) };
-  }, opts);
+  const outcome = await commit(
+    client,
+    `detach ${name}`,
+    async () => {
+      const [ports, ifaces, qos, queues] = await read(client, opts.deadline, `read port ${name}`, [
+        { table: "Port", where: byName(name), columns: ["_uuid"] },
+        { table: "Interface", where: byName(name), columns: ["ofport"] },
+        ...ownQosSelect(name),
+      ]);
+      const portUuids = ports!.map((r) => uuidOf(r._uuid));
+      const own = ownQosFrom(qos, queues);
+      const [holders] =
+        portUuids.length > 0
+          ? await read(client, opts.deadline, `read bridge of ${name}`, [
+              { table: "Bridge", where: [["ports", "includes", set(portUuids.map(uuid))]], columns: ["name", "external_ids"] },
+            ])
+          : [[]];
+      const bridges = holders!.map((r) => String(r.name));
+      const ofport = optionalAtom(ifaces![0]?.ofport);
+      const flowPorts = typeof ofport === "number" && ofport > 0 ? holders!.filter(hasFlows).map((b) => ({ bridge: String(b.name), name, ofport })) : [];
+      const nothing = portUuids.length === 0 && own.qos.length === 0 && own.queues.length === 0;
+      const ops = nothing ? [] : detachOps(name, portUuids, own, `ovs-vif: detach ${name}`);
+      return { ops, done: (results) => ({ removed: portUuids.length, bridges, flowPorts, nextCfg: nextCfgOf(ops, results) }) };
+    },
+    opts,
+  );
   if (opts.wait && outcome.nextCfg !== undefined) await waitCommitted(client, outcome.nextCfg, opts.deadline, `the removal of ${name}`);
   return { removed: outcome.removed, bridges: outcome.bridges, flowPorts: outcome.flowPorts };
 }
@@ -176,16 +202,23 @@ async function planReconcile(client: OvsdbClient, desired: DesiredPort, deadline
   const bridgeUuid = uuidOf(bridge._uuid);
   const bridgeMtu = bridgeMtuOf(mtu!);
   const portUuid = uuidOf(port._uuid);
-  const [holders] = await read(client, deadline, `read bridge of ${desired.name}`, [{ table: "Bridge", where: [["ports", "includes", uuid(portUuid)]], columns: ["_uuid", "name"] }]);
+  const [holders] = await read(client, deadline, `read bridge of ${desired.name}`, [
+    { table: "Bridge", where: [["ports", "includes", uuid(portUuid)]], columns: ["_uuid", "name"] },
+  ]);
   const holder = holders![0];
   const cols = portColumns(desired, bridgeMtu);
   const portDiff = diffRow("Port", port, cols);
   const ifaceDiff = diffRow("Interface", iface, cols);
   const own = ownQosFrom(qos, queues);
   const rx = reconcileShaping({ name: desired.name, owner: desired.owner, portUuid, portQos: portQosOf(port), own, want: cols.shaping });
-  if (rx.foreign && cols.shaping) throw new StateError("port", desired.name, "has a QoS row ovs-vif did not create; remove it (ovs-vsctl clear port NAME qos) or lift the receive limit");
+  if (rx.foreign && cols.shaping)
+    throw new StateError("port", desired.name, "has a QoS row ovs-vif did not create; remove it (ovs-vsctl clear port NAME qos) or lift the receive limit");
   const changes = [...portDiff.changes, ...ifaceDiff.changes, ...rx.changes];
-  const ops: Json[] = [guard("Port", byName(desired.name), [portUuid]), guard("Bridge", byName(desired.bridge), [bridgeUuid]), ...ownQosGuards(desired.name, own)];
+  const ops: Json[] = [
+    guard("Port", byName(desired.name), [portUuid]),
+    guard("Bridge", byName(desired.bridge), [bridgeUuid]),
+    ...ownQosGuards(desired.name, own),
+  ];
   const holderUuid = holder ? uuidOf(holder._uuid) : undefined;
   if (holderUuid !== bridgeUuid) {
     changes.push(`bridge: ${holder ? String(holder.name) : "none"} -> ${desired.bridge}`);
@@ -206,11 +239,16 @@ async function planReconcile(client: OvsdbClient, desired: DesiredPort, deadline
  * Interface rows (same _uuid), one transaction, moved to another bridge only
  * if the desired bridge differs. A port that does not exist is left alone. */
 export async function reconcilePort(client: OvsdbClient, desired: DesiredPort, opts: ApplyOptions, markFlows = false): Promise<ReconcileResult> {
-  const outcome = await commit(client, `reconcile ${desired.name}`, async () => {
-    const p = await planReconcile(client, desired, opts.deadline, markFlows);
-    const ops = p?.ops ?? [];
-    return { ops, done: (results) => ({ p, nextCfg: nextCfgOf(ops, results) }) };
-  }, opts);
+  const outcome = await commit(
+    client,
+    `reconcile ${desired.name}`,
+    async () => {
+      const p = await planReconcile(client, desired, opts.deadline, markFlows);
+      const ops = p?.ops ?? [];
+      return { ops, done: (results) => ({ p, nextCfg: nextCfgOf(ops, results) }) };
+    },
+    opts,
+  );
   const p = outcome.p;
   if (!p) return { status: "absent", changes: [] };
   if (opts.wait && outcome.nextCfg !== undefined) await waitCommitted(client, outcome.nextCfg, opts.deadline, `the change of ${desired.name}`);
@@ -245,7 +283,12 @@ export async function listManagedPorts(client: OvsdbClient, deadline: Deadline, 
   const managed = ports!.filter((r) => mapEntries(r.external_ids)[ID.owner] !== undefined);
   if (managed.length === 0) return [];
   const ifaceUuids = managed.flatMap((r) => setItems(r.interfaces).map((u) => uuidOf(u)));
-  const rows = await read(client, deadline, "read managed interfaces", ifaceUuids.map((u) => ({ table: "Interface" as const, where: byUuid(u), columns: ["_uuid", "external_ids", "ofport", "error"] })));
+  const rows = await read(
+    client,
+    deadline,
+    "read managed interfaces",
+    ifaceUuids.map((u) => ({ table: "Interface" as const, where: byUuid(u), columns: ["_uuid", "external_ids", "ofport", "error"] })),
+  );
   const ifaces = new Map<string, Row>();
   for (const r of rows) for (const row of r) ifaces.set(uuidOf(row._uuid), row);
   return managed.map((r) => {
@@ -274,10 +317,18 @@ export async function flowBridges(client: OvsdbClient, deadline: Deadline): Prom
  * re-created meanwhile under the same name is left alone: retry re-reads). */
 export async function removeManagedPorts(client: OvsdbClient, ports: ManagedPort[], opts: ApplyOptions): Promise<void> {
   const names = ports.map((p) => p.name).join(" ");
-  const nextCfg = await commit(client, "remove stale ports", async () => {
-    const own = await readOwnQos(client, [...new Set(ports.map((p) => p.name))], opts.deadline);
-    const ops = removeManyOps(ports.map((p) => ({ name: p.name, portUuid: p.portUuid, own: own.get(p.name)! })), `ovs-vif: gc ${names}`);
-    return { ops, done: (results) => nextCfgOf(ops, results) };
-  }, { ...opts, tries: 1 });
+  const nextCfg = await commit(
+    client,
+    "remove stale ports",
+    async () => {
+      const own = await readOwnQos(client, [...new Set(ports.map((p) => p.name))], opts.deadline);
+      const ops = removeManyOps(
+        ports.map((p) => ({ name: p.name, portUuid: p.portUuid, own: own.get(p.name)! })),
+        `ovs-vif: gc ${names}`,
+      );
+      return { ops, done: (results) => nextCfgOf(ops, results) };
+    },
+    { ...opts, tries: 1 },
+  );
   if (opts.wait && nextCfg !== undefined) await waitCommitted(client, nextCfg, opts.deadline, `the removal of ${ports.map((p) => p.name).join(", ")}`);
 }

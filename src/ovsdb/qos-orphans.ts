@@ -45,6 +45,9 @@ export async function findOrphanQos(client: OvsdbClient, deadline: Deadline): Pr
 export async function removeOrphanQos(client: OvsdbClient, orphans: OrphanQos[], run: WriteRun): Promise<void> {
   if (orphans.length === 0) return;
   // A QoS row still unused at commit (a Port taking it meanwhile fails the delete: the reference is strong).
-  const ops: Json[] = [...orphans.map((o) => ({ op: "delete", table: o.table, where: [["_uuid", "==", uuid(o.uuid)]] })), { op: "comment", comment: `ovs-vif: gc ${orphans.length} orphaned QoS/Queue rows` }];
+  const ops: Json[] = [
+    ...orphans.map((o) => ({ op: "delete", table: o.table, where: [["_uuid", "==", uuid(o.uuid)]] })),
+    { op: "comment", comment: `ovs-vif: gc ${orphans.length} orphaned QoS/Queue rows` },
+  ];
   await commit(client, "remove orphaned QoS rows", async () => ({ ops, done: () => undefined }), { ...run, tries: 1 });
 }

@@ -6,7 +6,6 @@ import { optionalAtom, setItems, uuid } from "./values.ts";
 import type { Deadline } from "../deadline.ts";
 import { formatTransaction, type DryRun } from "../dry-run.ts";
 
-
 /** A `wait` guard failed: something changed since the read (retry). */
 export class GuardConflict extends Error {
   override readonly name = "GuardConflict";
@@ -140,7 +139,12 @@ export function watchCfg(client: OvsdbClient, deadline: Deadline, o: { interface
       if (seen < target) {
         await new Promise<void>((resolve, reject) => {
           const timer = setTimeout(() => {
-            reject(new OvsdbError("vswitchd", `ovs-vswitchd did not apply the change within ${deadline.totalMs / 1000} s (cur_cfg ${seen === -Infinity ? "unknown" : seen} < ${target}; is ovs-vswitchd running?)`));
+            reject(
+              new OvsdbError(
+                "vswitchd",
+                `ovs-vswitchd did not apply the change within ${deadline.totalMs / 1000} s (cur_cfg ${seen === -Infinity ? "unknown" : seen} < ${target}; is ovs-vswitchd running?)`,
+              ),
+            );
           }, deadline.left());
           wake = () => {
             clearTimeout(timer);
@@ -189,6 +193,7 @@ export async function checkInterface(client: OvsdbClient, ifaceUuid: string, dev
   const error = optionalAtom(row.error);
   const ofport = optionalAtom(row.ofport);
   if (typeof error === "string" && error !== "") throw new DeviceError(device, `ovs-vswitchd could not attach it: ${error}`);
-  if (typeof ofport !== "number" || ofport < 0) throw new DeviceError(device, `ovs-vswitchd could not attach it (ofport ${JSON.stringify(setItems(row.ofport))})`);
+  if (typeof ofport !== "number" || ofport < 0)
+    throw new DeviceError(device, `ovs-vswitchd could not attach it (ofport ${JSON.stringify(setItems(row.ofport))})`);
   return ofport;
 }

@@ -101,7 +101,12 @@ export function parsePrefix(field: string, value: string, families: Family[] = [
   const v6 = v4 ? undefined : ipv6Bytes(addrText);
   const family: Family | undefined = v4 ? 4 : v6 ? 6 : undefined;
   const bytes = v4 ?? v6;
-  if (!family || !bytes) throw new InputError(field, value, `not an ${families.length === 2 ? "IPv4 or IPv6" : `IPv${families[0]}`} address${slash < 0 ? "" : " with a prefix length"}`);
+  if (!family || !bytes)
+    throw new InputError(
+      field,
+      value,
+      `not an ${families.length === 2 ? "IPv4 or IPv6" : `IPv${families[0]}`} address${slash < 0 ? "" : " with a prefix length"}`,
+    );
   if (!families.includes(family)) {
     throw new InputError(field, value, `an IPv${family} address where IPv${families[0]} is expected`);
   }

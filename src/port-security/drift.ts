@@ -39,7 +39,10 @@ export function driftLines(d: FlowDrift): string[] {
   return [
     ...d.missing.map((f) => `missing: ${flowText(f)}`),
     ...d.extra.map((f) => `extra: ${flowText(f)}`),
-    ...d.different.map(({ want, have }) => `different: ${flowKey(want)}: ${cookieText(have.cookie)} ${actionsText(have.actions)} -> ${cookieText(want.cookie)} ${actionsText(want.actions)}`),
+    ...d.different.map(
+      ({ want, have }) =>
+        `different: ${flowKey(want)}: ${cookieText(have.cookie)} ${actionsText(have.actions)} -> ${cookieText(want.cookie)} ${actionsText(want.actions)}`,
+    ),
   ];
 }
 

@@ -49,7 +49,8 @@ export const MAX_OFPORT = 0xfeff;
 /** An Interface.ofport from OVSDB: -1 (not attached) or anything out of
  * OVS's range has no flows. */
 function checkOfport(ofport: number): void {
-  if (!Number.isInteger(ofport) || ofport < 1 || ofport > MAX_OFPORT) throw new StateError("ofport", String(ofport), `not a port number 1..${MAX_OFPORT}: the port has no OpenFlow number to filter`);
+  if (!Number.isInteger(ofport) || ofport < 1 || ofport > MAX_OFPORT)
+    throw new StateError("ofport", String(ofport), `not a port number 1..${MAX_OFPORT}: the port has no OpenFlow number to filter`);
 }
 
 /** The cookie of the port-security flows of the port at `ofport`. */

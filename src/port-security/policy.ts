@@ -28,7 +28,19 @@
 // VRRP virtual MAC, may send from any allowed address).
 import { InputError } from "../errors.ts";
 import { parseMac } from "../names.ts";
-import { allZero, eui64Address, host, ipv6Bytes, LINK_LOCAL_PREFIX, macBytes, parsePrefix, prefixText, samePrefix, unicastProblem, type IpPrefix } from "./addresses.ts";
+import {
+  allZero,
+  eui64Address,
+  host,
+  ipv6Bytes,
+  LINK_LOCAL_PREFIX,
+  macBytes,
+  parsePrefix,
+  prefixText,
+  samePrefix,
+  unicastProblem,
+  type IpPrefix,
+} from "./addresses.ts";
 
 /** A value as the caller got it, with the name an error should give it. */
 export interface FieldValue {
@@ -111,16 +123,31 @@ function addUnique(list: IpPrefix[], p: IpPrefix): void {
 export function buildPolicy(input: PolicyInput): PortPolicy {
   const mac = parseMac(input.mac.field, input.mac.value);
   const macB = macBytes(mac);
-  const policy: PortPolicy = { mac, extraMacs: [], ipv4: [], ipv6: [], allowDhcpServer: input.allowDhcpServer === true, allowRouterAdv: input.allowRouterAdv === true, skippedPrefixes: [] };
+  const policy: PortPolicy = {
+    mac,
+    extraMacs: [],
+    ipv4: [],
+    ipv6: [],
+    allowDhcpServer: input.allowDhcpServer === true,
+    allowRouterAdv: input.allowRouterAdv === true,
+    skippedPrefixes: [],
+  };
   for (const fv of input.ipv4 ?? []) {
-    if (ipv6Text(fv.value)) throw new InputError(fv.field, fv.value, "an IPv6 address where IPv4 is expected (IPv6 addresses come from the MAC, the network's IPv6 prefix and allow-address)");
+    if (ipv6Text(fv.value))
+      throw new InputError(
+        fv.field,
+        fv.value,
+        "an IPv6 address where IPv4 is expected (IPv6 addresses come from the MAC, the network's IPv6 prefix and allow-address)",
+      );
     const p = sourceAddress(fv, [4]);
-    if (fv.value.includes("/")) throw new InputError(fv.field, fv.value, "expected one IPv4 address, without a prefix length (allow a prefix with allow-address)");
+    if (fv.value.includes("/"))
+      throw new InputError(fv.field, fv.value, "expected one IPv4 address, without a prefix length (allow a prefix with allow-address)");
     addUnique(policy.ipv4, p);
   }
   addUnique(policy.ipv6, host(6, eui64Address(LINK_LOCAL_PREFIX, macB)));
   const prefixes = input.ipv6Prefixes ?? [];
-  if (prefixes.length > MAX_IPV6_PREFIXES) throw new InputError(prefixes[MAX_IPV6_PREFIXES]!.field, prefixes[MAX_IPV6_PREFIXES]!.value, `more than ${MAX_IPV6_PREFIXES} IPv6 prefixes for one NIC`);
+  if (prefixes.length > MAX_IPV6_PREFIXES)
+    throw new InputError(prefixes[MAX_IPV6_PREFIXES]!.field, prefixes[MAX_IPV6_PREFIXES]!.value, `more than ${MAX_IPV6_PREFIXES} IPv6 prefixes for one NIC`);
   for (const fv of prefixes) {
     const p = parsePrefix(fv.field, fv.value, [6], { requireLength: true });
     if (p.bytes[0] === 0xff || allZero(p.bytes)) throw new InputError(fv.field, fv.value, "a multicast or unspecified prefix, not a network's");

@@ -49,7 +49,8 @@ export function parsePortSecurityTag(field: string, tag: string): PortSecurityTa
       hit.value = value;
       break;
     case "allow-address":
-      if (value === undefined || value === "") throw new InputError(field, tag, "expected ovs-vif:[nic:ID:]allow-address:ADDRESS (a MAC, an IP address or ADDRESS/LENGTH)");
+      if (value === undefined || value === "")
+        throw new InputError(field, tag, "expected ovs-vif:[nic:ID:]allow-address:ADDRESS (a MAC, an IP address or ADDRESS/LENGTH)");
       try {
         parseAllowAddress(field, value);
       } catch (err) {
@@ -84,7 +85,8 @@ export function levelFromTags(name: string, field: string, hits: PortSecurityTag
   for (const hit of hits) {
     if (hit.keyword === "port-security") {
       const on = hit.value === "on";
-      if (level.state && level.state.on !== on) throw new InputError(field, hit.tag, `conflicts with ${JSON.stringify(level.state.shown)}: port security both on and off for the same NIC`);
+      if (level.state && level.state.on !== on)
+        throw new InputError(field, hit.tag, `conflicts with ${JSON.stringify(level.state.shown)}: port security both on and off for the same NIC`);
       level.state ??= { on, ...describeHit(field, hit) };
       continue;
     }
@@ -116,7 +118,11 @@ function tagHits(kind: "instance" | "network", tags: string[], nic: NicIdentity)
 export function ganetiLevels(instanceTags: string[], networkTags: string[], nic: NicIdentity): PortSecurityLevel[] {
   const inst = tagHits("instance", instanceTags, nic);
   const net = tagHits("network", networkTags, nic);
-  return [levelFromTags("instance tag (NIC)", "instance tag", inst.nic), levelFromTags("instance tag", "instance tag", inst.all), levelFromTags("network tag", "network tag", net.all)];
+  return [
+    levelFromTags("instance tag (NIC)", "instance tag", inst.nic),
+    levelFromTags("instance tag", "instance tag", inst.all),
+    levelFromTags("network tag", "network tag", net.all),
+  ];
 }
 
 /** `on` or `off`, as --port-security and the node default take it. */
@@ -142,7 +148,13 @@ export interface ExplicitNames {
   allowRouterAdv: string;
 }
 
-const OPTION_NAMES: ExplicitNames = { level: "command line", portSecurity: "--port-security", allowAddress: "--allow-address", allowDhcpServer: "--allow-dhcp-server", allowRouterAdv: "--allow-router-adv" };
+const OPTION_NAMES: ExplicitNames = {
+  level: "command line",
+  portSecurity: "--port-security",
+  allowAddress: "--allow-address",
+  allowDhcpServer: "--allow-dhcp-server",
+  allowRouterAdv: "--allow-router-adv",
+};
 
 /** Level 4 from `attach`'s options (or QEMU's variables, named by `names`). */
 export function explicitLevel(opts: ExplicitOptions, names: ExplicitNames = OPTION_NAMES): PortSecurityLevel {
@@ -158,7 +170,13 @@ export function explicitLevel(opts: ExplicitOptions, names: ExplicitNames = OPTI
   if (opts.allowDhcpServer) level.allowDhcpServer = names.allowDhcpServer;
   if (opts.allowRouterAdv) level.allowRouterAdv = names.allowRouterAdv;
   if (level.state && !level.state.on) {
-    const [option, value] = level.allow.length ? [names.allowAddress, level.allow[0]!.value] : opts.allowDhcpServer ? [names.allowDhcpServer, ""] : opts.allowRouterAdv ? [names.allowRouterAdv, ""] : [undefined, ""];
+    const [option, value] = level.allow.length
+      ? [names.allowAddress, level.allow[0]!.value]
+      : opts.allowDhcpServer
+        ? [names.allowDhcpServer, ""]
+        : opts.allowRouterAdv
+          ? [names.allowRouterAdv, ""]
+          : [undefined, ""];
     if (option) throw new InputError(option, value, `conflicts with ${names.portSecurity} off`);
   }
   return level;

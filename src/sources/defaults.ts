@@ -8,7 +8,6 @@ import { convertKind, QOS_KINDS, type QosKind, type QosLevel } from "../qos.ts";
 import { defaultsPath } from "../paths.ts";
 import { defaultLevel, parseOnOff, type PortSecurityLevel } from "../port-security/sources.ts";
 
-
 /** The node's defaults, undefined without a file. A file that cannot be
  * read (a directory, no permission) is an error naming the variable and
  * the path. */
@@ -51,19 +50,23 @@ export function parseNodeDefaults(path: string, text: string): NodeDefaults {
   const obj = data as Record<string, unknown>;
   if (typeof obj !== "object" || obj === null || Array.isArray(obj)) throw new InputError(path, show(data), "expected an object");
   if (obj.version !== 1) throw new InputError(`${path}: version`, String(obj.version), "expected 1");
-  for (const key of Object.keys(obj)) if (!["version", "default", "bridges"].includes(key)) throw new InputError(`${path}: ${key}`, key, "unknown key (expected version, default, bridges)");
+  for (const key of Object.keys(obj))
+    if (!["version", "default", "bridges"].includes(key)) throw new InputError(`${path}: ${key}`, key, "unknown key (expected version, default, bridges)");
   const checkEntry = (where: string, e: unknown) => {
-    if (typeof e !== "object" || e === null || Array.isArray(e)) throw new InputError(`${path}: ${where}`, show(e), "expected an object with rate, burst, rx-rate, rx-burst and/or port-security");
+    if (typeof e !== "object" || e === null || Array.isArray(e))
+      throw new InputError(`${path}: ${where}`, show(e), "expected an object with rate, burst, rx-rate, rx-burst and/or port-security");
     for (const [k, v] of Object.entries(e)) {
       if (!ENTRY_KEYS.includes(k)) throw new InputError(`${path}: ${where}.${k}`, k, "unknown key (expected rate, burst, rx-rate, rx-burst, port-security)");
-      if (typeof v !== "string") throw new InputError(`${path}: ${where}.${k}`, show(v), k === PORT_SECURITY_KEY ? 'expected "on" or "off"' : 'expected a string like "100M"');
+      if (typeof v !== "string")
+        throw new InputError(`${path}: ${where}.${k}`, show(v), k === PORT_SECURITY_KEY ? 'expected "on" or "off"' : 'expected a string like "100M"');
       if (k === PORT_SECURITY_KEY) parseOnOff(`${path}: ${where}.${k}`, v);
       else convertKind(k as QosKind, `${path}: ${where}.${k}`, v);
     }
   };
   if (obj.default !== undefined) checkEntry("default", obj.default);
   if (obj.bridges !== undefined) {
-    if (typeof obj.bridges !== "object" || obj.bridges === null || Array.isArray(obj.bridges)) throw new InputError(`${path}: bridges`, show(obj.bridges), "expected an object keyed by bridge name");
+    if (typeof obj.bridges !== "object" || obj.bridges === null || Array.isArray(obj.bridges))
+      throw new InputError(`${path}: bridges`, show(obj.bridges), "expected an object keyed by bridge name");
     for (const [name, e] of Object.entries(obj.bridges)) {
       // The same name rules as --bridge and LINK: a key no bridge can have is a mistake, not a default.
       parseBridgeName(`${path}: bridges`, name);

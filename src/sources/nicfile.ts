@@ -36,7 +36,8 @@ export function parseShellAssignments(text: string, where: string): Record<strin
       // Tilde expansion: at the start of an assignment's value and after ':'.
       if (c === "~" && (i === start || text[i - 1] === ":")) fail("tilde expansion is not supported (quote the ~)");
       if (c === " " || c === "\t" || c === "\n" || c === "\r") break;
-      if (c === ";" || c === "&" || c === "|" || c === "<" || c === ">" || c === "(" || c === ")") fail(`unsupported shell syntax ${JSON.stringify(c)} (only NAME=value assignments are read)`);
+      if (c === ";" || c === "&" || c === "|" || c === "<" || c === ">" || c === "(" || c === ")")
+        fail(`unsupported shell syntax ${JSON.stringify(c)} (only NAME=value assignments are read)`);
       if (c === "`") fail("command substitution is not supported");
       if (c === "$") {
         const next = text[i + 1];

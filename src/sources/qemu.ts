@@ -14,12 +14,19 @@ import { valueLevel } from "../qos.ts";
 import { parseXenBridge, VLAN_FORMS } from "../vlan.ts";
 import { nodeDefaultsLevel, nodePortSecurityLevel } from "./defaults.ts";
 
-const ENV_NAMES: ExplicitNames = { level: "environment", portSecurity: "OVS_VIF_PORT_SECURITY", allowAddress: "OVS_VIF_ALLOW_ADDRESS", allowDhcpServer: "", allowRouterAdv: "" };
+const ENV_NAMES: ExplicitNames = {
+  level: "environment",
+  portSecurity: "OVS_VIF_PORT_SECURITY",
+  allowAddress: "OVS_VIF_ALLOW_ADDRESS",
+  allowDhcpServer: "",
+  allowRouterAdv: "",
+};
 
 /** The tap's port, every variable checked before anything changes. */
 export function qemuDesiredPort(device: string, env: NodeJS.ProcessEnv): DesiredPort {
   const spec = env.OVS_VIF_BRIDGE;
-  if (spec === undefined || spec === "") throw new InputError("OVS_VIF_BRIDGE", "", `not set (export it to QEMU's environment: BR, or BR followed by ${VLAN_FORMS})`);
+  if (spec === undefined || spec === "")
+    throw new InputError("OVS_VIF_BRIDGE", "", `not set (export it to QEMU's environment: BR, or BR followed by ${VLAN_FORMS})`);
   const { bridge, vlan } = parseXenBridge("OVS_VIF_BRIDGE", spec);
   const ids: Record<string, string> = {};
   if (env.OVS_VIF_MAC) ids[ID.attachedMac] = parseMac("OVS_VIF_MAC", env.OVS_VIF_MAC);
@@ -27,7 +34,10 @@ export function qemuDesiredPort(device: string, env: NodeJS.ProcessEnv): Desired
   const rx: Parameters<typeof valueLevel>[5] = { "rx-rate": [env.OVS_VIF_RX_RATE, "OVS_VIF_RX_RATE"], "rx-burst": [env.OVS_VIF_RX_BURST, "OVS_VIF_RX_BURST"] };
   const qos = [valueLevel("environment", env.OVS_VIF_RATE, env.OVS_VIF_BURST, "OVS_VIF_RATE", "OVS_VIF_BURST", rx), nodeDefaultsLevel(bridge)];
   const words = (v: string | undefined) => (v ?? "").split(" ").filter((w) => w !== "");
-  const explicit = explicitLevel({ ...(env.OVS_VIF_PORT_SECURITY ? { portSecurity: env.OVS_VIF_PORT_SECURITY } : {}), allowAddresses: words(env.OVS_VIF_ALLOW_ADDRESS) }, ENV_NAMES);
+  const explicit = explicitLevel(
+    { ...(env.OVS_VIF_PORT_SECURITY ? { portSecurity: env.OVS_VIF_PORT_SECURITY } : {}), allowAddresses: words(env.OVS_VIF_ALLOW_ADDRESS) },
+    ENV_NAMES,
+  );
   const portSecurity: PortSecurityInput = {
     levels: [explicit, nodePortSecurityLevel(bridge)],
     macField: "OVS_VIF_MAC",

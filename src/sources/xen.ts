@@ -64,7 +64,8 @@ export function parseXenInvocation(argv: string[], env: NodeJS.ProcessEnv): XenI
 
   if (typeIf === "vif") {
     const xenbusPath = env.XENBUS_PATH ?? "";
-    if (!BACKEND_PATH.test(xenbusPath)) throw new InputError("XENBUS_PATH", xenbusPath, "missing or not a vif backend path (/local/domain/N/backend/vif/DOMID/DEVID)");
+    if (!BACKEND_PATH.test(xenbusPath))
+      throw new InputError("XENBUS_PATH", xenbusPath, "missing or not a vif backend path (/local/domain/N/backend/vif/DOMID/DEVID)");
     const device = parseInterfaceName("vif", env.vif ?? "");
     return { command: command as XenCommand, typeIf, device, xenbusPath, vars };
   }
@@ -179,7 +180,12 @@ export function xenDesiredPort(
     interfaceIds: ids,
     owner: "xen",
     qos: [xenRateLevel(inv, keys), ...extraLevels(parsed.bridge)],
-    portSecurity: { levels: [xenIp.level, ...portSecurityTail(parsed.bridge)], macField, ipv4: xenIp.ipv4, ...(keys.mac !== undefined ? { mac: { field: macField, value: keys.mac } } : {}) },
+    portSecurity: {
+      levels: [xenIp.level, ...portSecurityTail(parsed.bridge)],
+      macField,
+      ipv4: xenIp.ipv4,
+      ...(keys.mac !== undefined ? { mac: { field: macField, value: keys.mac } } : {}),
+    },
   };
   const mtu = xenMtu(inv, keys);
   if (mtu !== undefined) desired.mtu = mtu;

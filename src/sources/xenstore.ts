@@ -124,7 +124,10 @@ class Client implements XenStore {
   async directory(path: string): Promise<string[]> {
     try {
       const payload = await this.request(XS_DIRECTORY, "directory", path, path + "\0");
-      return payload.toString("utf8").split("\0").filter((name) => name.length > 0);
+      return payload
+        .toString("utf8")
+        .split("\0")
+        .filter((name) => name.length > 0);
     } catch (err) {
       if (err instanceof XenStoreError && err.code === "ENOENT") return [];
       throw err;
@@ -243,7 +246,10 @@ async function connectWithRetry(path: string, timeoutMs: number, events: StreamE
       const code = err instanceof ConnectError ? err.code : "EIO";
       const busy = code === "ECONNREFUSED" || code === "EAGAIN";
       if (!busy || Date.now() + delay > end) {
-        const detail = code === "ETIMEDOUT" ? `xenstored socket ${path} did not accept within ${timeoutMs} ms` : `cannot connect to xenstored socket ${path}: ${(err as Error).message}`;
+        const detail =
+          code === "ETIMEDOUT"
+            ? `xenstored socket ${path} did not accept within ${timeoutMs} ms`
+            : `cannot connect to xenstored socket ${path}: ${(err as Error).message}`;
         throw new XenStoreError("connect", path, code, detail);
       }
       // Never past the retry budget: the last try is at its end.

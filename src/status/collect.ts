@@ -122,7 +122,12 @@ function ganetiDesired(view: GanetiView, port: string, ids: Record<string, strin
   if (!nic) return { state: "stale", note: "the instance has no such NIC any more" };
   if (nic.mode !== "openvswitch") return { state: "drift", note: `NIC ${nic.index} is now mode ${nic.mode}` };
   try {
-    const desired = ganetiNicPort(nicParamsOf(inst, nic, view.networks.get(nic.network ?? "")), port, [nodeDefaultsLevel(nic.link)], configuredNicFields(inst, nic));
+    const desired = ganetiNicPort(
+      nicParamsOf(inst, nic, view.networks.get(nic.network ?? "")),
+      port,
+      [nodeDefaultsLevel(nic.link)],
+      configuredNicFields(inst, nic),
+    );
     return nic.name ? { desired, nicName: nic.name } : { desired };
   } catch (err) {
     return { state: "drift", note: `its Ganeti configuration cannot be applied: ${(err as Error).message}` };
@@ -150,7 +155,15 @@ async function xenDesired(xs: XenStore | undefined, port: string): Promise<Desir
   const keys = await readXenVifKeys(xs, path, true);
   const inv: XenInvocation = { command: "online", typeIf: port.endsWith("-emu") ? "tap" : "vif", device: port, xenbusPath: path, vars: {} };
   try {
-    return { desired: xenDesiredPort(inv, keys, port, (b) => [nodeDefaultsLevel(b)], (b) => [nodePortSecurityLevel(b)]).desired };
+    return {
+      desired: xenDesiredPort(
+        inv,
+        keys,
+        port,
+        (b) => [nodeDefaultsLevel(b)],
+        (b) => [nodePortSecurityLevel(b)],
+      ).desired,
+    };
   } catch (err) {
     return { state: "drift", note: `its xenstore keys cannot be applied: ${(err as Error).message}` };
   }
@@ -187,7 +200,10 @@ export async function collectPorts(db: OvsdbClient, ctx: RunContext, input: Coll
     const owner = portIds[ID.owner];
     if (owner === undefined && isHardwareNic(name)) continue;
     if (input.instance !== undefined && ids[ID.instance] !== input.instance) continue;
-    const own = ownQosFrom(t.QoS!.filter((q) => mapEntries(q.external_ids)[ID.qosPort] === name), t.Queue!.filter((q) => mapEntries(q.external_ids)[ID.qosPort] === name));
+    const own = ownQosFrom(
+      t.QoS!.filter((q) => mapEntries(q.external_ids)[ID.qosPort] === name),
+      t.Queue!.filter((q) => mapEntries(q.external_ids)[ID.qosPort] === name),
+    );
     const qos = portQosOf(port);
     const shaping = qos !== undefined ? shapingOf(own, qos) : undefined;
     const ofport = optionalAtom(iface.ofport);
@@ -218,7 +234,14 @@ export async function collectPorts(db: OvsdbClient, ctx: RunContext, input: Coll
     } else if (qos !== undefined) row.note = "a QoS row ovs-vif did not make";
     if (typeof mtu === "number") row.mtu = mtu;
     if (typeof ofport === "number") row.ofport = ofport;
-    const broken = row.link === "absent" ? "device gone" : typeof error === "string" && error !== "" ? `ovs-vswitchd: ${error}` : typeof ofport !== "number" || ofport < 0 ? "no OpenFlow port" : undefined;
+    const broken =
+      row.link === "absent"
+        ? "device gone"
+        : typeof error === "string" && error !== ""
+          ? `ovs-vswitchd: ${error}`
+          : typeof ofport !== "number" || ofport < 0
+            ? "no OpenFlow port"
+            : undefined;
     if (owner === undefined) {
       row.state = "foreign";
       row.note = broken ? `not ovs-vif's; ${broken}` : "not ovs-vif's";
@@ -226,7 +249,12 @@ export async function collectPorts(db: OvsdbClient, ctx: RunContext, input: Coll
       row.state = "stale";
       row.note = broken;
     } else {
-      const want = owner === "ganeti" ? ganetiDesired(input.ganeti, name, ids) : owner === "xen" ? await xenDesired(input.xs, name) : { note: "attached by hand: no desired state to compare with" };
+      const want =
+        owner === "ganeti"
+          ? ganetiDesired(input.ganeti, name, ids)
+          : owner === "xen"
+            ? await xenDesired(input.xs, name)
+            : { note: "attached by hand: no desired state to compare with" };
       if (want.desired) {
         desiredOf.set(name, want.desired);
         const mtuOfBridge = bridgeMtu.get(want.desired.bridge);

@@ -94,14 +94,21 @@ async function ovsChecks(ctx: RunContext): Promise<Check[]> {
     const cur = Number(row.cur_cfg ?? 0);
     const next = Number(row.next_cfg ?? 0);
     const version = optionalAtom(row.ovs_version);
-    const checks: Check[] = [{ check: "ovsdb", result: "ok", detail: `${db.endpoint.text} answers${typeof version === "string" ? ` (Open vSwitch ${version})` : ""}` }];
+    const checks: Check[] = [
+      { check: "ovsdb", result: "ok", detail: `${db.endpoint.text} answers${typeof version === "string" ? ` (Open vSwitch ${version})` : ""}` },
+    ];
     if (cur >= next) checks.push({ check: "ovs-vswitchd", result: "ok", detail: `applies changes (cur_cfg ${cur} = next_cfg ${next})` });
     else {
       try {
         await watchCfg(db, new Deadline(2000)).until(next);
         checks.push({ check: "ovs-vswitchd", result: "ok", detail: `caught up with next_cfg ${next}` });
       } catch {
-        checks.push({ check: "ovs-vswitchd", result: "fail", detail: `not applying changes (cur_cfg ${cur} < next_cfg ${next} for 2 s)`, hint: "is ovs-vswitchd running? (systemctl status ovs-vswitchd)" });
+        checks.push({
+          check: "ovs-vswitchd",
+          result: "fail",
+          detail: `not applying changes (cur_cfg ${cur} < next_cfg ${next} for 2 s)`,
+          hint: "is ovs-vswitchd running? (systemctl status ovs-vswitchd)",
+        });
       }
     }
     checks.push(...(await flowBridgeChecks(db)));
@@ -123,9 +130,25 @@ async function flowBridgeChecks(db: OvsdbClient): Promise<Check[]> {
     const controllers = setItems(b.controller).length;
     const failMode = optionalAtom(b.fail_mode);
     const check = `port security on ${name}`;
-    if (controllers > 0) return { check, result: "warn" as const, detail: `${name} has ${controllers} OpenFlow controller(s), which may replace ovs-vif's port-security flows`, hint: `take its VMs' port security off, or the controller off ${name}` };
-    if (failMode === "secure") return { check, result: "warn" as const, detail: `${name} has fail_mode=secure: its flow table is another owner's (no NORMAL flow for unprotected ports)`, hint: `ovs-vsctl del-fail-mode ${name}, if nothing else manages it` };
-    return { check, result: "ok" as const, detail: `${name} carries ovs-vif's port-security flows, no controller, fail_mode ${typeof failMode === "string" ? failMode : "standalone (default)"}` };
+    if (controllers > 0)
+      return {
+        check,
+        result: "warn" as const,
+        detail: `${name} has ${controllers} OpenFlow controller(s), which may replace ovs-vif's port-security flows`,
+        hint: `take its VMs' port security off, or the controller off ${name}`,
+      };
+    if (failMode === "secure")
+      return {
+        check,
+        result: "warn" as const,
+        detail: `${name} has fail_mode=secure: its flow table is another owner's (no NORMAL flow for unprotected ports)`,
+        hint: `ovs-vsctl del-fail-mode ${name}, if nothing else manages it`,
+      };
+    return {
+      check,
+      result: "ok" as const,
+      detail: `${name} carries ovs-vif's port-security flows, no controller, fail_mode ${typeof failMode === "string" ? failMode : "standalone (default)"}`,
+    };
   });
 }
 
@@ -150,18 +173,35 @@ function kvmScriptCheck(e: Env, hint: string): Check {
   try {
     if (!lstatSync(at(e, path)).isSymbolicLink()) text = readFileSync(at(e, path), "utf8").slice(0, 4096);
   } catch {
-    return { check, result: "fail", detail: `${path} is missing`, hint: `${hint}; without it Ganeti's own net-common sets NICs up (four ovs-vsctl calls, no vlan_mode)` };
+    return {
+      check,
+      result: "fail",
+      detail: `${path} is missing`,
+      hint: `${hint}; without it Ganeti's own net-common sets NICs up (four ovs-vsctl calls, no vlan_mode)`,
+    };
   }
   if (text === undefined) {
     return isOurs(e, path)
-      ? { check, result: "warn", detail: `${path} -> ovs-vif, a link: Ganeti copies the binary behind it to every other node`, hint: "ovs-vif-setup --ganeti makes it the small script, then gnt-cluster redist-conf" }
+      ? {
+          check,
+          result: "warn",
+          detail: `${path} -> ovs-vif, a link: Ganeti copies the binary behind it to every other node`,
+          hint: "ovs-vif-setup --ganeti makes it the small script, then gnt-cluster redist-conf",
+        }
       : { check, result: "fail", detail: `${path} is not ovs-vif (another script is active there)`, hint };
   }
   if (/^#!\/bin\/sh\n/.test(text) && text.includes(`\nexec ${KVM_TARGET} "$@"\n`)) {
-    return isOurs(e, KVM_TARGET) ? { check, result: "ok", detail: `${path} runs ${KVM_TARGET} -> ovs-vif` } : { check, result: "fail", detail: `${path} runs ${KVM_TARGET}, which is not this ovs-vif`, hint: "reinstall the ovs-vif package" };
+    return isOurs(e, KVM_TARGET)
+      ? { check, result: "ok", detail: `${path} runs ${KVM_TARGET} -> ovs-vif` }
+      : { check, result: "fail", detail: `${path} runs ${KVM_TARGET}, which is not this ovs-vif`, hint: "reinstall the ovs-vif package" };
   }
   if (sameContent(at(e, path), e.binary)) {
-    return { check, result: "fail", detail: `${path} is a copy of the ovs-vif binary (what Ganeti's file distribution makes of a link on the master): no upgrade reaches it`, hint: "ovs-vif-setup --ganeti on the master, then gnt-cluster redist-conf" };
+    return {
+      check,
+      result: "fail",
+      detail: `${path} is a copy of the ovs-vif binary (what Ganeti's file distribution makes of a link on the master): no upgrade reaches it`,
+      hint: "ovs-vif-setup --ganeti on the master, then gnt-cluster redist-conf",
+    };
   }
   return { check, result: "fail", detail: `${path} is not ovs-vif (another script is active there)`, hint };
 }
@@ -185,7 +225,15 @@ function ganetiChecks(e: Env, locations: readonly Location[]): Check[] {
   const checks: Check[] = [];
   for (const l of locations.filter((x) => x.integration === "ganeti")) {
     if (l.kind === "script") {
-      checks.push(nicSetup ? { check: "ganeti kvm-vif-bridge", result: "ok", detail: "not run by this Ganeti (3.2: /usr/lib/ganeti/kvm-nic-setup runs /etc/ganeti/network/MODE/ACTION)" } : kvmScriptCheck(e, hint));
+      checks.push(
+        nicSetup
+          ? {
+              check: "ganeti kvm-vif-bridge",
+              result: "ok",
+              detail: "not run by this Ganeti (3.2: /usr/lib/ganeti/kvm-nic-setup runs /etc/ganeti/network/MODE/ACTION)",
+            }
+          : kvmScriptCheck(e, hint),
+      );
     } else if (l.path.startsWith("/etc/ganeti/network/")) {
       if (nicSetup) checks.push(linkCheck(e, locationCheck(l.path), l.path, hint));
     } else if (l.path.startsWith("/etc/ganeti/")) {
@@ -210,11 +258,23 @@ function xenChecks(e: Env): Check[] {
   checks.push(
     ours === true
       ? { check: "xen default vif script", result: "ok", detail: `xl runs ${path} (ovs-vif) for vifs without script=` }
-      : { check: "xen default vif script", result: "warn", detail: `xl runs ${path}${ours === undefined ? " (missing)" : ""} for vifs without script=, not ovs-vif`, hint: `vif.default.script="${LIBDIR}/vif-openvswitch" in /etc/xen/xl.conf, or script= on each vif` },
+      : {
+          check: "xen default vif script",
+          result: "warn",
+          detail: `xl runs ${path}${ours === undefined ? " (missing)" : ""} for vifs without script=, not ovs-vif`,
+          hint: `vif.default.script="${LIBDIR}/vif-openvswitch" in /etc/xen/xl.conf, or script= on each vif`,
+        },
   );
   const stock = isOurs(e, "/etc/xen/scripts/vif-openvswitch");
-  if (stock === false) checks.push({ check: "xen vif-openvswitch", result: "warn", detail: "/etc/xen/scripts/vif-openvswitch is Xen's stock script (no vlan_mode; a vif with script=vif-openvswitch uses it)", hint: `use script=${LIBDIR}/vif-openvswitch` });
-  if (existsSync(at(e, "/etc/xen/scripts/vif-ganeti")) || existsSync(at(e, "/usr/lib/ganeti"))) checks.push(linkCheck(e, "xen vif-custom (Ganeti on Xen)", "/etc/xen/scripts/vif-custom", "ovs-vif-setup --ganeti"));
+  if (stock === false)
+    checks.push({
+      check: "xen vif-openvswitch",
+      result: "warn",
+      detail: "/etc/xen/scripts/vif-openvswitch is Xen's stock script (no vlan_mode; a vif with script=vif-openvswitch uses it)",
+      hint: `use script=${LIBDIR}/vif-openvswitch`,
+    });
+  if (existsSync(at(e, "/etc/xen/scripts/vif-ganeti")) || existsSync(at(e, "/usr/lib/ganeti")))
+    checks.push(linkCheck(e, "xen vif-custom (Ganeti on Xen)", "/etc/xen/scripts/vif-custom", "ovs-vif-setup --ganeti"));
   return checks;
 }
 
@@ -259,12 +319,28 @@ function fileChecks(e: Env, view: GanetiView, master: boolean, taken?: { spec?: 
     }
     if (!taken) {
       const why = view.file !== undefined ? `the Ganeti view ${view.file} does not say the master's digests` : "no Ganeti view here";
-      checks.push({ check: `${check} = master's`, result: "warn", detail: `cannot compare ${path} with the master's: ${why}`, hint: "on the master: ovs-vif reconcile --cluster" });
+      checks.push({
+        check: `${check} = master's`,
+        result: "warn",
+        detail: `cannot compare ${path} with the master's: ${why}`,
+        hint: "on the master: ovs-vif reconcile --cluster",
+      });
       continue;
     }
     const theirs = taken[key];
-    if (theirs === here) checks.push({ check: `${check} = master's`, result: "ok", detail: here ? `${path} sha256 ${here.slice(0, 12)}, as on the master` : `no ${path}, as on the master` });
-    else checks.push({ check: `${check} = master's`, result: "fail", detail: `${path} ${here ? `sha256 ${here.slice(0, 12)}` : "missing"} here, ${theirs ? `sha256 ${theirs.slice(0, 12)}` : "none"} on the master`, hint: `on the master: gnt-cluster copyfile ${path}` });
+    if (theirs === here)
+      checks.push({
+        check: `${check} = master's`,
+        result: "ok",
+        detail: here ? `${path} sha256 ${here.slice(0, 12)}, as on the master` : `no ${path}, as on the master`,
+      });
+    else
+      checks.push({
+        check: `${check} = master's`,
+        result: "fail",
+        detail: `${path} ${here ? `sha256 ${here.slice(0, 12)}` : "missing"} here, ${theirs ? `sha256 ${theirs.slice(0, 12)}` : "none"} on the master`,
+        hint: `on the master: gnt-cluster copyfile ${path}`,
+      });
   }
   return checks;
 }
@@ -303,15 +379,36 @@ async function ovnChecks(ctx: RunContext): Promise<Check[]> {
     checkResults(ops, r, "read Open_vSwitch");
     const ids = mapEntries(r[0]?.rows?.[0]?.external_ids);
     const missing = [ID.systemId, ID.ovnRemote, ID.ovnEncapIp].filter((k) => !ids[k]);
-    checks.push(missing.length === 0 ? { check: "ovn chassis", result: "ok", detail: `chassis ${ids[ID.systemId]}, SB ${ids[ID.ovnRemote]}, encap ${ids[ID.ovnEncapType] ?? "geneve"} ${ids[ID.ovnEncapIp]}` } : { check: "ovn chassis", result: "fail", detail: `Open_vSwitch external_ids lacks ${missing.join(", ")}`, hint: "set them for ovn-controller (ovs-vsctl set open . external_ids:...)" });
+    checks.push(
+      missing.length === 0
+        ? {
+            check: "ovn chassis",
+            result: "ok",
+            detail: `chassis ${ids[ID.systemId]}, SB ${ids[ID.ovnRemote]}, encap ${ids[ID.ovnEncapType] ?? "geneve"} ${ids[ID.ovnEncapIp]}`,
+          }
+        : {
+            check: "ovn chassis",
+            result: "fail",
+            detail: `Open_vSwitch external_ids lacks ${missing.join(", ")}`,
+            hint: "set them for ovn-controller (ovs-vsctl set open . external_ids:...)",
+          },
+    );
     const vmMtu = optionalAtom(r[1]?.rows?.[0]?.mtu);
     const encap = ids[ID.ovnEncapIp];
-    if (typeof vmMtu !== "number") checks.push({ check: "ovn bridge", result: "fail", detail: `no integration bridge ${config.bridge}`, hint: "ovn-controller creates it; is it running?" });
+    if (typeof vmMtu !== "number")
+      checks.push({ check: "ovn bridge", result: "fail", detail: `no integration bridge ${config.bridge}`, hint: "ovn-controller creates it; is it running?" });
     else if (encap) {
       const under = await deviceOfAddress(encap);
       const overhead = 58;
-      if (under === undefined) checks.push({ check: "ovn mtu", result: "warn", detail: `no device with the encap address ${encap} here: cannot check the MTU` });
-      else if (vmMtu + overhead > under.mtu) checks.push({ check: "ovn mtu", result: "warn", detail: `VM ports get ${config.bridge}'s MTU ${vmMtu}; with Geneve (${overhead} bytes) that needs ${vmMtu + overhead} on ${under.dev}, which has ${under.mtu}: full-size frames are lost`, hint: `ovs-vsctl set interface ${config.bridge} mtu_request=${under.mtu - overhead} (or raise ${under.dev}'s MTU)` });
+      if (under === undefined)
+        checks.push({ check: "ovn mtu", result: "warn", detail: `no device with the encap address ${encap} here: cannot check the MTU` });
+      else if (vmMtu + overhead > under.mtu)
+        checks.push({
+          check: "ovn mtu",
+          result: "warn",
+          detail: `VM ports get ${config.bridge}'s MTU ${vmMtu}; with Geneve (${overhead} bytes) that needs ${vmMtu + overhead} on ${under.dev}, which has ${under.mtu}: full-size frames are lost`,
+          hint: `ovs-vsctl set interface ${config.bridge} mtu_request=${under.mtu - overhead} (or raise ${under.dev}'s MTU)`,
+        });
       else checks.push({ check: "ovn mtu", result: "ok", detail: `VM MTU ${vmMtu} + ${overhead} (Geneve) fits ${under.dev}'s ${under.mtu}` });
     }
   } finally {
@@ -341,7 +438,11 @@ async function parseChecks(e: Env): Promise<Check[]> {
 function modeChecks(view: GanetiView): Check[] {
   if (view.source === "none") return [];
   const odd = view.instances.flatMap((i) => i.nics.filter((n) => !MODES.includes(n.mode)).map((n) => `${i.name} nic ${n.index} (${n.mode})`));
-  return [odd.length === 0 ? { check: "ganeti NIC modes", result: "ok", detail: `every NIC of ${view.instances.length} instances is openvswitch, bridged or routed` } : { check: "ganeti NIC modes", result: "warn", detail: `ovs-vif does not set up: ${odd.join(", ")}` }];
+  return [
+    odd.length === 0
+      ? { check: "ganeti NIC modes", result: "ok", detail: `every NIC of ${view.instances.length} instances is openvswitch, bridged or routed` }
+      : { check: "ganeti NIC modes", result: "warn", detail: `ovs-vif does not set up: ${odd.join(", ")}` },
+  ];
 }
 
 function watcherCheck(): Check {
@@ -353,7 +454,12 @@ function watcherCheck(): Check {
       // gone meanwhile
     }
   }
-  return { check: "ovs-vif watch", result: "warn", detail: "not running: a device deleted without a hook keeps its port until gc", hint: "systemctl enable --now ovs-vif-watch" };
+  return {
+    check: "ovs-vif watch",
+    result: "warn",
+    detail: "not running: a device deleted without a hook keeps its port until gc",
+    hint: "systemctl enable --now ovs-vif-watch",
+  };
 }
 
 export interface DoctorOptions {
@@ -376,7 +482,16 @@ export async function doctor(ctx: RunContext, o: DoctorOptions): Promise<Check[]
     ...modeChecks(o.view),
     ...(await parseChecks(e)),
     ...fileChecks(e, o.view, o.master, o.files),
-    ...(["/etc/ovs-vif", "/var/lib/ovs-vif"].map((d) => (existsSync(at(e, d)) ? { check: `directory ${d}`, result: "ok" as const, detail: "exists" } : { check: `directory ${d}`, result: "warn" as const, detail: "missing: gnt-cluster copyfile to this node fails", hint: `mkdir -p ${d} (the package creates it)` }))),
+    ...["/etc/ovs-vif", "/var/lib/ovs-vif"].map((d) =>
+      existsSync(at(e, d))
+        ? { check: `directory ${d}`, result: "ok" as const, detail: "exists" }
+        : {
+            check: `directory ${d}`,
+            result: "warn" as const,
+            detail: "missing: gnt-cluster copyfile to this node fails",
+            hint: `mkdir -p ${d} (the package creates it)`,
+          },
+    ),
     watcherCheck(),
   ];
 }

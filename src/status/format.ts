@@ -10,7 +10,16 @@ export function table(rows: string[][], headers: boolean): string {
   const body = headers ? rows : rows.slice(1);
   if (body.length === 0) return "";
   const widths = rows[0]!.map((_, c) => Math.max(...body.map((r) => (r[c] ?? "").length)));
-  return body.map((r) => r.map((v, c) => (c === r.length - 1 ? v : v.padEnd(widths[c]!))).join("  ").trimEnd()).join("\n") + "\n";
+  return (
+    body
+      .map((r) =>
+        r
+          .map((v, c) => (c === r.length - 1 ? v : v.padEnd(widths[c]!)))
+          .join("  ")
+          .trimEnd(),
+      )
+      .join("\n") + "\n"
+  );
 }
 
 const COLOUR: Record<PortState, string> = { ok: "32", drift: "33", stale: "31", foreign: "36", unknown: "35" };
@@ -21,7 +30,8 @@ export function colourState(state: PortState, on: boolean): string {
 
 function vlan(p: PortStatus): string {
   // No vlan_mode: OVS makes a tagged port access (trunks ignored) and an untagged one a trunk of every VLAN.
-  if (p.vlan_mode === "") return p.tag === undefined ? (p.trunks.length ? `trunk ${p.trunks.join(",")} (implicit)` : "all VLANs (no vlan_mode)") : `access ${p.tag} (implicit)`;
+  if (p.vlan_mode === "")
+    return p.tag === undefined ? (p.trunks.length ? `trunk ${p.trunks.join(",")} (implicit)` : "all VLANs (no vlan_mode)") : `access ${p.tag} (implicit)`;
   if (p.vlan_mode === "access") return p.tag === undefined ? "untagged" : `access ${p.tag}`;
   if (p.vlan_mode === "trunk") return `trunk ${p.trunks.join(",")}`;
   return `${p.vlan_mode} ${p.tag ?? "-"}+${p.trunks.join(",")}`;
@@ -36,7 +46,9 @@ function qos(rate: number | undefined, unit: string): string {
 }
 
 export function formatHuman(s: NodeStatus, o: { headers: boolean; colour: boolean }): string {
-  const rows: string[][] = [["BRIDGE", "PORT", "OWNER", "INSTANCE/DOMAIN", "NIC", "VLAN", "SEND", "RECEIVE", "MTU", "OFPORT", "FILTER", "LINK", "STATE", "DETAIL"]];
+  const rows: string[][] = [
+    ["BRIDGE", "PORT", "OWNER", "INSTANCE/DOMAIN", "NIC", "VLAN", "SEND", "RECEIVE", "MTU", "OFPORT", "FILTER", "LINK", "STATE", "DETAIL"],
+  ];
   for (const p of s.ports) {
     rows.push([
       p.bridge,
@@ -73,7 +85,10 @@ export function summaryLine(s: NodeStatus): string {
   const b = s.summary.by_state;
   const parts = [`${s.summary.ports} ports: ${b.ok} ok, ${b.drift} drift, ${b.stale} stale, ${b.foreign} foreign`];
   if (b.unknown) parts[0] += `, ${b.unknown} unknown`;
-  parts.push(`${s.summary.switch_changes} switch change${s.summary.switch_changes === 1 ? "" : "s"}`, `${s.summary.orphaned_qos} orphaned QoS row${s.summary.orphaned_qos === 1 ? "" : "s"}`);
+  parts.push(
+    `${s.summary.switch_changes} switch change${s.summary.switch_changes === 1 ? "" : "s"}`,
+    `${s.summary.orphaned_qos} orphaned QoS row${s.summary.orphaned_qos === 1 ? "" : "s"}`,
+  );
   return `${s.node}: ${parts.join("; ")}: ${s.summary.exit === 0 ? "ok" : "NOT ok"}`;
 }
 
@@ -84,14 +99,19 @@ export function formatPrometheus(s: NodeStatus, lastReconcile?: number): string 
     lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`);
     for (const [labels, v] of samples) lines.push(`${name}${labels} ${v}`);
   };
-  metric("ovs_vif_ports", "VM ports on this node's bridges, by state.", Object.entries(s.summary.by_state).map(([state, n]) => [`{state="${state}"}`, n]));
+  metric(
+    "ovs_vif_ports",
+    "VM ports on this node's bridges, by state.",
+    Object.entries(s.summary.by_state).map(([state, n]) => [`{state="${state}"}`, n]),
+  );
   metric("ovs_vif_drift_fields", "Fields of ovs-vif's ports that differ from their desired state.", [["", s.ports.reduce((n, p) => n + p.drift.length, 0)]]);
   metric("ovs_vif_switch_changes", "Changes 'ovs-vif switch apply' would make on this node.", [["", s.summary.switch_changes]]);
   metric("ovs_vif_orphaned_qos_rows", "QoS and Queue rows ovs-vif made that no port uses.", [["", s.summary.orphaned_qos]]);
   metric("ovs_vif_status_ok", "1 when everything on this node is as it should be.", [["", s.summary.exit === 0 ? 1 : 0]]);
   metric("ovs_vif_status_timestamp_seconds", "When this status was taken.", [["", Math.floor(Date.parse(s.time) / 1000)]]);
   if (lastReconcile !== undefined) metric("ovs_vif_last_reconcile_timestamp_seconds", "When a reconcile last succeeded on this node.", [["", lastReconcile]]);
-  if (s.ganeti_view.taken) metric("ovs_vif_ganeti_view_timestamp_seconds", "When the Ganeti view used here was exported.", [["", Math.floor(Date.parse(s.ganeti_view.taken) / 1000)]]);
+  if (s.ganeti_view.taken)
+    metric("ovs_vif_ganeti_view_timestamp_seconds", "When the Ganeti view used here was exported.", [["", Math.floor(Date.parse(s.ganeti_view.taken) / 1000)]]);
   return lines.join("\n") + "\n";
 }
 

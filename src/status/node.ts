@@ -58,7 +58,10 @@ export async function ganetiView(from: string | undefined, node: string): Promis
     return { source: "cli", instances, networks: await networksOf(instances) };
   }
   if (existsSync(snapshotFile())) return fromFile(snapshotFile());
-  const why = master === undefined || master.exitCode !== 0 ? "not a Ganeti node, or Ganeti is not running" : `not the master (${master.stdout.trim()}), and no ${snapshotFile()}: run 'ovs-vif reconcile --cluster' on the master`;
+  const why =
+    master === undefined || master.exitCode !== 0
+      ? "not a Ganeti node, or Ganeti is not running"
+      : `not the master (${master.stdout.trim()}), and no ${snapshotFile()}: run 'ovs-vif reconcile --cluster' on the master`;
   return { source: "none", instances: [], networks: new Map(), why };
 }
 
@@ -112,7 +115,16 @@ export async function nodeStatus(ctx: RunContext, o: { from?: string; instance?:
     if (ganeti.file) view.file = ganeti.file;
     if (ganeti.taken) view.taken = ganeti.taken;
     if (ganeti.why) view.why = ganeti.why;
-    const status: NodeStatus = { version: STATUS_VERSION, node, time: new Date().toISOString(), ganeti_view: view, ports, switches: sw.switches, orphaned_qos: orphans, summary: summarize(ports, sw.switches, orphans) };
+    const status: NodeStatus = {
+      version: STATUS_VERSION,
+      node,
+      time: new Date().toISOString(),
+      ganeti_view: view,
+      ports,
+      switches: sw.switches,
+      orphaned_qos: orphans,
+      summary: summarize(ports, sw.switches, orphans),
+    };
     if (sw.note !== undefined) status.switch_note = sw.note;
     return status;
   } finally {

@@ -16,7 +16,12 @@ import { ID } from "../ovsdb/keys.ts";
 async function readNb(config: OvnConfig, names: string[], deadline: Deadline): Promise<Map<string, Row>> {
   const nb = await connectNb(config.nb, Math.min(deadline.left(), 3000));
   try {
-    const ops: Json[] = names.map((n) => ({ op: "select", table: "Logical_Switch_Port", where: [["name", "==", n]], columns: ["name", "port_security", "options"] }));
+    const ops: Json[] = names.map((n) => ({
+      op: "select",
+      table: "Logical_Switch_Port",
+      where: [["name", "==", n]],
+      columns: ["name", "port_security", "options"],
+    }));
     const r = await nb.transact(ops, deadline.left());
     checkResults(ops, r, "read logical switch ports");
     return new Map(r.flatMap((x) => x.rows ?? []).map((row) => [String(row.name), row]));
@@ -26,9 +31,16 @@ async function readNb(config: OvnConfig, names: string[], deadline: Deadline): P
 }
 
 async function readSb(remote: string, config: OvnConfig, names: string[], deadline: Deadline): Promise<Map<string, string>> {
-  const sb = await OvsdbClient.connect(parseRemote("Open_vSwitch external_ids:ovn-remote", remote, config.nb.ssl), Math.min(deadline.left(), 3000), "OVN_Southbound");
+  const sb = await OvsdbClient.connect(
+    parseRemote("Open_vSwitch external_ids:ovn-remote", remote, config.nb.ssl),
+    Math.min(deadline.left(), 3000),
+    "OVN_Southbound",
+  );
   try {
-    const ops: Json[] = [...names.map((n) => ({ op: "select", table: "Port_Binding", where: [["logical_port", "==", n]], columns: ["logical_port", "chassis"] })), { op: "select", table: "Chassis", where: [], columns: ["_uuid", "name"] }];
+    const ops: Json[] = [
+      ...names.map((n) => ({ op: "select", table: "Port_Binding", where: [["logical_port", "==", n]], columns: ["logical_port", "chassis"] })),
+      { op: "select", table: "Chassis", where: [], columns: ["_uuid", "name"] },
+    ];
     const r = await sb.transact(ops, deadline.left());
     checkResults(ops, r, "read port bindings");
     const chassis = new Map((r[names.length]?.rows ?? []).map((c) => [uuidOf(c._uuid), String(c.name)]));
@@ -44,7 +56,13 @@ async function readSb(remote: string, config: OvnConfig, names: string[], deadli
 }
 
 /** Adds the OVN facts to the OVN ports of `ports`; `ifaces` by port name. */
-export async function addOvnFacts(ports: PortStatus[], ifaceIds: Map<string, Record<string, string>>, sbRemote: string | undefined, config: OvnConfig, ctx: RunContext): Promise<void> {
+export async function addOvnFacts(
+  ports: PortStatus[],
+  ifaceIds: Map<string, Record<string, string>>,
+  sbRemote: string | undefined,
+  config: OvnConfig,
+  ctx: RunContext,
+): Promise<void> {
   const ovnPorts = ports.filter((p) => p.bridge === config.bridge && ifaceIds.get(p.port)?.[ID.ifaceId]);
   if (ovnPorts.length === 0) return;
   const names = ovnPorts.map((p) => ifaceIds.get(p.port)![ID.ifaceId]!);

@@ -14,7 +14,12 @@ import type { PortStatus } from "./collect.ts";
 
 /** Adds each ovs-vif port's filter and flow count to its row; drift when
  * its flows are not what its policy says. */
-export async function addPortSecurityFacts(rows: PortStatus[], desired: ReadonlyMap<string, DesiredPort>, flowBridges: ReadonlySet<string>, ctx: RunContext): Promise<void> {
+export async function addPortSecurityFacts(
+  rows: PortStatus[],
+  desired: ReadonlyMap<string, DesiredPort>,
+  flowBridges: ReadonlySet<string>,
+  ctx: RunContext,
+): Promise<void> {
   const clients = new Map<string, Promise<OpenFlowClient>>();
   const client = (bridge: string) => {
     let c = clients.get(bridge);
@@ -57,6 +62,10 @@ export async function addPortSecurityFacts(rows: PortStatus[], desired: Readonly
       if (row.state === "ok") row.state = "drift";
     }
   } finally {
-    for (const c of clients.values()) c.then((x) => x.close(), () => undefined);
+    for (const c of clients.values())
+      c.then(
+        (x) => x.close(),
+        () => undefined,
+      );
   }
 }

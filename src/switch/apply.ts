@@ -36,10 +36,15 @@ export async function applySwitches(client: OvsdbClient, switches: DesiredSwitch
   const outcomes: SwitchOutcome[] = [];
   let target: number | undefined;
   for (const desired of switches) {
-    const { plan, nextCfg } = await commit(client, `apply switch ${desired.name}`, async () => {
-      const plan = await planOnly(client, desired, opts);
-      return { ops: plan.ops, done: (results) => ({ plan, nextCfg: results && plan.ops.length > 0 ? nextCfgFrom(results) : undefined }) };
-    }, opts);
+    const { plan, nextCfg } = await commit(
+      client,
+      `apply switch ${desired.name}`,
+      async () => {
+        const plan = await planOnly(client, desired, opts);
+        return { ops: plan.ops, done: (results) => ({ plan, nextCfg: results && plan.ops.length > 0 ? nextCfgFrom(results) : undefined }) };
+      },
+      opts,
+    );
     if (nextCfg !== undefined) target = Math.max(target ?? nextCfg, nextCfg);
     outcomes.push({ plan, failures: [] });
   }
@@ -47,7 +52,8 @@ export async function applySwitches(client: OvsdbClient, switches: DesiredSwitch
   if (target !== undefined) await waitCommitted(client, target, opts.deadline, "the switch change");
   // The bridge's own interface too: a bridge ovs-vswitchd could not open
   // has no OpenFlow port.
-  for (const o of outcomes) o.failures = await checkDevices(client, o.plan.name, o.plan.ops.length > 0 ? [o.plan.name, ...o.plan.devices] : o.plan.devices, opts.deadline);
+  for (const o of outcomes)
+    o.failures = await checkDevices(client, o.plan.name, o.plan.ops.length > 0 ? [o.plan.name, ...o.plan.devices] : o.plan.devices, opts.deadline);
   return outcomes;
 }
 
@@ -95,10 +101,15 @@ export async function removeSwitch(client: OvsdbClient, name: string, opts: RunO
     if (remaining.length > 0) return { state, ops: [] as Json[], remaining };
     return { state, ops: removeOps(state), remaining };
   };
-  const r = await commit(client, `remove switch ${name}`, async () => {
-    const r = await attempt();
-    return { ops: r.ops, done: (results) => ({ ...r, nextCfg: results && r.ops.length > 0 ? nextCfgFrom(results) : undefined }) };
-  }, opts);
+  const r = await commit(
+    client,
+    `remove switch ${name}`,
+    async () => {
+      const r = await attempt();
+      return { ops: r.ops, done: (results) => ({ ...r, nextCfg: results && r.ops.length > 0 ? nextCfgFrom(results) : undefined }) };
+    },
+    opts,
+  );
   if (r.nextCfg !== undefined && opts.wait) await waitCommitted(client, r.nextCfg, opts.deadline, `the removal of ${name}`);
   return { removed: r.nextCfg !== undefined, remaining: r.remaining, present: r.state.bridge !== undefined };
 }

@@ -156,7 +156,9 @@ async function networkConnect(ctx: SwitchHookRun): Promise<number> {
   const where = { ...(node !== undefined ? { node } : {}), ...(group !== undefined ? { group } : {}) };
   const desired = resolveSwitch(spec, link, where);
   const origin = desired.origin === "bare" ? (spec ? `not in ${spec.file}: bare bridge` : `no spec file ${specFile(ctx)}: bare bridge`) : `from ${spec!.file}`;
-  ctx.log.info(`network-connect: ${net}group ${group ?? "(unknown)"} link ${link}${ctx.hookEnv.vlan ? ` vlan ${ctx.hookEnv.vlan}` : ""}: switch ${link} (${origin})`);
+  ctx.log.info(
+    `network-connect: ${net}group ${group ?? "(unknown)"} link ${link}${ctx.hookEnv.vlan ? ` vlan ${ctx.hookEnv.vlan}` : ""}: switch ${link} (${origin})`,
+  );
   return applyAndReport(ctx, "network-connect", [desired]);
 }
 
@@ -172,7 +174,9 @@ async function networkDisconnect(ctx: SwitchHookRun): Promise<number> {
   const spec = loadSpec(specFile(ctx), true);
   const raw = ctx.hookEnv.link || switchForNetwork(spec, network);
   if (!raw) {
-    ctx.log.info(`network-disconnect: ${network ? `network ${network}` : "network"}: no GANETI_GROUP_NETWORK_LINK and no switch in ${specFile(ctx)} lists it under networks: nothing removed`);
+    ctx.log.info(
+      `network-disconnect: ${network ? `network ${network}` : "network"}: no GANETI_GROUP_NETWORK_LINK and no switch in ${specFile(ctx)} lists it under networks: nothing removed`,
+    );
     return 0;
   }
   const link = parseBridgeName("GANETI_GROUP_NETWORK_LINK", raw);
@@ -184,7 +188,9 @@ async function networkDisconnect(ctx: SwitchHookRun): Promise<number> {
   // The spec still says the group uses it (node-add would create it again): keep it.
   const group = ctx.opts.group ?? ctx.hookEnv.group;
   if (group !== undefined && spec?.nodeGroups[group]?.switches.includes(link)) {
-    ctx.log.info(`network-disconnect: ${link}: still listed for node group ${group} in ${spec.file} (node_groups.${group}.switches): left in place; drop it from that list to have it removed`);
+    ctx.log.info(
+      `network-disconnect: ${link}: still listed for node group ${group} in ${spec.file} (node_groups.${group}.switches): left in place; drop it from that list to have it removed`,
+    );
     return 0;
   }
   const db = await connect(ctx);
@@ -196,7 +202,9 @@ async function networkDisconnect(ctx: SwitchHookRun): Promise<number> {
     }
     if (r.remaining.length > 0) {
       const list = r.remaining.map((p) => `${p.name} (${p.kind === "instance" ? "VM port" : "foreign port"})`).join(", ");
-      ctx.log.error(`network-disconnect: ${link}: refusing to remove the switch: ports remain on it that ovs-vif does not own: ${list}; move or remove them, then run 'ovs-vif switch remove ${link}'`);
+      ctx.log.error(
+        `network-disconnect: ${link}: refusing to remove the switch: ports remain on it that ovs-vif does not own: ${list}; move or remove them, then run 'ovs-vif switch remove ${link}'`,
+      );
       return 1;
     }
     if (ctx.run.dryRun) return 0;
@@ -248,5 +256,9 @@ function nodeGroup(ctx: SwitchHookRun, spec: Spec, me: string): string {
   if (listed) return listed;
   const groups = Object.keys(spec.nodeGroups);
   if (groups.length === 1) return groups[0]!;
-  throw new StateError("node group", me, `unknown (node-add hooks do not name it): list the node under node_groups.GROUP.nodes in ${spec.file}, or run 'ovs-vif switch apply --group GROUP' on it`);
+  throw new StateError(
+    "node group",
+    me,
+    `unknown (node-add hooks do not name it): list the node under node_groups.GROUP.nodes in ${spec.file}, or run 'ovs-vif switch apply --group GROUP' on it`,
+  );
 }

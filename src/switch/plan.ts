@@ -14,7 +14,17 @@ import { StateError } from "../errors.ts";
 import { bumpNextCfg, guard, where } from "../ovsdb/port-ops.ts";
 import { map, namedUuid, optional, set, uuid } from "../ovsdb/values.ts";
 import { compactRanges, describeVlans, type DesiredSwitch, type DesiredUplink } from "./spec-resolve.ts";
-import { BRIDGE_COLUMNS, classifyPort, IFACE_COLUMNS, PORT_COLUMNS, SWITCH_KEY, UPLINK_KEY, type IfaceState, type PortState, type SwitchState } from "./state.ts";
+import {
+  BRIDGE_COLUMNS,
+  classifyPort,
+  IFACE_COLUMNS,
+  PORT_COLUMNS,
+  SWITCH_KEY,
+  UPLINK_KEY,
+  type IfaceState,
+  type PortState,
+  type SwitchState,
+} from "./state.ts";
 
 export interface SwitchPlan {
   name: string;
@@ -129,8 +139,22 @@ export function planSwitch(desired: DesiredSwitch, state: SwitchState, deviceExi
   const notes: string[] = [];
   const writes: Json[] = [];
   const guards: Json[] = [guard("Bridge", where("name", sw), state.bridge ? [state.bridge.uuid] : [])];
-  for (const [n, list] of state.portsByName) guards.push(guard("Port", where("name", n), list.map((e) => e.uuid)));
-  for (const [n, list] of state.ifacesByName) guards.push(guard("Interface", where("name", n), list.map((e) => e.uuid)));
+  for (const [n, list] of state.portsByName)
+    guards.push(
+      guard(
+        "Port",
+        where("name", n),
+        list.map((e) => e.uuid),
+      ),
+    );
+  for (const [n, list] of state.ifacesByName)
+    guards.push(
+      guard(
+        "Interface",
+        where("name", n),
+        list.map((e) => e.uuid),
+      ),
+    );
   const guardedPorts = new Set<string>();
   const guardedIfaces = new Set<string>();
   const guardPort = (p: PortState) => {
@@ -221,7 +245,9 @@ export function planSwitch(desired: DesiredSwitch, state: SwitchState, deviceExi
 
   const byName = new Map(ports.map((p) => [p.name, p]));
   const wanted = new Set(uplinks.map((u) => u.name));
-  const removed = ports.filter((p) => classifyPort(state, p) === "uplink" && !wanted.has(p.name)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const removed = ports
+    .filter((p) => classifyPort(state, p) === "uplink" && !wanted.has(p.name))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   // Interfaces leaving their port in this transaction (may be reused by name).
   const released = new Set<string>();
   for (const p of removed) for (const i of p.interfaces) released.add(i);
@@ -363,5 +389,9 @@ function finish(sw: string, changes: string[], notes: string[], guards: Json[], 
  * change. Nothing is known before ovs-vswitchd has filled datapath_types. */
 function checkDatapath(sw: string, wanted: string, available: string[]): void {
   if (available.length === 0 || available.includes(wanted)) return;
-  throw new StateError(`${sw} datapath_type`, wanted, `ovs-vswitchd on this node runs only ${available.join(", ")}; set datapath_type for ${sw} (or defaults.datapath_type) in the switch spec`);
+  throw new StateError(
+    `${sw} datapath_type`,
+    wanted,
+    `ovs-vswitchd on this node runs only ${available.join(", ")}; set datapath_type for ${sw} (or defaults.datapath_type) in the switch spec`,
+  );
 }

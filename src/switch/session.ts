@@ -36,7 +36,8 @@ export async function selectSwitches(spec: Spec, names: string[], opts: { node?:
   let note: string | undefined;
   if (names.length > 0) {
     for (const n of names) {
-      if (!spec.switches.some((s) => s.name === n)) throw new InputError("switch", n, `not in the spec ${spec.file} (defined: ${spec.switches.map((s) => s.name).join(", ") || "none"})`);
+      if (!spec.switches.some((s) => s.name === n))
+        throw new InputError("switch", n, `not in the spec ${spec.file} (defined: ${spec.switches.map((s) => s.name).join(", ") || "none"})`);
     }
     list = names;
   } else if (group !== undefined && spec.nodeGroups[group]) {

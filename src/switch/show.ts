@@ -22,7 +22,9 @@ export function vswitchdTarget(env: NodeJS.ProcessEnv, dbPath?: string): string 
     // no pidfile: look for the socket
   }
   try {
-    const ctl = readdirSync(rundir).filter((f) => /^ovs-vswitchd(\.[0-9]+)?\.ctl$/.test(f)).sort();
+    const ctl = readdirSync(rundir)
+      .filter((f) => /^ovs-vswitchd(\.[0-9]+)?\.ctl$/.test(f))
+      .sort();
     if (ctl.length > 0) return join(rundir, ctl[ctl.length - 1]!);
   } catch {
     // no such directory
@@ -128,7 +130,10 @@ export async function showSwitch(client: OvsdbClient, name: string, target: stri
 }
 
 async function uplinkLines(ifaces: Map<string, IfaceState>, p: PortState, target: string, deadline: Deadline): Promise<string[]> {
-  const members = p.interfaces.map((u) => ifaces.get(u)).filter((i): i is IfaceState => i !== undefined).sort((a, b) => (a.name < b.name ? -1 : 1));
+  const members = p.interfaces
+    .map((u) => ifaces.get(u))
+    .filter((i): i is IfaceState => i !== undefined)
+    .sort((a, b) => (a.name < b.name ? -1 : 1));
   const vlans = `vlans ${describePortVlans(p)}`;
   if (members.length <= 1 && p.bondMode === undefined) {
     return [`  uplink ${p.name}: ${[ifaceWords(members[0]), vlans].filter(Boolean).join(", ")}`];
@@ -157,9 +162,11 @@ async function uplinkLines(ifaces: Map<string, IfaceState>, p: PortState, target
 
 /** Bridges on this node that ovs-vif applied a spec to (external_ids marker). */
 export async function markedBridges(client: OvsdbClient, deadline: Deadline): Promise<string[]> {
-  const ops: Json[] = [{ op: "select", table: "Bridge", where: [["external_ids", "includes", ["map", [[SWITCH_KEY, "managed"]]]]], columns: ["name"] },
+  const ops: Json[] = [
+    { op: "select", table: "Bridge", where: [["external_ids", "includes", ["map", [[SWITCH_KEY, "managed"]]]]], columns: ["name"] },
     { op: "select", table: "Bridge", where: [["external_ids", "includes", ["map", [[SWITCH_KEY, "spec"]]]]], columns: ["name"] },
-    { op: "select", table: "Bridge", where: [["external_ids", "includes", ["map", [[SWITCH_KEY, "bare"]]]]], columns: ["name"] }];
+    { op: "select", table: "Bridge", where: [["external_ids", "includes", ["map", [[SWITCH_KEY, "bare"]]]]], columns: ["name"] },
+  ];
   const results = await client.transact(ops, deadline.left());
   checkResults(ops, results, "read switches");
   const names = new Set<string>();

@@ -75,4 +75,3 @@ export interface Spec {
   switches: SwitchSpec[];
   nodeGroups: Record<string, NodeGroupSpec>;
 }
-

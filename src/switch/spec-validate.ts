@@ -20,7 +20,6 @@ import {
   type UplinkSpec,
 } from "./spec-types.ts";
 
-
 /** A key that may be spelled with '-' or '_' (lacp-time / lacp_time). */
 function either(c: Checker, path: string, obj: Record<string, unknown>, dashed: string): [string, unknown] {
   const underscored = dashed.replace(/-/g, "_");
@@ -69,7 +68,20 @@ function parseVlans(c: Checker, path: string, value: unknown): number[] | "all" 
   return [...out].sort((a, b) => a - b);
 }
 
-const UPLINK_KEYS = ["name", "members", "bond_mode", "lacp", "lacp-time", "lacp_time", "bond-updelay", "bond_updelay", "bond-downdelay", "bond_downdelay", "vlans", "untagged"];
+const UPLINK_KEYS = [
+  "name",
+  "members",
+  "bond_mode",
+  "lacp",
+  "lacp-time",
+  "lacp_time",
+  "bond-updelay",
+  "bond_updelay",
+  "bond-downdelay",
+  "bond_downdelay",
+  "vlans",
+  "untagged",
+];
 
 function parseUplink(c: Checker, path: string, value: unknown): UplinkSpec | undefined {
   const o = c.object(path, value);
@@ -87,7 +99,13 @@ function parseUplink(c: Checker, path: string, value: unknown): UplinkSpec | und
   const [downPath, downRaw] = either(c, path, o, "bond-downdelay");
   if (o.members === undefined) {
     // A plain device: bond settings make no sense.
-    for (const [p, v] of [[keyPath(path, "bond_mode"), o.bond_mode], [keyPath(path, "lacp"), o.lacp], [lacpTimePath, lacpTimeRaw], [upPath, upRaw], [downPath, downRaw]] as const) {
+    for (const [p, v] of [
+      [keyPath(path, "bond_mode"), o.bond_mode],
+      [keyPath(path, "lacp"), o.lacp],
+      [lacpTimePath, lacpTimeRaw],
+      [upPath, upRaw],
+      [downPath, downRaw],
+    ] as const) {
       if (v !== undefined) c.fail(p, v, "only for a bond (an uplink with members)");
     }
     return name === undefined || vlans === undefined ? undefined : { name, vlans, untagged };
@@ -109,7 +127,12 @@ function parseUplink(c: Checker, path: string, value: unknown): UplinkSpec | und
   const lacp = o.lacp === undefined ? "off" : c.oneOf(keyPath(path, "lacp"), o.lacp, LACP_MODES);
   if (mode === "balance-tcp" && lacp === "off") {
     if (o.lacp === undefined) c.fail(keyPath(path, "bond_mode"), mode, 'balance-tcp requires LACP: set lacp to "active" or "passive"');
-    else c.fail(keyPath(path, "lacp"), lacp, 'balance-tcp requires LACP: use lacp "active" or "passive", or bond_mode active-backup / balance-slb for a static bond');
+    else
+      c.fail(
+        keyPath(path, "lacp"),
+        lacp,
+        'balance-tcp requires LACP: use lacp "active" or "passive", or bond_mode active-backup / balance-slb for a static bond',
+      );
   }
   let lacpTime: LacpTime | undefined;
   if (lacpTimeRaw !== undefined) {
@@ -118,7 +141,8 @@ function parseUplink(c: Checker, path: string, value: unknown): UplinkSpec | und
   }
   const updelay = upRaw === undefined ? 0 : c.integer(upPath, upRaw, 0, 2147483647, "milliseconds");
   const downdelay = downRaw === undefined ? 0 : c.integer(downPath, downRaw, 0, 2147483647, "milliseconds");
-  if (name === undefined || vlans === undefined || mode === undefined || lacp === undefined || updelay === undefined || downdelay === undefined) return undefined;
+  if (name === undefined || vlans === undefined || mode === undefined || lacp === undefined || updelay === undefined || downdelay === undefined)
+    return undefined;
   const bond: BondSpec = { members, mode, lacp, updelay, downdelay };
   if (lacpTime !== undefined) bond.lacpTime = lacpTime;
   return { name, vlans, untagged, bond };
@@ -319,7 +343,6 @@ export function validateSpec(doc: unknown, file: string): Spec {
 export function parseSpecText(text: string, file: string): Spec {
   return validateSpec(parseJson(text, file), file);
 }
-
 
 /** Reads and validates the spec; `undefined` when the file does not exist
  * and `optional` is set (the network hook works without a spec). */

@@ -18,7 +18,19 @@ export const VM_IFACE_KEYS = [ID.attachedMac, ID.ifaceId, "vm-id", "vm-uuid", ID
 
 export const BRIDGE_COLUMNS = ["name", "ports", "fail_mode", "datapath_type", "external_ids"];
 /** Configuration columns of a Port that the plan compares and guards. */
-export const PORT_COLUMNS = ["name", "interfaces", "bond_mode", "lacp", "bond_updelay", "bond_downdelay", "trunks", "tag", "vlan_mode", "other_config", "external_ids"];
+export const PORT_COLUMNS = [
+  "name",
+  "interfaces",
+  "bond_mode",
+  "lacp",
+  "bond_updelay",
+  "bond_downdelay",
+  "trunks",
+  "tag",
+  "vlan_mode",
+  "other_config",
+  "external_ids",
+];
 /** Configuration columns of an Interface that the plan compares and guards. */
 export const IFACE_COLUMNS = ["name", "type", "mtu_request", "external_ids"];
 /** Status columns, read for reports, never guarded (ovs-vswitchd changes them). */
@@ -110,7 +122,9 @@ export function portFromRow(row: Row): PortState {
     interfaces: setItems(row.interfaces).map(uuidOf),
     updelay: typeof row.bond_updelay === "number" ? row.bond_updelay : 0,
     downdelay: typeof row.bond_downdelay === "number" ? row.bond_downdelay : 0,
-    trunks: setItems(row.trunks).filter((t): t is number => typeof t === "number").sort((a, b) => a - b),
+    trunks: setItems(row.trunks)
+      .filter((t): t is number => typeof t === "number")
+      .sort((a, b) => a - b),
     otherConfig: mapEntries(row.other_config),
     externalIds: mapEntries(row.external_ids),
     raw: pick(row, PORT_COLUMNS),
@@ -184,8 +198,18 @@ export async function readSwitch(client: OvsdbClient, name: string, portNames: s
     if (fm) b.failMode = fm;
     state.bridge = b;
   }
-  portNames.forEach((n, i) => state.portsByName.set(n, (r1[1 + i]?.rows ?? []).map((r) => ({ uuid: uuidOf(r._uuid) }))));
-  deviceNames.forEach((n, i) => state.ifacesByName.set(n, (r1[1 + portNames.length + i]?.rows ?? []).map((r) => ({ uuid: uuidOf(r._uuid) }))));
+  portNames.forEach((n, i) =>
+    state.portsByName.set(
+      n,
+      (r1[1 + i]?.rows ?? []).map((r) => ({ uuid: uuidOf(r._uuid) })),
+    ),
+  );
+  deviceNames.forEach((n, i) =>
+    state.ifacesByName.set(
+      n,
+      (r1[1 + portNames.length + i]?.rows ?? []).map((r) => ({ uuid: uuidOf(r._uuid) })),
+    ),
+  );
 
   // 2: the bridge's ports; the port holding each found interface; the bridge holding each found port.
   const ops2: Json[] = [];
@@ -215,7 +239,8 @@ export async function readSwitch(client: OvsdbClient, name: string, portNames: s
   // 3: interfaces of the bridge's ports; the bridge of ports holding found interfaces.
   const ops3: Json[] = [];
   const ifaceUuids = [...state.ports.values()].flatMap((p) => p.interfaces);
-  for (const i of ifaceUuids) ops3.push({ op: "select", table: "Interface", where: where("_uuid", uuid(i)), columns: ["_uuid", ...IFACE_COLUMNS, ...IFACE_STATUS] });
+  for (const i of ifaceUuids)
+    ops3.push({ op: "select", table: "Interface", where: where("_uuid", uuid(i)), columns: ["_uuid", ...IFACE_COLUMNS, ...IFACE_STATUS] });
   const holders = ifaceRefs.filter((e) => e.port !== undefined && !state.ports.has(e.port));
   for (const e of holders) ops3.push({ op: "select", table: "Bridge", where: [["ports", "includes", uuid(e.port!)]], columns: ["name"] });
   const r3 = await select(client, ops3, deadline, what);

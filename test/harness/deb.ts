@@ -87,7 +87,23 @@ export async function inPrivateRoot(root: string, file: string, args: string[], 
   const work = mkdtempSync(join(dirname(root), ".ovs-vif-overlay-work-"));
   try {
     const binds = opts.binds ?? [];
-    const inner = ["unshare", "--mount", "--propagation", "private", "--", "bash", "-c", ENTER, "bash", root, work, String(binds.length), ...binds.flat(), file, ...args];
+    const inner = [
+      "unshare",
+      "--mount",
+      "--propagation",
+      "private",
+      "--",
+      "bash",
+      "-c",
+      ENTER,
+      "bash",
+      root,
+      work,
+      String(binds.length),
+      ...binds.flat(),
+      file,
+      ...args,
+    ];
     const [cmd, ...rest] = opts.netns ? ["ip", "netns", "exec", opts.netns, ...inner] : inner;
     return await sh(cmd!, rest, { env: { ...CLEAN_ENV, ...(opts.env ?? {}) }, timeoutMs: opts.timeoutMs ?? 120_000 });
   } finally {

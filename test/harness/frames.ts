@@ -41,7 +41,12 @@ export interface Delivery {
 
 /** forge.py in a namespace, as a child: `signalled` once it printed
  * `signal` on its first line, `result` its last line's JSON at exit. */
-function forgeChild<T>(at: Endpoint, args: string[], signal: string, what: string): { signalled: Promise<void>; result: Promise<T>; stdin: NodeJS.WritableStream } {
+function forgeChild<T>(
+  at: Endpoint,
+  args: string[],
+  signal: string,
+  what: string,
+): { signalled: Promise<void>; result: Promise<T>; stdin: NodeJS.WritableStream } {
   const child = spawn("ip", ["netns", "exec", at.ns, PYTHON, FORGE, ...args], { stdio: ["pipe", "pipe", "pipe"] });
   let out = "";
   let err = "";
@@ -78,14 +83,22 @@ function forgeChild<T>(at: Endpoint, args: string[], signal: string, what: strin
 
 /** Starts a counter of frames containing `marker` on `at`, until one with
  * `fence` arrives; resolves `ready` once it is bound. */
-export function startCounter(at: Endpoint, marker: string, fence: string, seconds = 10): { ready: Promise<void>; done: Promise<{ count: number; fence: boolean }> } {
+export function startCounter(
+  at: Endpoint,
+  marker: string,
+  fence: string,
+  seconds = 10,
+): { ready: Promise<void>; done: Promise<{ count: number; fence: boolean }> } {
   const c = forgeChild<{ count: number; fence: boolean }>(at, ["count", at.dev, marker, fence, String(seconds)], "ready", "counter");
   c.stdin.end();
   return { ready: c.signalled, done: c.result };
 }
 
 /** Sends `spec` frames from `from` (no fence when fence is undefined). */
-export async function sendFrames(from: Endpoint, spec: FrameSpec & { count: number; marker: string; fence?: string; fence_mac?: string; fence_ip?: string; fence_kind?: string }): Promise<void> {
+export async function sendFrames(
+  from: Endpoint,
+  spec: FrameSpec & { count: number; marker: string; fence?: string; fence_mac?: string; fence_ip?: string; fence_kind?: string },
+): Promise<void> {
   const r = await sh("ip", ["netns", "exec", from.ns, PYTHON, FORGE, "send", from.dev, JSON.stringify(spec)], { timeoutMs: 30000 });
   if (r.code !== 0) throw new Error(`forge.py send ${spec.kind} from ${from.ns}: ${r.stderr.trim()}`);
 }
@@ -93,14 +106,27 @@ export async function sendFrames(from: Endpoint, spec: FrameSpec & { count: numb
 /** Sends `n` frames of `spec` from `from` and counts how many reach `to`;
  * the fence goes from `fenceFrom` (the port's own MAC and address, and a
  * kind the filter passes) when the counted frames use others. */
-export async function delivered(from: Endpoint, to: Endpoint, spec: FrameSpec, n: number, fenceFrom?: { mac: string; ip: string; kind?: string }): Promise<Delivery> {
+export async function delivered(
+  from: Endpoint,
+  to: Endpoint,
+  spec: FrameSpec,
+  n: number,
+  fenceFrom?: { mac: string; ip: string; kind?: string },
+): Promise<Delivery> {
   const marker = randomBytes(12).toString("hex");
   const fence = randomBytes(12).toString("hex");
   const counter = startCounter(to, marker, fence);
   await counter.ready;
-  await sendFrames(from, { ...spec, count: n, marker, fence, ...(fenceFrom ? { fence_mac: fenceFrom.mac, fence_ip: fenceFrom.ip, fence_kind: fenceFrom.kind ?? "udp4" } : {}) });
+  await sendFrames(from, {
+    ...spec,
+    count: n,
+    marker,
+    fence,
+    ...(fenceFrom ? { fence_mac: fenceFrom.mac, fence_ip: fenceFrom.ip, fence_kind: fenceFrom.kind ?? "udp4" } : {}),
+  });
   const r = await counter.done;
-  if (!r.fence) throw new Error(`${spec.kind} from ${from.ns} to ${to.ns}: the fence frame never arrived (${r.count} of ${n} counted); the count would be a guess`);
+  if (!r.fence)
+    throw new Error(`${spec.kind} from ${from.ns} to ${to.ns}: the fence frame never arrived (${r.count} of ${n} counted); the count would be a guess`);
   return { sent: n, delivered: r.count };
 }
 

@@ -52,7 +52,8 @@ export async function nicTap(node: GanetiNode, instance: string, index = 0): Pro
 export async function qemuPid(node: GanetiNode, instance: string): Promise<number> {
   const pid = Number((await node.must("cat", [`/run/ganeti/kvm-hypervisor/pid/${instance}`])).trim());
   const cmdline = (await node.must("cat", [`/proc/${pid}/cmdline`])).split("\0");
-  if (!cmdline[0]!.endsWith("qemu-system-x86_64") || !cmdline.includes(instance)) throw new Error(`pid ${pid} on ${node.name} is not QEMU of ${instance}: ${cmdline.join(" ")}`);
+  if (!cmdline[0]!.endsWith("qemu-system-x86_64") || !cmdline.includes(instance))
+    throw new Error(`pid ${pid} on ${node.name} is not QEMU of ${instance}: ${cmdline.join(" ")}`);
   return pid;
 }
 

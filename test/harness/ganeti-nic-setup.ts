@@ -80,10 +80,7 @@ export function nicSetup(binary = BINARY): NicSetup {
     mkdirSync(join(etc, "ganeti/network", m), { recursive: true });
     for (const a of ["up", "down"]) symlinkSync(binary, join(etc, "ganeti/network", m, a));
   }
-  const fill = (text: string) =>
-    text
-      .replaceAll("@PKGLIBDIR@", lib)
-      .replace(/^@SHELL_ENV_INIT@$/m, shellEnvInit(etc, lib));
+  const fill = (text: string) => text.replaceAll("@PKGLIBDIR@", lib).replace(/^@SHELL_ENV_INIT@$/m, shellEnvInit(etc, lib));
   const script = join(lib, "kvm-nic-setup");
   const src = process.env.OVS_VIF_GANETI_SRC;
   let source: string;

@@ -72,7 +72,9 @@ async function fetch(): Promise<StockGaneti> {
     const files = await sh("dpkg", ["-L", pkg]);
     const wanted = files.stdout.split("\n").filter((f) => /\/usr\/lib\/ganeti\/(net-common|kvm-ifup)$/.test(f));
     if (files.code !== 0 || wanted.length < 2) {
-      throw new Error(`cannot get Ganeti's stock scripts: apt-get download failed (${(dl.stderr || dl.stdout).trim().split("\n").pop()}) and ${pkg} is not installed`);
+      throw new Error(
+        `cannot get Ganeti's stock scripts: apt-get download failed (${(dl.stderr || dl.stdout).trim().split("\n").pop()}) and ${pkg} is not installed`,
+      );
     }
     for (const f of wanted) {
       mkdirSync(join(dir, "root", "installed"), { recursive: true });

@@ -21,9 +21,21 @@ import { must } from "./proc.ts";
  * of them the kernel has as modules; button and evdev: ACPI power-button
  * events on /dev/input (busybox acpid). */
 export const GUEST_MODULES = [
-  "virtio_ring", "virtio", "virtio_pci_legacy_dev", "virtio_pci_modern_dev", "virtio_pci",
-  "failover", "net_failover", "virtio_net",
-  "llc", "stp", "garp", "mrp", "8021q", "button", "evdev",
+  "virtio_ring",
+  "virtio",
+  "virtio_pci_legacy_dev",
+  "virtio_pci_modern_dev",
+  "virtio_pci",
+  "failover",
+  "net_failover",
+  "virtio_net",
+  "llc",
+  "stp",
+  "garp",
+  "mrp",
+  "8021q",
+  "button",
+  "evdev",
 ];
 const INIT = join(ROOT, "test/harness/guest-init.sh");
 /** The image cache of this Debian release (bookworm, trixie). */
@@ -93,7 +105,10 @@ export async function guestImage(): Promise<GuestImage> {
     cpSync(INIT, join(ird, "init"));
     const moduleRoots = ["usr/lib/modules", "lib/modules"].map((p) => join(x, p)).filter((p) => existsSync(p));
     const modules = (await must("find", [...moduleRoots, "-name", "*.ko", "-o", "-name", "*.ko.xz"])).split("\n").filter(Boolean);
-    const builtin = (await must("find", [...moduleRoots, "-name", "modules.builtin"])).split("\n").filter(Boolean).flatMap((f) => readFileSync(f, "utf8").split("\n"));
+    const builtin = (await must("find", [...moduleRoots, "-name", "modules.builtin"]))
+      .split("\n")
+      .filter(Boolean)
+      .flatMap((f) => readFileSync(f, "utf8").split("\n"));
     // Loaded by the guest's /init in this order: the modules this kernel has
     // as files (Debian 13's builds the virtio core in).
     const load: string[] = [];
@@ -114,7 +129,11 @@ export async function guestImage(): Promise<GuestImage> {
     const out = join(tmp, "out");
     mkdirSync(out);
     cpSync(join(x, "boot", vmlinuz), join(out, "vmlinuz"));
-    await must("bash", ["-c", 'cd "$1" && chmod 0755 init bin/busybox && find . | ./bin/busybox cpio -o -H newc -R 0:0 | gzip -1 >"$2"', "-", ird, join(out, "initrd.img")], { timeoutMs: 120000 });
+    await must(
+      "bash",
+      ["-c", 'cd "$1" && chmod 0755 init bin/busybox && find . | ./bin/busybox cpio -o -H newc -R 0:0 | gzip -1 >"$2"', "-", ird, join(out, "initrd.img")],
+      { timeoutMs: 120000 },
+    );
     rmSync(dir, { recursive: true, force: true });
     renameSync(out, dir);
     // Images of other package versions are not used again.

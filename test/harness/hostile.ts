@@ -36,7 +36,21 @@ export interface Random {
 /** Numbers written so that a lax parser would read them as something else. */
 export function numberLike(r: Random): string {
   const n = r.int(1, 4094);
-  return r.pick([`0x${n.toString(16)}`, `${r.int(1, 9)}e${r.int(1, 3)}`, `+${n}`, `-${n}`, ` ${n}`, `${n} `, `${n}.0`, `${n}_0`, `0b${n.toString(2)}`, `${"9".repeat(r.int(16, 24))}`, `Infinity`, `NaN`, `${n}\t`]);
+  return r.pick([
+    `0x${n.toString(16)}`,
+    `${r.int(1, 9)}e${r.int(1, 3)}`,
+    `+${n}`,
+    `-${n}`,
+    ` ${n}`,
+    `${n} `,
+    `${n}.0`,
+    `${n}_0`,
+    `0b${n.toString(2)}`,
+    `${"9".repeat(r.int(16, 24))}`,
+    `Infinity`,
+    `NaN`,
+    `${n}\t`,
+  ]);
 }
 
 /** VLAN parts (Ganeti's vlan syntax) that must be refused. */
@@ -90,7 +104,15 @@ export function badName(r: Random): string {
 
 export function badMac(r: Random): string {
   const h = () => r.int(0, 255).toString(16).padStart(2, "0");
-  return r.pick([`${h()}:${h()}:${h()}:${h()}:${h()}`, `${h()}-${h()}-${h()}-${h()}-${h()}-${h()}`, `${h()}:${h()}:${h()}:${h()}:${h()}:${h()}:${h()}`, `zz:${h()}:${h()}:${h()}:${h()}:${h()}`, `${h()}${h()}${h()}${h()}${h()}${h()}`, `${h()}:${h()}:${h()}:${h()}:${h()}:${h()};x`, groupMac(r)]);
+  return r.pick([
+    `${h()}:${h()}:${h()}:${h()}:${h()}`,
+    `${h()}-${h()}-${h()}-${h()}-${h()}-${h()}`,
+    `${h()}:${h()}:${h()}:${h()}:${h()}:${h()}:${h()}`,
+    `zz:${h()}:${h()}:${h()}:${h()}:${h()}`,
+    `${h()}${h()}${h()}${h()}${h()}${h()}`,
+    `${h()}:${h()}:${h()}:${h()}:${h()}:${h()};x`,
+    groupMac(r),
+  ]);
 }
 
 /** Well-formed MACs that are no NIC's: zero, broadcast, group (multicast:
@@ -204,7 +226,20 @@ export function badMtu(r: Random): string {
 
 /** Rates and bursts (SI values) that must be refused. */
 export function badRate(r: Random): string {
-  return r.pick([`${r.int(1, 99)}Q`, `-${r.int(1, 99)}M`, `${r.int(1, 9)}e${r.int(3, 9)}`, `0x${r.int(16, 255).toString(16)}`, `${r.int(1, 99)}MB`, `${r.int(1, 99)} M`, `${r.int(1, 9)}.${"5".repeat(r.int(10, 12))}M`, `${"9".repeat(r.int(16, 20))}G`, "fast", `${r.int(1, 99)}m`, `${r.pick([".", ".."])}${r.int(1, 999)}`, "1T"]);
+  return r.pick([
+    `${r.int(1, 99)}Q`,
+    `-${r.int(1, 99)}M`,
+    `${r.int(1, 9)}e${r.int(3, 9)}`,
+    `0x${r.int(16, 255).toString(16)}`,
+    `${r.int(1, 99)}MB`,
+    `${r.int(1, 99)} M`,
+    `${r.int(1, 9)}.${"5".repeat(r.int(10, 12))}M`,
+    `${"9".repeat(r.int(16, 20))}G`,
+    "fast",
+    `${r.int(1, 99)}m`,
+    `${r.pick([".", ".."])}${r.int(1, 999)}`,
+    "1T",
+  ]);
 }
 
 /** A character no line on stderr may hold as it is (src/errors.ts escapes
@@ -293,7 +328,11 @@ const plain = (value: string) => ({ value, shown: value });
 
 /** One test per suite: `count` cases from `generate` (its own seed), each
  * handed to `refuse` with its label numbered within the suite. */
-export function generatedSuites<C extends { label: string }>(test: Test, suites: readonly (readonly [name: string, generate: (r: Random) => C, count: number, seed: number])[], refuse: (c: C) => Promise<void>): void {
+export function generatedSuites<C extends { label: string }>(
+  test: Test,
+  suites: readonly (readonly [name: string, generate: (r: Random) => C, count: number, seed: number])[],
+  refuse: (c: C) => Promise<void>,
+): void {
   for (const [name, generate, count, seed] of suites) {
     test(`${name}: ${count} generated hostile calls are refused`, async () => {
       const r = seeded(seed);

@@ -46,7 +46,11 @@ export async function listTables(ovs: OvsHandle, tables: string[]): Promise<Reco
 }
 
 export async function portView(ovs: OvsHandle, name: string): Promise<PortView | undefined> {
-  const [allPorts, ifaces, bridges] = (await listTables(ovs, ["Port", "Interface", "Bridge"])) as [Record<string, J>[], Record<string, J>[], Record<string, J>[]];
+  const [allPorts, ifaces, bridges] = (await listTables(ovs, ["Port", "Interface", "Bridge"])) as [
+    Record<string, J>[],
+    Record<string, J>[],
+    Record<string, J>[],
+  ];
   const ports = allPorts.filter((p) => p.name === name);
   if (ports.length === 0) return undefined;
   if (ports.length > 1) throw new Error(`${ports.length} ports named ${name}`);

@@ -70,7 +70,9 @@ export async function startOvs(options: StartOptions = {}): Promise<OvsHandle> {
   const env: Record<string, string> = { OVS_RUNDIR: dir, OVS_LOGDIR: dir, OVS_DBDIR: dir, OVS_SYSCONFDIR: dir, OVS_PKGDATADIR: "/usr/share/openvswitch" };
   const penv = { ...process.env, ...env };
   const inNs = (file: string, args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {}) =>
-    current ? sh(file, args, { ...opts, env: { ...penv, ...(opts.env ?? {}) } }) : sh("ip", ["netns", "exec", ns, file, ...args], { ...opts, env: { ...penv, ...(opts.env ?? {}) } });
+    current
+      ? sh(file, args, { ...opts, env: { ...penv, ...(opts.env ?? {}) } })
+      : sh("ip", ["netns", "exec", ns, file, ...args], { ...opts, env: { ...penv, ...(opts.env ?? {}) } });
   const mustNs = async (file: string, args: string[]) => {
     const r = await inNs(file, args);
     if (r.code !== 0) throw new Error(`${file} ${args.join(" ")} failed (exit ${r.code}): ${r.stderr.trim() || r.stdout.trim()}`);
@@ -143,7 +145,11 @@ export async function startOvs(options: StartOptions = {}): Promise<OvsHandle> {
 
 /** Runs the compiled binary inside the namespace, as `name` (via a symlink
  * when name is not ovs-vif), with this OVS's environment plus `env`. */
-export async function runBinary(ovs: OvsHandle, args: string[], opts: { name?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<Result> {
+export async function runBinary(
+  ovs: OvsHandle,
+  args: string[],
+  opts: { name?: string; env?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<Result> {
   let file = BINARY;
   if (opts.name && opts.name !== "ovs-vif") {
     file = join(ovs.dir, "bin", opts.name);
@@ -152,5 +158,8 @@ export async function runBinary(ovs: OvsHandle, args: string[], opts: { name?: s
       await must("ln", ["-sf", BINARY, file]);
     }
   }
-  return ovs.inNs(file, args, { env: { OVS_VIF_SYSLOG: "0", OVS_VIF_XEN_LOG: join(ovs.dir, "xen-hotplug.log"), OVS_VIF_STATE_DIR: join(ovs.dir, "state"), ...(opts.env ?? {}) }, timeoutMs: opts.timeoutMs ?? 60000 });
+  return ovs.inNs(file, args, {
+    env: { OVS_VIF_SYSLOG: "0", OVS_VIF_XEN_LOG: join(ovs.dir, "xen-hotplug.log"), OVS_VIF_STATE_DIR: join(ovs.dir, "state"), ...(opts.env ?? {}) },
+    timeoutMs: opts.timeoutMs ?? 60000,
+  });
 }

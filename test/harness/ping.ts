@@ -76,7 +76,10 @@ export function continuousPing(peer: PingPeer, target: string): { stop(): Promis
   return {
     async stop() {
       // Give the pidfile a moment to exist if stop() comes right after the start.
-      await peer.node.must("bash", ["-c", `for i in $(seq 50); do [ -s ${pidfile} ] && break; sleep 0.1; done; kill -INT "$(cat ${pidfile})"; rm -f ${pidfile}`]);
+      await peer.node.must("bash", [
+        "-c",
+        `for i in $(seq 50); do [ -s ${pidfile} ] && break; sleep 0.1; done; kill -INT "$(cat ${pidfile})"; rm -f ${pidfile}`,
+      ]);
       const r = await done;
       return { ...pingStats(r.stdout), output: r.stdout };
     },

@@ -48,18 +48,40 @@ export interface QemuGuest {
 }
 
 function netdevArgs(nic: GuestNic, i: number): string[] {
-  return ["-netdev", `tap,id=n${i},ifname=${nic.tap},script=no,downscript=no`, "-device", `virtio-net-pci,netdev=n${i},id=nic${i},mac=${nic.mac},ctrl_vlan=off`];
+  return [
+    "-netdev",
+    `tap,id=n${i},ifname=${nic.tap},script=no,downscript=no`,
+    "-device",
+    `virtio-net-pci,netdev=n${i},id=nic${i},mac=${nic.mac},ctrl_vlan=off`,
+  ];
 }
 
 /** Starts QEMU paused (-S); resolves once QMP answers. */
 export async function startQemuGuest(o: QemuGuestOptions): Promise<QemuGuest> {
   const args = [
-    "netns", "exec", o.ns, "qemu-system-x86_64",
-    "-nodefaults", "-nographic", "-S", "-machine", "pc,accel=tcg", "-m", "192",
-    "-kernel", o.image.kernel, "-initrd", o.image.initrd,
-    "-append", `console=ttyS0 ${guestKernelArgs(o.net)}`,
-    "-serial", "stdio", "-display", "none",
-    "-qmp", `unix:${o.qmp},server=on,wait=off`,
+    "netns",
+    "exec",
+    o.ns,
+    "qemu-system-x86_64",
+    "-nodefaults",
+    "-nographic",
+    "-S",
+    "-machine",
+    "pc,accel=tcg",
+    "-m",
+    "192",
+    "-kernel",
+    o.image.kernel,
+    "-initrd",
+    o.image.initrd,
+    "-append",
+    `console=ttyS0 ${guestKernelArgs(o.net)}`,
+    "-serial",
+    "stdio",
+    "-display",
+    "none",
+    "-qmp",
+    `unix:${o.qmp},server=on,wait=off`,
     ...o.nics.flatMap(netdevArgs),
     ...(o.incoming ? ["-incoming", `unix:${o.incoming}`] : []),
   ];
@@ -74,7 +96,11 @@ export async function startQemuGuest(o: QemuGuestOptions): Promise<QemuGuest> {
       resolve(code ?? (sig ? 128 : -1));
     }),
   );
-  const sock = await connectRetry(o.qmp, () => child.exitCode !== null, () => out);
+  const sock = await connectRetry(
+    o.qmp,
+    () => child.exitCode !== null,
+    () => out,
+  );
   const q = qmpSession(sock);
   await q.send("qmp_capabilities");
   return { child, pid: child.pid!, output: () => out, exited, qmp: q.send, event: q.event, kill: (s = "SIGKILL") => child.kill(s) };

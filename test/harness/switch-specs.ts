@@ -14,7 +14,13 @@ export const VALID_SPEC = {
   version: 1,
   defaults: { datapath_type: "netdev" },
   switches: [
-    { name: "sw1", mtu: 9000, fail_mode: "standalone", managed: true, uplinks: [bond({ bond_mode: "balance-tcp", lacp: "active", "lacp-time": "fast", "bond-updelay": 100, "bond-downdelay": 50, vlans: [10, "20-30"] })] },
+    {
+      name: "sw1",
+      mtu: 9000,
+      fail_mode: "standalone",
+      managed: true,
+      uplinks: [bond({ bond_mode: "balance-tcp", lacp: "active", "lacp-time": "fast", "bond-updelay": 100, "bond-downdelay": 50, vlans: [10, "20-30"] })],
+    },
     { name: "sw2", uplinks: [{ name: "eth2" }], networks: ["net-b"] },
   ],
   node_groups: { default: { switches: ["sw1", "sw2"], nodes: ["node1.example.com"] } },
@@ -45,7 +51,10 @@ export const BAD_SPECS = {
           name: "sw1",
           mtu: 20,
           fail_mode: "open",
-          uplinks: [bond({ members: ["eth0"], lacp: "sometimes", bond_mod: "balance-slb" }), { name: "eth2", vlans: [10, 4095, "30-20"], bond_mode: "active-backup" }],
+          uplinks: [
+            bond({ members: ["eth0"], lacp: "sometimes", bond_mod: "balance-slb" }),
+            { name: "eth2", vlans: [10, 4095, "30-20"], bond_mode: "active-backup" },
+          ],
         },
       ],
     },

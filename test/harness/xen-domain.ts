@@ -23,7 +23,13 @@ export interface VifKeys {
   rate?: string;
 }
 
-export async function makeXenVif(ovs: OvsHandle, xs: XenstoredHandle, domid: number, keys: VifKeys, opts: { devid?: number; createDevice?: boolean } = {}): Promise<XenVif> {
+export async function makeXenVif(
+  ovs: OvsHandle,
+  xs: XenstoredHandle,
+  domid: number,
+  keys: VifKeys,
+  opts: { devid?: number; createDevice?: boolean } = {},
+): Promise<XenVif> {
   const devid = opts.devid ?? 0;
   const device = `vif${domid}.${devid}`;
   const backend = `/local/domain/0/backend/vif/${domid}/${devid}`;
@@ -42,7 +48,14 @@ export async function makeXenVif(ovs: OvsHandle, xs: XenstoredHandle, domid: num
 }
 
 /** Runs the binary as Xen runs vif-openvswitch for this vif. */
-export function xenHotplug(ovs: OvsHandle, xs: XenstoredHandle, vif: XenVif, command: string, extraArgs: string[] = [], env: Record<string, string> = {}): Promise<Result> {
+export function xenHotplug(
+  ovs: OvsHandle,
+  xs: XenstoredHandle,
+  vif: XenVif,
+  command: string,
+  extraArgs: string[] = [],
+  env: Record<string, string> = {},
+): Promise<Result> {
   return runBinary(ovs, [command, ...extraArgs], {
     name: "vif-openvswitch",
     env: { ...xs.env, vif: vif.device, XENBUS_PATH: vif.backend, ...env },

@@ -41,7 +41,10 @@ function findXenstored(): string {
   if (fromEnv) return fromEnv;
   const preferred = "/usr/lib/xen-4.17/bin/xenstored";
   if (existsSync(preferred)) return preferred;
-  for (const d of readdirSync("/usr/lib").filter((n) => n.startsWith("xen-")).sort().reverse()) {
+  for (const d of readdirSync("/usr/lib")
+    .filter((n) => n.startsWith("xen-"))
+    .sort()
+    .reverse()) {
     const p = join("/usr/lib", d, "bin", "xenstored");
     if (existsSync(p)) return p;
   }

@@ -78,13 +78,26 @@ test.after(async () => {
   dispatcher?.cleanup();
   if (dir) rmSync(dir, { recursive: true, force: true });
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  console.log(`  Ganeti 3.2's events (kvm-nic-setup: ${dispatcher?.source}):\n${rows.map((r) => `    ${r.map((v, c) => v.padEnd(widths[c]!)).join(" | ")}`).join("\n")}`);
+  console.log(
+    `  Ganeti 3.2's events (kvm-nic-setup: ${dispatcher?.source}):\n${rows.map((r) => `    ${r.map((v, c) => v.padEnd(widths[c]!)).join(" | ")}`).join("\n")}`,
+  );
 });
 
 /** hv_base.ConfigureNIC's environment for NIC i (no MIGRATION_PHASE: openvswitch NICs never get one). */
 function nicEnv(i: number, action: "up" | "down"): Record<string, string> {
   const n = NICS[i]!;
-  return { INSTANCE: INST, MAC: n.mac, MODE: "openvswitch", INTERFACE: n.tap, INTERFACE_INDEX: String(i), INTERFACE_UUID: n.uuid, TAGS, ACTION: action, LINK: BR, VLAN: ".3" };
+  return {
+    INSTANCE: INST,
+    MAC: n.mac,
+    MODE: "openvswitch",
+    INTERFACE: n.tap,
+    INTERFACE_INDEX: String(i),
+    INTERFACE_UUID: n.uuid,
+    TAGS,
+    ACTION: action,
+    LINK: BR,
+    VLAN: ".3",
+  };
 }
 
 /** kvm-nic-setup TAP on a node, as hv_kvm runs it; its output. */
@@ -98,17 +111,34 @@ async function nicScript(node: OvsHandle, i: number, action: "up" | "down"): Pro
 /** The instance post hook of `path` on a node (as Ganeti runs it after the job), with the instance's NICs now. */
 async function postHook(node: OvsHandle, path: string, name: string, primary: string, nics: number[], extra: Record<string, string> = {}): Promise<string> {
   const env: Record<string, string> = {
-    GANETI_HOOKS_VERSION: "2", GANETI_HOOKS_PHASE: "post", GANETI_HOOKS_PATH: path, GANETI_OBJECT_TYPE: "INSTANCE", OVS_VIF_NODE_NAME: name,
-    GANETI_POST_INSTANCE_NAME: INST, GANETI_POST_INSTANCE_PRIMARY: primary, GANETI_POST_INSTANCE_TAGS: TAGS, GANETI_POST_INSTANCE_NIC_COUNT: String(nics.length), ...extra,
+    GANETI_HOOKS_VERSION: "2",
+    GANETI_HOOKS_PHASE: "post",
+    GANETI_HOOKS_PATH: path,
+    GANETI_OBJECT_TYPE: "INSTANCE",
+    OVS_VIF_NODE_NAME: name,
+    GANETI_POST_INSTANCE_NAME: INST,
+    GANETI_POST_INSTANCE_PRIMARY: primary,
+    GANETI_POST_INSTANCE_TAGS: TAGS,
+    GANETI_POST_INSTANCE_NIC_COUNT: String(nics.length),
+    ...extra,
   };
-  nics.forEach((i, k) => Object.assign(env, { [`GANETI_POST_INSTANCE_NIC${k}_UUID`]: NICS[i]!.uuid, [`GANETI_POST_INSTANCE_NIC${k}_MAC`]: NICS[i]!.mac, [`GANETI_POST_INSTANCE_NIC${k}_MODE`]: "openvswitch", [`GANETI_POST_INSTANCE_NIC${k}_LINK`]: BR, [`GANETI_POST_INSTANCE_NIC${k}_VLAN`]: ".3" }));
+  nics.forEach((i, k) =>
+    Object.assign(env, {
+      [`GANETI_POST_INSTANCE_NIC${k}_UUID`]: NICS[i]!.uuid,
+      [`GANETI_POST_INSTANCE_NIC${k}_MAC`]: NICS[i]!.mac,
+      [`GANETI_POST_INSTANCE_NIC${k}_MODE`]: "openvswitch",
+      [`GANETI_POST_INSTANCE_NIC${k}_LINK`]: BR,
+      [`GANETI_POST_INSTANCE_NIC${k}_VLAN`]: ".3",
+    }),
+  );
   const r = await runBinary(node, [], { env });
   assert.is(r.code, 0, `${path} post hook on ${name}: ${r.stdout}${r.stderr}`);
   return (r.stdout + r.stderr).trim();
 }
 
 const ports = async (node: OvsHandle) => (await Promise.all(NICS.map((n) => portView(node, n.tap)))).filter((p) => p !== undefined);
-const where = async () => `A: ${(await ports(A)).map((p) => `${p.name} tag ${p.tag}`).join(", ") || "none"}; B: ${(await ports(B)).map((p) => `${p.name} tag ${p.tag}`).join(", ") || "none"}`;
+const where = async () =>
+  `A: ${(await ports(A)).map((p) => `${p.name} tag ${p.tag}`).join(", ") || "none"}; B: ${(await ports(B)).map((p) => `${p.name} tag ${p.tag}`).join(", ") || "none"}`;
 
 async function answers(ip: string, count = 3): Promise<number> {
   const r = await peer.exec("ping", ["-n", "-c", String(count), "-i", "0.2", "-W", "1", ip], { timeoutMs: 30000 });
@@ -141,7 +171,13 @@ const describe = (s: PingStats) => `${s.received} of ${s.sent} answered, longest
 const qmpPath = (n: string) => join(dir, `${n}.qmp`);
 
 test("start: up before the guest runs (one port, access VLAN 3, 100M from the tag); the guest answers once booted", async () => {
-  guest = await startQemuGuest({ ns: A.ns, image, net: { untagged: "198.51.100.20/28", second: "198.51.100.21/28", shutdownSeconds: SHUTDOWN_S }, nics: [NICS[0]], qmp: qmpPath("a1") });
+  guest = await startQemuGuest({
+    ns: A.ns,
+    image,
+    net: { untagged: "198.51.100.20/28", second: "198.51.100.21/28", shutdownSeconds: SHUTDOWN_S },
+    nics: [NICS[0]],
+    qmp: qmpPath("a1"),
+  });
   const out = await nicScript(A, 0, "up");
   const p = (await portView(A, "tap0"))!;
   assert.equal([p.vlan_mode, p.tag, p.rate, p.ifaceIds["ganeti-nic-uuid"]], ["access", 3, 100000, NICS[0].uuid]);
@@ -199,7 +235,12 @@ test("live migration A -> B: up on B (no MIGRATION_PHASE) before the incoming QE
   assert.equal((await ports(A)).length, 0);
   assert.is((await portView(B, "tap0"))!.tag, 3);
   assert.ok(stats.lost <= 10 && stats.longestGapMs < 2000, describe(stats));
-  row("migration A -> B", "up on B; down on A kept tap0 (QEMU alive); old primary's post hook removed it", await where(), `ping every 50 ms: ${describe(stats)}`);
+  row(
+    "migration A -> B",
+    "up on B; down on A kept tap0 (QEMU alive); old primary's post hook removed it",
+    await where(),
+    `ping every 50 ms: ${describe(stats)}`,
+  );
 });
 
 test("failed migration B -> A: the target's QEMU dies, down there removes its port; the source continues, no down there", async () => {
@@ -243,7 +284,12 @@ test("power-down: down right after the ACPI request and on Ganeti's retry leaves
   assert.match(stop, /removed tap0 from gntbr .*device gone/);
   assert.equal((await ports(B)).length, 0);
   guest = undefined;
-  row("power-down (ACPI)", `down ×${downs}: kept (device exists); instance-stop post hook removed it after QEMU exited`, await where(), `answered through its ${(offAfter / 1000).toFixed(1)} s shutdown: ${describe(stats)}`);
+  row(
+    "power-down (ACPI)",
+    `down ×${downs}: kept (device exists); instance-stop post hook removed it after QEMU exited`,
+    await where(),
+    `answered through its ${(offAfter / 1000).toFixed(1)} s shutdown: ${describe(stats)}`,
+  );
 });
 
 test("forced stop: QEMU killed, then down removes the port at once", async () => {

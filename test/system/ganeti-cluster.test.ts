@@ -91,7 +91,15 @@ if (why) {
   }
 
   test("gnt-instance add + start: instance running, one OVS port per openvswitch NIC with explicit VLAN settings", async () => {
-    await gnt("gnt-instance", ...addInstanceArgs(INSTANCE, NODE, [`0:mode=openvswitch,link=${OVS_BRIDGE},vlan=.3,mac=aa:00:00:00:00:01`, `1:mode=openvswitch,link=${OVS_BRIDGE},vlan=:10:20,mac=aa:00:00:00:00:02`, `2:mode=openvswitch,link=${OVS_BRIDGE},vlan=.3:10:20,mac=aa:00:00:00:00:03`, `3:mode=bridged,link=${LINUX_BRIDGE},mac=aa:00:00:00:00:04`]));
+    await gnt(
+      "gnt-instance",
+      ...addInstanceArgs(INSTANCE, NODE, [
+        `0:mode=openvswitch,link=${OVS_BRIDGE},vlan=.3,mac=aa:00:00:00:00:01`,
+        `1:mode=openvswitch,link=${OVS_BRIDGE},vlan=:10:20,mac=aa:00:00:00:00:02`,
+        `2:mode=openvswitch,link=${OVS_BRIDGE},vlan=.3:10:20,mac=aa:00:00:00:00:03`,
+        `3:mode=bridged,link=${LINUX_BRIDGE},mac=aa:00:00:00:00:04`,
+      ]),
+    );
     await gnt("gnt-instance", "start", INSTANCE);
     assert.is(await status(), "running");
     console.log(`  instance ${INSTANCE} reached state running`);

@@ -94,7 +94,10 @@ test("kvm-vif-bridge (Ganeti 3.0): vlan forms give explicit vlan_mode/tag/trunks
     assert.ok((p!.ofport ?? -1) > 0);
     const link = await ovs.inNs("ip", ["-o", "link", "show", tap]);
     assert.match(link.stdout, /[<,]UP[,>]/, "tap up");
-    assert.match(r.stderr, new RegExp(`^kvm-vif-bridge: up ok instance=inst${n}\\.example\\.com nic=${n} mode=openvswitch device=${tap} link=sw1 vlan_mode=${mode}`));
+    assert.match(
+      r.stderr,
+      new RegExp(`^kvm-vif-bridge: up ok instance=inst${n}\\.example\\.com nic=${n} mode=openvswitch device=${tap} link=sw1 vlan_mode=${mode}`),
+    );
     n++;
   }
 });

@@ -58,7 +58,10 @@ test.before(async () => {
   shimDir = join(dir, "shim");
   mkdirSync(shimDir);
   // Records `bridge` commands (one per line, batch or not).
-  writeFileSync(join(shimDir, "bridge"), '#!/bin/bash\nif [ "$1" = -batch ]; then while IFS= read -r l; do echo "bridge $l" >>"$SHIM_LOG"; done; else echo "bridge $*" >>"$SHIM_LOG"; fi\n');
+  writeFileSync(
+    join(shimDir, "bridge"),
+    '#!/bin/bash\nif [ "$1" = -batch ]; then while IFS= read -r l; do echo "bridge $l" >>"$SHIM_LOG"; done; else echo "bridge $*" >>"$SHIM_LOG"; fi\n',
+  );
   chmodSync(join(shimDir, "bridge"), 0o755);
   // Stock's log_info calls logger(1): kept out of the host's syslog.
   mkdirSync(join(dir, "quiet"));
@@ -95,7 +98,25 @@ async function twin(): Promise<[string, string]> {
     await ip(ns, "link", "set", "lo", "up");
     await ip(ns, "link", "add", "br0", "address", "02:00:00:00:00:b0", "type", "bridge", ...(vlanFiltering ? ["vlan_filtering", "1"] : []));
     await ip(ns, "link", "add", "brp", "address", "02:00:00:00:00:b1", "type", "bridge");
-    await ip(ns, "link", "add", "up0", "address", "02:00:00:00:00:01", "mtu", "1450", "type", "veth", "peer", "name", "up0p", "address", "02:00:00:00:00:02", "mtu", "1450");
+    await ip(
+      ns,
+      "link",
+      "add",
+      "up0",
+      "address",
+      "02:00:00:00:00:01",
+      "mtu",
+      "1450",
+      "type",
+      "veth",
+      "peer",
+      "name",
+      "up0p",
+      "address",
+      "02:00:00:00:00:02",
+      "mtu",
+      "1450",
+    );
     await ip(ns, "link", "set", "up0", "master", "br0");
     for (const d of ["br0", "brp", "up0", "up0p"]) await ip(ns, "link", "set", d, "up");
     await ip(ns, "tuntap", "add", "dev", "tap0", "mode", "tap");
@@ -127,7 +148,28 @@ function inTwin(ns: string, env: Record<string, string>, file: string, args: str
   const wrapper = 'while [ "$1" != -- ]; do mount --bind "$1" "$2" || exit 99; shift 2; done; shift; exec "$@"';
   return sh(
     "ip",
-    ["netns", "exec", ns, "unshare", "--mount", "--propagation", "private", "bash", "-c", wrapper, "_", ...binds, "--", "env", "-i", `PATH=${shimDir}:${path}`, `SHIM_LOG=${join(dir, `${ns}.bridge.log`)}`, ...vars, file, ...args],
+    [
+      "netns",
+      "exec",
+      ns,
+      "unshare",
+      "--mount",
+      "--propagation",
+      "private",
+      "bash",
+      "-c",
+      wrapper,
+      "_",
+      ...binds,
+      "--",
+      "env",
+      "-i",
+      `PATH=${shimDir}:${path}`,
+      `SHIM_LOG=${join(dir, `${ns}.bridge.log`)}`,
+      ...vars,
+      file,
+      ...args,
+    ],
     { timeoutMs: 30000 },
   );
 }
@@ -145,7 +187,15 @@ async function state(ns: string): Promise<string> {
   const parts: string[] = [];
   const q = async (label: string, file: string, args: string[]) => {
     const r = await sh("ip", ["netns", "exec", ns, file, ...args]);
-    parts.push(`## ${label}\n${(r.stdout + r.stderr).replace(/^\d+: /gm, "").replace(/@if\d+/g, "").replace(/ (\w+_timer) +[\d.]+/g, " $1 T").replace(/ fdb_n_learned \d+/g, " fdb_n_learned N").replace(/ +$/gm, "").trim()}`);
+    parts.push(
+      `## ${label}\n${(r.stdout + r.stderr)
+        .replace(/^\d+: /gm, "")
+        .replace(/@if\d+/g, "")
+        .replace(/ (\w+_timer) +[\d.]+/g, " $1 T")
+        .replace(/ fdb_n_learned \d+/g, " fdb_n_learned N")
+        .replace(/ +$/gm, "")
+        .trim()}`,
+    );
   };
   for (const dev of ["tap0", "br0", "brp", "up0"]) await q(`ip -d link show ${dev}`, "ip", ["-d", "link", "show", dev]);
   await q("bridge -d vlan show", "bridge", ["-d", "vlan", "show"]);
@@ -244,7 +294,11 @@ test("down while the tap exists (Ganeti 3.2 asked the guest to power off) leaves
 
 test("failures: stock half-applies (tap up / on the bridge) before refusing; ours refuses first and changes nothing", async () => {
   const cases: [string, Record<string, string>, RegExp][] = [
-    ["VLAN on a bridge without vlan_filtering", { MODE: "bridged", LINK: "brp", BRIDGE: "brp", VLAN: ".3" }, /^kvm-vif-bridge: error: VLAN "\.3": bridge brp has VLAN filtering disabled/],
+    [
+      "VLAN on a bridge without vlan_filtering",
+      { MODE: "bridged", LINK: "brp", BRIDGE: "brp", VLAN: ".3" },
+      /^kvm-vif-bridge: error: VLAN "\.3": bridge brp has VLAN filtering disabled/,
+    ],
     ["routed without IP", { MODE: "routed", LINK: "100", VLAN: "" }, /^kvm-vif-bridge: error: IP "": not set: a routed NIC needs an IP address/],
   ];
   for (const [what, nic, message] of cases) {

@@ -82,7 +82,10 @@ async function ganetiVif(domid: number, instance: string, nic: GanetiNicSpec, op
 
 /** vif-ganeti's `exec /etc/xen/scripts/vif-custom $*`, with the hotplug environment. */
 function vifCustom(vif: XenVif, command: string, args: string[] = ["type_if=vif"], env: Record<string, string> = {}): Promise<Result> {
-  return runBinary(ovs, [command, ...args], { name: "vif-custom", env: { ...xs.env, vif: vif.device, XENBUS_PATH: vif.backend, GANETI_ROOTDIR: root, ...env } });
+  return runBinary(ovs, [command, ...args], {
+    name: "vif-custom",
+    env: { ...xs.env, vif: vif.device, XENBUS_PATH: vif.backend, GANETI_ROOTDIR: root, ...env },
+  });
 }
 
 const uuid = (n: number) => `9d1e2f3a-0000-4000-8000-${String(n).padStart(12, "0")}`;
@@ -97,7 +100,13 @@ test("openvswitch from the NIC file: hybrid VLAN, Ganeti + Xen external-ids, tag
     uuid: uuid(1),
     name: "eth0",
     tags: ["web", "ovs-vif:rate:100M"],
-    network: { NETWORK_NAME: "net1", NETWORK_UUID: "net-uuid-1", NETWORK_TAGS: "ovs-vif:rate:1G", NETWORK_SUBNET: "192.0.2.0/24", NETWORK_GATEWAY: "192.0.2.1" },
+    network: {
+      NETWORK_NAME: "net1",
+      NETWORK_UUID: "net-uuid-1",
+      NETWORK_TAGS: "ovs-vif:rate:1G",
+      NETWORK_SUBNET: "192.0.2.0/24",
+      NETWORK_GATEWAY: "192.0.2.1",
+    },
   };
   const vif = await ganetiVif(1, "inst1.example.com", nic);
   const r = await vifCustom(vif, "online");
@@ -124,7 +133,10 @@ test("openvswitch from the NIC file: hybrid VLAN, Ganeti + Xen external-ids, tag
   const link = await ovs.inNs("ip", ["-o", "link", "show", vif.device]);
   assert.match(link.stdout, /link\/ether fe:ff:ff:ff:ff:ff/);
   assert.match(link.stdout, /[<,]UP[,>]/);
-  assert.match(readFileSync(join(ovs.dir, "xen-hotplug.log"), "utf8"), /vif-custom\[\d+\] info: online ok instance=inst1\.example\.com nic=0 mode=openvswitch device=vif1\.0 link=sw1 vlan_mode=native-untagged/);
+  assert.match(
+    readFileSync(join(ovs.dir, "xen-hotplug.log"), "utf8"),
+    /vif-custom\[\d+\] info: online ok instance=inst1\.example\.com nic=0 mode=openvswitch device=vif1\.0 link=sw1 vlan_mode=native-untagged/,
+  );
   // offline removes the port and downs the vif.
   const off = await vifCustom(vif, "offline");
   assert.is(off.code, 0, off.stderr);
@@ -140,7 +152,13 @@ test("NIC file missing (Ganeti issue 944, after migration): xenstore's bridge ke
   assert.is(p!.vlan_mode, "trunk");
   assert.equal(p!.trunks, [10, 20]);
   assert.is(p!.portIds["ovs-vif-owner"], "ganeti");
-  assert.equal(p!.ifaceIds, { "ganeti-instance": "inst2.example.com", "ganeti-nic-index": "0", "attached-mac": mac(2), "xen-vm-name": "inst2.example.com", "xen-vm-uuid": vif.uuid });
+  assert.equal(p!.ifaceIds, {
+    "ganeti-instance": "inst2.example.com",
+    "ganeti-nic-index": "0",
+    "attached-mac": mac(2),
+    "xen-vm-name": "inst2.example.com",
+    "xen-vm-uuid": vif.uuid,
+  });
   assert.is(await xs.read(`${vif.backend}/hotplug-status`), "connected");
   const off = await vifCustom(vif, "offline");
   assert.is(off.code, 0, off.stderr);
@@ -205,13 +223,21 @@ test("HVM tap twin (add/remove with type_if=tap): the -emu device gets the NIC's
 });
 
 const BAD_FILES: [string, string, string][] = [
-  ["command substitution", 'MODE=openvswitch\nLINK=sw1\nVLAN=$(reboot)\n', "line 3 \"VLAN=$(reboot)\": parameter expansion and command substitution are not supported"],
+  [
+    "command substitution",
+    "MODE=openvswitch\nLINK=sw1\nVLAN=$(reboot)\n",
+    'line 3 "VLAN=$(reboot)": parameter expansion and command substitution are not supported',
+  ],
   ["backticks", "MODE=openvswitch\nLINK=`reboot`\n", 'line 2 "LINK=`reboot`": command substitution is not supported'],
   ["a command", "MODE=openvswitch\nreboot\n", 'line 2 "reboot": "reboot" is not a NAME=value assignment'],
   ["unterminated quote", 'TAGS="web\nMODE=openvswitch\n', 'line 1 "TAGS=\\"web": unterminated double quote'],
   ["unknown mode", "MODE=bogus\nLINK=sw1\n", ': MODE "bogus": unknown NIC mode'],
   ["bad VLAN", "MODE=openvswitch\nLINK=sw1\nVLAN=.5000\n", ': VLAN ".5000": VLAN id 5000 out of range 1..4094'],
-  ["missing OVS bridge", "MODE=openvswitch\nLINK=nosuch\nVLAN=\nMAC=aa:00:00:00:00:01\nINTERFACE_INDEX=0\nINTERFACE_UUID=x-1\n", ': LINK "nosuch": no such bridge in OVSDB'],
+  [
+    "missing OVS bridge",
+    "MODE=openvswitch\nLINK=nosuch\nVLAN=\nMAC=aa:00:00:00:00:01\nINTERFACE_INDEX=0\nINTERFACE_UUID=x-1\n",
+    ': LINK "nosuch": no such bridge in OVSDB',
+  ],
   ["routed without IP", "MODE=routed\nLINK=100\n", ': IP "": not set: a routed NIC needs an IP address'],
 ];
 

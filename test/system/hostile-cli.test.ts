@@ -57,7 +57,10 @@ test("the examples of the audit are refused, naming what was typed", async () =>
   await refused("detach --iface twice", ["detach", "--iface", "tap0", "--iface", "tap1"], ["--iface", "more than once"]);
   await refused("gc with an instance as an argument", ["gc", "--dry-run", "instA"], [quoted("instA"), "--instance"]);
   await refused("gc --instance with a path", ["gc", "--instance", "../x"], ["--instance", quoted("../x")]);
-  await refused("qemu-ifup 1e3 (a tap named 1e3, taken as typed)", ["1e3"], ["argument 1 (tap)", quoted("1e3")], { name: "qemu-ifup", env: { OVS_VIF_BRIDGE: "sw1.7" } });
+  await refused("qemu-ifup 1e3 (a tap named 1e3, taken as typed)", ["1e3"], ["argument 1 (tap)", quoted("1e3")], {
+    name: "qemu-ifup",
+    env: { OVS_VIF_BRIDGE: "sw1.7" },
+  });
   await refused("an unknown option", [...ATTACH, "--vlann", ".3"], [quoted("--vlann")]);
   await refused("a flag with a value", [...ATTACH, "--dry-run=yes"], ["--dry-run", quoted("yes")]);
   await refused("an attach argument", [...ATTACH, "extra"], [quoted("extra")]);
@@ -104,7 +107,11 @@ const attachCases: Gen = (r) => {
     case "shape": {
       const bad = r.pick([["--nosuch", "1"], ["--iface"], ["--bridge", "sw1"], ["stray"], ["-x"], ["--", "--vlan"]]);
       const args = [...ATTACH, ...bad];
-      return { label: `attach ${bad.join(" ")}`, args, mentions: [bad[0] === "--" ? quoted("--vlan") : bad[0] === "--iface" ? "--iface" : bad[0] === "--bridge" ? "--bridge" : quoted(bad[0]!)] };
+      return {
+        label: `attach ${bad.join(" ")}`,
+        args,
+        mentions: [bad[0] === "--" ? quoted("--vlan") : bad[0] === "--iface" ? "--iface" : bad[0] === "--bridge" ? "--bridge" : quoted(bad[0]!)],
+      };
     }
   }
   // Values starting with '-' need the --opt=VALUE form.
@@ -136,13 +143,20 @@ const qemuCases: Gen = (r) => {
       return { label: `qemu-ifup ${JSON.stringify(value)}`, args: ["--", value], mentions: ["argument 1 (tap)", quoted(value)], name: "qemu-ifup", env };
   }
   env[key] = value;
-  return { label: `qemu-ifup with ${key}=${JSON.stringify(value)}`, args: ["tap0"], mentions: [key, quoted(key === "OVS_VIF_IFACE_ID" ? `iface-id=${value}` : value)], name: "qemu-ifup", env };
+  return {
+    label: `qemu-ifup with ${key}=${JSON.stringify(value)}`,
+    args: ["tap0"],
+    mentions: [key, quoted(key === "OVS_VIF_IFACE_ID" ? `iface-id=${value}` : value)],
+    name: "qemu-ifup",
+    env,
+  };
 };
 
 const detachGcCases: Gen = (r) => {
   const which = r.pick(["detach", "gc", "gc-arg", "qemu-ifdown"] as const);
   const value = which === "gc-arg" ? r.pick(["inst1", "--", "all"]) : badName(r) || "x;";
-  if (which === "detach") return { label: `detach --iface=${JSON.stringify(value)}`, args: ["detach", `--iface=${value}`], mentions: ["--iface", quoted(value)] };
+  if (which === "detach")
+    return { label: `detach --iface=${JSON.stringify(value)}`, args: ["detach", `--iface=${value}`], mentions: ["--iface", quoted(value)] };
   if (which === "gc") return { label: `gc --instance=${JSON.stringify(value)}`, args: ["gc", `--instance=${value}`], mentions: ["--instance", quoted(value)] };
   if (which === "qemu-ifdown") return { label: `qemu-ifdown ${JSON.stringify(value)}`, args: ["--", value], mentions: [quoted(value)], name: "qemu-ifdown" };
   const args = value === "--" ? ["gc", "--", "x"] : ["gc", value];
@@ -161,7 +175,11 @@ generatedSuites(
 
 test("switch: 30 generated corrupted spec files are refused with the file and the JSON path", async () => {
   const r = seeded(14);
-  const good = () => ({ version: 1, switches: [{ name: "sw2", mtu: 1500, uplinks: [{ name: "upl0", vlans: [10, "20-30"] }] }], node_groups: { default: { switches: ["sw2"], nodes: ["node1"] } } });
+  const good = () => ({
+    version: 1,
+    switches: [{ name: "sw2", mtu: 1500, uplinks: [{ name: "upl0", vlans: [10, "20-30"] }] }],
+    node_groups: { default: { switches: ["sw2"], nodes: ["node1"] } },
+  });
   for (let i = 0; i < 30; i++) {
     const spec = good() as Record<string, unknown> & { switches: Record<string, unknown>[] };
     const [path, value] = r.pick([

@@ -89,11 +89,30 @@ test("every mode refuses each option it does not take, naming it and what the mo
 
 test("options no command takes, and a surplus argument, are refused by each command", async () => {
   for (const cmd of [["status"], ["doctor"], ["reconcile"], ["gc"], ["detach", "--iface", "tap0"], ["watch"], ["qos", "show", "inst1"], ["switch", "show"]]) {
-    await run.refused({ cls: "commands: an unknown option", label: `${cmd.join(" ")} --bogus`, args: [...cmd, "--bogus"], mentions: ["--bogus"], says: /unknown option/, timeoutMs: 20000 });
-    await run.refused({ cls: "commands: an unknown option", label: `${cmd.join(" ")} --bridge sw1`, args: [...cmd, "--bridge", "sw1"], mentions: ["--bridge"], timeoutMs: 20000 });
+    await run.refused({
+      cls: "commands: an unknown option",
+      label: `${cmd.join(" ")} --bogus`,
+      args: [...cmd, "--bogus"],
+      mentions: ["--bogus"],
+      says: /unknown option/,
+      timeoutMs: 20000,
+    });
+    await run.refused({
+      cls: "commands: an unknown option",
+      label: `${cmd.join(" ")} --bridge sw1`,
+      args: [...cmd, "--bridge", "sw1"],
+      mentions: ["--bridge"],
+      timeoutMs: 20000,
+    });
   }
   for (const cmd of [["status"], ["doctor"], ["reconcile"], ["gc"]]) {
-    await run.refused({ cls: "commands: a surplus argument", label: `${cmd.join(" ")} extra`, args: [...cmd, "extra"], mentions: [quoted("extra")], timeoutMs: 20000 });
+    await run.refused({
+      cls: "commands: a surplus argument",
+      label: `${cmd.join(" ")} extra`,
+      args: [...cmd, "extra"],
+      mentions: [quoted("extra")],
+      timeoutMs: 20000,
+    });
   }
 });
 
@@ -123,7 +142,13 @@ function badNode(r: Random): HostileCall {
 
 test("the issue's example: doctor --node 'a b' is refused as status refuses it", async () => {
   for (const cmd of ["status", "doctor"]) {
-    await run.refused({ cls: "commands: a node name", label: `${cmd} --node 'a b'`, args: [cmd, "--node", "a b"], mentions: ["--node", quoted("a b")], says: /not a Ganeti node name/ });
+    await run.refused({
+      cls: "commands: a node name",
+      label: `${cmd} --node 'a b'`,
+      args: [cmd, "--node", "a b"],
+      mentions: ["--node", quoted("a b")],
+      says: /not a Ganeti node name/,
+    });
   }
 });
 

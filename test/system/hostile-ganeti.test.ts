@@ -49,7 +49,18 @@ test.after(async () => {
 });
 
 function nicEnv(extra: Record<string, string> = {}): Record<string, string> {
-  return { INSTANCE: "inst1", MAC: "aa:00:00:00:01:00", MODE: "openvswitch", INTERFACE: "tap0", INTERFACE_INDEX: "0", INTERFACE_UUID: UUID0, TAGS: "ovs-vif:rate:100M", LINK: "sw1", VLAN: ".3", ...extra };
+  return {
+    INSTANCE: "inst1",
+    MAC: "aa:00:00:00:01:00",
+    MODE: "openvswitch",
+    INTERFACE: "tap0",
+    INTERFACE_INDEX: "0",
+    INTERFACE_UUID: UUID0,
+    TAGS: "ovs-vif:rate:100M",
+    LINK: "sw1",
+    VLAN: ".3",
+    ...extra,
+  };
 }
 
 async function links(): Promise<string> {
@@ -73,12 +84,18 @@ async function refused(c: Call): Promise<void> {
   const devs = await links();
   const calls = gnt.state().calls;
   const env = { ...gnt.env, ...(c.env ?? {}) };
-  const r = c.exec ? await ovs.inNs(c.exec, c.args, { env: { OVS_VIF_SYSLOG: "0", ...env } }) : await runBinary(ovs, c.args, { ...(c.name ? { name: c.name } : {}), env });
+  const r = c.exec
+    ? await ovs.inNs(c.exec, c.args, { env: { OVS_VIF_SYSLOG: "0", ...env } })
+    : await runBinary(ovs, c.args, { ...(c.name ? { name: c.name } : {}), env });
   assertRefused(r, c.label, c.mentions);
   assert.is(await ovs.dump(), before, `${c.label}: OVSDB unchanged`);
   assert.is(await links(), devs, `${c.label}: taps unchanged`);
   const after = gnt.state().calls.slice(calls.length);
-  assert.equal(after.filter((x) => ["add-tags", "remove-tags", "modify"].includes(x[1] ?? "")), [], `${c.label}: Ganeti not asked to change anything`);
+  assert.equal(
+    after.filter((x) => ["add-tags", "remove-tags", "modify"].includes(x[1] ?? "")),
+    [],
+    `${c.label}: Ganeti not asked to change anything`,
+  );
   if (c.noGanetiCall) assert.equal(after, [], `${c.label}: no Ganeti call at all`);
   cases++;
 }
@@ -86,26 +103,56 @@ async function refused(c: Call): Promise<void> {
 test("the examples of the audit: numbers in other bases, and a burst the NIC script would refuse", async () => {
   await refused({ label: "vlan add 0x10", args: ["vlan", "add", "inst1", "0", "0x10"], mentions: ["VLAN", quoted("0x10")], noGanetiCall: true });
   await refused({ label: "vlan add 1e3", args: ["vlan", "add", "inst1", "0", "1e3"], mentions: ["VLAN", quoted("1e3")], noGanetiCall: true });
-  await refused({ label: "vlan set .99999999999999999999", args: ["vlan", "set", "inst1", "0", ".99999999999999999999"], mentions: ["VLAN", quoted(".99999999999999999999")], noGanetiCall: true });
-  await refused({ label: "qos set --burst 8k (below one frame)", args: ["qos", "set", "inst1", "0", "--rate", "100M", "--burst", "8k"], mentions: ["8k", "frame"] });
+  await refused({
+    label: "vlan set .99999999999999999999",
+    args: ["vlan", "set", "inst1", "0", ".99999999999999999999"],
+    mentions: ["VLAN", quoted(".99999999999999999999")],
+    noGanetiCall: true,
+  });
+  await refused({
+    label: "qos set --burst 8k (below one frame)",
+    args: ["qos", "set", "inst1", "0", "--rate", "100M", "--burst", "8k"],
+    mentions: ["8k", "frame"],
+  });
   await refused({ label: "qos set --rate 1e3", args: ["qos", "set", "inst1", "0", "--rate", "1e3"], mentions: ["--rate", quoted("1e3")], noGanetiCall: true });
-  await refused({ label: "qos unset with a rate", args: ["qos", "unset", "inst1", "0", "--rate", "1M"], mentions: ["--rate", "qos unset"], noGanetiCall: true });
+  await refused({
+    label: "qos unset with a rate",
+    args: ["qos", "unset", "inst1", "0", "--rate", "1M"],
+    mentions: ["--rate", "qos unset"],
+    noGanetiCall: true,
+  });
   await refused({ label: "qos show --burst", args: ["qos", "show", "--burst", "1M"], mentions: ["--burst"], noGanetiCall: true });
-  await refused({ label: "qos set with a surplus argument", args: ["qos", "set", "inst1", "0", "1", "--rate", "1M"], mentions: [quoted("1")], noGanetiCall: true });
+  await refused({
+    label: "qos set with a surplus argument",
+    args: ["qos", "set", "inst1", "0", "1", "--rate", "1M"],
+    mentions: [quoted("1")],
+    noGanetiCall: true,
+  });
 });
 
 test("reconcile --from a damaged export names the file and the JSON path, and asks Ganeti nothing", async () => {
-  const good = () => ({ version: 1, instances: [{ name: "inst1", primary: "node1.example.com", tags: ["ovs-vif:rate:100M"], nics: [{ index: 0, uuid: UUID0, name: "eth0", mac: "aa:00:00:00:01:00", mode: "openvswitch", link: "sw1", vlan: ".3" }] }], networks: {} });
+  const good = () => ({
+    version: 1,
+    instances: [
+      {
+        name: "inst1",
+        primary: "node1.example.com",
+        tags: ["ovs-vif:rate:100M"],
+        nics: [{ index: 0, uuid: UUID0, name: "eth0", mac: "aa:00:00:00:01:00", mode: "openvswitch", link: "sw1", vlan: ".3" }],
+      },
+    ],
+    networks: {},
+  });
   const damaged: [string, (d: ReturnType<typeof good>) => unknown, string][] = [
     ["instances: [null]", (d) => ({ ...d, instances: [null] }), "instances[0]"],
-    ['nics: "x"', (d) => ((d.instances[0] as Record<string, unknown>).nics = "x", d), "instances[0].nics"],
-    ['"vlan": 5', (d) => ((d.instances[0]!.nics[0] as Record<string, unknown>).vlan = 5, d), "instances[0].nics[0].vlan"],
-    ['"vlan": ".5000"', (d) => ((d.instances[0]!.nics[0] as Record<string, unknown>).vlan = ".5000", d), "instances[0].nics[0].vlan"],
+    ['nics: "x"', (d) => (((d.instances[0] as Record<string, unknown>).nics = "x"), d), "instances[0].nics"],
+    ['"vlan": 5', (d) => (((d.instances[0]!.nics[0] as Record<string, unknown>).vlan = 5), d), "instances[0].nics[0].vlan"],
+    ['"vlan": ".5000"', (d) => (((d.instances[0]!.nics[0] as Record<string, unknown>).vlan = ".5000"), d), "instances[0].nics[0].vlan"],
     ["a tag Ganeti would not accept", (d) => ((d.instances[0]!.tags = ["a b"]), d), "instances[0].tags[0]"],
     ["version 3", (d) => ({ ...d, version: 3 }), "version"],
     ["version 2 with version 1's networks (a list of tags)", (d) => ({ ...d, version: 2, networks: { net1: ["t"] } }), "networks.net1"],
     ["a network's unknown key", (d) => ({ ...d, version: 2, networks: { net1: { tags: [], subnet4: "x" } } }), "networks.net1"],
-    ["a NIC's IP that is no address", (d) => ((d.instances[0]!.nics[0] as Record<string, unknown>).ip = "198.51.100.300", d), "instances[0].nics[0].ip"],
+    ["a NIC's IP that is no address", (d) => (((d.instances[0]!.nics[0] as Record<string, unknown>).ip = "198.51.100.300"), d), "instances[0].nics[0].ip"],
     ["no instances", (d) => ({ version: d.version, networks: {} }), "instances"],
     ["networks as a list", (d) => ({ ...d, networks: [] }), "networks"],
     ["a name with a path", (d) => ((d.instances[0]!.name = "../inst1"), d), "instances[0].name"],
@@ -131,9 +178,17 @@ const nicScriptCases: Gen = (r) => {
   const script = key === "IP" ? "kvm-vif-bridge" : r.pick(["kvm-vif-bridge", "network"] as const);
   const env = nicEnv({ ...extra, [key]: value });
   const mentions = [key === "TAGS" ? "tag" : key, quoted(shown)];
-  if (script === "kvm-vif-bridge") return { label: `kvm-vif-bridge ${key}=${JSON.stringify(value)}`, args: [], name: "kvm-vif-bridge", env, mentions, noGanetiCall: true };
+  if (script === "kvm-vif-bridge")
+    return { label: `kvm-vif-bridge ${key}=${JSON.stringify(value)}`, args: [], name: "kvm-vif-bridge", env, mentions, noGanetiCall: true };
   // Ganeti 3.2 execs the script by its full path.
-  return { label: `network/openvswitch/up ${key}=${JSON.stringify(value)}`, args: [], exec: join(dir, "network/openvswitch/up"), env: key === "MODE" ? env : { ...env, ACTION: "up" }, mentions, noGanetiCall: true };
+  return {
+    label: `network/openvswitch/up ${key}=${JSON.stringify(value)}`,
+    args: [],
+    exec: join(dir, "network/openvswitch/up"),
+    env: key === "MODE" ? env : { ...env, ACTION: "up" },
+    mentions,
+    noGanetiCall: true,
+  };
 };
 
 const ganetiCommandCases: Gen = (r) => {
@@ -142,13 +197,23 @@ const ganetiCommandCases: Gen = (r) => {
     case "vlan": {
       const edit = r.pick(["add", "remove", "set"]);
       const value = edit === "set" ? badVlan(r) : r.pick([numberLike(r), String(r.int(4095, 99999)), "0", `.${r.int(1, 9)}:${r.int(10, 99)}`]);
-      return { label: `vlan ${edit} ${JSON.stringify(value)}`, args: ["vlan", edit, "inst1", "0", "--", value], mentions: ["VLAN", quoted(value)], noGanetiCall: true };
+      return {
+        label: `vlan ${edit} ${JSON.stringify(value)}`,
+        args: ["vlan", edit, "inst1", "0", "--", value],
+        mentions: ["VLAN", quoted(value)],
+        noGanetiCall: true,
+      };
     }
     case "qos-rate":
     case "qos-burst": {
       const value = badRate(r);
       const opt = which === "qos-rate" ? "--rate" : "--burst";
-      return { label: `qos set ${opt}=${JSON.stringify(value)}`, args: ["qos", "set", "inst1", "0", "--rate=10M", `${opt}=${value}`], mentions: [opt, quoted(value)], noGanetiCall: true };
+      return {
+        label: `qos set ${opt}=${JSON.stringify(value)}`,
+        args: ["qos", "set", "inst1", "0", "--rate=10M", `${opt}=${value}`],
+        mentions: [opt, quoted(value)],
+        noGanetiCall: true,
+      };
     }
     case "qos-instance":
     case "vlan-instance": {
@@ -184,10 +249,26 @@ test("the instance hook: a VLAN Ganeti accepts but OVS cannot carry fails that N
     OVS_VIF_NODE_NAME: "node1.example.com",
   };
   for (const vlan of [".5000", ".3:3", "0x10", ".3:"]) {
-    await refused({ label: `instance-modify with VLAN ${vlan}`, args: [], env: { ...env, GANETI_POST_INSTANCE_NIC0_VLAN: vlan }, mentions: ["inst1 nic 0 vlan", quoted(vlan.startsWith(".") || vlan.startsWith(":") ? vlan : vlan)] });
+    await refused({
+      label: `instance-modify with VLAN ${vlan}`,
+      args: [],
+      env: { ...env, GANETI_POST_INSTANCE_NIC0_VLAN: vlan },
+      mentions: ["inst1 nic 0 vlan", quoted(vlan.startsWith(".") || vlan.startsWith(":") ? vlan : vlan)],
+    });
   }
-  await refused({ label: "instance-modify with a bad rate tag", args: [], env: { ...env, GANETI_POST_INSTANCE_NIC0_VLAN: ".3", GANETI_POST_INSTANCE_TAGS: "ovs-vif:rate:10Q" }, mentions: ["instance tag", quoted("ovs-vif:rate:10Q")] });
-  await refused({ label: "the hook with an argument", args: ["ganeti-hook", "extra"], env: { ...env, GANETI_POST_INSTANCE_NIC0_VLAN: ".3" }, mentions: [quoted("extra")], noGanetiCall: true });
+  await refused({
+    label: "instance-modify with a bad rate tag",
+    args: [],
+    env: { ...env, GANETI_POST_INSTANCE_NIC0_VLAN: ".3", GANETI_POST_INSTANCE_TAGS: "ovs-vif:rate:10Q" },
+    mentions: ["instance tag", quoted("ovs-vif:rate:10Q")],
+  });
+  await refused({
+    label: "the hook with an argument",
+    args: ["ganeti-hook", "extra"],
+    env: { ...env, GANETI_POST_INSTANCE_NIC0_VLAN: ".3" },
+    mentions: [quoted("extra")],
+    noGanetiCall: true,
+  });
 });
 
 test.run();

@@ -204,7 +204,12 @@ function rxCall(r: Random, kind: "rx-burst" | "rx-rate", value: string, cls: str
 
 const tinyCases: Gen = (r) => rxCall(r, "rx-burst", tinyBurst(r), "rx-burst: not 0, below any frame");
 const frameCases: Gen = (r) =>
-  rxCall(r, "rx-burst", r.pick([String(r.int(656, 12111)), `${r.int(1, 12)}k`, `0.0${String(r.int(1, 12)).padStart(2, "0")}M`]), "rx-burst: below the port's 1500-byte frame");
+  rxCall(
+    r,
+    "rx-burst",
+    r.pick([String(r.int(656, 12111)), `${r.int(1, 12)}k`, `0.0${String(r.int(1, 12)).padStart(2, "0")}M`]),
+    "rx-burst: below the port's 1500-byte frame",
+  );
 const junkCases: Gen = (r) => {
   const kind = r.pick(["rx-burst", "rx-rate"] as const);
   const value = r.pick([

@@ -44,7 +44,9 @@ test.after(async () => {
 async function deviceState(name: string): Promise<string> {
   const r = await ovs.inNs("ip", ["-j", "link", "show"]);
   const links = JSON.parse(r.stdout) as { ifname: string; address?: string; flags?: string[]; mtu?: number; master?: string }[];
-  return JSON.stringify(links.filter((l) => l.ifname.startsWith(name.slice(0, 4)) || l.ifname === name).map((l) => [l.ifname, l.address, l.flags, l.mtu, l.master]));
+  return JSON.stringify(
+    links.filter((l) => l.ifname.startsWith(name.slice(0, 4)) || l.ifname === name).map((l) => [l.ifname, l.address, l.flags, l.mtu, l.master]),
+  );
 }
 
 interface Case {
@@ -65,7 +67,12 @@ async function refused(c: Case, script: "vif-openvswitch" | "vif-custom"): Promi
   if (c.nicFile) {
     const dir = join(root, "var/run/ganeti/xen-hypervisor/nic", vif.name);
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, "0"), Object.entries(c.nicFile).map(([k, v]) => `${k}=${v}\n`).join(""));
+    writeFileSync(
+      join(dir, "0"),
+      Object.entries(c.nicFile)
+        .map(([k, v]) => `${k}=${v}\n`)
+        .join(""),
+    );
   }
   const before = await ovs.dump();
   const dev = await deviceState(vif.device);
@@ -85,12 +92,27 @@ async function refused(c: Case, script: "vif-openvswitch" | "vif-custom"): Promi
 const k = (vif: XenVif, key: string) => `${vif.backend}/${key}`;
 
 const HANDWRITTEN: Case[] = [
-  { label: "a missing bridge with a vifname: nothing renamed", keys: { bridge: "nosuchbr.3", vifname: "web9" }, mentions: (v) => [k(v, "bridge"), quoted("nosuchbr")] },
+  {
+    label: "a missing bridge with a vifname: nothing renamed",
+    keys: { bridge: "nosuchbr.3", vifname: "web9" },
+    mentions: (v) => [k(v, "bridge"), quoted("nosuchbr")],
+  },
   { label: "VLAN out of range with a vifname", keys: { bridge: "sw1.5000", vifname: "web8" }, mentions: (v) => [k(v, "bridge"), quoted("sw1.5000")] },
   { label: "a vifname already taken", keys: { bridge: "sw1", vifname: "vif99.0" }, mentions: () => ["vifname", quoted("vif99.0")] },
-  { label: "a malformed $vif with a valid XENBUS_PATH", keys: { bridge: "sw1" }, env: () => ({ vif: "vif;reboot" }), mentions: () => ["vif", quoted("vif;reboot")] },
+  {
+    label: "a malformed $vif with a valid XENBUS_PATH",
+    keys: { bridge: "sw1" },
+    env: () => ({ vif: "vif;reboot" }),
+    mentions: () => ["vif", quoted("vif;reboot")],
+  },
   { label: "an empty $vif", keys: { bridge: "sw1" }, env: () => ({ vif: "" }), mentions: () => ["vif", '""'] },
-  { label: "a XENBUS_PATH that is no backend path", keys: { bridge: "sw1" }, env: () => ({ XENBUS_PATH: "/local/domain/0/../x" }), mentions: () => ["XENBUS_PATH", quoted("/local/domain/0/../x")], reportable: false },
+  {
+    label: "a XENBUS_PATH that is no backend path",
+    keys: { bridge: "sw1" },
+    env: () => ({ XENBUS_PATH: "/local/domain/0/../x" }),
+    mentions: () => ["XENBUS_PATH", quoted("/local/domain/0/../x")],
+    reportable: false,
+  },
   { label: "an argument that is no key=value", keys: { bridge: "sw1" }, args: ["rm -rf"], mentions: () => ["argument", quoted("rm -rf")] },
   { label: "type_if neither vif nor tap", keys: { bridge: "sw1" }, args: ["type_if=vbd"], mentions: () => ["type_if", quoted("vbd")] },
   { label: "a zero credit in xl rate=", keys: { bridge: "sw1", rate: "0,1" }, mentions: (v) => [k(v, "rate"), quoted("0,1")] },
@@ -103,7 +125,23 @@ for (const c of HANDWRITTEN) test(`vif-openvswitch refuses ${c.label}`, () => re
 function generated(n: number, seed: number): Case[] {
   const r = seeded(seed);
   const out: Case[] = [];
-  const xlBad = () => r.pick(["10p", "10u", "10-12pu", "10pu/20pu", "0", "4095", "20-10", `10+0x${r.int(2, 9)}`, "a", "10//20", `${r.int(4095, 9999)}`, `10pu/${numberLike(r)}`, "1-5000", "10+1x5000"]);
+  const xlBad = () =>
+    r.pick([
+      "10p",
+      "10u",
+      "10-12pu",
+      "10pu/20pu",
+      "0",
+      "4095",
+      "20-10",
+      `10+0x${r.int(2, 9)}`,
+      "a",
+      "10//20",
+      `${r.int(4095, 9999)}`,
+      `10pu/${numberLike(r)}`,
+      "1-5000",
+      "10+1x5000",
+    ]);
   for (let i = 0; i < n; i++) {
     const kind = r.pick(["bridge", "bridge", "bridge", "vlan", "mtu", "mac", "rate", "vifname", "bridge-name"] as const);
     let keys: Record<string, string>;
@@ -133,7 +171,14 @@ function generated(n: number, seed: number): Case[] {
         break;
       case "rate":
         // (A plain digit string is a valid BYTES: keep the lax-number forms only.)
-        value = r.pick([`${r.int(1, 9)}`, `${r.int(1, 9)},`, `,${r.int(1, 9)}`, `${r.int(1, 9)},0`, badRate(r), `${numberLike(r).replace(/^([0-9]+)$/, "x$1")},20000`]);
+        value = r.pick([
+          `${r.int(1, 9)}`,
+          `${r.int(1, 9)},`,
+          `,${r.int(1, 9)}`,
+          `${r.int(1, 9)},0`,
+          badRate(r),
+          `${numberLike(r).replace(/^([0-9]+)$/, "x$1")},20000`,
+        ]);
         keys = { bridge: "sw1", rate: value };
         break;
       case "vifname":
@@ -156,7 +201,15 @@ test("vif-openvswitch refuses 120 generated corrupted backend keys", async () =>
 /** vif-custom: one corrupted variable of Ganeti's NIC file each. */
 function nicFileCases(n: number, seed: number): Case[] {
   const r = seeded(seed);
-  const good = { MAC: "aa:00:00:00:00:01", INTERFACE_INDEX: "0", INTERFACE_UUID: "9f3c1d2e-5b6a-4c7d-8e9f-0a1b2c3d4e5f", MODE: "openvswitch", LINK: "sw1", VLAN: ".3", TAGS: "web" };
+  const good = {
+    MAC: "aa:00:00:00:00:01",
+    INTERFACE_INDEX: "0",
+    INTERFACE_UUID: "9f3c1d2e-5b6a-4c7d-8e9f-0a1b2c3d4e5f",
+    MODE: "openvswitch",
+    LINK: "sw1",
+    VLAN: ".3",
+    TAGS: "web",
+  };
   const out: Case[] = [];
   for (let i = 0; i < n; i++) {
     // Not INTERFACE (the vif names the device) nor IP (the NIC is openvswitch).
@@ -164,7 +217,12 @@ function nicFileCases(n: number, seed: number): Case[] {
     const { value, shown } = badNicVariable(r, key);
     // The file is shell syntax: single-quote the value (a quote inside is closed and escaped).
     const fileValue = `'${value.replace(/'/g, `'\\''`)}'`;
-    out.push({ label: `NIC file ${key}=${JSON.stringify(value)}`, keys: { bridge: "sw1.3" }, nicFile: { ...good, [key]: fileValue }, mentions: () => [key === "TAGS" ? "tag" : key, quoted(shown)] });
+    out.push({
+      label: `NIC file ${key}=${JSON.stringify(value)}`,
+      keys: { bridge: "sw1.3" },
+      nicFile: { ...good, [key]: fileValue },
+      mentions: () => [key === "TAGS" ? "tag" : key, quoted(shown)],
+    });
   }
   return out;
 }

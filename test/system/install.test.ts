@@ -30,8 +30,17 @@ const BIN = "/usr/lib/ovs-vif/ovs-vif";
 const ALL = ["--xen", "--ganeti", "--qemu"];
 
 const HOOKPATHS = [
-  "instance-start", "instance-reboot", "instance-stop", "instance-remove", "instance-migrate",
-  "instance-failover", "instance-modify", "network-rename", "network-connect", "network-disconnect", "node-add",
+  "instance-start",
+  "instance-reboot",
+  "instance-stop",
+  "instance-remove",
+  "instance-migrate",
+  "instance-failover",
+  "instance-modify",
+  "network-rename",
+  "network-connect",
+  "network-disconnect",
+  "node-add",
 ];
 const XEN_LINKS = ["/etc/xen/scripts/vif-openvswitch"];
 const GANETI_LINKS = [
@@ -46,11 +55,15 @@ const ALL_LINKS = ["/usr/sbin/ovs-vif", KVM_TARGET, ...XEN_LINKS, ...GANETI_LINK
 /** Ganeti copies kvm-vif-bridge's content to every node: it is a small script, not a link. */
 const KVM_SCRIPT = "/etc/ganeti/kvm-vif-bridge";
 
-const STOCK = "#!/bin/bash\n# stock Xen vif-openvswitch\ndir=$(dirname \"$0\")\n. \"$dir/vif-common.sh\"\n";
+const STOCK = '#!/bin/bash\n# stock Xen vif-openvswitch\ndir=$(dirname "$0")\n. "$dir/vif-common.sh"\n';
 
 const tempDirs: string[] = [];
 
-interface Env { base: string; root: string; bin: string }
+interface Env {
+  base: string;
+  root: string;
+  bin: string;
+}
 
 /** A fresh temp dir holding root/ (the --root) and a fake binary beside it. */
 /** A stand-in binary: says which it is, and answers hook-locations as the real one does (install.sh asks it). */
@@ -67,7 +80,11 @@ function setup(binText = fakeBinary("v1")): Env {
   return { base, root, bin };
 }
 
-interface Result { status: number; stdout: string; stderr: string }
+interface Result {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
 
 let logDir = "";
 let runCount = 0;
@@ -141,7 +158,9 @@ function resolveInRoot(root: string, path: string): string {
 /** All symlinks under root that point at our binary. */
 /** Our hook locations: links to the binary, and the kvm-vif-bridge script. */
 function ourLinks(root: string): string[] {
-  const links = listing(root).filter((l) => l.endsWith(` -> ${BIN}`)).map((l) => l.split(" ")[0]!);
+  const links = listing(root)
+    .filter((l) => l.endsWith(` -> ${BIN}`))
+    .map((l) => l.split(" ")[0]!);
   const script = join(root, KVM_SCRIPT);
   if (existsSync(script) && !lstatSync(script).isSymbolicLink() && readFileSync(script, "utf8") === KVM_SCRIPT_TEXT) links.push(KVM_SCRIPT);
   return links;
@@ -184,7 +203,10 @@ test("fresh install --xen --ganeti --qemu creates the binary and every link", ()
   for (const l of ALL_LINKS.filter((x) => x !== KVM_SCRIPT)) assert.ok(out.includes(`ln -sfn ${BIN} ${env.root}${l}`), `announced ${l}`);
   assert.ok(out.includes(`write ${env.root}${KVM_SCRIPT} (exec ${KVM_TARGET})`));
   assert.is(r.stderr, "");
-  assert.not.ok(listing(env.root).some((l) => l.includes("tmp")), "no temp files left");
+  assert.not.ok(
+    listing(env.root).some((l) => l.includes("tmp")),
+    "no temp files left",
+  );
 });
 
 test("stock vif-openvswitch is backed up once and restored byte-identical", () => {
@@ -219,7 +241,10 @@ test("stock vif-openvswitch is backed up once and restored byte-identical", () =
   assert.is(sha(stock), stockHash);
   assert.not.ok(existsSync(backup));
   // The pre-existing /etc/xen/scripts and its other files are left alone.
-  assert.equal(listing(env.root).filter((l) => l.includes("vif-common.sh")), commonBefore);
+  assert.equal(
+    listing(env.root).filter((l) => l.includes("vif-common.sh")),
+    commonBefore,
+  );
   assert.equal(readdirSync(scripts).sort(), ["vif-common.sh", "vif-openvswitch"]);
 });
 
@@ -251,7 +276,10 @@ test("a changed binary is replaced atomically; links are left as they are", () =
   const changed = after.filter((l) => !before.includes(l));
   assert.is(changed.length, 1);
   assert.ok(changed[0]!.startsWith(`${BIN} f 755 `));
-  assert.equal(after.filter((l) => l.includes(" l ")), before.filter((l) => l.includes(" l ")));
+  assert.equal(
+    after.filter((l) => l.includes(" l ")),
+    before.filter((l) => l.includes(" l ")),
+  );
 });
 
 test("--dry-run changes nothing but prints exactly what a real run does", () => {
@@ -362,7 +390,10 @@ test("--uninstall never removes a file at a hook path that is not our link", () 
   const keep = listing(env.root).filter((l) => l.startsWith("/etc/ovs-vif"));
 
   ok(env, "--uninstall");
-  assert.equal(listing(env.root).filter((l) => l.startsWith("/etc/ovs-vif")), keep);
+  assert.equal(
+    listing(env.root).filter((l) => l.startsWith("/etc/ovs-vif")),
+    keep,
+  );
   assert.is(readlinkSync(foreign), "/usr/local/bin/something-else");
   assert.not.ok(existsSync(join(env.root, BIN)));
 });
@@ -451,13 +482,20 @@ test("--links-only links the Ganeti and QEMU hooks to the packaged binary; the b
   const after = listing(env.root);
   // Untouched: the package's files and Xen's script (same inode, same content).
   for (const p of [BIN, "/usr/sbin/ovs-vif", XEN_LINKS[0]!]) {
-    assert.equal(after.filter((l) => l.startsWith(`${p} `)), before.filter((l) => l.startsWith(`${p} `)), `${p} unchanged`);
+    assert.equal(
+      after.filter((l) => l.startsWith(`${p} `)),
+      before.filter((l) => l.startsWith(`${p} `)),
+      `${p} unchanged`,
+    );
   }
   assert.ok(after.includes(xenBefore!));
   assert.not.ok(existsSync(join(env.root, `${XEN_LINKS[0]}.ovs-vif-orig`)));
 
   const out = lines(r.stdout);
-  assert.not.ok(out.some((l) => l.startsWith("install ")), "no binary installed");
+  assert.not.ok(
+    out.some((l) => l.startsWith("install ")),
+    "no binary installed",
+  );
   assert.is(out.filter((l) => l.startsWith("ln -sfn ")).length, GANETI_LINKS.length + QEMU_LINKS.length - 1);
   assert.ok(out.includes(`write ${env.root}${KVM_SCRIPT} (exec ${KVM_TARGET})`), r.stdout);
   // For Xen: the xl settings to use instead, with the package's script path.
@@ -471,8 +509,14 @@ test("--links-only links the Ganeti and QEMU hooks to the packaged binary; the b
 
   assert.is(links(env, "--ganeti", "--qemu").stdout, "nothing to do\n");
   const u = links(env, "--undo");
-  assert.ok(lines(u.stdout).every((l) => /^(rm -f|rmdir|mv) /.test(l)), u.stdout);
-  assert.not.ok(lines(u.stdout).some((l) => l.includes(BIN) && l.startsWith("rm ")), "the binary is the package's");
+  assert.ok(
+    lines(u.stdout).every((l) => /^(rm -f|rmdir|mv) /.test(l)),
+    u.stdout,
+  );
+  assert.not.ok(
+    lines(u.stdout).some((l) => l.includes(BIN) && l.startsWith("rm ")),
+    "the binary is the package's",
+  );
   assert.equal(listing(env.root), before, "the tree as the package left it, manifest included");
 });
 
@@ -494,7 +538,10 @@ test("--replace-vif-openvswitch replaces Xen's script (kept as .ovs-vif-orig) an
   assert.is(readlinkSync(stock), BIN);
   const u = links(env, "--undo", "--xen");
   assert.equal(lines(u.stdout), [`rm -f ${stock}`, `mv ${stock}.ovs-vif-orig ${stock}`]);
-  assert.equal(listing(env.root).filter((l) => !l.startsWith(XEN_LINKS[0]!)), before.filter((l) => !l.startsWith(XEN_LINKS[0]!)));
+  assert.equal(
+    listing(env.root).filter((l) => !l.startsWith(XEN_LINKS[0]!)),
+    before.filter((l) => !l.startsWith(XEN_LINKS[0]!)),
+  );
   assert.is(readFileSync(stock, "utf8"), STOCK);
   assert.is(lstatSync(stock).mode & 0o777, 0o755);
 });
@@ -508,7 +555,8 @@ test("as ovs-vif-setup (its name in the package) it manages links only", () => {
   const help = run(["--help"], setupLink);
   assert.is(help.status, 0);
   assert.match(help.stdout, /^Usage: ovs-vif-setup --ganeti\|--xen\|--qemu/);
-  for (const o of ["--ganeti", "--xen", "--qemu", "--replace-vif-openvswitch", "--undo", "--dry-run", "--root", "--list"]) assert.ok(help.stdout.includes(o), o);
+  for (const o of ["--ganeti", "--xen", "--qemu", "--replace-vif-openvswitch", "--undo", "--dry-run", "--root", "--list"])
+    assert.ok(help.stdout.includes(o), o);
 
   const dry = run(["--root", env.root, "--dry-run", "--ganeti"], setupLink);
   assert.is(dry.status, 0, dry.stderr);

@@ -29,7 +29,9 @@ const INST2: FakeInstance = {
   name: "inst2",
   pnode: "node1.example.com",
   tags: [],
-  nics: [{ uuid: "22222222-0000-4000-8000-000000000000", name: null, mac: "aa:00:00:00:02:00", mode: "openvswitch", link: "sw1", vlan: ".3:10:20", network: "net1" }],
+  nics: [
+    { uuid: "22222222-0000-4000-8000-000000000000", name: null, mac: "aa:00:00:00:02:00", mode: "openvswitch", link: "sw1", vlan: ".3:10:20", network: "net1" },
+  ],
 };
 
 /** Plugs a tap as the Ganeti NIC scripts do (owner ganeti, Ganeti's external ids). */
@@ -37,9 +39,25 @@ async function plug(inst: FakeInstance, index: number, tap: string): Promise<voi
   await ovs.addTap(tap);
   const nic = inst.nics[index]!;
   const r = await runBinary(ovs, [
-    "attach", "--bridge", nic.link, "--iface", tap, "--vlan", nic.vlan, "--owner", "ganeti",
-    "--external-id", `ganeti-instance=${inst.name}`, "--external-id", `ganeti-nic-uuid=${nic.uuid}`,
-    "--external-id", `ganeti-nic-index=${index}`, "--external-id", `attached-mac=${nic.mac}`, "--external-id", `iface-id=${nic.uuid}`,
+    "attach",
+    "--bridge",
+    nic.link,
+    "--iface",
+    tap,
+    "--vlan",
+    nic.vlan,
+    "--owner",
+    "ganeti",
+    "--external-id",
+    `ganeti-instance=${inst.name}`,
+    "--external-id",
+    `ganeti-nic-uuid=${nic.uuid}`,
+    "--external-id",
+    `ganeti-nic-index=${index}`,
+    "--external-id",
+    `attached-mac=${nic.mac}`,
+    "--external-id",
+    `iface-id=${nic.uuid}`,
   ]);
   assert.is(r.code, 0, r.stderr);
 }
@@ -67,8 +85,19 @@ test("reconcile applies tag QoS in place: 100M / per-NIC 10M / network 1G, defau
   const r = await bin(["reconcile"]);
   assert.is(r.code, 0, r.stderr + r.stdout);
   const after = await Promise.all(["tap10", "tap11", "tap20"].map((t) => portView(ovs, t)));
-  assert.equal(after.map((p) => [p!.rate, p!.burst]), [[100000, 78125], [10000, 7812], [1000000, 781250]]);
-  assert.equal(after.map((p) => p!.uuid), before.map((p) => p!.uuid), "ports not re-created");
+  assert.equal(
+    after.map((p) => [p!.rate, p!.burst]),
+    [
+      [100000, 78125],
+      [10000, 7812],
+      [1000000, 781250],
+    ],
+  );
+  assert.equal(
+    after.map((p) => p!.uuid),
+    before.map((p) => p!.uuid),
+    "ports not re-created",
+  );
   assert.match(r.stdout, /inst1 tap10: updated rate=100000 burst=78125/);
   const again = await bin(["reconcile"]);
   assert.match(again.stdout, /inst1 tap10: unchanged/);
@@ -119,7 +148,10 @@ test("qos set changes the tags through gnt-instance and the running port in plac
   const r2 = await bin(["qos", "set", "inst1", "0", "--rate", "20M"]);
   assert.is(r2.code, 0, r2.stderr + r2.stdout);
   const tags = gnt.state().instances.find((i) => i.name === "inst1")!.tags;
-  assert.equal(tags.filter((t) => t.startsWith("ovs-vif:nic:0:")), ["ovs-vif:nic:0:rate:20M"]);
+  assert.equal(
+    tags.filter((t) => t.startsWith("ovs-vif:nic:0:")),
+    ["ovs-vif:nic:0:rate:20M"],
+  );
   assert.equal([(await portView(ovs, "tap10"))!.rate, (await portView(ovs, "tap10"))!.burst], [20000, 15625]);
   const un = await bin(["qos", "unset", "inst1", "0"]);
   assert.is(un.code, 0, un.stderr + un.stdout);
@@ -166,7 +198,10 @@ test("vlan add on an access NIC: Ganeti config .3 -> .3:20 via gnt-instance modi
   assert.is(r.code, 0, r.stderr + r.stdout);
   assert.match(r.stdout, /vlan "\.3" -> "\.3:20"/);
   const calls = gnt.state().calls;
-  assert.ok(calls.some((c) => c.join(" ") === "gnt-instance modify --net 0:modify,vlan=.3:20 inst1"), JSON.stringify(calls.slice(-3)));
+  assert.ok(
+    calls.some((c) => c.join(" ") === "gnt-instance modify --net 0:modify,vlan=.3:20 inst1"),
+    JSON.stringify(calls.slice(-3)),
+  );
   const p = await portView(ovs, "tap10");
   assert.equal([p!.vlan_mode, p!.tag, p!.trunks, p!.uuid], ["native-untagged", 3, [20], before!.uuid]);
   const trace = await ovs.trace("sw1", "in_port=tap10,dl_vlan=20");
@@ -195,7 +230,13 @@ test("vlan on Ganeti 3.1 (hot-modify by default, which would ask and, without a 
 });
 
 test("bad VLAN edits are refused before Ganeti is called", async () => {
-  for (const args of [["add", "inst1", "0", "5000"], ["remove", "inst1", "0", "99"], ["add", "inst1", "1", "10"], ["add", "nosuch", "0", "5"], ["add", "inst1", "7", "5"]]) {
+  for (const args of [
+    ["add", "inst1", "0", "5000"],
+    ["remove", "inst1", "0", "99"],
+    ["add", "inst1", "1", "10"],
+    ["add", "nosuch", "0", "5"],
+    ["add", "inst1", "7", "5"],
+  ]) {
     const modifies = () => gnt.state().calls.filter((c) => c[1] === "modify" && !c.includes("--help")).length;
     const calls = modifies();
     const r = await bin(["vlan", ...args]);
@@ -207,9 +248,15 @@ test("bad VLAN edits are refused before Ganeti is called", async () => {
 
 function hookEnv(path: string, inst: FakeInstance, extra: Record<string, string> = {}): Record<string, string> {
   const env: Record<string, string> = {
-    GANETI_HOOKS_VERSION: "2", GANETI_HOOKS_PHASE: "post", GANETI_HOOKS_PATH: path, GANETI_OBJECT_TYPE: "INSTANCE",
-    GANETI_POST_INSTANCE_NAME: inst.name, GANETI_POST_INSTANCE_PRIMARY: inst.pnode, GANETI_POST_INSTANCE_TAGS: inst.tags.join(" "),
-    GANETI_POST_INSTANCE_NIC_COUNT: String(inst.nics.length), OVS_VIF_NODE_NAME: "node1.example.com",
+    GANETI_HOOKS_VERSION: "2",
+    GANETI_HOOKS_PHASE: "post",
+    GANETI_HOOKS_PATH: path,
+    GANETI_OBJECT_TYPE: "INSTANCE",
+    GANETI_POST_INSTANCE_NAME: inst.name,
+    GANETI_POST_INSTANCE_PRIMARY: inst.pnode,
+    GANETI_POST_INSTANCE_TAGS: inst.tags.join(" "),
+    GANETI_POST_INSTANCE_NIC_COUNT: String(inst.nics.length),
+    OVS_VIF_NODE_NAME: "node1.example.com",
   };
   inst.nics.forEach((n, i) => {
     const k = `GANETI_POST_INSTANCE_NIC${i}_`;
@@ -234,7 +281,12 @@ test("hooks exit 0 and change nothing for other nodes, pre phase, and instances 
   for (const env of [
     hookEnv("instance-modify", { ...INST2, pnode: "node9.example.com" }),
     hookEnv("instance-start", INST2, { GANETI_HOOKS_PHASE: "pre" }),
-    hookEnv("instance-start", { name: "other", pnode: "node1.example.com", tags: [], nics: [{ uuid: "x", mac: "aa:00:00:00:09:00", mode: "bridged", link: "br0", vlan: "" }] }),
+    hookEnv("instance-start", {
+      name: "other",
+      pnode: "node1.example.com",
+      tags: [],
+      nics: [{ uuid: "x", mac: "aa:00:00:00:09:00", mode: "bridged", link: "br0", vlan: "" }],
+    }),
   ]) {
     const r = await runBinary(ovs, [], { env });
     assert.is(r.code, 0, r.stderr);
@@ -272,11 +324,32 @@ test("simulated migration: two OVS standing for source and target; hooks with Ga
     const nic = INST2.nics[0]!;
     const moved = { ...structuredClone(INST2), nics: [{ ...nic, vlan: ".5" }] };
     // Target: Ganeti's NIC script plugged the tap with the runtime VLAN (.3:10:20); the config now says .5.
-    const plugged = await runBinary(target, ["attach", "--bridge", "sw1", "--iface", "tap40", "--vlan", nic.vlan, "--owner", "ganeti", "--external-id", `ganeti-instance=inst2`, "--external-id", `ganeti-nic-uuid=${nic.uuid}`, "--external-id", "ganeti-nic-index=0"]);
+    const plugged = await runBinary(target, [
+      "attach",
+      "--bridge",
+      "sw1",
+      "--iface",
+      "tap40",
+      "--vlan",
+      nic.vlan,
+      "--owner",
+      "ganeti",
+      "--external-id",
+      `ganeti-instance=inst2`,
+      "--external-id",
+      `ganeti-nic-uuid=${nic.uuid}`,
+      "--external-id",
+      "ganeti-nic-index=0",
+    ]);
     assert.is(plugged.code, 0, plugged.stderr);
     // Source: the instance's tap is gone after the migration.
     await ovs.inNs("ip", ["link", "del", "tap20"]);
-    const env = hookEnv("instance-migrate", moved, { GANETI_OLD_PRIMARY: "node1.example.com", GANETI_NEW_PRIMARY: "node2.example.com", GANETI_MIGRATE_LIVE: "True", GANETI_POST_INSTANCE_PRIMARY: "node1.example.com" });
+    const env = hookEnv("instance-migrate", moved, {
+      GANETI_OLD_PRIMARY: "node1.example.com",
+      GANETI_NEW_PRIMARY: "node2.example.com",
+      GANETI_MIGRATE_LIVE: "True",
+      GANETI_POST_INSTANCE_PRIMARY: "node1.example.com",
+    });
     const src = await runBinary(ovs, [], { env: { ...env, OVS_VIF_NODE_NAME: "node1.example.com" } });
     const dst = await runBinary(target, [], { env: { ...env, OVS_VIF_NODE_NAME: "node2.example.com" } });
     assert.is(src.code, 0, src.stderr + src.stdout);

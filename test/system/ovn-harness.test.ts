@@ -43,24 +43,61 @@ test.after(async () => {
 test("both chassis registered in SB with their Geneve encap, each br-int tunnelled to the other", async () => {
   assert.is(c1.name, "c1");
   assert.is(c2.name, "c2");
-  for (const [self, peer] of [[c1, c2], [c2, c1]] as const) {
-    assert.is((await ovn.sbctl("get", "Encap", (await ovn.sbctl("get", "Chassis", self.name, "encaps")).trim().replace(/[[\]]/g, ""), "ip")).trim(), `"${self.ip}"`);
+  for (const [self, peer] of [
+    [c1, c2],
+    [c2, c1],
+  ] as const) {
+    assert.is(
+      (await ovn.sbctl("get", "Encap", (await ovn.sbctl("get", "Chassis", self.name, "encaps")).trim().replace(/[[\]]/g, ""), "ip")).trim(),
+      `"${self.ip}"`,
+    );
     const [name, options, ...more] = (await self.vsctl("--bare", "--columns=name,options", "find", "Interface", "type=geneve")).split("\n").filter(Boolean);
     assert.is(name, `ovn-${peer.name}-0`, `${self.name}'s one tunnel goes to ${peer.name}`);
     assert.equal(more, [], `${self.name} has one tunnel`);
     // Compared by key: OVN 25.03 adds local_ip to what 23.03 set.
     const opts = Object.fromEntries(options!.split(" ").map((kv) => kv.split("=") as [string, string]));
-    assert.equal({ csum: opts.csum, key: opts.key, remote_ip: opts.remote_ip }, { csum: "true", key: "flow", remote_ip: peer.ip }, `${self.name}'s tunnel options ${options}`);
+    assert.equal(
+      { csum: opts.csum, key: opts.key, remote_ip: opts.remote_ip },
+      { csum: "true", key: "flow", remote_ip: peer.ip },
+      `${self.name}'s tunnel options ${options}`,
+    );
     if (opts.local_ip !== undefined) assert.is(opts.local_ip, self.ip, `${self.name}'s tunnel local_ip`);
-    assert.equal(Object.keys(opts).filter((k) => !["csum", "key", "remote_ip", "local_ip"].includes(k)), [], `no other tunnel options: ${options}`);
+    assert.equal(
+      Object.keys(opts).filter((k) => !["csum", "key", "remote_ip", "local_ip"].includes(k)),
+      [],
+      `no other tunnel options: ${options}`,
+    );
   }
 });
 
-test("stock ovn-nbctl: a logical switch with two ports, addresses and port security \"MAC IP\"", async () => {
+test('stock ovn-nbctl: a logical switch with two ports, addresses and port security "MAC IP"', async () => {
   await ovn.nbctl(
-    "ls-add", "ls0",
-    "--", "lsp-add", "ls0", "a", "--", "lsp-set-addresses", "a", `${A.mac} ${A.ip}`, "--", "lsp-set-port-security", "a", `${A.mac} ${A.ip}`,
-    "--", "lsp-add", "ls0", "b", "--", "lsp-set-addresses", "b", `${B.mac} ${B.ip}`, "--", "lsp-set-port-security", "b", `${B.mac} ${B.ip}`,
+    "ls-add",
+    "ls0",
+    "--",
+    "lsp-add",
+    "ls0",
+    "a",
+    "--",
+    "lsp-set-addresses",
+    "a",
+    `${A.mac} ${A.ip}`,
+    "--",
+    "lsp-set-port-security",
+    "a",
+    `${A.mac} ${A.ip}`,
+    "--",
+    "lsp-add",
+    "ls0",
+    "b",
+    "--",
+    "lsp-set-addresses",
+    "b",
+    `${B.mac} ${B.ip}`,
+    "--",
+    "lsp-set-port-security",
+    "b",
+    `${B.mac} ${B.ip}`,
   );
   assert.is((await ovn.nbctl("lsp-get-port-security", "a")).trim(), `${A.mac} ${A.ip}`);
   assert.is((await ovn.nbctl("lsp-get-addresses", "b")).trim(), `${B.mac} ${B.ip}`);
@@ -76,7 +113,10 @@ test("VM a plugged on c1 and VM b on c2 with ovs-vsctl: bound by ovn-controller,
   assert.is((await c1.inNs("ip", ["link", "show", a.hostIf])).code, 0);
   assert.is((await c1.vsctl("port-to-br", a.hostIf).catch(() => "none")).trim(), "none");
   assert.is(await ovn.installed(a), false);
-  for (const [vm, lsp, ch] of [[a, "a", c1], [b, "b", c2]] as const) {
+  for (const [vm, lsp, ch] of [
+    [a, "a", c1],
+    [b, "b", c2],
+  ] as const) {
     const t0 = performance.now();
     await ovn.plugWithVsctl(vm, lsp);
     const plugged = performance.now() - t0;
@@ -84,7 +124,9 @@ test("VM a plugged on c1 and VM b on c2 with ovs-vsctl: bound by ovn-controller,
     const sinceBound = performance.now() - t0;
     await ovn.waitInstalled(vm);
     const installed = performance.now() - t0;
-    report(`bind ${lsp} on ${ch.name}: add-port ${ms(plugged)}, SB chassis+up ${ms(sinceBound)} (waited ${ms(bound)}), ovn-installed ${ms(installed)} after the plug began`);
+    report(
+      `bind ${lsp} on ${ch.name}: add-port ${ms(plugged)}, SB chassis+up ${ms(sinceBound)} (waited ${ms(bound)}), ovn-installed ${ms(installed)} after the plug began`,
+    );
     assert.is(await ovn.installed(vm), true);
     await ovn.nbctl("--timeout=5", "wait-until", "Logical_Switch_Port", lsp, "up=true");
   }
@@ -125,8 +167,16 @@ test("NB/SB over raw JSON-RPC (ovsdb-client transact): the replies a native clie
   const lsp = (name: string, ls: string | null) => [
     ...(ls ? [{ op: "wait", timeout: 0, table: "Logical_Switch", where: [["name", "==", ls]], columns: ["name"], until: "==", rows: [{ name: ls }] }] : []),
     {
-      op: "insert", table: "Logical_Switch_Port", "uuid-name": "newlsp",
-      row: { name, addresses: ["set", ["02:00:00:00:00:0c 198.51.100.12"]], port_security: ["set", ["02:00:00:00:00:0c 198.51.100.12"]], options: ["map", [["requested-chassis", "c1"]]], external_ids: ["map", [["owner", "ovs-vif-test"]]] },
+      op: "insert",
+      table: "Logical_Switch_Port",
+      "uuid-name": "newlsp",
+      row: {
+        name,
+        addresses: ["set", ["02:00:00:00:00:0c 198.51.100.12"]],
+        port_security: ["set", ["02:00:00:00:00:0c 198.51.100.12"]],
+        options: ["map", [["requested-chassis", "c1"]]],
+        external_ids: ["map", [["owner", "ovs-vif-test"]]],
+      },
     },
     { op: "mutate", table: "Logical_Switch", where: [["name", "==", ls ?? "nosuch"]], mutations: [["ports", "insert", ["set", [["named-uuid", "newlsp"]]]]] },
   ];
@@ -147,7 +197,11 @@ test("NB/SB over raw JSON-RPC (ovsdb-client transact): the replies a native clie
   const unguarded = (await ovn.transact("nb", lsp("e", null))) as Reply;
   show("unguarded insert, no such switch", unguarded);
   assert.equal(unguarded[1], { count: 0 });
-  assert.is(unguarded.some((r) => r && "error" in r), false, "no error: the port is silently collected");
+  assert.is(
+    unguarded.some((r) => r && "error" in r),
+    false,
+    "no error: the port is silently collected",
+  );
   assert.is((await ovn.nbctl("--if-exists", "get", "Logical_Switch_Port", "e", "name")).trim(), "");
 
   const dup = (await ovn.transact("nb", lsp("c", "ls0"))) as Reply;
@@ -163,12 +217,24 @@ test("NB/SB over raw JSON-RPC (ovsdb-client transact): the replies a native clie
   assert.is((await ovn.nbctl("get", "Logical_Switch_Port", "c", "options:requested-chassis")).trim(), "c1", "insert does not overwrite a key");
   const replace = await opts([
     ["options", "delete", ["set", ["requested-chassis", "activation-strategy"]]],
-    ["options", "insert", ["map", [["requested-chassis", "c2,c1"], ["activation-strategy", "rarp"]]]],
+    [
+      "options",
+      "insert",
+      [
+        "map",
+        [
+          ["requested-chassis", "c2,c1"],
+          ["activation-strategy", "rarp"],
+        ],
+      ],
+    ],
   ]);
   show("options delete+insert mutate", replace);
   assert.equal(replace, [{ count: 1 }]);
   assert.is((await ovn.nbctl("get", "Logical_Switch_Port", "c", "options")).trim(), '{activation-strategy=rarp, requested-chassis="c2,c1"}');
-  const noRow = await ovn.transact("nb", [{ op: "mutate", table: "Logical_Switch_Port", where: [["name", "==", "nosuch"]], mutations: [["options", "delete", ["set", ["x"]]]] }]);
+  const noRow = await ovn.transact("nb", [
+    { op: "mutate", table: "Logical_Switch_Port", where: [["name", "==", "nosuch"]], mutations: [["options", "delete", ["set", ["x"]]]] },
+  ]);
   assert.equal(noRow, [{ count: 0 }], "no row: no error, count 0");
 
   // SB: Port_Binding holds Chassis uuids; names come from a second select.
@@ -187,7 +253,11 @@ test("NB/SB over raw JSON-RPC (ovsdb-client transact): the replies a native clie
 
 test("migration of b from c2 to c1 (requested-chassis c2,c1 + activation-strategy=rarp), under a continuous ping", async () => {
   await ovn.nbctl("--wait=hv", "set", "Logical_Switch_Port", "b", 'options:requested-chassis="c2,c1"', "options:activation-strategy=rarp");
-  assert.equal(await ovn.binding("b"), { chassis: "c2", additional: [], up: true, options: { "activation-strategy": "rarp", "requested-chassis": "c2,c1" } }, "nobody on c1 claims b yet");
+  assert.equal(
+    await ovn.binding("b"),
+    { chassis: "c2", additional: [], up: true, options: { "activation-strategy": "rarp", "requested-chassis": "c2,c1" } },
+    "nobody on c1 claims b yet",
+  );
   // The migrated guest: same MAC and IP, on c1, plugged under the same iface-id.
   b2 = await ovn.addVm(c1, "b2", B);
   let t0 = performance.now();
@@ -195,14 +265,22 @@ test("migration of b from c2 to c1 (requested-chassis c2,c1 + activation-strateg
   const claimed = await ovn.waitBinding("b", (p) => p?.chassis === "c2" && p.additional.join() === "c1");
   const tClaimed = performance.now() - t0;
   await ovn.waitInstalled(b2);
-  report(`migration: b2 plugged on c1: SB additional_chassis=[c1] ${ms(tClaimed)} (waited ${ms(claimed)}), ovn-installed ${ms(performance.now() - t0)} after its plug began`);
-  const raw = await ovn.transact("sb", [{ op: "select", table: "Port_Binding", where: [["logical_port", "==", "b"]], columns: ["chassis", "additional_chassis", "options"] }]);
+  report(
+    `migration: b2 plugged on c1: SB additional_chassis=[c1] ${ms(tClaimed)} (waited ${ms(claimed)}), ovn-installed ${ms(performance.now() - t0)} after its plug began`,
+  );
+  const raw = await ovn.transact("sb", [
+    { op: "select", table: "Port_Binding", where: [["logical_port", "==", "b"]], columns: ["chassis", "additional_chassis", "options"] },
+  ]);
   report(`JSON-RPC SB Port_Binding during migration: ${JSON.stringify(raw)}`);
   const pb = (raw as Array<{ rows: Array<Record<string, unknown>> }>)[0]!.rows[0]!;
   assert.is((pb.additional_chassis as unknown[])[0], "uuid", "one additional chassis: a bare uuid atom, not a set");
 
   // Blocked until its RARP: b2 neither receives b's traffic nor gets its own frames out.
-  const intoB2 = await ovn.echoesReaching(b2, async () => assert.equal(await ovn.ping(a, B.ip, { count: 5, intervalMs: 50 }), { sent: 5, received: 5, duplicates: 0 }), { expect: 1, windowMs: 300 });
+  const intoB2 = await ovn.echoesReaching(
+    b2,
+    async () => assert.equal(await ovn.ping(a, B.ip, { count: 5, intervalMs: 50 }), { sent: 5, received: 5, duplicates: 0 }),
+    { expect: 1, windowMs: 300 },
+  );
   const fromB2 = await ovn.echoesReaching(a, () => ovn.sendIcmp(b2, A, { count: 5 }), { expect: 1, windowMs: 500 });
   const fromB = await ovn.echoesReaching(a, () => ovn.sendIcmp(b, A, { count: 5 }), { expect: 5 });
   report(`migration: before the RARP b2 received ${intoB2} of 5 pings to b and got ${fromB2} of 5 frames out (b: ${fromB} of 5)`);
@@ -231,14 +309,25 @@ test("migration of b from c2 to c1 (requested-chassis c2,c1 + activation-strateg
   const summary = await ping.stop();
   const gapSwitch = longestGap(summary.answers, -Infinity, moveAt);
   const gapMove = longestGap(summary.answers, moveAt - 50);
-  report(`migration: additional-chassis-activated=c1 ${ms(tActivated)} after the source stopped (${ms(activated)} of it waiting for SB); after requested-chassis=c1: SB chassis=c1, additional=[] ${ms(tMoved)} (waited ${ms(moved)}), ovn-installed gone on c2 ${ms(tReleased)}`);
-  report(`migration: continuous ping every ${summary.intervalMs} ms: ${summary.sent} sent, ${summary.received} answered, ${summary.lost} lost, ${summary.duplicates} duplicates; longest gap ${ms(summary.longestGapMs)} (switch-over to b2 ${ms(gapSwitch)}, binding move ${ms(gapMove)})`);
+  report(
+    `migration: additional-chassis-activated=c1 ${ms(tActivated)} after the source stopped (${ms(activated)} of it waiting for SB); after requested-chassis=c1: SB chassis=c1, additional=[] ${ms(tMoved)} (waited ${ms(moved)}), ovn-installed gone on c2 ${ms(tReleased)}`,
+  );
+  report(
+    `migration: continuous ping every ${summary.intervalMs} ms: ${summary.sent} sent, ${summary.received} answered, ${summary.lost} lost, ${summary.duplicates} duplicates; longest gap ${ms(summary.longestGapMs)} (switch-over to b2 ${ms(gapSwitch)}, binding move ${ms(gapMove)})`,
+  );
   assert.is(await ovn.installed(b2), true, "b2 installed on c1");
   assert.ok(summary.received > 40, `the ping ran and was answered (${summary.received})`);
-  assert.ok(summary.answers.some((x) => x.at > moveAt + 100), "answers after the move");
+  assert.ok(
+    summary.answers.some((x) => x.at > moveAt + 100),
+    "answers after the move",
+  );
   assert.ok(summary.longestGapMs < 1500, `longest gap ${summary.longestGapMs} ms`);
   // After the move b2 alone answers for b.
-  const after = await ovn.echoesReaching(b2, async () => assert.equal(await ovn.ping(a, B.ip, { count: 5, intervalMs: 50 }), { sent: 5, received: 5, duplicates: 0 }), { expect: 5 });
+  const after = await ovn.echoesReaching(
+    b2,
+    async () => assert.equal(await ovn.ping(a, B.ip, { count: 5, intervalMs: 50 }), { sent: 5, received: 5, duplicates: 0 }),
+    { expect: 5 },
+  );
   assert.is(after, 5, "b2 receives b's traffic on c1");
 });
 
@@ -252,13 +341,24 @@ test("stop() leaves no daemon, namespace or directory behind", async () => {
   const running = (pid: number) => existsSync(`/proc/${pid}`) && !/^\S+ \(.*\) [ZX]/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
   assert.ok(pids.every(running), "all daemons run before stop()");
   const namespaces = [ovn.underlay, ...ovn.chassis.map((c) => c.ovs.ns), a.ns, b.ns, ...(b2 ? [b2.ns] : [])];
-  assert.ok(namespaces.every((ns) => existsSync(`/run/netns/${ns}`)), "all namespaces exist before stop()");
+  assert.ok(
+    namespaces.every((ns) => existsSync(`/run/netns/${ns}`)),
+    "all namespaces exist before stop()",
+  );
   const dirs = [ovn.dir, ...ovn.chassis.map((c) => c.ovs.dir)];
   await ovn.stop();
   for (let i = 0; i < 50 && pids.some(running); i++) await sleep(20);
   assert.equal(pids.filter(running), [], "daemons still running");
-  assert.equal(namespaces.filter((ns) => existsSync(`/run/netns/${ns}`)), [], "namespaces left");
-  assert.equal(dirs.filter((d) => existsSync(d)), [], "directories left");
+  assert.equal(
+    namespaces.filter((ns) => existsSync(`/run/netns/${ns}`)),
+    [],
+    "namespaces left",
+  );
+  assert.equal(
+    dirs.filter((d) => existsSync(d)),
+    [],
+    "directories left",
+  );
 });
 
 test.run();

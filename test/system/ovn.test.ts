@@ -46,14 +46,32 @@ test.after(async () => {
 
 /** The environment Ganeti gives kvm-vif-bridge for a NIC in network net1 on br-int. */
 function nicEnv(vm: Vm, nic: { mac: string; ip: string; uuid: string }, extra: Record<string, string> = {}): Record<string, string> {
-  return { OVS_VIF_OVN: config, INSTANCE: `inst-${vm.name}`, MAC: nic.mac, IP: nic.ip, MODE: "openvswitch", INTERFACE: vm.hostIf, INTERFACE_INDEX: "0", INTERFACE_UUID: nic.uuid, TAGS: "", LINK: "br-int", VLAN: "", NETWORK_NAME: "net1", NETWORK_TAGS: "", ...extra };
+  return {
+    OVS_VIF_OVN: config,
+    INSTANCE: `inst-${vm.name}`,
+    MAC: nic.mac,
+    IP: nic.ip,
+    MODE: "openvswitch",
+    INTERFACE: vm.hostIf,
+    INTERFACE_INDEX: "0",
+    INTERFACE_UUID: nic.uuid,
+    TAGS: "",
+    LINK: "br-int",
+    VLAN: "",
+    NETWORK_NAME: "net1",
+    NETWORK_TAGS: "",
+    ...extra,
+  };
 }
 
 const kvm = (ch: Chassis, env: Record<string, string>) => runBinary(ch.ovs, [], { name: "kvm-vif-bridge", env });
 const down = (ch: Chassis, env: Record<string, string>) => runBinary(ch.ovs, ["ganeti-nic", "down"], { env });
 
 async function nbDump(): Promise<string> {
-  return (await must("ovsdb-client", ["dump", ovn.nb, "OVN_Northbound", "Logical_Switch"])) + (await must("ovsdb-client", ["dump", ovn.nb, "OVN_Northbound", "Logical_Switch_Port"]));
+  return (
+    (await must("ovsdb-client", ["dump", ovn.nb, "OVN_Northbound", "Logical_Switch"])) +
+    (await must("ovsdb-client", ["dump", ovn.nb, "OVN_Northbound", "Logical_Switch_Port"]))
+  );
 }
 
 test("the KVM NIC script plugs a VM into OVN: logical port in NB, tap on br-int, bound and installed when it returns", async () => {
@@ -127,7 +145,11 @@ test("a missing logical switch, a dead NB and ambiguous NICs: one line each, OVS
     ["dead NB", { OVS_VIF_OVN: dead }, /^kvm-vif-bridge: error: OVSDB unix:.*no-nb\.sock: ENOENT/],
     ["no network", { NETWORK_NAME: "" }, /^kvm-vif-bridge: error: NETWORK_NAME "": not set: a NIC on the OVN integration bridge br-int needs a Ganeti network/],
     ["a VLAN", { VLAN: ".3" }, /^kvm-vif-bridge: error: VLAN "\.3": a NIC on the OVN integration bridge br-int carries no VLAN/],
-    ["the switch tag off OVN", { LINK: "br-phy", NETWORK_TAGS: "ovs-vif:ovn-switch:net1" }, /^kvm-vif-bridge: error: network tag "ovs-vif:ovn-switch:net1": names an OVN logical switch, but LINK "br-phy" is not the OVN integration bridge br-int/],
+    [
+      "the switch tag off OVN",
+      { LINK: "br-phy", NETWORK_TAGS: "ovs-vif:ovn-switch:net1" },
+      /^kvm-vif-bridge: error: network tag "ovs-vif:ovn-switch:net1": names an OVN logical switch, but LINK "br-phy" is not the OVN integration bridge br-int/,
+    ],
   ] as const) {
     const r = await kvm(c1, { ...env, ...extra });
     assert.is(r.code, 1, `${label}: ${r.stderr}`);
@@ -149,7 +171,9 @@ test("live migration c2 -> c1: both chassis while it moves, the RARP activates t
   assert.is(pre.code, 0, pre.stderr);
   assert.match(pre.stderr, /chassis=c2,c1 activation=rarp/);
   await ovn.waitBinding(B.uuid, (x) => x?.chassis === "c2" && x.additional.includes("c1"));
-  report(`migration target plugged: requested-chassis c2,c1 + rarp, SB additional_chassis=[c1] ${(performance.now() - t1).toFixed(0)} ms after the script started`);
+  report(
+    `migration target plugged: requested-chassis c2,c1 + rarp, SB additional_chassis=[c1] ${(performance.now() - t1).toFixed(0)} ms after the script started`,
+  );
   // The source stops (its last frames), the target announces itself.
   await must("ip", ["-n", b.ns, "link", "set", b.dev, "down"]);
   const switchAt = Date.now();
@@ -157,17 +181,33 @@ test("live migration c2 -> c1: both chassis while it moves, the RARP activates t
   const activated = await ovn.waitBinding(B.uuid, (x) => x?.options["additional-chassis-activated"] === "c1");
   // The instance-migrate post hook on the new primary: c1 alone.
   const hook = {
-    OVS_VIF_OVN: config, GANETI_HOOKS_VERSION: "2", GANETI_HOOKS_PHASE: "post", GANETI_HOOKS_PATH: "instance-migrate", GANETI_OBJECT_TYPE: "INSTANCE",
-    GANETI_POST_INSTANCE_NAME: "inst-b", GANETI_POST_INSTANCE_PRIMARY: "n2", GANETI_POST_INSTANCE_NIC_COUNT: "1",
-    GANETI_POST_INSTANCE_NIC0_UUID: B.uuid, GANETI_POST_INSTANCE_NIC0_MAC: B.mac, GANETI_POST_INSTANCE_NIC0_MODE: "openvswitch", GANETI_POST_INSTANCE_NIC0_LINK: "br-int", GANETI_POST_INSTANCE_NIC0_VLAN: "",
-    GANETI_POST_INSTANCE_NIC0_IP: B.ip, GANETI_POST_INSTANCE_NIC0_NETWORK_NAME: "net1", GANETI_OLD_PRIMARY: "n2", GANETI_NEW_PRIMARY: "n1", OVS_VIF_NODE_NAME: "n1",
+    OVS_VIF_OVN: config,
+    GANETI_HOOKS_VERSION: "2",
+    GANETI_HOOKS_PHASE: "post",
+    GANETI_HOOKS_PATH: "instance-migrate",
+    GANETI_OBJECT_TYPE: "INSTANCE",
+    GANETI_POST_INSTANCE_NAME: "inst-b",
+    GANETI_POST_INSTANCE_PRIMARY: "n2",
+    GANETI_POST_INSTANCE_NIC_COUNT: "1",
+    GANETI_POST_INSTANCE_NIC0_UUID: B.uuid,
+    GANETI_POST_INSTANCE_NIC0_MAC: B.mac,
+    GANETI_POST_INSTANCE_NIC0_MODE: "openvswitch",
+    GANETI_POST_INSTANCE_NIC0_LINK: "br-int",
+    GANETI_POST_INSTANCE_NIC0_VLAN: "",
+    GANETI_POST_INSTANCE_NIC0_IP: B.ip,
+    GANETI_POST_INSTANCE_NIC0_NETWORK_NAME: "net1",
+    GANETI_OLD_PRIMARY: "n2",
+    GANETI_NEW_PRIMARY: "n1",
+    OVS_VIF_NODE_NAME: "n1",
   };
   const t2 = performance.now();
   const post = await runBinary(c1.ovs, [], { env: hook });
   assert.is(post.code, 0, post.stderr + post.stdout);
   assert.match(post.stdout, new RegExp(`${B.uuid}: requested-chassis c2,c1 -> c1`));
   const moved = await ovn.waitBinding(B.uuid, (x) => x?.chassis === "c1" && x.additional.length === 0);
-  report(`RARP to additional-chassis-activated: ${activated.toFixed(0)} ms; post hook to SB chassis=c1 alone: ${(performance.now() - t2).toFixed(0)} ms (binding moved ${moved.toFixed(0)} ms after the hook returned)`);
+  report(
+    `RARP to additional-chassis-activated: ${activated.toFixed(0)} ms; post hook to SB chassis=c1 alone: ${(performance.now() - t2).toFixed(0)} ms (binding moved ${moved.toFixed(0)} ms after the hook returned)`,
+  );
   await new Promise((r) => setTimeout(r, 300));
   const summary = await ping.stop();
   const gap = longestGap(summary.answers, switchAt - 2000);
@@ -185,7 +225,13 @@ test("live migration c2 -> c1: both chassis while it moves, the RARP activates t
 
 test("status shows an OVN port's logical port, binding and port security; doctor checks NB, the chassis and the Geneve MTU", async () => {
   const r = await runBinary(c1.ovs, ["status", "--json", "--node", "n1"], { env: { OVS_VIF_OVN: config } });
-  const s = JSON.parse(r.stdout) as { ports: { port: string; state: string; ovn?: { lsp: string; bound_to?: string; ovn_installed: boolean; port_security?: string[]; requested_chassis?: string[] } }[] };
+  const s = JSON.parse(r.stdout) as {
+    ports: {
+      port: string;
+      state: string;
+      ovn?: { lsp: string; bound_to?: string; ovn_installed: boolean; port_security?: string[]; requested_chassis?: string[] };
+    }[];
+  };
   const p = s.ports.find((x) => x.ovn?.lsp === B.uuid);
   assert.ok(p, r.stdout);
   assert.equal(p!.ovn, { lsp: B.uuid, ovn_installed: true, port_security: [`${B.mac} ${B.ip}`], requested_chassis: ["c1"], bound_to: "c1" });
@@ -196,33 +242,117 @@ test("status shows an OVN port's logical port, binding and port security; doctor
   assert.match(d.stdout, /ok   ovn chassis: chassis c1, SB unix:.*, encap geneve 198\.51\.100\.201/);
   // br-int keeps OVS's 1500; the underlay is 1500 too: a full-size VM frame does not fit Geneve.
   assert.match(d.stdout, /warn ovn mtu: VM ports get br-int's MTU 1500; with Geneve \(58 bytes\) that needs 1558 on br-phy, which has 1500/);
-  console.log(d.stdout.split("\n").filter((l) => l.includes(" ovn ")).map((l) => `  ${l}`).join("\n"));
+  console.log(
+    d.stdout
+      .split("\n")
+      .filter((l) => l.includes(" ovn "))
+      .map((l) => `  ${l}`)
+      .join("\n"),
+  );
 });
 
 test("NB over ssl: with the node's key, certificate and CA (as ovn-nbctl takes them); another CA is refused in one line", async () => {
   const pki = join(ovn.dir, "pki");
   await must("mkdir", ["-p", pki]);
   const ssl = (args: string[]) => must("openssl", args);
-  await ssl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", join(pki, "ca.key"), "-out", join(pki, "ca.pem"), "-days", "2", "-subj", "/CN=ovs-vif test CA"]);
-  await ssl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", join(pki, "other.key"), "-out", join(pki, "other.pem"), "-days", "2", "-subj", "/CN=another CA"]);
+  await ssl([
+    "req",
+    "-x509",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-keyout",
+    join(pki, "ca.key"),
+    "-out",
+    join(pki, "ca.pem"),
+    "-days",
+    "2",
+    "-subj",
+    "/CN=ovs-vif test CA",
+  ]);
+  await ssl([
+    "req",
+    "-x509",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-keyout",
+    join(pki, "other.key"),
+    "-out",
+    join(pki, "other.pem"),
+    "-days",
+    "2",
+    "-subj",
+    "/CN=another CA",
+  ]);
   for (const n of ["server", "client"]) {
     await ssl(["req", "-newkey", "rsa:2048", "-nodes", "-keyout", join(pki, `${n}.key`), "-out", join(pki, `${n}.csr`), "-subj", `/CN=${n}`]);
-    await ssl(["x509", "-req", "-in", join(pki, `${n}.csr`), "-CA", join(pki, "ca.pem"), "-CAkey", join(pki, "ca.key"), "-CAcreateserial", "-out", join(pki, `${n}.pem`), "-days", "2"]);
+    await ssl([
+      "x509",
+      "-req",
+      "-in",
+      join(pki, `${n}.csr`),
+      "-CA",
+      join(pki, "ca.pem"),
+      "-CAkey",
+      join(pki, "ca.key"),
+      "-CAcreateserial",
+      "-out",
+      join(pki, `${n}.pem`),
+      "-days",
+      "2",
+    ]);
   }
   // A second NB server with TLS only (loopback of this test's namespace), holding switch net1.
   await must("ovsdb-tool", ["create", join(pki, "nb.db"), "/usr/share/ovn/ovn-nb.ovsschema"]);
   const port = 30000 + (process.pid % 20000);
-  await must("ovsdb-server", [join(pki, "nb.db"), `--remote=pssl:${port}:127.0.0.1`, `--remote=punix:${join(pki, "nb.sock")}`, `--private-key=${join(pki, "server.key")}`, `--certificate=${join(pki, "server.pem")}`, `--ca-cert=${join(pki, "ca.pem")}`, `--pidfile=${join(pki, "nb.pid")}`, `--unixctl=${join(pki, "nb.ctl")}`, "--detach", "--no-chdir", `--log-file=${join(pki, "nb.log")}`]);
+  await must("ovsdb-server", [
+    join(pki, "nb.db"),
+    `--remote=pssl:${port}:127.0.0.1`,
+    `--remote=punix:${join(pki, "nb.sock")}`,
+    `--private-key=${join(pki, "server.key")}`,
+    `--certificate=${join(pki, "server.pem")}`,
+    `--ca-cert=${join(pki, "ca.pem")}`,
+    `--pidfile=${join(pki, "nb.pid")}`,
+    `--unixctl=${join(pki, "nb.ctl")}`,
+    "--detach",
+    "--no-chdir",
+    `--log-file=${join(pki, "nb.log")}`,
+  ]);
   try {
     await must("ovn-nbctl", [`--db=unix:${join(pki, "nb.sock")}`, "init"]);
     await must("ovn-nbctl", [`--db=unix:${join(pki, "nb.sock")}`, "ls-add", "net1"]);
     const conf = (ca: string) => {
       const file = join(pki, `ovn-${ca}.json`);
-      writeFileSync(file, JSON.stringify({ version: 1, nb: `ssl:127.0.0.1:${port}`, private_key: join(pki, "client.key"), certificate: join(pki, "client.pem"), ca_cert: join(pki, `${ca}.pem`) }));
+      writeFileSync(
+        file,
+        JSON.stringify({
+          version: 1,
+          nb: `ssl:127.0.0.1:${port}`,
+          private_key: join(pki, "client.key"),
+          certificate: join(pki, "client.pem"),
+          ca_cert: join(pki, `${ca}.pem`),
+        }),
+      );
       return file;
     };
     const attach = (file: string) =>
-      must("env", [`OVS_VIF_OVN=${file}`, "OVS_VIF_SYSLOG=0", process.env.OVS_VIF_BINARY ?? join(import.meta.dirname, "..", "..", "dist", "ovs-vif"), "attach", "--dry-run", `--db=unix:${c1.ovs.dbSock}`, "--bridge", "br-int", "--iface", "tlsvm0", "--ovn-switch", "net1", "--mac", "02:00:00:00:01:0d"]).then(
+      must("env", [
+        `OVS_VIF_OVN=${file}`,
+        "OVS_VIF_SYSLOG=0",
+        process.env.OVS_VIF_BINARY ?? join(import.meta.dirname, "..", "..", "dist", "ovs-vif"),
+        "attach",
+        "--dry-run",
+        `--db=unix:${c1.ovs.dbSock}`,
+        "--bridge",
+        "br-int",
+        "--iface",
+        "tlsvm0",
+        "--ovn-switch",
+        "net1",
+        "--mac",
+        "02:00:00:00:01:0d",
+      ]).then(
         (out) => ({ code: 0, out }),
         (err: Error) => ({ code: 1, out: err.message }),
       );
@@ -232,7 +362,12 @@ test("NB over ssl: with the node's key, certificate and CA (as ovn-nbctl takes t
     const bad = await attach(conf("other"));
     assert.is(bad.code, 1);
     assert.match(bad.out, /OVSDB ssl:127\.0\.0\.1:[0-9]+: TLS: /, bad.out);
-    report(`NB over ssl: read and planned with the CA's certificates; another CA: ${bad.out.split("\n").find((l) => l.includes("TLS"))?.replace(/^.*error: /, "")}`);
+    report(
+      `NB over ssl: read and planned with the CA's certificates; another CA: ${bad.out
+        .split("\n")
+        .find((l) => l.includes("TLS"))
+        ?.replace(/^.*error: /, "")}`,
+    );
   } finally {
     await must("sh", ["-c", `kill $(cat ${join(pki, "nb.pid")})`]).catch(() => undefined);
   }
@@ -240,10 +375,27 @@ test("NB over ssl: with the node's key, certificate and CA (as ovn-nbctl takes t
 
 test("network-rename (Ganeti 3.1) on the master: the pre hook refuses a name another logical switch has; the post hook renames the network's switch, and NICs plug by the new name; a tagged network's switch and every OVS port stay; other nodes do nothing", async () => {
   const dir = mkdtempSync(join(tmpdir(), "ovs-vif-ovn-rename-"));
-  const gnt = installFakeGaneti(dir, { instances: [], networks: [{ name: "net1", tags: [] }, { name: "net9", tags: [] }] });
+  const gnt = installFakeGaneti(dir, {
+    instances: [],
+    networks: [
+      { name: "net1", tags: [] },
+      { name: "net9", tags: [] },
+    ],
+  });
   const hook = (phase: string, oldName: string, newName: string, node = "n1") =>
     runBinary(c1.ovs, [], {
-      env: { ...gnt.env, OVS_VIF_OVN: config, OVS_VIF_NODE_NAME: node, GANETI_HOOKS_VERSION: "2", GANETI_HOOKS_PHASE: phase, GANETI_HOOKS_PATH: "network-rename", GANETI_OBJECT_TYPE: "NETWORK", GANETI_MASTER: "n1", GANETI_OLD_NAME: oldName, GANETI_NEW_NAME: newName },
+      env: {
+        ...gnt.env,
+        OVS_VIF_OVN: config,
+        OVS_VIF_NODE_NAME: node,
+        GANETI_HOOKS_VERSION: "2",
+        GANETI_HOOKS_PHASE: phase,
+        GANETI_HOOKS_PATH: "network-rename",
+        GANETI_OBJECT_TYPE: "NETWORK",
+        GANETI_MASTER: "n1",
+        GANETI_OLD_NAME: oldName,
+        GANETI_NEW_NAME: newName,
+      },
     });
   try {
     const ovsBefore = await c1.ovs.dump();
@@ -253,12 +405,18 @@ test("network-rename (Ganeti 3.1) on the master: the pre hook refuses a name ano
     let r = await hook("pre", "net1", "net8");
     assert.is(r.code, 1, r.stderr);
     assert.is(r.stderr.trim().split("\n").length, 1, r.stderr);
-    assert.match(r.stderr.trim(), /^ovs-vif: error: network-rename: GANETI_NEW_NAME "net8": a logical switch of that name exists already in unix:.*: the network's OVN NICs \(on logical switch net1\) would move onto it/);
+    assert.match(
+      r.stderr.trim(),
+      /^ovs-vif: error: network-rename: GANETI_NEW_NAME "net8": a logical switch of that name exists already in unix:.*: the network's OVN NICs \(on logical switch net1\) would move onto it/,
+    );
     assert.is(await nbDump(), nb, "NB unchanged");
     await ovn.nbctl("ls-del", "net8");
     nb = await nbDump();
     // Not the master: nothing; the pre phase only checks.
-    for (const [phase, node] of [["post", "n2"], ["pre", "n1"]] as const) {
+    for (const [phase, node] of [
+      ["post", "n2"],
+      ["pre", "n1"],
+    ] as const) {
       r = await hook(phase, "net1", "net9", node);
       assert.is(r.code, 0, r.stderr);
       assert.is(await nbDump(), nb, `${phase} on ${node}: NB unchanged`);
@@ -285,7 +443,9 @@ test("network-rename (Ganeti 3.1) on the master: the pre hook refuses a name ano
     assert.is((await hook("post", "net9", "net1")).code, 0);
     assert.match(await ovn.nbctl("lsp-list", "net1"), new RegExp(A.uuid));
     assert.is(await c1.ovs.dump(), ovsReplugged, "no OVS port changed by the hooks");
-    report("network-rename: refused onto an existing switch (NB unchanged), renamed net1 -> net9 on the master, re-plugged by the new name, tagged network left alone");
+    report(
+      "network-rename: refused onto an existing switch (NB unchanged), renamed net1 -> net9 on the master, re-plugged by the new name, tagged network left alone",
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -293,8 +453,18 @@ test("network-rename (Ganeti 3.1) on the master: the pre hook refuses a name ano
 
 test("instance-remove: its logical port goes with it", async () => {
   const hook = {
-    OVS_VIF_OVN: config, GANETI_HOOKS_VERSION: "2", GANETI_HOOKS_PHASE: "post", GANETI_HOOKS_PATH: "instance-remove", GANETI_OBJECT_TYPE: "INSTANCE",
-    GANETI_INSTANCE_NAME: "inst-a", GANETI_INSTANCE_PRIMARY: "n1", GANETI_INSTANCE_NIC_COUNT: "1", GANETI_INSTANCE_NIC0_UUID: A.uuid, GANETI_INSTANCE_NIC0_MODE: "openvswitch", GANETI_INSTANCE_NIC0_LINK: "br-int", OVS_VIF_NODE_NAME: "n1",
+    OVS_VIF_OVN: config,
+    GANETI_HOOKS_VERSION: "2",
+    GANETI_HOOKS_PHASE: "post",
+    GANETI_HOOKS_PATH: "instance-remove",
+    GANETI_OBJECT_TYPE: "INSTANCE",
+    GANETI_INSTANCE_NAME: "inst-a",
+    GANETI_INSTANCE_PRIMARY: "n1",
+    GANETI_INSTANCE_NIC_COUNT: "1",
+    GANETI_INSTANCE_NIC0_UUID: A.uuid,
+    GANETI_INSTANCE_NIC0_MODE: "openvswitch",
+    GANETI_INSTANCE_NIC0_LINK: "br-int",
+    OVS_VIF_NODE_NAME: "n1",
   };
   await must("ip", ["netns", "exec", c1.ovs.ns, "ip", "link", "del", a.hostIf]);
   const r = await runBinary(c1.ovs, [], { env: hook });

@@ -10,7 +10,16 @@ import { InputError } from "../../src/errors.ts";
 import { OpenFlowClient } from "../../src/openflow/client.ts";
 import { OpenFlowError } from "../../src/openflow/errors.ts";
 import { field, flowText } from "../../src/openflow/match.ts";
-import { applyPortSecurity, desiredFlows, portDrift, removePortFlows, replaceMods, replacePortFlows, sweepStaleFlows, type PortRef } from "../../src/port-flows.ts";
+import {
+  applyPortSecurity,
+  desiredFlows,
+  portDrift,
+  removePortFlows,
+  replaceMods,
+  replacePortFlows,
+  sweepStaleFlows,
+  type PortRef,
+} from "../../src/port-flows.ts";
 import { driftCount, driftLines } from "../../src/port-security/drift.ts";
 import { ALL_PORTS_MASK, COOKIE_PREFIX, portCookie } from "../../src/port-security/flows.ts";
 import { buildPolicy } from "../../src/port-security/policy.ts";
@@ -21,13 +30,18 @@ let ovs: OvsHandle;
 let client: OpenFlowClient;
 const T = 10000;
 const mgmt = () => join(ovs.dir, "sw1.mgmt");
-const policyOf = (mac: string, ip: string) => buildPolicy({ mac: { field: "MAC", value: mac }, ipv4: [{ field: "IP", value: ip }], ipv6Prefixes: [{ field: "SUBNET6", value: "2001:db8:1::/64" }] });
+const policyOf = (mac: string, ip: string) =>
+  buildPolicy({ mac: { field: "MAC", value: mac }, ipv4: [{ field: "IP", value: ip }], ipv6Prefixes: [{ field: "SUBNET6", value: "2001:db8:1::/64" }] });
 const A = policyOf("aa:00:00:00:0a:0a", "198.51.100.11");
 
 /** ovs-ofctl's view of the table, without counters: one sorted line per flow. */
 async function table(): Promise<string[]> {
   const out = await must("ovs-ofctl", ["-O", "OpenFlow14", "--no-stats", "dump-flows", `unix:${mgmt()}`]);
-  return out.split("\n").map((l) => l.trim()).filter((l) => l !== "" && !l.startsWith("OFPST_FLOW")).sort();
+  return out
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l !== "" && !l.startsWith("OFPST_FLOW"))
+    .sort();
 }
 
 /** ovs-ofctl with "sw1" standing for the bridge's management socket. */
@@ -62,14 +76,24 @@ test("install: the policy's flows under the port's cookie, as ovs-ofctl reads th
   const flows = await replacePortFlows(client, p1, A, T);
   assert.is(flows.length, 29);
   const mine = await must("ovs-ofctl", ["-O", "OpenFlow14", "--no-stats", "dump-flows", `unix:${mgmt()}`, `cookie=${portCookie(p1.ofport)}/-1`]);
-  assert.is(mine.trim().split("\n").filter((l) => l.includes("cookie=")).length, 29, "ovs-ofctl sees 29 flows under the cookie");
+  assert.is(
+    mine
+      .trim()
+      .split("\n")
+      .filter((l) => l.includes("cookie=")).length,
+    29,
+    "ovs-ofctl sees 29 flows under the cookie",
+  );
   assert.is(driftCount(await portDrift(client, p1, A, T)), 0, "dumped = desired");
 
   // Replaced by another policy: the old flows go, in the same bundle.
   const B = policyOf("aa:00:00:00:0a:0b", "198.51.100.12");
   await replacePortFlows(client, p1, B, T);
   assert.is(driftCount(await portDrift(client, p1, B, T)), 0);
-  assert.ok((await table()).every((l) => !l.includes("aa:00:00:00:0a:0a")), "no flow of the old MAC left");
+  assert.ok(
+    (await table()).every((l) => !l.includes("aa:00:00:00:0a:0a")),
+    "no flow of the old MAC left",
+  );
 
   await removePortFlows(client, p1, T);
   assert.equal(await table(), before, "after removal: exactly the flows that were there before");
@@ -92,14 +116,20 @@ test("a bundle with one flow the switch refuses changes nothing, and the error n
   const B = policyOf("aa:00:00:00:0a:0b", "198.51.100.12");
   const mods = replaceMods(p, desiredFlows(B, p));
   // in_port twice: the switch refuses the match (a duplicate field).
-  mods.splice(10, 0, { command: "add", flow: { cookie: portCookie(p.ofport), priority: 40100, match: [field("in_port", p.ofport), field("in_port", p.ofport + 1)], actions: { kind: "normal" } } });
+  mods.splice(10, 0, {
+    command: "add",
+    flow: { cookie: portCookie(p.ofport), priority: 40100, match: [field("in_port", p.ofport), field("in_port", p.ofport + 1)], actions: { kind: "normal" } },
+  });
   let err: unknown;
   await client.commitBundle(mods, "replace for the test", T).catch((e: unknown) => (err = e));
   assert.instance(err, OpenFlowError);
   const e = err as OpenFlowError;
   assert.is(e.kind, "rejected");
   assert.is(e.bridge, "sw1");
-  assert.match(e.message, /^OpenFlow bridge "sw1": replace for the test: flow 11 of 31 \(cookie=0x6f767376[0-9a-f]+,priority=40100,in_port=\d+,in_port=\d+,actions=NORMAL\): BAD_MATCH\/DUP_FIELD; the bundle was discarded, nothing was changed$/);
+  assert.match(
+    e.message,
+    /^OpenFlow bridge "sw1": replace for the test: flow 11 of 31 \(cookie=0x6f767376[0-9a-f]+,priority=40100,in_port=\d+,in_port=\d+,actions=NORMAL\): BAD_MATCH\/DUP_FIELD; the bundle was discarded, nothing was changed$/,
+  );
   assert.is(driftCount(await portDrift(client, p, A, T)), 0, "the old flows, all of them, untouched");
   // The connection is still usable.
   await removePortFlows(client, p, T);
@@ -108,7 +138,10 @@ test("a bundle with one flow the switch refuses changes nothing, and the error n
 test("drift: a flow deleted, one added under the cookie, one with other actions; a replace puts it right", async () => {
   const p = await tapPort("tap5");
   const flows = await replacePortFlows(client, p, A, T);
-  const key = (i: number) => flowText(flows[i]!).replace(/^cookie=[^,]+,/, "").replace(/,actions=.*$/, "");
+  const key = (i: number) =>
+    flowText(flows[i]!)
+      .replace(/^cookie=[^,]+,/, "")
+      .replace(/,actions=.*$/, "");
   await ofctl("--strict", "del-flows", "sw1", key(0));
   await ofctl("add-flow", "sw1", `cookie=${portCookie(p.ofport)},priority=40100,in_port=${p.ofport},dl_type=0x0800,nw_src=198.51.100.99,actions=NORMAL`);
   await ofctl("--strict", "mod-flows", "sw1", `${key(28)},actions=NORMAL`);
@@ -143,13 +176,20 @@ test("sweep: ovs-vif's flows whose ofport is no ovs-vif port go; live ports' and
   await ovs.vsctl("del-port", "sw1", "tap9");
   const ports = [{ name: "tap8", ofport: live.ofport }];
   const dry = await sweepStaleFlows(client, ports, { dryRun: true, timeoutMs: T });
-  assert.equal(dry.map((s) => [s.ofport, s.flows]), [[gone.ofport, 29]]);
+  assert.equal(
+    dry.map((s) => [s.ofport, s.flows]),
+    [[gone.ofport, 29]],
+  );
   assert.is((await client.dumpFlows(COOKIE_PREFIX, ALL_PORTS_MASK, T)).length, 58, "a dry run removes nothing");
   const before = (await table()).filter((l) => !l.includes("cookie=0x6f767376"));
   await sweepStaleFlows(client, ports, { timeoutMs: T });
   assert.is((await client.dumpFlows(COOKIE_PREFIX, ALL_PORTS_MASK, T)).length, 29);
   assert.is(driftCount(await portDrift(client, live, A, T)), 0);
-  assert.equal((await table()).filter((l) => !l.includes("cookie=0x6f767376")), before, "other owners' flows untouched");
+  assert.equal(
+    (await table()).filter((l) => !l.includes("cookie=0x6f767376")),
+    before,
+    "other owners' flows untouched",
+  );
   await removePortFlows(client, live, T);
 });
 

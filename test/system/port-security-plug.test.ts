@@ -41,7 +41,15 @@ async function guest(hostIf: string, mac: string, ip: string): Promise<Guest> {
 }
 
 const ep = (n: VmNetns) => ({ ns: n.ns, dev: n.dev });
-const frames = (g: Guest, kind: string): FrameSpec => ({ kind, src_mac: g.mac, src_ip: g.ip, spoof_mac: SPOOF_MAC, spoof_ip: "198.51.100.99", victim_ip: "198.51.100.2", victim_mac: "aa:00:00:00:00:02" });
+const frames = (g: Guest, kind: string): FrameSpec => ({
+  kind,
+  src_mac: g.mac,
+  src_ip: g.ip,
+  spoof_mac: SPOOF_MAC,
+  spoof_ip: "198.51.100.99",
+  victim_ip: "198.51.100.2",
+  victim_mac: "aa:00:00:00:00:02",
+});
 
 /** ovs-vif's port-security flows of a port (by its ofport's cookie), as ovs-ofctl sees them. */
 async function flowsOf(port: string): Promise<number> {
@@ -53,7 +61,14 @@ async function flowsOf(port: string): Promise<number> {
 
 /** Every flow of ovs-vif's on the bridge. */
 async function allOwnFlows(): Promise<number> {
-  const out = await must("ovs-ofctl", ["-O", "OpenFlow14", "--no-stats", "dump-flows", `unix:${join(ovs.dir, "sw1.mgmt")}`, "cookie=0x6f76737600000000/0xffffffff00000000"]);
+  const out = await must("ovs-ofctl", [
+    "-O",
+    "OpenFlow14",
+    "--no-stats",
+    "dump-flows",
+    `unix:${join(ovs.dir, "sw1.mgmt")}`,
+    "cookie=0x6f76737600000000/0xffffffff00000000",
+  ]);
   return out.split("\n").filter((l) => l.includes("cookie=")).length;
 }
 
@@ -125,7 +140,8 @@ test("the Xen hook: a vif with an ip key (xl ip=) is filtered when online return
   assert.match(r.stderr, /online ok .*port_security="on mac=00:16:3e:00:00:47 ipv4=198\.51\.100\.71/);
   assert.ok((await flowsOf("vif71.0")) > 0);
   assert.is((await delivered(ep(g.net), ep(neighbour), frames(g, "udp4"), N)).delivered, N, "its own IPv4 passes");
-  for (const kind of ["mac", "ipv4"]) assert.is((await delivered(ep(g.net), ep(neighbour), frames(g, kind), N, { mac: g.mac, ip: g.ip })).delivered, 0, `forged ${kind} dropped`);
+  for (const kind of ["mac", "ipv4"])
+    assert.is((await delivered(ep(g.net), ep(neighbour), frames(g, kind), N, { mac: g.mac, ip: g.ip })).delivered, 0, `forged ${kind} dropped`);
   const before = await allOwnFlows();
   const own = await flowsOf("vif71.0");
   r = await xenHotplug(ovs, xs, vif, "offline");
@@ -146,7 +162,18 @@ test("the Xen hook without an ip key: port security stays off (as Xen's vif-brid
 
 /** The environment Ganeti's KVM NIC script gets. */
 function nicEnv(dev: string, mac: string, ip: string, tags: string): Record<string, string> {
-  return { INTERFACE: dev, MODE: "openvswitch", LINK: "sw1", VLAN: ".10", MAC: mac, IP: ip, INSTANCE: "inst1", INTERFACE_INDEX: "0", INTERFACE_UUID: "22222222-0000-4000-8000-000000000000", TAGS: tags };
+  return {
+    INTERFACE: dev,
+    MODE: "openvswitch",
+    LINK: "sw1",
+    VLAN: ".10",
+    MAC: mac,
+    IP: ip,
+    INSTANCE: "inst1",
+    INTERFACE_INDEX: "0",
+    INTERFACE_UUID: "22222222-0000-4000-8000-000000000000",
+    TAGS: tags,
+  };
 }
 
 test("the Ganeti KVM NIC script: ovs-vif:port-security:on and an allow-address tag; the allowed address passes, others do not; down once the device is gone removes the flows", async () => {
@@ -155,7 +182,11 @@ test("the Ganeti KVM NIC script: ovs-vif:port-security:on and an allow-address t
   let r = await runBinary(ovs, ["ganeti-nic", "up"], { env });
   assert.is(r.code, 0, r.stderr);
   assert.ok((await flowsOf("tap81")) > 0);
-  assert.is((await delivered(ep(g.net), ep(neighbour), { ...frames(g, "udp4"), src_ip: "198.51.100.181" }, N)).delivered, N, "the allowed extra address passes");
+  assert.is(
+    (await delivered(ep(g.net), ep(neighbour), { ...frames(g, "udp4"), src_ip: "198.51.100.181" }, N)).delivered,
+    N,
+    "the allowed extra address passes",
+  );
   assert.is((await delivered(ep(g.net), ep(neighbour), frames(g, "ipv4"), N, { mac: g.mac, ip: g.ip })).delivered, 0, "another address does not");
   const before = await allOwnFlows();
   const own = await flowsOf("tap81");
@@ -183,7 +214,21 @@ test("gc: a filtered port whose device vanished goes with its flows; flows of a 
   const a = await guest("gca0", "aa:00:00:00:0a:01", "198.51.100.101");
   const b = await guest("gcb0", "aa:00:00:00:0a:02", "198.51.100.102");
   for (const g of [a, b]) {
-    const r = await runBinary(ovs, ["attach", "--bridge", "sw1", "--iface", g.net.hostIf, "--vlan", ".10", "--mac", g.mac, "--ip", g.ip, "--port-security", "on"]);
+    const r = await runBinary(ovs, [
+      "attach",
+      "--bridge",
+      "sw1",
+      "--iface",
+      g.net.hostIf,
+      "--vlan",
+      ".10",
+      "--mac",
+      g.mac,
+      "--ip",
+      g.ip,
+      "--port-security",
+      "on",
+    ]);
     assert.is(r.code, 0, r.stderr);
   }
   const before = await allOwnFlows();
@@ -216,7 +261,10 @@ test("status shows the filter, and drift when a flow is deleted by hand; doctor 
     await ovs.vsctl("del-controller", "sw1");
   }
   s = JSON.parse((await runBinary(ovs, ["status", "--json"])).stdout);
-  assert.ok(s.ports.every((p) => p.port !== "nb0" || p.flows === undefined || p.flows === 0), "an unfiltered port has no flows");
+  assert.ok(
+    s.ports.every((p) => p.port !== "nb0" || p.flows === undefined || p.flows === 0),
+    "an unfiltered port has no flows",
+  );
 });
 
 /** Ganeti's view of inst1 with NIC 0 on tap91, exported for reconcile --from. */
@@ -242,14 +290,28 @@ test("reconcile from Ganeti's view replaces a port's flows in place: a new IP pa
   assert.is((await delivered(ep(g.net), ep(neighbour), { ...frames(g, "udp4"), src_ip: "198.51.100.122" }, N)).delivered, N, "the new IP passes");
   assert.is((await delivered(ep(g.net), ep(neighbour), frames(g, "udp4"), N, { mac: g.mac, ip: "198.51.100.122" })).delivered, 0, "the old one does not");
   const view = ganetiView("198.51.100.122", ["ovs-vif:port-security:on"]);
-  const status = async () => (JSON.parse((await runBinary(ovs, ["status", "--json", "--from", view, "--node", "node1.example.com"])).stdout) as { ports: { port: string; state: string; drift: string[]; port_security?: string }[] }).ports.find((p) => p.port === "tap91")!;
+  const status = async () =>
+    (
+      JSON.parse((await runBinary(ovs, ["status", "--json", "--from", view, "--node", "node1.example.com"])).stdout) as {
+        ports: { port: string; state: string; drift: string[]; port_security?: string }[];
+      }
+    ).ports.find((p) => p.port === "tap91")!;
   let p = await status();
   assert.equal([p.state, p.port_security], ["ok", "on"]);
   const ofport = (await ovs.vsctl("get", "interface", "tap91", "ofport")).trim();
-  await must("ovs-ofctl", ["-O", "OpenFlow14", "del-flows", `unix:${join(ovs.dir, "sw1.mgmt")}`, `cookie=0x6f767376${Number(ofport).toString(16).padStart(8, "0")}/-1`]);
+  await must("ovs-ofctl", [
+    "-O",
+    "OpenFlow14",
+    "del-flows",
+    `unix:${join(ovs.dir, "sw1.mgmt")}`,
+    `cookie=0x6f767376${Number(ofport).toString(16).padStart(8, "0")}/-1`,
+  ]);
   p = await status();
   assert.is(p.state, "drift");
-  assert.ok(p.drift.some((d) => /port-security flows: \d+ missing, 0 extra, 0 different/.test(d)), p.drift.join("; "));
+  assert.ok(
+    p.drift.some((d) => /port-security flows: \d+ missing, 0 extra, 0 different/.test(d)),
+    p.drift.join("; "),
+  );
   r = await runBinary(ovs, ["reconcile", "--from", view]);
   assert.is(r.code, 0, r.stderr);
   assert.is((await status()).state, "ok", "reconcile put them back");
@@ -266,7 +328,10 @@ test("watch: a filtered port whose device is deleted goes with its flows at once
   const own = await flowsOf("wt0");
   const before = await allOwnFlows();
   let log = "";
-  const watcher = spawn("ip", ["netns", "exec", ovs.ns, BINARY, "watch", "--sweep", "600"], { env: { ...process.env, ...ovs.env }, stdio: ["ignore", "ignore", "pipe"] });
+  const watcher = spawn("ip", ["netns", "exec", ovs.ns, BINARY, "watch", "--sweep", "600"], {
+    env: { ...process.env, ...ovs.env },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
   watcher.stderr!.on("data", (d) => (log += d));
   try {
     for (const t0 = Date.now(); !log.includes("watching link deletions"); ) {

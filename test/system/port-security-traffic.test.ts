@@ -39,12 +39,20 @@ async function vm(dev: string, mac: string, ip: string, vlan: string): Promise<V
   const r = await runBinary(ovs, ["attach", "--bridge", "sw1", "--iface", dev, "--vlan", vlan]);
   if (r.code !== 0) throw new Error(`attach ${dev}: ${r.stderr}`);
   const m = macBytes(mac);
-  const v: Vm = { net, mac, ip, ll: formatIpv6(eui64Address(LINK_LOCAL_PREFIX, m)), global: formatIpv6(eui64Address(ipv6Bytes("2001:db8:1::")!, m)), port: { bridge: "sw1", name: dev, ofport: Number((await ovs.vsctl("get", "interface", dev, "ofport")).trim()) } };
+  const v: Vm = {
+    net,
+    mac,
+    ip,
+    ll: formatIpv6(eui64Address(LINK_LOCAL_PREFIX, m)),
+    global: formatIpv6(eui64Address(ipv6Bytes("2001:db8:1::")!, m)),
+    port: { bridge: "sw1", name: dev, ofport: Number((await ovs.vsctl("get", "interface", dev, "ofport")).trim()) },
+  };
   vms.push(v);
   return v;
 }
 
-const policyOf = (v: Vm, more: Partial<PolicyInput> = {}) => buildPolicy({ mac: { field: "MAC", value: v.mac }, ipv4: [{ field: "IP", value: v.ip }], ipv6Prefixes: [{ field: "SUBNET6", value: PREFIX }], ...more });
+const policyOf = (v: Vm, more: Partial<PolicyInput> = {}) =>
+  buildPolicy({ mac: { field: "MAC", value: v.mac }, ipv4: [{ field: "IP", value: v.ip }], ipv6Prefixes: [{ field: "SUBNET6", value: PREFIX }], ...more });
 const ep = (v: Vm) => ({ ns: v.net.ns, dev: v.net.dev });
 
 /** A port type: the VM that sends, the neighbour in the VLAN it sends into, the tag it puts on. */
@@ -57,7 +65,18 @@ interface Column {
 let columns: Column[];
 
 function spec(c: Column, kind: string): FrameSpec {
-  const s: FrameSpec = { kind, src_mac: c.from.mac, src_ip: c.from.ip, src_ip6: c.from.ll, spoof_mac: "02:00:00:00:0c:0c", spoof_ip: "198.51.100.99", spoof_ip6: "2001:db8:1::99", victim_ip: c.to.ip, victim_mac: c.to.mac, victim_ip6: c.to.global };
+  const s: FrameSpec = {
+    kind,
+    src_mac: c.from.mac,
+    src_ip: c.from.ip,
+    src_ip6: c.from.ll,
+    spoof_mac: "02:00:00:00:0c:0c",
+    spoof_ip: "198.51.100.99",
+    spoof_ip6: "2001:db8:1::99",
+    victim_ip: c.to.ip,
+    victim_mac: c.to.mac,
+    victim_ip6: c.to.global,
+  };
   if (c.vlan !== undefined) s.vlan = c.vlan;
   return s;
 }
@@ -87,7 +106,12 @@ const LEGIT: [string, string, (c: Column) => Partial<FrameSpec>][] = [
 function printTable(title: string, rows: string[][]): void {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   const lines = rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join("  "));
-  console.log(`\n  ${title}\n  ${lines[0]}\n  ${"-".repeat(lines[0]!.length)}\n${lines.slice(1).map((l) => `  ${l}`).join("\n")}\n`);
+  console.log(
+    `\n  ${title}\n  ${lines[0]}\n  ${"-".repeat(lines[0]!.length)}\n${lines
+      .slice(1)
+      .map((l) => `  ${l}`)
+      .join("\n")}\n`,
+  );
 }
 
 test.before(async () => {
@@ -122,7 +146,8 @@ test("forged frames: all N reach the neighbour with the filter off, none with it
     for (const [kind] of FORGED) result.get(`${kind}|${c.label}`)!.on = (await delivered(ep(c.from), ep(c.to), spec(c, kind), N)).delivered;
   }
   const rows = [["forged class (N=" + N + ")", ...columns.map((c) => `${c.label}: off / on`)]];
-  for (const [kind, label] of FORGED) rows.push([label, ...columns.map((c) => `${result.get(`${kind}|${c.label}`)!.off} / ${result.get(`${kind}|${c.label}`)!.on}`)]);
+  for (const [kind, label] of FORGED)
+    rows.push([label, ...columns.map((c) => `${result.get(`${kind}|${c.label}`)!.off} / ${result.get(`${kind}|${c.label}`)!.on}`)]);
   printTable("forged frames delivered to the neighbour's namespace, filter off / on", rows);
   for (const [key, r] of result) {
     assert.is(r.off, N, `${key}: with the filter off the attack must get through (else this test proves nothing)`);
@@ -150,7 +175,8 @@ test("legitimate frames pass with the filter on, tagged and untagged", async () 
 test("the kernel's own traffic on a filtered access port: ARP and ping over IPv4, DAD and ping over IPv6", async () => {
   const [a, b] = [columns[0]!.from, columns[0]!.to];
   await replacePortFlows(client, a.port, policyOf(a), T);
-  for (const v of [a, b]) await v.net.exec("sysctl", ["-qw", "net.ipv6.conf.all.disable_ipv6=0", "net.ipv6.conf.default.disable_ipv6=0", "net.ipv6.conf.eth0.disable_ipv6=0"]);
+  for (const v of [a, b])
+    await v.net.exec("sysctl", ["-qw", "net.ipv6.conf.all.disable_ipv6=0", "net.ipv6.conf.default.disable_ipv6=0", "net.ipv6.conf.eth0.disable_ipv6=0"]);
   await b.net.exec("ip", ["-6", "addr", "add", `${b.global}/64`, "dev", "eth0", "nodad"]);
   const fence = spec(columns[0]!, "udp4");
   const hexOf = (bytes: Uint8Array) => Buffer.from(bytes).toString("hex");
@@ -158,7 +184,8 @@ test("the kernel's own traffic on a filtered access port: ARP and ping over IPv4
   const dad = await countDuring(ep(a), ep(b), hexOf(ipv6Bytes(a.global)!), fence, async () => {
     const r = await a.net.exec("ip", ["-6", "addr", "add", `${a.global}/64`, "dev", "eth0"]);
     assert.is(r.code, 0, r.stderr);
-    for (let i = 0; i < 50 && (await a.net.exec("ip", ["-6", "addr", "show", "dev", "eth0", "tentative"])).stdout.trim() !== ""; i++) await new Promise((res) => setTimeout(res, 100));
+    for (let i = 0; i < 50 && (await a.net.exec("ip", ["-6", "addr", "show", "dev", "eth0", "tentative"])).stdout.trim() !== ""; i++)
+      await new Promise((res) => setTimeout(res, 100));
   });
   const state = (await a.net.exec("ip", ["-6", "addr", "show", "dev", "eth0"])).stdout;
   assert.ok(dad >= 1, `DAD NS seen at the neighbour: ${dad}`);
@@ -224,7 +251,12 @@ test("a NIC with no IPv4 address sends no IPv4 but DHCP client traffic from 0.0.
   await replacePortFlows(client, c.from.port, policyOf(c.from, { ipv4: [] }), T);
   // The fence must pass this filter too: a DHCP discover.
   const got: string[] = [];
-  for (const [kind, want] of [["udp4", 0], ["arp", 0], ["dhcp-discover", N], ["arp-probe", N]] as const) {
+  for (const [kind, want] of [
+    ["udp4", 0],
+    ["arp", 0],
+    ["dhcp-discover", N],
+    ["arp-probe", N],
+  ] as const) {
     const s = spec(c, kind);
     const d = await delivered(ep(c.from), ep(c.to), s, N, { mac: c.from.mac, ip: "0.0.0.0", kind: "dhcp-discover" });
     got.push(`${kind} ${d.delivered}/${N}`);
@@ -238,7 +270,10 @@ test("after removal the port's flows are gone and forged frames pass again; only
   const c = columns[1]!;
   assert.is((await delivered(ep(c.from), ep(c.to), spec(c, "ipv4"), N)).delivered, N);
   const flows = await client.dumpFlows(0n, 0n, T);
-  assert.equal(flows.map((f) => `${f.priority} ${f.cookie}`), ["0 0"]);
+  assert.equal(
+    flows.map((f) => `${f.priority} ${f.cookie}`),
+    ["0 0"],
+  );
 });
 
 test.run();

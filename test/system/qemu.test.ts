@@ -45,11 +45,23 @@ interface Qemu {
 function startQemu(tap: string, env: Record<string, string>, n: number): Qemu {
   const qmp = join(dir, `qmp${n}.sock`);
   const args = [
-    "netns", "exec", ovs.ns, "qemu-system-x86_64",
-    "-nodefaults", "-nographic", "-S", "-machine", "pc", "-m", "64",
-    "-qmp", `unix:${qmp},server=on,wait=off`,
-    "-netdev", `tap,id=n0,ifname=${tap},script=${join(dir, "qemu-ifup")},downscript=${join(dir, "qemu-ifdown")}`,
-    "-device", "virtio-net-pci,netdev=n0,mac=52:54:00:00:00:0" + (n % 10),
+    "netns",
+    "exec",
+    ovs.ns,
+    "qemu-system-x86_64",
+    "-nodefaults",
+    "-nographic",
+    "-S",
+    "-machine",
+    "pc",
+    "-m",
+    "64",
+    "-qmp",
+    `unix:${qmp},server=on,wait=off`,
+    "-netdev",
+    `tap,id=n0,ifname=${tap},script=${join(dir, "qemu-ifup")},downscript=${join(dir, "qemu-ifdown")}`,
+    "-device",
+    "virtio-net-pci,netdev=n0,mac=52:54:00:00:00:0" + (n % 10),
   ];
   const child = spawn("ip", args, { env: { ...process.env, ...ovs.env, OVS_VIF_SYSLOG: "0", ...env }, stdio: ["pipe", "pipe", "pipe"] });
   qemus.add(child);

@@ -23,7 +23,17 @@ const A_MAC = "aa:00:00:00:0a:0a";
 test.before(async () => {
   ovs = await startOvs();
   dir = mkdtempSync(join(tmpdir(), "ovs-vif-qosrx-"));
-  gnt = installFakeGaneti(dir, { instances: [{ name: "inst1", pnode: "node1.example.com", tags: [], nics: [{ uuid: UUID, name: null, mac: A_MAC, mode: "openvswitch", link: "sw1", vlan: "", network: null }] }], networks: [] });
+  gnt = installFakeGaneti(dir, {
+    instances: [
+      {
+        name: "inst1",
+        pnode: "node1.example.com",
+        tags: [],
+        nics: [{ uuid: UUID, name: null, mac: A_MAC, mode: "openvswitch", link: "sw1", vlan: "", network: null }],
+      },
+    ],
+    networks: [],
+  });
   await ovs.addBridge("sw1");
   a = await addVmNetns(ovs.ns, "vma0", { mac: A_MAC, ip: "198.51.100.11" });
   b = await addVmNetns(ovs.ns, "vmb0", { mac: "aa:00:00:00:0b:0b", ip: "198.51.100.12" });
@@ -74,7 +84,18 @@ test("attach --rx-rate 20M: what the VM receives is capped at about 20 Mbit/s; w
 });
 
 test("the Ganeti KVM script with an rx-rate tag caps it; qos unset lifts it in place", async () => {
-  const env = { ...gnt.env, INSTANCE: "inst1", MAC: A_MAC, MODE: "openvswitch", INTERFACE: "vma0", INTERFACE_INDEX: "0", INTERFACE_UUID: UUID, LINK: "sw1", VLAN: "", TAGS: "ovs-vif:rx-rate:20M" };
+  const env = {
+    ...gnt.env,
+    INSTANCE: "inst1",
+    MAC: A_MAC,
+    MODE: "openvswitch",
+    INTERFACE: "vma0",
+    INTERFACE_INDEX: "0",
+    INTERFACE_UUID: UUID,
+    LINK: "sw1",
+    VLAN: "",
+    TAGS: "ovs-vif:rx-rate:20M",
+  };
   const s = gnt.state();
   s.instances[0]!.tags = ["ovs-vif:nic:0:rx-rate:20M"];
   gnt.setState(s);
@@ -94,7 +115,9 @@ test("the Ganeti KVM script with an rx-rate tag caps it; qos unset lifts it in p
   const set = await runBinary(ovs, ["qos", "set", "inst1", "0", "--rx-rate", "50M"], { env: { ...gnt.env, OVS_VIF_NODE_NAME: "node1.example.com" } });
   assert.is(set.code, 0, set.stderr + set.stdout);
   const fifty = await receivedMbps();
-  measured.push(`kvm-vif-bridge tag 20M: ${limited.toFixed(1)} Mbit/s; after qos unset: ${free.toFixed(1)} Mbit/s; qos set --rx-rate 50M: ${fifty.toFixed(1)} Mbit/s`);
+  measured.push(
+    `kvm-vif-bridge tag 20M: ${limited.toFixed(1)} Mbit/s; after qos unset: ${free.toFixed(1)} Mbit/s; qos set --rx-rate 50M: ${fifty.toFixed(1)} Mbit/s`,
+  );
   assert.ok(Math.abs(fifty - 50) <= 7.5, `qos set --rx-rate 50M: ${fifty.toFixed(1)} Mbit/s, want 50 +-15%`);
   assert.equal(await qosRows(), { qos: 1, queues: 1 });
   assert.is((await runBinary(ovs, ["detach", "--iface", "vma0"])).code, 0);
@@ -117,16 +140,37 @@ test("100 attach/detach cycles with limits leave no QoS or Queue row; a foreign 
     assert.is((await runBinary(ovs, ["detach", "--iface", "vma0", "--no-wait"])).code, 0);
   }
   const left = await listRows(ovs, "QoS");
-  assert.equal(left.map((q) => q._uuid), [foreign], "only the foreign row");
+  assert.equal(
+    left.map((q) => q._uuid),
+    [foreign],
+    "only the foreign row",
+  );
   assert.is((await listRows(ovs, "Queue")).length, 0);
   const gc = await runBinary(ovs, ["gc"]);
   assert.is(gc.code, 0, gc.stderr);
-  assert.equal((await listRows(ovs, "QoS")).map((q) => q._uuid), [foreign], "gc never takes a row it did not make");
+  assert.equal(
+    (await listRows(ovs, "QoS")).map((q) => q._uuid),
+    [foreign],
+    "gc never takes a row it did not make",
+  );
 });
 
 test("gc removes QoS rows ovs-vif made that no port uses any more, and only those", async () => {
   // As a crash between two transactions would leave them: marked rows, no port.
-  await ovs.vsctl("--", "--id=@q", "create", "queue", "other_config:max-rate=5000000", "external_ids:ovs-vif-port=gone0", "--", "create", "qos", "type=linux-htb", "queues:0=@q", "external_ids:ovs-vif-port=gone0");
+  await ovs.vsctl(
+    "--",
+    "--id=@q",
+    "create",
+    "queue",
+    "other_config:max-rate=5000000",
+    "external_ids:ovs-vif-port=gone0",
+    "--",
+    "create",
+    "qos",
+    "type=linux-htb",
+    "queues:0=@q",
+    "external_ids:ovs-vif-port=gone0",
+  );
   assert.is((await listRows(ovs, "QoS")).length, 2);
   const dry = await runBinary(ovs, ["gc", "--dry-run"]);
   assert.match(dry.stdout, /would remove orphaned QoS row .* \(made for port gone0/);
@@ -142,15 +186,32 @@ test("gc removes QoS rows ovs-vif made that no port uses any more, and only thos
 test("a stopped instance's port goes with its QoS rows (the instance-stop hook), so does a migration's source", async () => {
   for (const path of ["instance-stop", "instance-migrate"]) {
     await ovs.addTap("taps0");
-    const env = { INSTANCE: "inst1", MAC: A_MAC, MODE: "openvswitch", INTERFACE: "taps0", INTERFACE_INDEX: "0", INTERFACE_UUID: UUID, LINK: "sw1", VLAN: "", TAGS: "ovs-vif:rx-rate:30M" };
+    const env = {
+      INSTANCE: "inst1",
+      MAC: A_MAC,
+      MODE: "openvswitch",
+      INTERFACE: "taps0",
+      INTERFACE_INDEX: "0",
+      INTERFACE_UUID: UUID,
+      LINK: "sw1",
+      VLAN: "",
+      TAGS: "ovs-vif:rx-rate:30M",
+    };
     assert.is((await runBinary(ovs, [], { name: "kvm-vif-bridge", env })).code, 0);
     const before = await qosRows();
     assert.equal(before, { qos: 2, queues: 1 }, "its rows and the foreign QoS");
     await ovs.inNs("ip", ["link", "del", "taps0"]);
     const hook = {
-      GANETI_HOOKS_VERSION: "2", GANETI_HOOKS_PHASE: "post", GANETI_HOOKS_PATH: path, GANETI_OBJECT_TYPE: "INSTANCE",
-      GANETI_POST_INSTANCE_NAME: "inst1", GANETI_POST_INSTANCE_PRIMARY: "node1.example.com", GANETI_POST_INSTANCE_NIC_COUNT: "1",
-      GANETI_OLD_PRIMARY: "node1.example.com", GANETI_NEW_PRIMARY: "node2.example.com", OVS_VIF_NODE_NAME: "node1.example.com",
+      GANETI_HOOKS_VERSION: "2",
+      GANETI_HOOKS_PHASE: "post",
+      GANETI_HOOKS_PATH: path,
+      GANETI_OBJECT_TYPE: "INSTANCE",
+      GANETI_POST_INSTANCE_NAME: "inst1",
+      GANETI_POST_INSTANCE_PRIMARY: "node1.example.com",
+      GANETI_POST_INSTANCE_NIC_COUNT: "1",
+      GANETI_OLD_PRIMARY: "node1.example.com",
+      GANETI_NEW_PRIMARY: "node2.example.com",
+      OVS_VIF_NODE_NAME: "node1.example.com",
     };
     const r = await runBinary(ovs, [], { env: hook });
     assert.is(r.code, 0, r.stderr + r.stdout);

@@ -24,7 +24,17 @@ const inst = (n: number, vlan: string, tags: string[] = []) => ({ name: `inst${n
 /** As the NIC script plugs it, from what Ganeti said at the time. */
 async function plug(n: number, tap: string, vlan: string, tags = ""): Promise<void> {
   await ovs.addTap(tap);
-  const env = { INSTANCE: `inst${n}`, MAC: `aa:00:00:00:44:0${n}`, MODE: "openvswitch", INTERFACE: tap, INTERFACE_INDEX: "0", INTERFACE_UUID: uuid(n), LINK: "sw1", VLAN: vlan, TAGS: tags };
+  const env = {
+    INSTANCE: `inst${n}`,
+    MAC: `aa:00:00:00:44:0${n}`,
+    MODE: "openvswitch",
+    INTERFACE: tap,
+    INTERFACE_INDEX: "0",
+    INTERFACE_UUID: uuid(n),
+    LINK: "sw1",
+    VLAN: vlan,
+    TAGS: tags,
+  };
   const r = await runBinary(ovs, [], { name: "kvm-vif-bridge", env });
   assert.is(r.code, 0, r.stderr);
 }
@@ -46,9 +56,30 @@ test.before(async () => {
   const vif = await makeXenVif(ovs, xs, 7, { bridge: "sw1.7" });
   assert.is((await xenHotplug(ovs, xs, vif, "online")).code, 0);
   await xs.write(`${vif.backend}/bridge`, "sw1.8"); // the domain's config changed: drift
-  await ovs.vsctl("--", "--id=@q", "create", "queue", "other_config:max-rate=1000000", "external_ids:ovs-vif-port=gone9", "--", "create", "qos", "type=linux-htb", "queues:0=@q", "external_ids:ovs-vif-port=gone9");
+  await ovs.vsctl(
+    "--",
+    "--id=@q",
+    "create",
+    "queue",
+    "other_config:max-rate=1000000",
+    "external_ids:ovs-vif-port=gone9",
+    "--",
+    "create",
+    "qos",
+    "type=linux-htb",
+    "queues:0=@q",
+    "external_ids:ovs-vif-port=gone9",
+  );
   snapshot = join(dir, "ganeti.json");
-  writeFileSync(snapshot, JSON.stringify({ version: 1, taken: "2026-12-01T10:00:00.000Z", instances: [inst(1, ".3"), inst(2, ".9"), inst(3, "", ["ovs-vif:rx-rate:20M"]), inst(4, ".5")], networks: {} }));
+  writeFileSync(
+    snapshot,
+    JSON.stringify({
+      version: 1,
+      taken: "2026-12-01T10:00:00.000Z",
+      instances: [inst(1, ".3"), inst(2, ".9"), inst(3, "", ["ovs-vif:rx-rate:20M"]), inst(4, ".5")],
+      networks: {},
+    }),
+  );
 });
 
 test.after(async () => {
@@ -57,11 +88,25 @@ test.after(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-const status = (args: string[] = []) => runBinary(ovs, ["status", "--from", snapshot, "--node", "node1.example.com", ...args], { env: { ...xs.env, OVS_VIF_SWITCHES: join(dir, "none.json") } });
+const status = (args: string[] = []) =>
+  runBinary(ovs, ["status", "--from", snapshot, "--node", "node1.example.com", ...args], { env: { ...xs.env, OVS_VIF_SWITCHES: join(dir, "none.json") } });
 
 interface Json {
   version: number;
-  ports: { port: string; state: string; drift: string[]; owner?: string; note?: string; tag?: number; rx_rate?: number; bridge: string; link: string; ofport?: number; instance?: string; domain?: string }[];
+  ports: {
+    port: string;
+    state: string;
+    drift: string[];
+    owner?: string;
+    note?: string;
+    tag?: number;
+    rx_rate?: number;
+    bridge: string;
+    link: string;
+    ofport?: number;
+    instance?: string;
+    domain?: string;
+  }[];
   orphaned_qos: { table: string; uuid: string; port: string }[];
   summary: { ports: number; by_state: Record<string, number>; switch_changes: number; orphaned_qos: number; exit: number };
   ganeti_view: { source: string; file?: string; taken?: string };
@@ -75,16 +120,25 @@ test("status classifies every port: ok, drift (naming the fields), stale, foreig
   const state = (p: string) => j.ports.find((x) => x.port === p);
   assert.is(state("tap1")?.state, "ok");
   assert.is(state("tap2")?.state, "drift");
-  assert.ok(state("tap2")!.drift.some((d) => d.startsWith("tag: 3 -> 9")), JSON.stringify(state("tap2")));
+  assert.ok(
+    state("tap2")!.drift.some((d) => d.startsWith("tag: 3 -> 9")),
+    JSON.stringify(state("tap2")),
+  );
   assert.is(state("tap3")?.state, "drift");
-  assert.ok(state("tap3")!.drift.some((d) => d.startsWith("rx-rate/rx-burst: none -> 20000000")), JSON.stringify(state("tap3")));
+  assert.ok(
+    state("tap3")!.drift.some((d) => d.startsWith("rx-rate/rx-burst: none -> 20000000")),
+    JSON.stringify(state("tap3")),
+  );
   assert.is(state("tap4")?.state, "stale");
   assert.is(state("tap4")?.note, "device gone");
   assert.is(state("foreign0")?.state, "foreign");
   assert.is(state("foreign0")?.owner, undefined);
   assert.is(state("vif7.0")?.state, "drift", "the Xen domain, compared with xenstore");
   assert.ok(state("vif7.0")!.drift.some((d) => d.startsWith("tag: 7 -> 8")));
-  assert.equal(j.orphaned_qos.map((o) => [o.table, o.port]).sort(), [["QoS", "gone9"], ["Queue", "gone9"]]);
+  assert.equal(j.orphaned_qos.map((o) => [o.table, o.port]).sort(), [
+    ["QoS", "gone9"],
+    ["Queue", "gone9"],
+  ]);
   assert.equal(j.summary.by_state, { ok: 1, drift: 3, stale: 1, foreign: 1, unknown: 0 });
   assert.is(j.summary.exit, 1);
   assert.match(r.stdout, /node1\.example\.com: 6 ports: 1 ok, 3 drift, 1 stale, 1 foreign; 0 switch changes; 2 orphaned QoS rows: NOT ok\n$/);
@@ -97,10 +151,36 @@ test("status --json is one documented object (a schema check)", async () => {
   assert.equal(Object.keys(j).sort(), ["ganeti_view", "node", "orphaned_qos", "ports", "summary", "switch_note", "switches", "time", "version"]);
   assert.is(j.version, 1);
   assert.equal(j.ganeti_view, { source: "file", file: snapshot, taken: "2026-12-01T10:00:00.000Z" });
-  const allowed = new Set(["bridge", "port", "owner", "instance", "domain", "nic_index", "nic_name", "vlan_mode", "tag", "trunks", "rate_kbps", "burst_kb", "rx_rate", "rx_burst", "mtu", "ofport", "link", "state", "drift", "note", "ovn", "port_security", "filter", "flows"]);
+  const allowed = new Set([
+    "bridge",
+    "port",
+    "owner",
+    "instance",
+    "domain",
+    "nic_index",
+    "nic_name",
+    "vlan_mode",
+    "tag",
+    "trunks",
+    "rate_kbps",
+    "burst_kb",
+    "rx_rate",
+    "rx_burst",
+    "mtu",
+    "ofport",
+    "link",
+    "state",
+    "drift",
+    "note",
+    "ovn",
+    "port_security",
+    "filter",
+    "flows",
+  ]);
   for (const p of j.ports) {
     for (const k of Object.keys(p)) assert.ok(allowed.has(k), `port field ${k} is documented`);
-    for (const k of ["bridge", "port", "vlan_mode", "trunks", "rate_kbps", "burst_kb", "link", "state", "drift"]) assert.ok(k in p, `${p.port}: ${k} always there`);
+    for (const k of ["bridge", "port", "vlan_mode", "trunks", "rate_kbps", "burst_kb", "link", "state", "drift"])
+      assert.ok(k in p, `${p.port}: ${k} always there`);
     assert.ok(["ok", "drift", "stale", "foreign", "unknown"].includes(p.state));
     assert.ok(["up", "down", "absent"].includes(p.link));
   }
@@ -116,7 +196,9 @@ test("status --prometheus writes textfile metrics that a strict parser accepts, 
   for (const line of text.trimEnd().split("\n")) {
     const help = /^# HELP ([a-zA-Z_:][a-zA-Z0-9_:]*) \S.*$/.exec(line);
     const type = /^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (gauge|counter)$/.exec(line);
-    const sample = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-zA-Z_][a-zA-Z0-9_]*="[^"\\\n]*")(,[a-zA-Z_][a-zA-Z0-9_]*="[^"\\\n]*")*\})? (-?[0-9]+(\.[0-9]+)?)$/.exec(line);
+    const sample = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-zA-Z_][a-zA-Z0-9_]*="[^"\\\n]*")(,[a-zA-Z_][a-zA-Z0-9_]*="[^"\\\n]*")*\})? (-?[0-9]+(\.[0-9]+)?)$/.exec(
+      line,
+    );
     assert.ok(help || type || sample, `a valid exposition line: ${JSON.stringify(line)}`);
     if (type) seen.set(type[1]!, type[2]!);
     if (sample) assert.ok(seen.has(sample[1]!), `${sample[1]} has its TYPE first`);
@@ -133,7 +215,11 @@ test("after reconcile and gc everything is ok: exit 0", async () => {
   const rec = await runBinary(ovs, ["reconcile", "--from", snapshot]);
   assert.is(rec.code, 0, rec.stderr + rec.stdout);
   assert.is((await runBinary(ovs, ["gc"])).code, 0);
-  assert.is((await xenHotplug(ovs, xs, { domid: 7, devid: 0, device: "vif7.0", backend: "/local/domain/0/backend/vif/7/0", name: "dom7", uuid: "", mac: "" }, "online")).code, 0);
+  assert.is(
+    (await xenHotplug(ovs, xs, { domid: 7, devid: 0, device: "vif7.0", backend: "/local/domain/0/backend/vif/7/0", name: "dom7", uuid: "", mac: "" }, "online"))
+      .code,
+    0,
+  );
   await ovs.vsctl("del-port", "sw1", "foreign0");
   const r = await status();
   assert.is(r.code, 0, r.stdout + r.stderr);
@@ -153,14 +239,18 @@ test("status: a usage error exits 2 with one line", async () => {
 
 test("doctor: every check a line; a missing Ganeti hook link fails and is named", async () => {
   const root = join(dir, "root");
-  for (const d of ["/usr/lib/ganeti", "/etc/ganeti/hooks", "/etc/ovs-vif", "/var/lib/ovs-vif", "/usr/lib/ovs-vif"]) mkdirSync(join(root, d), { recursive: true });
+  for (const d of ["/usr/lib/ganeti", "/etc/ganeti/hooks", "/etc/ovs-vif", "/var/lib/ovs-vif", "/usr/lib/ovs-vif"])
+    mkdirSync(join(root, d), { recursive: true });
   writeFileSync(join(root, "/usr/lib/ganeti/kvm-ifup"), "");
   symlinkSync(BINARY, join(root, "/usr/lib/ovs-vif/ovs-vif"));
   // As ovs-vif-setup --ganeti leaves kvm-vif-bridge: a script Ganeti can copy to every node.
   symlinkSync("ovs-vif", join(root, "/usr/lib/ovs-vif/kvm-vif-bridge"));
   writeFileSync(join(root, "/etc/ganeti/kvm-vif-bridge"), KVM_SCRIPT_TEXT, { mode: 0o755 });
   // Every Ganeti hook link ovs-vif-setup --ganeti makes, as install.sh lists them.
-  const links = execFileSync(join(ROOT, "install.sh"), ["--list"], { encoding: "utf8" }).split("\n").filter((l) => /^ganeti \/etc\/ganeti\/hooks\//.test(l)).map((l) => l.slice("ganeti ".length));
+  const links = execFileSync(join(ROOT, "install.sh"), ["--list"], { encoding: "utf8" })
+    .split("\n")
+    .filter((l) => /^ganeti \/etc\/ganeti\/hooks\//.test(l))
+    .map((l) => l.slice("ganeti ".length));
   assert.ok(links.length > 10, links.join(" "));
   for (const l of links) {
     mkdirSync(join(root, l, ".."), { recursive: true });
@@ -172,12 +262,18 @@ test("doctor: every check a line; a missing Ganeti hook link fails and is named"
   assert.match(r.stdout, /^node1\.example\.com: ok   ovsdb: /m);
   assert.match(r.stdout, /^node1\.example\.com: ok   ovs-vswitchd: applies changes/m);
   assert.match(r.stdout, /^node1\.example\.com: ok   ganeti hook instance-migrate: \/etc\/ganeti\/hooks\/instance-migrate-post\.d\/ovs-vif -> ovs-vif$/m);
-  assert.match(r.stdout, /^node1\.example\.com: ok   ganeti kvm-vif-bridge: \/etc\/ganeti\/kvm-vif-bridge runs \/usr\/lib\/ovs-vif\/kvm-vif-bridge -> ovs-vif$/m);
+  assert.match(
+    r.stdout,
+    /^node1\.example\.com: ok   ganeti kvm-vif-bridge: \/etc\/ganeti\/kvm-vif-bridge runs \/usr\/lib\/ovs-vif\/kvm-vif-bridge -> ovs-vif$/m,
+  );
   assert.is(r.code, 0, r.stdout);
   rmSync(join(root, "/etc/ganeti/hooks/instance-migrate-post.d/ovs-vif"));
   const bad = await doctor();
   assert.is(bad.code, 1);
-  assert.match(bad.stdout, /^node1\.example\.com: fail ganeti hook instance-migrate: \/etc\/ganeti\/hooks\/instance-migrate-post\.d\/ovs-vif is missing \(ovs-vif-setup --ganeti/m);
+  assert.match(
+    bad.stdout,
+    /^node1\.example\.com: fail ganeti hook instance-migrate: \/etc\/ganeti\/hooks\/instance-migrate-post\.d\/ovs-vif is missing \(ovs-vif-setup --ganeti/m,
+  );
   writeFileSync(join(root, "/etc/ganeti/hooks/instance-migrate-post.d/ovs-vif"), "#!/bin/sh\n");
   assert.match((await doctor()).stdout, /fail ganeti hook instance-migrate: .* is not ovs-vif/);
 });
@@ -188,9 +284,15 @@ test("doctor: kvm-vif-bridge as a link warns (Ganeti copies what it points at to
   writeFileSync(join(root, "/usr/lib/ganeti/kvm-ifup"), "");
   symlinkSync(BINARY, join(root, "/usr/lib/ovs-vif/ovs-vif"));
   const bridge = join(root, "/etc/ganeti/kvm-vif-bridge");
-  const line = async () => (await runBinary(ovs, ["doctor", "--root", root, "--from", snapshot, "--node", "node1.example.com"])).stdout.split("\n").find((l) => l.includes("ganeti kvm-vif-bridge"));
+  const line = async () =>
+    (await runBinary(ovs, ["doctor", "--root", root, "--from", snapshot, "--node", "node1.example.com"])).stdout
+      .split("\n")
+      .find((l) => l.includes("ganeti kvm-vif-bridge"));
   symlinkSync("/usr/lib/ovs-vif/ovs-vif", bridge);
-  assert.match((await line()) ?? "", /: warn ganeti kvm-vif-bridge: \/etc\/ganeti\/kvm-vif-bridge -> ovs-vif, a link: Ganeti copies the binary behind it to every other node \(ovs-vif-setup --ganeti makes it the small script/);
+  assert.match(
+    (await line()) ?? "",
+    /: warn ganeti kvm-vif-bridge: \/etc\/ganeti\/kvm-vif-bridge -> ovs-vif, a link: Ganeti copies the binary behind it to every other node \(ovs-vif-setup --ganeti makes it the small script/,
+  );
   rmSync(bridge);
   copyFileSync(BINARY, bridge);
   assert.match((await line()) ?? "", /: fail ganeti kvm-vif-bridge: \/etc\/ganeti\/kvm-vif-bridge is a copy of the ovs-vif binary .*no upgrade reaches it/);
@@ -201,15 +303,23 @@ test("doctor on Ganeti 3.2's layout (kvm-nic-setup): kvm-vif-bridge is not run t
   for (const d of ["/usr/lib/ganeti", "/etc/ganeti", "/usr/lib/ovs-vif"]) mkdirSync(join(root, d), { recursive: true });
   writeFileSync(join(root, "/usr/lib/ganeti/kvm-nic-setup"), "");
   symlinkSync(BINARY, join(root, "/usr/lib/ovs-vif/ovs-vif"));
-  const links = execFileSync(join(ROOT, "install.sh"), ["--list"], { encoding: "utf8" }).split("\n").filter((l) => /^ganeti \/etc\/ganeti\/(hooks|network)\//.test(l)).map((l) => l.slice("ganeti ".length));
+  const links = execFileSync(join(ROOT, "install.sh"), ["--list"], { encoding: "utf8" })
+    .split("\n")
+    .filter((l) => /^ganeti \/etc\/ganeti\/(hooks|network)\//.test(l))
+    .map((l) => l.slice("ganeti ".length));
   for (const l of links) {
     mkdirSync(join(root, l, ".."), { recursive: true });
     symlinkSync("/usr/lib/ovs-vif/ovs-vif", join(root, l));
   }
   const doctor = () => runBinary(ovs, ["doctor", "--root", root, "--from", snapshot, "--node", "node1.example.com"]);
   const r = await doctor();
-  assert.match(r.stdout, /: ok   ganeti kvm-vif-bridge: not run by this Ganeti \(3\.2: \/usr\/lib\/ganeti\/kvm-nic-setup runs \/etc\/ganeti\/network\/MODE\/ACTION\)/, r.stdout);
-  for (const m of ["openvswitch", "bridged", "routed"]) for (const a of ["up", "down"]) assert.match(r.stdout, new RegExp(`: ok   ganeti network/${m}/${a}: /etc/ganeti/network/${m}/${a} -> ovs-vif`), r.stdout);
+  assert.match(
+    r.stdout,
+    /: ok   ganeti kvm-vif-bridge: not run by this Ganeti \(3\.2: \/usr\/lib\/ganeti\/kvm-nic-setup runs \/etc\/ganeti\/network\/MODE\/ACTION\)/,
+    r.stdout,
+  );
+  for (const m of ["openvswitch", "bridged", "routed"])
+    for (const a of ["up", "down"]) assert.match(r.stdout, new RegExp(`: ok   ganeti network/${m}/${a}: /etc/ganeti/network/${m}/${a} -> ovs-vif`), r.stdout);
   assert.not.match(r.stdout, /: fail +ganeti/, r.stdout);
   rmSync(join(root, "/etc/ganeti/network/openvswitch/down"));
   const bad = await doctor();

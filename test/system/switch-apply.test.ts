@@ -111,7 +111,10 @@ test("plan after a spec edit shows exactly the change; apply makes it; members m
   writeSpec(h, spec2);
   const before = await h.dump();
   const plan = ok(await switchCmd(h, "plan"), "plan");
-  assert.is(plan, ["sw1: ~ uplink bond0: bond_mode balance-slb -> balance-tcp, members +u2 -u1", "sw1: ~ uplink e3: vlans 10,20-22 -> 10,30+untagged", ""].join("\n"));
+  assert.is(
+    plan,
+    ["sw1: ~ uplink bond0: bond_mode balance-slb -> balance-tcp, members +u2 -u1", "sw1: ~ uplink e3: vlans 10,20-22 -> 10,30+untagged", ""].join("\n"),
+  );
   assert.is(await h.dump(), before, "plan changed nothing");
   const applied = ok(await switchCmd(h, "apply"), "apply");
   assert.ok(applied.startsWith(plan), applied);
@@ -127,7 +130,13 @@ test("plan after a spec edit shows exactly the change; apply makes it; members m
   writeSpec(h, spec3);
   assert.is(
     ok(await switchCmd(h, "plan"), "plan"),
-    ["sw1: + uplink bond1: bond of e3,u1 (bond_mode active-backup, lacp off, vlans all)", "sw1: + uplink u0 (vlans all)", "sw1: - uplink bond0 (no longer in the spec)", "sw1: - uplink e3 (no longer in the spec)", ""].join("\n"),
+    [
+      "sw1: + uplink bond1: bond of e3,u1 (bond_mode active-backup, lacp off, vlans all)",
+      "sw1: + uplink u0 (vlans all)",
+      "sw1: - uplink bond0 (no longer in the spec)",
+      "sw1: - uplink e3 (no longer in the spec)",
+      "",
+    ].join("\n"),
   );
   ok(await switchCmd(h, "apply"), "apply");
   assert.equal(await portsOf(h, "sw1"), ["bond1", "u0"]);
@@ -143,7 +152,18 @@ test("foreign and VM ports survive apply and the removal of uplinks; remove refu
   // A foreign port (an admin's internal port) and a VM port (as Xen's stock script makes it).
   await h.vsctl("add-port", "sw1", "foo0", "--", "set", "Interface", "foo0", "type=internal");
   await h.addTap("vm1tap0");
-  await h.vsctl("add-port", "sw1", "vm1tap0", "tag=10", "--", "set", "Interface", "vm1tap0", "external_ids:attached-mac=aa:00:00:00:00:01", "external_ids:xen-vm-name=vm1");
+  await h.vsctl(
+    "add-port",
+    "sw1",
+    "vm1tap0",
+    "tag=10",
+    "--",
+    "set",
+    "Interface",
+    "vm1tap0",
+    "external_ids:attached-mac=aa:00:00:00:00:01",
+    "external_ids:xen-vm-name=vm1",
+  );
   const foo = await h.vsctl("--columns=_uuid,name,tag,interfaces,external_ids", "list", "Port", "foo0");
   const vm = await h.vsctl("--columns=_uuid,name,tag,interfaces,external_ids", "list", "Port", "vm1tap0");
 
@@ -199,7 +219,10 @@ test("a device held by a foreign port, or a VM port named as an uplink, is refus
   spec3.switches[0]!.uplinks = [{ name: "u1", vlans: [5] } as never];
   writeSpec(h, spec3);
   const uuid = await get(h, "Port", "u1", "_uuid");
-  assert.is(ok(await switchCmd(h, "plan"), "plan"), "sw1: ~ bridge sw1: ovs-vif-switch (unset) -> managed, mtu (unset) -> 1600\nsw1: ~ uplink u1: adopt existing port (mark ovs-vif-uplink=sw1), vlans all -> 5, u1 mtu (unset) -> 1600\n");
+  assert.is(
+    ok(await switchCmd(h, "plan"), "plan"),
+    "sw1: ~ bridge sw1: ovs-vif-switch (unset) -> managed, mtu (unset) -> 1600\nsw1: ~ uplink u1: adopt existing port (mark ovs-vif-uplink=sw1), vlans all -> 5, u1 mtu (unset) -> 1600\n",
+  );
   ok(await switchCmd(h, "apply"), "apply");
   assert.is(await get(h, "Port", "u1", "_uuid"), uuid);
   assert.is(await get(h, "Port", "u1", "trunks"), "[5]");
@@ -266,7 +289,10 @@ test("a concurrent change between read and commit fails the guard; a fresh read 
     await h.vsctl("add-port", "sw1", "vm3tap0");
     const before = await h.dump();
     const results = await client.transact(plan.ops, deadline.left());
-    assert.throws(() => checkResults(plan.ops, results, "apply sw1"), (err: unknown) => err instanceof GuardConflict);
+    assert.throws(
+      () => checkResults(plan.ops, results, "apply sw1"),
+      (err: unknown) => err instanceof GuardConflict,
+    );
     assert.is(await h.dump(), before, "the guarded transaction changed nothing");
     // apply re-reads and commits on top of the concurrent change.
     const [outcome] = await applySwitches(client, [desired], { deadline, wait: true });

@@ -83,7 +83,10 @@ test("network-connect post creates the switch on every node of the group, with e
   // Ganeti runs the hook on each node of the group with the same environment.
   const r1 = await hook(n1, "node1.example.com", connectEnv("post"));
   const r2 = await hook(n2, "node2.example.com", connectEnv("post"));
-  for (const [r, name] of [[r1, "node1"], [r2, "node2"]] as const) {
+  for (const [r, name] of [
+    [r1, "node1"],
+    [r2, "node2"],
+  ] as const) {
     assert.is(r.code, 0, `${name}: ${r.stderr}`);
     assert.match(r.stderr, /network-connect: group default link sw1: switch sw1 \(from .*switches\.json\)/);
     assert.match(r.stderr, /network-connect: sw1: \+ bridge sw1 \(datapath_type netdev, fail_mode standalone\)/);
@@ -131,7 +134,10 @@ test("network-connect with no spec: a bare bridge on the default datapath, refus
     return;
   }
   assert.is(r.code, 1, r.stderr);
-  const lines = r.stderr.trim().split("\n").filter((l) => /error/.test(l));
+  const lines = r.stderr
+    .trim()
+    .split("\n")
+    .filter((l) => /error/.test(l));
   assert.is(lines.length, 1, r.stderr);
   assert.match(lines[0]!, /br-lab datapath_type.*system.*ovs-vswitchd on this node runs only netdev/);
   assert.is(await h.dump(), before);
@@ -173,7 +179,10 @@ test("network-disconnect refuses while a VM port remains, naming it; removes the
   // While the spec still lists sw1 for the group, the switch stays.
   const kept = await hook(h, "node1.example.com", env);
   assert.is(kept.code, 0, kept.stderr);
-  assert.match(kept.stderr, /network-disconnect: sw1: still listed for node group default in .*switches\.json \(node_groups\.default\.switches\): left in place/);
+  assert.match(
+    kept.stderr,
+    /network-disconnect: sw1: still listed for node group default in .*switches\.json \(node_groups\.default\.switches\): left in place/,
+  );
   assert.is(await h.dump(), before);
   // The operator drops it from the group's list (and copies the spec out).
   const spec2 = structuredClone(SPEC);
@@ -256,7 +265,14 @@ test("node-add post sets up every switch of the new node's group, on the new nod
   const h = await node();
   await addVeths(h, ["ens1", "ens2", "eth2"]);
   writeSpec(h, SPEC);
-  const env = ganetiEnv("node-add", "post", { GANETI_OP_TARGET: "node2.example.com", GANETI_NODE_NAME: "node2.example.com", GANETI_NODE_PIP: "198.51.100.12", GANETI_NODE_SIP: "198.51.100.12", GANETI_MASTER_CAPABLE: "True", GANETI_VM_CAPABLE: "True" });
+  const env = ganetiEnv("node-add", "post", {
+    GANETI_OP_TARGET: "node2.example.com",
+    GANETI_NODE_NAME: "node2.example.com",
+    GANETI_NODE_PIP: "198.51.100.12",
+    GANETI_NODE_SIP: "198.51.100.12",
+    GANETI_MASTER_CAPABLE: "True",
+    GANETI_VM_CAPABLE: "True",
+  });
   // The hook also runs on the other nodes: they do nothing (the master's
   // part is the next test).
   const before = await h.dump();
@@ -301,7 +317,12 @@ test("node-add post on the master copies the spec and defaults to the new node t
   const calls = gnt.state().calls.map((c) => c.join(" "));
   assert.ok(calls.includes(`gnt-cluster copyfile -n node2.example.com ${specFile(h)}`), calls.join("\n"));
   assert.ok(calls.includes("gnt-node list --no-headers -o group node2.example.com"), calls.join("\n"));
-  assert.ok(calls.some((c) => c.startsWith("gnt-cluster command -n node2.example.com ovs-vif switch apply --spec " + specFile(h) + " --group default --node node2.example.com")), calls.join("\n"));
+  assert.ok(
+    calls.some((c) =>
+      c.startsWith("gnt-cluster command -n node2.example.com ovs-vif switch apply --spec " + specFile(h) + " --group default --node node2.example.com"),
+    ),
+    calls.join("\n"),
+  );
   assert.match(r.stderr, /node-add: node2\.example\.com: .* copied from the master \(sha256 [0-9a-f]{12}\)/);
   assert.match(r.stderr, /node-add: node2\.example\.com: sw1: applied/);
   // The command ran "on node2": its switches, with node2's uplink names.
@@ -318,7 +339,10 @@ test("node-add post on the master: a copy Ganeti could not make fails the hook, 
   const r = await hook(h, "node1.example.com", env);
   assert.is(r.code, 1, r.stderr);
   assert.match(r.stderr, new RegExp(`node-add: node2\\.example\\.com: copying ${specFile(h).replace(/[.]/g, "\\.")} failed`));
-  assert.not.ok(gnt.state().calls.some((c) => c.join(" ").includes("switch apply")), "no apply after a failed copy");
+  assert.not.ok(
+    gnt.state().calls.some((c) => c.join(" ").includes("switch apply")),
+    "no apply after a failed copy",
+  );
   assert.is(await h.dump(), before);
 });
 

@@ -79,12 +79,17 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = 20
 }
 
 const negotiated = (lacp: string, m0: string, m1: string) =>
-  /status: active negotiated/.test(lacp) && new RegExp(`member: ${m0}: current attached`).test(lacp) && new RegExp(`member: ${m1}: current attached`).test(lacp);
+  /status: active negotiated/.test(lacp) &&
+  new RegExp(`member: ${m0}: current attached`).test(lacp) &&
+  new RegExp(`member: ${m1}: current attached`).test(lacp);
 const enabled = (bond: string, m: string) => new RegExp(`member ${m}: enabled`).test(bond);
 const disabled = (bond: string, m: string) => new RegExp(`member ${m}: disabled`).test(bond);
 
 async function addresses(a: OvsHandle, b: OvsHandle): Promise<void> {
-  for (const [h, ip] of [[a, "198.51.100.1/24"], [b, "198.51.100.2/24"]] as const) {
+  for (const [h, ip] of [
+    [a, "198.51.100.1/24"],
+    [b, "198.51.100.2/24"],
+  ] as const) {
     const r1 = await h.inNs("ip", ["addr", "add", ip, "dev", "sw1"]);
     assert.is(r1.code, 0, r1.stderr);
     const r2 = await h.inNs("ip", ["link", "set", "sw1", "up"]);
@@ -110,10 +115,16 @@ for (const mode of ["balance-tcp", "active-backup"]) {
     const [a, b] = await pair();
     spec(a, "a", mode);
     spec(b, "b", mode);
-    for (const [h, name] of [[a, "node a"], [b, "node b"]] as const) {
+    for (const [h, name] of [
+      [a, "node a"],
+      [b, "node b"],
+    ] as const) {
       const r = await sw(h, "apply");
       assert.is(r.code, 0, `${name}: ${r.stderr}${r.stdout}`);
-      assert.match(r.stdout, new RegExp(`sw1: \\+ uplink bond0: bond of ${name.slice(-1)}0,${name.slice(-1)}1 \\(bond_mode ${mode}, lacp active, lacp-time fast, vlans all\\)`));
+      assert.match(
+        r.stdout,
+        new RegExp(`sw1: \\+ uplink bond0: bond of ${name.slice(-1)}0,${name.slice(-1)}1 \\(bond_mode ${mode}, lacp active, lacp-time fast, vlans all\\)`),
+      );
     }
 
     // The oracle: ovs-appctl on each node.

@@ -58,7 +58,10 @@ test("a removal ovs-vswitchd does not apply in time stays committed, and the lin
   const r = await runBinary(ovs, ["detach", "--iface", "tap1", "--timeout", "1"]);
   vswitchd("SIGCONT");
   assert.is(r.code, 1);
-  assert.match(r.stderr.trim(), /^ovs-vif: error: ovs-vswitchd did not apply the change within 1 s .*; committed: the removal of tap1 is in OVSDB; ovs-vswitchd applies it when it catches up$/);
+  assert.match(
+    r.stderr.trim(),
+    /^ovs-vif: error: ovs-vswitchd did not apply the change within 1 s .*; committed: the removal of tap1 is in OVSDB; ovs-vswitchd applies it when it catches up$/,
+  );
   assert.is(await portView(ovs, "tap1"), undefined, "removed in OVSDB");
 });
 
@@ -75,7 +78,15 @@ test("when ovsdb-server is gone too, the plug cannot be rolled back: the line sa
   assert.is(line.split("\n").length, 1, line);
   assert.match(line, /committed: port tap0 stays on sw1 with its full configuration \(rollback failed: .*\); remove it with 'ovs-vif detach --iface tap0'/);
   // Restarted on the same database: the port is there, fully configured.
-  await ovs.inNs("ovsdb-server", [join(ovs.dir, "conf.db"), `--remote=punix:${ovs.dbSock}`, `--pidfile=${join(ovs.dir, "ovsdb-server.pid")}`, `--unixctl=${join(ovs.dir, "ovsdb-server.ctl")}`, `--log-file=${join(ovs.dir, "ovsdb-server.log")}`, "--no-chdir", "--detach"]);
+  await ovs.inNs("ovsdb-server", [
+    join(ovs.dir, "conf.db"),
+    `--remote=punix:${ovs.dbSock}`,
+    `--pidfile=${join(ovs.dir, "ovsdb-server.pid")}`,
+    `--unixctl=${join(ovs.dir, "ovsdb-server.ctl")}`,
+    `--log-file=${join(ovs.dir, "ovsdb-server.log")}`,
+    "--no-chdir",
+    "--detach",
+  ]);
   vswitchd("SIGCONT");
   await must("sleep", ["0.2"]);
   const p = await portView(ovs, "tap0");

@@ -290,7 +290,10 @@ test("--dry-run prints the one transaction (explicit vlan_mode, guards, next_cfg
   assert.is(txn.method, "transact");
   assert.is(txn.params[0], "Open_vSwitch");
   const ops = txn.params.slice(1) as { op: string; table?: string; row?: Record<string, unknown> }[];
-  assert.equal(ops.slice(0, 2).map((o) => o.op), ["wait", "wait"]);
+  assert.equal(
+    ops.slice(0, 2).map((o) => o.op),
+    ["wait", "wait"],
+  );
   const port = ops.find((o) => o.op === "insert" && o.table === "Port")!;
   assert.is(port.row!.vlan_mode, "native-untagged");
   assert.is(port.row!.tag, 3);
@@ -363,7 +366,11 @@ test("real traffic: VMs ping within their VLAN and not across", async () => {
     await plug(82, "net1.3:10", "198.51.100.2");
     await plug(83, "net1.4", "198.51.100.3");
     await plug(84, "net1", "198.51.100.4");
-    const ping = async (from: number, to: number) => (await must("ip", ["netns", "exec", vms[from]!.ns, "ping", "-c", "1", "-W", "1", vms[to]!.ip]).then(() => 0, () => 1));
+    const ping = async (from: number, to: number) =>
+      await must("ip", ["netns", "exec", vms[from]!.ns, "ping", "-c", "1", "-W", "1", vms[to]!.ip]).then(
+        () => 0,
+        () => 1,
+      );
     assert.is(await ping(0, 1), 0, "access 3 <-> hybrid native 3");
     assert.is(await ping(0, 2), 1, "VLAN 3 cannot reach VLAN 4");
     assert.is(await ping(0, 3), 1, "VLAN 3 cannot reach the untagged NIC");

@@ -61,8 +61,17 @@ test("surplus positionals and options of another action are refused", () => {
 });
 
 test("usage errors are UsageError (exit 2); global options are validated with the field that set them", () => {
-  assert.throws(() => parseArgs(["--nope"]), (err: unknown) => err instanceof UsageError);
-  assert.equal(globalOptions(parseArgs(["--timeout", "2.5", "--no-wait", "--db", "unix:/x"]), {}), { timeoutMs: 2500, dryRun: false, wait: false, verbose: false, db: "unix:/x" });
+  assert.throws(
+    () => parseArgs(["--nope"]),
+    (err: unknown) => err instanceof UsageError,
+  );
+  assert.equal(globalOptions(parseArgs(["--timeout", "2.5", "--no-wait", "--db", "unix:/x"]), {}), {
+    timeoutMs: 2500,
+    dryRun: false,
+    wait: false,
+    verbose: false,
+    db: "unix:/x",
+  });
   assert.is(globalOptions(parseArgs([]), { OVS_VIF_TIMEOUT: "7" }).timeoutMs, 7000);
   refused(() => globalOptions(parseArgs(["--timeout", "0x10"]), {}), "--timeout", /expected seconds/);
   refused(() => globalOptions(parseArgs([]), { OVS_VIF_TIMEOUT: "1e3" }), "OVS_VIF_TIMEOUT", /expected seconds/);

@@ -63,7 +63,14 @@ test("instanceAction: migrate reconciles on the new primary, collects on the old
 
 test("instanceAction: start/reboot/modify reconcile and stop/remove collect on the primary only", () => {
   const base = { ...MIGRATE_POST, GANETI_OLD_PRIMARY: undefined, GANETI_NEW_PRIMARY: undefined };
-  for (const [path, action] of [["instance-start", "reconcile"], ["instance-reboot", "reconcile"], ["instance-modify", "reconcile"], ["instance-stop", "collect"], ["instance-remove", "collect"], ["instance-add", "none"]] as const) {
+  for (const [path, action] of [
+    ["instance-start", "reconcile"],
+    ["instance-reboot", "reconcile"],
+    ["instance-modify", "reconcile"],
+    ["instance-stop", "collect"],
+    ["instance-remove", "collect"],
+    ["instance-add", "none"],
+  ] as const) {
     const ctx = instanceFromHookEnv({ ...base, GANETI_HOOKS_PATH: path })!;
     assert.is(instanceAction(ctx, "node1.example.com").action, action, path);
     assert.is(instanceAction(ctx, "node2.example.com").action, "none", `${path} elsewhere`);
@@ -82,7 +89,15 @@ test("instanceAction: failover, like migrate, reconciles on the new primary and 
 });
 
 test("instanceFromHookEnv: a pre hook reads GANETI_INSTANCE_*, the instance before the operation", () => {
-  const ctx = instanceFromHookEnv({ GANETI_HOOKS_PATH: "instance-start", GANETI_HOOKS_PHASE: "PRE", GANETI_INSTANCE_NAME: "inst1", GANETI_INSTANCE_PRIMARY: "node1", GANETI_INSTANCE_NIC_COUNT: "1", GANETI_INSTANCE_NIC0_VLAN: ".7", GANETI_POST_INSTANCE_NAME: "other" })!;
+  const ctx = instanceFromHookEnv({
+    GANETI_HOOKS_PATH: "instance-start",
+    GANETI_HOOKS_PHASE: "PRE",
+    GANETI_INSTANCE_NAME: "inst1",
+    GANETI_INSTANCE_PRIMARY: "node1",
+    GANETI_INSTANCE_NIC_COUNT: "1",
+    GANETI_INSTANCE_NIC0_VLAN: ".7",
+    GANETI_POST_INSTANCE_NAME: "other",
+  })!;
   assert.is(ctx.phase, "pre", "lower-cased");
   assert.is(ctx.instance.name, "inst1");
   assert.is(ctx.instance.nics[0]!.vlan, ".7");
@@ -99,20 +114,39 @@ const INSTANCE_PATHS = CAPTURED_PATHS.filter((p) => p.startsWith("instance-"));
 const NETWORK_PATHS = CAPTURED_PATHS.filter((p) => p.startsWith("network-"));
 
 test("the captured fixtures of each Ganeti release: one file per path and phase, only PATH and GANETI_* (Ganeti clears the environment), each naming its own path and phase", () => {
-  const want = (release: string) => capturedPaths(release).flatMap((p) => PHASES.map((ph) => fixtureName(p, ph))).sort();
-  for (const release of GANETI_RELEASES) assert.equal(readdirSync(fixtureDir(release)).filter((f) => f.endsWith(".env")).sort(), want(release), release);
-  for (const release of GANETI_RELEASES) for (const path of capturedPaths(release)) {
-    for (const phase of PHASES) {
-      const env = loadFixture(path, phase, release);
-      assert.equal(Object.keys(env).filter((k) => k !== "PATH" && !k.startsWith("GANETI_")), [], `${path}-${phase}`);
-      assert.is(env.GANETI_HOOKS_PATH, path);
-      assert.is(env.GANETI_HOOKS_PHASE, phase, "lower case");
-      assert.is(env.GANETI_HOOKS_VERSION, "2");
-      assert.is(env.GANETI_MASTER, NODE);
-      // Post hooks get GANETI_POST_* copies of the object's variables.
-      assert.is(Object.keys(env).some((k) => k.startsWith("GANETI_POST_")), phase === "post", `${path}-${phase} POST_ copies`);
+  const want = (release: string) =>
+    capturedPaths(release)
+      .flatMap((p) => PHASES.map((ph) => fixtureName(p, ph)))
+      .sort();
+  for (const release of GANETI_RELEASES)
+    assert.equal(
+      readdirSync(fixtureDir(release))
+        .filter((f) => f.endsWith(".env"))
+        .sort(),
+      want(release),
+      release,
+    );
+  for (const release of GANETI_RELEASES)
+    for (const path of capturedPaths(release)) {
+      for (const phase of PHASES) {
+        const env = loadFixture(path, phase, release);
+        assert.equal(
+          Object.keys(env).filter((k) => k !== "PATH" && !k.startsWith("GANETI_")),
+          [],
+          `${path}-${phase}`,
+        );
+        assert.is(env.GANETI_HOOKS_PATH, path);
+        assert.is(env.GANETI_HOOKS_PHASE, phase, "lower case");
+        assert.is(env.GANETI_HOOKS_VERSION, "2");
+        assert.is(env.GANETI_MASTER, NODE);
+        // Post hooks get GANETI_POST_* copies of the object's variables.
+        assert.is(
+          Object.keys(env).some((k) => k.startsWith("GANETI_POST_")),
+          phase === "post",
+          `${path}-${phase} POST_ copies`,
+        );
+      }
     }
-  }
 });
 
 for (const release of GANETI_RELEASES) {
@@ -197,7 +231,10 @@ test("Ganeti 3.1: the captured network-rename hooks are read as a rename of net1
     assert.equal(r, { phase, oldName: "net1", newName: "net1-renamed", master: NODE });
   }
   assert.is(networkRenameFromEnv(loadFixture("network-connect", "post", "3.1")), undefined);
-  assert.throws(() => networkRenameFromEnv({ GANETI_HOOKS_PATH: "network-rename", GANETI_OLD_NAME: "net1", GANETI_NEW_NAME: "a b" }), /GANETI_NEW_NAME "a b": not a valid Ganeti group or network name/);
+  assert.throws(
+    () => networkRenameFromEnv({ GANETI_HOOKS_PATH: "network-rename", GANETI_OLD_NAME: "net1", GANETI_NEW_NAME: "a b" }),
+    /GANETI_NEW_NAME "a b": not a valid Ganeti group or network name/,
+  );
 });
 
 test.run();

@@ -19,8 +19,18 @@ test("parsePyList reads integers, nested lists, escapes and a trailing comma", (
 
 test("parsePyList refuses what it cannot read with a GanetiOutputError naming the position", () => {
   assert.throws(() => parsePyList("['a'"), /unterminated|expected/);
-  for (const [text, why] of [["['a", /unterminated string/], ["'a'", /expected \[/], ["['a'] x", /trailing text/], ["[True]", /unexpected character/], ["['a' 'b']", /expected , or \]/]] as const) {
-    assert.throws(() => parsePyList(text), (err: unknown) => err instanceof GanetiOutputError && why.test(err.reason) && / at \d+$/.test(err.reason), text);
+  for (const [text, why] of [
+    ["['a", /unterminated string/],
+    ["'a'", /expected \[/],
+    ["['a'] x", /trailing text/],
+    ["[True]", /unexpected character/],
+    ["['a' 'b']", /expected , or \]/],
+  ] as const) {
+    assert.throws(
+      () => parsePyList(text),
+      (err: unknown) => err instanceof GanetiOutputError && why.test(err.reason) && / at \d+$/.test(err.reason),
+      text,
+    );
   }
 });
 

@@ -6,7 +6,8 @@ import { catchInputError } from "../harness/assert.ts";
 import { GanetiOutputError } from "../../src/errors.ts";
 import { findNic, parseInstanceList, parseNetworkList } from "../../src/ganeti/query.ts";
 
-const INST1 = "inst1|node1.example.com|ovs-vif:rate:100M,web|['u0', 'u1']|[None, 'eth1']|['.3', '']|openvswitch,bridged|sw1,br0|['net1', None]|aa:00:00:00:00:01,aa:00:00:00:00:02|198.51.100.20,None\n";
+const INST1 =
+  "inst1|node1.example.com|ovs-vif:rate:100M,web|['u0', 'u1']|[None, 'eth1']|['.3', '']|openvswitch,bridged|sw1,br0|['net1', None]|aa:00:00:00:00:01,aa:00:00:00:00:02|198.51.100.20,None\n";
 
 test("parseInstanceList reads an instance: Python reprs and comma-joined fields (an IP's None left out), one NIC per UUID", () => {
   const [inst] = parseInstanceList(INST1);
@@ -22,14 +23,20 @@ test("parseInstanceList reads an instance: Python reprs and comma-joined fields 
 });
 
 test("parseInstanceList skips blank lines and reads an instance without tags or NICs", () => {
-  assert.equal(parseInstanceList(`\n${INST1}\ninst2|node2||[]|[]|[]|||[]||\n`).map((i) => [i.name, i.tags, i.nics.length]), [
-    ["inst1", ["ovs-vif:rate:100M", "web"], 2],
-    ["inst2", [], 0],
-  ]);
+  assert.equal(
+    parseInstanceList(`\n${INST1}\ninst2|node2||[]|[]|[]|||[]||\n`).map((i) => [i.name, i.tags, i.nics.length]),
+    [
+      ["inst1", ["ovs-vif:rate:100M", "web"], 2],
+      ["inst2", [], 0],
+    ],
+  );
 });
 
 test("parseInstanceList refuses a line with the wrong number of fields", () => {
-  assert.throws(() => parseInstanceList("inst1|node1|web\n"), (err: unknown) => err instanceof GanetiOutputError && /expected 11 fields/.test(err.reason));
+  assert.throws(
+    () => parseInstanceList("inst1|node1|web\n"),
+    (err: unknown) => err instanceof GanetiOutputError && /expected 11 fields/.test(err.reason),
+  );
 });
 
 test("parseNetworkList reads tags as Ganeti prints them (comma-joined, empty for none) and the IPv6 prefix (None when unset)", () => {
@@ -48,7 +55,11 @@ test("parseNetworkList also reads tags as a Python list repr", () => {
 });
 
 test("parseNetworkList refuses a line without NAME|TAGS|NETWORK6", () => {
-  for (const line of ["net1\n", "net1|tags\n"]) assert.throws(() => parseNetworkList(line), (err: unknown) => err instanceof GanetiOutputError && /expected NAME\|TAGS\|NETWORK6/.test(err.reason));
+  for (const line of ["net1\n", "net1|tags\n"])
+    assert.throws(
+      () => parseNetworkList(line),
+      (err: unknown) => err instanceof GanetiOutputError && /expected NAME\|TAGS\|NETWORK6/.test(err.reason),
+    );
 });
 
 test("findNic finds a NIC by index, name or UUID and refuses an unknown one naming the instance", () => {

@@ -49,7 +49,11 @@ for (const [current, edit, args, reason] of REFUSED) {
 }
 
 test("editVlan returns the normalised string before, the one after and the spec", () => {
-  assert.equal(editVlan("174", parseVlanEditArgs("add", ["200", ".150"])), { before: ".174", after: ".174:150:200", spec: { native: 174, trunks: [150, 200] } });
+  assert.equal(editVlan("174", parseVlanEditArgs("add", ["200", ".150"])), {
+    before: ".174",
+    after: ".174:150:200",
+    spec: { native: 174, trunks: [150, 200] },
+  });
   assert.equal(editVlan(".3:20", parseVlanEditArgs("remove", ["3"])), { before: ".3:20", after: ":20", spec: { trunks: [20] } });
 });
 

@@ -36,9 +36,29 @@ const GRAPH = new Map(FILES.map((f) => [f, importsOf(f)]));
 // files.ts and libc.ts stand where node:fs would: below everything.
 // The port-security policy, its flows and OpenFlow's encoding are pure too.
 const CORE = new Set([
-  "src/port-security/policy.ts", "src/port-security/addresses.ts", "src/port-security/sources.ts", "src/port-security/flows.ts", "src/port-security/drift.ts",
-  "src/openflow/match.ts", "src/openflow/wire.ts", "src/openflow/errors.ts",
-  "src/errors.ts", "src/nic.ts", "src/deadline.ts", "src/dry-run.ts", "src/ovsdb/keys.ts", "src/names.ts", "src/vlan.ts", "src/qos.ts", "src/port.ts", "src/checker.ts", "src/remote.ts", "src/trace.ts", "src/files.ts", "src/libc.ts"]);
+  "src/port-security/policy.ts",
+  "src/port-security/addresses.ts",
+  "src/port-security/sources.ts",
+  "src/port-security/flows.ts",
+  "src/port-security/drift.ts",
+  "src/openflow/match.ts",
+  "src/openflow/wire.ts",
+  "src/openflow/errors.ts",
+  "src/errors.ts",
+  "src/nic.ts",
+  "src/deadline.ts",
+  "src/dry-run.ts",
+  "src/ovsdb/keys.ts",
+  "src/names.ts",
+  "src/vlan.ts",
+  "src/qos.ts",
+  "src/port.ts",
+  "src/checker.ts",
+  "src/remote.ts",
+  "src/trace.ts",
+  "src/files.ts",
+  "src/libc.ts",
+]);
 type Layer = "entry" | "cli" | "action" | "adapter" | "ovsdb" | "core" | "data";
 
 function layerOf(file: string): Layer {

@@ -20,7 +20,14 @@ function fakeBridgeSys(over: Partial<BridgeSys> = {}): BridgeSys {
   };
 }
 
-const bridgedNic = { device: "vif9.0", link: "br0", vlan: { native: 3, trunks: [10] }, vlanRaw: ".3:10", fields: { device: "vif", link: "LINK", vlan: "VLAN" }, instance: "i" };
+const bridgedNic = {
+  device: "vif9.0",
+  link: "br0",
+  vlan: { native: 3, trunks: [10] },
+  vlanRaw: ".3:10",
+  fields: { device: "vif", link: "LINK", vlan: "VLAN" },
+  instance: "i",
+};
 
 test("bridged up follows the stock order (MAC fe, up, MTU, master; pvid untagged first) and adds VLANs to uplinks only, not to VM ports or the NIC", async () => {
   const steps = await planBridgedUp(bridgedNic, fakeBridgeSys());
@@ -45,7 +52,10 @@ test("bridged up refuses before any step: VLAN filtering off or unsupported, a V
   const cases: [Partial<BridgeSys>, RegExp][] = [
     [{ vlanFiltering: () => "0" }, /VLAN "\.3:10": bridge br0 has VLAN filtering disabled/],
     [{ vlanFiltering: () => undefined }, /no VLAN filtering support/],
-    [{ vlanConfig: () => "VLAN Dev name | VLAN ID\nName-Type: VLAN_NAME_TYPE_RAW_PLUS_VID_NO_PAD\neth0.10        | 10  | eth0\n" }, /VLAN 10 is in use by VLAN interface eth0\.10 on eth0/],
+    [
+      { vlanConfig: () => "VLAN Dev name | VLAN ID\nName-Type: VLAN_NAME_TYPE_RAW_PLUS_VID_NO_PAD\neth0.10        | 10  | eth0\n" },
+      /VLAN 10 is in use by VLAN interface eth0\.10 on eth0/,
+    ],
     [{ isBridge: () => false }, /LINK "br0": not a Linux bridge/],
   ];
   for (const [over, pattern] of cases) {

@@ -11,7 +11,16 @@ test("routed up deletes every old rule, adds the rule and route in the table, an
   const sys: RouteSys = { exists: () => true, ruleCount: async (_d, f) => (f === 4 ? 2 : 0), hasConf: (f) => f === 4 };
   const up = await planRoutedUp(NIC, sys);
   assert.equal(up, [
-    { kind: "ip", lines: ["link set dev tap0 up", "rule del dev tap0", "rule del dev tap0", "rule add dev tap0 table 100", "route replace 192.0.2.1 table 100 proto static dev tap0"] },
+    {
+      kind: "ip",
+      lines: [
+        "link set dev tap0 up",
+        "rule del dev tap0",
+        "rule del dev tap0",
+        "rule add dev tap0 table 100",
+        "route replace 192.0.2.1 table 100 proto static dev tap0",
+      ],
+    },
     { kind: "sysctl", path: "/proc/sys/net/ipv4/conf/tap0/proxy_arp", value: "1" },
     { kind: "sysctl", path: "/proc/sys/net/ipv4/conf/tap0/forwarding", value: "1" },
   ]);

@@ -4,7 +4,17 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { catchInputError } from "../harness/assert.ts";
-import { envVars, fileVars, ganetiRunDir, isCommunicationTap, nicField, nicLabel, parseScriptNic, splitTags, xenNicFilePath } from "../../src/sources/ganeti.ts";
+import {
+  envVars,
+  fileVars,
+  ganetiRunDir,
+  isCommunicationTap,
+  nicField,
+  nicLabel,
+  parseScriptNic,
+  splitTags,
+  xenNicFilePath,
+} from "../../src/sources/ganeti.ts";
 
 test("splitTags reads Ganeti's environment (spaces) and NIC file (backslash-space) forms of the tags", () => {
   assert.equal(splitTags("a b  c"), ["a", "b", "c"]);
@@ -69,7 +79,10 @@ test("parseScriptNic: errors name the variable and value", () => {
 });
 
 test("parseScriptNic: an error about a NIC file variable names the file", () => {
-  const err = catchInputError(() => parseScriptNic(fileVars("/run/ganeti/xen-hypervisor/nic/i/0", { MODE: "openvswitch", LINK: "sw1", VLAN: "x" }), { device: "vif1.0", instance: "i" }), "file");
+  const err = catchInputError(
+    () => parseScriptNic(fileVars("/run/ganeti/xen-hypervisor/nic/i/0", { MODE: "openvswitch", LINK: "sw1", VLAN: "x" }), { device: "vif1.0", instance: "i" }),
+    "file",
+  );
   assert.match(err.message, /^\/run\/ganeti\/xen-hypervisor\/nic\/i\/0: VLAN "x": /);
 });
 

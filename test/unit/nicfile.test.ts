@@ -30,7 +30,7 @@ const SAMPLES: string[] = [
   // Ganeti 3.0's own output (hv_xen._WriteNICInfoFile), tags joined with "\ ".
   'TAGS="web\\ ovs-vif:rate:100M\\ a.b"\nNETWORK_NAME="net1"\nNETWORK_TAGS="x y"\nMAC=aa:00:00:00:00:01\nIP=192.0.2.1\nINTERFACE_INDEX=0\nINTERFACE_NAME=eth0\nINTERFACE_UUID=6f2c1a4e-0000-4000-8000-000000000001\nMODE=openvswitch\nLINK=sw1\nVLAN=.3:10:20\n',
   'TAGS=""\nMAC=aa:00:00:00:00:01\nINTERFACE_INDEX=1\nINTERFACE_UUID=u\nMODE=bridged\nLINK=xenbr0\nVLAN=\n',
-  "A='single $HOME `x` \\n'\nB=\"dq \\$ \\` \\\" \\\\ \\n \\a\"\nC=un\\ quoted\\$x\nD=con'cat'\"en\"ated\n",
+  'A=\'single $HOME `x` \\n\'\nB="dq \\$ \\` \\" \\\\ \\n \\a"\nC=un\\ quoted\\$x\nD=con\'cat\'"en"ated\n',
   "# comment\n  export E=1 F=2   # trailing comment\nG=a#b\nH=\nI=$\nJ=a$\nK='multi\nline'\nL=\"multi\nline\"\nM=con\\\ntinued\nN=last",
   "O=\"a\\\nb\"\nP=x=y=z\nQ='~/x'\nQ2=a~b\nR=*\nS='\\'\n",
 ];

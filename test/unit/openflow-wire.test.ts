@@ -10,7 +10,19 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DROP, field, flowKey, flowText, formatIpv6, matchText, NORMAL, prefixLength, type Flow } from "../../src/openflow/match.ts";
-import { decodeFlowStatsReply, decodeInstructions, decodeMatch, encodeBundleAdds, encodeBundleControl, encodeFlowMod, encodeFlowStatsRequest, encodeHello, encodeMatch, errorName, readHeader } from "../../src/openflow/wire.ts";
+import {
+  decodeFlowStatsReply,
+  decodeInstructions,
+  decodeMatch,
+  encodeBundleAdds,
+  encodeBundleControl,
+  encodeFlowMod,
+  encodeFlowStatsRequest,
+  encodeHello,
+  encodeMatch,
+  errorName,
+  readHeader,
+} from "../../src/openflow/wire.ts";
 import { ipv6Bytes } from "../../src/port-security/addresses.ts";
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
@@ -18,7 +30,12 @@ const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 const FLOW: Flow = {
   cookie: 0x6f76737600000007n,
   priority: 40100,
-  match: [field("in_port", 7), field("eth_src", Uint8Array.from([0xaa, 0, 0, 0, 0x0a, 0x0a])), field("eth_type", 0x0800), field("ipv4_src", Uint8Array.from([198, 51, 100, 0]), Uint8Array.from([255, 255, 255, 0]))],
+  match: [
+    field("in_port", 7),
+    field("eth_src", Uint8Array.from([0xaa, 0, 0, 0, 0x0a, 0x0a])),
+    field("eth_type", 0x0800),
+    field("ipv4_src", Uint8Array.from([198, 51, 100, 0]), Uint8Array.from([255, 255, 255, 0])),
+  ],
   actions: NORMAL,
 };
 
@@ -67,7 +84,10 @@ test("a drop flow has no instruction", () => {
 
 test("a bundle's filling is open, one add per flow_mod carrying the add's xid, a barrier; OVS's decoder reads back every flow", () => {
   const flows: Flow[] = [FLOW, { ...FLOW, priority: 40000, match: [field("in_port", 7)], actions: DROP }];
-  const mods = [{ command: "delete" as const, cookie: FLOW.cookie, cookieMask: 0xffffffffffffffffn }, ...flows.map((flow) => ({ command: "add" as const, flow }))];
+  const mods = [
+    { command: "delete" as const, cookie: FLOW.cookie, cookieMask: 0xffffffffffffffffn },
+    ...flows.map((flow) => ({ command: "add" as const, flow })),
+  ];
   const bytes = Buffer.concat([encodeBundleAdds(5, [10, 11, 12, 13, 14], mods), encodeBundleControl(15, 5, 4)]);
   const types: number[] = [];
   const xids: number[] = [];

@@ -19,8 +19,8 @@ function bytewise(text: string): Buffer[] {
 const tricky: Json[] = [
   { id: 1, method: "echo", params: [] },
   { id: 2, result: [{ rows: [{ name: "a{b}c[d]e" }] }], error: null },
-  { s: 'quote " inside', t: "backslash \\ inside", u: "both \\\" and \\\\", v: "\\" },
-  { s: "}}}]]]", t: "{{{[[[", u: '"{"', w: "\"}\"" },
+  { s: 'quote " inside', t: "backslash \\ inside", u: 'both \\" and \\\\', v: "\\" },
+  { s: "}}}]]]", t: "{{{[[[", u: '"{"', w: '"}"' },
   [1, [2, [3, [4, []]]], { a: [{ b: [] }] }],
   { unicode: "br\u00fc\u{1F600}{", nl: "line\nbreak", tab: "\t" },
   { id: null, method: "update", params: [null, { Interface: { x: { new: { name: "vif5.0" } } } }] },
@@ -80,7 +80,7 @@ test("JsonSplitter keeps an escape across chunks cut at the backslash", () => {
   assert.equal(pushAll(s, ['{"a":"x\\', '"}', '"}']), [{ a: 'x"}' }]);
   const s2 = new JsonSplitter();
   // An escaped backslash ends the escape: the next quote closes the string.
-  assert.equal(pushAll(s2, ['{"a":"x\\', '\\', '"}']), [{ a: "x\\" }]);
+  assert.equal(pushAll(s2, ['{"a":"x\\', "\\", '"}']), [{ a: "x\\" }]);
 });
 
 test("JsonSplitter skips whitespace and newlines between (and around) messages", () => {

@@ -18,7 +18,15 @@ const NO_OWN = { qos: [], queues: [] };
 /** The guards that no such rows appeared meanwhile. */
 const QOS_GUARDS = (name: string) => [
   { op: "wait", table: "QoS", where: [["external_ids", "includes", ["map", [["ovs-vif-port", name]]]]], columns: ["_uuid"], until: "==", rows: [], timeout: 0 },
-  { op: "wait", table: "Queue", where: [["external_ids", "includes", ["map", [["ovs-vif-port", name]]]]], columns: ["_uuid"], until: "==", rows: [], timeout: 0 },
+  {
+    op: "wait",
+    table: "Queue",
+    where: [["external_ids", "includes", ["map", [["ovs-vif-port", name]]]]],
+    columns: ["_uuid"],
+    until: "==",
+    rows: [],
+    timeout: 0,
+  },
 ];
 
 function desiredPort(vlan: VlanSpec, extra: Partial<DesiredPort> = {}): DesiredPort {
@@ -61,18 +69,21 @@ test("attachOps without same-name ports: guards, Interface and Port inserts, the
   const desired = desiredPort({ native: 3, trunks: [10, 20] });
   const state: AttachState = { bridgeUuid: "b-uuid", sameNamePorts: [], own: NO_OWN };
   const ops = asOps(attachOps(desired, state, "ovs-vif: attach vif5.0"));
-  assert.equal(ops.map((o) => `${String(o.op)} ${String(o.table ?? "")}`.trim()), [
-    "wait Bridge",
-    "wait Port",
-    "wait QoS",
-    "wait Queue",
-    "insert Interface",
-    "insert Port",
-    "mutate Bridge",
-    "mutate Open_vSwitch",
-    "select Open_vSwitch",
-    "comment",
-  ]);
+  assert.equal(
+    ops.map((o) => `${String(o.op)} ${String(o.table ?? "")}`.trim()),
+    [
+      "wait Bridge",
+      "wait Port",
+      "wait QoS",
+      "wait Queue",
+      "insert Interface",
+      "insert Port",
+      "mutate Bridge",
+      "mutate Open_vSwitch",
+      "select Open_vSwitch",
+      "comment",
+    ],
+  );
   assert.equal(opAt(ops, 0), waitGuard("Bridge", "sw1", ["b-uuid"]));
   // No same-name port: the guard waits for "no rows" (rows: []).
   assert.equal(opAt(ops, 1), waitGuard("Port", "vif5.0", []));
@@ -84,7 +95,13 @@ test("attachOps without same-name ports: guards, Interface and Port inserts, the
     table: "Interface",
     row: {
       name: "vif5.0",
-      external_ids: ["map", [["attached-mac", "00:16:3e:aa:bb:cc"], ["xen-vm-name", "web"]]],
+      external_ids: [
+        "map",
+        [
+          ["attached-mac", "00:16:3e:aa:bb:cc"],
+          ["xen-vm-name", "web"],
+        ],
+      ],
       ingress_policing_rate: 10000,
       ingress_policing_burst: 8000,
       mtu_request: EMPTY_SET,
@@ -122,7 +139,19 @@ test("attachOps with same-name ports: the guard lists them and they are deleted 
     op: "mutate",
     table: "Bridge",
     where: [],
-    mutations: [["ports", "delete", ["set", [["uuid", "p-1"], ["uuid", "p-2"]]]]],
+    mutations: [
+      [
+        "ports",
+        "delete",
+        [
+          "set",
+          [
+            ["uuid", "p-1"],
+            ["uuid", "p-2"],
+          ],
+        ],
+      ],
+    ],
   });
   // The delete comes before the inserts of the replacement rows.
   const deleteAt = 4;
@@ -149,8 +178,17 @@ test("attachOps always sets the policing columns (0/0 when disabled) and writes 
   assert.is(row.ingress_policing_rate, 0);
   assert.is(row.ingress_policing_burst, 0);
   assert.equal(row.external_ids, ["map", []]);
-  const ops2 = asOps(attachOps(desiredPort({ trunks: [] }, { interfaceIds: { z: "1", a: "2", m: "3" } }), { bridgeUuid: "b", sameNamePorts: [], own: NO_OWN }, "c"));
-  assert.equal(rowOf(insertOp(ops2, "Interface")).external_ids, ["map", [["a", "2"], ["m", "3"], ["z", "1"]]]);
+  const ops2 = asOps(
+    attachOps(desiredPort({ trunks: [] }, { interfaceIds: { z: "1", a: "2", m: "3" } }), { bridgeUuid: "b", sameNamePorts: [], own: NO_OWN }, "c"),
+  );
+  assert.equal(rowOf(insertOp(ops2, "Interface")).external_ids, [
+    "map",
+    [
+      ["a", "2"],
+      ["m", "3"],
+      ["z", "1"],
+    ],
+  ]);
 });
 
 test("attachOps is JSON-clean (round-trips through JSON.stringify unchanged)", () => {
@@ -163,7 +201,24 @@ test("detachOps guards the ports, deletes them from every bridge, bumps next_cfg
   assert.equal(ops, [
     waitGuard("Port", "vif5.0", ["p-1", "p-2"]),
     ...(QOS_GUARDS("vif5.0") as Json[]),
-    { op: "mutate", table: "Bridge", where: [], mutations: [["ports", "delete", ["set", [["uuid", "p-1"], ["uuid", "p-2"]]]]] },
+    {
+      op: "mutate",
+      table: "Bridge",
+      where: [],
+      mutations: [
+        [
+          "ports",
+          "delete",
+          [
+            "set",
+            [
+              ["uuid", "p-1"],
+              ["uuid", "p-2"],
+            ],
+          ],
+        ],
+      ],
+    },
     ...BUMP,
     { op: "comment", comment: "ovs-vif: detach vif5.0" },
   ] as Json[]);

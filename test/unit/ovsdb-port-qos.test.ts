@@ -6,10 +6,22 @@ import * as assert from "uvu/assert";
 import type { Json, Row } from "../../src/ovsdb/json.ts";
 import { deleteOwnQos, insertShaping, reconcileShaping, shapingOf, type OwnQos } from "../../src/ovsdb/port-qos.ts";
 
-const ids = (name: string) => ["map", [["ovs-vif-owner", "cli"], ["ovs-vif-port", name]]];
+const ids = (name: string) => [
+  "map",
+  [
+    ["ovs-vif-owner", "cli"],
+    ["ovs-vif-port", name],
+  ],
+];
 
 function own(rate: number, burst?: number): OwnQos {
-  const cfg = burst === undefined ? [["max-rate", String(rate)]] : [["burst", String(burst)], ["max-rate", String(rate)]];
+  const cfg =
+    burst === undefined
+      ? [["max-rate", String(rate)]]
+      : [
+          ["burst", String(burst)],
+          ["max-rate", String(rate)],
+        ];
   const qos: Row = { _uuid: ["uuid", "q-1"], queues: ["map", [[0, ["uuid", "u-1"]]]], other_config: ["map", [["max-rate", String(rate)]]], type: "linux-htb" };
   const queue: Row = { _uuid: ["uuid", "u-1"], other_config: ["map", cfg] as Json };
   return { qos: [qos], queues: [queue] };
@@ -20,8 +32,32 @@ const summary = (ops: Json[]) => ops.map((o) => `${(o as Row).op} ${(o as Row).t
 test("insertShaping: a queue 0 with max-rate and burst, a linux-htb QoS using it, both marked with the port's name", () => {
   const { ops, ref } = insertShaping("tap0", "cli", { rate: 20000000, burst: 1000000 });
   assert.equal(ops, [
-    { op: "insert", table: "Queue", "uuid-name": "rxqosq", row: { other_config: ["map", [["burst", "1000000"], ["max-rate", "20000000"]]], external_ids: ids("tap0") } },
-    { op: "insert", table: "QoS", "uuid-name": "rxqos", row: { type: "linux-htb", other_config: ["map", [["max-rate", "20000000"]]], queues: ["map", [[0, ["named-uuid", "rxqosq"]]]], external_ids: ids("tap0") } },
+    {
+      op: "insert",
+      table: "Queue",
+      "uuid-name": "rxqosq",
+      row: {
+        other_config: [
+          "map",
+          [
+            ["burst", "1000000"],
+            ["max-rate", "20000000"],
+          ],
+        ],
+        external_ids: ids("tap0"),
+      },
+    },
+    {
+      op: "insert",
+      table: "QoS",
+      "uuid-name": "rxqos",
+      row: {
+        type: "linux-htb",
+        other_config: ["map", [["max-rate", "20000000"]]],
+        queues: ["map", [[0, ["named-uuid", "rxqosq"]]]],
+        external_ids: ids("tap0"),
+      },
+    },
   ] as Json[]);
   assert.equal(ref, ["named-uuid", "rxqos"]);
   const noBurst = insertShaping("tap0", "cli", { rate: 5000 }).ops[0] as Row;

@@ -13,7 +13,14 @@ test("uuid, namedUuid and set build OVSDB's tagged arrays", () => {
 });
 
 test("map writes its entries sorted by key (so equal maps encode equally)", () => {
-  assert.equal(map({ z: "1", a: "2", m: "3" }), ["map", [["a", "2"], ["m", "3"], ["z", "1"]]]);
+  assert.equal(map({ z: "1", a: "2", m: "3" }), [
+    "map",
+    [
+      ["a", "2"],
+      ["m", "3"],
+      ["z", "1"],
+    ],
+  ]);
   assert.equal(map({}), ["map", []]);
 });
 
@@ -37,7 +44,16 @@ test("optionalAtom reads an optional scalar: undefined for the empty set", () =>
 });
 
 test("mapEntries reads a map column and ignores anything that is not a string pair", () => {
-  assert.equal(mapEntries(["map", [["a", "1"], ["b", "2"]]]), { a: "1", b: "2" });
+  assert.equal(
+    mapEntries([
+      "map",
+      [
+        ["a", "1"],
+        ["b", "2"],
+      ],
+    ]),
+    { a: "1", b: "2" },
+  );
   assert.equal(mapEntries(["map", [["a", 1], ["b"], "c", ["d", "4"]]]), { d: "4" });
   assert.equal(mapEntries(["set", []]), {});
   assert.equal(mapEntries(undefined), {});
@@ -48,7 +64,11 @@ test("mapEntries reads a map column and ignores anything that is not a string pa
 test("uuidOf returns the uuid string and refuses anything else as a protocol error", () => {
   assert.is(uuidOf(["uuid", "p-1"]), "p-1");
   for (const bad of [undefined, "p-1", ["named-uuid", "p"], ["uuid", 5], ["set", []]]) {
-    assert.throws(() => uuidOf(bad as never), (err: unknown) => err instanceof OvsdbError && err.kind === "protocol", JSON.stringify(bad));
+    assert.throws(
+      () => uuidOf(bad as never),
+      (err: unknown) => err instanceof OvsdbError && err.kind === "protocol",
+      JSON.stringify(bad),
+    );
   }
 });
 

@@ -42,7 +42,10 @@ test("a plain cur_cfg watch monitors Open_vSwitch only", () => {
 test("an interface watch also monitors new and changed Interface rows, without their initial rows", () => {
   const s = scripted({});
   watchCfg(s.db, deadline(), { interfaces: true });
-  assert.equal((s.requests[0]!.params[2] as Record<string, Json>).Interface, { columns: ["ofport", "error"], select: { initial: false, insert: true, modify: true, delete: false } });
+  assert.equal((s.requests[0]!.params[2] as Record<string, Json>).Interface, {
+    columns: ["ofport", "error"],
+    select: { initial: false, insert: true, modify: true, delete: false },
+  });
 });
 
 test("the ofport the update with cur_cfg brings answers without reading the Interface", async () => {
@@ -51,7 +54,10 @@ test("the ofport the update with cur_cfg brings answers without reading the Inte
   const done = watch.until(5);
   await Promise.resolve();
   s.update({ Interface: { [IFACE]: { new: { ofport: ["set", []], error: ["set", []] } } } });
-  s.update({ Open_vSwitch: { root: { new: { cur_cfg: 5 } } }, Interface: { [IFACE]: { new: { ofport: 7, error: ["set", []] } }, [OTHER]: { new: { ofport: 3, error: ["set", []] } } } });
+  s.update({
+    Open_vSwitch: { root: { new: { cur_cfg: 5 } } },
+    Interface: { [IFACE]: { new: { ofport: 7, error: ["set", []] } }, [OTHER]: { new: { ofport: 3, error: ["set", []] } } },
+  });
   await done;
   assert.is(await checkInterface(s.db, IFACE, "vif5.0", deadline(), watch), 7);
   assert.is(s.selects.length, 0);
@@ -60,7 +66,10 @@ test("the ofport the update with cur_cfg brings answers without reading the Inte
 test("an Interface the monitor saw with an error is read again, and ovs-vswitchd's error reported", async () => {
   const s = scripted({ row: { ofport: -1, error: "could not open network device vif5.0 (No such device)" } });
   const watch = watchCfg(s.db, deadline(), { interfaces: true });
-  s.update({ Open_vSwitch: { root: { new: { cur_cfg: 5 } } }, Interface: { [IFACE]: { new: { ofport: -1, error: "could not open network device vif5.0 (No such device)" } } } });
+  s.update({
+    Open_vSwitch: { root: { new: { cur_cfg: 5 } } },
+    Interface: { [IFACE]: { new: { ofport: -1, error: "could not open network device vif5.0 (No such device)" } } },
+  });
   await watch.until(5);
   try {
     await checkInterface(s.db, IFACE, "vif5.0", deadline(), watch);

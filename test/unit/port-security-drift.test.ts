@@ -33,7 +33,10 @@ test("a flow gone from the table is missing; one more under the port's cookie is
   assert.is(d.missing[0], desired[0]);
   assert.is(d.extra.length, 1);
   assert.is(d.extra[0]!.priority, 40001);
-  assert.equal(driftLines(d), [`missing: cookie=0x6f76737600000007,priority=40400,in_port=7,dl_type=0x0800,nw_proto=17,udp_src=67,udp_dst=68,actions=drop`, `extra: cookie=0x6f76737600000007,priority=40001,in_port=7,actions=drop`]);
+  assert.equal(driftLines(d), [
+    `missing: cookie=0x6f76737600000007,priority=40400,in_port=7,dl_type=0x0800,nw_proto=17,udp_src=67,udp_dst=68,actions=drop`,
+    `extra: cookie=0x6f76737600000007,priority=40001,in_port=7,actions=drop`,
+  ]);
 });
 
 test("the same flow with other actions or another cookie is different", () => {
@@ -56,9 +59,16 @@ test("sweep: ovs-vif's cookies whose ofport is no ovs-vif port's are stale; anot
   const at = (ofport: number) => portFlows(policy, ofport, portCookie(ofport));
   const foreign: Flow = { cookie: 0x1234n, priority: 100, match: [], actions: { kind: "normal" } };
   const table = [...at(3), ...at(7), ...at(12), foreign, { ...foreign, cookie: 0n, priority: 0 }];
-  const stale = staleCookies(table, [{ name: "tap7", ofport: 7 }, { name: "tap3", ofport: 3 }, { name: "other", ofport: 5 }]);
+  const stale = staleCookies(table, [
+    { name: "tap7", ofport: 7 },
+    { name: "tap3", ofport: 3 },
+    { name: "other", ofport: 5 },
+  ]);
   assert.equal(stale, [{ cookie: portCookie(12), ofport: 12, flows: at(12).length }]);
-  assert.equal(staleCookies(table, []).map((s) => s.ofport), [3, 7, 12]);
+  assert.equal(
+    staleCookies(table, []).map((s) => s.ofport),
+    [3, 7, 12],
+  );
   assert.equal(staleCookies([foreign], []), []);
 });
 

@@ -16,7 +16,11 @@ const OTHER = "aa:00:00:00:0b:0b";
 const OWN_LL = "fe80::a800:ff:fe00:a0a";
 const OWN_GLOBAL = "2001:db8:1:0:a800:ff:fe00:a0a";
 const OFPORT = 7;
-const INPUT: PolicyInput = { mac: { field: "MAC", value: OWN }, ipv4: [{ field: "IP", value: "198.51.100.11" }], ipv6Prefixes: [{ field: "SUBNET6", value: "2001:db8:1::/64" }] };
+const INPUT: PolicyInput = {
+  mac: { field: "MAC", value: OWN },
+  ipv4: [{ field: "IP", value: "198.51.100.11" }],
+  ipv6Prefixes: [{ field: "SUBNET6", value: "2001:db8:1::/64" }],
+};
 
 const flowsOf = (input: Partial<PolicyInput> = {}) => portFlows(buildPolicy({ ...INPUT, ...input }), OFPORT, portCookie(OFPORT));
 
@@ -49,10 +53,24 @@ function decide(flows: Flow[], frame: Frame, inPort = OFPORT): string {
 }
 
 const ip4 = (src: string, mac = OWN): Frame => ({ eth_src: mac, eth_type: 0x0800, ipv4_src: src, ip_proto: 1 });
-const udp4 = (src: string, sport: number, dport: number): Frame => ({ eth_src: OWN, eth_type: 0x0800, ipv4_src: src, ip_proto: 17, udp_src: sport, udp_dst: dport });
+const udp4 = (src: string, sport: number, dport: number): Frame => ({
+  eth_src: OWN,
+  eth_type: 0x0800,
+  ipv4_src: src,
+  ip_proto: 17,
+  udp_src: sport,
+  udp_dst: dport,
+});
 const arp = (spa: string, sha = OWN, mac = OWN): Frame => ({ eth_src: mac, eth_type: 0x0806, arp_spa: spa, arp_sha: sha, arp_op: 2 });
 const ip6 = (src: string, more: Frame = {}): Frame => ({ eth_src: OWN, eth_type: 0x86dd, ipv6_src: src, ip_proto: 17, ...more });
-const icmp6 = (src: string, type: number, more: Frame = {}): Frame => ({ eth_src: OWN, eth_type: 0x86dd, ipv6_src: src, ip_proto: 58, icmpv6_type: type, ...more });
+const icmp6 = (src: string, type: number, more: Frame = {}): Frame => ({
+  eth_src: OWN,
+  eth_type: 0x86dd,
+  ipv6_src: src,
+  ip_proto: 58,
+  icmpv6_type: type,
+  ...more,
+});
 // OVS reads an absent link-layer option as 00:00:00:00:00:00.
 const ns = (src: string, target: string, sll: string): Frame => icmp6(src, 135, { nd_target: target, nd_sll: sll, nd_tll: "00:00:00:00:00:00" });
 const na = (src: string, target: string, tll: string): Frame => icmp6(src, 136, { nd_target: target, nd_tll: tll, nd_sll: "00:00:00:00:00:00" });
@@ -75,7 +93,13 @@ test("every flow: the port's cookie, in_port, a priority of its tier; no two flo
 });
 
 test("flow count: M * (2*A6^2 + 4*A6 + 2*A4 + 3) + 8, less the drops an allowance lifts", () => {
-  const extra = flowsOf({ allowAddresses: [{ field: "a", value: "00:00:5e:00:01:01" }, { field: "a", value: "2001:db8::50" }, { field: "a", value: "198.51.100.50" }] });
+  const extra = flowsOf({
+    allowAddresses: [
+      { field: "a", value: "00:00:5e:00:01:01" },
+      { field: "a", value: "2001:db8::50" },
+      { field: "a", value: "198.51.100.50" },
+    ],
+  });
   assert.is(extra.length, 2 * (2 * 9 + 4 * 3 + 2 * 2 + 3) + 8);
   assert.is(flowsOf({ allowDhcpServer: true }).length, 27);
   assert.is(flowsOf({ allowRouterAdv: true }).length, 26);
@@ -89,7 +113,11 @@ test("the cookie: prefix 0x6f767376, the ofport in the low 16 bits; another owne
   assert.is(cookieOfport(0x6f76737600010005n), undefined, "reserved bits set");
   assert.is(portCookie(9) & ALL_PORTS_MASK, COOKIE_PREFIX);
   for (const bad of [0, -1, 1.5, MAX_OFPORT + 1, 0xfffffffe]) {
-    assert.throws(() => portCookie(bad), (e: Error) => e instanceof StateError && e.message === `ofport ${JSON.stringify(String(bad))}: not a port number 1..65279: the port has no OpenFlow number to filter`);
+    assert.throws(
+      () => portCookie(bad),
+      (e: Error) =>
+        e instanceof StateError && e.message === `ofport ${JSON.stringify(String(bad))}: not a port number 1..65279: the port has no OpenFlow number to filter`,
+    );
   }
 });
 
@@ -154,7 +182,13 @@ test("NS and NA: its addresses, its link-layer address or none; DAD from :: only
 });
 
 test("allow-address: an extra MAC with every allowed address; an extra prefix for IPv4, ARP, IPv6 and ND", () => {
-  const f = flowsOf({ allowAddresses: [{ field: "a", value: "00:00:5e:00:01:01" }, { field: "a", value: "198.51.100.128/25" }, { field: "a", value: "2001:db8:9::/64" }] });
+  const f = flowsOf({
+    allowAddresses: [
+      { field: "a", value: "00:00:5e:00:01:01" },
+      { field: "a", value: "198.51.100.128/25" },
+      { field: "a", value: "2001:db8:9::/64" },
+    ],
+  });
   assert.is(decide(f, ip4("198.51.100.200")), "NORMAL");
   assert.is(decide(f, ip4("198.51.100.50")), "drop");
   assert.is(decide(f, ip4("198.51.100.11", "00:00:5e:00:01:01")), "NORMAL");

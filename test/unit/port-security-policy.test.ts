@@ -29,8 +29,15 @@ test("a NIC with only a MAC: its MAC, no IPv4, the link-local address; servers a
 test("IPv4 addresses as given; a /64 prefix gives the EUI-64 address in it; another length gives none and says why", () => {
   const p = buildPolicy(
     base({
-      ipv4: [{ field: "IP", value: "198.51.100.11" }, { field: "--ip", value: "198.51.100.12" }, { field: "--ip", value: "198.51.100.11" }],
-      ipv6Prefixes: [{ field: "SUBNET6", value: "2001:db8:1::/64" }, { field: "SUBNET6", value: "2001:db8:2::/48" }],
+      ipv4: [
+        { field: "IP", value: "198.51.100.11" },
+        { field: "--ip", value: "198.51.100.12" },
+        { field: "--ip", value: "198.51.100.11" },
+      ],
+      ipv6Prefixes: [
+        { field: "SUBNET6", value: "2001:db8:1::/64" },
+        { field: "SUBNET6", value: "2001:db8:2::/48" },
+      ],
     }),
   );
   assert.equal(p.ipv4.map(prefixText), ["198.51.100.11", "198.51.100.12"], "duplicates once");
@@ -64,7 +71,8 @@ test("address parsing agrees with the project's grammar: no leading zeros, one :
   for (const bad of ["198.51.100.01", "198.51.100", "198.51.100.256", "1.2.3.4.5", "", " 1.2.3.4"]) assert.is(ipv4Bytes(bad), undefined, bad);
   assert.ok(ipv6Bytes("2001:db8::1"));
   assert.ok(ipv6Bytes("::ffff:198.51.100.1"));
-  for (const bad of ["2001:db8:::1", "2001::db8::1", "fe80::1%eth0", "1:2:3:4:5:6:7:8:9", "12345::1", ":1::", "2001:db8::1.2.3"]) assert.is(ipv6Bytes(bad), undefined, bad);
+  for (const bad of ["2001:db8:::1", "2001::db8::1", "fe80::1%eth0", "1:2:3:4:5:6:7:8:9", "12345::1", ":1::", "2001:db8::1.2.3"])
+    assert.is(ipv6Bytes(bad), undefined, bad);
   assert.equal(parsePrefix("f", "2001:db8::/32"), { family: 6, bytes: ipv6Bytes("2001:db8::")!, length: 32 });
 });
 
@@ -119,7 +127,12 @@ test("allow-address: malformed, /0, host bits, multicast MAC or address, the uns
 
 test("an allow-address from a tag is refused naming the whole tag", () => {
   const tag = "ovs-vif:allow-address:198.51.100.1/24";
-  expectInputError(() => buildPolicy(base({ allowAddresses: [{ field: "instance tag", value: "198.51.100.1/24", shown: tag }] })), "instance tag", tag, /host bits/);
+  expectInputError(
+    () => buildPolicy(base({ allowAddresses: [{ field: "instance tag", value: "198.51.100.1/24", shown: tag }] })),
+    "instance tag",
+    tag,
+    /host bits/,
+  );
 });
 
 test("parseAllowAddress tells a MAC from an address", () => {

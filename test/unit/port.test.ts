@@ -7,17 +7,52 @@ import { effectivePolicing, portColumns, type DesiredPort } from "../../src/port
 import { explicitLevel, NO_POLICING, type Policing } from "../../src/qos.ts";
 import { ID } from "../../src/ovsdb/keys.ts";
 
-const basePort = (extra: Partial<DesiredPort>): DesiredPort => ({ bridge: "sw1", name: "tap0", vlan: { trunks: [] }, interfaceIds: {}, owner: "cli", ...extra });
+const basePort = (extra: Partial<DesiredPort>): DesiredPort => ({
+  bridge: "sw1",
+  name: "tap0",
+  vlan: { trunks: [] },
+  interfaceIds: {},
+  owner: "cli",
+  ...extra,
+});
 
 const effective: Array<[string, DesiredPort, number | undefined, Policing, string, string]> = [
   ["qos levels, default MTU", basePort({ qos: [envLevel("10k")] }), undefined, { rate: 10, burst: MTU_1500_KB }, "OVS_VIF_RATE=10k", "default: 80% of rate"],
   ["qos levels, the bridge's MTU", basePort({ qos: [envLevel("10k")] }), 9000, { rate: 10, burst: MTU_9000_KB }, "OVS_VIF_RATE=10k", "default: 80% of rate"],
-  ["qos levels, the port's MTU over the bridge's", basePort({ qos: [envLevel("10k")], mtu: 1500 }), 9000, { rate: 10, burst: MTU_1500_KB }, "OVS_VIF_RATE=10k", "default: 80% of rate"],
-  ["qos levels, the port's jumbo MTU", basePort({ qos: [envLevel("10k")], mtu: 9000 }), undefined, { rate: 10, burst: MTU_9000_KB }, "OVS_VIF_RATE=10k", "default: 80% of rate"],
+  [
+    "qos levels, the port's MTU over the bridge's",
+    basePort({ qos: [envLevel("10k")], mtu: 1500 }),
+    9000,
+    { rate: 10, burst: MTU_1500_KB },
+    "OVS_VIF_RATE=10k",
+    "default: 80% of rate",
+  ],
+  [
+    "qos levels, the port's jumbo MTU",
+    basePort({ qos: [envLevel("10k")], mtu: 9000 }),
+    undefined,
+    { rate: 10, burst: MTU_9000_KB },
+    "OVS_VIF_RATE=10k",
+    "default: 80% of rate",
+  ],
   ["qos levels saying nothing: no policing", basePort({ qos: [envLevel()] }), undefined, { rate: 0, burst: 0 }, "none", "none"],
   ["no qos levels: no policing", basePort({}), undefined, { rate: 0, burst: 0 }, "none", "none"],
-  ["bare numbers are OVS units (kbps, kb)", basePort({ qos: [explicitLevel("1000", "100")] }), undefined, { rate: 1000, burst: 100 }, "command line", "command line"],
-  ["Xen port as xenDesiredPort builds it", basePort({ owner: "xen", qos: [xenLevel("25000,20000"), sw9Defaults()] }), undefined, { rate: 10000, burst: 195 }, `xenstore ${XEN_FIELD}`, `xenstore ${XEN_FIELD}`],
+  [
+    "bare numbers are OVS units (kbps, kb)",
+    basePort({ qos: [explicitLevel("1000", "100")] }),
+    undefined,
+    { rate: 1000, burst: 100 },
+    "command line",
+    "command line",
+  ],
+  [
+    "Xen port as xenDesiredPort builds it",
+    basePort({ owner: "xen", qos: [xenLevel("25000,20000"), sw9Defaults()] }),
+    undefined,
+    { rate: 10000, burst: 195 },
+    `xenstore ${XEN_FIELD}`,
+    `xenstore ${XEN_FIELD}`,
+  ],
 ];
 
 for (const [label, desired, bridgeMtu, policing, rateSource, burstSource] of effective) {

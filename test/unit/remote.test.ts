@@ -194,10 +194,19 @@ test("loadOvnConfig: nb and the key files checked at load, naming ovn.json and t
 });
 
 test("a failed TLS handshake is told in our words, OpenSSL's verify code kept, the runtime's own codes and sentences not", () => {
-  assert.is(tlsProblem({ code: "SELF_SIGNED_CERT_IN_CHAIN", message: "self signed certificate in certificate chain" }), "the server's certificate does not verify against the CA certificate (SELF_SIGNED_CERT_IN_CHAIN)");
-  assert.is(tlsProblem({ code: "UNABLE_TO_VERIFY_LEAF_SIGNATURE" }), "the server's certificate does not verify against the CA certificate (UNABLE_TO_VERIFY_LEAF_SIGNATURE)");
+  assert.is(
+    tlsProblem({ code: "SELF_SIGNED_CERT_IN_CHAIN", message: "self signed certificate in certificate chain" }),
+    "the server's certificate does not verify against the CA certificate (SELF_SIGNED_CERT_IN_CHAIN)",
+  );
+  assert.is(
+    tlsProblem({ code: "UNABLE_TO_VERIFY_LEAF_SIGNATURE" }),
+    "the server's certificate does not verify against the CA certificate (UNABLE_TO_VERIFY_LEAF_SIGNATURE)",
+  );
   assert.is(tlsProblem({ code: "CERT_HAS_EXPIRED" }), "the server's certificate has expired (CERT_HAS_EXPIRED)");
-  assert.is(tlsProblem({ code: "ECONNRESET", message: "Client network socket disconnected before secure TLS connection was established" }), "the server closed the connection during the handshake (no TLS there, or it refused this client's certificate)");
+  assert.is(
+    tlsProblem({ code: "ECONNRESET", message: "Client network socket disconnected before secure TLS connection was established" }),
+    "the server closed the connection during the handshake (no TLS there, or it refused this client's certificate)",
+  );
   assert.is(tlsProblem({ code: "ERR_SSL_WRONG_VERSION_NUMBER", message: "wrong version number" }), "the handshake failed");
   assert.is(tlsProblem(undefined), "the handshake failed");
 });

@@ -17,18 +17,32 @@ test("isSwitchHook: network-connect, network-disconnect and node-add are switch 
 });
 
 test("readSwitchHookEnv leaves empty variables out and lower-cases the phase", () => {
-  assert.equal(readSwitchHookEnv({ GANETI_HOOKS_PATH: "network-connect", GANETI_HOOKS_PHASE: "POST", GANETI_GROUP_NAME: "default", GANETI_GROUP_NETWORK_MODE: "openvswitch", GANETI_GROUP_NETWORK_LINK: "sw1", GANETI_GROUP_NETWORK_VLAN: "" }), {
-    path: "network-connect",
-    phase: "post",
-    group: "default",
-    mode: "openvswitch",
-    link: "sw1",
-  });
+  assert.equal(
+    readSwitchHookEnv({
+      GANETI_HOOKS_PATH: "network-connect",
+      GANETI_HOOKS_PHASE: "POST",
+      GANETI_GROUP_NAME: "default",
+      GANETI_GROUP_NETWORK_MODE: "openvswitch",
+      GANETI_GROUP_NETWORK_LINK: "sw1",
+      GANETI_GROUP_NETWORK_VLAN: "",
+    }),
+    {
+      path: "network-connect",
+      phase: "post",
+      group: "default",
+      mode: "openvswitch",
+      link: "sw1",
+    },
+  );
   assert.equal(readSwitchHookEnv({}), { path: "", phase: "" });
 });
 
 test("readSwitchHookEnv reads the new node of node-add and a network name when one is sent", () => {
-  assert.equal(readSwitchHookEnv({ GANETI_HOOKS_PATH: "node-add", GANETI_HOOKS_PHASE: "post", GANETI_NODE_NAME: "node2.example.com" }), { path: "node-add", phase: "post", node: "node2.example.com" });
+  assert.equal(readSwitchHookEnv({ GANETI_HOOKS_PATH: "node-add", GANETI_HOOKS_PHASE: "post", GANETI_NODE_NAME: "node2.example.com" }), {
+    path: "node-add",
+    phase: "post",
+    node: "node2.example.com",
+  });
   assert.is(readSwitchHookEnv({ GANETI_HOOKS_PATH: "network-disconnect", GANETI_NETWORK_NAME: "net-a" }).network, "net-a");
 });
 
@@ -47,7 +61,11 @@ for (const release of GANETI_RELEASES) {
         assert.equal(readSwitchHookEnv(env), { path, phase, group: "default", mode: "openvswitch", link: "gntbr" }, `${path}-${phase}`);
         // What Ganeti 3.0 does NOT send to network hooks: the network itself
         // (name, subnet, tags), and the node name.
-        assert.equal(Object.keys(env).filter((k) => /^GANETI_(POST_)?NETWORK_/.test(k) || k.includes("NODE")), [], `${path}-${phase}`);
+        assert.equal(
+          Object.keys(env).filter((k) => /^GANETI_(POST_)?NETWORK_/.test(k) || k.includes("NODE")),
+          [],
+          `${path}-${phase}`,
+        );
         assert.is(env.GANETI_GROUP_NETWORK_VLAN, "", "sent, empty");
         assert.is(env.GANETI_OBJECT_TYPE, "NETWORK");
       }

@@ -32,7 +32,10 @@ const spec = validateSpec(
 
 test("resolveSwitch: the base switch with the spec's defaults", () => {
   const base = resolveSwitch(spec, "sw1", { node: "node1.example.com", group: "default" });
-  assert.equal(base.uplinks?.map((u) => u.name), ["eth0"]);
+  assert.equal(
+    base.uplinks?.map((u) => u.name),
+    ["eth0"],
+  );
   assert.is(base.mtu, 1500);
   assert.is(base.datapathType, "netdev");
   assert.is(base.origin, "managed");
@@ -40,13 +43,19 @@ test("resolveSwitch: the base switch with the spec's defaults", () => {
 
 test("resolveSwitch: the group's override replaces the uplinks and the MTU", () => {
   const g = resolveSwitch(spec, "sw1", { node: "node1.example.com", group: "rack2" });
-  assert.equal(g.uplinks?.map((u) => u.name), ["ens1"]);
+  assert.equal(
+    g.uplinks?.map((u) => u.name),
+    ["ens1"],
+  );
   assert.is(g.mtu, 9000);
 });
 
 test("resolveSwitch: a short-name key matches the node's FQDN, and the node's override wins over the group's", () => {
   const n7 = resolveSwitch(spec, "sw1", { node: "node7.example.com", group: "rack2" });
-  assert.equal(n7.uplinks?.map((u) => u.name), ["bond0"]);
+  assert.equal(
+    n7.uplinks?.map((u) => u.name),
+    ["bond0"],
+  );
   assert.equal(n7.uplinks?.[0]?.bond?.members, ["ens1", "ens2"]);
   assert.is(n7.mtu, 9000);
 });

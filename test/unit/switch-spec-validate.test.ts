@@ -28,13 +28,21 @@ test("a valid spec becomes the typed spec: defaults, switches with bonds and VLA
   const spec = validateSpec(VALID_SPEC, "spec.json");
   assert.is(spec.file, "spec.json");
   assert.equal(spec.defaults, { datapathType: "netdev" });
-  assert.equal(spec.switches.map((s) => s.name), ["sw1", "sw2"]);
+  assert.equal(
+    spec.switches.map((s) => s.name),
+    ["sw1", "sw2"],
+  );
   const [sw1, sw2] = spec.switches;
   assert.is(sw1!.mtu, 9000);
   assert.is(sw1!.failMode, "standalone");
   assert.is(sw1!.managed, true);
   assert.equal(sw1!.uplinks, [
-    { name: "bond0", bond: { members: ["eth0", "eth1"], mode: "balance-tcp", lacp: "active", lacpTime: "fast", updelay: 100, downdelay: 50 }, vlans: [10, ...Array.from({ length: 11 }, (_, i) => 20 + i)], untagged: false },
+    {
+      name: "bond0",
+      bond: { members: ["eth0", "eth1"], mode: "balance-tcp", lacp: "active", lacpTime: "fast", updelay: 100, downdelay: 50 },
+      vlans: [10, ...Array.from({ length: 11 }, (_, i) => 20 + i)],
+      untagged: false,
+    },
   ]);
   assert.equal(sw2!.uplinks, [{ name: "eth2", vlans: "all", untagged: false }]);
   assert.equal(sw2!.networks, ["net-b"]);
@@ -44,7 +52,10 @@ test("a valid spec becomes the typed spec: defaults, switches with bonds and VLA
 
 test("the shipped example spec validates", () => {
   const spec = loadSpec(EXAMPLE_SPEC)!;
-  assert.equal(spec.switches.map((s) => s.name), ["sw-vm", "sw-storage"]);
+  assert.equal(
+    spec.switches.map((s) => s.name),
+    ["sw-vm", "sw-storage"],
+  );
 });
 
 test("an unknown bond_mode names its JSON path and the allowed values", () => {
@@ -61,7 +72,11 @@ test("balance-tcp needs LACP: lacp off is refused on lacp, lacp left out on bond
 test("every problem of a document is reported at once, each with its path", () => {
   const got = problems(BAD_SPECS.many.doc);
   assert.is(got.length, BAD_SPECS.many.problems.length, got.join("; "));
-  for (const expected of BAD_SPECS.many.problems) assert.ok(got.some((p) => p.startsWith(expected)), `missing ${expected} in: ${got.join("; ")}`);
+  for (const expected of BAD_SPECS.many.problems)
+    assert.ok(
+      got.some((p) => p.startsWith(expected)),
+      `missing ${expected} in: ${got.join("; ")}`,
+    );
 });
 
 test("the DocumentError names the file and lists every problem", () => {
@@ -85,14 +100,15 @@ test("a switch defined twice names the first definition", () => {
 });
 
 test("a device used by two uplinks of one switch names the first use", () => {
-  assert.equal(problems(oneSwitch([{ name: "eth0" }, bond({})])), [`switches[0].uplinks[1] "eth0": device or port name already used by switches[0].uplinks[0]`]);
+  assert.equal(problems(oneSwitch([{ name: "eth0" }, bond({})])), [
+    `switches[0].uplinks[1] "eth0": device or port name already used by switches[0].uplinks[0]`,
+  ]);
 });
 
 test("a node override's uplinks are checked, with the override's path", () => {
-  assert.equal(
-    problems(oneSwitch([], { overrides: { nodes: { "node1.example.com": { uplinks: [bond({ members: ["eth0", "eth 1"] })] } } } })),
-    [`switches[0].overrides.nodes["node1.example.com"].uplinks[0].members[1] "eth 1": interface name contains whitespace (allowed: letters, digits and _ . + @ -)`],
-  );
+  assert.equal(problems(oneSwitch([], { overrides: { nodes: { "node1.example.com": { uplinks: [bond({ members: ["eth0", "eth 1"] })] } } } })), [
+    `switches[0].overrides.nodes["node1.example.com"].uplinks[0].members[1] "eth 1": interface name contains whitespace (allowed: letters, digits and _ . + @ -)`,
+  ]);
 });
 
 test("lacp-time is only allowed with LACP on", () => {
@@ -100,7 +116,9 @@ test("lacp-time is only allowed with LACP on", () => {
 });
 
 test("lacp-time and lacp_time may not both be given", () => {
-  assert.equal(problems(oneSwitch([bond({ lacp: "active", "lacp-time": "fast", lacp_time: "slow" })])), [`switches[0].uplinks[0].lacp_time: given together with lacp-time; use one`]);
+  assert.equal(problems(oneSwitch([bond({ lacp: "active", "lacp-time": "fast", lacp_time: "slow" })])), [
+    `switches[0].uplinks[0].lacp_time: given together with lacp-time; use one`,
+  ]);
 });
 
 test("an uplink may not take the name of the bridge's own internal port", () => {
@@ -108,7 +126,9 @@ test("an uplink may not take the name of the bridge's own internal port", () => 
 });
 
 test("a node listed in two node groups is refused on the second", () => {
-  assert.equal(problems({ version: 1, node_groups: { g1: { switches: ["sw1"], nodes: ["n1"] }, g2: { switches: [], nodes: ["n1"] } } }), [`node_groups.g2.nodes "n1": node also listed in node group g1`]);
+  assert.equal(problems({ version: 1, node_groups: { g1: { switches: ["sw1"], nodes: ["n1"] }, g2: { switches: [], nodes: ["n1"] } } }), [
+    `node_groups.g2.nodes "n1": node also listed in node group g1`,
+  ]);
 });
 
 test("parseSpecText refuses text that is not JSON, naming the file", () => {
@@ -126,7 +146,10 @@ test("loadSpec: a missing file is an error on --spec, or undefined when the spec
     assert.is(loadSpec(missing, true), undefined);
     const file = join(dir, "switches.json");
     writeFileSync(file, JSON.stringify(oneSwitch([{ name: "eth9" }])));
-    assert.equal(loadSpec(file)!.switches.map((s) => s.name), ["sw1"]);
+    assert.equal(
+      loadSpec(file)!.switches.map((s) => s.name),
+      ["sw1"],
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

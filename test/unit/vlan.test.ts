@@ -15,7 +15,6 @@ import {
   type VlanSpec,
 } from "../../src/vlan.ts";
 
-
 // --- Xen bridge strings ------------------------------------------------------
 
 const xenGood: Array<[string, string, VlanSpec, PortVlanColumns]> = [

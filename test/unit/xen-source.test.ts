@@ -60,7 +60,11 @@ test("parseXenInvocation refuses bad input with an InputError naming the field",
   expectInputError(() => parseXenInvocation(["online"], { XENBUS_PATH: BACKEND }), "vif", "");
   expectInputError(() => parseXenInvocation(["online"], { vif: "vif5.0;reboot", XENBUS_PATH: BACKEND }), "vif", "vif5.0;reboot");
   expectInputError(() => parseXenInvocation(["online"], { vif: "vif5.0" }), "XENBUS_PATH", "");
-  expectInputError(() => parseXenInvocation(["online"], { vif: "vif5.0", XENBUS_PATH: "local/domain/0/backend/vif/5/0" }), "XENBUS_PATH", "local/domain/0/backend/vif/5/0");
+  expectInputError(
+    () => parseXenInvocation(["online"], { vif: "vif5.0", XENBUS_PATH: "local/domain/0/backend/vif/5/0" }),
+    "XENBUS_PATH",
+    "local/domain/0/backend/vif/5/0",
+  );
   expectInputError(() => parseXenInvocation(["add", "type_if=tap"], {}), "INTERFACE", "");
   expectInputError(() => parseXenInvocation(["add", "type_if=tap"], { INTERFACE: "tap0" }), "INTERFACE", "tap0");
   expectInputError(() => parseXenInvocation(["add", "type_if=tap"], { INTERFACE: "a/b" }), "INTERFACE", "a/b");
@@ -102,7 +106,15 @@ test("xenDesiredPort takes the bridge and VLAN from the xenstore bridge key, wit
   const { desired, vlanSource } = xenDesiredPort(invocation("vif"), { bridge: "sw1.3:10:20" }, "vif5.0");
   assert.is(vlanSource, "bridge");
   const { portSecurity, ...rest } = desired;
-  assert.equal(rest, { bridge: "sw1", bridgeField: "/local/domain/0/backend/vif/5/0/bridge", name: "vif5.0", vlan: { native: 3, trunks: [10, 20] }, interfaceIds: {}, owner: "xen", qos: [{ name: "xenstore /local/domain/0/backend/vif/5/0/rate" }] });
+  assert.equal(rest, {
+    bridge: "sw1",
+    bridgeField: "/local/domain/0/backend/vif/5/0/bridge",
+    name: "vif5.0",
+    vlan: { native: 3, trunks: [10, 20] },
+    interfaceIds: {},
+    owner: "xen",
+    qos: [{ name: "xenstore /local/domain/0/backend/vif/5/0/rate" }],
+  });
   assert.equal(effectivePolicing(desired).policing, { rate: 0, burst: 0 }, "no rate key, no defaults: no policing");
   assert.equal(portSecurityOf(desired), { source: "none: off by default" }, "no ip key, no default: port security off");
   assert.equal(portSecurity!.ipv4, []);
@@ -117,7 +129,10 @@ test("xenDesiredPort: an ip key (xl ip=) turns port security on for the vif's MA
   assert.ok(policy!.ipv6.length >= 2, "the link-local address of the MAC and the allowed 2001:db8::5");
   const noMac = catchInputError(() => portSecurityOf(xenDesiredPort(invocation("vif"), { bridge: "sw1", ip: "198.51.100.5" }, "vif5.0").desired), "");
   assert.is(noMac.field, "/local/domain/0/backend/vif/5/0/mac");
-  const bad = catchInputError(() => xenDesiredPort(invocation("vif"), { bridge: "sw1", mac: "00:16:3e:00:00:05", ip: "198.51.100.300" }, "vif5.0"), "198.51.100.300");
+  const bad = catchInputError(
+    () => xenDesiredPort(invocation("vif"), { bridge: "sw1", mac: "00:16:3e:00:00:05", ip: "198.51.100.300" }, "vif5.0"),
+    "198.51.100.300",
+  );
   assert.is(bad.field, "/local/domain/0/backend/vif/5/0/ip");
 });
 

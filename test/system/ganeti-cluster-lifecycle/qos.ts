@@ -11,7 +11,14 @@ import { addInstanceArgs } from "../../harness/ganeti-instance.ts";
 export function registerQos(w: World): void {
   // ------------------------------------------------------------------ QoS
   test("instance tags + network tag at start: NIC 0 100M, NIC 1 10M (per-NIC tag), network NIC 100M (instance tag beats network tag), untagged instance in the network 1G", async () => {
-    await w.gnt("gnt-instance", ...addInstanceArgs(INST1, NODE, [`0:mode=openvswitch,link=${OVS_BRIDGE},vlan=.3,mac=aa:00:00:00:00:01`, `1:mode=openvswitch,link=${OVS_BRIDGE},mac=aa:00:00:00:00:02`, `2:network=${NET},mac=aa:00:00:00:00:03`]));
+    await w.gnt(
+      "gnt-instance",
+      ...addInstanceArgs(INST1, NODE, [
+        `0:mode=openvswitch,link=${OVS_BRIDGE},vlan=.3,mac=aa:00:00:00:00:01`,
+        `1:mode=openvswitch,link=${OVS_BRIDGE},mac=aa:00:00:00:00:02`,
+        `2:network=${NET},mac=aa:00:00:00:00:03`,
+      ]),
+    );
     await w.gnt("gnt-instance", "add-tags", INST1, "ovs-vif:rate:100M", "ovs-vif:nic:1:rate:10M");
     await w.gnt("gnt-instance", ...addInstanceArgs(INST2, NODE, [`0:network=${NET},mac=aa:00:00:00:00:11`]));
     // The network NICs take mode and link from the group's connection.

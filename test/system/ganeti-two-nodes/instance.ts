@@ -15,7 +15,10 @@ export function registerStart(w: World): void {
   w.scenario(
     "guest on node1, vlan=.3:10:20 and ovs-vif:rate:100M: the port's columns on node1, none on node2; pings on VLAN 3, 10, 20; VLAN 30 and 4 unreachable",
     async () => {
-      await w.gnt("gnt-instance", ...addInstanceArgs(INST, w.n1.name, [`0:mode=openvswitch,link=${OVS_BRIDGE},vlan=.3:10:20,mac=${MAC}`], ["-H", guestHvParams(w.image, GUEST_NET)]));
+      await w.gnt(
+        "gnt-instance",
+        ...addInstanceArgs(INST, w.n1.name, [`0:mode=openvswitch,link=${OVS_BRIDGE},vlan=.3:10:20,mac=${MAC}`], ["-H", guestHvParams(w.image, GUEST_NET)]),
+      );
       await w.gnt("gnt-instance", "add-tags", INST, "ovs-vif:rate:100M");
       const t0 = Date.now();
       assertHookOk(await w.gnt("gnt-instance", "start", INST), "instance-start");

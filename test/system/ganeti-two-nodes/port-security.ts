@@ -35,7 +35,9 @@ export function registerPortSecurity(w: World): void {
       assert.ok(flows > 0, `flows on ${here.name}`);
       assert.is(await ownFlows(there), 0, `none on ${there.name}`);
       await w.checkPings(`port security on, on ${here.name}`);
-      const status = JSON.parse(await here.must("ovs-vif", ["status", "--json", "--instance", INST])) as { ports: { port_security?: string; state: string; flows?: number }[] };
+      const status = JSON.parse(await here.must("ovs-vif", ["status", "--json", "--instance", INST])) as {
+        ports: { port_security?: string; state: string; flows?: number }[];
+      };
       assert.equal(
         status.ports.map((p) => [p.port_security, p.state, p.flows]),
         [["on", "ok", flows]],

@@ -162,7 +162,10 @@ export function registerInstalled(w: World): void {
       const r = await inPrivateRoot(w.root, join(ROOT, "install.sh"), args);
       assert.is(r.code, 1, r.stdout + r.stderr);
       assert.is(r.stdout, "");
-      assert.match(r.stderr, /^install\.sh: \/usr\/lib\/ovs-vif\/ovs-vif belongs to the Debian package ovs-vif: install\.sh neither replaces nor removes it .*nothing changed\n$/);
+      assert.match(
+        r.stderr,
+        /^install\.sh: \/usr\/lib\/ovs-vif\/ovs-vif belongs to the Debian package ovs-vif: install\.sh neither replaces nor removes it .*nothing changed\n$/,
+      );
     }
     assert.equal(lines(hostRun("find", [w.root, "-printf", "%p %y %s %l\\n"])).sort(), before, "the root as it was");
   });
