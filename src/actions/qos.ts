@@ -13,7 +13,8 @@ import type { ManagedPort } from "../ovsdb/ports.ts";
 import { bridgeMtu } from "../ovsdb/select.ts";
 import { snapshotFile } from "../paths.ts";
 import { DEFAULT_MTU, effectivePolicing, effectiveShaping } from "../port.ts";
-import { formatQosTag, nicQosTagsOf, QOS_KINDS, type QosKind } from "../qos.ts";
+import { QOS_KINDS, type QosKind } from "../qos.ts";
+import { formatQosTag, nicQosTagsOf } from "../qos-tags.ts";
 import { nodeDefaultsLevel } from "../sources/defaults.ts";
 import { table } from "../status/format.ts";
 

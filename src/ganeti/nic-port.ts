@@ -3,7 +3,8 @@
 // node's defaults.
 import { parseBridgeName, parseMac } from "../names.ts";
 import type { DesiredPort } from "../port.ts";
-import { ganetiLevels, type QosLevel } from "../qos.ts";
+import { type QosLevel } from "../qos.ts";
+import { ganetiLevels } from "../qos-tags.ts";
 import { parseVlanSpec } from "../vlan.ts";
 
 import type { GanetiNetworkInfo, InstanceNic, NicParams } from "../nic.ts";

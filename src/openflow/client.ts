@@ -24,7 +24,7 @@
 // 1000 ports; exact cookies use OVS's index), and per-message helpers got
 // the engine to compile them mid-run (~0.9 ms; see wire.ts).
 import { openStream, ConnectError, type Stream } from "../stream.ts";
-import { OpenFlowError } from "./errors.ts";
+import { errorName, OpenFlowError } from "./errors.ts";
 import { flowText } from "./match.ts";
 import {
   BUNDLE,
@@ -36,7 +36,6 @@ import {
   encodeEchoReply,
   encodeFlowStatsRequest,
   encodeHello,
-  errorName,
   OFP_VERSION,
   OFPT,
   readHeader,

@@ -2,7 +2,8 @@
 // sends (hello, flow_mod add and delete-by-cookie, bundle open / add /
 // commit, flow-stats request, echo reply) and reads (hello, error, bundle
 // replies, flow-stats replies, echo request). 1.4 is the first version with
-// bundles in the specification; OVS has spoken it since 2.3. Layouts from
+// bundles in the specification; OVS has spoken it since 2.3 (the names of
+// its error codes: errors.ts). Layouts from
 // the OpenFlow 1.4.0 specification (openflow.h), all big-endian.
 import type { Actions, Flow, MatchField } from "./match.ts";
 
@@ -312,101 +313,4 @@ export function decodeError(msg: Uint8Array): { type: number; code: number } {
   if (msg.length < 12) throw new WireError("truncated error message");
   const v = new DataView(msg.buffer, msg.byteOffset, msg.length);
   return { type: v.getUint16(8), code: v.getUint16(10) };
-}
-
-const ERROR_TYPES = [
-  "HELLO_FAILED",
-  "BAD_REQUEST",
-  "BAD_ACTION",
-  "BAD_INSTRUCTION",
-  "BAD_MATCH",
-  "FLOW_MOD_FAILED",
-  "GROUP_MOD_FAILED",
-  "PORT_MOD_FAILED",
-  "TABLE_MOD_FAILED",
-  "QUEUE_OP_FAILED",
-  "SWITCH_CONFIG_FAILED",
-  "ROLE_REQUEST_FAILED",
-  "METER_MOD_FAILED",
-  "TABLE_FEATURES_FAILED",
-  "BAD_PROPERTY",
-  "ASYNC_CONFIG_FAILED",
-  "FLOW_MONITOR_FAILED",
-  "BUNDLE_FAILED",
-];
-const ERROR_CODES: Record<number, string[]> = {
-  0: ["INCOMPATIBLE", "EPERM"],
-  1: [
-    "BAD_VERSION",
-    "BAD_TYPE",
-    "BAD_MULTIPART",
-    "BAD_EXPERIMENTER",
-    "BAD_EXP_TYPE",
-    "EPERM",
-    "BAD_LEN",
-    "BUFFER_EMPTY",
-    "BUFFER_UNKNOWN",
-    "BAD_TABLE_ID",
-    "IS_SLAVE",
-    "BAD_PORT",
-    "BAD_PACKET",
-    "MULTIPART_BUFFER_OVERFLOW",
-  ],
-  2: [
-    "BAD_TYPE",
-    "BAD_LEN",
-    "BAD_EXPERIMENTER",
-    "BAD_EXP_TYPE",
-    "BAD_OUT_PORT",
-    "BAD_ARGUMENT",
-    "EPERM",
-    "TOO_MANY",
-    "BAD_QUEUE",
-    "BAD_OUT_GROUP",
-    "MATCH_INCONSISTENT",
-    "UNSUPPORTED_ORDER",
-    "BAD_TAG",
-    "BAD_SET_TYPE",
-    "BAD_SET_LEN",
-    "BAD_SET_ARGUMENT",
-  ],
-  4: [
-    "BAD_TYPE",
-    "BAD_LEN",
-    "BAD_TAG",
-    "BAD_DL_ADDR_MASK",
-    "BAD_NW_ADDR_MASK",
-    "BAD_WILDCARDS",
-    "BAD_FIELD",
-    "BAD_VALUE",
-    "BAD_MASK",
-    "BAD_PREREQ",
-    "DUP_FIELD",
-    "EPERM",
-  ],
-  5: ["UNKNOWN", "TABLE_FULL", "BAD_TABLE_ID", "OVERLAP", "EPERM", "BAD_TIMEOUT", "BAD_COMMAND", "BAD_FLAGS", "CANT_SYNC", "BAD_PRIORITY", "IS_SYNC"],
-  17: [
-    "UNKNOWN",
-    "EPERM",
-    "BAD_ID",
-    "BUNDLE_EXIST",
-    "BUNDLE_CLOSED",
-    "OUT_OF_BUNDLES",
-    "BAD_TYPE",
-    "BAD_FLAGS",
-    "MSG_BAD_LEN",
-    "MSG_BAD_XID",
-    "MSG_UNSUP",
-    "MSG_CONFLICT",
-    "MSG_TOO_MANY",
-    "MSG_FAILED",
-    "TIMEOUT",
-    "BUNDLE_IN_PROGRESS",
-  ],
-};
-
-/** "OFPET_BAD_MATCH/OFPBMC_BAD_PREREQ"-like text (the spec's names without prefixes). */
-export function errorName(type: number, code: number): string {
-  const t = type === 0xffff ? "EXPERIMENTER" : (ERROR_TYPES[type] ?? `type ${type}`);
-  return `${t}/${ERROR_CODES[type]?.[code] ?? `code ${code}`}`;
 }

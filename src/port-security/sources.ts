@@ -19,7 +19,7 @@
 // on and off together, or off with an allowance, are conflicting input.
 import { InputError } from "../errors.ts";
 import type { NicIdentity } from "../nic.ts";
-import { tagNamesNic } from "../qos.ts";
+import { tagNamesNic } from "../qos-tags.ts";
 import { parseAllowAddress, type FieldValue } from "./policy.ts";
 
 const KEYWORDS = ["port-security", "allow-address", "allow-dhcp-server", "allow-router-adv"] as const;

@@ -3,7 +3,8 @@
 import type { Test } from "uvu";
 import * as assert from "uvu/assert";
 import { DEFAULT_MTU } from "../../src/port.ts";
-import { ganetiLevels, resolvePolicing, NO_POLICING, type Policing } from "../../src/qos.ts";
+import { resolvePolicing, NO_POLICING, type Policing } from "../../src/qos.ts";
+import { ganetiLevels } from "../../src/qos-tags.ts";
 import type { NicIdentity } from "../../src/nic.ts";
 import { expectInputError } from "./assert.ts";
 

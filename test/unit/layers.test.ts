@@ -52,6 +52,7 @@ const CORE = new Set([
   "src/names.ts",
   "src/vlan.ts",
   "src/qos.ts",
+  "src/qos-tags.ts",
   "src/port.ts",
   "src/checker.ts",
   "src/remote.ts",

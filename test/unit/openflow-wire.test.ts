@@ -20,9 +20,9 @@ import {
   encodeFlowStatsRequest,
   encodeHello,
   encodeMatch,
-  errorName,
   readHeader,
 } from "../../src/openflow/wire.ts";
+import { errorName } from "../../src/openflow/errors.ts";
 import { ipv6Bytes } from "../../src/port-security/addresses.ts";
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");

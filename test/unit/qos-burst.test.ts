@@ -6,7 +6,8 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { expectInputError } from "../harness/assert.ts";
-import { burstToKb, explicitLevel, frameBits, ganetiLevels, parseQosTag, resolvePolicing, resolveShaping, rxBurstBits, valueLevel } from "../../src/qos.ts";
+import { burstToKb, explicitLevel, frameBits, resolvePolicing, resolveShaping, rxBurstBits, valueLevel } from "../../src/qos.ts";
+import { ganetiLevels, parseQosTag } from "../../src/qos-tags.ts";
 import { defaultsLevel, parseNodeDefaults } from "../../src/sources/defaults.ts";
 
 const NIC0 = { index: 0, uuid: "u0" };

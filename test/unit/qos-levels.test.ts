@@ -12,7 +12,6 @@ import {
   checkLevels,
   explicitLevel,
   frameBits,
-  ganetiLevels,
   mtuKb,
   resolvePolicing,
   resolveShaping,
@@ -21,6 +20,7 @@ import {
   type Policing,
   type QosLevel,
 } from "../../src/qos.ts";
+import { ganetiLevels } from "../../src/qos-tags.ts";
 
 // --- Explicit values and resolvePolicing over mixed levels --------------------
 

@@ -6,7 +6,8 @@ import * as assert from "uvu/assert";
 import { NIC0, NIC1, UUID0, UUID1 } from "../harness/qos-levels.ts";
 import { doneWhenInst, doneWhenNet, testPrecedence, type PrecedenceCase } from "../harness/qos-precedence.ts";
 import { DEFAULT_MTU } from "../../src/port.ts";
-import { ganetiLevels, resolvePolicing } from "../../src/qos.ts";
+import { resolvePolicing } from "../../src/qos.ts";
+import { ganetiLevels } from "../../src/qos-tags.ts";
 
 const cases: PrecedenceCase[] = [
   // The example: an instance rate, a per-NIC rate for NIC 1, a network rate.

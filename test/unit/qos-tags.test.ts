@@ -4,7 +4,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { expectInputError } from "../harness/assert.ts";
 import { NIC0, NIC1, UUID0, UUID1 } from "../harness/qos-levels.ts";
-import { ganetiLevels, levelFromTags, parseQosTag, qosTags, tagNamesNic } from "../../src/qos.ts";
+import { ganetiLevels, levelFromTags, parseQosTag, qosTags, tagNamesNic } from "../../src/qos-tags.ts";
 
 test("ganetiLevels lists the per-NIC, instance and network levels, most specific first", () => {
   const levels = ganetiLevels(["ovs-vif:nic:0:rate:10M", "ovs-vif:rate:100M", "ovs-vif:burst:20M"], ["ovs-vif:rate:1G"], NIC0);
