@@ -6,7 +6,7 @@
 // NB and the namespace's links byte for byte. Cases are counted by class,
 // and the counts printed when the suite ends.
 import * as assert from "uvu/assert";
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { assertRefused } from "./hostile.ts";
 import { BINARY, runBinary, type OvsHandle } from "./ovs.ts";
@@ -164,4 +164,14 @@ export async function binaryLink(ovs: OvsHandle, rel: string): Promise<string> {
     await must("ln", ["-sf", BINARY, file]);
   }
   return file;
+}
+
+/** The end of a hostile suite, failed or not: its counts per class and its
+ * time, then its Northbound database, its OVS and its temporary directory gone. */
+export async function endSuite(name: string, t0: number, o: { run?: Refuser; ovs?: OvsHandle; nb?: NbHandle; dir?: string }): Promise<void> {
+  o.run?.report(name);
+  console.log(`  ${name}: whole file ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  o.nb?.stop();
+  await o.ovs?.stop();
+  if (o.dir) rmSync(o.dir, { recursive: true, force: true });
 }

@@ -9,11 +9,11 @@
 // links as they were.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generatedSuites, quoted, withControl, type Random } from "../harness/hostile.ts";
-import { makeRefuser, type HostileCall, type Refuser } from "../harness/hostile-run.ts";
+import { endSuite, makeRefuser, type HostileCall, type Refuser } from "../harness/hostile-run.ts";
 import { startOvs, type OvsHandle } from "../harness/ovs.ts";
 
 let ovs: OvsHandle;
@@ -28,12 +28,7 @@ test.before(async () => {
   run = makeRefuser(ovs);
 });
 
-test.after(async () => {
-  run?.report("hostile-commands");
-  console.log(`  hostile-commands: whole file ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  await ovs?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+test.after(() => endSuite("hostile-commands", t0, { run, ovs, dir }));
 
 /** A mode, the options it takes, and every option of its command (with a value when it takes one). */
 interface Mode {

@@ -8,11 +8,11 @@
 // check line naming it.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { assertCleanStderr, badName, controlChar, generatedSuites, quoted, type Random } from "../harness/hostile.ts";
-import { makeRefuser, type HostileCall, type Refuser } from "../harness/hostile-run.ts";
+import { endSuite, makeRefuser, type HostileCall, type Refuser } from "../harness/hostile-run.ts";
 import { must } from "../harness/proc.ts";
 import { runBinary, startOvs, type OvsHandle } from "../harness/ovs.ts";
 
@@ -34,12 +34,7 @@ test.before(async () => {
   run = makeRefuser(ovs);
 });
 
-test.after(async () => {
-  run?.report("hostile-files");
-  console.log(`  hostile-files: whole file ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  await ovs?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+test.after(() => endSuite("hostile-files", t0, { run, ovs, dir }));
 
 type Kind = "defaults" | "ovn" | "spec";
 const GOOD: Record<Kind, () => Record<string, unknown>> = {

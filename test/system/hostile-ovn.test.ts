@@ -10,12 +10,12 @@
 // again, one that was there is put back, and the line says which.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { escapeControls } from "../../src/errors.ts";
 import { generatedSuites, groupMac, quoted, withControl, type Random } from "../harness/hostile.ts";
-import { binaryLink, makeRefuser, startNb, type HostileCall, type NbHandle, type Refuser } from "../harness/hostile-run.ts";
+import { endSuite, binaryLink, makeRefuser, startNb, type HostileCall, type NbHandle, type Refuser } from "../harness/hostile-run.ts";
 import { startOvs, type OvsHandle } from "../harness/ovs.ts";
 
 let ovs: OvsHandle;
@@ -92,13 +92,7 @@ test.before(async () => {
   run = makeRefuser(ovs, nb);
 });
 
-test.after(async () => {
-  run?.report("hostile-ovn");
-  console.log(`  hostile-ovn: whole file ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  nb?.stop();
-  await ovs?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+test.after(() => endSuite("hostile-ovn", t0, { run, ovs, nb, dir }));
 
 const env = () => ({ OVS_VIF_OVN: config });
 const attach = (extra: string[], iface = "tap0") => ["attach", "--bridge", "br-int", "--iface", iface, "--ovn-switch", "net1", "--mac", MAC, ...extra];

@@ -8,12 +8,12 @@
 // unlimited keep their meaning: OVS's default burst.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { installFakeGaneti, type FakeGaneti } from "../harness/fake-ganeti.ts";
 import { badRate, generatedSuites, quoted, tinyBurst, type Random } from "../harness/hostile.ts";
-import { makeRefuser, type HostileCall, type Refuser } from "../harness/hostile-run.ts";
+import { endSuite, makeRefuser, type HostileCall, type Refuser } from "../harness/hostile-run.ts";
 import { runBinary, startOvs, type OvsHandle } from "../harness/ovs.ts";
 
 let ovs: OvsHandle;
@@ -48,12 +48,7 @@ test.before(async () => {
   run = makeRefuser(ovs);
 });
 
-test.after(async () => {
-  run?.report("hostile-qos-rx");
-  console.log(`  hostile-qos-rx: whole file ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  await ovs?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+test.after(() => endSuite("hostile-qos-rx", t0, { run, ovs, dir }));
 
 function nicEnv(extra: Record<string, string> = {}): Record<string, string> {
   return {

@@ -7,11 +7,11 @@
 // garbage remote exits at once instead of waiting.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { badRemote, generatedSuites, quoted, withControl, type Random } from "../harness/hostile.ts";
-import { makeRefuser, startNb, type HostileCall, type NbHandle, type Refuser } from "../harness/hostile-run.ts";
+import { endSuite, makeRefuser, startNb, type HostileCall, type NbHandle, type Refuser } from "../harness/hostile-run.ts";
 import { must } from "../harness/proc.ts";
 import { runBinary, startOvs, type OvsHandle } from "../harness/ovs.ts";
 
@@ -41,13 +41,7 @@ test.before(async () => {
   run = makeRefuser(ovs, nb);
 });
 
-test.after(async () => {
-  run?.report("hostile-remotes");
-  console.log(`  hostile-remotes: whole file ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  nb?.stop();
-  await ovs?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+test.after(() => endSuite("hostile-remotes", t0, { run, ovs, nb, dir }));
 
 const ATTACH = ["attach", "--bridge", "sw1", "--iface", "tap0", "--vlan", ".8"];
 const OVN_ATTACH = ["attach", "--bridge", "br-int", "--iface", "tap0", "--ovn-switch", "net1", "--mac", MAC];
