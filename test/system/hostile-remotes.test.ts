@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { badRemote, generatedSuites, quoted, withControl, type Random } from "../harness/hostile.ts";
 import { endSuite, makeRefuser, startNb, type HostileCall, type NbHandle, type Refuser } from "../harness/hostile-run.ts";
+import { makeTestPki } from "../harness/pki.ts";
 import { must } from "../harness/proc.ts";
 import { runBinary, startOvs, type OvsHandle } from "../harness/ovs.ts";
 
@@ -221,14 +222,8 @@ generatedSuites(
 const pki = () => join(dir, "pki");
 const p = (n: string) => join(pki(), n);
 async function makePki(): Promise<void> {
-  await must("mkdir", ["-p", pki()]);
+  await makeTestPki(pki());
   const ssl = (args: string[]) => must("openssl", args);
-  for (const ca of ["ca", "other"])
-    await ssl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", p(`${ca}.key`), "-out", p(`${ca}.pem`), "-days", "2", "-subj", `/CN=${ca}`]);
-  for (const n of ["server", "client"]) {
-    await ssl(["req", "-newkey", "rsa:2048", "-nodes", "-keyout", p(`${n}.key`), "-out", p(`${n}.csr`), "-subj", `/CN=${n}`]);
-    await ssl(["x509", "-req", "-in", p(`${n}.csr`), "-CA", p("ca.pem"), "-CAkey", p("ca.key"), "-CAcreateserial", "-out", p(`${n}.pem`), "-days", "2"]);
-  }
   await ssl(["pkey", "-in", p("client.key"), "-aes128", "-passout", "pass:x", "-out", p("enc.key")]);
   await ssl(["x509", "-in", p("client.pem"), "-outform", "DER", "-out", p("client.der")]);
   writeFileSync(p("junk"), "junk\n");

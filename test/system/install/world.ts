@@ -12,32 +12,20 @@ import { dirname, join, resolve } from "node:path";
 import { createHash } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { KVM_SCRIPT_TEXT, KVM_TARGET } from "../../harness/kvm-script.ts";
+import { GANETI_HOOK_PATHS, GANETI_PRE_HOOK_PATHS } from "../../../src/roles.ts";
 import { BINARY } from "../../harness/ovs.ts";
 
 export const SCRIPT = fileURLToPath(new URL("../../../install.sh", import.meta.url));
 export const BIN = "/usr/lib/ovs-vif/ovs-vif";
 export const ALL = ["--xen", "--ganeti", "--qemu"];
 
-const HOOKPATHS = [
-  "instance-start",
-  "instance-reboot",
-  "instance-stop",
-  "instance-remove",
-  "instance-migrate",
-  "instance-failover",
-  "instance-modify",
-  "network-rename",
-  "network-connect",
-  "network-disconnect",
-  "node-add",
-];
 export const XEN_LINKS = ["/etc/xen/scripts/vif-openvswitch"];
 export const GANETI_LINKS = [
   "/etc/ganeti/kvm-vif-bridge",
   ...["openvswitch", "bridged", "routed"].flatMap((m) => [`/etc/ganeti/network/${m}/up`, `/etc/ganeti/network/${m}/down`]),
   "/etc/xen/scripts/vif-custom",
-  ...HOOKPATHS.map((h) => `/etc/ganeti/hooks/${h}-post.d/ovs-vif`),
-  "/etc/ganeti/hooks/network-rename-pre.d/ovs-vif",
+  ...GANETI_HOOK_PATHS.map((h) => `/etc/ganeti/hooks/${h}-post.d/ovs-vif`),
+  ...GANETI_PRE_HOOK_PATHS.map((h) => `/etc/ganeti/hooks/${h}-pre.d/ovs-vif`),
 ];
 export const QEMU_LINKS = ["/etc/ovs-vif/qemu-ifup", "/etc/ovs-vif/qemu-ifdown"];
 export const ALL_LINKS = ["/usr/sbin/ovs-vif", KVM_TARGET, ...XEN_LINKS, ...GANETI_LINKS, ...QEMU_LINKS];

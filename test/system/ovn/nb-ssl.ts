@@ -6,62 +6,14 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { makeTestPki } from "../../harness/pki.ts";
 import { must } from "../../harness/proc.ts";
 import { report, type World } from "./world.ts";
 
 export function registerNbSsl(w: World): void {
   test("NB over ssl: with the node's key, certificate and CA (as ovn-nbctl takes them); another CA is refused in one line", async () => {
     const pki = join(w.ovn.dir, "pki");
-    await must("mkdir", ["-p", pki]);
-    const ssl = (args: string[]) => must("openssl", args);
-    await ssl([
-      "req",
-      "-x509",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-keyout",
-      join(pki, "ca.key"),
-      "-out",
-      join(pki, "ca.pem"),
-      "-days",
-      "2",
-      "-subj",
-      "/CN=ovs-vif test CA",
-    ]);
-    await ssl([
-      "req",
-      "-x509",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-keyout",
-      join(pki, "other.key"),
-      "-out",
-      join(pki, "other.pem"),
-      "-days",
-      "2",
-      "-subj",
-      "/CN=another CA",
-    ]);
-    for (const n of ["server", "client"]) {
-      await ssl(["req", "-newkey", "rsa:2048", "-nodes", "-keyout", join(pki, `${n}.key`), "-out", join(pki, `${n}.csr`), "-subj", `/CN=${n}`]);
-      await ssl([
-        "x509",
-        "-req",
-        "-in",
-        join(pki, `${n}.csr`),
-        "-CA",
-        join(pki, "ca.pem"),
-        "-CAkey",
-        join(pki, "ca.key"),
-        "-CAcreateserial",
-        "-out",
-        join(pki, `${n}.pem`),
-        "-days",
-        "2",
-      ]);
-    }
+    await makeTestPki(pki);
     // A second NB server with TLS only (loopback of this test's namespace), holding switch net1.
     await must("ovsdb-tool", ["create", join(pki, "nb.db"), "/usr/share/ovn/ovn-nb.ovsschema"]);
     const port = 30000 + (process.pid % 20000);
