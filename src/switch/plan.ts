@@ -139,22 +139,18 @@ export function planSwitch(desired: DesiredSwitch, state: SwitchState, deviceExi
   const notes: string[] = [];
   const writes: Json[] = [];
   const guards: Json[] = [guard("Bridge", where("name", sw), state.bridge ? [state.bridge.uuid] : [])];
-  for (const [n, list] of state.portsByName)
-    guards.push(
-      guard(
-        "Port",
-        where("name", n),
-        list.map((e) => e.uuid),
-      ),
-    );
-  for (const [n, list] of state.ifacesByName)
-    guards.push(
-      guard(
-        "Interface",
-        where("name", n),
-        list.map((e) => e.uuid),
-      ),
-    );
+  for (const [table, byName] of [
+    ["Port", state.portsByName],
+    ["Interface", state.ifacesByName],
+  ] as const)
+    for (const [n, list] of byName)
+      guards.push(
+        guard(
+          table,
+          where("name", n),
+          list.map((e) => e.uuid),
+        ),
+      );
   const guardedPorts = new Set<string>();
   const guardedIfaces = new Set<string>();
   const guardPort = (p: PortState) => {

@@ -238,3 +238,26 @@ export async function startOvn(options: StartOvnOptions = {}): Promise<OvnHandle
   }
   return handle;
 }
+
+/** The environment Ganeti gives a NIC script for a NIC in network net1 on
+ * the integration bridge br-int (NIC 0, no tags, no VLAN). */
+export function ovnNicEnv(
+  nic: { instance: string; mac: string; uuid: string; device: string; ip?: string },
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    INSTANCE: nic.instance,
+    MAC: nic.mac,
+    ...(nic.ip !== undefined ? { IP: nic.ip } : {}),
+    MODE: "openvswitch",
+    INTERFACE: nic.device,
+    INTERFACE_INDEX: "0",
+    INTERFACE_UUID: nic.uuid,
+    TAGS: "",
+    LINK: "br-int",
+    VLAN: "",
+    NETWORK_NAME: "net1",
+    NETWORK_TAGS: "",
+    ...extra,
+  };
+}

@@ -15,6 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { escapeControls } from "../../src/errors.ts";
 import { generatedSuites, groupMac, quoted, withControl, type Random } from "../harness/hostile.ts";
+import { ovnNicEnv } from "../harness/ovn.ts";
 import { endSuite, binaryLink, makeRefuser, startNb, type HostileCall, type NbHandle, type Refuser } from "../harness/hostile-run.ts";
 import { startOvs, type OvsHandle } from "../harness/ovs.ts";
 
@@ -96,21 +97,7 @@ test.after(() => endSuite("hostile-ovn", t0, { run, ovs, nb, dir }));
 
 const env = () => ({ OVS_VIF_OVN: config });
 const attach = (extra: string[], iface = "tap0") => ["attach", "--bridge", "br-int", "--iface", iface, "--ovn-switch", "net1", "--mac", MAC, ...extra];
-const nicEnv = (extra: Record<string, string> = {}) => ({
-  ...env(),
-  INSTANCE: "inst1",
-  MAC,
-  MODE: "openvswitch",
-  INTERFACE: "tapg",
-  INTERFACE_INDEX: "0",
-  INTERFACE_UUID: uuid(1),
-  TAGS: "",
-  LINK: "br-int",
-  VLAN: "",
-  NETWORK_NAME: "net1",
-  NETWORK_TAGS: "",
-  ...extra,
-});
+const nicEnv = (extra: Record<string, string> = {}) => ovnNicEnv({ instance: "inst1", mac: MAC, uuid: uuid(1), device: "tapg" }, { ...env(), ...extra });
 /** How a value shows inside a line, without its quotes (escaped as the line has it). */
 const inLine = (v: string) => escapeControls(JSON.stringify(v)).slice(1, -1);
 

@@ -11,6 +11,7 @@ import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { badRemote, generatedSuites, quoted, withControl, type Random } from "../harness/hostile.ts";
+import { ovnNicEnv } from "../harness/ovn.ts";
 import { endSuite, makeRefuser, startNb, type HostileCall, type NbHandle, type Refuser } from "../harness/hostile-run.ts";
 import { makeTestPki } from "../harness/pki.ts";
 import { must } from "../harness/proc.ts";
@@ -46,20 +47,7 @@ test.after(() => endSuite("hostile-remotes", t0, { run, ovs, nb, dir }));
 
 const ATTACH = ["attach", "--bridge", "sw1", "--iface", "tap0", "--vlan", ".8"];
 const OVN_ATTACH = ["attach", "--bridge", "br-int", "--iface", "tap0", "--ovn-switch", "net1", "--mac", MAC];
-const nicEnv = (extra: Record<string, string> = {}) => ({
-  INSTANCE: "inst1",
-  MAC,
-  MODE: "openvswitch",
-  INTERFACE: "tap0",
-  INTERFACE_INDEX: "0",
-  INTERFACE_UUID: UUID,
-  TAGS: "",
-  LINK: "br-int",
-  VLAN: "",
-  NETWORK_NAME: "net1",
-  NETWORK_TAGS: "",
-  ...extra,
-});
+const nicEnv = (extra: Record<string, string> = {}) => ovnNicEnv({ instance: "inst1", mac: MAC, uuid: UUID, device: "tap0" }, extra);
 
 /** A file holding the OVN settings `doc`. */
 let files = 0;

@@ -5,7 +5,7 @@
 // environment Ganeti gives kvm-vif-bridge, running the NIC script and
 // `ganeti-nic down`, and a dump of NB's switches and ports. Apart from the
 // test groups so each of them reads the same state.
-import { type Chassis, type OvnHandle, type Vm } from "../../harness/ovn.ts";
+import { ovnNicEnv, type Chassis, type OvnHandle, type Vm } from "../../harness/ovn.ts";
 import { must } from "../../harness/proc.ts";
 import { runBinary } from "../../harness/ovs.ts";
 
@@ -29,22 +29,7 @@ export class World {
 
   /** The environment Ganeti gives kvm-vif-bridge for a NIC in network net1 on br-int. */
   nicEnv(vm: Vm, nic: { mac: string; ip: string; uuid: string }, extra: Record<string, string> = {}): Record<string, string> {
-    return {
-      OVS_VIF_OVN: this.config,
-      INSTANCE: `inst-${vm.name}`,
-      MAC: nic.mac,
-      IP: nic.ip,
-      MODE: "openvswitch",
-      INTERFACE: vm.hostIf,
-      INTERFACE_INDEX: "0",
-      INTERFACE_UUID: nic.uuid,
-      TAGS: "",
-      LINK: "br-int",
-      VLAN: "",
-      NETWORK_NAME: "net1",
-      NETWORK_TAGS: "",
-      ...extra,
-    };
+    return ovnNicEnv({ instance: `inst-${vm.name}`, mac: nic.mac, ip: nic.ip, uuid: nic.uuid, device: vm.hostIf }, { OVS_VIF_OVN: this.config, ...extra });
   }
 
   async nbDump(): Promise<string> {
