@@ -137,7 +137,7 @@ function readFileNode(path: string, maxBytes: number): string {
  * for a writer). */
 export function readFile(path: string, maxBytes?: number): string {
   const c = openLibc();
-  if (!c) return maxBytes === undefined ? fs().readFileSync(path, "utf8") : readFileNode(path, maxBytes);
+  if (!c) return maxBytes === undefined ? decoder.decode(fs().readFileSync(path)) : readFileNode(path, maxBytes);
   const fd = c.libc.open(c.ptr(cString(path)), O_RDONLY | O_CLOEXEC | (maxBytes === undefined ? 0 : O_NONBLOCK), 0);
   if (fd < 0) throw failure(c, "open", path);
   try {
