@@ -15,6 +15,25 @@ const PORT_UUID = ["named-uuid", "port"];
 const EMPTY_SET = ["set", []];
 /** No QoS rows of ovs-vif's for the name (the receive-limit rows). */
 const NO_OWN = { qos: [], queues: [] };
+/** The mutate that takes the two old ports p-1 and p-2 off the bridge. */
+const REMOVE_P1_P2 = {
+  op: "mutate",
+  table: "Bridge",
+  where: [],
+  mutations: [
+    [
+      "ports",
+      "delete",
+      [
+        "set",
+        [
+          ["uuid", "p-1"],
+          ["uuid", "p-2"],
+        ],
+      ],
+    ],
+  ],
+};
 /** The guards that no such rows appeared meanwhile. */
 const QOS_GUARDS = (name: string) => [
   { op: "wait", table: "QoS", where: [["external_ids", "includes", ["map", [["ovs-vif-port", name]]]]], columns: ["_uuid"], until: "==", rows: [], timeout: 0 },
@@ -135,24 +154,7 @@ test("attachOps with same-name ports: the guard lists them and they are deleted 
   const ops = asOps(attachOps(desiredPort({ trunks: [] }), { bridgeUuid: "b-uuid", sameNamePorts: ["p-1", "p-2"], own: NO_OWN }, "c"));
   assert.equal(opAt(ops, 0), waitGuard("Bridge", "sw1", ["b-uuid"]));
   assert.equal(opAt(ops, 1), waitGuard("Port", "vif5.0", ["p-1", "p-2"]));
-  assert.equal(opAt(ops, 4), {
-    op: "mutate",
-    table: "Bridge",
-    where: [],
-    mutations: [
-      [
-        "ports",
-        "delete",
-        [
-          "set",
-          [
-            ["uuid", "p-1"],
-            ["uuid", "p-2"],
-          ],
-        ],
-      ],
-    ],
-  });
+  assert.equal(opAt(ops, 4), REMOVE_P1_P2);
   // The delete comes before the inserts of the replacement rows.
   const deleteAt = 4;
   const ifaceAt = ops.findIndex((o) => o.op === "insert" && o.table === "Interface");
@@ -201,24 +203,7 @@ test("detachOps guards the ports, deletes them from every bridge, bumps next_cfg
   assert.equal(ops, [
     waitGuard("Port", "vif5.0", ["p-1", "p-2"]),
     ...(QOS_GUARDS("vif5.0") as Json[]),
-    {
-      op: "mutate",
-      table: "Bridge",
-      where: [],
-      mutations: [
-        [
-          "ports",
-          "delete",
-          [
-            "set",
-            [
-              ["uuid", "p-1"],
-              ["uuid", "p-2"],
-            ],
-          ],
-        ],
-      ],
-    },
+    REMOVE_P1_P2,
     ...BUMP,
     { op: "comment", comment: "ovs-vif: detach vif5.0" },
   ] as Json[]);
