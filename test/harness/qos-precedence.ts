@@ -7,14 +7,17 @@ import { resolvePolicing, NO_POLICING, type Policing } from "../../src/qos.ts";
 import { ganetiLevels } from "../../src/qos-tags.ts";
 import type { NicIdentity } from "../../src/nic.ts";
 import { expectInputError } from "./assert.ts";
+import { NIC0 } from "./qos-levels.ts";
 
 export type Want = Policing | { error: { field: string; value: string; mentions?: string[] } };
 
 export interface PrecedenceCase {
   name: string;
   inst: string[];
-  net: string[];
-  nic: NicIdentity;
+  /** The network's tags; none when left out. */
+  net?: string[];
+  /** The NIC; NIC0 (index 0, eth0) when left out. */
+  nic?: NicIdentity;
   mtu?: number;
   want: Want;
   rateSource?: string;
@@ -30,7 +33,7 @@ export function testPrecedence(test: Test, cases: PrecedenceCase[]): void {
   for (const c of cases) {
     test(`precedence: ${c.name}`, () => {
       const mtu = c.mtu ?? DEFAULT_MTU;
-      const run = () => resolvePolicing(ganetiLevels(c.inst, c.net, c.nic), mtu);
+      const run = () => resolvePolicing(ganetiLevels(c.inst, c.net ?? [], c.nic ?? NIC0), mtu);
       if ("error" in c.want) {
         const { field, value, mentions } = c.want.error;
         const err = expectInputError(run, field, value);
