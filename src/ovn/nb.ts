@@ -103,30 +103,25 @@ export async function readLsp(
   return state;
 }
 
+/** The mutate that adds `port` to the ports of the logical switch `ls` (its
+ * row UUID), or takes it off them. */
+function switchPorts(ls: string, how: "insert" | "delete", port: Json): Json {
+  return { op: "mutate", table: "Logical_Switch", where: [["_uuid", "==", uuid(ls)]], mutations: [["ports", how, set([port])]] };
+}
+
 /** Undoes what upsertLspOps did (an attach that failed after it): the port
  * it created goes again; a port that was there gets back its columns and
  * its switch. `created`: the new port's uuid. */
 export function undoLspOps(d: DesiredLsp, before: LspState, created: string | undefined): Json[] {
   if (!before.lsp) {
     if (created === undefined) return [];
-    return [{ op: "mutate", table: "Logical_Switch", where: [["_uuid", "==", uuid(before.lsUuid)]], mutations: [["ports", "delete", set([uuid(created)])]] }];
+    return [switchPorts(before.lsUuid, "delete", uuid(created))];
   }
   const target = [["_uuid", "==", uuid(before.lsp.uuid)]];
   const ops: Json[] = [{ op: "update", table: "Logical_Switch_Port", where: target, row: before.lsp.row }];
   if (before.lsp.holder !== before.lsUuid) {
-    ops.push({
-      op: "mutate",
-      table: "Logical_Switch",
-      where: [["_uuid", "==", uuid(before.lsUuid)]],
-      mutations: [["ports", "delete", set([uuid(before.lsp.uuid)])]],
-    });
-    if (before.lsp.holder)
-      ops.push({
-        op: "mutate",
-        table: "Logical_Switch",
-        where: [["_uuid", "==", uuid(before.lsp.holder)]],
-        mutations: [["ports", "insert", set([uuid(before.lsp.uuid)])]],
-      });
+    ops.push(switchPorts(before.lsUuid, "delete", uuid(before.lsp.uuid)));
+    if (before.lsp.holder) ops.push(switchPorts(before.lsp.holder, "insert", uuid(before.lsp.uuid)));
   }
   ops.push({ op: "comment", comment: `ovs-vif: undo the logical port ${d.name} of a failed attach` });
   return ops;
@@ -181,7 +176,7 @@ export function upsertLspOps(d: DesiredLsp, s: LspState, p: Placement): Json[] {
         "uuid-name": "lsp",
         row: { name: d.name, ...cols, options: ["map", options], external_ids: map(d.externalIds) },
       },
-      { op: "mutate", table: "Logical_Switch", where: [["_uuid", "==", uuid(s.lsUuid)]], mutations: [["ports", "insert", set([["named-uuid", "lsp"]])]] },
+      switchPorts(s.lsUuid, "insert", ["named-uuid", "lsp"]),
     );
     return ops;
   }
@@ -192,14 +187,8 @@ export function upsertLspOps(d: DesiredLsp, s: LspState, p: Placement): Json[] {
   );
   if (s.lsp.holder !== s.lsUuid) {
     // Moved to another switch (the NIC's network changed): in one transaction, so it is never unreferenced.
-    if (s.lsp.holder)
-      ops.push({
-        op: "mutate",
-        table: "Logical_Switch",
-        where: [["_uuid", "==", uuid(s.lsp.holder)]],
-        mutations: [["ports", "delete", set([uuid(s.lsp.uuid)])]],
-      });
-    ops.push({ op: "mutate", table: "Logical_Switch", where: [["_uuid", "==", uuid(s.lsUuid)]], mutations: [["ports", "insert", set([uuid(s.lsp.uuid)])]] });
+    if (s.lsp.holder) ops.push(switchPorts(s.lsp.holder, "delete", uuid(s.lsp.uuid)));
+    ops.push(switchPorts(s.lsUuid, "insert", uuid(s.lsp.uuid)));
   }
   return ops;
 }
