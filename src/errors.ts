@@ -113,7 +113,8 @@ export class AfterCommitError extends Error {
 // Unicode line and paragraph separators, and the bidirectional controls
 // (which reorder what is shown).
 // eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
+export const CONTROL_CHAR = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/;
+const CONTROL = new RegExp(CONTROL_CHAR.source, "g");
 const SHORT: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
 
 /** `text` with every control character written as an escape: \n, \r, \t,

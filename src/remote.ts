@@ -14,7 +14,7 @@
 // anything is done (readable, PEM, the key the certificate's): node:crypto
 // is loaded for that only, never on a plain unix-socket run.
 import { readTextFile } from "./checker.ts";
-import { InputError } from "./errors.ts";
+import { CONTROL_CHAR, InputError } from "./errors.ts";
 import { isIpAddress } from "./names.ts";
 
 /** The PEM files of an ssl: remote, and the fields that name them. */
@@ -38,9 +38,6 @@ export interface Endpoint {
 const FORMS = "expected unix:PATH, tcp:HOST:PORT or ssl:HOST:PORT";
 /** sun_path holds 108 bytes, the last one a NUL. */
 export const UNIX_PATH_MAX = 107;
-
-// eslint-disable-next-line no-control-regex
-const CONTROL_CHAR = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/;
 
 function badChar(value: string): string | undefined {
   const c = CONTROL_CHAR.exec(value);
