@@ -56,10 +56,16 @@ export async function removePortFlows(client: OpenFlowClient, port: Pick<PortRef
 }
 
 /** What differs between the port's flows in the table and the policy's
- * (policy undefined: port security off, so any flow of its ofport is extra). */
-export async function portDrift(client: OpenFlowClient, port: PortRef, policy: PortPolicy | undefined, timeoutMs: number): Promise<FlowDrift> {
+ * (policy undefined: port security off, so any flow of its ofport is extra),
+ * and how many flows its ofport has. */
+export async function portDrift(
+  client: OpenFlowClient,
+  port: PortRef,
+  policy: PortPolicy | undefined,
+  timeoutMs: number,
+): Promise<FlowDrift & { held: number }> {
   const have = await client.dumpFlows(portCookie(port.ofport), EXACT_MASK, timeoutMs);
-  return flowDrift(policy ? desiredFlows(policy, port) : [], have);
+  return { ...flowDrift(policy ? desiredFlows(policy, port) : [], have), held: have.length };
 }
 
 /** ovs-vif's flows on the bridge that belong to no ovs-vif port (`ports`:

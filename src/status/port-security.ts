@@ -6,9 +6,8 @@
 import type { RunContext } from "../context.ts";
 import type { OpenFlowClient } from "../openflow/client.ts";
 import { portSecurityOf, type DesiredPort } from "../port.ts";
-import { connectFlows, desiredFlows } from "../port-flows.ts";
-import { driftCount, flowDrift } from "../port-security/drift.ts";
-import { EXACT_MASK, portCookie } from "../port-security/flows.ts";
+import { connectFlows, portDrift } from "../port-flows.ts";
+import { driftCount } from "../port-security/drift.ts";
 import { describePolicy } from "../port-security/policy.ts";
 import type { PortStatus } from "./collect.ts";
 
@@ -46,18 +45,16 @@ export async function addPortSecurityFacts(
       if (want) row.port_security = policy ? "on" : "off";
       if (policy) row.filter = describePolicy(policy);
       if (!policy && !flowBridges.has(row.bridge)) continue;
-      let have;
+      let drift;
       try {
-        have = await (await client(row.bridge)).dumpFlows(portCookie(row.ofport), EXACT_MASK, ctx.deadline.left());
+        drift = await portDrift(await client(row.bridge), { bridge: row.bridge, name: row.port, ofport: row.ofport }, policy, ctx.deadline.left());
       } catch (err) {
         row.drift.push(`port-security flows not read: ${(err as Error).message}`);
         if (row.state === "ok") row.state = "drift";
         continue;
       }
-      row.flows = have.length;
-      if (!want) continue;
-      const drift = flowDrift(policy ? desiredFlows(policy, { bridge: row.bridge, name: row.port, ofport: row.ofport }) : [], have);
-      if (driftCount(drift) === 0) continue;
+      row.flows = drift.held;
+      if (!want || driftCount(drift) === 0) continue;
       row.drift.push(`port-security flows: ${drift.missing.length} missing, ${drift.extra.length} extra, ${drift.different.length} different`);
       if (row.state === "ok") row.state = "drift";
     }
