@@ -123,13 +123,15 @@ export async function plug(req: PlugRequest, ctx: RunContext, db?: Promise<Ovsdb
   // latency overlaps OVSDB's); when it does not, only if the bridge
   // carries ovs-vif's flows (known from the read), to clear its ofport's.
   let flows: Promise<OpenFlowClient> | undefined;
+  const openFlows = () => {
+    const opening = portFlows().then((m) => m.connectFlows(desired.bridge, ctx));
+    opening.catch(() => undefined);
+    return opening;
+  };
   try {
     const planning = planAttach(client, desired, ctx.deadline, policy !== undefined);
     planning.catch(() => undefined);
-    if (policy && !ctx.dryRun) {
-      flows = portFlows().then((m) => m.connectFlows(desired.bridge, ctx));
-      flows.catch(() => undefined);
-    }
+    if (policy && !ctx.dryRun) flows = openFlows();
     // While OVSDB answers the read: the device checks (the first file call
     // loads libc, ~0.7 ms). Nothing has been changed either way.
     if (!ctx.dryRun) {
@@ -137,10 +139,7 @@ export async function plug(req: PlugRequest, ctx: RunContext, db?: Promise<Ovsdb
       requireFreeName(req.renameField ?? `${req.deviceField} rename`, req.device, desired.name);
     }
     const plan = await planning;
-    if (!policy && plan.state.flows && !ctx.dryRun) {
-      flows = portFlows().then((m) => m.connectFlows(desired.bridge, ctx));
-      flows.catch(() => undefined);
-    }
+    if (!policy && plan.state.flows && !ctx.dryRun) flows = openFlows();
     const base = {
       portSecurity: describePortSecurity(security),
       policing: plan.policing,
