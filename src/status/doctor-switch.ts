@@ -6,10 +6,10 @@ import { connectOvsdb, type RunContext } from "../context.ts";
 import { Deadline } from "../deadline.ts";
 import { deviceOfAddress } from "../netdev.ts";
 import type { OvsdbClient } from "../ovsdb/client.ts";
-import type { Json } from "../ovsdb/json.ts";
 import { ID } from "../ovsdb/keys.ts";
 import { hasFlows } from "../ovsdb/ports.ts";
-import { checkResults, watchCfg } from "../ovsdb/transact.ts";
+import { bridgeMtuOf, bridgeMtuSelect, everyRow, read } from "../ovsdb/select.ts";
+import { watchCfg } from "../ovsdb/transact.ts";
 import { mapEntries, optionalAtom, setItems } from "../ovsdb/values.ts";
 import type { Check } from "./check.ts";
 
@@ -21,10 +21,10 @@ export async function ovsChecks(ctx: RunContext): Promise<Check[]> {
     return [{ check: "ovsdb", result: "fail", detail: (err as Error).message, hint: "start Open vSwitch (systemctl start openvswitch-switch)" }];
   }
   try {
-    const ops: Json[] = [{ op: "select", table: "Open_vSwitch", where: [], columns: ["cur_cfg", "next_cfg", "ovs_version"] }];
-    const results = await db.transact(ops, 3000);
-    checkResults(ops, results, "read Open_vSwitch");
-    const row = results[0]?.rows?.[0] ?? {};
+    const [ovs] = await read(db, new Deadline(3000), "read Open_vSwitch", [
+      { table: "Open_vSwitch", where: everyRow, columns: ["cur_cfg", "next_cfg", "ovs_version"] },
+    ]);
+    const row = ovs![0] ?? {};
     const cur = Number(row.cur_cfg ?? 0);
     const next = Number(row.next_cfg ?? 0);
     const version = optionalAtom(row.ovs_version);
@@ -56,10 +56,10 @@ export async function ovsChecks(ctx: RunContext): Promise<Check[]> {
  * their flow table: an OpenFlow controller may replace the flows, and
  * fail_mode=secure means the table is someone else's to fill. */
 async function flowBridgeChecks(db: OvsdbClient): Promise<Check[]> {
-  const ops: Json[] = [{ op: "select", table: "Bridge", where: [], columns: ["name", "external_ids", "fail_mode", "controller"] }];
-  const results = await db.transact(ops, 3000);
-  checkResults(ops, results, "read bridges");
-  return (results[0]?.rows ?? []).filter(hasFlows).map((b) => {
+  const [bridges] = await read(db, new Deadline(3000), "read bridges", [
+    { table: "Bridge", where: everyRow, columns: ["name", "external_ids", "fail_mode", "controller"] },
+  ]);
+  return bridges!.filter(hasFlows).map((b) => {
     const name = String(b.name);
     const controllers = setItems(b.controller).length;
     const failMode = optionalAtom(b.fail_mode);
@@ -112,13 +112,11 @@ export async function ovnChecks(ctx: RunContext): Promise<Check[]> {
     return checks; // reported by the ovsdb check
   }
   try {
-    const ops: Json[] = [
-      { op: "select", table: "Open_vSwitch", where: [], columns: ["external_ids"] },
-      { op: "select", table: "Interface", where: [["name", "==", config.bridge]], columns: ["mtu"] },
-    ];
-    const r = await db.transact(ops, 3000);
-    checkResults(ops, r, "read Open_vSwitch");
-    const ids = mapEntries(r[0]?.rows?.[0]?.external_ids);
+    const [ovs, bridgeIface] = await read(db, new Deadline(3000), "read Open_vSwitch", [
+      { table: "Open_vSwitch", where: everyRow, columns: ["external_ids"] },
+      bridgeMtuSelect(config.bridge),
+    ]);
+    const ids = mapEntries(ovs![0]?.external_ids);
     const missing = [ID.systemId, ID.ovnRemote, ID.ovnEncapIp].filter((k) => !ids[k]);
     checks.push(
       missing.length === 0
@@ -134,9 +132,9 @@ export async function ovnChecks(ctx: RunContext): Promise<Check[]> {
             hint: "set them for ovn-controller (ovs-vsctl set open . external_ids:...)",
           },
     );
-    const vmMtu = optionalAtom(r[1]?.rows?.[0]?.mtu);
+    const vmMtu = bridgeMtuOf(bridgeIface!);
     const encap = ids[ID.ovnEncapIp];
-    if (typeof vmMtu !== "number")
+    if (vmMtu === undefined)
       checks.push({ check: "ovn bridge", result: "fail", detail: `no integration bridge ${config.bridge}`, hint: "ovn-controller creates it; is it running?" });
     else if (encap) {
       const under = await deviceOfAddress(encap);
