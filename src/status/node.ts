@@ -10,6 +10,7 @@ import { run } from "../exec.ts";
 import type { OrphanQos } from "../ovsdb/qos-orphans.ts";
 import { openXenStore } from "../sources/xenstore.ts";
 import { mapEntries } from "../ovsdb/values.ts";
+import { everyRow, read } from "../ovsdb/select.ts";
 import { collectPorts, PORT_STATES, type GanetiView, type PortState, type PortStatus } from "./collect.ts";
 import { snapshotFile, specPath } from "../paths.ts";
 import { ID } from "../ovsdb/keys.ts";
@@ -105,8 +106,8 @@ export async function nodeStatus(ctx: RunContext, o: { from?: string; instance?:
       await addPortSecurityFacts(got.ports, got.desired, got.flowBridges, ctx);
       if (ovn) {
         const { addOvnFacts } = await import("./ovn.ts");
-        const ovs = await db.transact([{ op: "select", table: "Open_vSwitch", where: [], columns: ["external_ids"] }], ctx.deadline.left());
-        await addOvnFacts(got.ports, got.ifaceIds, mapEntries(ovs[0]?.rows?.[0]?.external_ids)[ID.ovnRemote], ovn, ctx);
+        const [ovs] = await read(db, ctx.deadline, "read Open_vSwitch", [{ table: "Open_vSwitch", where: everyRow, columns: ["external_ids"] }]);
+        await addOvnFacts(got.ports, got.ifaceIds, mapEntries(ovs![0]?.external_ids)[ID.ovnRemote], ovn, ctx);
       }
       return got;
     });
