@@ -102,6 +102,16 @@ export function connectFlows(bridge: string, ctx: Pick<RunContext, "deadline">):
   return OpenFlowClient.connect(bridge, { timeoutMs: Math.min(ctx.deadline.left(), 5000) });
 }
 
+/** Runs `fn` on the bridge's OpenFlow connection, closed afterwards. */
+export async function withFlows<T>(bridge: string, ctx: Pick<RunContext, "deadline">, fn: (client: OpenFlowClient) => Promise<T>): Promise<T> {
+  const client = await connectFlows(bridge, ctx);
+  try {
+    return await fn(client);
+  } finally {
+    client.close();
+  }
+}
+
 /** The port's flows as its policy says, in one atomic bundle: the policy's
  * in place of whatever its ofport had (on), or none (off). The number of
  * flows it has now. */
@@ -130,16 +140,13 @@ export async function removeFlowsOf(ports: FlowPort[], ctx: RunContext): Promise
       continue;
     }
     try {
-      const client = await connectFlows(bridge, ctx);
-      try {
-        await client.commitBundle(
+      await withFlows(bridge, ctx, (client) =>
+        client.commitBundle(
           list.map((p) => deleteMod(p.ofport)),
           `remove the port-security flows of ${what}`,
           ctx.deadline.left(),
-        );
-      } finally {
-        client.close();
-      }
+        ),
+      );
       out.push({ line: `removed the port-security flows of ${what} from ${bridge}`, failed: false });
     } catch (err) {
       out.push({ line: `the port-security flows of ${what} stay on ${bridge} (${(err as Error).message}); ovs-vif gc removes them`, failed: true });

@@ -44,22 +44,19 @@ export async function collectStaleFlows(db: OvsdbClient, ctx: RunContext): Promi
   const ports = await listManagedPorts(db, ctx.deadline);
   const bridges = await flowBridges(db, ctx.deadline);
   if (bridges.length === 0) return [];
-  const { connectFlows, sweepStaleFlows } = await import("./port-flows.ts");
+  const { sweepStaleFlows, withFlows } = await import("./port-flows.ts");
   const out: Outcome[] = [];
   for (const bridge of bridges) {
     const live = ports.filter((p) => p.bridge === bridge && p.ofport !== undefined && p.ofport > 0).map((p) => ({ name: p.name, ofport: p.ofport! }));
     try {
-      const client = await connectFlows(bridge, ctx);
-      try {
-        const stale = await sweepStaleFlows(client, live, { timeoutMs: ctx.deadline.left(), ...(ctx.dryRun ? { dryRun: true } : {}) });
-        for (const c of stale)
-          out.push({
-            line: `${ctx.dryRun ? "would remove" : "removed"} ${c.flows} port-security flow(s) of ofport ${c.ofport} from ${bridge} (no ovs-vif port has it)`,
-            failed: false,
-          });
-      } finally {
-        client.close();
-      }
+      const stale = await withFlows(bridge, ctx, (client) =>
+        sweepStaleFlows(client, live, { timeoutMs: ctx.deadline.left(), ...(ctx.dryRun ? { dryRun: true } : {}) }),
+      );
+      for (const c of stale)
+        out.push({
+          line: `${ctx.dryRun ? "would remove" : "removed"} ${c.flows} port-security flow(s) of ofport ${c.ofport} from ${bridge} (no ovs-vif port has it)`,
+          failed: false,
+        });
     } catch (err) {
       out.push({ line: `${bridge}: stale port-security flows not swept: ${(err as Error).message}`, failed: true });
     }

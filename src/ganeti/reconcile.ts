@@ -67,14 +67,10 @@ export async function reconcileGanetiPorts(
  * removed, on a bridge that carries ovs-vif's flows); a note for its line. */
 async function settleFlows(port: ManagedPort, bridge: string, security: PortSecurity, ctx: RunContext): Promise<string> {
   if (!security.policy && !(port.bridgeFlows && port.bridge === bridge)) return "";
-  if (port.ofport === undefined || port.ofport < 1) return security.policy ? " port-security: no ofport yet, flows not set" : "";
+  const ofport = port.ofport;
+  if (ofport === undefined || ofport < 1) return security.policy ? " port-security: no ofport yet, flows not set" : "";
   if (ctx.dryRun) return ` port-security: would set ${describePortSecurity(security)}`;
-  const { connectFlows, settlePortFlows } = await import("../port-flows.ts");
-  const client = await connectFlows(bridge, ctx);
-  try {
-    const n = await settlePortFlows(client, { bridge, name: port.name, ofport: port.ofport }, security.policy, ctx);
-    return security.policy ? ` port-security: ${n} flows` : "";
-  } finally {
-    client.close();
-  }
+  const { settlePortFlows, withFlows } = await import("../port-flows.ts");
+  const n = await withFlows(bridge, ctx, (client) => settlePortFlows(client, { bridge, name: port.name, ofport }, security.policy, ctx));
+  return security.policy ? ` port-security: ${n} flows` : "";
 }
